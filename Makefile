@@ -1,0 +1,51 @@
+# Liuhen: `make run` starts everything (embedded default); `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 openssl
+TEST_SYSTEM_PACKAGES := chromium
+
+.PHONY: run test lint check pytest-sqlite pytest-postgres system-deps test-system-deps bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "请先安装系统软件包 / install first: sudo apt-get install $$missing"; exit 1; fi; fi
+
+test-system-deps:
+	@$(MAKE) --no-print-directory system-deps EXTRA_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
+
+run: system-deps $(BIN)/.installed
+	$(BIN)/liuhen migrate -v0
+	$(BIN)/liuhen demo --if-empty
+	$(BIN)/liuhen serve
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+check: $(BIN)/.installed
+	DJANGO_SETTINGS_MODULE=liuhen.settings_test $(BIN)/liuhen check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=liuhen.settings_test $(BIN)/liuhen makemigrations --check --dry-run
+
+pytest-sqlite: $(BIN)/.installed
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+pytest-postgres: $(BIN)/.installed
+	LIUHEN_DATABASE_URL=$(PG_URL) LIUHEN_TEST_DATABASE_NAME=liuhen_test_$$$$ $(BIN)/pytest -q --create-db $(PYTEST_ARGS)
+
+test: test-system-deps lint check pytest-sqlite pytest-postgres
+
+bench: $(BIN)/.installed
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,199 @@
+"""Fixtures shared by every app's tests: a small bureau, people in each role, API clients,
+and a real server process (gunicorn) on its own database for browser and tus tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from liuhen.org.choices import Role, UnitKind
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def bureau(db):
+    """bureau → detachment (with team A, team B) and a separate levy section."""
+    from liuhen.org.tests.factories import UnitFactory
+
+    top = UnitFactory(name="某市人力资源和社会保障局", kind=UnitKind.BUREAU,
+                      case_number_prefix="冀人社监")
+    detachment = UnitFactory(name="劳动保障监察支队", parent=top)
+    team_a = UnitFactory(name="监察一大队", parent=detachment, kind=UnitKind.TEAM)
+    team_b = UnitFactory(name="监察二大队", parent=detachment, kind=UnitKind.TEAM)
+    levy = UnitFactory(name="社会保险费征缴科", parent=top, case_number_prefix="冀人社征")
+    return {"bureau": top, "detachment": detachment, "team_a": team_a, "team_b": team_b,
+            "levy": levy}
+
+
+@pytest.fixture
+def make_officer(db):
+    from liuhen.org.tests.factories import OfficerFactory
+
+    def make(unit, role=Role.OFFICER, **kwargs):
+        return OfficerFactory(unit=unit, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def people(bureau, make_officer):
+    """One user per role, placed where that role sits in the bureau."""
+    return {
+        "officer_a": make_officer(bureau["team_a"]),
+        "officer_a2": make_officer(bureau["team_a"]),
+        "officer_b": make_officer(bureau["team_b"]),
+        "officer_b2": make_officer(bureau["team_b"]),
+        "head_detachment": make_officer(bureau["detachment"], Role.UNIT_HEAD),
+        "head_a": make_officer(bureau["team_a"], Role.UNIT_HEAD),
+        "leader": make_officer(bureau["bureau"], Role.BUREAU_LEADER),
+        "legal": make_officer(bureau["bureau"], Role.LEGAL_OFFICE),
+        "keeper_a": make_officer(bureau["team_a"], Role.RECORDS_KEEPER),
+        "device_keeper": make_officer(bureau["detachment"], Role.DEVICE_KEEPER),
+        "admin": make_officer(bureau["bureau"], Role.ADMIN),
+    }
+
+
+class ApiClient:
+    """A logged-in client that speaks JSON to /api/ (session auth, CSRF enforced)."""
+
+    def __init__(self, user=None, token: str | None = None):
+        self.client = Client(enforce_csrf_checks=False)
+        self.headers = {}
+        if user is not None:
+            self.client.force_login(user)
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def _call(self, method, path, data=None, **params):
+        kwargs = {"headers": self.headers}
+        if data is not None:
+            kwargs["data"] = json.dumps(data, default=str)
+            kwargs["content_type"] = "application/json"
+        elif params:
+            kwargs["data"] = params
+        return getattr(self.client, method)(path, **kwargs)
+
+    def get(self, path, **params):
+        return self._call("get", path, None, **params)
+
+    def post(self, path, data=None):
+        return self._call("post", path, data if data is not None else {})
+
+    def patch(self, path, data=None):
+        return self._call("patch", path, data if data is not None else {})
+
+    def delete(self, path):
+        return self._call("delete", path)
+
+
+@pytest.fixture
+def api():
+    def make(officer_or_user=None, token=None):
+        user = getattr(officer_or_user, "user", officer_or_user)
+        return ApiClient(user, token)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`liuhen serve` in a subprocess with its own data folder and database."""
+
+    def __init__(self, tmp_path: Path, extra_env: dict | None = None):
+        self.data_dir = tmp_path / "server-var"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_TEST")}
+        self.env.update({"LIUHEN_DATA_DIR": str(self.data_dir), "LIUHEN_TASKS": "db",
+                         "DJANGO_SETTINGS_MODULE": "liuhen.settings",
+                         "LIUHEN_FAST_PASSWORD_HASHER": "1"})
+        self.pg_db = None
+        base_url = os.environ.get("LIUHEN_DATABASE_URL", "")
+        if base_url.startswith("postgres"):
+            self.pg_db = f"liuhen_srv_{uuid.uuid4().hex[:10]}"
+            self._pg_admin(f'CREATE DATABASE "{self.pg_db}"')
+            self.env["LIUHEN_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + self.pg_db
+        else:
+            self.env.pop("LIUHEN_DATABASE_URL", None)
+        self.env.update(extra_env or {})
+        self.proc = None
+        self.manage("migrate", "-v0")
+
+    def _pg_admin(self, sql: str) -> None:
+        import psycopg
+
+        base = os.environ["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def manage(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "liuhen", *args], env=self.env, cwd=ROOT,
+                                capture_output=True, text=True, input=input, timeout=300)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"liuhen {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def start(self, *, worker: bool = False) -> ServerProcess:
+        args = [sys.executable, "-m", "liuhen", "serve", "--bind", f"127.0.0.1:{self.port}",
+                "--workers", "1"]
+        if not worker:
+            args.append("--no-worker")
+        self.log = open(self.data_dir / "server.log", "ab")
+        self.proc = subprocess.Popen(args, env=self.env, cwd=ROOT, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError((self.data_dir / "server.log").read_text())
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        """Kill the whole process group at once, as a crash or power cut would."""
+        if self.proc and self.proc.poll() is None:
+            import signal
+
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> None:
+        self.kill()
+        if self.pg_db:
+            self._pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_db}" WITH (FORCE)')
+            self.pg_db = None
+
+
+@pytest.fixture
+def server_process(tmp_path):
+    """Factory: a migrated, not yet started server; call .start() (and .kill() to crash it)."""
+    servers = []
+
+    def make(extra_env=None):
+        server = ServerProcess(tmp_path / f"s{len(servers)}", extra_env)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

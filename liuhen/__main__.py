@@ -1,0 +1,3 @@
+from liuhen.manage import main
+
+main()

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "liuhen.audit"
+    label = "audit"
+    verbose_name = "审计日志"
+
+    def ready(self):
+        from liuhen.audit import signals  # noqa: F401  (login/logout/lockout are audited)

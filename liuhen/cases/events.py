@@ -1,0 +1,12 @@
+"""Audit actions of the cases app."""
+
+event_case_created = "case.created"
+event_case_viewed = "case.viewed"
+event_case_listed = "case.listed"
+event_case_changed = "case.changed"
+event_case_stage_changed = "case.stage_changed"
+event_case_transition_refused = "case.transition_refused"
+event_party_created = "party.created"
+event_party_viewed = "party.viewed"
+event_patrol_created = "patrol.created"
+event_patrol_viewed = "patrol.viewed"

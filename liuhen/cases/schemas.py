@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+
+class PartyIn(Schema):
+    unit_id: int
+    kind: str = Field(description="person 自然人 / organisation 单位")
+    name: str = Field(max_length=200)
+    id_number: str = Field(max_length=30, description="身份证号或统一社会信用代码")
+    legal_representative: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+class PartyOut(Schema):
+    id: int
+    unit_id: int
+    kind: str
+    name: str
+    id_number_masked: str = Field(alias="masked_id_number")
+
+
+class PatrolIn(Schema):
+    unit_id: int
+    date: date
+    area: str = Field(max_length=200)
+    officer_ids: list[int]
+    notes: str = ""
+
+
+class PatrolOut(Schema):
+    id: int
+    unit_id: int
+    date: date
+    area: str
+    notes: str
+    officer_ids: list[int]
+
+    @staticmethod
+    def resolve_officer_ids(obj):
+        return [o.pk for o in obj.officers.all()]
+
+
+class CaseIn(Schema):
+    unit_id: int
+    kind: str
+    cause: str = Field(max_length=300)
+    source: str
+    officer_ids: list[int]
+    party_ids: list[int] = []
+    patrol_id: int | None = None
+    summary: str = ""
+    opened_on: date | None = None
+    complaint_received_on: date | None = None
+    is_random_inspection: bool = False
+    is_disputed: bool = False
+    is_major_incident: bool = False
+
+
+class FromPatrolIn(Schema):
+    kind: str
+    cause: str = Field(max_length=300)
+    officer_ids: list[int] | None = None
+    party_ids: list[int] = []
+    summary: str = ""
+
+
+class CaseFactsIn(Schema):
+    cause: str | None = None
+    summary: str | None = None
+    is_random_inspection: bool | None = None
+    is_disputed: bool | None = None
+    is_major_incident: bool | None = None
+    hearing_requested: bool | None = None
+    complaint_received_on: date | None = None
+    decided_on: date | None = None
+    closed_on: date | None = None
+
+
+class TransitionIn(Schema):
+    to: str = Field(description="目标环节，如 investigation")
+    note: str = ""
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    unit_id: int
+    unit_name: str
+    kind: str
+    kind_label: str
+    cause: str
+    source: str
+    stage: str
+    stage_label: str
+    opened_on: date
+    hearing_requested: bool
+    is_random_inspection: bool
+    is_disputed: bool
+    is_major_incident: bool
+
+    @staticmethod
+    def resolve_unit_name(obj):
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_stage_label(obj):
+        return obj.get_stage_display()
+
+
+class StageLogOut(Schema):
+    from_stage: str
+    to_stage: str
+    actor_name: str
+    at: datetime
+    note: str
+
+
+class OfficerRef(Schema):
+    id: int
+    name: str
+
+
+class CaseDetailOut(CaseOut):
+    summary: str
+    officers: list[OfficerRef]
+    parties: list[PartyOut]
+    timeline: list[StageLogOut]
+    allowed_next: list[str]
+    complaint_received_on: date | None
+    decided_on: date | None
+    closed_on: date | None
+
+    @staticmethod
+    def resolve_officers(obj):
+        return list(obj.officers.all())
+
+    @staticmethod
+    def resolve_parties(obj):
+        return list(obj.parties.all())
+
+    @staticmethod
+    def resolve_timeline(obj):
+        return list(obj.stage_logs.all())
+
+    @staticmethod
+    def resolve_allowed_next(obj):
+        from liuhen.cases.stages import allowed_next
+
+        return allowed_next(obj)
+
+
+class CasePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[CaseOut]

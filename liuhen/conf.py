@@ -1,0 +1,144 @@
+"""Typed readers for LIUHEN_* environment variables: the one place settings are parsed.
+
+A bad value stops start-up with ImproperlyConfigured naming the variable and what to set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value.strip() if value is not None else None
+
+
+def env_str(name: str, default: str) -> str:
+    value = _raw(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: set it to true or false.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value.replace("_", ""))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number: set e.g. {name}={default}.")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum {minimum}.")
+    return number
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2,
+               "MIB": 1024**2, "G": 1024**3, "GB": 1024**3, "GIB": 1024**3, "T": 1024**4,
+               "TB": 1024**4, "TIB": 1024**4}
+
+
+def env_size(name: str, default: int) -> int:
+    """A byte size such as 64GiB, 500M or 1048576."""
+    value = _raw(name)
+    if value in (None, ""):
+        return default
+    text = value.upper().replace(" ", "")
+    digits = text.rstrip("KMGTIB")
+    unit = text[len(digits):]
+    try:
+        number = float(digits)
+    except ValueError:
+        number = -1
+    if number < 0 or unit not in _SIZE_UNITS:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a size: set e.g. {name}=64GiB.")
+    return int(number * _SIZE_UNITS[unit])
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not allowed: set one of {', '.join(choices)}.")
+    return value
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = _raw(name)
+    path = Path(value).expanduser() if value else default
+    return path.resolve()
+
+
+def secret_key(data_dir: Path) -> str:
+    """LIUHEN_SECRET_KEY, else a random key kept in the data folder so sessions survive restarts."""
+    value = _raw("LIUHEN_SECRET_KEY")
+    if value:
+        if len(value) < 32:
+            raise ImproperlyConfigured("LIUHEN_SECRET_KEY is too short: set at least 32 random characters.")
+        return value
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database(url: str | None, data_dir: Path) -> dict:
+    """SQLite in WAL mode under the data folder by default; postgres://… switches to PostgreSQL."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data_dir / "liuhen.sqlite3"),
+            "OPTIONS": {
+                # WAL lets readers run while one writer appends; IMMEDIATE takes the write lock
+                # at BEGIN so two writers never deadlock on the audit chain's head.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
+                ),
+            },
+            "TEST": {"NAME": os.environ.get("LIUHEN_TEST_SQLITE_NAME") or None},
+        }
+    import dj_database_url
+
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60)
+    except Exception as exc:  # dj_database_url raises several types for a bad URL
+        raise ImproperlyConfigured(
+            f"LIUHEN_DATABASE_URL is not a database URL ({exc}): set e.g. "
+            "postgres://user@127.0.0.1:5432/liuhen"
+        )
+    if config.get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+        raise ImproperlyConfigured("LIUHEN_DATABASE_URL must start with postgres:// or sqlite:///.")
+    test_name = os.environ.get("LIUHEN_TEST_DATABASE_NAME")
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
+    return config

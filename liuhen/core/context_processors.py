@@ -1,0 +1,23 @@
+from liuhen.core.querysets import allows, user_role
+
+
+def liuhen(request):
+    user = getattr(request, "user", None)
+    role = user_role(user)
+
+    def can(action):
+        return allows(user, action)
+
+    return {
+        "liuhen_role": role,
+        "nav": {
+            "cases": can("case.view"),
+            "case_create": can("case.create"),
+            "recordings": can("recording.view"),
+            "upload": can("recording.upload"),
+            "late": can("recording.late_report"),
+            "reports": can("report.view"),
+            "audit": can("audit.view"),
+            "admin": bool(user and user.is_staff),
+        },
+    }

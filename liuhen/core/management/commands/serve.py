@@ -1,0 +1,58 @@
+"""`liuhen serve`: the web server (gunicorn, threaded) and, by default, the job worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务（gunicorn）和后台任务进程"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("LIUHEN_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("LIUHEN_WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+
+    def handle(self, *args, bind, workers, threads, no_worker, **options):
+        from django.conf import settings
+        from gunicorn.app.base import BaseApplication
+
+        worker = None
+        if not no_worker and settings.TASKS_BACKEND == "db":
+            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "db_worker",
+                                       "--queue-name", "default"])
+        elif not no_worker and settings.TASKS_BACKEND == "rq":
+            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default"])
+
+        from liuhen.wsgi import application
+
+        class App(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", bind)
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", threads)
+                self.cfg.set("worker_class", "gthread")
+                # Large evidence uploads stream for minutes; the heartbeat, not the request, times out.
+                self.cfg.set("timeout", 300)
+                self.cfg.set("graceful_timeout", 10)
+                self.cfg.set("accesslog", os.environ.get("LIUHEN_ACCESS_LOG") or None)
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"留痕已启动：http://{bind}/  （Ctrl+C 停止）")
+        try:
+            App().run()
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

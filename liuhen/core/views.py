@@ -1,0 +1,137 @@
+"""Login (password + optional TOTP), logout, TOTP enrolment and the dashboard."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from liuhen.audit import events
+from liuhen.audit.choices import Outcome
+from liuhen.audit.services import record
+from liuhen.cases.choices import Stage
+from liuhen.cases.models import Case
+from liuhen.core.querysets import allows, user_role
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    return render(request, "core/login.html", {
+        "error": f"连续登录失败次数过多，账户已锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，请稍后再试或联系管理员。",
+        "username": (credentials or {}).get("username", ""),
+    }, status=429)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("dashboard")
+    context = {"username": ""}
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()[:150]
+        password = request.POST.get("password", "")
+        token = request.POST.get("otp_token", "").strip().replace(" ", "")
+        context["username"] = username
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request, None, {"username": username})
+            context["error"] = "用户名或密码错误"
+            return render(request, "core/login.html", context, status=200)
+        device = None
+        if user_has_device(user, confirmed=True):
+            device = next((d for d in TOTPDevice.objects.devices_for_user(user, confirmed=True)
+                           if token and d.verify_token(token)), None)
+            if device is None:
+                record(actor=user, action=events.event_otp_failed, target=user,
+                       outcome=Outcome.FAILED, reason="动态口令错误或缺失", request=request)
+                context["error"] = "请输入正确的6位动态口令"
+                context["need_otp"] = True
+                return render(request, "core/login.html", context, status=200)
+        login(request, user)
+        if device is not None:
+            otp_login(request, device)
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if next_url.startswith("/") and not next_url.startswith("//"):
+            return redirect(next_url)
+        return redirect("dashboard")
+    return render(request, "core/login.html", context)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request):
+    """Enrol a TOTP authenticator (any user may; roles in LIUHEN_OTP_REQUIRED_ROLES must)."""
+    user = request.user
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if confirmed and request.method == "GET" and not request.GET.get("verify"):
+        return render(request, "core/otp_setup.html", {"confirmed": True})
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None and not confirmed:
+        device = TOTPDevice.objects.create(user=user, name="默认", confirmed=False)
+    target = confirmed or device
+    error = ""
+    if request.method == "POST":
+        token = request.POST.get("otp_token", "").strip().replace(" ", "")
+        if target.verify_token(token):
+            if not target.confirmed:
+                target.confirmed = True
+                target.save(update_fields=["confirmed"])
+                record(actor=user, action=events.event_otp_enrolled, target=user)
+            otp_login(request, target)
+            messages.success(request, "动态口令已验证")
+            return redirect("dashboard")
+        error = "动态口令不正确，请重试"
+        record(actor=user, action=events.event_otp_failed, target=user, outcome=Outcome.FAILED,
+               reason=error)
+    qr_svg = ""
+    if not target.confirmed:
+        image = qrcode.make(target.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+        buffer = io.BytesIO()
+        image.save(buffer)
+        qr_svg = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return render(request, "core/otp_setup.html", {
+        "confirmed": target.confirmed, "qr": qr_svg, "error": error,
+        "secret": base64.b32encode(target.bin_key).decode() if not target.confirmed else ""})
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    officer = getattr(user, "officer", None)
+    context = {"officer": officer, "role": user_role(user)}
+    if allows(user, "case.view"):
+        visible = Case.objects.restrict(user, "case.view")
+        context["my_cases"] = (visible.filter(officers__user=user).exclude(stage=Stage.ARCHIVING)
+                               .select_related("unit").order_by("-opened_on")[:10])
+        counts = dict(visible.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+        context["per_stage"] = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage
+                                if s != Stage.PATROL]
+        context["case_total"] = sum(counts.values())
+    return render(request, "core/dashboard.html", context)
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+__all__ = ["reverse"]

@@ -1,0 +1,187 @@
+"""Django settings for Liuhen. Every value comes from LIUHEN_* variables through liuhen.conf."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from liuhen import conf
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = conf.env_path("LIUHEN_DATA_DIR", Path.cwd() / "var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = conf.secret_key(DATA_DIR)
+DEBUG = conf.env_bool("LIUHEN_DEBUG", False)
+ALLOWED_HOSTS = conf.env_list("LIUHEN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = conf.env_list("LIUHEN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "liuhen.core",
+    "liuhen.audit",
+    "liuhen.org",
+    "liuhen.cases",
+    "liuhen.evidence",
+    "liuhen.rules",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "liuhen.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "liuhen.audit.middleware.AuditContextMiddleware",
+    "liuhen.core.middleware.OtpEnforcementMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "liuhen.urls"
+WSGI_APPLICATION = "liuhen.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "liuhen.core.context_processors.liuhen",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": conf.database(conf.env_str("LIUHEN_DATABASE_URL", ""), DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if conf.env_bool("LIUHEN_FAST_PASSWORD_HASHER", False):
+    # Only the test suite sets this: Argon2 on every factory-made user would dominate its runtime.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout: 5 failures → 15 minutes by default.
+AXES_FAILURE_LIMIT = conf.env_int("LIUHEN_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=conf.env_int("LIUHEN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "liuhen.core.views.lockout_response"
+AXES_VERBOSE = False
+
+# Idle timeout: the session expires after this much inactivity.
+SESSION_IDLE_MINUTES = conf.env_int("LIUHEN_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = conf.env_bool("LIUHEN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Roles that must pass a TOTP second factor before they may do anything (comma list).
+OTP_REQUIRED_ROLES = conf.env_list("LIUHEN_OTP_REQUIRED_ROLES", [])
+OTP_TOTP_ISSUER = "留痕 Liuhen"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = conf.env_str("LIUHEN_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(DATA_DIR / "files")}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Jobs: database queue by default (one command runs everything); Redis + RQ when scaled out.
+TASKS_BACKEND = conf.env_choice("LIUHEN_TASKS", "db", ("db", "rq", "immediate"))
+REDIS_URL = conf.env_str("LIUHEN_REDIS_URL", "redis://127.0.0.1:6379/0")
+if TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
+CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")
+
+# Evidence vault (第十三条, 第十八条).
+EVIDENCE_STORAGE = conf.env_choice("LIUHEN_STORAGE", "local", ("local", "s3"))
+EVIDENCE_DIR = DATA_DIR / "evidence"
+UPLOAD_DIR = DATA_DIR / "uploads"
+UPLOAD_MAX_BYTES = conf.env_size("LIUHEN_UPLOAD_MAX_BYTES", 64 * 1024**3)
+UPLOAD_EXPIRY_HOURS = conf.env_int("LIUHEN_UPLOAD_EXPIRY_HOURS", 72, minimum=1)
+UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
+S3_BUCKET = conf.env_str("LIUHEN_S3_BUCKET", "liuhen-evidence")
+S3_ENDPOINT_URL = conf.env_str("LIUHEN_S3_ENDPOINT_URL", "")
+S3_REGION = conf.env_str("LIUHEN_S3_REGION", "us-east-1")
+S3_ACCESS_KEY = conf.env_str("LIUHEN_S3_ACCESS_KEY", "")
+S3_SECRET_KEY = conf.env_str("LIUHEN_S3_SECRET_KEY", "")
+S3_OBJECT_LOCK_DAYS = conf.env_int("LIUHEN_S3_OBJECT_LOCK_DAYS", 3650, minimum=1)
+if EVIDENCE_STORAGE == "s3" and not S3_ENDPOINT_URL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LIUHEN_STORAGE=s3 needs LIUHEN_S3_ENDPOINT_URL (e.g. http://minio:9000).")
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": conf.env_str("LIUHEN_LOG_LEVEL", "WARNING").upper()},
+}
+
+# Lockout is per account, not per address: officers behind one intranet NAT must not lock each
+# other out. (axes.W006 warns about exactly that choice.)
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
