@@ -204,7 +204,8 @@ def _exif_time(img: Image.Image) -> datetime | None:
     """
     exif_ifd = img.getexif().get_ifd(0x8769)
 
-    def text(tag: int) -> str:  # EXIF ASCII may come as bytes and is often NUL padded
+    def text(tag: int) -> str:
+        """EXIF ASCII value as str: it may come as bytes and is often NUL padded."""
         value = exif_ifd.get(tag) or ""
         value = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
         return value.strip("\x00 ")
@@ -301,7 +302,7 @@ def _structure_problem(p: Path, head: bytes) -> str | None:
     iso, riff = head[4:8] == b"ftyp", head[:4] == b"RIFF"
     if not (iso or riff):
         return None
-    size, pos, seen = p.stat().st_size, 0, set()
+    size, pos, seen, problems = p.stat().st_size, 0, set(), []
     with open(p, "rb") as fh:
         for _ in range(100_000):  # bound pathological files made of millions of tiny boxes
             if pos + 8 > size:
@@ -320,18 +321,19 @@ def _structure_problem(p: Path, head: bytes) -> str | None:
                 elif length == 0:  # box extends to end of file
                     length = size - pos
                 if length < 8:
-                    return f"corrupt MP4 box header at offset {pos}"
+                    return f"corrupt MP4 box header at offset {pos}"  # nothing more to learn
                 name, end = hdr[4:8], pos + length
                 seen.add(name)
             if end > size:
-                return (
+                problems.append(
                     f"truncated file: {name.decode('latin-1')!r} at offset {pos} needs"
                     f" {end - pos} bytes but only {size - pos} are present"
                 )
+                break
             pos = end + (length & 1 if riff else 0)  # RIFF chunks are padded to even sizes
     if iso and b"moov" not in seen and b"meta" not in seen:  # HEIF has meta, not moov
-        return "truncated file: no 'moov' box (recording was not finalised)"
-    return None
+        problems.append("no 'moov' box (recording was not finalised)")
+    return "; ".join(problems) or None
 
 
 def _decode_check(container: av.container.InputContainer, streams: list) -> str | None:

@@ -226,7 +226,11 @@ def test_tool_version_names_libraries():
         ("IMG_20240501_083000.jpg", RECORDED, None),
         ("VID_20240501_083000_123.mp4", RECORDED, None),
         (r"D:\DCIM\100MEDIA\HZ-09_012345_20240501083000_0003_IMP.MP4", RECORDED, "HZ-09"),
-        ("/srv/upload/dsj001_20231231235959_7.mov", datetime(2023, 12, 31, 15, 59, 59, tzinfo=UTC), "dsj001"),
+        (
+            "/srv/upload/dsj001_20231231235959_7.mov",
+            datetime(2023, 12, 31, 15, 59, 59, tzinfo=UTC),
+            "dsj001",
+        ),
         ("DSJ001_20241301083000_0001.MP4", None, "DSJ001"),  # month 13
         ("holiday.mp4", None, None),
         ("DSJ001_2024050108300_0001.MP4", None, None),  # 13 digits
@@ -256,8 +260,19 @@ def test_capture_time_from_filename_custom_patterns():
     ("fields", "playable"),
     [
         ({"kind": "video", "container": "mov", "video_codec": "h264", "audio_codec": "aac"}, True),
-        ({"kind": "video", "container": "mp4", "video_codec": "h264", "audio_codec": "pcm_s16le"}, False),
-        ({"kind": "video", "container": "mp4", "video_codec": "h264", "pixel_format": "yuv422p"}, False),
+        (
+            {
+                "kind": "video",
+                "container": "mp4",
+                "video_codec": "h264",
+                "audio_codec": "pcm_s16le",
+            },
+            False,
+        ),
+        (
+            {"kind": "video", "container": "mp4", "video_codec": "h264", "pixel_format": "yuv422p"},
+            False,
+        ),
         ({"kind": "video", "container": "matroska", "video_codec": "h264"}, False),
         ({"kind": "audio", "container": "mp3", "audio_codec": "mp3"}, True),
         ({"kind": "audio", "container": "mp4", "audio_codec": "aac"}, True),
@@ -275,7 +290,13 @@ def test_is_browser_playable(fields, playable):
 
 @pytest.mark.parametrize(
     "key",
-    ["hevc", "avi", "odd_avi", "wav", pytest.param("amr", marks=pytest.mark.skipif(not AMR_OK, reason="no AMR"))],
+    [
+        "hevc",
+        "avi",
+        "odd_avi",
+        "wav",
+        pytest.param("amr", marks=pytest.mark.skipif(not AMR_OK, reason="no AMR")),
+    ],
 )
 def test_make_proxy_is_browser_playable(tmp_path, files, key):
     source = probe(files[key])
@@ -290,6 +311,9 @@ def test_make_proxy_is_browser_playable(tmp_path, files, key):
         assert info.pixel_format == "yuv420p"
         assert (info.width % 2, info.height % 2) == (0, 0)
         assert abs(info.width - source.width) <= 1 and abs(info.height - source.height) <= 1
+        with av.open(str(dst)) as c:  # the video track itself, not just the container, lasts 2 s
+            video = c.streams.video[0]
+            assert abs(float(video.duration * video.time_base) - 2.0) <= 0.5
     else:
         assert (info.kind, info.media_type, info.video_codec) == ("audio", "audio/mp4", None)
     boxes = _top_level_boxes(dst)
@@ -301,9 +325,11 @@ def test_make_proxy_scales_and_keeps_frames(tmp_path, files):
     info = make_proxy(files["h264"], tmp_path / "small.mp4", max_height=120)
     assert (info.width, info.height) == (160, 120)
     with av.open(str(tmp_path / "small.mp4")) as c:
-        frames = [f.to_image() for f in c.decode(video=0)]
+        frames = list(c.decode(video=0))
     assert len(frames) == 30  # 2 s at 15 fps: no frame dropped or duplicated
-    assert [mf.frame_counter(f.resize((320, 240))) for f in frames[:5]] == [0, 1, 2, 3, 4]
+    assert [round(f.time * 15) for f in frames] == list(range(30))  # source timing kept
+    counters = [mf.frame_counter(f.to_image().resize((320, 240))) for f in frames[:5]]
+    assert counters == [0, 1, 2, 3, 4]
 
 
 def test_make_proxy_video_without_audio(tmp_path):
