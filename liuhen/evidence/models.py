@@ -1,0 +1,285 @@
+"""The evidence vault: devices, stored originals, their marks, derivatives and fixity checks.
+
+An original, once stored, is never altered or deleted (第二十六条 (二)); only derived-media
+status and the audited links to case, patrol and party may change.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from liuhen.core.querysets import RestrictedQuerySet
+from liuhen.evidence.choices import (
+    CaptureTimeSource,
+    DerivationStatus,
+    DerivativeKind,
+    DeviceKind,
+    DeviceStatus,
+    FixityOutcome,
+    IngestChannel,
+    MarkLabel,
+    RecordingKind,
+)
+
+hex64 = RegexValidator(r"^[0-9a-f]{64}$", "应为64位小写十六进制摘要")
+
+
+class Device(models.Model):
+    """A recording device, registered with the number printed on it (第十八条, 第二十一条)."""
+
+    number = models.CharField("设备编号", max_length=64, unique=True)
+    kind = models.CharField("设备类型", max_length=20, choices=DeviceKind.choices,
+                            default=DeviceKind.BODY_CAMERA)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="devices",
+                             verbose_name="所属单位")
+    officer = models.ForeignKey("org.Officer", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="devices", verbose_name="配发人员")
+    status = models.CharField("状态", max_length=16, choices=DeviceStatus.choices,
+                              default=DeviceStatus.IN_SERVICE)
+    model_name = models.CharField("型号", max_length=100, blank=True)
+    notes = models.TextField("备注", blank=True)
+    registered_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+
+    class Meta:
+        verbose_name = "执法记录设备"
+        verbose_name_plural = "执法记录设备"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}（{self.get_kind_display()}）"
+
+
+class Recording(models.Model):
+    """One stored original (video, audio or photo) with what is known about it (第十八条).
+
+    Immutable once created, except ``derivation_status`` and the audited links to case,
+    patrol and party. A recording linked to a case takes the case's unit, so that access
+    follows the case.
+    """
+
+    kind = models.CharField("类型", max_length=8, choices=RecordingKind.choices)
+    original_name = models.CharField("原始文件名", max_length=255)
+    size = models.BigIntegerField("大小（字节）")
+    media_type = models.CharField("媒体类型", max_length=100, default="application/octet-stream")
+    container = models.CharField("封装格式", max_length=50, blank=True)
+    video_codec = models.CharField("视频编码", max_length=50, blank=True)
+    audio_codec = models.CharField("音频编码", max_length=50, blank=True)
+    duration_seconds = models.FloatField("时长（秒）", null=True, blank=True)
+    width = models.PositiveIntegerField("宽", null=True, blank=True)
+    height = models.PositiveIntegerField("高", null=True, blank=True)
+    media_info = models.JSONField("媒体信息", default=dict, blank=True)
+
+    captured_start = models.DateTimeField("拍摄开始时间")
+    captured_end = models.DateTimeField("拍摄结束时间", null=True, blank=True)
+    capture_time_source = models.CharField("拍摄时间来源", max_length=16,
+                                           choices=CaptureTimeSource.choices)
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="recordings", verbose_name="设备")
+    officer = models.ForeignKey("org.Officer", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="recordings", verbose_name="执法人员")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="recordings",
+                             verbose_name="执法单位")
+    patrol = models.ForeignKey("cases.Patrol", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="recordings", verbose_name="日常巡查")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="recordings", verbose_name="案件")
+    party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="recordings", verbose_name="当事人")
+    location = models.CharField("地点", max_length=200, blank=True)
+
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True, validators=[hex64])
+    sm3 = models.CharField("SM3", max_length=64, validators=[hex64])
+    storage_key = models.CharField("存储键", max_length=300)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="上传人")
+    channel = models.CharField("上传方式", max_length=8, choices=IngestChannel.choices)
+    stored_at = models.DateTimeField("存储时间", default=timezone.now)
+
+    # 第十三条: stored within 24 hours after the end of the capture day.
+    deadline_at = models.DateTimeField("存储期限")
+    late_seconds = models.BigIntegerField("逾期（秒）", default=0)
+    is_late = models.BooleanField("逾期存储", default=False, db_index=True)
+
+    readable = models.BooleanField("可解析", default=True)
+    read_error = models.TextField("解析错误", blank=True)
+    flags = models.JSONField("标记", default=list, blank=True)
+    is_flagged = models.BooleanField("有标记", default=False, db_index=True)
+    derivation_status = models.CharField("派生处理", max_length=12,
+                                         choices=DerivationStatus.choices,
+                                         default=DerivationStatus.PENDING)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+
+    class Meta:
+        verbose_name = "音像记录"
+        verbose_name_plural = "音像记录"
+        ordering = ["-captured_start", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "-captured_start"], name="rec_unit_captured"),
+            models.Index(fields=["-captured_start", "-id"], name="rec_captured"),
+            models.Index(fields=["device", "-captured_start"], name="rec_device"),
+            models.Index(fields=["officer", "-captured_start"], name="rec_officer"),
+            models.Index(fields=["case", "-captured_start"], name="rec_case"),
+            models.Index(fields=["kind", "-captured_start"], name="rec_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.sha256[:12]}）"
+
+    @property
+    def flag_labels(self) -> list[str]:
+        from liuhen.evidence.choices import RecordingFlag
+
+        return [RecordingFlag(f).label if f in RecordingFlag.values else f for f in self.flags]
+
+
+class RecordingSubmission(models.Model):
+    """Every time bytes were submitted: the first time and each duplicate (same SHA-256)."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT,
+                                  related_name="submissions", verbose_name="音像记录")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name="提交人")
+    channel = models.CharField("上传方式", max_length=8, choices=IngestChannel.choices)
+    original_name = models.CharField("原始文件名", max_length=255)
+    at = models.DateTimeField("提交时间", default=timezone.now)
+    was_duplicate = models.BooleanField("重复提交", default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "recording__unit"
+
+    class Meta:
+        verbose_name = "提交记录"
+        verbose_name_plural = "提交记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class Mark(models.Model):
+    """A labelled point on a recording's timeline, one regulation item each (第六条, 第八条)."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="marks",
+                                  verbose_name="音像记录")
+    offset_seconds = models.FloatField("时间点（秒）")
+    label = models.CharField("标注", max_length=32, choices=MarkLabel.choices)
+    note = models.CharField("说明", max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="标注人")
+    created_at = models.DateTimeField("标注时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "recording__unit"
+
+    class Meta:
+        verbose_name = "标注"
+        verbose_name_plural = "标注"
+        ordering = ["recording", "offset_seconds", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_label_display()} @ {self.offset_seconds:.1f}s"
+
+
+class Derivative(models.Model):
+    """A file derived from an original (proxy, poster, thumbnail); never replaces it."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT,
+                                  related_name="derivatives", verbose_name="音像记录")
+    kind = models.CharField("类型", max_length=12, choices=DerivativeKind.choices)
+    storage_key = models.CharField("存储键", max_length=300, unique=True)
+    size = models.BigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64, validators=[hex64])
+    media_type = models.CharField("媒体类型", max_length=100)
+    width = models.PositiveIntegerField("宽", null=True, blank=True)
+    height = models.PositiveIntegerField("高", null=True, blank=True)
+    created_at = models.DateTimeField("生成时间", default=timezone.now)
+    tool_version = models.CharField("工具版本", max_length=200)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "recording__unit"
+
+    class Meta:
+        verbose_name = "派生文件"
+        verbose_name_plural = "派生文件"
+        ordering = ["recording", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.recording_id}"
+
+
+class FixityCheck(models.Model):
+    """One re-read of a stored original and its outcome; failures are recorded too.
+
+    ``recording`` is null for an orphan: an object in storage with no row.
+    """
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="fixity_checks", verbose_name="音像记录")
+    storage_key = models.CharField("存储键", max_length=300)
+    at = models.DateTimeField("检查时间", default=timezone.now, db_index=True)
+    outcome = models.CharField("结果", max_length=10, choices=FixityOutcome.choices)
+    expected_sha256 = models.CharField("应有SHA-256", max_length=64, blank=True)
+    found_sha256 = models.CharField("实测SHA-256", max_length=64, blank=True)
+    expected_sm3 = models.CharField("应有SM3", max_length=64, blank=True)
+    found_sm3 = models.CharField("实测SM3", max_length=64, blank=True)
+    tool_version = models.CharField("工具版本", max_length=200)
+    detail = models.JSONField("详情", default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "recording__unit"
+
+    class Meta:
+        verbose_name = "固定值校验"
+        verbose_name_plural = "固定值校验"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["outcome", "-at"], name="fixity_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.storage_key}: {self.get_outcome_display()}"
+
+
+class UploadSession(models.Model):
+    """An unfinished (or just finished) tus upload; private to its uploader.
+
+    ``offset`` is written only after the received bytes are fsynced, so after a crash the
+    client resumes from a point that is really on disk.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+", verbose_name="上传人")
+    channel = models.CharField("上传方式", max_length=8, choices=IngestChannel.choices,
+                               default=IngestChannel.TUS)
+    length = models.BigIntegerField("总长度")
+    offset = models.BigIntegerField("已接收", default=0)
+    metadata = models.JSONField("元数据", default=dict, blank=True)
+    declared_sha256 = models.CharField("声明SHA-256", max_length=64, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    expires_at = models.DateTimeField("过期时间")
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name="音像记录")
+    duplicate = models.BooleanField("重复提交", default=False)
+    error = models.JSONField("错误", default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "user__officer__unit"
+
+    class Meta:
+        verbose_name = "上传会话"
+        verbose_name_plural = "上传会话"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.metadata.get('filename', '')} {self.offset}/{self.length}"
