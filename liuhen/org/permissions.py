@@ -28,6 +28,8 @@ ACTIONS = {
     "recording.download": "下载音像记录",
     "recording.mark": "标注音像记录",
     "recording.late_report": "查看逾期上传",
+    "recording.link": "关联音像记录与案件",
+    "recording.fixity": "查看固定值校验",
     "device.view": "查看设备",
     "device.manage": "登记设备",
     "document.view": "查看文字记录",
@@ -45,7 +47,7 @@ _OFFICER = {
     "case.view": OWN, "case.create": OWN, "case.change": OWN, "case.transition": OWN,
     "patrol.view": OWN, "patrol.create": OWN, "party.view": OWN, "party.create": OWN,
     "recording.view": OWN, "recording.upload": OWN, "recording.download": OWN,
-    "recording.mark": OWN, "device.view": OWN, "document.view": OWN, "document.create": OWN,
+    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "document.view": OWN, "document.create": OWN,
     "rules.view": OWN,
 }
 
@@ -55,6 +57,7 @@ MATRIX: dict[str, dict[str, str]] = {
         **{action: TREE for action in _OFFICER},
         "case.archive": TREE, "approval.decide": TREE, "rules.waive": TREE,
         "report.view": TREE, "recording.late_report": TREE,
+        "recording.fixity": TREE,
     },
     Role.BUREAU_LEADER: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -64,6 +67,7 @@ MATRIX: dict[str, dict[str, str]] = {
     Role.LEGAL_OFFICE: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
         "recording.view": BUREAU, "recording.download": BUREAU, "recording.late_report": BUREAU,
+        "recording.fixity": BUREAU,
         "device.view": BUREAU, "document.view": BUREAU, "rules.view": BUREAU,
         "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
     },
@@ -71,6 +75,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,
         "recording.view": TREE, "recording.upload": TREE, "recording.download": TREE,
         "recording.mark": TREE, "recording.late_report": TREE, "device.view": TREE,
+        "recording.link": TREE, "recording.fixity": TREE,
         "document.view": TREE, "document.create": TREE, "rules.view": TREE,
     },
     Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE},
