@@ -47,8 +47,8 @@ _OFFICER = {
     "case.view": OWN, "case.create": OWN, "case.change": OWN, "case.transition": OWN,
     "patrol.view": OWN, "patrol.create": OWN, "party.view": OWN, "party.create": OWN,
     "recording.view": OWN, "recording.upload": OWN, "recording.download": OWN,
-    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "document.view": OWN, "document.create": OWN,
-    "rules.view": OWN,
+    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "document.view": OWN,
+    "document.create": OWN, "rules.view": OWN,
 }
 
 MATRIX: dict[str, dict[str, str]] = {
