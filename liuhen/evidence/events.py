@@ -15,3 +15,25 @@ event_upload_page_viewed = "recording.upload_page_viewed"
 # Derived media (tasks.py).
 event_recording_derived = "recording.derived"
 event_recording_derivation_failed = "recording.derivation_failed"
+
+# Ingest, links and marks (services.py, api.py, tus.py, the ingest station).
+event_recording_stored = "recording.stored"
+event_recording_duplicate_submitted = "recording.duplicate_submitted"
+event_recording_refused = "recording.refused"
+event_recording_linked = "recording.linked"
+event_recording_modification_refused = "recording.modification_refused"
+event_recording_marked = "recording.marked"
+event_recording_digest_queried = "recording.digest_queried"
+event_submissions_viewed = "recording.submissions_viewed"
+event_device_registered = "device.registered"
+event_device_viewed = "device.viewed"
+event_device_listed = "device.listed"
+event_upload_created = "upload.created"
+event_upload_terminated = "upload.terminated"
+event_upload_refused = "upload.refused"
+
+# Fixity (fixity.py).
+event_fixity_checked = "fixity.checked"
+event_fixity_failed = "fixity.failed"
+event_fixity_orphan = "fixity.orphan"
+event_fixity_run = "fixity.run"
