@@ -79,10 +79,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env_str(name, default).lower()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r} is not allowed: set one of {', '.join(choices)}.")
-    return value
+    # Case-insensitive, answering the spelling of ``choices`` (some are upper case, e.g. S3 modes).
+    value = env_str(name, default)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(f"{name}={value!r} is not allowed: set one of {', '.join(choices)}.")
 
 
 def env_path(name: str, default: Path) -> Path:

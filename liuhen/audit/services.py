@@ -92,6 +92,10 @@ def record(
     if actor_name is not None and not name:
         name = actor_name[:150]
     object_type, object_id, object_repr = target_fields(target)
+    # Fit the columns: an attacker-chosen id (a garbage token prefix, a long username) must
+    # still leave its trace instead of failing the insert on PostgreSQL's varchar limits.
+    object_type, object_id, object_repr = object_type[:64], object_id[:64], object_repr[:200]
+    action = str(action)[:64]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -68,7 +68,8 @@ def list_cases(request, query: Query[CaseQuery]):
 def create_case(request, payload: CaseIn):
     patrol = None
     if payload.patrol_id:
-        patrol = get_for(request.user, "patrol.view", Patrol.objects, payload.patrol_id)
+        patrol = get_for(request.user, "patrol.view", Patrol.objects, payload.patrol_id,
+                         denied_event=events.event_case_created)
     case = services.create_case(
         actor=request.user, unit=_unit(request.user, payload.unit_id), kind=payload.kind,
         cause=payload.cause, source=payload.source, officer_ids=payload.officer_ids,
@@ -87,14 +88,16 @@ def get_case(request, case_id: int):
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="修改案件事实")
 def update_case(request, case_id: int, payload: CaseFactsIn):
-    case = get_for(request.user, "case.change", Case.objects, case_id)
+    case = get_for(request.user, "case.change", Case.objects, case_id,
+                   denied_event=events.event_case_changed)
     changes = payload.dict(exclude_unset=True)
     return services.update_case_facts(actor=request.user, case=case, **changes)
 
 
 @router.post("/cases/{case_id}/transitions", response=CaseOut, summary="变更环节")
 def transition_case(request, case_id: int, payload: TransitionIn):
-    case = get_for(request.user, "case.view", Case.objects, case_id)
+    case = get_for(request.user, "case.view", Case.objects, case_id,
+                   denied_event=events.event_case_transition_refused)
     return services.move_case(actor=request.user, case=case, to_stage=payload.to,
                               note=payload.note)
 
@@ -147,7 +150,8 @@ def get_patrol(request, patrol_id: int):
 
 @router.post("/patrols/{patrol_id}/cases", response={201: CaseOut}, summary="由巡查立案")
 def case_from_patrol(request, patrol_id: int, payload: FromPatrolIn):
-    patrol = get_for(request.user, "patrol.view", Patrol.objects, patrol_id)
+    patrol = get_for(request.user, "patrol.view", Patrol.objects, patrol_id,
+                     denied_event=events.event_case_created)
     case = services.open_case_from_patrol(
         actor=request.user, patrol=patrol, kind=payload.kind, cause=payload.cause,
         officer_ids=payload.officer_ids, party_ids=payload.party_ids, summary=payload.summary)

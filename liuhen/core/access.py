@@ -7,11 +7,13 @@ from liuhen.core.errors import Forbidden, NotFound
 from liuhen.core.querysets import allows
 
 
-def get_for(user, action: str, queryset, pk, *, read_event: str | None = None):
+def get_for(user, action: str, queryset, pk, *, read_event: str | None = None,
+            denied_event: str | None = None):
     """The object with ``pk`` if ``user`` may do ``action`` on it.
 
     A forbidden object answers exactly like a missing one (404), and the attempt is audited.
     When ``read_event`` is given the successful read is audited too (第二十六条 (三)).
+    ``denied_event`` names the refusal when the lookup guards a write (e.g. a transition).
     """
     model = queryset.model
     meta = model._meta
@@ -20,7 +22,7 @@ def get_for(user, action: str, queryset, pk, *, read_event: str | None = None):
     except (ValueError, TypeError):
         obj = None
     if obj is None:
-        record_denied(actor=user, action=read_event or action,
+        record_denied(actor=user, action=denied_event or read_event or action,
                       target=(f"{meta.app_label}.{meta.model_name}", str(pk)[:64]),
                       reason="对象不存在或无权访问")
         raise NotFound()

@@ -54,10 +54,14 @@ def create_token(*, user, name: str, days: int | None = 365) -> tuple[ApiToken, 
 
 
 def revoke_token(*, user, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (idempotent); later use of it is refused."""
+    token = ApiToken.objects.filter(pk=token_id, user=user).first()
+    if token is None:
+        # Someone else's token answers like a missing one, and the attempt is on record.
+        record_denied(actor=user, action=events.event_token_revoked,
+                      target=("org.apitoken", str(token_id)), reason="令牌不存在或不属于本人")
+        raise NotFound()
     with transaction.atomic():
-        token = ApiToken.objects.filter(pk=token_id, user=user).first()
-        if token is None:
-            raise NotFound()
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
