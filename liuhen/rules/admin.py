@@ -1,0 +1,1 @@
+from liuhen.rules.holiday_admin import *  # noqa

@@ -1,0 +1,15 @@
+"""Seed the editable calendar from the shipped rules/data/holidays.toml (2025–2027)."""
+
+from django.db import migrations
+
+
+def seed(apps, schema_editor):
+    from liuhen.rules.holiday_services import seed_from_toml
+
+    seed_from_toml(apps.get_model("rules", "HolidayYear"), apps.get_model("rules", "Holiday"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("rules", "0001_calendar_deadlines")]
+
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
