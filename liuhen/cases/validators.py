@@ -13,7 +13,8 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 def id_card_error(number: str) -> str | None:
     """Why an 18-digit resident ID number is invalid, or None."""
     n = (number or "").strip().upper()
-    if len(n) != 18 or not n[:17].isdigit() or n[17] not in "0123456789X":
+    # isascii(): str.isdigit() also accepts full-width and other Unicode digits.
+    if len(n) != 18 or not n.isascii() or not n[:17].isdigit() or n[17] not in "0123456789X":
         return "身份证号码应为18位，前17位为数字，末位为数字或X"
     try:
         date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
