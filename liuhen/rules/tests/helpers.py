@@ -1,0 +1,59 @@
+"""Helpers for the rules tests: a case walked to a stage, records added through the services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from liuhen.cases import records_services as rs
+from liuhen.cases import services as case_services
+from liuhen.cases.choices import CaseKind, Stage
+from liuhen.cases.models import Case
+from liuhen.cases.records_choices import SignatureStatus
+from liuhen.cases.tests.factories import make_case, make_party
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def write_pdf(tmp_path: Path, name: str = "scan.pdf", salt: str = "") -> Path:
+    path = tmp_path / name
+    path.write_bytes(PDF + salt.encode())
+    return path
+
+
+def penalty_case(people, *, kind=CaseKind.PENALTY, **facts) -> Case:
+    officer = people["officer_a"]
+    party = make_party(actor=officer.user, unit=officer.unit)
+    return make_case(actor=officer.user, unit=officer.unit,
+                     officers=[officer, people["officer_a2"]], kind=kind, parties=[party],
+                     **facts)
+
+
+def walk(case: Case, to_stage: str, actor) -> Case:
+    """Move a case forward along the main line up to ``to_stage`` (no archiving)."""
+    from liuhen.cases import stages
+
+    order = stages.path(case.kind)
+    for stage in order[order.index(case.stage) + 1:order.index(to_stage) + 1]:
+        if stage == Stage.HEARING and not case.hearing_requested:
+            continue
+        case = case_services.move_case(actor=actor, case=case, to_stage=stage)
+    return case
+
+
+def doc(case, people, doc_type, *, signature=SignatureStatus.SIGNED, **kwargs):
+    return rs.add_document(actor=people["officer_a"].user, case=case, doc_type=doc_type,
+                           signature=signature, **kwargs)
+
+
+def approve(case, people, action, *, requirement_code="", reason=""):
+    approval = rs.request_approval(actor=people["officer_a"].user, case=case, action=action,
+                                   requirement_code=requirement_code, reason=reason)
+    return rs.decide_approval(actor=people["head_a"].user, approval=approval, approve=True,
+                              opinion="同意")
+
+
+def statuses(case) -> dict[str, str]:
+    from liuhen.rules.models import CaseCompleteness
+
+    snap = CaseCompleteness.objects.get(case=case)
+    return {item["id"]: item["status"] for item in snap.items}
