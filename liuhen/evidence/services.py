@@ -1,0 +1,559 @@
+"""Domain rules of the evidence vault: ingest of originals, marks, links and devices.
+
+Browser uploads, the tus server and the ingest station all call :func:`ingest_recording`, so
+every original is digested, classified (第十八条), checked against the 24-hour rule (第十三条)
+and stored the same way, and never stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from liuhen.audit.services import record, record_denied
+from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
+from liuhen.core.querysets import unit_allowed, user_unit
+from liuhen.evidence import events, media
+from liuhen.evidence.choices import (
+    CaptureTimeSource,
+    DeviceKind,
+    DeviceStatus,
+    IngestChannel,
+    MarkLabel,
+    RecordingFlag,
+    RecordingKind,
+)
+from liuhen.evidence.digests import Digests, parse_sha256
+from liuhen.evidence.models import Device, Mark, Recording, RecordingSubmission
+from liuhen.evidence.storage import get_storage, original_key
+from liuhen.org.choices import Role
+
+log = logging.getLogger(__name__)
+
+# Capture times outside this window are camera clocks never set (1970, 1904) or set wrong.
+_EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class ChecksumMismatch(InvalidInput):
+    code = "checksum_mismatch"
+    status = 460  # tus checksum extension; the JSON API answers 400 (see api.py)
+    message = "文件校验值与声明的 SHA-256 不一致，文件可能在传输中损坏，未保存任何内容"
+
+
+class TooLarge(LiuhenError):
+    code = "too_large"
+    status = 413
+    message = "文件超过允许的最大大小，未保存任何内容"
+
+
+@dataclass
+class IngestResult:
+    recording: Recording
+    duplicate: bool
+    submission: RecordingSubmission
+
+
+def _crash_point(name: str) -> None:
+    """Test seam for the crash-atomicity tests: ``LIUHEN_TEST_CRASH_AT=<name>`` makes the
+    process SIGKILL itself here, exactly like a power cut. Unset in production."""
+    if os.environ.get("LIUHEN_TEST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def local_zone():
+    return timezone.get_default_timezone()
+
+
+def deadline_for(captured_start: datetime) -> datetime:
+    """第十三条: stored within 24 hours (LIUHEN_UPLOAD_DEADLINE_HOURS) after the end of the
+    capture day, the day read in the bureau's time zone (Asia/Shanghai)."""
+    zone = local_zone()
+    day = captured_start.astimezone(zone).date()
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return end_of_day + timedelta(hours=settings.UPLOAD_DEADLINE_HOURS)
+
+
+def _plausible(at: datetime | None, now: datetime) -> bool:
+    return at is not None and _EARLIEST_CAPTURE <= at <= now + timedelta(days=1)
+
+
+def filename_patterns() -> tuple:
+    return tuple(settings.FILENAME_PATTERNS) or media.DEFAULT_FILENAME_PATTERNS
+
+
+def capture_time(
+    info: media.MediaInfo, original_name: str, captured_at: datetime | None, now: datetime
+) -> tuple[datetime, str]:
+    """The capture start and where it came from: the media's own metadata (EXIF for photos),
+    else the body camera's file name, else the uploader, else the upload time (第十八条)."""
+    if _plausible(info.creation_time, now):
+        source = CaptureTimeSource.EXIF if info.kind == "photo" else CaptureTimeSource.METADATA
+        return info.creation_time, source
+    from_name, _device = media.capture_time_from_filename(original_name, filename_patterns())
+    if _plausible(from_name, now):
+        return from_name, CaptureTimeSource.FILENAME
+    if captured_at is not None:
+        if timezone.is_naive(captured_at):
+            captured_at = timezone.make_aware(captured_at, local_zone())
+        if not _plausible(captured_at, now):
+            raise InvalidInput("填写的拍摄时间不合理（早于2000年或晚于当前时间）")
+        return captured_at, CaptureTimeSource.UPLOADER
+    return now, CaptureTimeSource.UPLOAD_TIME
+
+
+def _kind(info: media.MediaInfo, original_name: str) -> str:
+    if info.kind in RecordingKind.values:
+        return info.kind
+    guessed = mimetypes.guess_type(original_name)[0] or ""
+    for prefix, kind in (
+        ("video/", RecordingKind.VIDEO),
+        ("audio/", RecordingKind.AUDIO),
+        ("image/", RecordingKind.PHOTO),
+    ):
+        if guessed.startswith(prefix):
+            return kind
+    return RecordingKind.OTHER
+
+
+def _media_type(info: media.MediaInfo, original_name: str) -> str:
+    if info.media_type != "application/octet-stream":
+        return info.media_type
+    return mimetypes.guess_type(original_name)[0] or info.media_type
+
+
+def _device_flags(device: Device | None, unit) -> list[str]:
+    """第十八条: a recording from a faulty, retired or other unit's device is evidence all the
+    same: accepted, and flagged for the records keeper."""
+    flags = []
+    if device is None:
+        return flags
+    if device.status == DeviceStatus.FAULTY:
+        flags.append(RecordingFlag.DEVICE_FAULTY)
+    elif device.status == DeviceStatus.RETIRED:
+        flags.append(RecordingFlag.DEVICE_RETIRED)
+    if device.unit_id != unit.pk:
+        flags.append(RecordingFlag.DEVICE_OTHER_UNIT)
+    return flags
+
+
+def _resolve_context(*, actor, device, officer, case, patrol, party):
+    """The officer and owning unit of a new recording, refused (audited) when not allowed."""
+    if officer is None and device is not None and device.officer_id:
+        officer = device.officer
+    actor_officer = getattr(actor, "officer", None)
+    if officer is None and actor_officer is not None and actor_officer.role == Role.OFFICER:
+        officer = actor_officer
+    if case is not None:
+        unit = case.unit
+    elif patrol is not None:
+        unit = patrol.unit
+    elif officer is not None:
+        unit = officer.unit
+    elif device is not None:
+        unit = device.unit
+    else:
+        unit = user_unit(actor)
+    if unit is None:
+        raise InvalidInput("无法确定音像记录所属执法单位，请指定设备、执法人员或案件")
+    if party is not None and case is not None and not case.parties.filter(pk=party.pk).exists():
+        raise InvalidInput("该当事人不属于所选案件")
+    if patrol is not None and case is not None and case.patrol_id not in (None, patrol.pk):
+        raise InvalidInput("该巡查与所选案件不一致")
+    if not unit_allowed(actor, "recording.upload", unit):
+        record_denied(
+            actor=actor,
+            action=events.event_recording_refused,
+            target=("org.unit", str(unit.pk), str(unit)),
+            reason="无权为该单位上传音像记录",
+        )
+        raise Forbidden("无权为该单位上传音像记录")
+    return officer, unit
+
+
+def _refuse(actor, reason: str, detail: dict) -> None:
+    record_denied(
+        actor=actor,
+        action=events.event_recording_refused,
+        target=("evidence.recording", detail.get("sha256", "")[:64]),
+        reason=reason,
+        detail=detail,
+    )
+
+
+def ingest_recording(
+    *,
+    source_path,
+    original_name: str,
+    actor,
+    channel: str,
+    device: Device | None = None,
+    officer=None,
+    case=None,
+    patrol=None,
+    party=None,
+    location: str = "",
+    captured_at: datetime | None = None,
+    declared_sha256: str | None = None,
+    digests: Digests | None = None,
+) -> IngestResult:
+    """Store one original, or link a duplicate (same SHA-256) to the one already stored.
+
+    The object is written first (atomically), then the row, its submission and the audit entry
+    in one transaction: a crash in between leaves an orphan object, which ``liuhen verify``
+    reports and a retry of the same file adopts. ``digests`` are passed by the tus server,
+    which computed them while the bytes arrived; otherwise they are computed while the file is
+    copied into storage. Unreadable media is stored and flagged, never refused.
+    """
+    source = Path(source_path)
+    original_name = (original_name or source.name).replace("\\", "/").rsplit("/", 1)[-1][:255]
+    if channel not in IngestChannel.values:
+        raise InvalidInput(f"未知的上传方式：{channel}")
+    declared = None
+    if declared_sha256:
+        declared = parse_sha256(declared_sha256)
+        if declared is None:
+            raise InvalidInput("声明的 SHA-256 格式不正确（应为64位十六进制或 Base64）")
+    officer, unit = _resolve_context(
+        actor=actor, device=device, officer=officer, case=case, patrol=patrol, party=party
+    )
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise InvalidInput("找不到要上传的文件") from exc
+    if size > settings.UPLOAD_MAX_BYTES:
+        _refuse(actor, "文件超过允许的最大大小", {"size": size, "name": original_name})
+        raise TooLarge(detail={"size": size, "max": settings.UPLOAD_MAX_BYTES})
+
+    storage = get_storage()
+    staged = storage.stage(source, digests=digests)
+    try:
+        _crash_point("after_stage")
+        found = staged.digests
+        if declared and declared != found.sha256:
+            _refuse(
+                actor,
+                "校验值不一致",
+                {"declared_sha256": declared, "sha256": found.sha256, "name": original_name},
+            )
+            raise ChecksumMismatch(detail={"declared_sha256": declared, "sha256": found.sha256})
+        existing = Recording.objects.filter(sha256=found.sha256).first()
+        if existing is not None:
+            return _link_duplicate(
+                existing, actor=actor, channel=channel, original_name=original_name
+            )
+
+        now = timezone.now()
+        info = media.probe(staged.path)
+        start, source_kind = capture_time(info, original_name, captured_at, now)
+        if officer is not None:
+            from liuhen.org.services import ensure_qualified
+
+            ensure_qualified(
+                [officer],
+                on=start.astimezone(local_zone()).date(),
+                actor=actor,
+                purpose="作为音像记录的执法人员",
+            )
+        flags = _device_flags(device, unit)
+        if not info.readable:
+            flags.insert(0, RecordingFlag.UNREADABLE)
+        deadline = deadline_for(start)
+        late_seconds = max(0, int((now - deadline).total_seconds()))
+        if late_seconds:
+            flags.append(RecordingFlag.LATE)
+
+        key = original_key(found.sha256)
+        storage.commit(staged, key)
+        _crash_point("after_object")
+        try:
+            with transaction.atomic():
+                recording = Recording.objects.create(
+                    kind=_kind(info, original_name),
+                    original_name=original_name,
+                    size=found.size,
+                    media_type=_media_type(info, original_name)[:100],
+                    container=(info.container or "")[:50],
+                    video_codec=(info.video_codec or "")[:50],
+                    audio_codec=(info.audio_codec or "")[:50],
+                    duration_seconds=info.duration_seconds,
+                    width=info.width,
+                    height=info.height,
+                    media_info=info.as_dict(),
+                    captured_start=start,
+                    captured_end=(
+                        start + timedelta(seconds=info.duration_seconds)
+                        if info.duration_seconds
+                        else None
+                    ),
+                    capture_time_source=source_kind,
+                    device=device,
+                    officer=officer,
+                    unit=unit,
+                    patrol=patrol,
+                    case=case,
+                    party=party,
+                    location=(location or "")[:200],
+                    sha256=found.sha256,
+                    sm3=found.sm3,
+                    storage_key=key,
+                    uploaded_by=actor,
+                    channel=channel,
+                    stored_at=now,
+                    deadline_at=deadline,
+                    late_seconds=late_seconds,
+                    is_late=bool(late_seconds),
+                    readable=info.readable,
+                    read_error=(info.error or "")[:2000],
+                    flags=[str(f) for f in flags],
+                    is_flagged=bool(flags),
+                )
+                submission = RecordingSubmission.objects.create(
+                    recording=recording,
+                    submitted_by=actor,
+                    channel=channel,
+                    original_name=original_name,
+                    at=now,
+                    was_duplicate=False,
+                )
+                _crash_point("before_row_commit")
+                record(
+                    actor=actor,
+                    action=events.event_recording_stored,
+                    target=recording,
+                    detail={
+                        "sha256": found.sha256,
+                        "sm3": found.sm3,
+                        "size": found.size,
+                        "storage": storage.name,
+                        "key": key,
+                        "channel": channel,
+                        "capture_time_source": source_kind,
+                        "flags": recording.flags,
+                        "late_seconds": late_seconds,
+                    },
+                )
+                transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
+        except IntegrityError:
+            # Another ingest of the same bytes won the race: ours is a duplicate.
+            existing = Recording.objects.filter(sha256=found.sha256).first()
+            if existing is None:
+                raise
+            return _link_duplicate(
+                existing, actor=actor, channel=channel, original_name=original_name
+            )
+        log.info("stored %s as recording %s (%s)", original_name, recording.pk, found.sha256)
+        return IngestResult(recording, False, submission)
+    finally:
+        staged.discard()
+
+
+def _enqueue_derivation(recording_id: int) -> None:
+    from liuhen.evidence.tasks import enqueue_derivation
+
+    enqueue_derivation(recording_id)
+
+
+def _link_duplicate(
+    recording: Recording, *, actor, channel: str, original_name: str
+) -> IngestResult:
+    """Same bytes again: nothing is stored twice; the submission is linked and audited."""
+    with transaction.atomic():
+        submission = RecordingSubmission.objects.create(
+            recording=recording,
+            submitted_by=actor,
+            channel=channel,
+            original_name=original_name,
+            was_duplicate=True,
+        )
+        record(
+            actor=actor,
+            action=events.event_recording_duplicate_submitted,
+            target=recording,
+            detail={
+                "sha256": recording.sha256,
+                "original_name": original_name,
+                "channel": channel,
+                "submission": submission.pk,
+            },
+        )
+    return IngestResult(recording, True, submission)
+
+
+def add_mark(
+    *, actor, recording: Recording, offset_seconds: float, label: str, note: str = ""
+) -> Mark:
+    """Mark a point of a recording with one of the regulation's items (第六条, 第八条)."""
+    if not unit_allowed(actor, "recording.mark", recording.unit):
+        record_denied(
+            actor=actor,
+            action=events.event_recording_marked,
+            target=recording,
+            reason="无权标注该音像记录",
+        )
+        raise NotFound()
+    if label not in MarkLabel.values:
+        raise InvalidInput("标注类型不在规定的项目中")
+    try:
+        offset = float(offset_seconds)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("时间点应为秒数") from exc
+    if offset != offset or offset < 0:  # NaN or negative
+        raise InvalidInput("时间点不能为负数")
+    if recording.duration_seconds is not None and offset > recording.duration_seconds + 1:
+        raise InvalidInput(f"时间点超过了记录时长（{recording.duration_seconds:.1f}秒）")
+    if recording.kind == RecordingKind.PHOTO and offset:
+        raise InvalidInput("照片的标注时间点只能为0")
+    note = (note or "").strip()
+    if label == MarkLabel.OTHER and not note:
+        raise InvalidInput("标注为“其他”时请填写说明")
+    with transaction.atomic():
+        mark = Mark.objects.create(
+            recording=recording,
+            offset_seconds=offset,
+            label=label,
+            note=note[:500],
+            created_by=actor,
+        )
+        record(
+            actor=actor,
+            action=events.event_recording_marked,
+            target=recording,
+            detail={"mark": mark.pk, "label": label, "offset_seconds": offset, "note": note},
+        )
+    return mark
+
+
+_LINK_LABELS = {"case": "案件", "patrol": "巡查", "party": "当事人"}
+
+
+def link_recording(
+    *, actor, recording: Recording, case=None, patrol=None, party=None, reason: str = ""
+) -> Recording:
+    """Link a recording to its case, patrol or party (第十八条 classification).
+
+    The recording then belongs to the case's unit, so access follows the case. Changing an
+    existing link needs a reason; every change is audited with the old and new values.
+    """
+    if case is None and patrol is None and party is None:
+        raise InvalidInput("请至少指定案件、巡查或当事人之一")
+    if not unit_allowed(actor, "recording.link", recording.unit):
+        record_denied(
+            actor=actor,
+            action=events.event_recording_linked,
+            target=recording,
+            reason="无权关联该音像记录",
+        )
+        raise NotFound()
+    for obj, label in ((case, "案件"), (patrol, "巡查"), (party, "当事人")):
+        if obj is not None and not unit_allowed(actor, "recording.link", obj.unit):
+            record_denied(
+                actor=actor,
+                action=events.event_recording_linked,
+                target=recording,
+                reason=f"无权关联到该{label}",
+            )
+            raise NotFound(f"{label}不存在或无权访问")
+    target_case = case if case is not None else recording.case
+    target_party = party if party is not None else recording.party
+    if (
+        target_case is not None
+        and target_party is not None
+        and not target_case.parties.filter(pk=target_party.pk).exists()
+    ):
+        raise InvalidInput("该当事人不属于所选案件")
+    changes = {}
+    for name, new in (("case", case), ("patrol", patrol), ("party", party)):
+        if new is None:
+            continue
+        old_id = getattr(recording, f"{name}_id")
+        if old_id == new.pk:
+            continue
+        if old_id is not None and not (reason or "").strip():
+            raise Conflict(f"该音像记录已关联其他{_LINK_LABELS[name]}，更改关联须填写理由")
+        changes[name] = [old_id, new.pk]
+    if not changes:
+        return recording
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().get(pk=recording.pk)
+        old_unit = recording.unit_id
+        for name, (_old, _new) in changes.items():
+            setattr(recording, name, {"case": case, "patrol": patrol, "party": party}[name])
+        if case is not None:
+            recording.unit = case.unit
+        recording.save(update_fields=["case", "patrol", "party", "unit"])
+        detail = {"changes": changes, "reason": reason.strip()}
+        if recording.unit_id != old_unit:
+            detail["unit"] = [old_unit, recording.unit_id]
+        record(
+            actor=actor,
+            action=events.event_recording_linked,
+            target=recording,
+            reason=reason.strip(),
+            detail=detail,
+        )
+    return recording
+
+
+def register_device(
+    *,
+    actor,
+    number: str,
+    kind: str,
+    unit,
+    officer=None,
+    status: str = DeviceStatus.IN_SERVICE,
+    model_name: str = "",
+    notes: str = "",
+) -> Device:
+    """Register a recording device with the number printed on it (第二十一条)."""
+    number = (number or "").strip()
+    if not number:
+        raise InvalidInput("请填写设备编号")
+    if kind not in DeviceKind.values:
+        raise InvalidInput("设备类型不正确")
+    if status not in DeviceStatus.values:
+        raise InvalidInput("设备状态不正确")
+    if not unit_allowed(actor, "device.manage", unit):
+        record_denied(
+            actor=actor,
+            action=events.event_device_registered,
+            target=("org.unit", str(unit.pk), str(unit)),
+            reason="无权为该单位登记设备",
+        )
+        raise Forbidden("无权为该单位登记设备")
+    if officer is not None and officer.unit_id != unit.pk:
+        raise InvalidInput("配发人员不属于该单位")
+    if Device.objects.filter(number=number).exists():
+        raise Conflict(f"设备编号 {number} 已登记")
+    with transaction.atomic():
+        device = Device.objects.create(
+            number=number,
+            kind=kind,
+            unit=unit,
+            officer=officer,
+            status=status,
+            model_name=model_name.strip()[:100],
+            notes=notes.strip(),
+        )
+        record(
+            actor=actor,
+            action=events.event_device_registered,
+            target=device,
+            detail={
+                "number": number,
+                "kind": kind,
+                "unit": unit.pk,
+                "officer": officer.pk if officer else None,
+                "status": status,
+            },
+        )
+    return device

@@ -1,0 +1,129 @@
+"""Fixtures of the evidence vault tests: an isolated vault per test, devices, real media and
+recordings stored through the real ingest service."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from liuhen.evidence.tests import mediafactory
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def vault(settings, tmp_path):
+    """Every test gets its own evidence and upload folders (local storage)."""
+    settings.EVIDENCE_STORAGE = "local"
+    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
+    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
+    settings.EVIDENCE_DIR.mkdir(parents=True)
+    settings.UPLOAD_DIR.mkdir(parents=True)
+    from liuhen.evidence.storage import get_storage
+
+    return get_storage()
+
+
+@pytest.fixture
+def make_device(db):
+    """Factory: ``make_device(unit, officer=None, status="in_service", number=None)``."""
+    from liuhen.evidence.models import Device
+
+    def make(unit, officer=None, *, status="in_service", number=None, kind="body_camera"):
+        return Device.objects.create(
+            number=number or f"DSJ-{next(_counter):05d}",
+            kind=kind,
+            unit=unit,
+            officer=officer,
+            status=status,
+            model_name="DSJ-V9",
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_media(tmp_path):
+    """Factory: a fresh, unique real media file. ``kind``: h264 (default), hevc, avi, wav,
+    jpeg, truncated, garbage. ``captured`` (aware datetime) goes into the metadata/EXIF."""
+    folder = tmp_path / "media"
+    folder.mkdir(exist_ok=True)
+
+    def make(
+        kind: str = "h264",
+        *,
+        captured: datetime | None = None,
+        name: str | None = None,
+        seconds: float = 1,
+    ) -> Path:
+        n = next(_counter)
+        # A unique creation time makes the bytes (and so the digests) unique per call.
+        captured = captured or (timezone.now() - timedelta(hours=1, seconds=n))
+        if kind == "h264":
+            path = folder / (name or f"h264_{n}.mp4")
+            return mediafactory.make_h264_mp4(path, seconds=seconds, creation_time=captured)
+        if kind == "hevc":
+            path = folder / (name or f"hevc_{n}.mp4")
+            return mediafactory.make_hevc_mp4(path, seconds=seconds, creation_time=captured)
+        if kind == "avi":
+            return mediafactory.make_mjpeg_avi(
+                folder / (name or f"mjpeg_{n}.avi"), seconds=seconds + n % 3 * 0.2
+            )
+        if kind == "wav":
+            return mediafactory.make_wav(
+                folder / (name or f"tone_{n}.wav"), seconds=seconds + n * 0.01
+            )
+        if kind == "jpeg":
+            return mediafactory.make_jpeg_with_exif(
+                folder / (name or f"IMG_{n}.jpg"), taken_at=captured
+            )
+        if kind == "truncated":
+            path = folder / (name or f"cut_{n}.mp4")
+            mediafactory.make_truncated_mp4(path)
+            with open(path, "ab") as fh:  # unique bytes; still truncated
+                fh.write(n.to_bytes(4, "big"))
+            return path
+        if kind == "garbage":
+            return mediafactory.make_garbage(folder / (name or f"garbage_{n}.mp4"), seed=n)
+        raise ValueError(kind)
+
+    return make
+
+
+@pytest.fixture
+def stored_recording(people, make_media):
+    """Factory: ingest a real PyAV-made file through ``ingest_recording`` and return the
+    Recording. Defaults: an H.264 MP4 by officer_a of team A, channel web."""
+    from liuhen.evidence.services import ingest_recording
+
+    def make(
+        kind: str = "h264",
+        *,
+        actor=None,
+        captured: datetime | None = None,
+        path: Path | None = None,
+        channel: str = "web",
+        **kwargs,
+    ):
+        officer = kwargs.pop("officer", None)
+        actor = actor or people["officer_a"]
+        path = path or make_media(kind, captured=captured)
+        result = ingest_recording(
+            source_path=path,
+            original_name=path.name,
+            actor=getattr(actor, "user", actor),
+            channel=channel,
+            officer=officer,
+            **kwargs,
+        )
+        return result.recording
+
+    return make
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
