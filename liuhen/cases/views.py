@@ -1,19 +1,318 @@
-"""Pages for cases (to be completed by the UI work)."""
+"""Pages for cases, parties and patrols: thin over cases.services and cases.queries.
 
-from django.http import Http404
+Reads of a case are audited through core.access.get_for (第二十六条 (三)); a forbidden case
+answers 404 like a missing one and leaves a denied entry. Every service error is shown in
+Chinese on the page it came from.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.shortcuts import redirect, render
+from django.template.loader import select_template
+from django.views.decorators.http import require_http_methods, require_POST
+
+from liuhen.cases import events, services, stages
+from liuhen.cases.choices import Stage
+from liuhen.cases.forms import (
+    CaseFilterForm,
+    CaseForm,
+    FactsForm,
+    FromPatrolForm,
+    PartyForm,
+    PatrolForm,
+    TransitionForm,
+)
+from liuhen.cases.models import Case, Party, Patrol, StageLog
+from liuhen.cases.queries import CaseFilter, search_cases
+from liuhen.core.access import get_for, require
+from liuhen.core.errors import InvalidInput, LiuhenError
+from liuhen.core.pages import error_page, form_error, handles_errors
+from liuhen.core.querysets import unit_allowed, user_role
+from liuhen.org.choices import Role
+from liuhen.org.models import Officer, Unit
+
+PAGE_SIZE = 50
+# Counting beyond this many rows costs more than it tells anyone: the list says "more than".
+COUNT_CAP = 10_000
 
 
+def _page(request, qs, page_size=None):
+    """One page of ``qs`` with a capped count (cheap on 100,000 rows)."""
+    page_size = page_size or PAGE_SIZE
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    pages = max(1, -(-min(count, COUNT_CAP) // page_size))
+    number = min(number, pages)
+    start = (number - 1) * page_size
+    rows = list(qs[start:start + page_size])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"rows": rows, "number": number, "pages": pages, "count": min(count, COUNT_CAP),
+            "capped": count > COUNT_CAP, "has_prev": number > 1, "has_next": number < pages,
+            "query": query.urlencode()}
+
+
+@login_required
+@handles_errors
 def case_list(request):
-    raise Http404
+    """案件列表: filtered and paginated; parties masked (names and numbers of persons)."""
+    require(request.user, "case.view", event=events.event_case_listed)
+    form = CaseFilterForm(request.GET or None, user=request.user)
+    page = None
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        filters = CaseFilter(
+            unit=data["unit"].pk if data.get("unit") else None, kind=data.get("kind") or None,
+            stage=data.get("stage") or None,
+            officer=data["officer"].pk if data.get("officer") else None,
+            party=data.get("party") or None, q=data.get("q") or None,
+            opened_from=data.get("opened_from"), opened_to=data.get("opened_to"))
+        try:
+            qs = search_cases(actor=request.user, filters=filters).prefetch_related(
+                Prefetch("parties", queryset=Party.objects.only("id", "kind", "name",
+                                                                "id_number")),
+                Prefetch("officers", queryset=Officer.objects.only("id", "name")))
+            page = _page(request, qs)
+        except InvalidInput as exc:
+            form_error(form, exc)
+    return render(request, "cases/case_list.html", {"form": form, "page": page})
 
 
-def case_create(request):
-    raise Http404
+def _can_move(user, case, to_stage, officers) -> bool:
+    # Mirrors the check in services._transition, only to decide which buttons to show.
+    action = "case.archive" if to_stage == Stage.ARCHIVING else "case.transition"
+    if not unit_allowed(user, action, case.unit):
+        return False
+    return user_role(user) != Role.OFFICER or any(o.user_id == user.pk for o in officers)
 
 
+def _detail_context(request, case, **extra):
+    user = request.user
+    officers = list(case.officers.select_related("unit").order_by("name"))
+    may_change = unit_allowed(user, "case.change", case.unit) and case.stage != Stage.ARCHIVING
+    # Full identity numbers only for the handling unit; everyone else sees them masked.
+    show_full_ids = unit_allowed(user, "case.change", case.unit)
+    next_stages = [(s, Stage(s).label) for s in stages.allowed_next(case)
+                   if _can_move(user, case, s, officers)]
+    path = stages.path(case.kind)
+    if not case.hearing_requested and case.stage != Stage.HEARING:
+        path = [s for s in path if s != Stage.HEARING]
+    current = path.index(case.stage) if case.stage in path else -1
+    context = {
+        "case": case, "officers": officers,
+        "parties": list(case.parties.all()),
+        "logs": list(StageLog.objects.filter(case=case).order_by("at", "id")),
+        "show_full_ids": show_full_ids, "may_change": may_change, "next_stages": next_stages,
+        "path": [(s, Stage(s).label, i < current, i == current) for i, s in enumerate(path)],
+        "facts_form": FactsForm(initial={f: getattr(case, f) for f in services.EDITABLE_FACTS}),
+        # The rules app fills this panel (completeness checklist, documents) when it exists.
+        "rules_panel": _optional_template("rules/_case_panel.html"),
+    }
+    context.update(extra)
+    return context
+
+
+def _optional_template(name):
+    try:
+        return select_template([name]).template.name
+    except Exception:  # TemplateDoesNotExist: the rules app has not shipped its panel yet
+        return None
+
+
+@login_required
+@handles_errors
 def case_detail(request, pk):
-    raise Http404
+    """案件详情: facts, parties, officers, stage timeline; the read is audited."""
+    case = get_for(request.user, "case.view",
+                   Case.objects.select_related("unit", "patrol", "created_by"), pk,
+                   read_event=events.event_case_viewed)
+    return render(request, "cases/case_detail.html", _detail_context(request, case))
 
 
+@login_required
+@require_POST
+@handles_errors
 def case_move(request, pk):
-    raise Http404
+    """变更环节: one of stages.allowed_next(case), through the one service per transition."""
+    case = get_for(request.user, "case.view", Case.objects.select_related("unit"), pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择要转入的环节")
+        return redirect("case_detail", pk=case.pk)
+    try:
+        moved = services.move_case(actor=request.user, case=case,
+                                   to_stage=form.cleaned_data["to"],
+                                   note=form.cleaned_data["note"])
+    except LiuhenError as exc:
+        if exc.status == 404:
+            return error_page(request, exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"案件已转入「{moved.get_stage_display()}」环节")
+    return redirect("case_detail", pk=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@handles_errors
+def case_edit(request, pk):
+    """修改案件事实: hearing requested, the 第五条 flags, dates; each change audited."""
+    case = get_for(request.user, "case.change", Case.objects.select_related("unit"), pk)
+    initial = {f: getattr(case, f) for f in services.EDITABLE_FACTS}
+    form = FactsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if initial.get(k) != v}
+        if not changes:
+            messages.info(request, "没有需要保存的变更")
+            return redirect("case_detail", pk=case.pk)
+        try:
+            services.update_case_facts(actor=request.user, case=case, **changes)
+        except LiuhenError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "案件信息已保存")
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "cases/case_edit.html", {"case": case, "form": form})
+
+
+def _create_from_form(request, form, patrol=None):
+    data = form.cleaned_data
+    unit = data["unit"]
+    party_ids = [p.pk for p in data["parties"]]
+    if data.get("new_party_kind"):
+        party = services.create_party(
+            actor=request.user, unit=unit, kind=data["new_party_kind"],
+            name=data["new_party_name"], id_number=data["new_party_id_number"])
+        party_ids.append(party.pk)
+    return services.create_case(
+        actor=request.user, unit=unit, kind=data["kind"], cause=data["cause"],
+        source=data["source"], officer_ids=[o.pk for o in data["officers"]],
+        party_ids=party_ids, patrol=patrol, summary=data["summary"],
+        opened_on=data["opened_on"], complaint_received_on=data["complaint_received_on"],
+        is_random_inspection=data["is_random_inspection"], is_disputed=data["is_disputed"],
+        is_major_incident=data["is_major_incident"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@handles_errors
+def case_create(request):
+    """新建案件（立案）: unit, kind, officers (第十一条), parties, dates, 第五条 flags."""
+    require(request.user, "case.create", event=events.event_case_created)
+    form = CaseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = _create_from_form(request, form)
+        except LiuhenError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"已立案：{case.number}")
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "cases/case_form.html", {"form": form})
+
+
+@login_required
+@handles_errors
+def case_form_officers(request):
+    """htmx: the officer and party pickers for the unit just chosen on the create form."""
+    require(request.user, "case.create")
+    unit = Unit.objects.filter(pk=request.GET.get("unit") or 0).first() \
+        if (request.GET.get("unit") or "").isdigit() else None
+    form = CaseForm(user=request.user, unit=unit)
+    return render(request, "cases/_case_form_people.html", {"form": form})
+
+
+@login_required
+@handles_errors
+def party_list(request):
+    """当事人: the parties the user may see, names of persons and numbers masked."""
+    require(request.user, "party.view")
+    qs = Party.objects.restrict(request.user, "party.view").select_related("unit")
+    term = (request.GET.get("q") or "").strip()[:100]
+    if term:
+        qs = qs.filter(name__contains=term)
+    return render(request, "cases/party_list.html", {
+        "page": _page(request, qs.order_by("-created_at", "-id")), "q": term})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@handles_errors
+def party_create(request):
+    """登记当事人: the ID card or USCC checksum is checked before anything is stored."""
+    require(request.user, "party.create", event=events.event_party_created)
+    form = PartyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            party = services.create_party(
+                actor=request.user, unit=data["unit"], kind=data["kind"], name=data["name"],
+                id_number=data["id_number"], legal_representative=data["legal_representative"],
+                phone=data["phone"], address=data["address"])
+        except LiuhenError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"已登记当事人：{party.masked_name}")
+            return redirect("party_list")
+    return render(request, "cases/party_form.html", {"form": form})
+
+
+@login_required
+@handles_errors
+def patrol_list(request):
+    """日常巡查 list, newest first."""
+    require(request.user, "patrol.view")
+    qs = (Patrol.objects.restrict(request.user, "patrol.view").select_related("unit")
+          .prefetch_related(Prefetch("officers", queryset=Officer.objects.only("id", "name"))))
+    return render(request, "cases/patrol_list.html", {"page": _page(request, qs)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@handles_errors
+def patrol_create(request):
+    """登记日常巡查; its officers must be qualified on the patrol date (第十一条)."""
+    require(request.user, "patrol.create", event=events.event_patrol_created)
+    form = PatrolForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.create_patrol(actor=request.user, unit=data["unit"], date=data["date"],
+                                   area=data["area"], notes=data["notes"],
+                                   officer_ids=[o.pk for o in data["officers"]])
+        except LiuhenError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "巡查已登记")
+            return redirect("patrol_list")
+    return render(request, "cases/patrol_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@handles_errors
+def patrol_open_case(request, pk):
+    """由巡查立案: the patrol's unit and officers carry over (第五条)."""
+    patrol = get_for(request.user, "patrol.view",
+                     Patrol.objects.select_related("unit").prefetch_related("officers"), pk,
+                     read_event=events.event_patrol_viewed if request.method == "GET" else None)
+    form = FromPatrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.open_case_from_patrol(actor=request.user, patrol=patrol,
+                                                  kind=data["kind"], cause=data["cause"],
+                                                  summary=data["summary"])
+        except LiuhenError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"已由巡查立案：{case.number}")
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "cases/patrol_case_form.html", {"patrol": patrol, "form": form})
+

@@ -13,6 +13,10 @@ def liuhen(request):
         "nav": {
             "cases": can("case.view"),
             "case_create": can("case.create"),
+            "patrols": can("patrol.view"),
+            "patrol_create": can("patrol.create"),
+            "parties": can("party.view"),
+            "party_create": can("party.create"),
             "recordings": can("recording.view"),
             "upload": can("recording.upload"),
             "late": can("recording.late_report"),
