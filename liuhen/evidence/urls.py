@@ -1,3 +1,27 @@
-from django.urls import path  # noqa: F401
+"""Pages and file streams of the evidence vault (the tus server lives under /api/uploads/)."""
 
-urlpatterns: list = []
+import importlib.util
+
+from django.urls import include, path
+
+from liuhen.evidence import views
+
+urlpatterns = [
+    path("recordings/", views.recording_list, name="recording_list"),
+    path("recordings/upload/", views.upload_page, name="recording_upload"),
+    path("recordings/uploads/<uuid:upload_id>/", views.upload_result, name="upload_result"),
+    path("recordings/late/", views.late_report, name="recording_late"),
+    path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
+    path("recordings/<int:pk>/marks/", views.recording_mark, name="recording_mark"),
+    path("recordings/<int:pk>/original", views.recording_original, name="recording_original"),
+    path("recordings/<int:pk>/proxy", views.recording_proxy, name="recording_proxy"),
+    path("recordings/<int:pk>/poster", views.recording_poster, name="recording_poster"),
+    path(
+        "recordings/<int:pk>/thumbnails/<int:index>",
+        views.recording_thumbnail,
+        name="recording_thumbnail",
+    ),
+]
+
+if importlib.util.find_spec("liuhen.evidence.tus_urls") is not None:  # the vault core's tus server
+    urlpatterns.append(path("", include("liuhen.evidence.tus_urls")))

@@ -1,0 +1,179 @@
+"""Read-side queries of the vault: the recording list and the late-upload report.
+
+Every query starts from ``restrict(user, action)`` (deny by default). The list must stay fast
+on a million recordings (第十八条 classification is only useful if it can be searched): it is
+keyset-paginated on ``(captured_start, id)`` (no OFFSET, no COUNT over the whole table), and
+filters on related tables (case, party, device, unit) are first resolved to ids on those small
+tables, so the big table is only ever filtered on its own indexed columns.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils.dateparse import parse_datetime
+
+from liuhen.cases.models import Case, Party
+from liuhen.evidence.forms import day_start
+from liuhen.evidence.models import Device, Recording
+from liuhen.org.models import Unit
+
+PAGE_SIZE = 50
+# More matches than this are shown as "more than N" (a bounded count stays cheap).
+COUNT_LIMIT = 1000
+LATE_REPORT_ROWS = 500
+
+
+@dataclass
+class RecordingPage:
+    """One page of the list, and the cursor of the next one (None on the last page)."""
+
+    rows: list
+    next_cursor: str | None
+    count: int
+    count_is_lower_bound: bool
+
+
+@dataclass
+class LateReport:
+    """Late uploads in a period (第十三条): per unit, per uploader, and the rows themselves."""
+
+    per_unit: list = field(default_factory=list)
+    per_uploader: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    total: int = 0
+    truncated: bool = False
+
+
+def encode_cursor(recording) -> str:
+    """Opaque cursor after ``recording`` in ``-captured_start, -id`` order."""
+    raw = f"{recording.captured_start.isoformat()}|{recording.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (captured_start, id) a cursor points after; None for a missing or forged cursor."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        when = parse_datetime(moment)
+        return (when, int(pk)) if when is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def filter_recordings(queryset, filters: dict):
+    """Apply the list filters (cleaned data of ``RecordingFilterForm``) to ``queryset``."""
+    if unit := filters.get("unit"):
+        unit_ids = Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+        queryset = queryset.filter(unit_id__in=list(unit_ids))
+    if number := (filters.get("device") or "").strip():
+        device_ids = list(
+            Device.objects.filter(number__istartswith=number).values_list("pk", flat=True)[:200]
+        )
+        queryset = queryset.filter(device_id__in=device_ids)
+    if officer := filters.get("officer"):
+        queryset = queryset.filter(officer=officer)
+    if start := filters.get("start"):
+        queryset = queryset.filter(captured_start__gte=day_start(start))
+    if end := filters.get("end"):
+        queryset = queryset.filter(captured_start__lt=day_start(end, end=True))
+    if text := (filters.get("party") or "").strip():
+        party_ids = list(
+            Party.objects.filter(Q(name__icontains=text) | Q(id_number=text.upper())).values_list(
+                "pk", flat=True
+            )[:500]
+        )
+        queryset = queryset.filter(party_id__in=party_ids)
+    if text := (filters.get("case") or "").strip():
+        case_ids = list(
+            Case.objects.filter(Q(number=text) | Q(cause__icontains=text)).values_list(
+                "pk", flat=True
+            )[:500]
+        )
+        queryset = queryset.filter(case_id__in=case_ids)
+    if kind := filters.get("kind"):
+        queryset = queryset.filter(kind=kind)
+    if filters.get("late"):
+        queryset = queryset.filter(is_late=True)
+    if filters.get("flagged"):
+        queryset = queryset.filter(is_flagged=True)
+    return queryset
+
+
+def recording_page(
+    *, user, filters: dict, cursor: str | None = None, page_size: int = PAGE_SIZE
+) -> RecordingPage:
+    """A page of the recordings ``user`` may see, newest capture first."""
+    queryset = filter_recordings(Recording.objects.restrict(user, "recording.view"), filters)
+    count = queryset.order_by()[: COUNT_LIMIT + 1].count()
+    after = decode_cursor(cursor)
+    if after is not None:
+        when, pk = after
+        queryset = queryset.filter(Q(captured_start__lt=when) | Q(captured_start=when, pk__lt=pk))
+    rows = list(
+        queryset.select_related("unit", "device", "officer", "case", "party").order_by(
+            "-captured_start", "-id"
+        )[: page_size + 1]
+    )
+    next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else None
+    return RecordingPage(
+        rows=rows[:page_size],
+        next_cursor=next_cursor,
+        count=min(count, COUNT_LIMIT),
+        count_is_lower_bound=count > COUNT_LIMIT,
+    )
+
+
+def late_report(*, user, start=None, end=None, unit=None) -> LateReport:
+    """Late uploads (第十三条) stored in a period: how late, by whom, per unit."""
+    queryset = Recording.objects.restrict(user, "recording.late_report").filter(is_late=True)
+    if unit is not None:
+        unit_ids = Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+        queryset = queryset.filter(unit_id__in=list(unit_ids))
+    if start:
+        queryset = queryset.filter(stored_at__gte=day_start(start))
+    if end:
+        queryset = queryset.filter(stored_at__lt=day_start(end, end=True))
+    report = LateReport()
+    report.per_unit = list(
+        queryset.order_by()
+        .values("unit__name")
+        .annotate(n=Count("id"), total=Sum("late_seconds"), worst=Max("late_seconds"))
+        .order_by("-n", "unit__name")
+    )
+    report.per_uploader = list(
+        queryset.order_by()
+        .values("uploaded_by__username", "uploaded_by__officer__name", "unit__name")
+        .annotate(n=Count("id"), total=Sum("late_seconds"), worst=Max("late_seconds"))
+        .order_by("-n", "uploaded_by__username")
+    )
+    report.total = sum(row["n"] for row in report.per_unit)
+    rows = list(
+        queryset.select_related(
+            "unit", "officer", "uploaded_by", "uploaded_by__officer", "device", "case"
+        ).order_by("-late_seconds", "-id")[: LATE_REPORT_ROWS + 1]
+    )
+    report.truncated = len(rows) > LATE_REPORT_ROWS
+    report.rows = rows[:LATE_REPORT_ROWS]
+    return report
+
+
+def human_duration(seconds: int | float | None) -> str:
+    """'3天4小时' / '5小时12分' / '40分' for lateness and durations."""
+    if not seconds:
+        return "0分"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}天{hours}小时"
+    if hours:
+        return f"{hours}小时{minutes}分"
+    return f"{max(minutes, 1)}分"

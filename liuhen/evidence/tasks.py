@@ -1,0 +1,157 @@
+"""Background jobs of the evidence vault: derived media (proxy, poster, thumbnails).
+
+For the vault core (services.py): after ``ingest_recording`` has committed a *new* recording,
+call ``transaction.on_commit(lambda: enqueue_derivation(recording.pk))``. Duplicates need no
+call (their recording was derived when first stored). ``enqueue_derivation`` never raises: a
+queue that is down must not fail an ingest whose original is already safely stored; the
+recording then stays ``pending`` and ``liuhen derive --pending`` (or a later enqueue) catches up.
+
+Derived files are *derivatives*: stored beside the original under ``derived/<sha256>/``,
+recorded as :class:`~liuhen.evidence.models.Derivative` rows with their own SHA-256 and the
+tool version, and they never replace or touch the original (第二十六条 (二)). A browser-playable
+proxy (H.264/AAC MP4, faststart) is made only when the original is not playable as is (HEVC,
+MJPEG/AVI, WAV, AMR, HEIC...), so that a reviewer can watch every recording in the page (第二十二条:
+recordings are used for review and supervision).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+from django_tasks import task
+
+from liuhen.audit.choices import Outcome
+from liuhen.audit.services import record
+from liuhen.evidence import events, media
+from liuhen.evidence.choices import DerivationStatus, DerivativeKind
+from liuhen.evidence.models import Derivative, Recording
+from liuhen.evidence.storage import derived_key, get_storage
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_COUNT = 6
+_HASH_CHUNK = 1024 * 1024
+
+
+def enqueue_derivation(recording_id: int) -> bool:
+    """Queue :func:`derive_media` for a recording; False (logged) if the queue is unreachable."""
+    try:
+        derive_media.enqueue(recording_id)
+    except Exception:  # noqa: BLE001 - the original is stored; derivation can be redone later
+        log.exception("could not enqueue derivation of recording %s", recording_id)
+        return False
+    return True
+
+
+@task()
+def derive_media(recording_id: int) -> str:
+    """Job: make the derivatives of one recording; returns the resulting derivation status.
+
+    Never raises for a bad recording: a failure is recorded (status ``failed`` and an audit
+    entry ``recording.derivation_failed`` with the error) so that the worker goes on with the
+    next job and a records keeper sees the problem on the recording's page.
+    """
+    return derive_recording(recording_id=recording_id)
+
+
+def derive_recording(*, recording_id: int, force: bool = False) -> str:
+    """Make the missing derivatives of a recording and set its ``derivation_status``.
+
+    Idempotent: derivatives that already exist are kept (``force`` retries failed and done
+    recordings as well, e.g. after a tool upgrade; existing files are still not replaced).
+    """
+    recording = Recording.objects.filter(pk=recording_id).first()
+    if recording is None:
+        log.warning("derivation: recording %s does not exist", recording_id)
+        return "missing"
+    if recording.derivation_status != DerivationStatus.PENDING and not force:
+        return recording.derivation_status
+    try:
+        made = _derive(recording)
+    except Exception as exc:  # noqa: BLE001 - recorded below, visible on the page and audit log
+        log.exception("derivation of recording %s failed", recording_id)
+        with transaction.atomic():
+            Recording.objects.filter(pk=recording.pk).update(
+                derivation_status=DerivationStatus.FAILED
+            )
+            record(
+                actor=None,
+                action=events.event_recording_derivation_failed,
+                target=recording,
+                outcome=Outcome.FAILED,
+                reason=f"{type(exc).__name__}: {exc}"[:500],
+                detail={"tool_version": media.TOOL_VERSION},
+            )
+        return DerivationStatus.FAILED
+    status = DerivationStatus.DONE if made else DerivationStatus.NOT_NEEDED
+    with transaction.atomic():
+        Recording.objects.filter(pk=recording.pk).update(derivation_status=status)
+        record(
+            actor=None,
+            action=events.event_recording_derived,
+            target=recording,
+            detail={"status": str(status), "tool_version": media.TOOL_VERSION, "derivatives": made},
+        )
+    return status
+
+
+def _derive(recording: Recording) -> list[dict]:
+    """Produce and store what is missing; return a description of each new derivative."""
+    storage = get_storage()
+    existing = set(recording.derivatives.values_list("kind", flat=True))
+    made: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="liuhen-derive-") as tmp:
+        work = Path(tmp)
+        with storage.local_path(recording.storage_key) as src:  # S3: a streamed temp copy
+            info = media.probe(src)
+            if not info.readable:
+                # Unreadable evidence is kept as is (flagged at ingest); nothing can be derived.
+                if not recording.readable:
+                    return []
+                raise media.MediaError(f"original unreadable: {info.error}")
+            pictures = info.kind in ("video", "photo")
+            if pictures and DerivativeKind.POSTER not in existing:
+                poster = work / "poster.jpg"
+                media.make_poster(src, poster)
+                made.append(_store(storage, recording, DerivativeKind.POSTER, poster, "poster.jpg"))
+            if info.kind == "video" and DerivativeKind.THUMBNAIL not in existing:
+                for path in media.make_thumbnails(src, work / "thumbs", count=THUMBNAIL_COUNT):
+                    made.append(
+                        _store(storage, recording, DerivativeKind.THUMBNAIL, path, path.name)
+                    )
+            needs_proxy = info.kind in ("video", "audio") and not media.is_browser_playable(info)
+            if needs_proxy and DerivativeKind.PROXY not in existing:
+                proxy = work / "proxy.mp4"
+                media.make_proxy(src, proxy)
+                made.append(_store(storage, recording, DerivativeKind.PROXY, proxy, "proxy.mp4"))
+    return made
+
+
+def _store(storage, recording: Recording, kind: str, path: Path, name: str) -> dict:
+    """Put one derived file in the vault and record it as a Derivative row."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    key = derived_key(recording.sha256, name)
+    info = media.probe(path)
+    storage.put_file(key, path)
+    with transaction.atomic():
+        derivative, _ = Derivative.objects.get_or_create(
+            storage_key=key,
+            defaults={
+                "recording": recording,
+                "kind": kind,
+                "size": path.stat().st_size,
+                "sha256": digest.hexdigest(),
+                "media_type": info.media_type,
+                "width": info.width,
+                "height": info.height,
+                "tool_version": media.TOOL_VERSION,
+            },
+        )
+    return {"kind": str(kind), "key": key, "sha256": derivative.sha256, "size": derivative.size}

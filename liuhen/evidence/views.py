@@ -1,0 +1,408 @@
+"""Pages of the evidence vault: list, recording page and player, streaming, upload, late report.
+
+Thin: they parse input, call a query or a service, render. Every read of a recording, of its
+bytes and of the reports is audited (第二十六条 (三)); a forbidden recording answers 404 like a
+missing one, with a denied audit entry (``core.access.get_for``).
+
+Audit of streaming: a player fetches one file in many ``Range`` requests while seeking, so an
+entry per request would drown the log. ``recording.streamed`` is written for a request that
+starts a playback: without ``Range`` or with a range starting at byte 0 (what browsers send
+first, and again when a new playback starts). Requests for later ranges of the same file are
+not audited one by one. Downloads (``?download=1``) are always audited
+(``recording.downloaded``) and need ``recording.download``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from liuhen.audit.models import AuditEntry
+from liuhen.audit.services import record
+from liuhen.core.access import get_for, require
+from liuhen.core.errors import LiuhenError
+from liuhen.core.querysets import allows
+from liuhen.evidence import events, queries
+from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
+from liuhen.evidence.forms import LateReportForm, MarkForm, RecordingFilterForm, UploadContextForm
+from liuhen.evidence.models import Derivative, Recording, UploadSession
+from liuhen.evidence.streaming import RangeNotSatisfiable, parse_range, ranged_response
+
+AUDIT_TRAIL_ROWS = 200
+
+
+def page_errors(view):
+    """Render a service error as a Chinese page with its own status, never a 500."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except LiuhenError as exc:
+            return render(
+                request,
+                "evidence/error.html",
+                {"error": exc.message, "code": exc.code},
+                status=exc.status,
+            )
+
+    return wrapped
+
+
+def _storage():
+    from liuhen.evidence.storage import get_storage
+
+    return get_storage()
+
+
+@login_required
+@page_errors
+@require_GET
+def recording_list(request):
+    """The recordings the user may see, filtered and keyset-paginated (第十八条)."""
+    require(request.user, "recording.view", event=events.event_recording_listed)
+    form = RecordingFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    page = queries.recording_page(
+        user=request.user, filters=filters, cursor=request.GET.get("after")
+    )
+    record(
+        actor=request.user,
+        action=events.event_recording_listed,
+        detail={
+            "filters": {k: str(getattr(v, "pk", v)) for k, v in filters.items() if v},
+            "after": request.GET.get("after", ""),
+            "rows": len(page.rows),
+        },
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    next_query = None
+    if page.next_cursor:
+        query["after"] = page.next_cursor
+        next_query = query.urlencode()
+        query.pop("after")
+    return render(
+        request,
+        "evidence/recording_list.html",
+        {
+            "form": form,
+            "page": page,
+            "next_query": next_query,
+            "first_query": query.urlencode(),
+            "is_first": not request.GET.get("after"),
+        },
+    )
+
+
+@login_required
+@page_errors
+@require_GET
+def recording_detail(request, pk: int):
+    """The recording page: player with marks, metadata, digests, provenance, audit trail."""
+    recording = get_for(
+        request.user,
+        "recording.view",
+        Recording.objects.select_related(
+            "unit",
+            "device",
+            "officer",
+            "case",
+            "patrol",
+            "party",
+            "uploaded_by",
+            "uploaded_by__officer",
+        ),
+        pk,
+        read_event=events.event_recording_viewed,
+    )
+    return render(request, "evidence/recording_detail.html", _detail_context(request, recording))
+
+
+def _detail_context(request, recording: Recording, *, mark_form=None) -> dict:
+    derivatives = list(recording.derivatives.order_by("kind", "storage_key"))
+    proxy = next((d for d in derivatives if d.kind == DerivativeKind.PROXY), None)
+    poster = next((d for d in derivatives if d.kind == DerivativeKind.POSTER), None)
+    thumbnails = [d for d in derivatives if d.kind == DerivativeKind.THUMBNAIL]
+    marks = list(recording.marks.select_related("created_by", "created_by__officer"))
+    mark_ids = [str(m.pk) for m in marks]
+    trail = list(
+        AuditEntry.objects.filter(
+            Q(object_type="evidence.recording", object_id=str(recording.pk))
+            | Q(object_type="evidence.mark", object_id__in=mark_ids)
+        ).order_by("-seq")[:AUDIT_TRAIL_ROWS]
+    )
+    base = reverse("recording_detail", args=[recording.pk])
+    play_url = f"{base}proxy" if proxy else f"{base}original"
+    can_download = allows(request.user, "recording.download") and (
+        Recording.objects.restrict(request.user, "recording.download")
+        .filter(pk=recording.pk)
+        .exists()
+    )
+    can_mark = (
+        recording.kind in (RecordingKind.VIDEO, RecordingKind.AUDIO)
+        and Recording.objects.restrict(request.user, "recording.mark")
+        .filter(pk=recording.pk)
+        .exists()
+    )
+    duration = recording.duration_seconds or 0
+    for mark in marks:
+        mark.percent = min(100.0, 100.0 * mark.offset_seconds / duration) if duration else 0
+    return {
+        "recording": recording,
+        "proxy": proxy,
+        "poster": poster,
+        "thumbnails": thumbnails,
+        "derivatives": derivatives,
+        "marks": marks,
+        "trail": trail,
+        "play_url": play_url,
+        "play_type": proxy.media_type if proxy else recording.media_type,
+        "submissions": list(recording.submissions.select_related("submitted_by")),
+        "can_download": can_download,
+        "can_mark": can_mark,
+        "mark_form": mark_form or MarkForm(duration=recording.duration_seconds),
+        "late_text": queries.human_duration(recording.late_seconds),
+        "mark_labels": MarkLabel.choices,
+    }
+
+
+@login_required
+@page_errors
+@require_POST
+def recording_mark(request, pk: int):
+    """Add a mark (htmx): answers the marks fragment, or the form with its errors."""
+    from liuhen.evidence.services import add_mark
+
+    recording = get_for(request.user, "recording.mark", Recording.objects, pk)
+    form = MarkForm(request.POST, duration=recording.duration_seconds)
+    status = 200
+    if form.is_valid():
+        try:
+            add_mark(actor=request.user, recording=recording, **form.cleaned_data)
+            form = None
+        except LiuhenError as exc:
+            form.add_error(None, exc.message)
+            status = 400
+    else:
+        status = 400
+    context = _detail_context(request, recording, mark_form=form)
+    if request.headers.get("HX-Request"):  # htmx swaps 2xx only: errors show in the fragment
+        return render(request, "evidence/_marks.html", context)
+    return render(request, "evidence/recording_detail.html", context, status=status)
+
+
+def _starts_playback(request) -> bool:
+    """Whether this request starts a playback (audited) rather than continuing one."""
+    header = request.headers.get("Range")
+    if not header:
+        return True
+    try:
+        byte_range = parse_range(header, 1 << 62)
+    except RangeNotSatisfiable:
+        return False
+    return byte_range is None or byte_range.start == 0
+
+
+def _stream(
+    request,
+    recording: Recording,
+    *,
+    key: str,
+    size: int,
+    content_type: str,
+    filename: str,
+    etag: str,
+    what: str,
+):
+    """Stream one stored file of ``recording`` with Range support, auditing as documented."""
+    download = request.GET.get("download") == "1"
+    if download:
+        if (
+            not Recording.objects.restrict(request.user, "recording.download")
+            .filter(pk=recording.pk)
+            .exists()
+        ):
+            from liuhen.audit.services import record_denied
+
+            record_denied(
+                actor=request.user,
+                action=events.event_recording_downloaded,
+                target=recording,
+                reason="无下载权限",
+                detail={"file": what},
+            )
+            raise Http404
+        record(
+            actor=request.user,
+            action=events.event_recording_downloaded,
+            target=recording,
+            detail={"file": what, "range": request.headers.get("Range", "")},
+        )
+    elif request.method == "GET" and _starts_playback(request):
+        record(
+            actor=request.user,
+            action=events.event_recording_streamed,
+            target=recording,
+            detail={"file": what, "range": request.headers.get("Range", "")},
+        )
+    storage = _storage()
+    return ranged_response(
+        request,
+        opener=lambda: storage.open(key),
+        size=size,
+        content_type=content_type,
+        filename=filename,
+        download=download,
+        etag=etag,
+    )
+
+
+def _get_viewable(request, pk: int) -> Recording:
+    return get_for(request.user, "recording.view", Recording.objects, pk)
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "HEAD"])
+def recording_original(request, pk: int):
+    """The original bytes, exactly as stored (Range, download with ``?download=1``)."""
+    recording = _get_viewable(request, pk)
+    return _stream(
+        request,
+        recording,
+        key=recording.storage_key,
+        size=recording.size,
+        content_type=recording.media_type or "application/octet-stream",
+        filename=recording.original_name,
+        etag=recording.sha256,
+        what="original",
+    )
+
+
+def _derivative_response(request, pk: int, kind: str, index: int = 0):
+    recording = _get_viewable(request, pk)
+    derivatives = list(
+        Derivative.objects.filter(recording=recording, kind=kind).order_by("storage_key")
+    )
+    if index >= len(derivatives):
+        raise Http404
+    derivative = derivatives[index]
+    stem = recording.original_name.rsplit(".", 1)[0]
+    extension = derivative.storage_key.rsplit(".", 1)[-1]
+    suffix = {"proxy": "播放代理", "poster": "封面"}.get(kind, f"缩略图{index + 1}")
+    return _stream(
+        request,
+        recording,
+        key=derivative.storage_key,
+        size=derivative.size,
+        content_type=derivative.media_type,
+        filename=f"{stem}_{suffix}.{extension}",
+        etag=derivative.sha256,
+        what=f"{kind}:{derivative.storage_key}",
+    )
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "HEAD"])
+def recording_proxy(request, pk: int):
+    """The browser-playable proxy (derived, H.264/AAC MP4)."""
+    return _derivative_response(request, pk, DerivativeKind.PROXY)
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "HEAD"])
+def recording_poster(request, pk: int):
+    return _derivative_response(request, pk, DerivativeKind.POSTER)
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "HEAD"])
+def recording_thumbnail(request, pk: int, index: int):
+    return _derivative_response(request, pk, DerivativeKind.THUMBNAIL, index)
+
+
+@login_required
+@page_errors
+@require_GET
+def upload_page(request):
+    """Drag-and-drop, resumable (tus) upload of recordings (第十三条: stored within 24 hours)."""
+    require(request.user, "recording.upload", event=events.event_upload_page_viewed)
+    form = UploadContextForm(user=request.user)
+    return render(request, "evidence/upload.html", {"form": form})
+
+
+@login_required
+@require_GET
+def upload_result(request, upload_id):
+    """JSON result of one of the user's own tus uploads (the upload page polls it)."""
+    upload = (
+        UploadSession.objects.filter(pk=upload_id, user=request.user)
+        .select_related("recording")
+        .first()
+    )
+    if upload is None:
+        return JsonResponse({"code": "not_found", "message": "上传不存在或无权访问"}, status=404)
+    body = {
+        "id": str(upload.pk),
+        "offset": upload.offset,
+        "length": upload.length,
+        "completed": upload.completed_at is not None,
+        "duplicate": upload.duplicate,
+        "error": upload.error or None,
+        "recording": None,
+    }
+    if upload.recording is not None:
+        rec = upload.recording
+        body["recording"] = {
+            "id": rec.pk,
+            "url": reverse("recording_detail", args=[rec.pk]),
+            "sha256": rec.sha256,
+            "sm3": rec.sm3,
+            "size": rec.size,
+            "kind": rec.get_kind_display(),
+            "is_late": rec.is_late,
+            "flags": rec.flag_labels,
+        }
+    return JsonResponse(body)
+
+
+@login_required
+@page_errors
+@require_GET
+def late_report(request):
+    """Late uploads (第十三条) for records keepers, unit heads and the legal affairs office."""
+    require(request.user, "recording.late_report", event=events.event_recording_late_report_viewed)
+    form = LateReportForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    report = queries.late_report(
+        user=request.user,
+        start=filters.get("start"),
+        end=filters.get("end"),
+        unit=filters.get("unit"),
+    )
+    record(
+        actor=request.user,
+        action=events.event_recording_late_report_viewed,
+        detail={
+            "start": str(filters.get("start") or ""),
+            "end": str(filters.get("end") or ""),
+            "unit": filters["unit"].pk if filters.get("unit") else None,
+            "rows": report.total,
+        },
+    )
+    for row in [*report.per_unit, *report.per_uploader]:
+        row["total_text"] = queries.human_duration(row["total"])
+        row["worst_text"] = queries.human_duration(row["worst"])
+    for rec in report.rows:
+        rec.late_text = queries.human_duration(rec.late_seconds)
+    return render(request, "evidence/late_report.html", {"form": form, "report": report})
