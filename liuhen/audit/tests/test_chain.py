@@ -1,5 +1,7 @@
 """The audit log is append-only and hash-chained (第二十六条 (二), (三))."""
 
+import uuid
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -7,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from liuhen.audit import triggers
 from liuhen.audit.models import AuditEntry
-from liuhen.audit.services import entry_hash, record, verify
+from liuhen.audit.services import HASHED_FIELDS, entry_hash, record, verify
 
 
 @pytest.fixture
@@ -80,3 +82,112 @@ def test_verify_command_exit_status(chain, capsys):
     with pytest.raises(CommandError) as err:
         call_command("audit", "verify", "--quiet")
     assert err.value.returncode == 1 and "第 5 条" in str(err.value)
+
+
+def test_verify_catches_first_entry_deleted(chain):
+    _tamper("DELETE FROM audit_auditentry WHERE seq = 1")
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 1 and result.checked == 0
+
+
+def test_verify_catches_first_entry_deleted_and_renumbered(chain):
+    """Deleting #1 and shifting every seq down still breaks the genesis link."""
+    _tamper("DELETE FROM audit_auditentry WHERE seq = 1")
+    for seq in range(2, 7):
+        _tamper("UPDATE audit_auditentry SET seq = %s WHERE seq = %s", [seq - 1, seq])
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 1 and "前一条哈希" in result.problem
+
+
+def test_verify_catches_last_entry_edited(chain):
+    _tamper("UPDATE audit_auditentry SET outcome = 'denied', reason = '补记' WHERE seq = 6")
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 6 and result.checked == 5
+
+
+def test_verify_catches_edited_entry_with_recomputed_own_hash(chain):
+    """A forger who recomputes the edited entry's own hash breaks the next entry's link."""
+    entry = AuditEntry.objects.get(seq=3)
+    values = {f: getattr(entry, f) for f in HASHED_FIELDS}
+    values["actor_name"] = "冒名"
+    forged_hash = entry_hash(values)
+    _tamper("UPDATE audit_auditentry SET actor_name = %s, hash = %s WHERE seq = 3",
+            ["冒名", forged_hash])
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 4 and "前一条哈希" in result.problem
+
+
+def test_verify_catches_inserted_forged_entry(chain):
+    """A well-formed entry slipped in between #3 and #4 (the later ones renumbered)."""
+    for seq in range(6, 3, -1):
+        _tamper("UPDATE audit_auditentry SET seq = %s WHERE seq = %s", [seq + 1, seq])
+    prev = AuditEntry.objects.get(seq=3)
+    values = {f: getattr(prev, f) for f in HASHED_FIELDS}
+    values.update(seq=4, uuid=uuid.uuid4(), action="case.viewed", actor_name="伪造",
+                  prev_hash=prev.hash, detail={})
+    values["hash"] = entry_hash(values)
+    # A raw INSERT needs no trigger removal: appending is allowed, forging is detected.
+    AuditEntry.objects.create(**values)
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 5 and "前一条哈希" in result.problem
+
+
+def test_verify_catches_a_forged_entry_appended_at_the_head(chain):
+    """Appending is allowed, but only with the chain's real head: a wrong prev_hash is caught."""
+    values = {f: getattr(AuditEntry.objects.get(seq=6), f) for f in HASHED_FIELDS}
+    values.update(seq=7, uuid=uuid.uuid4(), prev_hash="f" * 64)
+    values["hash"] = entry_hash(values)
+    AuditEntry.objects.create(**values)
+    result = verify()
+    assert not result.ok and result.first_bad_seq == 7
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_refuses_truncate(chain):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE audit_auditentry")
+    assert AuditEntry.objects.count() == 6
+
+
+def test_triggers_exist_after_migrate(db):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = "
+                           "'audit_auditentry'::regclass AND NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                           "AND tbl_name = 'audit_auditentry'")
+        names = {row[0] for row in cursor.fetchall()}
+    expected = ({"audit_no_update_delete", "audit_no_truncate"}
+                if connection.vendor == "postgresql" else {"audit_no_update", "audit_no_delete"})
+    assert expected <= names
+
+
+def test_record_fits_oversized_ids(db):
+    """Attacker-chosen identifiers (a garbage token prefix) still leave an entry."""
+    entry = record(actor=None, action="auth.token_denied", target=("org.apitoken", "x" * 500),
+                   outcome="denied")
+    entry.refresh_from_db()
+    assert len(entry.object_id) == 64 and verify().ok
+
+
+def test_detail_with_nul_and_odd_types_hashes_as_stored(db):
+    from datetime import date
+    from decimal import Decimal
+
+    record(actor=None, action="test.odd", detail={"nul": "a\x00b", "d": date(2026, 1, 2),
+                                                   "n": Decimal("1.50"), "set": "x"})
+    assert verify().ok
+
+
+def test_verify_command_output_and_bad_arguments(chain, capsys):
+    call_command("audit", "verify", "--quiet")
+    out = capsys.readouterr().out
+    assert "共 6 条" in out and "条/秒" in out
+    assert AuditEntry.objects.count() == 6  # --quiet leaves no entry of its own
+    call_command("audit", "verify")
+    assert AuditEntry.objects.order_by("-seq").first().action == "audit.verified"
+    for args in ([], ["delete"], ["verify", "--bogus"]):
+        with pytest.raises(CommandError):
+            call_command("audit", *args)

@@ -38,6 +38,13 @@ def _last_entry():
 
 
 @pytest.fixture
+def no_completeness_gate(monkeypatch):
+    """The machine and the roles are under test here; what a case must contain before it is
+    archived (第十条) is the rules app's gate, tested there and once below."""
+    monkeypatch.setattr("liuhen.rules.services.archive_gate", lambda *, case, actor: None)
+
+
+@pytest.fixture
 def team(people, bureau):
     return {
         "unit": bureau["team_a"],
@@ -75,6 +82,7 @@ def test_every_illegal_transition_is_refused(team, kind):
     assert refused == len(Stage.values) * len(MOVABLE) - len(legal)
 
 
+@pytest.mark.usefixtures("no_completeness_gate")
 @pytest.mark.parametrize("kind", CaseKind.values)
 def test_the_whole_path_is_walked_with_logs_and_audit(team, kind):
     case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"], kind=kind)
@@ -175,6 +183,7 @@ def test_officer_not_assigned_may_not_move_a_case(team, people, bureau, make_off
         ("admin", False),
     ],
 )
+@pytest.mark.usefixtures("no_completeness_gate")
 def test_archiving_by_records_keeper_or_unit_head_only(team, people, who, allowed):
     case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"])
     _force_stage(case, Stage.CASE_FILE)
@@ -213,3 +222,17 @@ def test_stale_case_object_cannot_move_twice(team):
     with pytest.raises(IllegalTransition), transaction.atomic():
         services.start_investigation(actor=team["head"], case=stale)
     assert StageLog.objects.filter(case=case, to_stage=Stage.INVESTIGATION).count() == 1
+
+
+def test_archiving_goes_through_the_completeness_gate(team):
+    """An incomplete case is not archived (第十条, 第十二条): refused, stage unchanged."""
+    from liuhen.core.errors import Conflict
+
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"])
+    _force_stage(case, Stage.CASE_FILE)
+    with pytest.raises(Conflict):
+        services.archive_case(actor=team["keeper"], case=case)
+    case.refresh_from_db()
+    assert case.stage == Stage.CASE_FILE and case.archived_at is None
+    assert not StageLog.objects.filter(case=case, to_stage=Stage.ARCHIVING).exists()
+    assert AuditEntry.objects.filter(object_id=str(case.pk), outcome="denied").exists()
