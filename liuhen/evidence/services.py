@@ -342,6 +342,8 @@ def ingest_recording(
                     },
                 )
                 transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
+                # Rules engine (issue 4): a recording stored with its case may meet a requirement.
+                from liuhen.rules.services import cases_changed; cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
         except IntegrityError:
             # Another ingest of the same bytes won the race: ours is a duplicate.
             existing = Recording.objects.filter(sha256=found.sha256).first()
@@ -429,6 +431,8 @@ def add_mark(
             target=recording,
             detail={"mark": mark.pk, "label": label, "offset_seconds": offset, "note": note},
         )
+        # Rules engine (issue 4): a mark may meet a requirement (第六条, 第八条, 第二十条).
+        from liuhen.rules.services import cases_changed; cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
     return mark
 
 
@@ -500,6 +504,8 @@ def link_recording(
             reason=reason.strip(),
             detail=detail,
         )
+        # Rules engine (issue 4): re-evaluate the old and the new case's completeness (第十条).
+        from liuhen.rules.services import cases_changed; cases_changed(case_ids=[changes.get("case", [None])[0], recording.case_id], actor=actor)  # noqa: E702,I001,E501
     return recording
 
 

@@ -166,6 +166,13 @@ def case_changed(*, case, actor=None) -> None:
     from liuhen.rules.deadline_services import refresh_case_deadlines; refresh_case_deadlines(case=case)  # noqa: E702,I001,E501
 
 
+def cases_changed(*, case_ids, actor=None) -> None:
+    """Re-evaluate the cases with these ids (the vault calls it when recordings or marks
+    change); ``None`` ids (a recording not linked to a case) are skipped."""
+    for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]):
+        case_changed(case=case, actor=actor)
+
+
 def completeness_for(case: Case) -> CaseCompleteness:
     """The stored snapshot, evaluated now when there is none yet."""
     snap = CaseCompleteness.objects.filter(case=case).first()
