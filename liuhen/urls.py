@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("liuhen.audit.urls")),
     path("", include("liuhen.evidence.urls")),
     path("", include("liuhen.rules.urls")),
+    path("", include("liuhen.rules.deadline_urls")),
     path("", include("liuhen.org.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

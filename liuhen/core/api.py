@@ -96,6 +96,8 @@ def register_routers() -> None:
     api.add_router("/", audit_router)
     api.add_router("/", evidence_router)
     api.add_router("/", rules_router)
+    from liuhen.rules.deadline_api import router as deadline_router  # statutory deadlines
+    api.add_router("/", deadline_router)
 
 
 register_routers()

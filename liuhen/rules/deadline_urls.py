@@ -1,0 +1,9 @@
+from django.urls import path
+
+from liuhen.rules import deadline_views
+
+urlpatterns = [
+    path("deadlines/", deadline_views.deadline_list, name="deadline_list"),
+    path("cases/<int:pk>/documents/generate/<slug:doc_type>/", deadline_views.generate_document,
+         name="document_generate"),
+]

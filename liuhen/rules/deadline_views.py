@@ -1,0 +1,102 @@
+"""Pages of the statutory deadlines (``/deadlines/``) and of the generated documents (PDF)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from liuhen.audit.services import record
+from liuhen.cases.models import Case
+from liuhen.core.access import get_for, require
+from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
+from liuhen.org.models import Officer, Unit
+from liuhen.rules import pdf
+from liuhen.rules.deadline_events import event_deadlines_listed
+from liuhen.rules.deadline_queries import ALERT_STATUSES, DeadlineFilter, alerts
+from liuhen.rules.deadline_services import STATUS_LABELS
+
+LIST_LIMIT = 500
+
+
+def _error(request, exc: LiuhenError):
+    template = "404.html" if isinstance(exc, NotFound) else "core/error.html"
+    return render(request, template, {"error": exc.message, "code": exc.code}, status=exc.status)
+
+
+def _int(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"筛选条件“{field}”应为编号", detail={"field": field})
+
+
+def parse_filter(params) -> DeadlineFilter:
+    status = params.get("status") or "alert"
+    if status not in ALERT_STATUSES:
+        raise InvalidInput("期限状态无效", detail={"field": "status"})
+    return DeadlineFilter(unit=_int(params.get("unit"), "unit"),
+                          officer=_int(params.get("officer"), "officer"), status=status)
+
+
+@login_required
+@require_GET
+def deadline_list(request):
+    """Due-soon and overdue deadlines of the cases the user may see, by unit and officer."""
+    user = request.user
+    try:
+        require(user, "case.view", event=event_deadlines_listed)
+        filters = parse_filter(request.GET)
+    except LiuhenError as exc:
+        return _error(request, exc)
+    today = timezone.localdate()
+    qs = alerts(user, today, filters)
+    entries = list(qs[: LIST_LIMIT + 1])
+    truncated = len(entries) > LIST_LIMIT
+    entries = entries[:LIST_LIMIT]
+    for e in entries:
+        e.status = e.status_on(today)
+        e.status_label = STATUS_LABELS[e.status]
+    counted = alerts(user, today, DeadlineFilter(unit=filters.unit, officer=filters.officer))
+    counts = {"overdue": counted.filter(due__lt=today).count(),
+              "due_soon": counted.filter(due__gte=today).count()}
+    record(actor=user, action=event_deadlines_listed, detail={
+        "unit": filters.unit, "officer": filters.officer, "status": filters.status,
+        "shown": len(entries)})
+    return render(request, "rules/deadlines_list.html", {
+        "today": today, "entries": entries, "truncated": truncated, "counts": counts,
+        "filters": filters, "statuses": list(ALERT_STATUSES.items()),
+        "units": Unit.objects.restrict(user, "case.view").order_by("path"),
+        "officers": Officer.objects.restrict(user, "case.view").select_related("unit")
+        .filter(role__in=("officer", "unit_head")).order_by("unit__path", "name"),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def generate_document(request, pk: int, doc_type: str):
+    """The filled-in document as PDF (GET); POST ``store=1`` also keeps it as a record.
+
+    Needs ``document.create`` on the case (a forbidden or missing case answers 404 and the
+    attempt is audited); every generation is audited as ``document.generated``.
+    """
+    user = request.user
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        case = get_for(user, "document.create", Case.objects.select_related("unit"), pk)
+        result = pdf.generate_document(
+            actor=user, case=case, doc_type=doc_type,
+            party_id=_int(params.get("party"), "party"),
+            served_document_id=_int(params.get("document"), "document"),
+            store=request.method == "POST" and params.get("store") == "1")
+    except LiuhenError as exc:
+        return _error(request, exc)
+    response = HttpResponse(result.content, content_type="application/pdf")
+    disposition = "attachment" if params.get("download") == "1" else "inline"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{result.quoted_filename}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
