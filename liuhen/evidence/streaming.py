@@ -67,11 +67,11 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             raise RangeNotSatisfiable
         return ByteRange(max(0, size - suffix), size - 1, size)
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:  # syntactically invalid: ignored (RFC 9110 §14.1.1)
+    if last and int(last) < start:  # syntactically invalid: ignored (RFC 9110 §14.1.1)
         return None
     if start >= size:
         raise RangeNotSatisfiable
+    end = int(last) if last else size - 1
     return ByteRange(start, min(end, size - 1), size)
 
 
