@@ -261,9 +261,9 @@ def load_file(path: Path, kind: str) -> list[Rule]:
 
 
 @cache
-def load_rules(data_dir: str = str(DATA_DIR)) -> dict[str, tuple[Rule, ...]]:
+def load_rules(data_dir: str | None = None) -> dict[str, tuple[Rule, ...]]:
     """All rules per kind, checked. Cached: the files are read once per process."""
-    base = Path(data_dir)
+    base = Path(data_dir or DATA_DIR)
     return {kind: tuple(load_file(base / name, kind)) for kind, name in KIND_FILES.items()}
 
 
