@@ -1,0 +1,132 @@
+"""End to end in a real browser (Debian's Chromium through Playwright) against a real server:
+an officer logs in, opens a case (第二条), finds it in the list, opens it and moves it one stage.
+No page may trigger a Content-Security-Policy violation (no inline scripts or styles).
+
+Set LIUHEN_SCREENSHOT_DIR to keep a screenshot of every step (for reviewing the pages).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from liuhen.cases.validators import uscc_check_char
+from liuhen.core.management.commands.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """Collects console errors and CSP violations of a page, and takes screenshots."""
+
+    def __init__(self, page):
+        self.page = page
+        self.problems: list[str] = []
+        self.shots = os.environ.get("LIUHEN_SCREENSHOT_DIR")
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("response", self._response)
+
+    def _response(self, response):
+        # Expected answers (the login form's 200 with an error) are not problems; a missing
+        # asset or a server error is.
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def _console(self, message):
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.problems.append(f"{message.type}: {message.text}")
+
+    def shot(self, name: str) -> None:
+        if self.shots:
+            Path(self.shots).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=f"{self.shots}/{name}.png", full_page=True)
+
+
+def test_officer_opens_a_case_finds_it_and_moves_it_one_stage(server_process, browser):
+    server = server_process()
+    server.manage("demo")
+    server.start()
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    watch = Watch(page)
+
+    # Log in as 张伟, an officer of 监察一大队 (demo data).
+    page.goto(f"{server.url}/login/")
+    watch.shot("01-login")
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    assert "用户名或密码错误" in page.inner_text(".error")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    assert page.inner_text("h1") == "工作台"
+    watch.shot("02-dashboard")
+
+    # Open a case with a new organisation as party.
+    page.click("nav >> text=新建案件")
+    page.wait_for_selector("#case-form")
+    first17 = "91130100MA0BRW7XK"
+    uscc = first17 + uscc_check_char(first17)
+    page.select_option("select[name=kind]", "penalty")
+    page.select_option("select[name=source]", "complaint")
+    page.fill("input[name=cause]", "浏览器测试：拖欠劳动者工资")
+    page.check("#case-people label:has-text('张伟') input")
+    page.check("#case-people label:has-text('王芳') input")
+    page.select_option("select[name=new_party_kind]", "organisation")
+    page.fill("input[name=new_party_name]", "某某浏览器科技有限公司")
+    page.fill("input[name=new_party_id_number]", uscc)
+    watch.shot("03-case-form")
+    page.click("#case-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+    number = page.inner_text("h1").split()[0]
+    assert re.fullmatch(r"冀人社监〔\d{4}〕\d+号", number), number
+    assert "已立案" in page.inner_text(".messages")
+
+    # See it in the list, filtered by text, and open it from there.
+    page.goto(f"{server.url}/cases/")
+    page.fill("input[name=q]", "浏览器测试")
+    page.click("#case-filters button[type=submit]")
+    row = page.locator("table.list tbody tr", has_text=number)
+    assert row.count() == 1
+    assert "某某浏览器科技有限公司" in row.inner_text()
+    watch.shot("04-case-list")
+    row.locator("a", has_text=number).click()
+    page.wait_for_url(re.compile(r"/cases/\d+/$"))
+    assert page.inner_text(".stagepath li.current") == "程序启动"
+
+    # Move it one stage: 程序启动 → 调查取证.
+    page.fill("#stage-actions input[name=note]", "已完成现场检查")
+    page.click("#stage-actions button:has-text('调查取证')")
+    page.wait_for_selector(".messages")
+    assert "案件已转入「调查取证」环节" in page.inner_text(".messages")
+    assert page.inner_text(".stagepath li.current") == "调查取证"
+    assert "已完成现场检查" in page.inner_text(".timeline")
+    watch.shot("05-case-detail")
+
+    assert watch.problems == [], watch.problems
