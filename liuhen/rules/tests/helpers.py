@@ -57,3 +57,40 @@ def statuses(case) -> dict[str, str]:
 
     snap = CaseCompleteness.objects.get(case=case)
     return {item["id"]: item["status"] for item in snap.items}
+
+
+# --- fixtures (imported by the test modules that need them) ------------------------------
+
+import itertools  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+import pytest  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+_photo_counter = itertools.count(1)
+
+
+@pytest.fixture
+def vault(settings, tmp_path):
+    """An isolated local evidence store per test (documents and recordings)."""
+    settings.EVIDENCE_STORAGE = "local"
+    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
+    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
+    settings.EVIDENCE_DIR.mkdir(parents=True)
+    settings.UPLOAD_DIR.mkdir(parents=True)
+
+
+def add_recording(case, actor, tmp_path, *labels):
+    """A real JPEG (made by PyAV/Pillow) stored through the vault's ingest with the case, and
+    marked with ``labels`` through the vault's mark service."""
+    from liuhen.evidence.services import add_mark, ingest_recording
+    from liuhen.evidence.tests import mediafactory
+
+    n = next(_photo_counter)
+    path = mediafactory.make_jpeg_with_exif(
+        tmp_path / f"IMG_{n}.jpg", taken_at=timezone.now() - timedelta(hours=1, seconds=n))
+    recording = ingest_recording(source_path=path, original_name=path.name, actor=actor,
+                                 channel="web", case=case).recording
+    for label in labels:
+        add_mark(actor=actor, recording=recording, offset_seconds=0, label=label)
+    return recording
