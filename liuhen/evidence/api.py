@@ -450,6 +450,11 @@ def _refuse_by_digest(request, sha256: str):
     return _refuse_modification(request, recording_id=sha256[:64])
 
 
+@router.api_operation(["PUT", "PATCH", "DELETE"], "/recordings", include_in_schema=False)
+def _refuse_collection(request):
+    return _refuse_modification(request, recording_id="*")
+
+
 # -- fixity --------------------------------------------------------------------------------
 @router.get("/fixity-checks", response=list[FixityOut], summary="固定值校验记录（含告警）")
 def list_fixity_checks(request, outcome: str = "", failed_only: bool = False, limit: int = 200):

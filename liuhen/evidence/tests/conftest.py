@@ -13,6 +13,8 @@ from django.utils import timezone
 from liuhen.evidence.tests import mediafactory
 
 _counter = itertools.count(1)
+# Capture times are unique per file (whole seconds in the metadata), so are the digests.
+_BASE = timezone.now().replace(microsecond=0) - timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +64,7 @@ def make_media(tmp_path):
     ) -> Path:
         n = next(_counter)
         # A unique creation time makes the bytes (and so the digests) unique per call.
-        captured = captured or (timezone.now() - timedelta(hours=1, seconds=n))
+        captured = captured or (_BASE - timedelta(seconds=n))
         if kind == "h264":
             path = folder / (name or f"h264_{n}.mp4")
             return mediafactory.make_h264_mp4(path, seconds=seconds, creation_time=captured)
