@@ -21,8 +21,10 @@ from liuhen.audit.services import format_time, record
 from liuhen.core.access import require
 from liuhen.core.errors import InvalidInput
 from liuhen.core.pages import form_error, handles_errors
+from liuhen.org.choices import Role
 
 PAGE_SIZE = 100
+ROLE_LABELS = dict(Role.choices)
 COUNT_CAP = 10_000
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -81,6 +83,10 @@ def audit_list(request):
             pages = max(1, -(-min(count, COUNT_CAP) // PAGE_SIZE))
             number = min(_page_number(request), pages)
             rows = list(qs[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
+            for entry in rows:
+                entry.role_label = ROLE_LABELS.get(entry.actor_role, entry.actor_role)
+                entry.detail_text = (json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+                                     if entry.detail else "")
             record(actor=request.user, action=events.event_audit_viewed,
                    detail={"filters": form.described(), "page": number, "shown": len(rows)})
             query = request.GET.copy()
