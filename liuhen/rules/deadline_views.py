@@ -12,7 +12,9 @@ from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.access import get_for, require
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
+from liuhen.core.querysets import user_role, user_unit
 from liuhen.org.models import Officer, Unit
+from liuhen.org.permissions import BUREAU, TREE, scope_for
 from liuhen.rules import pdf
 from liuhen.rules.deadline_events import event_deadlines_listed
 from liuhen.rules.deadline_queries import ALERT_STATUSES, DeadlineFilter, alerts
@@ -33,6 +35,19 @@ def _int(value, field: str) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"筛选条件“{field}”应为编号", detail={"field": field})
+
+
+def _visible_units(user):
+    """Units whose cases ``user`` may see (``Unit.objects.restrict`` cannot be used: its
+    ``unit_lookup = "pk"`` has no ``path`` to match a sub-tree on)."""
+    scope = scope_for(user_role(user), "case.view")
+    units = Unit.objects.order_by("path")
+    if scope == BUREAU:
+        return units
+    own = user_unit(user)
+    if own is None or scope is None:
+        return units.none()
+    return units.filter(path__startswith=own.path) if scope == TREE else units.filter(pk=own.pk)
 
 
 def parse_filter(params) -> DeadlineFilter:
@@ -70,7 +85,7 @@ def deadline_list(request):
     return render(request, "rules/deadlines_list.html", {
         "today": today, "entries": entries, "truncated": truncated, "counts": counts,
         "filters": filters, "statuses": list(ALERT_STATUSES.items()),
-        "units": Unit.objects.restrict(user, "case.view").order_by("path"),
+        "units": _visible_units(user),
         "officers": Officer.objects.restrict(user, "case.view").select_related("unit")
         .filter(role__in=("officer", "unit_head")).order_by("unit__path", "name"),
     })
