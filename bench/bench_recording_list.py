@@ -1,0 +1,296 @@
+"""Benchmark: recording list latency on 1,000,000 rows (第十八条 search), SQLite and PostgreSQL.
+
+    python bench/bench_recording_list.py                 # 1,000,000 rows, both databases
+    python bench/bench_recording_list.py --rows 100000 --db sqlite
+
+Builds a throw-away database (SQLite file in a temp folder; PostgreSQL database
+``liuhen_bench_<random>`` on LIUHEN_BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432),
+migrates it, creates 33 units, 300 officers, 300 devices, ~5,000 cases and ~2,000 parties with
+the ORM, then bulk-inserts the recordings directly in SQL (INSERT ... SELECT over a number
+series). It then times ``liuhen.evidence.queries.recording_page`` (what the list page runs)
+for the three access scopes and every filter, first pages and later pages, and the whole page
+through Django's test client (template and audit entry included). Target: p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAMS = 30
+OFFICERS = 300  # officer k (and device k) belongs to team k % TEAMS
+CASES_PER_TEAM = 166
+PARTIES_PER_TEAM = 66
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 1_000_000)))
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per query")
+    args = parser.parse_args()
+    if args.db == "both":
+        results = {}
+        for db in ("sqlite", "postgres"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--rows", str(args.rows), "--db", db,
+                 "--runs", str(args.runs)],
+                check=True, capture_output=True, text=True,
+            )
+            print(out.stdout, end="")
+            results[db] = json.loads(out.stdout.strip().splitlines()[-1])
+        print("SUMMARY " + json.dumps(results))
+        return
+    run_one(args.db, args.rows, args.runs)
+
+
+def run_one(db: str, rows: int, runs: int) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="liuhen-bench-list-"))
+    os.environ.update({
+        "LIUHEN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "liuhen.settings",
+        "LIUHEN_FAST_PASSWORD_HASHER": "1", "LIUHEN_TASKS": "immediate",
+    })
+    pg_admin = pg_name = None
+    if db == "postgres":
+        base = os.environ.get("LIUHEN_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+        pg_name = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
+        pg_admin = base.rstrip("/") + "/postgres"
+        _pg(pg_admin, f'CREATE DATABASE "{pg_name}"')
+        os.environ["LIUHEN_DATABASE_URL"] = base.rstrip("/") + "/" + pg_name
+    else:
+        os.environ.pop("LIUHEN_DATABASE_URL", None)
+    sys.path.insert(0, str(ROOT))
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        people = seed(rows)
+        seeded = time.perf_counter() - started
+        print(f"[{db}] seeded {rows:,} recordings in {seeded:.1f} s", flush=True)
+        result = measure(db, people, runs)
+        result.update({"db": db, "rows": rows, "seed_seconds": round(seeded, 1)})
+        print(json.dumps(result))
+    finally:
+        if pg_name:
+            from django.db import connections
+
+            connections.close_all()
+            _pg(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def _pg(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def seed(rows: int) -> dict:
+    """Units, people, devices, cases, parties through the ORM; recordings in bulk SQL."""
+    from datetime import date
+
+    from django.db import connection, transaction
+
+    from liuhen.cases.models import Case, Party
+    from liuhen.evidence.models import Device
+    from liuhen.org.choices import Role, UnitKind
+    from liuhen.org.tests.factories import OfficerFactory, UnitFactory
+
+    bureau = UnitFactory(name="某市人力资源和社会保障局", kind=UnitKind.BUREAU)
+    detachments = [UnitFactory(name=f"监察支队{i}", parent=bureau) for i in range(2)]
+    teams = [UnitFactory(name=f"监察{i}大队", parent=detachments[i % 2], kind=UnitKind.TEAM)
+             for i in range(TEAMS)]
+    officers = [OfficerFactory(unit=teams[k % TEAMS]) for k in range(OFFICERS)]
+    people = {
+        "officer (本单位)": officers[7],
+        "records keeper (本单位及下级)": OfficerFactory(unit=detachments[1],
+                                                    role=Role.RECORDS_KEEPER),
+        "legal office (全局)": OfficerFactory(unit=bureau, role=Role.LEGAL_OFFICE),
+    }
+    devices = Device.objects.bulk_create(
+        Device(number=f"DSJ-{k:05d}", unit=teams[k % TEAMS], officer=officers[k])
+        for k in range(OFFICERS)
+    )
+    creator = officers[0].user
+    cases = Case.objects.bulk_create(
+        Case(number=f"人社监〔2025〕{k + 1}号", year=2025, unit=teams[k % TEAMS], kind="penalty",
+             cause=f"拖欠劳动者工资{k}", source="complaint", stage="initiation",
+             opened_on=date(2025, 1, 1), created_by=creator)
+        for k in range(CASES_PER_TEAM * TEAMS)
+    )
+    parties = Party.objects.bulk_create(
+        Party(unit=teams[k % TEAMS], kind="organisation", name=f"某某建筑劳务有限公司{k}",
+              id_number=f"91130100MA{k:08d}")
+        for k in range(PARTIES_PER_TEAM * TEAMS)
+    )
+
+    def first_of(objs):
+        ids = [o.pk for o in objs]
+        assert ids == list(range(ids[0], ids[0] + len(ids))), "ids must be contiguous"
+        return ids[0]
+
+    ids = {
+        "team": first_of(teams), "officer": first_of(officers), "device": first_of(devices),
+        "case": first_of(cases), "party": first_of(parties),
+        "user": first_of([o.user for o in officers]),
+    }
+    pg = connection.vendor == "postgresql"
+    for start in range(0, rows, 200_000):
+        stop = min(rows, start + 200_000)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_insert_sql(pg, start, stop, ids))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    people["_case_number"] = cases[31].number
+    people["_team"] = teams[7]
+    people["_detachment"] = detachments[1]
+    people["_device"] = devices[7].number
+    people["_officer"] = officers[7]
+    return people
+
+
+def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
+    """INSERT ... SELECT for recordings ``start`` .. ``stop - 1`` (one per minute since 2024)."""
+    x = "x"
+    if pg:
+        series = f"generate_series({start}, {stop - 1}) AS s(x)"
+        at = f"(timestamptz '2024-01-01 00:00:00+00' + {x} * interval '60 seconds')"
+        plus = lambda expr, secs: f"({expr} + interval '{secs} seconds')"  # noqa: E731
+        hexed = f"lpad(to_hex({x}), 64, '0')"
+        true, false, div = "true", "false", "/"
+    else:
+        series = (f"(WITH RECURSIVE s(x) AS (SELECT {start} UNION ALL SELECT x + 1 FROM s "
+                  f"WHERE x < {stop - 1}) SELECT x FROM s)")
+        at = f"strftime('%Y-%m-%d %H:%M:%S', '2024-01-01 00:00:00', '+' || ({x} * 60) || ' seconds')"
+        plus = lambda expr, secs: (  # noqa: E731
+            f"strftime('%Y-%m-%d %H:%M:%S', {expr}, '+{secs} seconds')")
+        hexed = f"printf('%064x', {x})"
+        true, false, div = "1", "0", "/"
+    late = f"({x} % 33 = 0)"
+    team = f"({x} % {TEAMS})"
+    return f"""
+    INSERT INTO evidence_recording (
+        kind, original_name, size, media_type, container, video_codec, audio_codec,
+        duration_seconds, width, height, media_info, captured_start, captured_end,
+        capture_time_source, device_id, officer_id, unit_id, patrol_id, case_id, party_id,
+        location, sha256, sm3, storage_key, uploaded_by_id, channel, stored_at, deadline_at,
+        late_seconds, is_late, readable, read_error, flags, is_flagged, derivation_status)
+    SELECT
+        CASE WHEN {x} % 10 = 9 THEN 'photo' WHEN {x} % 10 = 8 THEN 'audio' ELSE 'video' END,
+        'DSJ_' || {x} || '.MP4', 100000000 + {x}, 'video/mp4', 'mp4', 'hevc', 'aac',
+        600.0, 1920, 1080, '{{}}', {at}, NULL, 'metadata',
+        {ids['device']} + ({x} % {OFFICERS}), {ids['officer']} + ({x} % {OFFICERS}),
+        {ids['team']} + {team}, NULL,
+        CASE WHEN {x} % 5 = 0 THEN {ids['case']} + ((({x} {div} 5) % {CASES_PER_TEAM}) * {TEAMS})
+             + {team} END,
+        CASE WHEN {x} % 7 = 0 THEN {ids['party']} + ((({x} {div} 7) % {PARTIES_PER_TEAM}) * {TEAMS})
+             + {team} END,
+        '', {hexed}, {hexed}, 'sha256/' || {hexed}, {ids['user']} + ({x} % {OFFICERS}), 'station',
+        CASE WHEN {late} THEN {plus(at, 259200)} ELSE {plus(at, 7200)} END,
+        {plus(at, 86400)},
+        CASE WHEN {late} THEN 172800 ELSE 0 END,
+        CASE WHEN {late} THEN {true} ELSE {false} END,
+        {true}, '',
+        CASE WHEN {late} THEN '["late"]' WHEN {x} % 50 = 1 THEN '["device_faulty"]' ELSE '[]' END,
+        CASE WHEN {late} OR {x} % 50 = 1 THEN {true} ELSE {false} END,
+        'done'
+    FROM {series}
+    """
+
+
+def measure(db: str, people: dict, runs: int) -> dict:
+    from datetime import date
+
+    from django.conf import settings
+    from django.test import Client
+
+    from liuhen.evidence import queries
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+    scenarios = []
+    for label, officer in people.items():
+        if label.startswith("_"):
+            continue
+        scenarios += [
+            (f"{label}: no filter", officer, {}),
+            (f"{label}: late only", officer, {"late": True}),
+            (f"{label}: flagged only", officer, {"flagged": True}),
+            (f"{label}: kind=audio", officer, {"kind": "audio"}),
+            (f"{label}: one month", officer, {"start": date(2024, 6, 1), "end": date(2024, 6, 30)}),
+            (f"{label}: device number", officer, {"device": people["_device"]}),
+            (f"{label}: officer", officer, {"officer": people["_officer"]}),
+            (f"{label}: case number", officer, {"case": people["_case_number"]}),
+            (f"{label}: case cause text", officer, {"case": "工资31"}),
+            (f"{label}: party text", officer, {"party": "劳务有限公司7"}),
+            (f"{label}: unit subtree", officer, {"unit": people["_detachment"]}),
+            (f"{label}: late + kind + month", officer,
+             {"late": True, "kind": "video", "start": date(2024, 3, 1), "end": date(2024, 3, 31)}),
+        ]
+    samples: list[float] = []
+    per_query = []
+    for name, officer, filters in scenarios:
+        user = officer.user
+        times = []
+        cursor = None
+        for i in range(runs + 2):
+            t0 = time.perf_counter()
+            page = queries.recording_page(user=user, filters=filters, cursor=cursor)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if i >= 2:
+                times.append(elapsed)
+            cursor = page.next_cursor if i % 2 == 0 else None  # alternate first / next page
+        samples += times
+        p95 = _p95(times)
+        per_query.append((name, statistics.median(times), p95, len(page.rows)))
+        print(f"[{db}] {name:55s} p50 {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms"
+              f"  rows {len(page.rows)}", flush=True)
+    # The whole page over HTTP (template, audit entry, session) for the three roles.
+    page_times = []
+    for label, officer in people.items():
+        if label.startswith("_"):
+            continue
+        client = Client()
+        client.force_login(officer.user)
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            response = client.get("/recordings/", {"late": "on"} if i % 2 else {})
+            assert response.status_code == 200, response.status_code
+            if i:
+                page_times.append((time.perf_counter() - t0) * 1000)
+    worst = max(per_query, key=lambda q: q[2])
+    result = {
+        "query_p50_ms": round(statistics.median(samples), 1),
+        "query_p95_ms": round(_p95(samples), 1),
+        "worst_query": worst[0], "worst_query_p95_ms": round(worst[2], 1),
+        "page_p50_ms": round(statistics.median(page_times), 1),
+        "page_p95_ms": round(_p95(page_times), 1),
+        "target_ms": 100,
+    }
+    print(f"[{db}] all queries: p50 {result['query_p50_ms']} ms, p95 {result['query_p95_ms']} ms"
+          f" (worst: {worst[0]} p95 {worst[2]:.1f} ms); whole page over HTTP: "
+          f"p50 {result['page_p50_ms']} ms, p95 {result['page_p95_ms']} ms; target < 100 ms",
+          flush=True)
+    return result
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+if __name__ == "__main__":
+    main()
