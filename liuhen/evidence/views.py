@@ -83,19 +83,25 @@ def recording_list(request):
     )
     query = request.GET.copy()
     query.pop("after", None)
+    try:
+        number = max(1, min(int(request.GET.get("page", 1)), 1_000_000)) if page.rows else 1
+    except ValueError:
+        number = 1
+    query.pop("page", None)
+    first_query = query.urlencode()
     next_query = None
     if page.next_cursor:
-        query["after"] = page.next_cursor
+        query["after"], query["page"] = page.next_cursor, str(number + 1)
         next_query = query.urlencode()
-        query.pop("after")
     return render(
         request,
         "evidence/recording_list.html",
         {
             "form": form,
             "page": page,
+            "page_number": number if request.GET.get("after") else 1,
             "next_query": next_query,
-            "first_query": query.urlencode(),
+            "first_query": first_query,
             "is_first": not request.GET.get("after"),
         },
     )

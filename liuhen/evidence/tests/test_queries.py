@@ -65,7 +65,6 @@ def test_keyset_pages_cover_everything_once_in_order(people, bureau):
     keys = [(r.captured_start, r.pk) for r in seen]
     assert keys == sorted(keys, reverse=True)
     assert all(r.unit_id == bureau["team_a"].pk for r in seen)
-    assert page.count == 23 and not page.count_is_lower_bound
 
 
 def test_forged_cursor_is_ignored(people, bureau):
@@ -106,13 +105,6 @@ def test_filters(people, bureau):
     assert ids(unit=bureau["detachment"]) == ids()  # sub-units included
     assert ids(unit=bureau["team_b"]) == set()
     assert ids(case="不存在的案由") == set()
-
-
-def test_count_is_bounded(people, bureau, monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)
-    make_rows(bureau["team_a"], people["officer_a"].user, 9)
-    page = queries.recording_page(user=people["officer_a"].user, filters={})
-    assert page.count == 4 and page.count_is_lower_bound
 
 
 def test_late_report_groups_by_unit_and_uploader(people, bureau):
