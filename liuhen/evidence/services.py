@@ -145,8 +145,11 @@ def _device_flags(device: Device | None, unit) -> list[str]:
     return flags
 
 
-def _resolve_context(*, actor, device, officer, case, patrol, party):
-    """The officer and owning unit of a new recording, refused (audited) when not allowed."""
+def resolve_context(*, actor, device, officer, case, patrol, party):
+    """The officer and owning unit of a new recording, refused (audited) when not allowed.
+
+    The tus server calls it when an upload is created, to refuse early what the final ingest
+    would refuse after gigabytes were sent."""
     if officer is None and device is not None and device.officer_id:
         officer = device.officer
     actor_officer = getattr(actor, "officer", None)
@@ -222,7 +225,7 @@ def ingest_recording(
         declared = parse_sha256(declared_sha256)
         if declared is None:
             raise InvalidInput("声明的 SHA-256 格式不正确（应为64位十六进制或 Base64）")
-    officer, unit = _resolve_context(
+    officer, unit = resolve_context(
         actor=actor, device=device, officer=officer, case=case, patrol=patrol, party=party
     )
     try:
@@ -343,7 +346,9 @@ def ingest_recording(
                 )
                 transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
                 # Rules engine (issue 4): a recording stored with its case may meet a requirement.
-                from liuhen.rules.services import cases_changed; cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
+                from liuhen.rules.services import cases_changed
+
+                cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
         except IntegrityError:
             # Another ingest of the same bytes won the race: ours is a duplicate.
             existing = Recording.objects.filter(sha256=found.sha256).first()
@@ -432,11 +437,13 @@ def add_mark(
             detail={"mark": mark.pk, "label": label, "offset_seconds": offset, "note": note},
         )
         # Rules engine (issue 4): a mark may meet a requirement (第六条, 第八条, 第二十条).
-        from liuhen.rules.services import cases_changed; cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
+        from liuhen.rules.services import cases_changed
+
+        cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
     return mark
 
 
-_LINK_LABELS = {"case": "案件", "patrol": "巡查", "party": "当事人"}
+LINK_LABELS = {"case": "案件", "patrol": "巡查", "party": "当事人"}
 
 
 def link_recording(
@@ -482,7 +489,7 @@ def link_recording(
         if old_id == new.pk:
             continue
         if old_id is not None and not (reason or "").strip():
-            raise Conflict(f"该音像记录已关联其他{_LINK_LABELS[name]}，更改关联须填写理由")
+            raise Conflict(f"该音像记录已关联其他{LINK_LABELS[name]}，更改关联须填写理由")
         changes[name] = [old_id, new.pk]
     if not changes:
         return recording
@@ -505,7 +512,9 @@ def link_recording(
             detail=detail,
         )
         # Rules engine (issue 4): re-evaluate the old and the new case's completeness (第十条).
-        from liuhen.rules.services import cases_changed; cases_changed(case_ids=[changes.get("case", [None])[0], recording.case_id], actor=actor)  # noqa: E702,I001,E501
+        from liuhen.rules.services import cases_changed
+
+        cases_changed(case_ids=[changes.get("case", [None])[0], recording.case_id], actor=actor)  # noqa: E702,I001,E501
     return recording
 
 

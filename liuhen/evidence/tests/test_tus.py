@@ -1,0 +1,283 @@
+"""The tus 1.0 server (第十三条 uploads, resumable): protocol, checksums, limits, termination,
+and the official tuspy client against a real server that is killed and restarted."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from liuhen.audit.models import AuditEntry
+from liuhen.evidence import tus
+from liuhen.evidence.models import Recording, UploadSession
+
+OCTET = "application/offset+octet-stream"
+
+
+def _meta(**values) -> str:
+    return ",".join(f"{k} {base64.b64encode(str(v).encode()).decode()}" for k, v in values.items())
+
+
+def _b64sha(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+class Tus:
+    """A minimal tus client over Django's test client (token auth)."""
+
+    def __init__(self, token: str | None = None, user=None):
+        self.client = Client()
+        self.headers = {"Tus-Resumable": "1.0.0"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        if user is not None:
+            self.client.force_login(user)
+
+    def create(self, length: int, body: bytes | None = None, **meta):
+        meta.setdefault("filename", "DSJ001_20260101080000_0001.MP4")
+        headers = {**self.headers, "Upload-Length": str(length), "Upload-Metadata": _meta(**meta)}
+        if body is not None:
+            return self.client.generic(
+                "POST", "/api/uploads/", body, content_type=OCTET, headers=headers
+            )
+        return self.client.post("/api/uploads/", headers=headers)
+
+    def patch(self, url, offset: int, data: bytes, checksum: str | None = None, **extra):
+        headers = {**self.headers, "Upload-Offset": str(offset), **extra}
+        if checksum:
+            headers["Upload-Checksum"] = f"sha256 {checksum}"
+        return self.client.generic("PATCH", url, data, content_type=OCTET, headers=headers)
+
+    def head(self, url):
+        return self.client.head(url, headers=self.headers)
+
+    def delete(self, url):
+        return self.client.delete(url, headers=self.headers)
+
+
+@pytest.fixture
+def token_for():
+    from liuhen.org.services import create_token
+
+    def make(officer):
+        return create_token(user=officer.user, name="采集站")[1]
+
+    return make
+
+
+@pytest.fixture
+def tus_a(people, token_for):
+    return Tus(token_for(people["officer_a"]))
+
+
+def _path(response) -> str:
+    return response["Location"].split("testserver", 1)[-1]
+
+
+def test_options_advertises_the_protocol(client):
+    response = client.options("/api/uploads/")
+    assert response.status_code == 204
+    assert response["Tus-Resumable"] == "1.0.0" and response["Tus-Version"] == "1.0.0"
+    assert response["Tus-Extension"] == (
+        "creation,creation-with-upload,checksum,termination,expiration"
+    )
+    assert response["Tus-Checksum-Algorithm"] == "sha256"
+    assert int(response["Tus-Max-Size"]) == 64 * 1024**3
+
+
+def test_unsupported_version_and_no_auth(people, token_for):
+    response = Client().post(
+        "/api/uploads/", headers={"Tus-Resumable": "0.2.2", "Upload-Length": "1"}
+    )
+    assert response.status_code == 412 and response["Tus-Version"] == "1.0.0"
+    response = Client().post(
+        "/api/uploads/", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "1"}
+    )
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+    assert response["Tus-Resumable"] == "1.0.0"
+
+
+def test_full_upload_in_chunks_with_checksums(people, tus_a, make_media, vault):
+    data = make_media("h264").read_bytes()
+    response = tus_a.create(len(data), device="", location="某市某区某路1号")
+    assert response.status_code == 201, response.content
+    url = _path(response)
+    assert response["Upload-Expires"] and response["Tus-Resumable"] == "1.0.0"
+    assert tus_a.head(url)["Upload-Offset"] == "0"
+    half = len(data) // 2
+    first = tus_a.patch(url, 0, data[:half], checksum=_b64sha(data[:half]))
+    assert first.status_code == 204 and first["Upload-Offset"] == str(half)
+    head = tus_a.head(url)
+    assert (head["Upload-Offset"], head["Upload-Length"]) == (str(half), str(len(data)))
+    assert head["Cache-Control"] == "no-store"
+    last = tus_a.patch(url, half, data[half:], checksum=_b64sha(data[half:]))
+    assert last.status_code == 204
+    sha256, sm3 = hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest()
+    assert (last["Liuhen-Sha256"], last["Liuhen-Sm3"]) == (sha256, sm3)
+    rec = Recording.objects.get(pk=last["Liuhen-Recording-Id"])
+    assert (rec.channel, rec.location, rec.sha256) == ("tus", "某市某区某路1号", sha256)
+    assert vault.path(rec.storage_key).read_bytes() == data
+    result = tus_a.client.get(url + "/result", headers=tus_a.headers).json()
+    assert result == {
+        **result,
+        "recording_id": rec.pk,
+        "sha256": sha256,
+        "sm3": sm3,
+        "duplicate": False,
+        "completed": True,
+    }
+    assert not list(tus.upload_dir().iterdir())  # the partial file is gone
+    assert AuditEntry.objects.filter(action="upload.created").exists()
+    assert AuditEntry.objects.get(action="recording.stored").detail["channel"] == "tus"
+
+
+def test_creation_with_upload_and_method_override(people, tus_a, make_media):
+    data = make_media("jpeg").read_bytes()
+    response = tus_a.create(len(data), body=data[:1000], filename="IMG_1.jpg")
+    assert response.status_code == 201 and response["Upload-Offset"] == "1000"
+    url = _path(response)
+    response = tus_a.client.generic(
+        "POST",
+        url,
+        data[1000:],
+        content_type=OCTET,
+        headers={**tus_a.headers, "Upload-Offset": "1000", "X-HTTP-Method-Override": "PATCH"},
+    )
+    assert response.status_code == 204 and response["Liuhen-Recording-Id"]
+    assert Recording.objects.get().kind == "photo"
+
+
+def test_offset_mismatch_is_409(tus_a):
+    url = _path(tus_a.create(10))
+    response = tus_a.patch(url, 5, b"12345")
+    assert response.status_code == 409 and response["Upload-Offset"] == "0"
+    response = tus_a.client.generic(
+        "PATCH",
+        url,
+        b"x",
+        content_type="text/plain",
+        headers={**tus_a.headers, "Upload-Offset": "0"},
+    )
+    assert response.status_code == 415
+
+
+def test_chunk_checksum_mismatch_discards_the_chunk(tus_a, make_media):
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data)))
+    tus_a.patch(url, 0, data[:500])
+    bad = tus_a.patch(url, 500, data[500:1000], checksum=_b64sha(b"something else"))
+    assert bad.status_code == 460 and bad.json()["code"] == "checksum_mismatch"
+    assert tus_a.head(url)["Upload-Offset"] == "500"
+    assert tus.partial_path(url.rsplit("/", 1)[1]).stat().st_size == 500
+    done = tus_a.patch(url, 500, data[500:], checksum=_b64sha(data[500:]))
+    assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_declared_whole_file_checksum_mismatch_stores_nothing(tus_a, make_media, vault):
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data), sha256="ab" * 32))
+    response = tus_a.patch(url, 0, data)
+    assert response.status_code == 460 and "SHA-256" in response.json()["message"]
+    assert not Recording.objects.exists()
+    assert [p for p in vault.root.rglob("*") if p.is_file()] == []
+    assert not list(tus.upload_dir().iterdir())
+
+
+def test_too_large(tus_a, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    response = tus_a.create(1001)
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    url = _path(tus_a.create(10))
+    response = tus_a.patch(url, 0, b"x" * 11)
+    assert response.status_code == 413 and tus_a.head(url)["Upload-Offset"] == "0"
+    assert not UploadSession.objects.filter(length=1001).exists()
+
+
+def test_termination_of_unfinished_upload_only(people, tus_a, make_media):
+    url = _path(tus_a.create(100))
+    tus_a.patch(url, 0, b"x" * 10)
+    response = tus_a.delete(url)
+    assert response.status_code == 204
+    assert tus_a.head(url).status_code == 404
+    assert AuditEntry.objects.filter(action="upload.terminated").exists()
+
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data)))
+    tus_a.patch(url, 0, data)
+    response = tus_a.delete(url)
+    assert response.status_code == 403 and response.json()["code"] == "original_immutable"
+    assert Recording.objects.count() == 1
+    assert AuditEntry.objects.filter(
+        action="recording.modification_refused", outcome="denied"
+    ).exists()
+
+
+def test_uploads_are_private_to_their_uploader(people, tus_a, token_for):
+    url = _path(tus_a.create(100))
+    other = Tus(token_for(people["officer_a2"]))
+    assert other.head(url).status_code == 404
+    assert other.patch(url, 0, b"x").status_code == 404
+    assert other.delete(url).status_code == 404
+    assert tus_a.head(url).status_code == 200
+
+
+def test_expired_upload_is_gone(tus_a):
+    url = _path(tus_a.create(100))
+    UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert tus_a.head(url).status_code == 410
+    assert tus.clean_expired_uploads() == 1
+    assert not UploadSession.objects.exists() and not list(tus.upload_dir().iterdir())
+
+
+def test_resume_after_running_digests_are_lost(tus_a, make_media):
+    """A restart loses the in-memory digests: they are rebuilt from the partial file."""
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data)))
+    tus_a.patch(url, 0, data[:700])
+    tus._running.clear()
+    done = tus_a.patch(url, 700, data[700:])
+    assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+
+
+def test_refusals_at_creation(people, bureau, tus_a, make_device, token_for):
+    device_b = make_device(bureau["team_b"], officer=people["officer_b"])
+    response = tus_a.create(10, device=device_b.number)
+    assert response.status_code == 403
+    response = tus_a.create(10, device="NO-SUCH")
+    assert response.status_code == 400 and "未登记" in response.json()["message"]
+    response = Tus(token_for(people["legal"])).create(10)
+    assert response.status_code == 403
+    response = tus_a.create(10, case="99999")
+    assert response.status_code == 400 and "案件" in response.json()["message"]
+    assert not UploadSession.objects.exists()
+
+
+def test_session_auth_refuses_foreign_origin(people, make_media):
+    browser = Tus(user=people["officer_a"].user)
+    assert browser.create(10).status_code == 201
+    browser.headers["Origin"] = "https://evil.example"
+    assert browser.create(10).status_code == 401
+
+
+def test_storage_down_at_the_end_keeps_the_upload_for_a_retry(tus_a, make_media, monkeypatch):
+    from liuhen.core.errors import StorageUnavailable
+    from liuhen.evidence.storage import LocalStorage
+
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data)))
+    real = LocalStorage.commit
+
+    def down(self, staged, key):
+        raise StorageUnavailable()
+
+    monkeypatch.setattr(LocalStorage, "commit", down)
+    response = tus_a.patch(url, 0, data)
+    assert response.status_code == 503 and response.json()["code"] == "storage_unavailable"
+    assert not Recording.objects.exists()
+    monkeypatch.setattr(LocalStorage, "commit", real)
+    response = tus_a.patch(url, len(data), b"")
+    assert response.status_code == 204 and response["Liuhen-Recording-Id"]
