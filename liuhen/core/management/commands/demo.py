@@ -188,6 +188,8 @@ class Command(BaseCommand):
                     if case.stage == Stage.DECISION and kind == CaseKind.PENALTY:
                         case_services.update_case_facts(actor=head.user, case=case,
                                                         decided_on=opened + timedelta(days=20))
+        # Rules engine (issue 4): documents and approvals with realistic gaps; a few archived.
+        from liuhen.rules.demo import add_records; add_records(rng=rng)  # noqa: E702,I001
 
 
 UNITS_BY_KEY = [(key, name) for key, name, *_ in UNITS]
