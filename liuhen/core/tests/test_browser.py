@@ -14,10 +14,26 @@ from pathlib import Path
 import pytest
 
 from liuhen.cases.validators import uscc_check_char
-from liuhen.core.management.commands.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
+PASSWORD = "browser-test-2026"
+# A small bureau, seeded in the server's own database (cheaper than the 60-case `liuhen demo`).
+SEED = f"""
+from datetime import date, timedelta
+from django.contrib.auth import get_user_model
+from liuhen.org.models import Officer, Unit
+bureau = Unit.objects.create(name="某市人力资源和社会保障局", kind="bureau", case_number_prefix="冀人社")
+detachment = Unit.objects.create(name="劳动保障监察支队", parent=bureau, case_number_prefix="冀人社监")
+team = Unit.objects.create(name="监察一大队", parent=detachment, kind="team")
+for n, (username, name, valid) in enumerate([("zhang", "张伟", True), ("wang", "王芳", True),
+                                             ("li", "李强", False)]):
+    user = get_user_model().objects.create_user(username, password="{PASSWORD}")
+    Officer.objects.create(user=user, name=name, unit=team, role="officer",
+                           credential_number=f"130100{{n:04d}}", qualification_number=f"Q{{n}}",
+                           qualification_valid_from=date.today() - timedelta(days=700),
+                           qualification_valid_to=date.today() + timedelta(days=365 if valid else -30))
+"""
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,20 +85,20 @@ class Watch:
 
 def test_officer_opens_a_case_finds_it_and_moves_it_one_stage(server_process, browser):
     server = server_process()
-    server.manage("demo")
+    server.manage("shell", "-c", SEED)
     server.start()
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page.set_default_timeout(15_000)
     watch = Watch(page)
 
-    # Log in as 张伟, an officer of 监察一大队 (demo data).
+    # Log in as 张伟, an officer of 监察一大队.
     page.goto(f"{server.url}/login/")
     watch.shot("01-login")
     page.fill("input[name=username]", "zhang")
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
     assert "用户名或密码错误" in page.inner_text(".error")
-    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
     assert page.inner_text("h1") == "工作台"
@@ -98,6 +114,8 @@ def test_officer_opens_a_case_finds_it_and_moves_it_one_stage(server_process, br
     page.fill("input[name=cause]", "浏览器测试：拖欠劳动者工资")
     page.check("#case-people label:has-text('张伟') input")
     page.check("#case-people label:has-text('王芳') input")
+    # 李强's qualification has expired: listed, marked, and refused if chosen (第十一条).
+    assert "第十一条" in page.inner_text("#case-people label:has-text('李强')")
     page.select_option("select[name=new_party_kind]", "organisation")
     page.fill("input[name=new_party_name]", "某某浏览器科技有限公司")
     page.fill("input[name=new_party_id_number]", uscc)
