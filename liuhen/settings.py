@@ -160,6 +160,8 @@ UPLOAD_DIR = DATA_DIR / "uploads"
 UPLOAD_MAX_BYTES = conf.env_size("LIUHEN_UPLOAD_MAX_BYTES", 64 * 1024**3)
 UPLOAD_EXPIRY_HOURS = conf.env_int("LIUHEN_UPLOAD_EXPIRY_HOURS", 72, minimum=1)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
+# Statutory deadlines: working days before the due date from which a deadline shows yellow.
+DEADLINE_WARN_WORKING_DAYS = conf.env_int("LIUHEN_DEADLINE_WARN_DAYS", 3, minimum=0)
 S3_BUCKET = conf.env_str("LIUHEN_S3_BUCKET", "liuhen-evidence")
 S3_ENDPOINT_URL = conf.env_str("LIUHEN_S3_ENDPOINT_URL", "")
 S3_REGION = conf.env_str("LIUHEN_S3_REGION", "us-east-1")
