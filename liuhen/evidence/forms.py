@@ -118,6 +118,7 @@ class UploadContextForm(forms.Form):
         queryset=Device.objects.none(),
         required=False,
         empty_label="（未选择）",
+        to_field_name="number",  # the tus server takes the number printed on the device
     )
     officer = forms.ModelChoiceField(
         label="执法人员", queryset=Officer.objects.none(), required=False, empty_label="（本人）"

@@ -24,7 +24,7 @@
   }
 
   function metadataFor(file) {
-    var meta = { filename: file.name, filetype: file.type || "application/octet-stream" };
+    var meta = { filename: file.name, filetype: file.type || "application/octet-stream", channel: "web" };
     ["device", "officer", "case", "patrol", "party", "location", "captured_at"].forEach(function (name) {
       var value = field(name);
       if (value) { meta[name] = value; }
