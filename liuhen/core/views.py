@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -65,7 +66,9 @@ def login_view(request):
         if device is not None:
             otp_login(request, device)
         next_url = request.POST.get("next") or request.GET.get("next") or ""
-        if next_url.startswith("/") and not next_url.startswith("//"):
+        # Only a path on this site: "/\\evil.example" or "//evil.example" would leave it.
+        if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             return redirect(next_url)
         return redirect("dashboard")
     return render(request, "core/login.html", context)

@@ -298,6 +298,11 @@ def test_people_picker_follows_the_chosen_unit(people, bureau):
     )
     html = response.content.decode()
     assert people["officer_b"].name in html and people["officer_a"].name not in html
+    # A unit the user may not open cases in falls back to one it may: no foreign names leak.
+    html = client_for(people["officer_a"]).get(
+        reverse("case_form_people"), {"unit": bureau["team_b"].pk}
+    ).content.decode()
+    assert people["officer_a"].name in html and people["officer_b"].name not in html
 
 
 # --- stage changes and facts -------------------------------------------------------------

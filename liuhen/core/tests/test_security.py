@@ -435,3 +435,24 @@ def test_admin_officer_change_and_token_revoke_are_audited(people, superuser):
     assert token.revoked_at is not None
     entry = last_entry("auth.token_revoked")
     assert entry.actor_id == superuser.pk and entry.detail["owner"] == officer.user_id
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"]
+)
+def test_login_never_redirects_off_site(people, target):
+    client = Client()
+    response = client.post(
+        reverse("login"),
+        {"username": people["officer_a"].user.username, "password": PASSWORD, "next": target},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+    response = Client().post(
+        reverse("login"),
+        {
+            "username": people["officer_a"].user.username,
+            "password": PASSWORD,
+            "next": "/cases/?stage=decision",
+        },
+    )
+    assert response["Location"] == "/cases/?stage=decision"
