@@ -129,3 +129,20 @@ def stored_recording(people, make_media):
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+SERVER_SETUP = """
+from liuhen.org.tests.factories import OfficerFactory, UnitFactory
+from liuhen.org.services import create_token
+from liuhen.evidence.models import Device
+unit = UnitFactory(name="监察一大队")
+officer = OfficerFactory(unit=unit)
+Device.objects.create(number="DSJ001", unit=unit, officer=officer)
+print(create_token(user=officer.user, name="采集站")[1])
+"""
+
+
+def vault_server_token(server) -> str:
+    """Create a unit, a qualified officer with device DSJ001 and an API token in a
+    ``server_process`` database; return the token."""
+    return server.manage("shell", "-c", SERVER_SETUP).stdout.strip().splitlines()[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -281,3 +282,88 @@ def test_storage_down_at_the_end_keeps_the_upload_for_a_retry(tus_a, make_media,
     monkeypatch.setattr(LocalStorage, "commit", real)
     response = tus_a.patch(url, len(data), b"")
     assert response.status_code == 204 and response["Liuhen-Recording-Id"]
+
+
+def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media):
+    """tuspy against a real server: a crash right after an offset was committed, and a kill
+    in the middle of the upload; both times the upload resumes from the stored offset and
+    the server's digests equal hashlib's (第十三条: nothing lost, nothing altered)."""
+    import threading
+    import time
+
+    import requests
+    from tusclient import client
+    from tusclient.exceptions import TusCommunicationError, TusUploadFailed
+    from tusclient.uploader import Uploader
+
+    from liuhen.evidence.tests import mediafactory
+    from liuhen.evidence.tests.conftest import vault_server_token
+
+    class Sha256Uploader(Uploader):
+        CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
+
+    path = mediafactory.make_large_file(tmp_path / "DSJ001_20261127083000_0001.MP4", 24 << 20)
+    data = path.read_bytes()
+    server = server_process()
+    token = vault_server_token(server)
+    server.env["LIUHEN_TEST_CRASH_AT"] = "tus_after_offset"
+    server.start()
+    headers = {"Authorization": f"Bearer {token}"}
+    tus_client = client.TusClient(server.url + "/api/uploads/", headers=headers)
+    metadata = {"filename": path.name, "device": "DSJ001"}
+    first = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=1 << 20,
+                           metadata=metadata, upload_checksum=True)
+    with pytest.raises((TusCommunicationError, TusUploadFailed)):
+        first.upload_chunk()  # the server dies right after making the chunk durable
+    url = first.url
+    server.kill()
+    del server.env["LIUHEN_TEST_CRASH_AT"]
+    server.start()
+
+    # The same URL resumes at the durable offset: the chunk before the crash counts.
+    second = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=1 << 20,
+                            url=url, upload_checksum=True)
+    assert second.offset == 1 << 20
+    errors = []
+
+    def upload():
+        try:
+            second.upload()
+        except Exception as exc:  # noqa: BLE001 - the kill below makes it fail
+            errors.append(exc)
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    deadline = time.time() + 60
+    while second.offset < 6 << 20 and time.time() < deadline:
+        time.sleep(0.02)
+    server.kill()  # mid-upload, probably mid-request
+    thread.join(60)
+    assert errors and second.offset < len(data)
+    server.start()
+    third = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=4 << 20,
+                           url=url, upload_checksum=True)
+    assert 6 << 20 <= third.offset < len(data)
+    third.upload()
+    result = requests.get(url + "/result", headers=headers, timeout=30).json()
+    assert result["completed"] and not result["duplicate"]
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    assert result["sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert result["size"] == len(data)
+
+    # The ingest station, remote mode, against the same server: the file above is skipped
+    # (already stored), the new one is uploaded over tus and verified.
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / path.name).write_bytes(data)
+    new = make_media("h264", name="DSJ001_20261127090000_0002.MP4")
+    (dump / new.name).write_bytes(new.read_bytes())
+    receipts = tmp_path / "receipts"
+    run = server.manage("ingest", str(dump), "--device", "DSJ001", "--server", server.url,
+                        "--token", token, "--receipt-dir", str(receipts), "--chunk-mib", "1")
+    assert "新存储 1，已存在 1，失败 0" in run.stdout
+    body = json.loads(next(receipts.glob("*.json")).read_text())
+    statuses = {i["file"]: (i["status"], i["safe_to_erase"]) for i in body["items"]}
+    assert statuses == {path.name: ("duplicate", "yes"), new.name: ("stored", "yes")}
+    item = next(i for i in body["items"] if i["file"] == new.name)
+    assert item["sm3"] == hashlib.new("sm3", new.read_bytes()).hexdigest()
