@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
 
+# A database id: positive and within a 64-bit integer, so an absurd number is a 422 naming the
+# field instead of an OverflowError deep in the database driver.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
 
 class PartyIn(Schema):
-    unit_id: int
+    unit_id: Id
     kind: str = Field(description="person 自然人 / organisation 单位")
     name: str = Field(max_length=200)
     id_number: str = Field(max_length=30, description="身份证号或统一社会信用代码")
@@ -24,10 +29,10 @@ class PartyOut(Schema):
 
 
 class PatrolIn(Schema):
-    unit_id: int
+    unit_id: Id
     date: date
     area: str = Field(max_length=200)
-    officer_ids: list[int]
+    officer_ids: list[Id]
     notes: str = ""
 
 
@@ -37,7 +42,7 @@ class PatrolOut(Schema):
     date: date
     area: str
     notes: str
-    officer_ids: list[int]
+    officer_ids: list[Id]
 
     @staticmethod
     def resolve_officer_ids(obj):
@@ -45,13 +50,13 @@ class PatrolOut(Schema):
 
 
 class CaseIn(Schema):
-    unit_id: int
+    unit_id: Id
     kind: str
     cause: str = Field(max_length=300)
     source: str
-    officer_ids: list[int]
-    party_ids: list[int] = []
-    patrol_id: int | None = None
+    officer_ids: list[Id]
+    party_ids: list[Id] = []
+    patrol_id: Id | None = None
     summary: str = ""
     opened_on: date | None = None
     complaint_received_on: date | None = None
@@ -63,8 +68,8 @@ class CaseIn(Schema):
 class FromPatrolIn(Schema):
     kind: str
     cause: str = Field(max_length=300)
-    officer_ids: list[int] | None = None
-    party_ids: list[int] = []
+    officer_ids: list[Id] | None = None
+    party_ids: list[Id] = []
     summary: str = ""
 
 

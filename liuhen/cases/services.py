@@ -118,7 +118,8 @@ def create_case(*, actor, unit, kind: str, cause: str, source: str, officer_ids,
             f"{CaseKind(kind).label}案件应由不少于{minimum}名执法人员承办（行政处罚法第四十二条）",
             detail={"field": "officer_ids"})
     _check_officers(officers, unit, actor=actor, purpose="承办案件", on=opened_on)
-    parties = list(Party.objects.restrict(actor, "party.view").filter(pk__in=list(party_ids)))
+    parties = list(Party.objects.restrict(actor, "party.view").filter(
+        pk__in=[i for i in party_ids if 0 < i < 2**63]))  # out of range cannot exist
     if len(parties) != len(set(party_ids)):
         raise InvalidInput("当事人不存在或无权访问", detail={"field": "party_ids"})
     if patrol is not None and patrol.unit_id != unit.pk:

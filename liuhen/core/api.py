@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from liuhen.core.errors import LiuhenError
@@ -38,12 +39,41 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+def _refuse_nul(value, loc: tuple) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError([{"loc": loc, "msg": "不能包含空字符（\\x00）"}])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, loc)
+            _refuse_nul(item, (*loc, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, (*loc, str(index)))
+
+
+class LiuhenParser(Parser):
+    """JSON and query strings as usual, but text with NUL characters is refused up front:
+    PostgreSQL cannot store it, and the insert would otherwise fail as a 500."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        _refuse_nul(data, ())
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(result, ())
+        return result
+
+
 api = NinjaAPI(
     title="留痕 Liuhen API",
     version="1",
     description="执法全过程记录系统接口。错误统一返回 {code, message}。",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth(csrf=True)],
+    parser=LiuhenParser(),
 )
 
 
@@ -81,6 +111,9 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # Malformed JSON (or text with NUL characters): say so in Chinese, with a stable code.
+        return _error(request, 400, "invalid_input", "请求内容无法解析：应为有效的 JSON，且不含空字符")
     return _error(request, exc.status_code, "http_error", str(exc))
 
 

@@ -89,8 +89,13 @@ def authenticate_token(raw: str):
 
 
 def officers_by_ids(ids) -> list[Officer]:
-    ids = list(dict.fromkeys(int(i) for i in ids))
-    found = {o.pk: o for o in Officer.objects.filter(pk__in=ids).select_related("unit")}
+    try:
+        ids = list(dict.fromkeys(int(i) for i in ids))
+    except (TypeError, ValueError):
+        raise InvalidInput("执法人员编号无效") from None
+    # Out-of-range numbers cannot exist; leaving them out of the query avoids driver overflows.
+    valid = [i for i in ids if 0 < i < 2**63]
+    found = {o.pk: o for o in Officer.objects.filter(pk__in=valid).select_related("unit")}
     missing = [i for i in ids if i not in found]
     if missing:
         raise InvalidInput(f"执法人员不存在：{missing}")
