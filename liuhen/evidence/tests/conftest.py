@@ -138,11 +138,16 @@ from liuhen.evidence.models import Device
 unit = UnitFactory(name="监察一大队")
 officer = OfficerFactory(unit=unit)
 Device.objects.create(number="DSJ001", unit=unit, officer=officer)
-print(create_token(user=officer.user, name="采集站")[1])
+print(officer.user.username, create_token(user=officer.user, name="采集站")[1])
 """
 
 
-def vault_server_token(server) -> str:
+def vault_server_user(server) -> tuple[str, str]:
     """Create a unit, a qualified officer with device DSJ001 and an API token in a
-    ``server_process`` database; return the token."""
-    return server.manage("shell", "-c", SERVER_SETUP).stdout.strip().splitlines()[-1]
+    ``server_process`` database; return (username, token)."""
+    username, token = server.manage("shell", "-c", SERVER_SETUP).stdout.split()[-2:]
+    return username, token
+
+
+def vault_server_token(server) -> str:
+    return vault_server_user(server)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -326,3 +327,124 @@ def test_bad_declared_checksum_format(people, make_media):
             actor=people["officer_a"].user,
             declared_sha256="abc",
         )
+
+
+STATE = """
+import io, json
+from django.core.management import call_command
+from liuhen.evidence.models import Recording
+from liuhen.evidence.storage import get_storage
+s = get_storage()
+rows = {r.storage_key: r.sha256 for r in Recording.objects.all()}
+objects = sorted(s.iter_keys())
+incoming = s.root / ".incoming"
+temp = sorted(p.name for p in incoming.glob("*")) if incoming.exists() else []
+err, code = io.StringIO(), 0
+try:
+    call_command("verify", stdout=io.StringIO(), stderr=err)
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"rows": rows, "objects": objects, "temp": temp, "verify": code,
+                  "verify_err": err.getvalue()}))
+"""
+
+
+def _state(server) -> dict:
+    """Rows, objects and temporary files of a server's vault, and `liuhen verify`'s verdict."""
+    import json
+
+    return json.loads(server.manage("shell", "-c", STATE).stdout.strip().splitlines()[-1])
+
+
+def _orphans(state) -> set:
+    """No visible recording without its object; returns the objects without a row."""
+    missing = set(state["rows"]) - set(state["objects"])
+    assert not missing, f"rows without object: {missing}"
+    return set(state["objects"]) - set(state["rows"])
+
+
+def test_killed_ingest_leaves_whole_records_or_reported_orphans(
+    server_process, tmp_path, make_media
+):
+    """`liuhen ingest` SIGKILLed at each step of the ingest (a test hook), then at a random
+    moment: afterwards every row has its object, an object without a row is reported by
+    `liuhen verify` (exit 1), and a re-run adopts it (第二十六条: nothing half-stored)."""
+    import random
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from liuhen.evidence.tests.conftest import vault_server_user
+
+    server = server_process()
+    username, _token = vault_server_user(server)
+    dump = tmp_path / "dump"
+
+    def ingest(folder, **env):
+        server.env.update(env)
+        try:
+            return server.manage(
+                "ingest",
+                str(folder),
+                "--device",
+                "DSJ001",
+                "--user",
+                username,
+                "--receipt-dir",
+                str(tmp_path / "r"),
+                check=False,
+            )
+        finally:
+            for name in env:
+                del server.env[name]
+
+    expected_orphans = 0
+    for point in ("after_stage", "after_object", "before_row_commit"):
+        folder = dump / point
+        folder.mkdir(parents=True)
+        shutil.move(make_media("h264"), folder / "DSJ001_20261127080000_0001.MP4")
+        crashed = ingest(folder, LIUHEN_TEST_CRASH_AT=point)
+        assert crashed.returncode == -9, crashed.stderr
+        state = _state(server)
+        orphans = _orphans(state)
+        assert state["rows"] == {}
+        if point == "after_stage":
+            assert orphans == set() and len(state["temp"]) == 1  # invisible; cleaned later
+            assert state["verify"] == 0
+        else:
+            expected_orphans += 1
+            assert len(orphans) == expected_orphans and state["verify"] == 1
+            assert all(key in state["verify_err"] for key in orphans)
+
+    folder = dump / "random"
+    folder.mkdir()
+    for i in range(6):
+        shutil.move(make_media("h264", seconds=2), folder / f"clip{i}.mp4")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "liuhen",
+            "ingest",
+            str(folder),
+            "--device",
+            "DSJ001",
+            "--user",
+            username,
+            "--receipt-dir",
+            str(tmp_path / "r"),
+        ],
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(random.Random(os.getpid()).uniform(1.5, 3.5))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    _orphans(_state(server))
+
+    assert ingest(dump).returncode == 0  # the re-run stores everything, adopting orphans
+    state = _state(server)
+    assert _orphans(state) == set() and len(state["rows"]) == 9 and state["verify"] == 0
