@@ -267,6 +267,20 @@ def load_rules(data_dir: str | None = None) -> dict[str, tuple[Rule, ...]]:
     return {kind: tuple(load_file(base / name, kind)) for kind, name in KIND_FILES.items()}
 
 
+@cache
+def extra_doc_types() -> tuple[str, ...]:
+    """Document types whose ``extra`` fields some rule reads (``extra_key``)."""
+    return tuple(sorted({n["document"] for r in rules_by_id().values() for n in r.needs
+                         if "document" in n and n.get("extra_key")}))
+
+
+def reload() -> None:
+    """Forget the cached rules (after the data files changed, and in tests)."""
+    load_rules.cache_clear()
+    _compiled.cache_clear()
+    extra_doc_types.cache_clear()
+
+
 def rules_by_id() -> dict[str, Rule]:
     return {r.id: r for rules in load_rules().values() for r in rules}
 
@@ -288,37 +302,70 @@ def _conditions(facts: CaseFacts) -> set[str]:
     return active
 
 
-def _meet(need: dict, facts: CaseFacts) -> list[dict] | None:
-    """The records meeting one need, or None when it is not met."""
+class _Index:
+    """One case's records grouped for the rules' look-ups (built once per evaluation)."""
+
+    __slots__ = ("docs", "approved", "pending", "recordings", "facts")
+
+    def __init__(self, facts: CaseFacts):
+        self.facts = facts
+        self.docs: dict[str, list] = {}
+        for d in facts.documents:
+            self.docs.setdefault(d.doc_type, []).append(d)
+        self.approved: dict[str, list] = {}
+        self.pending = False
+        for a in facts.approvals:
+            if a.decision == ApprovalDecision.APPROVED:
+                self.approved.setdefault(a.action, []).append(a)
+            elif a.decision == ApprovalDecision.PENDING:
+                self.pending = True
+        self.recordings = facts.recordings
+
+
+def _meet(need: dict, ix: _Index) -> list[list] | None:
+    """The records meeting one need as ``[type, id, label]``, or None when it is not met."""
     if "document" in need:
-        sigs = need.get("signature")
-        key = need.get("extra_key")
-        found = [d for d in facts.documents if d.doc_type == need["document"]
-                 and (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)]
-        if len(found) < need.get("count", 1):
+        docs = ix.docs.get(need["document"])
+        if not docs:
             return None
-        return [{"type": "document", "id": d.id, "label": d.label} for d in found]
+        sigs, key = need.get("signature"), need.get("extra_key")
+        found = [["document", d.id, d.label] for d in docs
+                 if (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)]
+        return found if len(found) >= need.get("count", 1) else None
     if "approval" in need:
-        found = [a for a in facts.approvals if a.action == need["approval"]
-                 and a.decision == ApprovalDecision.APPROVED]
-        return [{"type": "approval", "id": a.id, "label": f"审批人：{a.approver}"}
-                for a in found] or None
+        return [["approval", a.id, f"审批人：{a.approver}"]
+                for a in ix.approved.get(need["approval"], ())] or None
     if "recording" in need:
-        return [{"type": "recording", "id": r.id, "label": r.label}
-                for r in facts.recordings] or None
+        return [["recording", r.id, r.label] for r in ix.recordings] or None
     if "mark" in need:
-        return [{"type": "recording", "id": r.id, "label": r.label}
-                for r in facts.recordings if need["mark"] in r.labels] or None
+        label = need["mark"]
+        return [["recording", r.id, r.label] for r in ix.recordings
+                if label in r.labels] or None
     if "officers" in need:
-        if facts.qualified_officers >= need["officers"]:
-            return [{"type": "officers", "id": None,
-                     "label": f"{facts.qualified_officers}名具备资格的执法人员"}]
-        return None
+        n = ix.facts.qualified_officers
+        return [["officers", None, f"{n}名具备资格的执法人员"]] if n >= need["officers"] else None
     if "approvals_settled" in need:
-        if any(a.decision == ApprovalDecision.PENDING for a in facts.approvals):
-            return None
-        return [{"type": "approvals", "id": None, "label": "无待审批事项"}]
+        return None if ix.pending else [["approvals", None, "无待审批事项"]]
     return None
+
+
+# Why a requirement does not apply, stored as a short code and spelled out for display.
+NOT_TRIGGERED, NOT_YET = "trigger", "stage"
+
+
+@cache
+def _compiled(kind: str) -> tuple[dict, tuple]:
+    """Per kind: stage → position, and each rule with its stage position and trigger sets."""
+    order = {stage: i for i, stage in enumerate(stages.path(kind))}
+    rules = tuple((rule, order[rule.from_stage], frozenset(rule.when), frozenset(rule.when_any))
+                  for rule in load_rules()[kind])
+    return order, rules
+
+
+def not_applicable_reason(rule: Rule, code: str) -> str:
+    if code == NOT_TRIGGERED:
+        return "未发生：" + rule.trigger_text
+    return f"尚未进入「{Stage(rule.from_stage).label}」环节"
 
 
 def evaluate(facts: CaseFacts, rules=None) -> dict:
@@ -326,42 +373,52 @@ def evaluate(facts: CaseFacts, rules=None) -> dict:
 
     ``met`` counts even before its stage is reached; a rule whose stage has not come yet and
     that is not met is ``not_applicable``. Completeness = (met + waived) / applicable.
+    Items are compact (stored as the snapshot): ``{"id", "status"}`` plus ``records``
+    (``[type, id, label]``) when met, ``why`` when not applicable, ``reason``/``approver``
+    when waived.
     """
-    if rules is None:
-        rules = load_rules()[facts.kind]
-    order = stages.path(facts.kind)
-    reached = order.index(facts.stage) if facts.stage in order else len(order)
+    order, compiled = _compiled(facts.kind)
+    reached = order.get(facts.stage, len(order))
     active = _conditions(facts)
-    waivers = {a.requirement_code: a for a in facts.approvals
-               if a.action == ApprovalAction.WAIVER and a.decision == ApprovalDecision.APPROVED}
-    items, counts = [], {MET: 0, MISSING: 0, NOT_APPLICABLE: 0, WAIVED: 0}
-    for rule in rules:
-        item = {"id": rule.id, "status": NOT_APPLICABLE, "records": [], "reason": ""}
-        if rule.when and not all(c in active for c in rule.when):
-            item["reason"] = "未发生：" + rule.trigger_text
-        elif rule.when_any and not any(c in active for c in rule.when_any):
-            item["reason"] = "未发生：" + rule.trigger_text
+    ix = _Index(facts)
+    waivers = None
+    items, missing = [], []
+    met = waived = not_applicable = 0
+    for rule, from_index, when, when_any in compiled:
+        if (when and not when <= active) or (when_any and not when_any & active):
+            items.append({"id": rule.id, "status": NOT_APPLICABLE, "why": NOT_TRIGGERED})
+            not_applicable += 1
+            continue
+        records = []
+        for need in rule.needs:
+            got = _meet(need, ix)
+            if got is None:
+                records = None
+                break
+            records.extend(got)
+        if records is not None:
+            items.append({"id": rule.id, "status": MET, "records": records})
+            met += 1
+            continue
+        if from_index > reached:
+            items.append({"id": rule.id, "status": NOT_APPLICABLE, "why": NOT_YET})
+            not_applicable += 1
+            continue
+        if waivers is None:
+            waivers = {a.requirement_code: a for a in facts.approvals
+                       if a.action == ApprovalAction.WAIVER
+                       and a.decision == ApprovalDecision.APPROVED}
+        waiver = waivers.get(rule.id)
+        if waiver is not None:
+            items.append({"id": rule.id, "status": WAIVED, "reason": waiver.reason,
+                          "approver": waiver.approver, "opinion": waiver.opinion,
+                          "records": [["approval", waiver.id, waiver.opinion]]})
+            waived += 1
         else:
-            records, ok = [], True
-            for need in rule.needs:
-                got = _meet(need, facts)
-                if got is None:
-                    ok = False
-                    break
-                records.extend(got)
-            if ok:
-                item["status"], item["records"] = MET, records
-            elif order.index(rule.from_stage) > reached:
-                item["reason"] = f"尚未进入「{Stage(rule.from_stage).label}」环节"
-            elif rule.id in waivers:
-                w = waivers[rule.id]
-                item.update(status=WAIVED, reason=w.reason, approver=w.approver,
-                            records=[{"type": "approval", "id": w.id, "label": w.opinion}])
-            else:
-                item["status"] = MISSING
-        counts[item["status"]] += 1
-        items.append(item)
-    applicable = counts[MET] + counts[MISSING] + counts[WAIVED]
-    ratio = 1.0 if applicable == 0 else (counts[MET] + counts[WAIVED]) / applicable
-    return {"items": items, "counts": counts, "applicable": applicable, "ratio": ratio,
-            "missing": [i["id"] for i in items if i["status"] == MISSING]}
+            items.append({"id": rule.id, "status": MISSING})
+            missing.append(rule.id)
+    applicable = met + len(missing) + waived
+    ratio = 1.0 if applicable == 0 else (met + waived) / applicable
+    return {"items": items, "applicable": applicable, "ratio": ratio, "missing": missing,
+            "counts": {MET: met, MISSING: len(missing), NOT_APPLICABLE: not_applicable,
+                       WAIVED: waived}}

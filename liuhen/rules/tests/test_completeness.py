@@ -51,7 +51,7 @@ def test_snapshot_is_stored_on_create_and_refreshed_on_each_record(people, tmp_p
     assert statuses(case)["penalty.initiation_text"] == "met"
     assert snap.missing == [] and snap.ratio == 1.0
     item = next(i for i in snap.items if i["id"] == "penalty.initiation_text")
-    assert item["records"][0]["type"] == "document"
+    assert item["records"][0][0] == "document"  # [type, id, label]
 
 
 def test_第五条_随机抽查_trigger_appears_when_the_fact_is_recorded(people, tmp_path):

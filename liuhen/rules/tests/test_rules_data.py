@@ -70,10 +70,10 @@ def test_liuhen_check_refuses_a_broken_data_dir(tmp_path, monkeypatch):
     shutil.copytree(engine.DATA_DIR, data)
     (data / "fee.toml").write_text('kind = "fee"\n[[rule]]\nid = "fee.x"\n', encoding="utf-8")
     monkeypatch.setattr(engine, "DATA_DIR", data)
-    engine.load_rules.cache_clear()
+    engine.reload()
     try:
         with pytest.raises(CommandError, match="fee.toml"):
             call_command("check", "--no-cases")
     finally:
         monkeypatch.undo()
-        engine.load_rules.cache_clear()
+        engine.reload()

@@ -31,7 +31,7 @@ class Command(DjangoCheck):
     def handle(self, *app_labels, **options):
         # Django's checks first (raises SystemCheckError on failures, as `check` always did).
         super().handle(*app_labels, **options)
-        engine.load_rules.cache_clear()
+        engine.reload()
         try:
             rules = engine.load_rules()
         except engine.RuleDataError as exc:
