@@ -364,6 +364,7 @@ class S3Storage:
     @contextlib.contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
         """Download to a temporary file (streamed) for tools that need a path (PyAV)."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self.staging_dir, suffix=".s3")
         try:
             with os.fdopen(fd, "wb") as out, self.open(key) as src:
@@ -407,6 +408,25 @@ class S3Storage:
             raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
         except OSError as exc:
             raise _os_error(exc) from exc
+        if "ObjectLockMode" in extra:
+            self._ensure_retention(key, extra)
+
+    def _ensure_retention(self, key: str, extra: dict) -> None:
+        """Make sure the stored version carries its retention: some S3 implementations
+        ignore the Object Lock headers of a multipart upload, so it is set explicitly."""
+        head = self.head(key)
+        if head.get("ObjectLockMode"):
+            return
+        self._call(
+            "put_object_retention",
+            Bucket=self.bucket,
+            Key=key,
+            VersionId=head.get("VersionId"),
+            Retention={
+                "Mode": extra["ObjectLockMode"],
+                "RetainUntilDate": extra["ObjectLockRetainUntilDate"],
+            },
+        )
 
     def commit(self, staged: Staged, key: str) -> None:
         """Upload under ``key``; an object already there with our digests is adopted as is."""
