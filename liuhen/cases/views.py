@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.template.loader import select_template
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from liuhen.cases import events, services, stages
@@ -40,17 +41,28 @@ COUNT_CAP = 10_000
 
 
 def _page(request, qs, page_size=None):
-    """One page of ``qs`` with a capped count (cheap on 100,000 rows)."""
+    """One page of ``qs`` with a cheap count, fast on 100,000 rows.
+
+    The count stops at COUNT_CAP ("more than 10,000"), and a first page that is not full
+    needs no count at all: a narrow search (text, party) then scans the table once, not twice.
+    """
     page_size = page_size or PAGE_SIZE
     try:
         number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         number = 1
-    count = qs.order_by()[: COUNT_CAP + 1].count()
+    count = None
+    if number == 1:
+        rows = list(qs[: page_size + 1])
+        if len(rows) <= page_size:
+            count = len(rows)
+    if count is None:
+        count = qs.order_by()[: COUNT_CAP + 1].count()
     pages = max(1, -(-min(count, COUNT_CAP) // page_size))
-    number = min(number, pages)
-    start = (number - 1) * page_size
-    rows = list(qs[start:start + page_size])
+    if number > 1 or count > page_size:
+        number = min(number, pages)
+        start = (number - 1) * page_size
+        rows = list(qs[start:start + page_size]) if number > 1 else rows[:page_size]
     query = request.GET.copy()
     query.pop("page", None)
     return {"rows": rows, "number": number, "pages": pages, "count": min(count, COUNT_CAP),
@@ -75,10 +87,17 @@ def case_list(request):
             opened_from=data.get("opened_from"), opened_to=data.get("opened_to"))
         try:
             qs = search_cases(actor=request.user, filters=filters).prefetch_related(
-                Prefetch("parties", queryset=Party.objects.only("id", "kind", "name",
-                                                                "id_number")),
-                Prefetch("officers", queryset=Officer.objects.only("id", "name")))
+                Prefetch("parties", to_attr="party_list",
+                         queryset=Party.objects.only("id", "kind", "name")),
+                Prefetch("officers", to_attr="officer_list",
+                         queryset=Officer.objects.only("id", "name")))
             page = _page(request, qs)
+            # Rendering 50 rows is the page's main cost: join the names here, once.
+            base = reverse("case_list")
+            for case in page["rows"]:
+                case.url = f"{base}{case.pk}/"
+                case.party_text = "、".join(p.masked_name for p in case.party_list)
+                case.officer_text = "、".join(o.name for o in case.officer_list)
         except InvalidInput as exc:
             form_error(form, exc)
     return render(request, "cases/case_list.html", {"form": form, "page": page})

@@ -299,9 +299,11 @@ def test_people_picker_follows_the_chosen_unit(people, bureau):
     html = response.content.decode()
     assert people["officer_b"].name in html and people["officer_a"].name not in html
     # A unit the user may not open cases in falls back to one it may: no foreign names leak.
-    html = client_for(people["officer_a"]).get(
-        reverse("case_form_people"), {"unit": bureau["team_b"].pk}
-    ).content.decode()
+    html = (
+        client_for(people["officer_a"])
+        .get(reverse("case_form_people"), {"unit": bureau["team_b"].pk})
+        .content.decode()
+    )
     assert people["officer_a"].name in html and people["officer_b"].name not in html
 
 
@@ -440,3 +442,15 @@ def test_patrol_create_and_open_case_from_it(people, bureau):
         .status_code
         == 404
     )
+
+
+def test_narrow_search_needs_no_count_query(people, bureau, case_a):
+    """A first page that is not full is its own count: one scan of the table, not two."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(people["officer_a"])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("case_list"), {"q": "拖欠"}).content.decode()
+    assert "共 1 条" in html
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
