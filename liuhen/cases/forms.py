@@ -179,6 +179,14 @@ class FromPatrolForm(forms.Form):
     cause = forms.CharField(label="案由", max_length=300)
     summary = forms.CharField(label="案情摘要", required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
+    parties = forms.ModelMultipleChoiceField(label="当事人（可不选，立案后补充）",
+                                             queryset=Party.objects.none(), required=False,
+                                             widget=forms.SelectMultiple(attrs={"size": 5}))
+
+    def __init__(self, *args, user, patrol, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parties"].queryset = Party.objects.restrict(user, "party.view").filter(
+            unit__path__startswith=patrol.unit.path)
 
 
 class PatrolForm(forms.Form):

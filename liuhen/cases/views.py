@@ -321,13 +321,14 @@ def patrol_open_case(request, pk):
     patrol = get_for(request.user, "patrol.view",
                      Patrol.objects.select_related("unit").prefetch_related("officers"), pk,
                      read_event=events.event_patrol_viewed if request.method == "GET" else None)
-    form = FromPatrolForm(request.POST or None)
+    form = FromPatrolForm(request.POST or None, user=request.user, patrol=patrol)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             case = services.open_case_from_patrol(actor=request.user, patrol=patrol,
                                                   kind=data["kind"], cause=data["cause"],
-                                                  summary=data["summary"])
+                                                  summary=data["summary"],
+                                                  party_ids=[p.pk for p in data["parties"]])
         except LiuhenError as exc:
             form_error(form, exc)
         else:

@@ -429,13 +429,16 @@ def test_patrol_create_and_open_case_from_it(people, bureau):
     assert response.status_code == 302
     patrol = Patrol.objects.get()
     assert "开发区" in client.get(reverse("patrol_list")).content.decode()
+    party = make_party(actor=people["officer_a"].user, unit=bureau["team_a"])
     response = client.post(
         reverse("patrol_open_case", args=[patrol.pk]),
-        {"kind": CaseKind.PENALTY, "cause": "未依法缴纳社会保险"},
+        {"kind": CaseKind.PENALTY, "cause": "未依法缴纳社会保险", "parties": [party.pk]},
     )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.patrol == patrol and case.source == "patrol"
+    assert list(case.parties.all()) == [party]
+    assert set(case.officers.all()) == {people["officer_a"], people["officer_a2"]}
     assert (
         client_for(people["officer_b"])
         .get(reverse("patrol_open_case", args=[patrol.pk]))
