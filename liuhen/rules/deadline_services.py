@@ -162,17 +162,27 @@ def _codes(value) -> set[str]:
 
 
 class _Facts:
-    """Everything about a case the deadlines read, loaded in a handful of queries."""
+    """Everything about a case the deadlines read, loaded in a handful of queries (or taken
+    from the prefetched lists :func:`_prefetch` attaches when many cases are refreshed)."""
 
     def __init__(self, case):
         from liuhen.cases.records_choices import ApprovalDecision
 
         self.case = case
-        self.documents = list(case.documents.filter(is_current=True).order_by("date", "id"))
-        self.approvals = [a for a in case.approvals.order_by("decided_at", "id")
-                          if a.decision == ApprovalDecision.APPROVED]
-        self.services = list(case.services.select_related("document").order_by("served_at", "id"))
-        self.stage_logs = list(case.stage_logs.order_by("at", "id"))
+        prefetched = getattr(case, "dl_documents", None) is not None
+        if prefetched:
+            documents, approvals = case.dl_documents, case.dl_approvals
+            services, logs = case.dl_services, case.dl_stage_logs
+        else:
+            documents = case.documents.filter(is_current=True).order_by("date", "id")
+            approvals = (case.approvals.filter(decision=ApprovalDecision.APPROVED)
+                         .select_related("approver__officer").order_by("decided_at", "id"))
+            services = case.services.select_related("document").order_by("served_at", "id")
+            logs = case.stage_logs.order_by("at", "id")
+        self.documents = list(documents)
+        self.approvals = list(approvals)
+        self.services = list(services)
+        self.stage_logs = list(logs)
 
     def approval(self, action):
         return next((a for a in self.approvals if a.action == action), None)
@@ -185,6 +195,26 @@ class _Facts:
 
     def marked(self, key: str, code: str):
         return [d for d in self.documents if code in _codes((d.extra or {}).get(key))]
+
+
+def _prefetch(queryset):
+    """``queryset`` of cases with what :class:`_Facts` reads, in one query per relation."""
+    from django.db.models import Prefetch
+
+    from liuhen.cases.models import Approval, Document, Service, StageLog
+    from liuhen.cases.records_choices import ApprovalDecision
+
+    return queryset.prefetch_related(
+        Prefetch("documents", to_attr="dl_documents",
+                 queryset=Document.objects.filter(is_current=True).order_by("date", "id")),
+        Prefetch("approvals", to_attr="dl_approvals",
+                 queryset=Approval.objects.filter(decision=ApprovalDecision.APPROVED)
+                 .select_related("approver__officer").order_by("decided_at", "id")),
+        Prefetch("services", to_attr="dl_services",
+                 queryset=Service.objects.select_related("document").order_by("served_at", "id")),
+        Prefetch("stage_logs", to_attr="dl_stage_logs",
+                 queryset=StageLog.objects.order_by("at", "id")),
+    )
 
 
 def _approval_label(approval) -> str:
@@ -428,6 +458,26 @@ def warn_from(due: _dt.date, calendar: WorkingCalendar, days: int | None = None)
     return day
 
 
+def _open_entries(case, calendar: WorkingCalendar) -> list:
+    from liuhen.rules.holiday_models import CaseDeadlineEntry
+
+    if case.stage == Stage.ARCHIVING:
+        return []
+    rows = []
+    for d in case_deadlines(case, calendar=calendar):
+        if not d.is_open:
+            continue
+        try:
+            warn = warn_from(d.due, calendar)
+        except CalendarRangeError:
+            warn = d.due - _dt.timedelta(days=warn_days())
+        rows.append(CaseDeadlineEntry(
+            case_id=case.pk, code=d.code, name=d.name, citation=d.citation[:200],
+            start=d.start, due=d.due, warn_from=warn, extended=d.extended,
+            provisional=d.provisional))
+    return rows
+
+
 def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> int:
     """Rewrite the stored open deadlines of ``case``; returns how many are open.
 
@@ -436,20 +486,7 @@ def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> 
     """
     from liuhen.rules.holiday_models import CaseDeadlineEntry
 
-    calendar = calendar or current_calendar()
-    rows = []
-    if case.stage != Stage.ARCHIVING:
-        for d in case_deadlines(case, calendar=calendar):
-            if not d.is_open:
-                continue
-            try:
-                warn = warn_from(d.due, calendar)
-            except CalendarRangeError:
-                warn = d.due - _dt.timedelta(days=warn_days())
-            rows.append(CaseDeadlineEntry(
-                case_id=case.pk, code=d.code, name=d.name, citation=d.citation[:200],
-                start=d.start, due=d.due, warn_from=warn, extended=d.extended,
-                provisional=d.provisional))
+    rows = _open_entries(case, calendar or current_calendar())
     with transaction.atomic():
         CaseDeadlineEntry.objects.filter(case_id=case.pk).delete()
         CaseDeadlineEntry.objects.bulk_create(rows)
@@ -457,16 +494,24 @@ def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> 
 
 
 def refresh_open_deadlines(*, batch_size: int = 500) -> int:
-    """Re-compute the stored deadlines of every case not archived (after a calendar edit)."""
+    """Re-compute the stored deadlines of every case not archived (after a calendar edit,
+    or once after upgrading a database that has cases); returns the number of cases."""
     from liuhen.cases.models import Case
+    from liuhen.rules.holiday_models import CaseDeadlineEntry
 
     calendar = current_calendar()
-    count = 0
-    cases = Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk")
-    for case in cases.iterator(chunk_size=batch_size):
-        refresh_case_deadlines(case=case, calendar=calendar)
-        count += 1
-    return count
+    ids = list(Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk")
+               .values_list("pk", flat=True))
+    for i in range(0, len(ids), batch_size):
+        chunk = ids[i:i + batch_size]
+        cases = _prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
+        rows = [row for case in cases for row in _open_entries(case, calendar)]
+        with transaction.atomic():
+            CaseDeadlineEntry.objects.filter(case_id__in=chunk).delete()
+            CaseDeadlineEntry.objects.bulk_create(rows, batch_size=1000)
+    # Archived cases keep none (normally already empty; this also heals an interrupted run).
+    CaseDeadlineEntry.objects.filter(case__stage=Stage.ARCHIVING).delete()
+    return len(ids)
 
 
 def enqueue_refresh_open_deadlines() -> None:

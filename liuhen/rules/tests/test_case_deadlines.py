@@ -262,3 +262,28 @@ def test_warn_from_matches_status():
     first = warn_from(deadline.due, cal)
     assert status(deadline, first, calendar=cal) == "due_soon"
     assert status(deadline, first - dt.timedelta(days=1), calendar=cal) == "ok"
+
+
+def test_bulk_refresh_matches_per_case_refresh(people, django_assert_max_num_queries):
+    """refresh_open_deadlines (prefetched, in batches) stores exactly what the per-case hook
+    stored, in a number of queries that does not grow with the number of cases."""
+    from liuhen.rules.deadline_services import refresh_open_deadlines
+
+    first = penalty_case(people, opened_on=D(2025, 9, 26))
+    approve(first, people, ApprovalAction.INVESTIGATION_EXTENSION)
+    second = penalty_case(people, kind=CaseKind.COERCION, opened_on=D(2025, 9, 1))
+    doc(second, people, DocumentType.OTHER, date=D(2025, 9, 5),
+        extra={"deadline_start": "seizure"})
+    third = penalty_case(people, opened_on=D(2025, 9, 1))
+    case_services.update_case_facts(actor=people["officer_a"].user, case=third,
+                                    decided_on=D(2025, 9, 26))
+    fields = ("case_id", "code", "due", "warn_from", "extended", "start")
+    before = sorted(CaseDeadlineEntry.objects.values_list(*fields))
+    assert len(before) == 5
+    CaseDeadlineEntry.objects.all().delete()
+    with django_assert_max_num_queries(13):  # one batch: ids, cases, 4 prefetches, write
+        assert refresh_open_deadlines() == 3
+    assert sorted(CaseDeadlineEntry.objects.values_list(*fields)) == before
+    CaseDeadlineEntry.objects.all().delete()
+    assert refresh_open_deadlines(batch_size=2) == 3  # two batches give the same rows
+    assert sorted(CaseDeadlineEntry.objects.values_list(*fields)) == before
