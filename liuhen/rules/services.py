@@ -152,12 +152,12 @@ def evaluate_case(case: Case) -> dict:
 def refresh_completeness(*, case: Case) -> CaseCompleteness:
     """Re-evaluate one case and store its snapshot."""
     result = evaluate_case(case)
-    snap = _snapshot(case.pk, result, timezone.now())
-    _upsert([snap])
-    return snap
+    now = timezone.now()
+    _upsert([(case.pk, result, now)])
+    return _snapshot(case.pk, result, now)
 
 
-def _upsert(snaps: list[CaseCompleteness]) -> None:
+def _upsert(snaps: list[tuple]) -> None:
     """Insert or replace snapshots with one executemany (the ORM's per-field preparation
     costs more than the evaluation at 100,000 cases); JSON encoded once, compactly."""
     from django.db import connection
@@ -171,11 +171,12 @@ def _upsert(snaps: list[CaseCompleteness]) -> None:
            f"ON CONFLICT (case_id) DO UPDATE SET {updates}")
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     rows = []
-    for snap in snaps:
-        at = connection.ops.adapt_datetimefield_value(snap.evaluated_at)
-        rows.append((snap.case_id, snap.ratio, snap.met, snap.missing_count, snap.waived,
-                     snap.not_applicable, snap.applicable, dumps(snap.items),
-                     dumps(snap.missing), at))
+    for case_id, result, now in snaps:
+        counts = result["counts"]
+        rows.append((case_id, result["ratio"], counts[engine.MET], counts[engine.MISSING],
+                     counts[engine.WAIVED], counts[engine.NOT_APPLICABLE], result["applicable"],
+                     dumps(result["items"]), dumps(result["missing"]),
+                     connection.ops.adapt_datetimefield_value(now)))
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -189,7 +190,7 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH) -> int:
     buffer: list[dict] = []
 
     def flush():
-        snaps = [_snapshot(f.case_id, engine.evaluate(f, rules[f.kind]), now)
+        snaps = [(f.case_id, engine.evaluate(f, rules[f.kind]), now)
                  for f in gather_facts(buffer)]
         with transaction.atomic():
             _upsert(snaps)
