@@ -121,3 +121,31 @@ def list_deadlines(request, query: Query[AlertQuery]):
                              "officer": o["case__officers__name"],
                              "overdue": o["overdue"], "due_soon": o["due_soon"]}
                             for o in counts["per_officer"]]}
+
+
+class DeadlineFactIn(Schema):
+    kind: str
+    on: _dt.date
+    hearing_date: _dt.date | None = None
+    note: str = ""
+
+
+class DeadlineFactOut(Schema):
+    document_id: int
+    deadlines: list[CaseDeadlineOut]
+
+
+@router.post("/cases/{case_id}/deadline-facts", response={201: DeadlineFactOut},
+             summary="登记期限相关事实")
+def post_deadline_fact(request, case_id: int, payload: DeadlineFactIn):
+    """Record a fact that starts or meets a deadline (kinds: ``DEADLINE_FACTS``), kept as a
+    written record of type “其他”; answers with the case's deadlines afterwards."""
+    from liuhen.rules.deadline_services import record_deadline_fact
+
+    case = get_for(request.user, "document.create", Case.objects.select_related("unit"),
+                   case_id)
+    document = record_deadline_fact(actor=request.user, case=case, kind=payload.kind,
+                                    on=payload.on, hearing_date=payload.hearing_date,
+                                    note=payload.note[:500])
+    return 201, {"document_id": document.pk,
+                 "deadlines": [d.as_dict() for d in case_deadlines(case)]}

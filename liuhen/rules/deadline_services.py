@@ -53,10 +53,12 @@ from liuhen.rules.holiday_services import current_calendar
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEADLINE_FACTS",
     "STATUS_LABELS",
     "CaseDeadline",
     "case_deadlines",
     "enqueue_refresh_open_deadlines",
+    "record_deadline_fact",
     "refresh_case_deadlines",
     "refresh_open_deadlines",
     "warn_from",
@@ -227,7 +229,8 @@ def _approval_label(approval) -> str:
 
 
 def _doc_label(doc) -> str:
-    text = doc.get_doc_type_display()
+    fact = DEADLINE_FACTS.get((doc.extra or {}).get("deadline_fact", ""))
+    text = fact[0] if fact else doc.get_doc_type_display()
     if doc.number:
         text += f" {doc.number}"
     if doc.date:
@@ -347,7 +350,7 @@ def _items(facts: _Facts) -> list[_Item]:
                     item.met_by = _service_label(notice_served[0])
                     item.met_ids = {"service": notice_served[0].pk}
                 elif notice.date:
-                    item.met_on, item.met_by = notice.date, f"通知 {_doc_label(notice)}"
+                    item.met_on, item.met_by = notice.date, _doc_label(notice)
                     item.met_ids = {"document": notice.pk}
             items.append(item)
 
@@ -522,3 +525,48 @@ def enqueue_refresh_open_deadlines() -> None:
         refresh_open_deadlines_task.enqueue()
     except Exception:  # a queue that is down must not undo the edit; `liuhen deadlines` catches up
         logger.exception("could not queue the deadline refresh; run `liuhen deadlines --refresh`")
+
+
+# --------------------------------------------------------------------------- recorded facts
+#: Facts that start or meet a deadline and have no field of their own on the case: recorded
+#: as a written record (文字记录, type “其他”) carrying the marker in ``extra``, so the fact
+#: has its own trace (第十条) and the deadlines read it like any other record.
+DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
+    "seizure_start": ("实施查封、扣押", {"deadline_start": "seizure"}),
+    "seizure_end": ("查封、扣押处理决定（解除、没收、移送等）", {"deadline_met": "seizure"}),
+    "preservation_start": ("先行登记保存证据", {"deadline_start": "evidence_preservation"}),
+    "preservation_decided": ("先行登记保存证据处理决定",
+                             {"deadline_met": "evidence_preservation"}),
+    "review_received": ("收到行政复议申请书副本", {"deadline_start": "review_response"}),
+    "review_answered": ("提出行政复议答复并提交证据", {"deadline_met": "review_response"}),
+    "litigation_received": ("收到行政诉讼起诉状副本", {"deadline_start": "litigation_response"}),
+    "litigation_answered": ("提交行政诉讼答辩状及证据", {"deadline_met": "litigation_response"}),
+    "hearing_notified": ("通知当事人举行听证", {}),
+}
+
+
+def record_deadline_fact(*, actor, case, kind: str, on: _dt.date,
+                         hearing_date: _dt.date | None = None, note: str = ""):
+    """Record a fact that starts or meets a deadline (e.g. 收到起诉状副本 on ``on``).
+
+    Stored through ``add_document`` (permission ``document.create``, audited, re-evaluates
+    the case); returns the new ``Document``.
+    """
+    from liuhen.cases.records_choices import DocumentType
+    from liuhen.cases.records_services import add_document
+    from liuhen.core.errors import InvalidInput
+
+    if kind not in DEADLINE_FACTS:
+        raise InvalidInput("未知的期限事实", detail={"field": "kind"})
+    if not isinstance(on, _dt.date) or on > timezone.localdate():
+        raise InvalidInput("事实发生日期应为今天或以前的日期", detail={"field": "on"})
+    label, extra = DEADLINE_FACTS[kind]
+    extra = {**extra, "deadline_fact": kind}
+    if kind == "hearing_notified":
+        if hearing_date is None or hearing_date < on:
+            raise InvalidInput("请填写举行听证的日期（不早于通知日期）",
+                               detail={"field": "hearing_date"})
+        extra["hearing_date"] = hearing_date.isoformat()
+        label = f"通知当事人举行听证（听证日期{hearing_date:%Y-%m-%d}）"
+    return add_document(actor=actor, case=case, doc_type=DocumentType.OTHER, date=on,
+                        extra=extra, note=f"{label}。{note.strip()}".rstrip("。") + "。")

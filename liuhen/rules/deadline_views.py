@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
@@ -115,3 +116,43 @@ def generate_document(request, pk: int, doc_type: str):
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{result.quoted_filename}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _date(value, field: str):
+    import datetime as _dt
+
+    if not value:
+        return None
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("日期格式应为 YYYY-MM-DD", detail={"field": field})
+
+
+@login_required
+@require_POST
+def deadline_fact_add(request, pk: int):
+    """Record a fact that starts or meets a deadline (收到起诉状副本, 查封扣押, …) from the
+    case page; back to the case page with the outcome as a message."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from liuhen.rules.deadline_services import DEADLINE_FACTS, record_deadline_fact
+
+    try:
+        case = get_for(request.user, "document.create", Case.objects.select_related("unit"), pk)
+        on = _date(request.POST.get("on"), "on")
+        if on is None:
+            raise InvalidInput("请填写事实发生日期", detail={"field": "on"})
+        kind = request.POST.get("kind", "")
+        record_deadline_fact(actor=request.user, case=case, kind=kind, on=on,
+                             hearing_date=_date(request.POST.get("hearing_date"),
+                                                "hearing_date"),
+                             note=request.POST.get("note", "")[:500])
+    except NotFound as exc:
+        return _error(request, exc)
+    except LiuhenError as exc:
+        messages.error(request, f"未能登记：{exc.message}")
+        return redirect(reverse("case_detail", args=[pk]) + "#case-deadlines")
+    messages.success(request, f"已登记：{DEADLINE_FACTS[kind][0]}（{on:%Y-%m-%d}）")
+    return redirect(reverse("case_detail", args=[pk]) + "#case-deadlines")

@@ -20,6 +20,7 @@ register = template.Library()
 @register.inclusion_tag("rules/_deadlines_panel.html", takes_context=True)
 def case_deadlines_panel(context, case):
     """Every deadline of ``case`` (the caller has already checked the user may see it)."""
+    from liuhen.rules.deadline_services import DEADLINE_FACTS
     from liuhen.rules.pdf import GENERATABLE
 
     today = timezone.localdate()
@@ -28,7 +29,10 @@ def case_deadlines_panel(context, case):
     return {"case": case, "deadlines": case_deadlines(case, today=today), "today": today,
             "user": user, "parties": list(case.parties.all()) if can_generate else [],
             "forms": [(code, f.title) for code, f in GENERATABLE.items()] if can_generate
-            else []}
+            else [],
+            "facts": [(code, label) for code, (label, _) in DEADLINE_FACTS.items()]
+            if can_generate and case.stage != "archiving" else [],
+            "csrf_token": context.get("csrf_token")}
 
 
 @register.inclusion_tag("rules/_deadlines_dashboard.html", takes_context=True)

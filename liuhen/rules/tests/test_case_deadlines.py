@@ -287,3 +287,55 @@ def test_bulk_refresh_matches_per_case_refresh(people, django_assert_max_num_que
     CaseDeadlineEntry.objects.all().delete()
     assert refresh_open_deadlines(batch_size=2) == 3  # two batches give the same rows
     assert sorted(CaseDeadlineEntry.objects.values_list(*fields)) == before
+
+
+def test_recorded_facts_start_and_meet_deadlines_via_api(api, people):
+    """收到起诉状副本 and the answer, recorded as facts (文字记录 “其他”, 第十条): the
+    litigation deadline (行政诉讼法 第六十七条) starts and is met; another team is refused."""
+    from liuhen.audit.choices import Outcome
+    from liuhen.audit.models import AuditEntry
+    from liuhen.cases.models import Document
+
+    case = penalty_case(people, opened_on=D(2025, 9, 1))
+    url = f"/api/cases/{case.pk}/deadline-facts"
+    refused = api(people["officer_b"]).post(url, {"kind": "litigation_received",
+                                                  "on": "2025-09-20"})
+    assert refused.status_code == 404
+    assert AuditEntry.objects.latest("seq").outcome == Outcome.DENIED
+    assert not Document.objects.filter(case=case).exists()
+
+    response = api(people["officer_a"]).post(url, {"kind": "litigation_received",
+                                                   "on": "2025-09-20", "note": "（2025）冀01行初1号"})
+    assert response.status_code == 201
+    body = {d["code"]: d for d in response.json()["deadlines"]}
+    assert body["litigation_response"]["due"] == "2025-10-09"
+    assert body["litigation_response"]["started_by"].startswith("收到行政诉讼起诉状副本")
+    fact = Document.objects.get(pk=response.json()["document_id"])
+    assert fact.doc_type == DocumentType.OTHER and "冀01行初1号" in fact.note
+    assert AuditEntry.objects.filter(action="document.added", object_id=str(fact.pk)).exists()
+
+    response = api(people["officer_a"]).post(url, {"kind": "litigation_answered",
+                                                   "on": "2025-10-09"})
+    body = {d["code"]: d for d in response.json()["deadlines"]}
+    assert body["litigation_response"]["status"] == "met"
+
+    bad = api(people["officer_a"]).post(url, {"kind": "hearing_notified", "on": "2025-10-09"})
+    assert bad.status_code == 400 and "听证的日期" in bad.json()["message"]
+    bad = api(people["officer_a"]).post(url, {"kind": "nonsense", "on": "2025-10-09"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_input"
+
+
+def test_hearing_notice_fact_from_the_case_page(client, people):
+    """The case page form records 听证通知 with the hearing date (第六十四条第二项)."""
+    case = penalty_case(people, opened_on=D(2025, 9, 1))
+    client.force_login(people["officer_a"].user)
+    response = client.post(f"/cases/{case.pk}/deadlines/facts/", {
+        "kind": "hearing_notified", "on": "2025-10-09", "hearing_date": "2025-10-20"})
+    assert response.status_code == 302 and response["Location"].endswith("#case-deadlines")
+    d = by_code(case, D(2025, 10, 13))["hearing_notice"]
+    assert d.due == D(2025, 10, 10) and d.status == "met"
+    assert d.met_by.startswith("通知当事人举行听证")
+    response = client.post(f"/cases/{case.pk}/deadlines/facts/", {"kind": "seizure_start",
+                                                                  "on": "2099-01-01"})
+    assert response.status_code == 302  # refused with a message, back to the case
+    assert "seizure" not in by_code(case, D(2025, 10, 13))
