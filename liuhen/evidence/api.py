@@ -127,8 +127,6 @@ class RecordingDetailOut(RecordingOut):
 
 
 class RecordingPageOut(Schema):
-    count: int
-    count_is_lower_bound: bool
     next_cursor: str | None
     items: list[RecordingOut]
 
@@ -256,12 +254,7 @@ def list_recordings(request, query: Query[RecordingQuery]):
         action=events.event_recording_listed,
         detail={"filters": {k: v for k, v in filters.items() if v}, "rows": len(page.rows)},
     )
-    return {
-        "count": page.count,
-        "count_is_lower_bound": page.count_is_lower_bound,
-        "next_cursor": page.next_cursor,
-        "items": page.rows,
-    }
+    return {"next_cursor": page.next_cursor, "items": page.rows}
 
 
 @router.get(
