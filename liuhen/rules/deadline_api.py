@@ -83,11 +83,20 @@ class AlertQuery(Schema):
 def get_case_deadlines(request, case_id: int):
     """Every statutory deadline of the case with its source, due date, status and what met
     it. Reading it is audited (第二十六条 (三))."""
-    case = get_for(request.user, "case.view", Case.objects.select_related("unit"), case_id,
-                   read_event=event_case_deadlines_viewed)
+    case = get_for(
+        request.user,
+        "case.view",
+        Case.objects.select_related("unit"),
+        case_id,
+        read_event=event_case_deadlines_viewed,
+    )
     today = timezone.localdate()
-    return {"case_id": case.pk, "number": case.number, "today": today,
-            "deadlines": [d.as_dict() for d in case_deadlines(case, today=today)]}
+    return {
+        "case_id": case.pk,
+        "number": case.number,
+        "today": today,
+        "deadlines": [d.as_dict() for d in case_deadlines(case, today=today)],
+    }
 
 
 @router.get("/deadlines", response=AlertsOut, summary="即将到期与已逾期的法定期限")
@@ -105,22 +114,52 @@ def list_deadlines(request, query: Query[AlertQuery]):
     items = []
     for e in alerts(user, today, filters)[: query.limit]:
         state = e.status_on(today)
-        items.append({"case_id": e.case_id, "number": e.case.number, "unit": e.case.unit.name,
-                      "code": e.code, "name": e.name, "citation": e.citation, "start": e.start,
-                      "due": e.due, "status": state, "status_label": STATUS_LABELS[state],
-                      "extended": e.extended, "provisional": e.provisional})
+        items.append(
+            {
+                "case_id": e.case_id,
+                "number": e.case.number,
+                "unit": e.case.unit.name,
+                "code": e.code,
+                "name": e.name,
+                "citation": e.citation,
+                "start": e.start,
+                "due": e.due,
+                "status": state,
+                "status_label": STATUS_LABELS[state],
+                "extended": e.extended,
+                "provisional": e.provisional,
+            }
+        )
     counts = summary(user, today)
-    record(actor=user, action=event_deadlines_listed, detail={
-        "unit": query.unit, "officer": query.officer, "status": query.status, "via": "api"})
-    return {"today": today, "overdue": counts["total"]["overdue"] or 0,
-            "due_soon": counts["total"]["due_soon"] or 0, "items": items,
-            "per_unit": [{"unit_id": u["case__unit_id"], "unit": u["case__unit__name"],
-                          "overdue": u["overdue"], "due_soon": u["due_soon"]}
-                         for u in counts["per_unit"]],
-            "per_officer": [{"officer_id": o["case__officers__id"],
-                             "officer": o["case__officers__name"],
-                             "overdue": o["overdue"], "due_soon": o["due_soon"]}
-                            for o in counts["per_officer"]]}
+    record(
+        actor=user,
+        action=event_deadlines_listed,
+        detail={"unit": query.unit, "officer": query.officer, "status": query.status, "via": "api"},
+    )
+    return {
+        "today": today,
+        "overdue": counts["total"]["overdue"] or 0,
+        "due_soon": counts["total"]["due_soon"] or 0,
+        "items": items,
+        "per_unit": [
+            {
+                "unit_id": u["case__unit_id"],
+                "unit": u["case__unit__name"],
+                "overdue": u["overdue"],
+                "due_soon": u["due_soon"],
+            }
+            for u in counts["per_unit"]
+        ],
+        "per_officer": [
+            {
+                "officer_id": o["case__officers__id"],
+                "officer": o["case__officers__name"],
+                "overdue": o["overdue"],
+                "due_soon": o["due_soon"],
+            }
+            for o in counts["per_officer"]
+        ],
+    }
 
 
 class DeadlineFactIn(Schema):
@@ -135,17 +174,24 @@ class DeadlineFactOut(Schema):
     deadlines: list[CaseDeadlineOut]
 
 
-@router.post("/cases/{case_id}/deadline-facts", response={201: DeadlineFactOut},
-             summary="登记期限相关事实")
+@router.post(
+    "/cases/{case_id}/deadline-facts", response={201: DeadlineFactOut}, summary="登记期限相关事实"
+)
 def post_deadline_fact(request, case_id: int, payload: DeadlineFactIn):
     """Record a fact that starts or meets a deadline (kinds: ``DEADLINE_FACTS``), kept as a
     written record of type “其他”; answers with the case's deadlines afterwards."""
     from liuhen.rules.deadline_services import record_deadline_fact
 
-    case = get_for(request.user, "document.create", Case.objects.select_related("unit"),
-                   case_id)
-    document = record_deadline_fact(actor=request.user, case=case, kind=payload.kind,
-                                    on=payload.on, hearing_date=payload.hearing_date,
-                                    note=payload.note[:500])
-    return 201, {"document_id": document.pk,
-                 "deadlines": [d.as_dict() for d in case_deadlines(case)]}
+    case = get_for(request.user, "document.create", Case.objects.select_related("unit"), case_id)
+    document = record_deadline_fact(
+        actor=request.user,
+        case=case,
+        kind=payload.kind,
+        on=payload.on,
+        hearing_date=payload.hearing_date,
+        note=payload.note[:500],
+    )
+    return 201, {
+        "document_id": document.pk,
+        "deadlines": [d.as_dict() for d in case_deadlines(case)],
+    }

@@ -18,8 +18,12 @@ from liuhen.rules.holiday_models import CaseDeadlineEntry
 
 __all__ = ["ALERT_STATUSES", "DeadlineFilter", "alerts", "summary", "visible_entries"]
 
-ALERT_STATUSES = {"overdue": "已逾期", "due_soon": "即将到期", "alert": "即将到期和已逾期",
-                  "open": "全部未履行"}
+ALERT_STATUSES = {
+    "overdue": "已逾期",
+    "due_soon": "即将到期",
+    "alert": "即将到期和已逾期",
+    "open": "全部未履行",
+}
 
 
 def visible_entries(user):
@@ -63,8 +67,10 @@ def alerts(user, today: _dt.date, filters: DeadlineFilter | None = None):
 def _counts(today: _dt.date) -> dict:
     # No DISTINCT: every join here is many-to-one, except the officers' one, where each
     # (deadline, officer) pair is counted once per officer — which is what is wanted.
-    return {"overdue": Count("id", filter=Q(due__lt=today)),
-            "due_soon": Count("id", filter=Q(due__gte=today))}
+    return {
+        "overdue": Count("id", filter=Q(due__lt=today)),
+        "due_soon": Count("id", filter=Q(due__gte=today)),
+    }
 
 
 def summary(user, today: _dt.date) -> dict:
@@ -85,13 +91,22 @@ def summary(user, today: _dt.date) -> dict:
         unit = units[row["case__unit_id"]]
         row.update({"case__unit__name": unit.name, "case__unit__path": unit.path})
     per_unit.sort(key=lambda r: r["case__unit__path"])
-    per_officer = list(qs.filter(case__officers__isnull=False).values("case__officers__id")
-                       .annotate(**counts).order_by())
-    officers = {o.pk: o for o in Officer.objects.select_related("unit").filter(
-        pk__in=[r["case__officers__id"] for r in per_officer])}
+    per_officer = list(
+        qs.filter(case__officers__isnull=False)
+        .values("case__officers__id")
+        .annotate(**counts)
+        .order_by()
+    )
+    officers = {
+        o.pk: o
+        for o in Officer.objects.select_related("unit").filter(
+            pk__in=[r["case__officers__id"] for r in per_officer]
+        )
+    }
     for row in per_officer:
         officer = officers[row["case__officers__id"]]
-        row.update({"case__officers__name": officer.name,
-                    "case__officers__unit__name": officer.unit.name})
+        row.update(
+            {"case__officers__name": officer.name, "case__officers__unit__name": officer.unit.name}
+        )
     per_officer.sort(key=lambda r: (-r["overdue"], -r["due_soon"], r["case__officers__name"]))
     return {"total": total, "mine": mine, "per_unit": per_unit, "per_officer": per_officer}

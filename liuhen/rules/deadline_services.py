@@ -72,12 +72,22 @@ STATUS_LABELS = {
     "unknown": "无法计算",
 }
 #: The party's own period (听证申请) has other words: its lapse is no fault of the officers.
-PARTY_STATUS_LABELS = {**STATUS_LABELS, "overdue": "申请期已过", "met": "已申请",
-                       "due_soon": "申请期将满", "ok": "申请期内"}
+PARTY_STATUS_LABELS = {
+    **STATUS_LABELS,
+    "overdue": "申请期已过",
+    "met": "已申请",
+    "due_soon": "申请期将满",
+    "ok": "申请期内",
+}
 
 #: Stages that come after the investigation (第十七条: the investigation is over).
-_AFTER_INVESTIGATION = {Stage.DECISION, Stage.SERVICE, Stage.HEARING, Stage.CASE_FILE,
-                        Stage.ARCHIVING}
+_AFTER_INVESTIGATION = {
+    Stage.DECISION,
+    Stage.SERVICE,
+    Stage.HEARING,
+    Stage.CASE_FILE,
+    Stage.ARCHIVING,
+}
 _ORGAN_OBLIGOR = "劳动保障行政部门"
 
 
@@ -122,20 +132,36 @@ class CaseDeadline:
     @property
     def is_open(self) -> bool:
         """Still to be done by the bureau (what the dashboard counts)."""
-        return (not self.owed_by_party and self.met_on is None and self.status != "met"
-                and self.due is not None)
+        return (
+            not self.owed_by_party
+            and self.met_on is None
+            and self.status != "met"
+            and self.due is not None
+        )
 
     def as_dict(self) -> dict:
         return {
-            "code": self.code, "name": self.name, "citation": self.citation,
-            "description": self.description, "obligor": self.obligor,
-            "start": self.start, "started_by": self.started_by, "due": self.due,
-            "status": self.status, "status_label": self.status_label,
-            "met_on": self.met_on, "met_by": self.met_by, "met_ids": self.met_ids,
-            "extended": self.extended, "extended_by": self.extended_by,
-            "provisional": self.provisional, "rolled_forward": self.rolled_forward,
-            "days_left": self.days_left, "working_days_left": self.working_days_left,
-            "note": self.note, "error": self.error,
+            "code": self.code,
+            "name": self.name,
+            "citation": self.citation,
+            "description": self.description,
+            "obligor": self.obligor,
+            "start": self.start,
+            "started_by": self.started_by,
+            "due": self.due,
+            "status": self.status,
+            "status_label": self.status_label,
+            "met_on": self.met_on,
+            "met_by": self.met_by,
+            "met_ids": self.met_ids,
+            "extended": self.extended,
+            "extended_by": self.extended_by,
+            "provisional": self.provisional,
+            "rolled_forward": self.rolled_forward,
+            "days_left": self.days_left,
+            "working_days_left": self.working_days_left,
+            "note": self.note,
+            "error": self.error,
         }
 
 
@@ -177,8 +203,11 @@ class _Facts:
             services, logs = case.dl_services, case.dl_stage_logs
         else:
             documents = case.documents.filter(is_current=True).order_by("date", "id")
-            approvals = (case.approvals.filter(decision=ApprovalDecision.APPROVED)
-                         .select_related("approver__officer").order_by("decided_at", "id"))
+            approvals = (
+                case.approvals.filter(decision=ApprovalDecision.APPROVED)
+                .select_related("approver__officer")
+                .order_by("decided_at", "id")
+            )
             services = case.services.select_related("document").order_by("served_at", "id")
             logs = case.stage_logs.order_by("at", "id")
         self.documents = list(documents)
@@ -207,15 +236,26 @@ def _prefetch(queryset):
     from liuhen.cases.records_choices import ApprovalDecision
 
     return queryset.prefetch_related(
-        Prefetch("documents", to_attr="dl_documents",
-                 queryset=Document.objects.filter(is_current=True).order_by("date", "id")),
-        Prefetch("approvals", to_attr="dl_approvals",
-                 queryset=Approval.objects.filter(decision=ApprovalDecision.APPROVED)
-                 .select_related("approver__officer").order_by("decided_at", "id")),
-        Prefetch("services", to_attr="dl_services",
-                 queryset=Service.objects.select_related("document").order_by("served_at", "id")),
-        Prefetch("stage_logs", to_attr="dl_stage_logs",
-                 queryset=StageLog.objects.order_by("at", "id")),
+        Prefetch(
+            "documents",
+            to_attr="dl_documents",
+            queryset=Document.objects.filter(is_current=True).order_by("date", "id"),
+        ),
+        Prefetch(
+            "approvals",
+            to_attr="dl_approvals",
+            queryset=Approval.objects.filter(decision=ApprovalDecision.APPROVED)
+            .select_related("approver__officer")
+            .order_by("decided_at", "id"),
+        ),
+        Prefetch(
+            "services",
+            to_attr="dl_services",
+            queryset=Service.objects.select_related("document").order_by("served_at", "id"),
+        ),
+        Prefetch(
+            "stage_logs", to_attr="dl_stage_logs", queryset=StageLog.objects.order_by("at", "id")
+        ),
     )
 
 
@@ -239,8 +279,10 @@ def _doc_label(doc) -> str:
 
 
 def _service_label(service) -> str:
-    return (f"{service.document.get_doc_type_display()}{service.get_method_display()}"
-            f"给{service.recipient}（{_day(service.served_at):%Y-%m-%d}）")
+    return (
+        f"{service.document.get_doc_type_display()}{service.get_method_display()}"
+        f"给{service.recipient}（{_day(service.served_at):%Y-%m-%d}）"
+    )
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -266,14 +308,21 @@ def _items(facts: _Facts) -> list[_Item]:
 
     # 《关于实施〈劳动保障监察条例〉若干规定》第十八条: 5 working days from the complaint.
     if case.complaint_received_on:
-        items.append(_Item(get_rule("complaint_acceptance"), case.complaint_received_on,
-                           f"收到投诉/举报（{case.complaint_received_on:%Y-%m-%d}）",
-                           met_on=case.opened_on, met_by=f"立案（{case.opened_on:%Y-%m-%d}）"))
+        items.append(
+            _Item(
+                get_rule("complaint_acceptance"),
+                case.complaint_received_on,
+                f"收到投诉/举报（{case.complaint_received_on:%Y-%m-%d}）",
+                met_on=case.opened_on,
+                met_by=f"立案（{case.opened_on:%Y-%m-%d}）",
+            )
+        )
 
     # 《劳动保障监察条例》第十七条: 60 working days, +30 with the head's approval.
     if case.kind in (CaseKind.PENALTY, CaseKind.INSPECTION):
-        item = _Item(get_rule("investigation"), case.opened_on,
-                     f"立案（{case.opened_on:%Y-%m-%d}）")
+        item = _Item(
+            get_rule("investigation"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
+        )
         ext = facts.approval(ApprovalAction.INVESTIGATION_EXTENSION)
         if ext is not None:
             item.extended, item.extended_by = True, _approval_label(ext)
@@ -283,8 +332,13 @@ def _items(facts: _Facts) -> list[_Item]:
             candidates.append((_day(end.decided_at), _approval_label(end), {"approval": end.pk}))
         log = next((s for s in facts.stage_logs if s.to_stage in _AFTER_INVESTIGATION), None)
         if log is not None:
-            candidates.append((_day(log.at), f"转入{Stage(log.to_stage).label}环节"
-                               f"（{_day(log.at):%Y-%m-%d}）", {"stage_log": log.pk}))
+            candidates.append(
+                (
+                    _day(log.at),
+                    f"转入{Stage(log.to_stage).label}环节（{_day(log.at):%Y-%m-%d}）",
+                    {"stage_log": log.pk},
+                )
+            )
         if closed:
             candidates.append((closed, f"结案（{closed:%Y-%m-%d}）", {}))
         if candidates:
@@ -293,8 +347,9 @@ def _items(facts: _Facts) -> list[_Item]:
 
     if case.kind == CaseKind.PENALTY:
         # 行政处罚法 第六十条: decision within 90 days of opening.
-        item = _Item(get_rule("penalty_decision"), case.opened_on,
-                     f"立案（{case.opened_on:%Y-%m-%d}）")
+        item = _Item(
+            get_rule("penalty_decision"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
+        )
         decision_docs = [d for d in facts.docs(DocumentType.PENALTY_DECISION) if d.date]
         decided = case.decided_on or (decision_docs[0].date if decision_docs else None)
         if case.decided_on:
@@ -308,11 +363,15 @@ def _items(facts: _Facts) -> list[_Item]:
 
         # 第六十一条: served within 7 (working) days when the party was not present.
         if decided:
-            item = _Item(get_rule("decision_service"), decided,
-                         f"作出行政处罚决定（{decided:%Y-%m-%d}）")
+            item = _Item(
+                get_rule("decision_service"), decided, f"作出行政处罚决定（{decided:%Y-%m-%d}）"
+            )
             served = facts.served(DocumentType.PENALTY_DECISION)
-            on_spot = [d for d in facts.docs(DocumentType.PENALTY_DECISION)
-                       if d.signature == "signed" and d.date]
+            on_spot = [
+                d
+                for d in facts.docs(DocumentType.PENALTY_DECISION)
+                if d.signature == "signed" and d.date
+            ]
             if served:
                 item.met_on, item.met_by = _day(served[0].served_at), _service_label(served[0])
                 item.met_ids = {"service": served[0].pk}
@@ -324,9 +383,11 @@ def _items(facts: _Facts) -> list[_Item]:
 
         # 第六十四条第一项: the party may ask for a hearing within 5 days of being told.
         told = facts.served(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
-        told_docs = [d for d in facts.docs(DocumentType.VIOLATION_NOTICE,
-                                           DocumentType.HEARING_NOTICE)
-                     if d.date and d.signature == "signed"]
+        told_docs = [
+            d
+            for d in facts.docs(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
+            if d.date and d.signature == "signed"
+        ]
         start = by = None
         if told:
             start, by = _day(told[0].served_at), _service_label(told[0])
@@ -358,11 +419,18 @@ def _items(facts: _Facts) -> list[_Item]:
     preservation = facts.approval(ApprovalAction.EVIDENCE_PRESERVATION)
     started = [d for d in facts.marked("deadline_start", "evidence_preservation") if d.date]
     if preservation is not None and preservation.decided_at:
-        items.append(_marked_item(facts, "evidence_preservation",
-                                  _day(preservation.decided_at), _approval_label(preservation)))
+        items.append(
+            _marked_item(
+                facts,
+                "evidence_preservation",
+                _day(preservation.decided_at),
+                _approval_label(preservation),
+            )
+        )
     elif started:
-        items.append(_marked_item(facts, "evidence_preservation", started[0].date,
-                                  _doc_label(started[0])))
+        items.append(
+            _marked_item(facts, "evidence_preservation", started[0].date, _doc_label(started[0]))
+        )
 
     # 行政强制法 第二十五条 (seizure), 行政复议法 第四十八条, 行政诉讼法 第六十七条.
     for code in ("seizure", "review_response", "litigation_response"):
@@ -382,8 +450,11 @@ def _marked_item(facts: _Facts, code: str, start: _dt.date, started_by: str) -> 
     item = _Item(get_rule(code), start, started_by)
     met = [d for d in facts.marked("deadline_met", code) if d.date and d.date >= start]
     if met:
-        item.met_on, item.met_by, item.met_ids = met[0].date, _doc_label(met[0]), {
-            "document": met[0].pk}
+        item.met_on, item.met_by, item.met_ids = (
+            met[0].date,
+            _doc_label(met[0]),
+            {"document": met[0].pk},
+        )
     return item
 
 
@@ -403,22 +474,34 @@ def _hearing(facts: _Facts):
 
 def _evaluate(item: _Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDeadline:
     rule = item.rule
-    base = dict(code=rule.code, name=rule.name, citation=rule.citation,
-                description=rule.describe(extended=item.extended), obligor=rule.obligor,
-                start=item.start, started_by=item.started_by, extended=item.extended,
-                extended_by=item.extended_by, met_on=item.met_on, met_by=item.met_by,
-                met_ids=item.met_ids, note=rule.note)
+    base = dict(
+        code=rule.code,
+        name=rule.name,
+        citation=rule.citation,
+        description=rule.describe(extended=item.extended),
+        obligor=rule.obligor,
+        start=item.start,
+        started_by=item.started_by,
+        extended=item.extended,
+        extended_by=item.extended_by,
+        met_on=item.met_on,
+        met_by=item.met_by,
+        met_ids=item.met_ids,
+        note=rule.note,
+    )
     try:
-        deadline: Deadline = compute_deadline(rule, item.start, extended=item.extended,
-                                              calendar=calendar)
+        deadline: Deadline = compute_deadline(
+            rule, item.start, extended=item.extended, calendar=calendar
+        )
     except CalendarRangeError as exc:
         return CaseDeadline(due=None, status="unknown", error=str(exc), **base)
     if item.met_known and item.met_on is None:
         state = "met"
     else:
         try:
-            state = status(deadline, today, warn_days=warn_days(), met_on=item.met_on,
-                           calendar=calendar)
+            state = status(
+                deadline, today, warn_days=warn_days(), met_on=item.met_on, calendar=calendar
+            )
         except CalendarRangeError:
             state = status(deadline, today, warn_days=warn_days(), met_on=item.met_on)
     days_left = working_left = None
@@ -428,13 +511,20 @@ def _evaluate(item: _Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDe
             working_left = calendar.working_days_between(today, deadline.due)
         except CalendarRangeError:
             working_left = None
-    return CaseDeadline(due=deadline.due, status=state, provisional=deadline.provisional,
-                        rolled_forward=deadline.rolled_forward, days_left=days_left,
-                        working_days_left=working_left, **base)
+    return CaseDeadline(
+        due=deadline.due,
+        status=state,
+        provisional=deadline.provisional,
+        rolled_forward=deadline.rolled_forward,
+        days_left=days_left,
+        working_days_left=working_left,
+        **base,
+    )
 
 
-def case_deadlines(case, today: _dt.date | None = None, *,
-                   calendar: WorkingCalendar | None = None) -> list[CaseDeadline]:
+def case_deadlines(
+    case, today: _dt.date | None = None, *, calendar: WorkingCalendar | None = None
+) -> list[CaseDeadline]:
     """Every statutory deadline that applies to ``case``, in due-date order.
 
     :param today: the day statuses are judged on (default: today, local time).
@@ -474,10 +564,19 @@ def _open_entries(case, calendar: WorkingCalendar) -> list:
             warn = warn_from(d.due, calendar)
         except CalendarRangeError:
             warn = d.due - _dt.timedelta(days=warn_days())
-        rows.append(CaseDeadlineEntry(
-            case_id=case.pk, code=d.code, name=d.name, citation=d.citation[:200],
-            start=d.start, due=d.due, warn_from=warn, extended=d.extended,
-            provisional=d.provisional))
+        rows.append(
+            CaseDeadlineEntry(
+                case_id=case.pk,
+                code=d.code,
+                name=d.name,
+                citation=d.citation[:200],
+                start=d.start,
+                due=d.due,
+                warn_from=warn,
+                extended=d.extended,
+                provisional=d.provisional,
+            )
+        )
     return rows
 
 
@@ -503,10 +602,11 @@ def refresh_open_deadlines(*, batch_size: int = 500) -> int:
     from liuhen.rules.holiday_models import CaseDeadlineEntry
 
     calendar = current_calendar()
-    ids = list(Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk")
-               .values_list("pk", flat=True))
+    ids = list(
+        Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk").values_list("pk", flat=True)
+    )
     for i in range(0, len(ids), batch_size):
-        chunk = ids[i:i + batch_size]
+        chunk = ids[i : i + batch_size]
         cases = _prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
         rows = [row for case in cases for row in _open_entries(case, calendar)]
         with transaction.atomic():
@@ -535,8 +635,7 @@ DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
     "seizure_start": ("实施查封、扣押", {"deadline_start": "seizure"}),
     "seizure_end": ("查封、扣押处理决定（解除、没收、移送等）", {"deadline_met": "seizure"}),
     "preservation_start": ("先行登记保存证据", {"deadline_start": "evidence_preservation"}),
-    "preservation_decided": ("先行登记保存证据处理决定",
-                             {"deadline_met": "evidence_preservation"}),
+    "preservation_decided": ("先行登记保存证据处理决定", {"deadline_met": "evidence_preservation"}),
     "review_received": ("收到行政复议申请书副本", {"deadline_start": "review_response"}),
     "review_answered": ("提出行政复议答复并提交证据", {"deadline_met": "review_response"}),
     "litigation_received": ("收到行政诉讼起诉状副本", {"deadline_start": "litigation_response"}),
@@ -545,8 +644,9 @@ DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
 }
 
 
-def record_deadline_fact(*, actor, case, kind: str, on: _dt.date,
-                         hearing_date: _dt.date | None = None, note: str = ""):
+def record_deadline_fact(
+    *, actor, case, kind: str, on: _dt.date, hearing_date: _dt.date | None = None, note: str = ""
+):
     """Record a fact that starts or meets a deadline (e.g. 收到起诉状副本 on ``on``).
 
     Stored through ``add_document`` (permission ``document.create``, audited, re-evaluates
@@ -564,9 +664,16 @@ def record_deadline_fact(*, actor, case, kind: str, on: _dt.date,
     extra = {**extra, "deadline_fact": kind}
     if kind == "hearing_notified":
         if hearing_date is None or hearing_date < on:
-            raise InvalidInput("请填写举行听证的日期（不早于通知日期）",
-                               detail={"field": "hearing_date"})
+            raise InvalidInput(
+                "请填写举行听证的日期（不早于通知日期）", detail={"field": "hearing_date"}
+            )
         extra["hearing_date"] = hearing_date.isoformat()
         label = f"通知当事人举行听证（听证日期{hearing_date:%Y-%m-%d}）"
-    return add_document(actor=actor, case=case, doc_type=DocumentType.OTHER, date=on,
-                        extra=extra, note=f"{label}。{note.strip()}".rstrip("。") + "。")
+    return add_document(
+        actor=actor,
+        case=case,
+        doc_type=DocumentType.OTHER,
+        date=on,
+        extra=extra,
+        note=f"{label}。{note.strip()}".rstrip("。") + "。",
+    )

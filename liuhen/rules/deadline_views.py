@@ -55,8 +55,11 @@ def parse_filter(params) -> DeadlineFilter:
     status = params.get("status") or "alert"
     if status not in ALERT_STATUSES:
         raise InvalidInput("期限状态无效", detail={"field": "status"})
-    return DeadlineFilter(unit=_int(params.get("unit"), "unit"),
-                          officer=_int(params.get("officer"), "officer"), status=status)
+    return DeadlineFilter(
+        unit=_int(params.get("unit"), "unit"),
+        officer=_int(params.get("officer"), "officer"),
+        status=status,
+    )
 
 
 @login_required
@@ -78,18 +81,37 @@ def deadline_list(request):
         e.status = e.status_on(today)
         e.status_label = STATUS_LABELS[e.status]
     counted = alerts(user, today, DeadlineFilter(unit=filters.unit, officer=filters.officer))
-    counts = {"overdue": counted.filter(due__lt=today).count(),
-              "due_soon": counted.filter(due__gte=today).count()}
-    record(actor=user, action=event_deadlines_listed, detail={
-        "unit": filters.unit, "officer": filters.officer, "status": filters.status,
-        "shown": len(entries)})
-    return render(request, "rules/deadlines_list.html", {
-        "today": today, "entries": entries, "truncated": truncated, "counts": counts,
-        "filters": filters, "statuses": list(ALERT_STATUSES.items()),
-        "units": _visible_units(user),
-        "officers": Officer.objects.restrict(user, "case.view").select_related("unit")
-        .filter(role__in=("officer", "unit_head")).order_by("unit__path", "name"),
-    })
+    counts = {
+        "overdue": counted.filter(due__lt=today).count(),
+        "due_soon": counted.filter(due__gte=today).count(),
+    }
+    record(
+        actor=user,
+        action=event_deadlines_listed,
+        detail={
+            "unit": filters.unit,
+            "officer": filters.officer,
+            "status": filters.status,
+            "shown": len(entries),
+        },
+    )
+    return render(
+        request,
+        "rules/deadlines_list.html",
+        {
+            "today": today,
+            "entries": entries,
+            "truncated": truncated,
+            "counts": counts,
+            "filters": filters,
+            "statuses": list(ALERT_STATUSES.items()),
+            "units": _visible_units(user),
+            "officers": Officer.objects.restrict(user, "case.view")
+            .select_related("unit")
+            .filter(role__in=("officer", "unit_head"))
+            .order_by("unit__path", "name"),
+        },
+    )
 
 
 @login_required
@@ -105,10 +127,13 @@ def generate_document(request, pk: int, doc_type: str):
     try:
         case = get_for(user, "document.create", Case.objects.select_related("unit"), pk)
         result = pdf.generate_document(
-            actor=user, case=case, doc_type=doc_type,
+            actor=user,
+            case=case,
+            doc_type=doc_type,
             party_id=_int(params.get("party"), "party"),
             served_document_id=_int(params.get("document"), "document"),
-            store=request.method == "POST" and params.get("store") == "1")
+            store=request.method == "POST" and params.get("store") == "1",
+        )
     except LiuhenError as exc:
         return _error(request, exc)
     response = HttpResponse(result.content, content_type="application/pdf")
@@ -145,10 +170,14 @@ def deadline_fact_add(request, pk: int):
         if on is None:
             raise InvalidInput("请填写事实发生日期", detail={"field": "on"})
         kind = request.POST.get("kind", "")
-        record_deadline_fact(actor=request.user, case=case, kind=kind, on=on,
-                             hearing_date=_date(request.POST.get("hearing_date"),
-                                                "hearing_date"),
-                             note=request.POST.get("note", "")[:500])
+        record_deadline_fact(
+            actor=request.user,
+            case=case,
+            kind=kind,
+            on=on,
+            hearing_date=_date(request.POST.get("hearing_date"), "hearing_date"),
+            note=request.POST.get("note", "")[:500],
+        )
     except NotFound as exc:
         return _error(request, exc)
     except LiuhenError as exc:

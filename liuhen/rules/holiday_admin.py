@@ -48,14 +48,26 @@ class HolidayYearAdmin(admin.ModelAdmin):
                 Holiday.objects.filter(pk=day.pk).update(updated_at=now)
                 changed_days.append(f"{day.date:%Y-%m-%d} {day.name} {day.kind}")
             changed_days += [f"删除 {d.date:%Y-%m-%d} {d.name}" for d in formset.deleted_objects]
-        record(actor=request.user, action=event_calendar_changed, target=obj,
-               detail={"year": obj.year, "provisional": obj.provisional,
-                       "changed": changed_days[:200], "created": not change})
+        record(
+            actor=request.user,
+            action=event_calendar_changed,
+            target=obj,
+            detail={
+                "year": obj.year,
+                "provisional": obj.provisional,
+                "changed": changed_days[:200],
+                "created": not change,
+            },
+        )
         _refresh_after_commit()
 
     def delete_model(self, request, obj):
-        record(actor=request.user, action=event_calendar_changed, target=obj,
-               detail={"year": obj.year, "deleted": True})
+        record(
+            actor=request.user,
+            action=event_calendar_changed,
+            target=obj,
+            detail={"year": obj.year, "deleted": True},
+        )
         super().delete_model(request, obj)
         _refresh_after_commit()
 

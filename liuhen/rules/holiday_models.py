@@ -40,11 +40,17 @@ class HolidayYear(models.Model):
 
     year = models.PositiveSmallIntegerField("年度", unique=True)
     provisional = models.BooleanField(
-        "暂定", default=False,
+        "暂定",
+        default=False,
         help_text="国务院通知尚未发布、按农历推算的年度；据此计算的期限标注“暂定”。"
-                  "通知发布后请核对每一天并取消勾选。")
-    source = models.CharField("依据", max_length=300, blank=True,
-                              help_text="通知名称及文号，如《国务院办公厅关于2026年部分节假日安排的通知》")
+        "通知发布后请核对每一天并取消勾选。",
+    )
+    source = models.CharField(
+        "依据",
+        max_length=300,
+        blank=True,
+        help_text="通知名称及文号，如《国务院办公厅关于2026年部分节假日安排的通知》",
+    )
     updated_at = models.DateTimeField("最近修改", default=timezone.now)
 
     class Meta:
@@ -59,8 +65,9 @@ class HolidayYear(models.Model):
 class Holiday(models.Model):
     """One day that differs from the Monday–Friday rule: a holiday or a weekend workday."""
 
-    calendar_year = models.ForeignKey(HolidayYear, on_delete=models.CASCADE, related_name="days",
-                                      verbose_name="所属年度")
+    calendar_year = models.ForeignKey(
+        HolidayYear, on_delete=models.CASCADE, related_name="days", verbose_name="所属年度"
+    )
     date = models.DateField("日期", unique=True)
     name = models.CharField("节日", max_length=30)
     kind = models.CharField("类型", max_length=10, choices=DayKind.choices)
@@ -98,8 +105,9 @@ class CaseDeadlineEntry(models.Model):
     :func:`liuhen.rules.deadline_services.refresh_case_deadlines`, never edited by hand.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE,
-                             related_name="deadline_entries", verbose_name="案件")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="deadline_entries", verbose_name="案件"
+    )
     code = models.CharField("期限", max_length=40)
     name = models.CharField("期限名称", max_length=60)
     citation = models.CharField("法律依据", max_length=200)

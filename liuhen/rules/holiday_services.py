@@ -34,10 +34,16 @@ def calendar_mapping() -> dict:
 
     years = []
     for block in HolidayYear.objects.prefetch_related("days").order_by("year"):
-        years.append({
-            "year": block.year, "provisional": block.provisional, "source": block.source,
-            "days": [{"date": d.date, "name": d.name, "type": d.kind} for d in block.days.all()],
-        })
+        years.append(
+            {
+                "year": block.year,
+                "provisional": block.provisional,
+                "source": block.source,
+                "days": [
+                    {"date": d.date, "name": d.name, "type": d.kind} for d in block.days.all()
+                ],
+            }
+        )
     return {"years": years}
 
 
@@ -47,8 +53,11 @@ def _fingerprint():
     # One cheap query tells whether anything changed since the cached calendar was built
     # (any edit bumps updated_at; any delete changes a count), also across server processes.
     row = HolidayYear.objects.aggregate(
-        n_years=Count("id", distinct=True), n_days=Count("days"),
-        year_max=Max("updated_at"), day_max=Max("days__updated_at"))
+        n_years=Count("id", distinct=True),
+        n_days=Count("days"),
+        year_max=Max("updated_at"),
+        day_max=Max("days__updated_at"),
+    )
     return tuple(row[k] for k in ("n_years", "n_days", "year_max", "day_max"))
 
 
@@ -86,12 +95,19 @@ def seed_from_toml(holiday_year_model, holiday_model, path: str | Path = DEFAULT
     for block in data["years"]:
         year, _ = holiday_year_model.objects.get_or_create(
             year=int(block["year"]),
-            defaults={"provisional": bool(block.get("provisional", False)),
-                      "source": str(block.get("source", ""))[:300]})
+            defaults={
+                "provisional": bool(block.get("provisional", False)),
+                "source": str(block.get("source", ""))[:300],
+            },
+        )
         for day in block.get("days", ()):
             _, created = holiday_model.objects.get_or_create(
                 date=day["date"],
-                defaults={"calendar_year": year, "name": str(day["name"])[:30],
-                          "kind": day["type"]})
+                defaults={
+                    "calendar_year": year,
+                    "name": str(day["name"])[:30],
+                    "kind": day["type"],
+                },
+            )
             added += created
     return added

@@ -78,11 +78,13 @@ def doc_number(case, doc_type: str) -> str:
 
 def _date_text(day: _dt.date) -> str:
     """二〇二六年十一月二十七日 — the date as official documents write it."""
+
     def number(n: int) -> str:
         if n < 10:
             return _CN_DIGITS[n]
         tens, ones = divmod(n, 10)
         return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+
     year = "".join(_CN_DIGITS[int(c)] for c in str(day.year))
     return f"{year}年{number(day.month)}月{number(day.day)}日"
 
@@ -96,8 +98,9 @@ def _organ(case):
     return top or case.unit
 
 
-def document_context(case, doc_type: str, *, party=None, served_document=None,
-                     on: _dt.date | None = None) -> dict:
+def document_context(
+    case, doc_type: str, *, party=None, served_document=None, on: _dt.date | None = None
+) -> dict:
     """What the templates fill in: the case, its organ, party, officers and numbers."""
     from liuhen.cases.models import Document
 
@@ -106,16 +109,29 @@ def document_context(case, doc_type: str, *, party=None, served_document=None,
     if doc_type == "penalty_decision" and case.decided_on:
         on = on or case.decided_on
     on = on or timezone.localdate()
-    notice = (Document.objects.filter(case=case, doc_type="violation_notice", is_current=True)
-              .exclude(number="").order_by("-date", "-id").first())
+    notice = (
+        Document.objects.filter(case=case, doc_type="violation_notice", is_current=True)
+        .exclude(number="")
+        .order_by("-date", "-id")
+        .first()
+    )
     organ = _organ(case)
     return {
-        "title": form.title, "case": case, "organ_name": organ.name, "unit": case.unit,
-        "party": party, "parties": list(case.parties.all()), "officers": officers,
-        "doc_number": doc_number(case, doc_type), "doc_date": on, "doc_date_text": _date_text(on),
-        "notice_number": notice.number if notice else (
-            doc_number(case, "violation_notice") if doc_type == "penalty_decision" else ""),
-        "served_document": served_document, "blank_lines": range(14),
+        "title": form.title,
+        "case": case,
+        "organ_name": organ.name,
+        "unit": case.unit,
+        "party": party,
+        "parties": list(case.parties.all()),
+        "officers": officers,
+        "doc_number": doc_number(case, doc_type),
+        "doc_date": on,
+        "doc_date_text": _date_text(on),
+        "notice_number": notice.number
+        if notice
+        else (doc_number(case, "violation_notice") if doc_type == "penalty_decision" else ""),
+        "served_document": served_document,
+        "blank_lines": range(14),
     }
 
 
@@ -130,9 +146,16 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=_refuse_fetch, base_url=None).write_pdf()
 
 
-def generate_document(*, actor, case, doc_type: str, party_id: int | None = None,
-                      served_document_id: int | None = None, store: bool = False,
-                      on: _dt.date | None = None) -> GeneratedPdf:
+def generate_document(
+    *,
+    actor,
+    case,
+    doc_type: str,
+    party_id: int | None = None,
+    served_document_id: int | None = None,
+    store: bool = False,
+    on: _dt.date | None = None,
+) -> GeneratedPdf:
     """Fill and render one form of ``case`` as PDF; audited as ``document.generated``.
 
     :param party_id: the party the form is addressed to (default: the case's first party).
@@ -146,8 +169,13 @@ def generate_document(*, actor, case, doc_type: str, party_id: int | None = None
         names = "、".join(f.title for f in GENERATABLE.values())
         raise InvalidInput(f"不支持生成此类文书；可生成：{names}", detail={"field": "doc_type"})
     if not unit_allowed(actor, "document.create", case.unit):
-        record_denied(actor=actor, action=event_document_generated, target=case,
-                      reason="无权为该案件制作文书", detail={"doc_type": doc_type})
+        record_denied(
+            actor=actor,
+            action=event_document_generated,
+            target=case,
+            reason="无权为该案件制作文书",
+            detail={"doc_type": doc_type},
+        )
         raise Forbidden("无权为该案件制作文书")
     parties = list(case.parties.order_by("id"))
     if party_id is not None:
@@ -170,15 +198,38 @@ def generate_document(*, actor, case, doc_type: str, party_id: int | None = None
     stored = None
     with transaction.atomic():
         if store:
-            stored = _store(actor=actor, case=case, doc_type=doc_type, content=content,
-                            filename=filename, number=context["doc_number"], party=party,
-                            on=context["doc_date"])
-        record(actor=actor, action=event_document_generated, target=case, detail={
-            "doc_type": doc_type, "title": title, "number": context["doc_number"],
-            "party": party.pk if party else None, "sha256": digest, "size": len(content),
-            "stored_document": getattr(stored, "pk", None)})
-    return GeneratedPdf(content=content, filename=filename, doc_type=doc_type,
-                        number=context["doc_number"], sha256=digest, document=stored)
+            stored = _store(
+                actor=actor,
+                case=case,
+                doc_type=doc_type,
+                content=content,
+                filename=filename,
+                number=context["doc_number"],
+                party=party,
+                on=context["doc_date"],
+            )
+        record(
+            actor=actor,
+            action=event_document_generated,
+            target=case,
+            detail={
+                "doc_type": doc_type,
+                "title": title,
+                "number": context["doc_number"],
+                "party": party.pk if party else None,
+                "sha256": digest,
+                "size": len(content),
+                "stored_document": getattr(stored, "pk", None),
+            },
+        )
+    return GeneratedPdf(
+        content=content,
+        filename=filename,
+        doc_type=doc_type,
+        number=context["doc_number"],
+        sha256=digest,
+        document=stored,
+    )
 
 
 def _store(*, actor, case, doc_type, content, filename, number, party, on):
@@ -189,6 +240,14 @@ def _store(*, actor, case, doc_type, content, filename, number, party, on):
     with tempfile.TemporaryDirectory(prefix="liuhen-pdf-") as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(content)
-        return add_document(actor=actor, case=case, doc_type=doc_type, file_path=path,
-                            original_name=filename, number=number, date=on,
-                            parties=[party] if party else (), generated=True)
+        return add_document(
+            actor=actor,
+            case=case,
+            doc_type=doc_type,
+            file_path=path,
+            original_name=filename,
+            number=number,
+            date=on,
+            parties=[party] if party else (),
+            generated=True,
+        )

@@ -26,13 +26,18 @@ def case_deadlines_panel(context, case):
     today = timezone.localdate()
     user = context.get("user")
     can_generate = user is not None and unit_allowed(user, "document.create", case.unit)
-    return {"case": case, "deadlines": case_deadlines(case, today=today), "today": today,
-            "user": user, "parties": list(case.parties.all()) if can_generate else [],
-            "forms": [(code, f.title) for code, f in GENERATABLE.items()] if can_generate
-            else [],
-            "facts": [(code, label) for code, (label, _) in DEADLINE_FACTS.items()]
-            if can_generate and case.stage != "archiving" else [],
-            "csrf_token": context.get("csrf_token")}
+    return {
+        "case": case,
+        "deadlines": case_deadlines(case, today=today),
+        "today": today,
+        "user": user,
+        "parties": list(case.parties.all()) if can_generate else [],
+        "forms": [(code, f.title) for code, f in GENERATABLE.items()] if can_generate else [],
+        "facts": [(code, label) for code, (label, _) in DEADLINE_FACTS.items()]
+        if can_generate and case.stage != "archiving"
+        else [],
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.inclusion_tag("rules/_deadlines_dashboard.html", takes_context=True)
@@ -42,5 +47,9 @@ def deadline_dashboard(context, limit: int = 10):
     if user is None or not allows(user, "case.view"):
         return {"visible": False}
     today = timezone.localdate()
-    return {"visible": True, "today": today, "summary": summary(user, today),
-            "urgent": list(alerts(user, today, DeadlineFilter(status="alert"))[:limit])}
+    return {
+        "visible": True,
+        "today": today,
+        "summary": summary(user, today),
+        "urgent": list(alerts(user, today, DeadlineFilter(status="alert"))[:limit]),
+    }

@@ -32,8 +32,13 @@ LONG_AGO = dt.date(2025, 12, 1)  # investigation (60 working days) and decision 
 def open_case(people, team: str, opened_on: dt.date):
     first, second = people[f"officer_{team}"], people[f"officer_{team}2"]
     party = make_party(actor=first.user, unit=first.unit)
-    return make_case(actor=first.user, unit=first.unit, officers=[first, second],
-                     parties=[party], opened_on=opened_on)
+    return make_case(
+        actor=first.user,
+        unit=first.unit,
+        officers=[first, second],
+        parties=[party],
+        opened_on=opened_on,
+    )
 
 
 @pytest.fixture
@@ -74,14 +79,14 @@ def test_summary_per_officer_and_unit_is_restricted(people, bureau, cases):
         assert counts(s["per_officer"], "case__officers__id", people["officer_b"].pk) == (2, 0)
 
     assert summary(people["head_a"].user, today)["total"] == {"overdue": 2, "due_soon": 1}
-    assert summary(people["device_keeper"].user, today)["total"] == {"overdue": 0,
-                                                                      "due_soon": 0}
+    assert summary(people["device_keeper"].user, today)["total"] == {"overdue": 0, "due_soon": 0}
 
 
 def test_meeting_a_deadline_removes_it_from_the_counts(people, cases):
     today = timezone.localdate()
-    case_services.update_case_facts(actor=people["officer_b"].user, case=cases["b1"],
-                                    decided_on=today)
+    case_services.update_case_facts(
+        actor=people["officer_b"].user, case=cases["b1"], decided_on=today
+    )
     s = summary(people["legal"].user, today)
     # B1: the decision is made (met late); its service is now due in 7 working days.
     assert s["total"]["overdue"] == 3
@@ -121,8 +126,9 @@ def test_deadline_page_filters_and_audit(client, people, bureau, cases):
     assert all(cases[k].number in page for k in ("a1", "a2", "b1"))
     page = client.get(reverse("deadline_list"), {"unit": bureau["team_b"].pk}).content.decode()
     assert cases["b1"].number in page and cases["a1"].number not in page
-    page = client.get(reverse("deadline_list"),
-                      {"officer": people["officer_a2"].pk}).content.decode()
+    page = client.get(
+        reverse("deadline_list"), {"officer": people["officer_a2"].pk}
+    ).content.decode()
     assert cases["a1"].number in page and cases["b1"].number not in page
     page = client.get(reverse("deadline_list"), {"status": "due_soon"}).content.decode()
     assert cases["a2"].number in page and cases["a1"].number not in page
@@ -177,8 +183,7 @@ def test_api_deadline_list_pair(api, people, bureau, cases):
     assert {i["number"] for i in body["items"]} == {cases["a1"].number, cases["a2"].number}
     body = api(people["legal"]).get("/api/deadlines", status="overdue").json()
     assert {i["status"] for i in body["items"]} == {"overdue"} and len(body["items"]) == 4
-    assert {u["unit_id"] for u in body["per_unit"]} == {bureau["team_a"].pk,
-                                                        bureau["team_b"].pk}
+    assert {u["unit_id"] for u in body["per_unit"]} == {bureau["team_a"].pk, bureau["team_b"].pk}
     response = api(people["legal"]).get("/api/deadlines", status="nonsense")
     assert response.status_code == 400 and response.json()["code"] == "invalid_input"
 

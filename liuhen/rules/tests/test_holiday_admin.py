@@ -29,12 +29,25 @@ def superuser(db):
 def change_form_data(year: HolidayYear, extra_rows=()) -> dict:
     """The admin change form of a year as a browser would post it, plus ``extra_rows``."""
     days = list(year.days.order_by("date"))
-    data = {"year": year.year, "provisional": "on" if year.provisional else "",
-            "source": year.source, "days-TOTAL_FORMS": len(days) + len(extra_rows),
-            "days-INITIAL_FORMS": len(days), "days-MIN_NUM_FORMS": 0,
-            "days-MAX_NUM_FORMS": 1000}
-    rows = [{"id": d.pk, "calendar_year": year.pk, "date": d.date.isoformat(), "name": d.name,
-             "kind": d.kind} for d in days]
+    data = {
+        "year": year.year,
+        "provisional": "on" if year.provisional else "",
+        "source": year.source,
+        "days-TOTAL_FORMS": len(days) + len(extra_rows),
+        "days-INITIAL_FORMS": len(days),
+        "days-MIN_NUM_FORMS": 0,
+        "days-MAX_NUM_FORMS": 1000,
+    }
+    rows = [
+        {
+            "id": d.pk,
+            "calendar_year": year.pk,
+            "date": d.date.isoformat(),
+            "name": d.name,
+            "kind": d.kind,
+        }
+        for d in days
+    ]
     rows += [{"calendar_year": year.pk, **row} for row in extra_rows]
     for i, row in enumerate(rows):
         for key, value in row.items():
@@ -54,8 +67,9 @@ def test_seeded_from_toml_and_same_calendar():
         day += dt.timedelta(days=1)
 
 
-def test_admin_edit_moves_open_deadlines_and_is_audited(client, people, superuser,
-                                                        django_capture_on_commit_callbacks):
+def test_admin_edit_moves_open_deadlines_and_is_audited(
+    client, people, superuser, django_capture_on_commit_callbacks
+):
     """Declaring 2025-10-09 a holiday moves a decision deadline that ended on it to 10-10."""
     from liuhen.org.models import Officer
 
@@ -67,9 +81,10 @@ def test_admin_edit_moves_open_deadlines_and_is_audited(client, people, superuse
     year = HolidayYear.objects.get(year=2025)
     client.force_login(superuser)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post(reverse("admin:rules_holidayyear_change", args=[year.pk]),
-                               change_form_data(year, [{"date": "2025-10-09", "name": "国庆节",
-                                                        "kind": "holiday"}]))
+        response = client.post(
+            reverse("admin:rules_holidayyear_change", args=[year.pk]),
+            change_form_data(year, [{"date": "2025-10-09", "name": "国庆节", "kind": "holiday"}]),
+        )
     assert len(callbacks) == 1  # the refresh job is queued after the commit
     assert response.status_code == 302, response.content.decode()[:2000]
     assert current_calendar().is_rest_day(D(2025, 10, 9))
@@ -84,9 +99,10 @@ def test_admin_refuses_a_weekday_workday(client, superuser):
     year = HolidayYear.objects.get(year=2026)
     client.force_login(superuser)
     before = Holiday.objects.count()
-    response = client.post(reverse("admin:rules_holidayyear_change", args=[year.pk]),
-                           change_form_data(year, [{"date": "2026-03-02", "name": "调休",
-                                                    "kind": "workday"}]))
+    response = client.post(
+        reverse("admin:rules_holidayyear_change", args=[year.pk]),
+        change_form_data(year, [{"date": "2026-03-02", "name": "调休", "kind": "workday"}]),
+    )
     assert response.status_code == 200
     assert "调休上班日必须是周六或周日" in response.content.decode()
     assert Holiday.objects.count() == before

@@ -26,7 +26,10 @@ def case(people):
     case = penalty_case(people, summary="2025年8月至10月拖欠32名劳动者工资共计48万元。")
     party = case.parties.get()
     party.name, party.legal_representative, party.address = (
-        "某某建筑劳务有限公司", "王某", "某市长安区建设路12号")
+        "某某建筑劳务有限公司",
+        "王某",
+        "某市长安区建设路12号",
+    )
     party.save()
     officers = list(case.officers.order_by("pk"))
     for i, officer in enumerate(officers):
@@ -77,8 +80,9 @@ def test_forbidden_case_answers_404_and_is_audited(client, people, case):
     assert b"%PDF" not in response.content
     entry = AuditEntry.objects.latest("seq")
     assert entry.outcome == Outcome.DENIED and entry.actor_id == people["officer_b"].user.pk
-    assert not AuditEntry.objects.filter(action=event_document_generated,
-                                         outcome=Outcome.SUCCEEDED).exists()
+    assert not AuditEntry.objects.filter(
+        action=event_document_generated, outcome=Outcome.SUCCEEDED
+    ).exists()
 
 
 def test_unknown_form_and_foreign_party_are_clear_errors(client, people, case):
@@ -94,8 +98,9 @@ def test_decision_dated_by_decision_and_stored_as_generated_record(client, peopl
     decision carries the decision date in Chinese numerals."""
     import datetime as dt
 
-    case_services.update_case_facts(actor=people["officer_a"].user, case=case,
-                                    decided_on=dt.date.today())
+    case_services.update_case_facts(
+        actor=people["officer_a"].user, case=case, decided_on=dt.date.today()
+    )
     client.force_login(people["officer_a"].user)
     response = client.post(url(case, "penalty_decision"), {"store": "1"})
     assert response.status_code == 200
@@ -114,12 +119,16 @@ def test_renders_to_an_image_with_ink_on_the_page(people, case, tmp_path):
 
     from liuhen.rules.pdf import generate_document
 
-    result = generate_document(actor=people["officer_a"].user, case=case,
-                               doc_type="service_receipt")
+    result = generate_document(
+        actor=people["officer_a"].user, case=case, doc_type="service_receipt"
+    )
     pdf = tmp_path / "receipt.pdf"
     pdf.write_bytes(result.content)
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(pdf),
-                    str(tmp_path / "page")], check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
     image = Image.open(tmp_path / "page.png").convert("L")
     assert len(PdfReader(io.BytesIO(result.content)).pages) == 1  # the receipt fits one page
     dark = sum(1 for px in image.getdata() if px < 128)

@@ -32,9 +32,16 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"单位 {unit} 不存在")
             entries = entries.filter(case__unit__path__startswith=target.path)
-        rows = [{"case": e.case.number, "deadline": e.name, "citation": e.citation,
-                 "due": e.due.isoformat(), "status": e.status_on(today)}
-                for e in entries.order_by("due", "case_id")]
+        rows = [
+            {
+                "case": e.case.number,
+                "deadline": e.name,
+                "citation": e.citation,
+                "due": e.due.isoformat(),
+                "status": e.status_on(today),
+            }
+            for e in entries.order_by("due", "case_id")
+        ]
         if format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
             return
