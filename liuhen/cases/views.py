@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -140,7 +141,7 @@ def _detail_context(request, case, **extra):
 def _optional_template(name):
     try:
         return select_template([name]).template.name
-    except Exception:  # TemplateDoesNotExist: the rules app has not shipped its panel yet
+    except TemplateDoesNotExist:  # the rules app has not shipped its panel (yet)
         return None
 
 
