@@ -96,11 +96,13 @@ def record(
     # still leave its trace instead of failing the insert on PostgreSQL's varchar limits.
     object_type, object_id, object_repr = object_type[:64], object_id[:64], object_repr[:200]
     action = str(action)[:64]
-    with transaction.atomic():
+    # No savepoint of its own: the entry belongs to the caller's transaction, and if it cannot
+    # be written the change it describes must not commit either.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+        cursor.execute(_HEAD_SQL)
+        head = cursor.fetchone()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
         values = {
             "seq": seq,
@@ -122,7 +124,28 @@ def record(
             "prev_hash": prev_hash,
         }
         values["hash"] = entry_hash(values)
-        return AuditEntry.objects.create(**values)
+        return _insert(cursor, values)
+
+
+_HEAD_SQL = f"SELECT seq, hash FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1"
+_INSERT_FIELDS = [AuditEntry._meta.get_field(name) for name in (*HASHED_FIELDS, "hash")]
+_INSERT_SQL = (
+    f"INSERT INTO {AuditEntry._meta.db_table} "
+    f"({', '.join(f.column for f in _INSERT_FIELDS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING id"
+)
+
+
+def _insert(cursor, values: dict) -> AuditEntry:
+    """One INSERT, values prepared by the model's own fields: the ORM's save() machinery
+    cost several times the hashing and the write together (bench/bench_audit.py)."""
+    params = [field.get_db_prep_save(values[field.name], connection) for field in _INSERT_FIELDS]
+    cursor.execute(_INSERT_SQL, params)
+    entry = AuditEntry(**values)
+    entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
 
 
 def record_denied(*, actor, action: str, target=None, reason: str = "", detail=None):
@@ -142,21 +165,63 @@ class VerifyResult:
     head_hash: str = ""
 
 
+_COLUMNS = ", ".join([*HASHED_FIELDS, "hash"])
+
+
+def _chunk_sql(vendor: str) -> str:
+    """One chunk of the chain in order, read raw: the ORM's per-value converters cost more
+    than the hashing. PostgreSQL formats the time exactly as ``format_time`` does."""
+    if vendor == "postgresql":
+        columns = _COLUMNS.replace(
+            "uuid, at,",
+            "uuid::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),",
+        ).replace("detail,", "detail::text,")
+    else:
+        # Read the time as text: the sqlite3 converter Django registers for datetime columns
+        # parses every value in Python, which alone costs more than the SM3.
+        columns = _COLUMNS.replace("uuid, at,", "uuid, CAST(at AS TEXT),")
+    return (f"SELECT {columns} FROM {AuditEntry._meta.db_table} "
+            "WHERE seq > %s ORDER BY seq LIMIT %s")
+
+
+def _sqlite_time(text) -> str:
+    # Django keeps aware datetimes on SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+    if isinstance(text, str) and len(text) in (19, 26) and text[10] == " ":
+        return text.replace(" ", "T") + ("Z" if len(text) == 26 else ".000000Z")
+    from django.utils.dateparse import parse_datetime
+
+    value = parse_datetime(text) if isinstance(text, str) else text
+    if value is None:
+        return str(text)
+    if timezone.is_naive(value):
+        return value.isoformat(timespec="microseconds") + "Z"
+    return format_time(value)
+
+
+def _sqlite_uuid(text) -> str:
+    text = str(text)
+    if len(text) == 32:  # stored as 32 hex digits without dashes
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return str(uuid_module.UUID(text))
+
+
 def verify(*, chunk_size: int = 20000) -> VerifyResult:
     """Walk the whole chain in order; report the first entry that breaks it."""
-    fields = [*HASHED_FIELDS, "hash"]
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
     sm3 = hashlib.new
-    dumps = json.dumps
+    loads = json.loads
+    # One encoder, built once: json.dumps() with options builds a new one per call.
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+    vendor = connection.vendor
+    sql = _chunk_sql(vendor)
+    sqlite = vendor != "postgresql"
     last_seq = 0
     while True:
-        rows = list(
-            AuditEntry.objects.filter(seq__gt=last_seq)
-            .order_by("seq")
-            .values_list(*fields)[:chunk_size]
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last_seq, chunk_size])
+            rows = cursor.fetchall()
         if not rows:
             break
         for row in rows:
@@ -167,10 +232,12 @@ def verify(*, chunk_size: int = 20000) -> VerifyResult:
             if row[16] != prev_hash:
                 return VerifyResult(False, checked, seq, "前一条哈希不符（条目被删除、插入或重排）")
             values = list(row[:17])
-            values[1] = str(values[1])
-            values[2] = format_time(values[2])
-            digest = sm3("sm3", dumps(values, ensure_ascii=False, sort_keys=True,
-                                      separators=(",", ":")).encode()).hexdigest()
+            if sqlite:
+                values[1] = _sqlite_uuid(values[1])
+                values[2] = _sqlite_time(values[2])
+            detail = values[15]
+            values[15] = loads(detail) if isinstance(detail, (str, bytes)) else detail
+            digest = sm3("sm3", encode(values).encode()).hexdigest()
             if digest != row[17]:
                 return VerifyResult(False, checked, seq, "本条哈希不符（条目内容被修改）")
             prev_hash = row[17]

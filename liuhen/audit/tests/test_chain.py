@@ -191,3 +191,18 @@ def test_verify_command_output_and_bad_arguments(chain, capsys):
     for args in ([], ["delete"], ["verify", "--bogus"]):
         with pytest.raises(CommandError):
             call_command("audit", *args)
+
+
+def test_verify_reads_whole_second_times_and_unicode_exactly(chain):
+    """The raw verify path formats times and text exactly as the hash was made."""
+    from datetime import UTC, datetime
+
+    head = AuditEntry.objects.get(seq=6)
+    values = {f: getattr(head, f) for f in HASHED_FIELDS}
+    values.update(seq=7, uuid=uuid.uuid4(), at=datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC),
+                  prev_hash=head.hash, actor_name="张\u00a0三 \"引号\" \\ 🚓",
+                  detail={"z": 1, "a": [1.0, 2.5, None, True], "中": {"b": "\n"}})
+    values["hash"] = entry_hash(values)
+    AuditEntry.objects.create(**values)
+    result = verify(chunk_size=4)  # chunk boundaries inside the chain
+    assert result.ok and result.checked == 7 and result.head_hash == values["hash"]
