@@ -162,12 +162,17 @@ from liuhen.org.choices import Role
 from liuhen.org.tests.factories import OfficerFactory, UnitFactory
 from liuhen.evidence.services import ingest_recording
 from liuhen.evidence.tests import mediafactory
-officer = OfficerFactory(unit=UnitFactory(name="监察一大队"), role=Role.OFFICER)
+import uuid
+tag = uuid.uuid4().hex[:8]  # factory sequences restart in every process: keep names unique
+officer = OfficerFactory(unit=UnitFactory(name="unit-" + tag), role=Role.OFFICER,
+                         user__username="w" + tag, credential_number="c" + tag,
+                         qualification_number="q" + tag)
 path = mediafactory.make_hevc_mp4(sys.argv[-1], seconds=1,
                                   creation_time=datetime.now(UTC).replace(microsecond=0))
-result = ingest_recording(source_path=path, original_name="worker.mp4", actor=officer.user,
-                          channel="web")
-print(json.dumps({"id": result.recording.pk}))
+rec = ingest_recording(source_path=path, original_name="worker.mp4", actor=officer.user,
+                       channel="web").recording
+rec.refresh_from_db()
+print(json.dumps({"id": rec.pk, "status": rec.derivation_status}))
 """
 
 STATUS_SCRIPT = """
@@ -182,41 +187,36 @@ print(json.dumps({"status": rec.derivation_status,
 def _run_script(server, script: str, arg: str) -> dict:
     path = server.data_dir / f"script_{uuid.uuid4().hex[:6]}.py"
     path.write_text(script)
-    result = server.manage(
-        "shell", "-c", f"import sys; sys.argv=['x', {arg!r}]; exec(open({str(path)!r}).read())"
-    )
+    code = f"import sys; sys.argv=['x', {arg!r}]; exec(open({str(path)!r}).read())"
+    result = server.manage("shell", "-c", code)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _through_worker(server, worker_args: list[str]) -> dict:
-    created = _run_script(server, INGEST_SCRIPT, str(server.data_dir / "hevc.mp4"))
-    before = _run_script(server, STATUS_SCRIPT, str(created["id"]))
-    assert before["status"] == "pending"  # queued, not run inline
+    """Ingest in one process (the job is queued on commit), run the worker, read the result."""
+    created = _run_script(server, INGEST_SCRIPT, str(server.data_dir / f"{uuid.uuid4().hex}.mp4"))
+    assert created["status"] == "pending"  # queued, not run inline
     server.manage(*worker_args)
     return _run_script(server, STATUS_SCRIPT, str(created["id"]))
 
 
 @pytest.mark.slow
-def test_through_db_worker(server_process):
-    """django-tasks-db: the ingest enqueues into the database; `liuhen db_worker` runs it."""
+def test_through_db_worker_and_rq_worker(server_process):
+    """The job runs in the real workers: django-tasks-db (`liuhen db_worker`) and
+    django-tasks-rq on the real Redis (`liuhen rqworker --burst` with the tasks Job class)."""
     server = server_process({"LIUHEN_TASKS": "db"})
     after = _through_worker(server, ["db_worker", "--batch", "--queue-name", "default"])
     assert after["status"] == "done"
     assert after["kinds"] == ["poster", "proxy"] + ["thumbnail"] * 6
 
-
-@pytest.mark.slow
-def test_through_rq_worker(server_process):
-    """django-tasks-rq with the real Redis: `liuhen rqworker --burst` with the tasks Job class."""
     redis = pytest.importorskip("redis")
     url = os.environ.get("LIUHEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
     try:
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis at " + url)
-    server = server_process({"LIUHEN_TASKS": "rq", "LIUHEN_REDIS_URL": url})
-    after = _through_worker(
-        server, ["rqworker", "--burst", "--job-class", "django_tasks_rq.backend.Job", "default"]
-    )
+    server.env.update({"LIUHEN_TASKS": "rq", "LIUHEN_REDIS_URL": url})
+    worker = ["rqworker", "--burst", "--job-class", "django_tasks_rq.backend.Job", "default"]
+    after = _through_worker(server, worker)
     assert after["status"] == "done"
     assert "proxy" in after["kinds"]
