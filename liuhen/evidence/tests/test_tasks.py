@@ -220,3 +220,26 @@ def test_through_db_worker_and_rq_worker(server_process):
     after = _through_worker(server, worker)
     assert after["status"] == "done"
     assert "proxy" in after["kinds"]
+
+
+@pytest.mark.django_db
+def test_derive_command_catches_up_pending_and_failed(stored_recording, monkeypatch):
+    """`liuhen derive --pending --failed` runs the job for recordings the queue missed."""
+    from django.core.management import CommandError, call_command
+
+    pending = stored_recording("h264")
+    failing = stored_recording("hevc")
+    monkeypatch.setattr(
+        media, "make_proxy", lambda *a, **k: (_ for _ in ()).throw(media.MediaError("boom"))
+    )
+    with pytest.raises(CommandError):
+        call_command("derive", "--pending")
+    pending.refresh_from_db()
+    failing.refresh_from_db()
+    assert (pending.derivation_status, failing.derivation_status) == ("done", "failed")
+    monkeypatch.undo()
+    call_command("derive", "--failed")
+    failing.refresh_from_db()
+    assert failing.derivation_status == "done"
+    with pytest.raises(CommandError):
+        call_command("derive")
