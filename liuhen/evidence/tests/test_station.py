@@ -31,8 +31,8 @@ def dump(tmp_path, make_media):
 
 
 def _receipt(folder):
-    rows = list(csv.DictReader(open(next(folder.glob("*.csv")), encoding="utf-8-sig")))
-    return rows, json.loads(next(folder.glob("*.json")).read_text())
+    rows = list(csv.DictReader(open(next(folder.glob("receipt-*.csv")), encoding="utf-8-sig")))
+    return rows, json.loads(next(folder.glob("receipt-*.json")).read_text())
 
 
 def test_local_station_run(people, bureau, make_device, dump, tmp_path, capsys):

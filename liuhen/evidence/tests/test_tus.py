@@ -362,7 +362,7 @@ def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media
     run = server.manage("ingest", str(dump), "--device", "DSJ001", "--server", server.url,
                         "--token", token, "--receipt-dir", str(receipts), "--chunk-mib", "1")
     assert "新存储 1，已存在 1，失败 0" in run.stdout
-    body = json.loads(next(receipts.glob("*.json")).read_text())
+    body = json.loads(next(receipts.glob("receipt-*.json")).read_text())
     statuses = {i["file"]: (i["status"], i["safe_to_erase"]) for i in body["items"]}
     assert statuses == {path.name: ("duplicate", "yes"), new.name: ("stored", "yes")}
     item = next(i for i in body["items"] if i["file"] == new.name)
