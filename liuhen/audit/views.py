@@ -79,7 +79,7 @@ def audit_list(request):
         except InvalidInput as exc:
             form_error(form, exc)
         else:
-            count = qs.order_by()[: COUNT_CAP + 1].count()
+            count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
             pages = max(1, -(-min(count, COUNT_CAP) // PAGE_SIZE))
             number = min(_page_number(request), pages)
             rows = list(qs[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])

@@ -58,7 +58,7 @@ def _page(request, qs, page_size=None):
         if len(rows) <= page_size:
             count = len(rows)
     if count is None:
-        count = qs.order_by()[: COUNT_CAP + 1].count()
+        count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
     pages = max(1, -(-min(count, COUNT_CAP) // page_size))
     if number > 1 or count > page_size:
         number = min(number, pages)
