@@ -131,6 +131,13 @@ class Recording(models.Model):
             models.Index(fields=["officer", "-captured_start"], name="rec_officer"),
             models.Index(fields=["case", "-captured_start"], name="rec_case"),
             models.Index(fields=["kind", "-captured_start"], name="rec_kind"),
+            # List filters within a unit (vault pages): a "late" or "flagged" or kind filter
+            # that matches few or none of a unit's rows must not scan all of them.
+            models.Index(fields=["unit", "kind", "-captured_start"], name="rec_unit_kind"),
+            models.Index(fields=["unit", "-captured_start"], name="rec_unit_late",
+                         condition=models.Q(is_late=True)),
+            models.Index(fields=["unit", "-captured_start"], name="rec_unit_flagged",
+                         condition=models.Q(is_flagged=True)),
         ]
 
     def __str__(self) -> str:

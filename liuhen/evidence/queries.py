@@ -133,7 +133,11 @@ def recording_page(
     after = decode_cursor(cursor)
     if after is not None:
         when, pk = after
-        queryset = queryset.filter(Q(captured_start__lt=when) | Q(captured_start=when, pk__lt=pk))
+        # The plain ``<=`` bound lets the database range-scan the captured_start index; the OR
+        # alone (``< when OR (= when AND id < pk)``) makes SQLite scan and sort the whole table.
+        queryset = queryset.filter(
+            Q(captured_start__lte=when), Q(captured_start__lt=when) | Q(pk__lt=pk)
+        )
     rows = list(
         queryset.select_related("unit", "device", "officer", "case", "party")
         .only(*LIST_FIELDS)
