@@ -231,9 +231,13 @@ def scheduled_fixity(sample: int | None = None, every_hours: int | None = None) 
     ``every_hours`` it schedules its own next run, so one ``liuhen verify --schedule``
     keeps fixity checking going on the database task queue."""
     report = verify_recordings(scope="sample" if sample else "all", sample=sample)
-    if every_hours:
+    if every_hours and scheduled_fixity.get_backend().supports_defer:
         scheduled_fixity.using(run_after=timezone.now() + timedelta(hours=every_hours)).enqueue(
             sample=sample, every_hours=every_hours
+        )
+    elif every_hours:
+        log.warning(
+            "fixity: the task backend cannot defer jobs; schedule `liuhen verify` with cron instead"
         )
     return {
         "checked": report.checked,

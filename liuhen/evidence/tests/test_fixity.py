@@ -92,3 +92,11 @@ def test_scheduled_job_uses_the_same_function(stored_recording, vault):
         "failed": True,
     }
     assert FixityCheck.objects.get().outcome == "mismatch"
+
+
+def test_schedule_without_a_deferring_backend_runs_once(stored_recording, capsys):
+    """The immediate backend cannot defer: one run, no endless self-rescheduling."""
+    stored_recording()
+    call_command("verify", "--schedule", "24")
+    assert "已安排" in capsys.readouterr().out
+    assert FixityCheck.objects.count() == 1

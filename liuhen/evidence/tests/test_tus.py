@@ -311,8 +311,13 @@ def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media
     headers = {"Authorization": f"Bearer {token}"}
     tus_client = client.TusClient(server.url + "/api/uploads/", headers=headers)
     metadata = {"filename": path.name, "device": "DSJ001"}
-    first = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=1 << 20,
-                           metadata=metadata, upload_checksum=True)
+    first = Sha256Uploader(
+        file_path=str(path),
+        client=tus_client,
+        chunk_size=1 << 20,
+        metadata=metadata,
+        upload_checksum=True,
+    )
     with pytest.raises((TusCommunicationError, TusUploadFailed)):
         first.upload_chunk()  # the server dies right after making the chunk durable
     url = first.url
@@ -321,8 +326,9 @@ def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media
     server.start()
 
     # The same URL resumes at the durable offset: the chunk before the crash counts.
-    second = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=1 << 20,
-                            url=url, upload_checksum=True)
+    second = Sha256Uploader(
+        file_path=str(path), client=tus_client, chunk_size=1 << 20, url=url, upload_checksum=True
+    )
     assert second.offset == 1 << 20
     errors = []
 
@@ -341,8 +347,9 @@ def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media
     thread.join(60)
     assert errors and second.offset < len(data)
     server.start()
-    third = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=4 << 20,
-                           url=url, upload_checksum=True)
+    third = Sha256Uploader(
+        file_path=str(path), client=tus_client, chunk_size=4 << 20, url=url, upload_checksum=True
+    )
     assert 6 << 20 <= third.offset < len(data)
     third.upload()
     result = requests.get(url + "/result", headers=headers, timeout=30).json()
@@ -359,11 +366,35 @@ def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media
     new = make_media("h264", name="DSJ001_20261127090000_0002.MP4")
     (dump / new.name).write_bytes(new.read_bytes())
     receipts = tmp_path / "receipts"
-    run = server.manage("ingest", str(dump), "--device", "DSJ001", "--server", server.url,
-                        "--token", token, "--receipt-dir", str(receipts), "--chunk-mib", "1")
+    run = server.manage(
+        "ingest",
+        str(dump),
+        "--device",
+        "DSJ001",
+        "--server",
+        server.url,
+        "--token",
+        token,
+        "--receipt-dir",
+        str(receipts),
+        "--chunk-mib",
+        "1",
+    )
     assert "新存储 1，已存在 1，失败 0" in run.stdout
     body = json.loads(next(receipts.glob("receipt-*.json")).read_text())
     statuses = {i["file"]: (i["status"], i["safe_to_erase"]) for i in body["items"]}
     assert statuses == {path.name: ("duplicate", "yes"), new.name: ("stored", "yes")}
     item = next(i for i in body["items"] if i["file"] == new.name)
     assert item["sm3"] == hashlib.new("sm3", new.read_bytes()).hexdigest()
+
+
+def test_not_enough_disk_for_the_declared_length(tus_a, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(100, 90, 10))
+    response = tus_a.create(11)
+    assert response.status_code == 507 and response.json()["code"] == "storage_full"
+    assert not UploadSession.objects.exists()
+    assert AuditEntry.objects.filter(action="upload.refused", outcome="denied").exists()
