@@ -138,6 +138,10 @@ class Recording(models.Model):
                          condition=models.Q(is_late=True)),
             models.Index(fields=["unit", "-captured_start"], name="rec_unit_flagged",
                          condition=models.Q(is_flagged=True)),
+            models.Index(fields=["-captured_start", "-id"], name="rec_late",
+                         condition=models.Q(is_late=True)),
+            models.Index(fields=["-captured_start", "-id"], name="rec_flagged",
+                         condition=models.Q(is_flagged=True)),
         ]
 
     def __str__(self) -> str:
