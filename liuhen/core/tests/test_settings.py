@@ -1,0 +1,129 @@
+"""Settings come from LIUHEN_* variables; a bad value stops start-up with a message naming the
+variable and what to set (STYLE.md: settings). SQLite runs in WAL mode by default;
+LIUHEN_DATABASE_URL=postgres://… switches to PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from liuhen import conf
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _liuhen(tmp_path, *args, **env):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LIUHEN_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    base.update({"LIUHEN_DATA_DIR": str(tmp_path / "var"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "liuhen", *args],
+        env=base,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "hint"),
+    [
+        ("LIUHEN_LOCKOUT_FAILURES", "five", "whole number"),
+        ("LIUHEN_DEBUG", "maybe", "true or false"),
+        ("LIUHEN_TASKS", "celery", "db, rq, immediate"),
+        ("LIUHEN_DATABASE_URL", "mysql://root@localhost/liuhen", "postgres://"),
+    ],
+)
+def test_bad_value_stops_startup_naming_the_variable(tmp_path, name, value, hint):
+    result = _liuhen(tmp_path, "check", **{name: value})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert name in result.stderr and hint in result.stderr
+    assert "配置错误" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_good_environment_passes_check_and_sqlite_is_in_wal_mode(tmp_path):
+    result = _liuhen(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
+        "print(connection.settings_dict['NAME'])",
+    )
+    assert result.returncode == 0, result.stderr
+    mode, name = result.stdout.split()[-2:]
+    assert mode == "wal" and name == str(tmp_path / "var" / "liuhen.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reader"),
+    [
+        ("LIUHEN_X", "12k", lambda: conf.env_int("LIUHEN_X", 1)),
+        ("LIUHEN_X", "-3", lambda: conf.env_int("LIUHEN_X", 1, minimum=1)),
+        ("LIUHEN_X", "yes please", lambda: conf.env_bool("LIUHEN_X", False)),
+        ("LIUHEN_X", "64 parsecs", lambda: conf.env_size("LIUHEN_X", 1)),
+        ("LIUHEN_X", "-1G", lambda: conf.env_size("LIUHEN_X", 1)),
+        ("LIUHEN_X", "ftp", lambda: conf.env_choice("LIUHEN_X", "db", ("db", "rq"))),
+        ("LIUHEN_SECRET_KEY", "short", lambda: conf.secret_key(Path("/nonexistent"))),
+    ],
+)
+def test_readers_refuse_bad_values(monkeypatch, name, value, reader):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        reader()
+
+
+def test_readers_parse_good_values(monkeypatch):
+    monkeypatch.setenv("LIUHEN_X", " 1_000 ")
+    assert conf.env_int("LIUHEN_X", 1) == 1000
+    monkeypatch.setenv("LIUHEN_X", "64GiB")
+    assert conf.env_size("LIUHEN_X", 1) == 64 * 1024**3
+    monkeypatch.setenv("LIUHEN_X", "1.5m")
+    assert conf.env_size("LIUHEN_X", 1) == int(1.5 * 1024**2)
+    monkeypatch.setenv("LIUHEN_X", "Off")
+    assert conf.env_bool("LIUHEN_X", True) is False
+    monkeypatch.setenv("LIUHEN_X", "GOVERNANCE")
+    assert conf.env_choice("LIUHEN_X", "COMPLIANCE", ("COMPLIANCE", "GOVERNANCE")) == ("GOVERNANCE")
+    monkeypatch.setenv("LIUHEN_X", "governance")
+    assert conf.env_choice("LIUHEN_X", "COMPLIANCE", ("COMPLIANCE", "GOVERNANCE")) == ("GOVERNANCE")
+    monkeypatch.setenv("LIUHEN_X", "a, b,,c ")
+    assert conf.env_list("LIUHEN_X", []) == ["a", "b", "c"]
+    monkeypatch.delenv("LIUHEN_X")
+    assert conf.env_int("LIUHEN_X", 7) == 7 and conf.env_bool("LIUHEN_X", True) is True
+
+
+def test_database_url_switches_engine(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIUHEN_TEST_DATABASE_NAME", raising=False)
+    sqlite = conf.database("", tmp_path)
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in sqlite["OPTIONS"]["init_command"]
+    assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    pg = conf.database("postgres://liuhen:pw@db.example:5433/liuhen", tmp_path)
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == (
+        "db.example",
+        5433,
+        "liuhen",
+        "liuhen",
+    )
+    monkeypatch.setenv("LIUHEN_TEST_DATABASE_NAME", "liuhen_test_x")
+    assert conf.database("postgresql://u@h/d", tmp_path)["TEST"] == {"NAME": "liuhen_test_x"}
+    for bad in ("mysql://u@h/d", "oracle://x", "http://example.com"):
+        with pytest.raises(ImproperlyConfigured, match="LIUHEN_DATABASE_URL"):
+            conf.database(bad, tmp_path)
+
+
+def test_the_running_suite_uses_the_database_it_was_given(db):
+    from django.db import connection
+
+    url = os.environ.get("LIUHEN_DATABASE_URL", "")
+    assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
