@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -100,8 +100,8 @@ class Command(BaseCommand):
                 self.stdout.write("已有数据，跳过演示数据。")
                 self._print_logins()
                 return
-            self.stderr.write("数据库中已有单位，演示数据只能装入空库（可用 --if-empty 跳过）。")
-            raise SystemExit(1)
+            raise CommandError("数据库中已有单位，演示数据只能装入空库（可用 --if-empty 跳过）。",
+                               returncode=1)
         rng = random.Random(seed)
         with transaction.atomic():
             self._build(rng)
@@ -172,13 +172,16 @@ class Command(BaseCommand):
                     if source in (CaseSource.COMPLAINT, CaseSource.REPORT) else None,
                     is_random_inspection=kind == CaseKind.INSPECTION and n % 3 == 0,
                     is_disputed=n % 5 == 0)
-                if kind in (CaseKind.PENALTY, CaseKind.COERCION) and n % 4 == 1:
-                    case_services.update_case_facts(actor=team[0].user, case=case,
-                                                    hearing_requested=True)
                 # Spread the cases over their kind's path; archiving needs the rules gate,
                 # so demo cases stop at the case file at the latest.
                 path = [s for s in stages.path(kind) if s != Stage.ARCHIVING]
                 target = path[n % len(path)]
+                # A hearing only when requested; the cases meant to stop there request one
+                # (n % 4 == 1 alone never coincided with the hearing slot of the path).
+                if kind in (CaseKind.PENALTY, CaseKind.COERCION) and (
+                        n % 4 == 1 or target == Stage.HEARING):
+                    case_services.update_case_facts(actor=team[0].user, case=case,
+                                                    hearing_requested=True)
                 while case.stage not in (target, Stage.CASE_FILE):
                     options = stages.allowed_next(case)
                     if not options:
