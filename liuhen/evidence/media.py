@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import av
 import PIL
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 try:  # HEIC photos (iPhones) only when the optional pillow-heif plugin is installed.
     from pillow_heif import register_heif_opener
@@ -33,6 +34,8 @@ try:
     CHINA_TZ = ZoneInfo("Asia/Shanghai")
 except ZoneInfoNotFoundError:  # pragma: no cover - no tzdata; China has had no DST since 1991
     CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+_TRUNCATION_LOCK = threading.Lock()
 
 TOOL_VERSION = (
     f"PyAV {av.__version__} / FFmpeg {getattr(av, 'ffmpeg_version_info', 'unknown')}"
@@ -188,7 +191,15 @@ def _probe_photo(p: Path, info: MediaInfo) -> bool:
             info.creation_time = None
         try:
             img.draft("RGB", (64, 64))  # JPEG: decode at 1/8 scale, still reads every byte
-            img.load()
+            # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import; a cut photo
+            # must still count as unreadable here, so the flag is off while we decode.
+            with _TRUNCATION_LOCK:
+                saved = ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
+                try:
+                    img.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = saved
             info.readable = True
         except Exception as exc:  # noqa: BLE001
             info.error = f"cannot decode image: {exc}"
