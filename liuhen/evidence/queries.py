@@ -138,11 +138,17 @@ def recording_page(
         queryset = queryset.filter(
             Q(captured_start__lte=when), Q(captured_start__lt=when) | Q(pk__lt=pk)
         )
-    rows = list(
-        queryset.select_related("unit", "device", "officer", "case", "party")
-        .only(*LIST_FIELDS)
-        .order_by("-captured_start", "-id")[: page_size + 1]
+    # Two steps: the ids of the page first (the database answers from an index alone, even
+    # when it must sort the matches of an IN list), then those rows with their joins.
+    ids = list(
+        queryset.order_by("-captured_start", "-id").values_list("pk", flat=True)[: page_size + 1]
     )
+    by_id = (
+        Recording.objects.select_related("unit", "device", "officer", "case", "party")
+        .only(*LIST_FIELDS)
+        .in_bulk(ids)
+    )
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else None
     return RecordingPage(rows=rows[:page_size], next_cursor=next_cursor)
 
