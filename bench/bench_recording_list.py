@@ -44,9 +44,9 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, __file__, "--rows", str(args.rows), "--db", db,
                  "--runs", str(args.runs)],
-                check=True, capture_output=True, text=True,
+                check=True, stdout=subprocess.PIPE, text=True,
             )
-            print(out.stdout, end="")
+            print(out.stdout, end="", flush=True)
             results[db] = json.loads(out.stdout.strip().splitlines()[-1])
         print("SUMMARY " + json.dumps(results))
         return
@@ -84,6 +84,9 @@ def run_one(db: str, rows: int, runs: int) -> None:
         result.update({"db": db, "rows": rows, "seed_seconds": round(seeded, 1)})
         print(json.dumps(result))
     finally:
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
         if pg_name:
             from django.db import connections
 
@@ -179,7 +182,10 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
             f"strftime('%Y-%m-%d %H:%M:%S', {expr}, '+{secs} seconds')")
         hexed = f"printf('%064x', {x})"
         true, false, div = "1", "0", "/"
-    late = f"({x} % 33 = 0)"
+    # h: a multiplicative hash of x, so that late, flagged, kind, case and party are spread
+    # over all units independently of x % TEAMS (no filter is empty by construction).
+    h = f"(({x} * 2654435761) % 4294967296)"
+    late = f"({h} % 33 = 0)"
     team = f"({x} % {TEAMS})"
     return f"""
     INSERT INTO evidence_recording (
@@ -189,14 +195,14 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         location, sha256, sm3, storage_key, uploaded_by_id, channel, stored_at, deadline_at,
         late_seconds, is_late, readable, read_error, flags, is_flagged, derivation_status)
     SELECT
-        CASE WHEN {x} % 10 = 9 THEN 'photo' WHEN {x} % 10 = 8 THEN 'audio' ELSE 'video' END,
+        CASE WHEN {h} % 10 = 9 THEN 'photo' WHEN {h} % 10 = 8 THEN 'audio' ELSE 'video' END,
         'DSJ_' || {x} || '.MP4', 100000000 + {x}, 'video/mp4', 'mp4', 'hevc', 'aac',
         600.0, 1920, 1080, '{{}}', {at}, NULL, 'metadata',
         {ids['device']} + ({x} % {OFFICERS}), {ids['officer']} + ({x} % {OFFICERS}),
         {ids['team']} + {team}, NULL,
-        CASE WHEN {x} % 5 = 0 THEN {ids['case']} + ((({x} {div} 5) % {CASES_PER_TEAM}) * {TEAMS})
+        CASE WHEN ({h} {div} 7) % 5 = 0 THEN {ids['case']} + ((({h} {div} 35) % {CASES_PER_TEAM}) * {TEAMS})
              + {team} END,
-        CASE WHEN {x} % 7 = 0 THEN {ids['party']} + ((({x} {div} 7) % {PARTIES_PER_TEAM}) * {TEAMS})
+        CASE WHEN ({h} {div} 11) % 7 = 0 THEN {ids['party']} + ((({h} {div} 77) % {PARTIES_PER_TEAM}) * {TEAMS})
              + {team} END,
         '', {hexed}, {hexed}, 'sha256/' || {hexed}, {ids['user']} + ({x} % {OFFICERS}), 'station',
         CASE WHEN {late} THEN {plus(at, 259200)} ELSE {plus(at, 7200)} END,
@@ -204,8 +210,9 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         CASE WHEN {late} THEN 172800 ELSE 0 END,
         CASE WHEN {late} THEN {true} ELSE {false} END,
         {true}, '',
-        CASE WHEN {late} THEN '["late"]' WHEN {x} % 50 = 1 THEN '["device_faulty"]' ELSE '[]' END,
-        CASE WHEN {late} OR {x} % 50 = 1 THEN {true} ELSE {false} END,
+        CASE WHEN {late} THEN '["late"]' WHEN ({h} {div} 13) % 50 = 1 THEN '["device_faulty"]'
+             ELSE '[]' END,
+        CASE WHEN {late} OR ({h} {div} 13) % 50 = 1 THEN {true} ELSE {false} END,
         'done'
     FROM {series}
     """
