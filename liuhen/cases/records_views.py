@@ -39,9 +39,28 @@ class DocumentForm(forms.Form):
     signature = forms.ChoiceField(label="签收情况", choices=SignatureStatus.choices,
                                   initial=SignatureStatus.SIGNED)
     file = forms.FileField(label="扫描件/照片/PDF", required=False)
+    bill_number = forms.CharField(label="票据号码（收费票据）", max_length=60, required=False)
+    amount = forms.DecimalField(label="金额（元，收费票据）", max_digits=14, decimal_places=2,
+                                required=False, min_value=0)
     replaces = forms.IntegerField(label="替换的文书（编号）", required=False,
                                   widget=forms.HiddenInput)
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        # 第九条: a fee receipt is entered with its bill number and amount.
+        if data.get("doc_type") == DocumentType.FEE_RECEIPT:
+            if not data.get("bill_number"):
+                self.add_error("bill_number", "收费票据须填写票据号码（第九条）")
+            if data.get("amount") is None:
+                self.add_error("amount", "收费票据须填写金额（第九条）")
+        return data
+
+    def extra(self) -> dict:
+        data = self.cleaned_data
+        if data.get("doc_type") != DocumentType.FEE_RECEIPT:
+            return {}
+        return {"bill_number": data["bill_number"].strip(), "amount": str(data["amount"])}
 
 
 class ApprovalForm(forms.Form):
@@ -149,7 +168,7 @@ def document_add(request, pk):
                                   file_path=path, original_name=upload.name if upload else "",
                                   number=data["number"], date=data["date"],
                                   signature=data["signature"], replaces=replaces,
-                                  note=data["note"])
+                                  note=data["note"], extra=form.extra())
     except LiuhenError as exc:
         return _fail(request, case, exc, document_form=form)
     messages.success(request, f"已添加文字记录：{doc}")

@@ -165,3 +165,19 @@ def test_liuhen_check_formats(people, capsys):
     assert "案件编号,执法行为" in out and case.number in out
     call_command("check")
     assert "共评估 1 件案件" in capsys.readouterr().out
+
+
+def test_第九条_fee_receipt_on_the_records_page_needs_bill_number(people, client, bureau):
+    from liuhen.cases.choices import CaseKind
+    from liuhen.rules.tests.helpers import statuses
+
+    case = penalty_case(people, kind=CaseKind.FEE)
+    client.force_login(people["officer_a"].user)
+    url = f"/cases/{case.pk}/records/documents/"
+    refused = client.post(url, {"doc_type": "fee_receipt", "signature": "signed"})
+    assert refused.status_code == 400 and "票据号码" in refused.content.decode()
+    ok = client.post(url, {"doc_type": "fee_receipt", "signature": "signed",
+                           "bill_number": "冀非税0099", "amount": "120.50"})
+    assert ok.status_code == 302
+    result = statuses(case)
+    assert result["fee.signed_receipt"] == "met" and result["fee.bill_entered"] == "met"
