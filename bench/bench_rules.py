@@ -76,20 +76,48 @@ def populate(n_cases: int) -> None:
     rng = random.Random(4)
     user = get_user_model().objects.create_user("bench", password="x")
     unit = Unit.objects.create(name="监察一大队", case_number_prefix="冀人社监")
-    officers = [Officer.objects.create(
-        user=get_user_model().objects.create_user(f"o{i}", password="x"), name=f"执法员{i}",
-        unit=unit, qualification_number=f"Q{i}", qualification_valid_to=date(2099, 1, 1))
-        for i in range(2)]
+    officers = [
+        Officer.objects.create(
+            user=get_user_model().objects.create_user(f"o{i}", password="x"),
+            name=f"执法员{i}",
+            unit=unit,
+            qualification_number=f"Q{i}",
+            qualification_valid_to=date(2099, 1, 1),
+        )
+        for i in range(2)
+    ]
     kinds = ["penalty"] * 5 + ["coercion", "levy", "fee", "inspection", "inspection"]
-    doc_types = {"penalty": ["filing_approval", "inquiry_record", "officer_info",
-                             "violation_notice", "statement_record", "penalty_decision",
-                             "service_receipt", "closing_approval"],
-                 "coercion": ["reminder_notice", "statement_record", "enforcement_decision",
-                              "service_receipt"],
-                 "levy": ["levy_declaration", "levy_platform_record"],
-                 "fee": ["fee_receipt"], "inspection": ["inspection_record"]}
-    marks = ["recording_notice", "party_signed", "credentials_shown", "vehicle_used",
-             "officer_conduct", "inspected_party", "premises_goods", "inspection_conduct"]
+    doc_types = {
+        "penalty": [
+            "filing_approval",
+            "inquiry_record",
+            "officer_info",
+            "violation_notice",
+            "statement_record",
+            "penalty_decision",
+            "service_receipt",
+            "closing_approval",
+        ],
+        "coercion": [
+            "reminder_notice",
+            "statement_record",
+            "enforcement_decision",
+            "service_receipt",
+        ],
+        "levy": ["levy_declaration", "levy_platform_record"],
+        "fee": ["fee_receipt"],
+        "inspection": ["inspection_record"],
+    }
+    marks = [
+        "recording_notice",
+        "party_signed",
+        "credentials_shown",
+        "vehicle_used",
+        "officer_conduct",
+        "inspected_party",
+        "premises_goods",
+        "inspection_conduct",
+    ]
     now = timezone.now()
     chunk = 5000
     through = Case.officers.through
@@ -98,45 +126,93 @@ def populate(n_cases: int) -> None:
             cases = []
             for i in range(start, min(n_cases, start + chunk)):
                 kind = rng.choice(kinds)
-                cases.append(Case(
-                    number=f"冀人社监〔2026〕{i + 1}号", year=2026, unit=unit, kind=kind,
-                    cause="基准测试", source="complaint",
-                    stage=rng.choice(stages.path(kind)), opened_on=date(2026, 1, 1),
-                    is_random_inspection=rng.random() < .1, is_disputed=rng.random() < .1,
-                    hearing_requested=rng.random() < .05, created_by=user))
+                cases.append(
+                    Case(
+                        number=f"冀人社监〔2026〕{i + 1}号",
+                        year=2026,
+                        unit=unit,
+                        kind=kind,
+                        cause="基准测试",
+                        source="complaint",
+                        stage=rng.choice(stages.path(kind)),
+                        opened_on=date(2026, 1, 1),
+                        is_random_inspection=rng.random() < 0.1,
+                        is_disputed=rng.random() < 0.1,
+                        hearing_requested=rng.random() < 0.05,
+                        created_by=user,
+                    )
+                )
             cases = Case.objects.bulk_create(cases)
-            through.objects.bulk_create([through(case_id=c.pk, officer_id=o.pk)
-                                         for c in cases for o in officers])
+            through.objects.bulk_create(
+                [through(case_id=c.pk, officer_id=o.pk) for c in cases for o in officers]
+            )
             docs, approvals, recordings = [], [], []
             for c in cases:
                 for t in doc_types[c.kind]:
-                    if rng.random() < .85:
-                        docs.append(Document(case=c, doc_type=t, signature="signed",
-                                             created_by=user, stage=c.stage,
-                                             extra={"bill_number": "1"} if t == "fee_receipt"
-                                             else {}))
+                    if rng.random() < 0.85:
+                        docs.append(
+                            Document(
+                                case=c,
+                                doc_type=t,
+                                signature="signed",
+                                created_by=user,
+                                stage=c.stage,
+                                extra={"bill_number": "1"} if t == "fee_receipt" else {},
+                            )
+                        )
                 for action in ("filing", "investigation_end", "penalty_decision", "closing"):
-                    if c.kind == "penalty" and rng.random() < .7:
-                        approvals.append(Approval(case=c, action=action, requested_by=user,
-                                                  approver=user, decision="approved"))
-                if c.kind in ("penalty", "coercion", "inspection") and rng.random() < .6:
-                    recordings.append(Recording(
-                        kind="video", original_name="bench.mp4", size=1, captured_start=now,
-                        capture_time_source="metadata", unit=unit, case=c,
-                        sha256=uuid.uuid4().hex + uuid.uuid4().hex,
-                        sm3=uuid.uuid4().hex + uuid.uuid4().hex, storage_key="x",
-                        uploaded_by=user, channel="web", deadline_at=now))
+                    if c.kind == "penalty" and rng.random() < 0.7:
+                        approvals.append(
+                            Approval(
+                                case=c,
+                                action=action,
+                                requested_by=user,
+                                approver=user,
+                                decision="approved",
+                            )
+                        )
+                if c.kind in ("penalty", "coercion", "inspection") and rng.random() < 0.6:
+                    recordings.append(
+                        Recording(
+                            kind="video",
+                            original_name="bench.mp4",
+                            size=1,
+                            captured_start=now,
+                            capture_time_source="metadata",
+                            unit=unit,
+                            case=c,
+                            sha256=uuid.uuid4().hex + uuid.uuid4().hex,
+                            sm3=uuid.uuid4().hex + uuid.uuid4().hex,
+                            storage_key="x",
+                            uploaded_by=user,
+                            channel="web",
+                            deadline_at=now,
+                        )
+                    )
             Document.objects.bulk_create(docs, batch_size=2000)
             Approval.objects.bulk_create(approvals, batch_size=2000)
             recordings = Recording.objects.bulk_create(recordings, batch_size=2000)
-            Mark.objects.bulk_create([Mark(recording=r, offset_seconds=0, label=label,
-                                           created_by=user)
-                                      for r in recordings for label in rng.sample(marks, 3)],
-                                     batch_size=2000)
-            services = [Service(case=d.case, document=d, method=rng.choice(
-                ["direct", "left_at_premises", "public_notice"]), served_at=now, recipient="x",
-                signature="signed", created_by=user)
-                for d in docs if d.doc_type == "service_receipt" and rng.random() < .3]
+            Mark.objects.bulk_create(
+                [
+                    Mark(recording=r, offset_seconds=0, label=label, created_by=user)
+                    for r in recordings
+                    for label in rng.sample(marks, 3)
+                ],
+                batch_size=2000,
+            )
+            services = [
+                Service(
+                    case=d.case,
+                    document=d,
+                    method=rng.choice(["direct", "left_at_premises", "public_notice"]),
+                    served_at=now,
+                    recipient="x",
+                    signature="signed",
+                    created_by=user,
+                )
+                for d in docs
+                if d.doc_type == "service_receipt" and rng.random() < 0.3
+            ]
             Service.objects.bulk_create(services, batch_size=2000)
 
 
@@ -160,19 +236,23 @@ def main() -> None:
         t0 = time.perf_counter()
         populate(args.cases)
         setup_s = time.perf_counter() - t0
-        counts = {m.__name__: m.objects.count()
-                  for m in (Case, Document, Approval, Service, Recording, Mark)}
+        counts = {
+            m.__name__: m.objects.count()
+            for m in (Case, Document, Approval, Service, Recording, Mark)
+        }
         print(f"[{db}] set-up {setup_s:.1f} s: {counts}")
 
         # Baseline (bulk): read the same rows with plain queries, nothing evaluated or stored.
         t0, cpu0 = time.perf_counter(), time.process_time()
         n = 0
-        for model, fields in ((Case, ("id", "kind", "stage")),
-                              (Document, ("case_id", "doc_type", "signature")),
-                              (Approval, ("case_id", "action", "decision")),
-                              (Service, ("case_id", "method")),
-                              (Recording, ("case_id", "kind")),
-                              (Mark, ("recording_id", "label"))):
+        for model, fields in (
+            (Case, ("id", "kind", "stage")),
+            (Document, ("case_id", "doc_type", "signature")),
+            (Approval, ("case_id", "action", "decision")),
+            (Service, ("case_id", "method")),
+            (Recording, ("case_id", "kind")),
+            (Mark, ("recording_id", "label")),
+        ):
             for _row in model.objects.values_list(*fields).iterator(chunk_size=5000):
                 n += 1
         baseline_bulk = time.perf_counter() - t0
@@ -185,7 +265,9 @@ def main() -> None:
 
             profiler = cProfile.Profile()
             evaluated = profiler.runcall(services.evaluate_cases)
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE", "cumulative")).print_stats(25)
+            pstats.Stats(profiler).sort_stats(
+                os.environ.get("BENCH_PROFILE", "cumulative")
+            ).print_stats(25)
         else:
             evaluated = services.evaluate_cases()
         bulk_s = time.perf_counter() - t0
@@ -212,21 +294,29 @@ def main() -> None:
         single_ms = statistics.median(single) * 1000
         base_ms = statistics.median(baseline_single) * 1000
 
-        print(f"[{db}] bulk evaluation of {evaluated:,} cases ({sum(counts.values()):,} rows): "
-              f"{bulk_s:.1f} s ({evaluated / bulk_s:,.0f} cases/s; target < 30 s) — "
-              f"{complete:,} complete; this process's CPU time {bulk_cpu:.1f} s "
-              f"(the rest is the database and other load on the machine: "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-        print(f"[{db}] baseline: plain read of the same {n:,} rows {baseline_bulk:.1f} s; "
-              f"(CPU {baseline_cpu:.1f} s); ratio {bulk_s / baseline_bulk:.1f}× wall, "
-              f"{bulk_cpu / baseline_cpu:.1f}× CPU")
-        print(f"[{db}] re-evaluation of one case after a change: median {single_ms:.1f} ms, "
-              f"p95 {sorted(single)[int(len(single) * .95) - 1] * 1000:.1f} ms "
-              f"(target < 50 ms); baseline case + documents fetch {base_ms:.2f} ms; "
-              f"ratio {single_ms / base_ms:.1f}×")
-        print(f"[{db}]   of which the completeness snapshot alone (refresh_completeness): "
-              f"median {statistics.median(rules_only) * 1000:.1f} ms; the rest is the "
-              f"statutory-deadline refresh that case_changed also runs")
+        print(
+            f"[{db}] bulk evaluation of {evaluated:,} cases ({sum(counts.values()):,} rows): "
+            f"{bulk_s:.1f} s ({evaluated / bulk_s:,.0f} cases/s; target < 30 s) — "
+            f"{complete:,} complete; this process's CPU time {bulk_cpu:.1f} s "
+            f"(the rest is the database and other load on the machine: "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
+        print(
+            f"[{db}] baseline: plain read of the same {n:,} rows {baseline_bulk:.1f} s; "
+            f"(CPU {baseline_cpu:.1f} s); ratio {bulk_s / baseline_bulk:.1f}× wall, "
+            f"{bulk_cpu / baseline_cpu:.1f}× CPU"
+        )
+        print(
+            f"[{db}] re-evaluation of one case after a change: median {single_ms:.1f} ms, "
+            f"p95 {sorted(single)[int(len(single) * 0.95) - 1] * 1000:.1f} ms "
+            f"(target < 50 ms); baseline case + documents fetch {base_ms:.2f} ms; "
+            f"ratio {single_ms / base_ms:.1f}×"
+        )
+        print(
+            f"[{db}]   of which the completeness snapshot alone (refresh_completeness): "
+            f"median {statistics.median(rules_only) * 1000:.1f} ms; the rest is the "
+            f"statutory-deadline refresh that case_changed also runs"
+        )
     finally:
         from django.db import connections
 

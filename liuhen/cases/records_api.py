@@ -121,46 +121,92 @@ class ServiceOut(Schema):
 
 def completeness_body(case: Case) -> dict:
     snap = rules_services.completeness_for(case)
-    return {"case_id": case.pk, "case_number": case.number, "ratio": snap.ratio,
-            "percent": snap.percent, "met": snap.met, "missing": snap.missing_count,
-            "waived": snap.waived, "not_applicable": snap.not_applicable,
-            "applicable": snap.applicable, "evaluated_at": snap.evaluated_at,
-            "items": rules_services.describe(snap)}
+    return {
+        "case_id": case.pk,
+        "case_number": case.number,
+        "ratio": snap.ratio,
+        "percent": snap.percent,
+        "met": snap.met,
+        "missing": snap.missing_count,
+        "waived": snap.waived,
+        "not_applicable": snap.not_applicable,
+        "applicable": snap.applicable,
+        "evaluated_at": snap.evaluated_at,
+        "items": rules_services.describe(snap),
+    }
 
 
-@router.get("/cases/{case_id}/completeness", response=CompletenessOut,
-            summary="案件记录完整性（逐项要求及依据条款）")
+@router.get(
+    "/cases/{case_id}/completeness",
+    response=CompletenessOut,
+    summary="案件记录完整性（逐项要求及依据条款）",
+)
 def get_completeness(request, case_id: int):
-    case = get_for(request.user, "rules.view", Case.objects, case_id,
-                   read_event=events.event_completeness_viewed)
+    case = get_for(
+        request.user,
+        "rules.view",
+        Case.objects,
+        case_id,
+        read_event=events.event_completeness_viewed,
+    )
     return completeness_body(case)
 
 
 @router.get("/cases/{case_id}/documents", response=list[DocumentOut], summary="文字记录列表")
 def list_documents(request, case_id: int):
-    case = get_for(request.user, "document.view", Case.objects, case_id,
-                   read_event=events.event_document_viewed)
+    case = get_for(
+        request.user,
+        "document.view",
+        Case.objects,
+        case_id,
+        read_event=events.event_document_viewed,
+    )
     return list(Document.objects.filter(case=case).order_by("id"))
 
 
-@router.post("/cases/{case_id}/documents", response={201: DocumentOut},
-             summary="添加文字记录（上传扫描件）")
-def post_document(request, case_id: int, doc_type: Form[str], number: Form[str] = "",
-                  date: Form[date | None] = None, signature: Form[str] = SignatureStatus.SIGNED,
-                  replaces_id: Form[int | None] = None, note: Form[str] = "",
-                  file: File[UploadedFile] = None):
-    case = get_for(request.user, "document.create", Case.objects, case_id,
-                   denied_event=events.event_document_refused)
+@router.post(
+    "/cases/{case_id}/documents", response={201: DocumentOut}, summary="添加文字记录（上传扫描件）"
+)
+def post_document(
+    request,
+    case_id: int,
+    doc_type: Form[str],
+    number: Form[str] = "",
+    date: Form[date | None] = None,
+    signature: Form[str] = SignatureStatus.SIGNED,
+    replaces_id: Form[int | None] = None,
+    note: Form[str] = "",
+    file: File[UploadedFile] = None,
+):
+    case = get_for(
+        request.user,
+        "document.create",
+        Case.objects,
+        case_id,
+        denied_event=events.event_document_refused,
+    )
     replaces = None
     if replaces_id:
-        replaces = get_for(request.user, "document.create",
-                           Document.objects.filter(case=case), replaces_id,
-                           denied_event=events.event_document_refused)
+        replaces = get_for(
+            request.user,
+            "document.create",
+            Document.objects.filter(case=case),
+            replaces_id,
+            denied_event=events.event_document_refused,
+        )
     with save_upload(file) as path:
         doc = records_services.add_document(
-            actor=request.user, case=case, doc_type=doc_type, file_path=path,
-            original_name=file.name if file else "", number=number, date=date,
-            signature=signature, replaces=replaces, note=note)
+            actor=request.user,
+            case=case,
+            doc_type=doc_type,
+            file_path=path,
+            original_name=file.name if file else "",
+            number=number,
+            date=date,
+            signature=signature,
+            replaces=replaces,
+            note=note,
+        )
     return 201, doc
 
 
@@ -190,40 +236,80 @@ class save_upload:
         return False
 
 
-@router.post("/cases/{case_id}/approvals", response={201: ApprovalOut},
-             summary="申请内部审批（含缺项说明/豁免）")
+@router.post(
+    "/cases/{case_id}/approvals",
+    response={201: ApprovalOut},
+    summary="申请内部审批（含缺项说明/豁免）",
+)
 def post_approval(request, case_id: int, payload: ApprovalIn):
-    case = get_for(request.user, "case.change", Case.objects, case_id,
-                   denied_event=events.event_approval_refused)
+    case = get_for(
+        request.user,
+        "case.change",
+        Case.objects,
+        case_id,
+        denied_event=events.event_approval_refused,
+    )
     approval = records_services.request_approval(
-        actor=request.user, case=case, action=payload.action, reason=payload.reason,
-        requirement_code=payload.requirement_code)
+        actor=request.user,
+        case=case,
+        action=payload.action,
+        reason=payload.reason,
+        requirement_code=payload.requirement_code,
+    )
     return 201, approval
 
 
 @router.get("/cases/{case_id}/approvals", response=list[ApprovalOut], summary="内部审批记录")
 def list_approvals(request, case_id: int):
-    case = get_for(request.user, "document.view", Case.objects, case_id,
-                   read_event=events.event_document_viewed)
+    case = get_for(
+        request.user,
+        "document.view",
+        Case.objects,
+        case_id,
+        read_event=events.event_document_viewed,
+    )
     return list(Approval.objects.filter(case=case).order_by("id"))
 
 
 @router.post("/approvals/{approval_id}/decision", response=ApprovalOut, summary="审批")
 def post_decision(request, approval_id: int, payload: DecisionIn):
-    approval = get_for(request.user, "document.view", Approval.objects.select_related("case"),
-                       approval_id, denied_event=events.event_approval_refused)
-    return records_services.decide_approval(actor=request.user, approval=approval,
-                                            approve=payload.approve, opinion=payload.opinion)
+    approval = get_for(
+        request.user,
+        "document.view",
+        Approval.objects.select_related("case"),
+        approval_id,
+        denied_event=events.event_approval_refused,
+    )
+    return records_services.decide_approval(
+        actor=request.user, approval=approval, approve=payload.approve, opinion=payload.opinion
+    )
 
 
 @router.post("/cases/{case_id}/services", response={201: ServiceOut}, summary="登记送达")
 def post_service(request, case_id: int, payload: ServiceIn):
-    case = get_for(request.user, "document.create", Case.objects, case_id,
-                   denied_event=events.event_document_refused)
-    document = get_for(request.user, "document.create", Document.objects.filter(case=case),
-                       payload.document_id, denied_event=events.event_document_refused)
+    case = get_for(
+        request.user,
+        "document.create",
+        Case.objects,
+        case_id,
+        denied_event=events.event_document_refused,
+    )
+    document = get_for(
+        request.user,
+        "document.create",
+        Document.objects.filter(case=case),
+        payload.document_id,
+        denied_event=events.event_document_refused,
+    )
     service = records_services.record_service(
-        actor=request.user, case=case, document=document, method=payload.method,
-        served_at=payload.served_at, recipient=payload.recipient,
-        signature=payload.signature, witnesses=payload.witnesses, note=payload.note)
+        actor=request.user,
+        case=case,
+        document=document,
+        method=payload.method,
+        served_at=payload.served_at,
+        recipient=payload.recipient,
+        signature=payload.signature,
+        witnesses=payload.witnesses,
+        note=payload.note,
+    )
     return 201, service

@@ -33,9 +33,17 @@ from liuhen.rules import events
 
 APPROVALS_FILE = Path(__file__).resolve().parent.parent / "rules" / "data" / "approvals.toml"
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
-ALLOWED_MEDIA = {"application/pdf", "image/jpeg", "image/png", "image/tiff", "image/webp",
-                 "application/ofd", "text/plain", "text/csv",
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+ALLOWED_MEDIA = {
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "image/webp",
+    "application/ofd",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _case_changed(case: Case, actor) -> None:
@@ -51,6 +59,7 @@ def _require(actor, action: str, case: Case, event: str, message: str) -> None:
 
 
 # --- documents ---------------------------------------------------------------------------
+
 
 def _store_file(file_path: Path):
     """Store a document's file through the vault's storage: content-addressed, never
@@ -68,17 +77,30 @@ def _store_file(file_path: Path):
         staged.discard()
 
 
-def add_document(*, actor, case: Case, doc_type: str, file_path=None, original_name: str = "",
-                 number: str = "", date: date | None = None, stage: str | None = None,
-                 signature: str = SignatureStatus.PENDING, parties=(), extra=None,
-                 generated: bool = False, replaces: Document | None = None,
-                 note: str = "") -> Document:
+def add_document(
+    *,
+    actor,
+    case: Case,
+    doc_type: str,
+    file_path=None,
+    original_name: str = "",
+    number: str = "",
+    date: date | None = None,
+    stage: str | None = None,
+    signature: str = SignatureStatus.PENDING,
+    parties=(),
+    extra=None,
+    generated: bool = False,
+    replaces: Document | None = None,
+    note: str = "",
+) -> Document:
     """Add a written record (文字记录, 第四条) to a case, its file stored with both digests.
 
     ``replaces`` makes the new row the current version; the old row stays, not current.
     """
-    _require(actor, "document.create", case, events.event_document_refused,
-             "无权为该案件添加文字记录")
+    _require(
+        actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
+    )
     if doc_type not in DocumentType.values:
         raise InvalidInput(f"未知文书类型：{doc_type}")
     if signature not in SignatureStatus.values:
@@ -118,23 +140,46 @@ def add_document(*, actor, case: Case, doc_type: str, file_path=None, original_n
             locked.save(update_fields=["is_current"])
             version = locked.version + 1
         doc = Document.objects.create(
-            case=case, doc_type=doc_type, number=number[:80], date=date,
-            stage=stage or case.stage, signature=signature, original_name=original_name[:255],
-            size=digests.size if digests else None, media_type=media_type,
-            sha256=digests.sha256 if digests else "", sm3=digests.sm3 if digests else "",
-            storage_key=key, version=version, replaces=replaces, generated=generated,
-            created_by=actor, note=note, extra=extra or {})
+            case=case,
+            doc_type=doc_type,
+            number=number[:80],
+            date=date,
+            stage=stage or case.stage,
+            signature=signature,
+            original_name=original_name[:255],
+            size=digests.size if digests else None,
+            media_type=media_type,
+            sha256=digests.sha256 if digests else "",
+            sm3=digests.sm3 if digests else "",
+            storage_key=key,
+            version=version,
+            replaces=replaces,
+            generated=generated,
+            created_by=actor,
+            note=note,
+            extra=extra or {},
+        )
         if party_ids:
             doc.parties.set(party_ids)
-        record(actor=actor, action=events.event_document_added, target=doc,
-               detail={"case": case.number, "doc_type": doc_type, "sha256": doc.sha256,
-                       "sm3": doc.sm3, "version": version,
-                       "replaces": replaces.pk if replaces else None})
+        record(
+            actor=actor,
+            action=events.event_document_added,
+            target=doc,
+            detail={
+                "case": case.number,
+                "doc_type": doc_type,
+                "sha256": doc.sha256,
+                "sm3": doc.sm3,
+                "version": version,
+                "replaces": replaces.pk if replaces else None,
+            },
+        )
         _case_changed(case, actor)
     return doc
 
 
 # --- approvals ---------------------------------------------------------------------------
+
 
 @cache
 def approval_authority(path: str = str(APPROVALS_FILE)) -> dict[str, tuple[str, ...]]:
@@ -157,11 +202,11 @@ def approval_authority(path: str = str(APPROVALS_FILE)) -> dict[str, tuple[str, 
     return {action: tuple(roles) for action, roles in authority.items()}
 
 
-def request_approval(*, actor, case: Case, action: str, reason: str = "",
-                     requirement_code: str = "") -> Approval:
+def request_approval(
+    *, actor, case: Case, action: str, reason: str = "", requirement_code: str = ""
+) -> Approval:
     """Ask for an internal approval (第十九条); a waiver names the requirement and a reason."""
-    _require(actor, "case.change", case, events.event_approval_refused,
-             "无权为该案件申请审批")
+    _require(actor, "case.change", case, events.event_approval_refused, "无权为该案件申请审批")
     if action not in ApprovalAction.values:
         raise InvalidInput(f"未知审批事项：{action}")
     if case.archived_at:
@@ -176,16 +221,32 @@ def request_approval(*, actor, case: Case, action: str, reason: str = "",
             raise InvalidInput("缺项说明须写明理由（至少10个字）")
     else:
         requirement_code = ""
-    if Approval.objects.filter(case=case, action=action, requirement_code=requirement_code,
-                               decision=ApprovalDecision.PENDING).exists():
+    if Approval.objects.filter(
+        case=case,
+        action=action,
+        requirement_code=requirement_code,
+        decision=ApprovalDecision.PENDING,
+    ).exists():
         raise Conflict("已有同一事项的待审批申请")
     with transaction.atomic():
-        approval = Approval.objects.create(case=case, action=action, requested_by=actor,
-                                           reason=reason.strip(),
-                                           requirement_code=requirement_code)
-        record(actor=actor, action=events.event_approval_requested, target=approval,
-               detail={"case": case.number, "action": action,
-                       "requirement": requirement_code, "reason": reason[:500]})
+        approval = Approval.objects.create(
+            case=case,
+            action=action,
+            requested_by=actor,
+            reason=reason.strip(),
+            requirement_code=requirement_code,
+        )
+        record(
+            actor=actor,
+            action=events.event_approval_requested,
+            target=approval,
+            detail={
+                "case": case.number,
+                "action": action,
+                "requirement": requirement_code,
+                "reason": reason[:500],
+            },
+        )
         _case_changed(case, actor)
     return approval
 
@@ -211,8 +272,9 @@ def decide_approval(*, actor, approval: Approval, approve: bool, opinion: str = 
     """Approve or reject a pending request, authority checked every time (第五条第四款)."""
     problem = authority_problem(actor=actor, approval=approval)
     if problem:
-        record_denied(actor=actor, action=events.event_approval_refused, target=approval,
-                      reason=problem)
+        record_denied(
+            actor=actor, action=events.event_approval_refused, target=approval, reason=problem
+        )
         raise Forbidden(problem)
     if approval.action == ApprovalAction.WAIVER and approve and not opinion.strip():
         raise InvalidInput("批准缺项说明须填写审批意见")
@@ -225,26 +287,43 @@ def decide_approval(*, actor, approval: Approval, approve: bool, opinion: str = 
         locked.approver_role = user_role(actor) or ""
         locked.opinion = opinion.strip()
         locked.decided_at = timezone.now()
-        locked.save(update_fields=["decision", "approver", "approver_role", "opinion",
-                                   "decided_at"])
-        record(actor=actor, action=events.event_approval_decided, target=locked,
-               detail={"case": locked.case.number, "action": locked.action,
-                       "decision": locked.decision, "opinion": opinion[:500],
-                       "requirement": locked.requirement_code})
+        locked.save(
+            update_fields=["decision", "approver", "approver_role", "opinion", "decided_at"]
+        )
+        record(
+            actor=actor,
+            action=events.event_approval_decided,
+            target=locked,
+            detail={
+                "case": locked.case.number,
+                "action": locked.action,
+                "decision": locked.decision,
+                "opinion": opinion[:500],
+                "requirement": locked.requirement_code,
+            },
+        )
         _case_changed(locked.case, actor)
     return locked
 
 
 # --- service -----------------------------------------------------------------------------
 
-def record_service(*, actor, case: Case, document: Document, method: str,
-                   served_at: datetime | None = None, recipient: str,
-                   signature: str = SignatureStatus.SIGNED, witnesses: str = "",
-                   note: str = "") -> Service:
+
+def record_service(
+    *,
+    actor,
+    case: Case,
+    document: Document,
+    method: str,
+    served_at: datetime | None = None,
+    recipient: str,
+    signature: str = SignatureStatus.SIGNED,
+    witnesses: str = "",
+    note: str = "",
+) -> Service:
     """Record the service (送达) of a document; 留置送达, 公告送达 and a refused signature make
     an audio-visual record of it required (第五条第四款)."""
-    _require(actor, "document.create", case, events.event_document_refused,
-             "无权为该案件登记送达")
+    _require(actor, "document.create", case, events.event_document_refused, "无权为该案件登记送达")
     if document.case_id != case.pk:
         raise InvalidInput("送达文书不属于该案件")
     if method not in ServiceMethod.values:
@@ -259,12 +338,26 @@ def record_service(*, actor, case: Case, document: Document, method: str,
         raise Conflict("案件已归档")
     with transaction.atomic():
         service = Service.objects.create(
-            case=case, document=document, method=method,
-            served_at=served_at or timezone.now(), recipient=recipient.strip()[:200],
-            signature=signature, witnesses=witnesses.strip()[:200], note=note,
-            created_by=actor)
-        record(actor=actor, action=events.event_service_recorded, target=service,
-               detail={"case": case.number, "document": document.pk, "method": method,
-                       "signature": signature})
+            case=case,
+            document=document,
+            method=method,
+            served_at=served_at or timezone.now(),
+            recipient=recipient.strip()[:200],
+            signature=signature,
+            witnesses=witnesses.strip()[:200],
+            note=note,
+            created_by=actor,
+        )
+        record(
+            actor=actor,
+            action=events.event_service_recorded,
+            target=service,
+            detail={
+                "case": case.number,
+                "document": document.pk,
+                "method": method,
+                "signature": signature,
+            },
+        )
         _case_changed(case, actor)
     return service

@@ -34,16 +34,20 @@ from liuhen.rules import services as rules_services
 class DocumentForm(forms.Form):
     doc_type = forms.ChoiceField(label="文书类型", choices=DocumentType.choices)
     number = forms.CharField(label="文号", max_length=80, required=False)
-    date = forms.DateField(label="文书日期", required=False,
-                           widget=forms.DateInput(attrs={"type": "date"}))
-    signature = forms.ChoiceField(label="签收情况", choices=SignatureStatus.choices,
-                                  initial=SignatureStatus.SIGNED)
+    date = forms.DateField(
+        label="文书日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    signature = forms.ChoiceField(
+        label="签收情况", choices=SignatureStatus.choices, initial=SignatureStatus.SIGNED
+    )
     file = forms.FileField(label="扫描件/照片/PDF", required=False)
     bill_number = forms.CharField(label="票据号码（收费票据）", max_length=60, required=False)
-    amount = forms.DecimalField(label="金额（元，收费票据）", max_digits=14, decimal_places=2,
-                                required=False, min_value=0)
-    replaces = forms.IntegerField(label="替换的文书（编号）", required=False,
-                                  widget=forms.HiddenInput)
+    amount = forms.DecimalField(
+        label="金额（元，收费票据）", max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+    replaces = forms.IntegerField(
+        label="替换的文书（编号）", required=False, widget=forms.HiddenInput
+    )
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
@@ -64,34 +68,46 @@ class DocumentForm(forms.Form):
 
 
 class ApprovalForm(forms.Form):
-    action = forms.ChoiceField(label="审批事项",
-                               choices=[c for c in ApprovalAction.choices
-                                        if c[0] != ApprovalAction.WAIVER])
-    reason = forms.CharField(label="申请理由", required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    action = forms.ChoiceField(
+        label="审批事项",
+        choices=[c for c in ApprovalAction.choices if c[0] != ApprovalAction.WAIVER],
+    )
+    reason = forms.CharField(
+        label="申请理由", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class WaiverForm(forms.Form):
     requirement_code = forms.ChoiceField(label="缺项")
-    reason = forms.CharField(label="缺项说明（理由）", min_length=10,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="缺项说明（理由）", min_length=10, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ServiceForm(forms.Form):
     document = forms.ChoiceField(label="送达文书")
     method = forms.ChoiceField(label="送达方式", choices=ServiceMethod.choices)
     recipient = forms.CharField(label="受送达人", max_length=200)
-    signature = forms.ChoiceField(label="签收情况", choices=SignatureStatus.choices,
-                                  initial=SignatureStatus.SIGNED)
-    served_at = forms.DateTimeField(label="送达时间", required=False,
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    signature = forms.ChoiceField(
+        label="签收情况", choices=SignatureStatus.choices, initial=SignatureStatus.SIGNED
+    )
+    served_at = forms.DateTimeField(
+        label="送达时间",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
     witnesses = forms.CharField(label="见证人", max_length=200, required=False)
 
 
 def _case(request, pk, action="document.view", denied=None):
-    return get_for(request.user, action, Case.objects.select_related("unit"), pk,
-                   read_event=events.event_document_viewed if denied is None else None,
-                   denied_event=denied)
+    return get_for(
+        request.user,
+        action,
+        Case.objects.select_related("unit"),
+        pk,
+        read_event=events.event_document_viewed if denied is None else None,
+        denied_event=denied,
+    )
 
 
 def _context(request, case, **forms_given):
@@ -105,28 +121,44 @@ def _context(request, case, **forms_given):
         doc_needs = [n["document"] for n in selected.needs if "document" in n]
         if doc_needs:
             initial_doc["doc_type"] = doc_needs[0]
-    waiver_form = forms_given.get("waiver_form") or WaiverForm(initial={"requirement_code":
-                                                                         rule_id})
+    waiver_form = forms_given.get("waiver_form") or WaiverForm(
+        initial={"requirement_code": rule_id}
+    )
     waiver_form.fields["requirement_code"].choices = [
-        (i["id"], f"{i['title']}（{i['article']}）") for i in missing]
-    documents = list(Document.objects.filter(case=case).select_related("created_by")
-                     .order_by("doc_type", "-version", "id"))
+        (i["id"], f"{i['title']}（{i['article']}）") for i in missing
+    ]
+    documents = list(
+        Document.objects.filter(case=case)
+        .select_related("created_by")
+        .order_by("doc_type", "-version", "id")
+    )
     service_form = forms_given.get("service_form") or ServiceForm()
     service_form.fields["document"].choices = [
-        (d.pk, f"{d.get_doc_type_display()} {d.number}") for d in documents if d.is_current]
-    approvals = list(Approval.objects.filter(case=case).select_related(
-        "requested_by__officer", "approver__officer").order_by("-requested_at", "-id"))
+        (d.pk, f"{d.get_doc_type_display()} {d.number}") for d in documents if d.is_current
+    ]
+    approvals = list(
+        Approval.objects.filter(case=case)
+        .select_related("requested_by__officer", "approver__officer")
+        .order_by("-requested_at", "-id")
+    )
     for a in approvals:
-        a.may_decide = (a.decision == ApprovalDecision.PENDING
-                        and rs.authority_problem(actor=user, approval=a) is None)
+        a.may_decide = (
+            a.decision == ApprovalDecision.PENDING
+            and rs.authority_problem(actor=user, approval=a) is None
+        )
     editable = not case.archived_at
     return {
-        "case": case, "snap": snap, "missing": missing, "selected": selected,
-        "documents": documents, "approvals": approvals,
+        "case": case,
+        "snap": snap,
+        "missing": missing,
+        "selected": selected,
+        "documents": documents,
+        "approvals": approvals,
         "services": list(Service.objects.filter(case=case).select_related("document")),
         "document_form": forms_given.get("document_form") or DocumentForm(initial=initial_doc),
         "approval_form": forms_given.get("approval_form") or ApprovalForm(),
-        "waiver_form": waiver_form, "service_form": service_form,
+        "waiver_form": waiver_form,
+        "service_form": service_form,
         "may_add": editable and unit_allowed(user, "document.create", case.unit),
         "may_request": editable and unit_allowed(user, "case.change", case.unit),
     }
@@ -142,8 +174,12 @@ def case_records(request, pk):
 
 def _fail(request, case, exc: LiuhenError, **forms_given):
     messages.error(request, exc.message)
-    return render(request, "cases/records/records.html", _context(request, case, **forms_given),
-                  status=exc.status)
+    return render(
+        request,
+        "cases/records/records.html",
+        _context(request, case, **forms_given),
+        status=exc.status,
+    )
 
 
 @login_required
@@ -154,21 +190,38 @@ def document_add(request, pk):
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "请检查填写的内容")
-        return render(request, "cases/records/records.html",
-                      _context(request, case, document_form=form), status=400)
+        return render(
+            request,
+            "cases/records/records.html",
+            _context(request, case, document_form=form),
+            status=400,
+        )
     data = form.cleaned_data
     replaces = None
     if data.get("replaces"):
-        replaces = get_for(request.user, "document.create", Document.objects.filter(case=case),
-                           data["replaces"], denied_event=events.event_document_refused)
+        replaces = get_for(
+            request.user,
+            "document.create",
+            Document.objects.filter(case=case),
+            data["replaces"],
+            denied_event=events.event_document_refused,
+        )
     upload = data.get("file")
     try:
         with save_upload(upload) as path:
-            doc = rs.add_document(actor=request.user, case=case, doc_type=data["doc_type"],
-                                  file_path=path, original_name=upload.name if upload else "",
-                                  number=data["number"], date=data["date"],
-                                  signature=data["signature"], replaces=replaces,
-                                  note=data["note"], extra=form.extra())
+            doc = rs.add_document(
+                actor=request.user,
+                case=case,
+                doc_type=data["doc_type"],
+                file_path=path,
+                original_name=upload.name if upload else "",
+                number=data["number"],
+                date=data["date"],
+                signature=data["signature"],
+                replaces=replaces,
+                note=data["note"],
+                extra=form.extra(),
+            )
     except LiuhenError as exc:
         return _fail(request, case, exc, document_form=form)
     messages.success(request, f"已添加文字记录：{doc}")
@@ -184,18 +237,26 @@ def approval_request(request, pk):
     form = WaiverForm(request.POST) if waiver else ApprovalForm(request.POST)
     if waiver:
         form.fields["requirement_code"].choices = [
-            (code, code) for code in rules_services.completeness_for(case).missing]
+            (code, code) for code in rules_services.completeness_for(case).missing
+        ]
     if not form.is_valid():
         messages.error(request, "请检查填写的内容" + ("（理由至少10个字）" if waiver else ""))
         key = "waiver_form" if waiver else "approval_form"
-        return render(request, "cases/records/records.html",
-                      _context(request, case, **{key: form}), status=400)
+        return render(
+            request,
+            "cases/records/records.html",
+            _context(request, case, **{key: form}),
+            status=400,
+        )
     data = form.cleaned_data
     try:
-        rs.request_approval(actor=request.user, case=case,
-                            action=ApprovalAction.WAIVER if waiver else data["action"],
-                            reason=data["reason"],
-                            requirement_code=data.get("requirement_code", ""))
+        rs.request_approval(
+            actor=request.user,
+            case=case,
+            action=ApprovalAction.WAIVER if waiver else data["action"],
+            reason=data["reason"],
+            requirement_code=data.get("requirement_code", ""),
+        )
     except LiuhenError as exc:
         return _fail(request, case, exc)
     messages.success(request, "已提交审批申请")
@@ -207,12 +268,20 @@ def approval_request(request, pk):
 @handles_errors
 def approval_decide(request, pk, approval_id):
     case = _case(request, pk, "document.view", denied=events.event_approval_refused)
-    approval = get_for(request.user, "document.view", Approval.objects.filter(case=case),
-                       approval_id, denied_event=events.event_approval_refused)
+    approval = get_for(
+        request.user,
+        "document.view",
+        Approval.objects.filter(case=case),
+        approval_id,
+        denied_event=events.event_approval_refused,
+    )
     try:
-        rs.decide_approval(actor=request.user, approval=approval,
-                           approve=request.POST.get("decision") == "approve",
-                           opinion=request.POST.get("opinion", ""))
+        rs.decide_approval(
+            actor=request.user,
+            approval=approval,
+            approve=request.POST.get("decision") == "approve",
+            opinion=request.POST.get("opinion", ""),
+        )
     except LiuhenError as exc:
         return _fail(request, case, exc)
     messages.success(request, "已审批")
@@ -226,19 +295,29 @@ def service_add(request, pk):
     case = _case(request, pk, "document.create", denied=events.event_document_refused)
     form = ServiceForm(request.POST)
     form.fields["document"].choices = [
-        (str(d), str(d)) for d in Document.objects.filter(case=case, is_current=True)
-        .values_list("pk", flat=True)]
+        (str(d), str(d))
+        for d in Document.objects.filter(case=case, is_current=True).values_list("pk", flat=True)
+    ]
     if not form.is_valid():
         messages.error(request, "请检查填写的内容")
-        return render(request, "cases/records/records.html",
-                      _context(request, case, service_form=form), status=400)
+        return render(
+            request,
+            "cases/records/records.html",
+            _context(request, case, service_form=form),
+            status=400,
+        )
     data = form.cleaned_data
     try:
-        rs.record_service(actor=request.user, case=case,
-                          document=Document.objects.get(pk=data["document"]),
-                          method=data["method"], served_at=data["served_at"],
-                          recipient=data["recipient"], signature=data["signature"],
-                          witnesses=data["witnesses"])
+        rs.record_service(
+            actor=request.user,
+            case=case,
+            document=Document.objects.get(pk=data["document"]),
+            method=data["method"],
+            served_at=data["served_at"],
+            recipient=data["recipient"],
+            signature=data["signature"],
+            witnesses=data["witnesses"],
+        )
     except LiuhenError as exc:
         return _fail(request, case, exc, service_form=form)
     messages.success(request, "已登记送达")
@@ -252,13 +331,21 @@ def document_download(request, pk, doc_id):
     from liuhen.evidence.storage import get_storage
 
     case = _case(request, pk, "document.view", denied=events.event_document_refused)
-    doc = get_for(request.user, "document.view", Document.objects.filter(case=case), doc_id,
-                  read_event=events.event_document_downloaded)
+    doc = get_for(
+        request.user,
+        "document.view",
+        Document.objects.filter(case=case),
+        doc_id,
+        read_event=events.event_document_downloaded,
+    )
     if not doc.storage_key:
         messages.error(request, "该文字记录没有附件")
         return redirect("case_records", pk=case.pk)
-    response = FileResponse(get_storage().open(doc.storage_key), as_attachment=True,
-                            filename=doc.original_name or f"document-{doc.pk}",
-                            content_type=doc.media_type or "application/octet-stream")
+    response = FileResponse(
+        get_storage().open(doc.storage_key),
+        as_attachment=True,
+        filename=doc.original_name or f"document-{doc.pk}",
+        content_type=doc.media_type or "application/octet-stream",
+    )
     response["X-Content-SHA256"] = doc.sha256
     return response

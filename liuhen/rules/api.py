@@ -16,9 +16,19 @@ router.add_router("/", records_router)
 @router.get("/rules", summary="全过程记录要求（规则集）")
 def list_rules(request):
     require(request.user, "rules.view", event=events.event_completeness_viewed)
-    return [{"id": r.id, "kind": r.kind, "title": r.title, "article": r.article,
-             "from_stage": r.from_stage, "trigger": r.trigger_text, "needs": r.needs_text()}
-            for rules in engine.load_rules().values() for r in rules]
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "title": r.title,
+            "article": r.article,
+            "from_stage": r.from_stage,
+            "trigger": r.trigger_text,
+            "needs": r.needs_text(),
+        }
+        for rules in engine.load_rules().values()
+        for r in rules
+    ]
 
 
 @router.get("/rules/report", summary="记录完整性统计（本单位/全局）")

@@ -40,15 +40,24 @@ def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
             if "document" in need:
                 extra = {}
                 if need.get("extra_key") == "bill_number" or need["document"] == "fee_receipt":
-                    extra = {"bill_number": f"冀非税{rng.randint(1000000, 9999999)}",
-                             "amount": f"{rng.randint(1, 50) * 100}.00"}
-                rs.add_document(actor=actor, case=case, doc_type=need["document"],
-                                number=f"{case.number}-{need['document'][:4]}",
-                                date=case.opened_on, signature=SignatureStatus.SIGNED,
-                                extra=extra, note="演示数据（未附扫描件）")
+                    extra = {
+                        "bill_number": f"冀非税{rng.randint(1000000, 9999999)}",
+                        "amount": f"{rng.randint(1, 50) * 100}.00",
+                    }
+                rs.add_document(
+                    actor=actor,
+                    case=case,
+                    doc_type=need["document"],
+                    number=f"{case.number}-{need['document'][:4]}",
+                    date=case.opened_on,
+                    signature=SignatureStatus.SIGNED,
+                    extra=extra,
+                    note="演示数据（未附扫描件）",
+                )
             elif "approval" in need and head is not None:
-                approval = rs.request_approval(actor=actor, case=case, action=need["approval"],
-                                               reason="演示数据")
+                approval = rs.request_approval(
+                    actor=actor, case=case, action=need["approval"], reason="演示数据"
+                )
                 rs.decide_approval(actor=head, approval=approval, approve=True, opinion="同意")
 
 
@@ -70,9 +79,14 @@ def add_records(*, rng: random.Random) -> None:
             head, actor = _head(case), case.officers.first().user
             for code in rules_services.evaluate_case(case)["missing"]:
                 waiver = rs.request_approval(
-                    actor=actor, case=case, action=ApprovalAction.WAIVER, requirement_code=code,
-                    reason="演示：执法记录仪当日故障已报修，现场由两名见证人签字确认")
-                rs.decide_approval(actor=head, approval=waiver, approve=True,
-                                   opinion="同意，设备维修记录已核实")
+                    actor=actor,
+                    case=case,
+                    action=ApprovalAction.WAIVER,
+                    requirement_code=code,
+                    reason="演示：执法记录仪当日故障已报修，现场由两名见证人签字确认",
+                )
+                rs.decide_approval(
+                    actor=head, approval=waiver, approve=True, opinion="同意，设备维修记录已核实"
+                )
             case_services.archive_case(actor=head, case=case, note="演示：缺项已说明，归档")
             archived += 1

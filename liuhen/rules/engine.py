@@ -81,6 +81,7 @@ class RuleDataError(Exception):
 
 # --- facts -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class DocFact:
     id: int
@@ -132,6 +133,7 @@ class CaseFacts:
 
 
 # --- rules -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -253,10 +255,20 @@ def load_file(path: Path, kind: str) -> list[Rule]:
         if add not in ADD_TARGETS:
             _fail(path, rule_id, f"add 应为 {sorted(ADD_TARGETS)} 之一")
         needs = tuple(_check_need(path, rule_id, n) for n in raw["needs"])
-        rules.append(Rule(id=rule_id, kind=kind, title=raw["title"], article=raw["article"],
-                          from_stage=raw["from_stage"], when=tuple(raw.get("when", ())),
-                          when_any=tuple(raw.get("when_any", ())), needs=needs, add=add,
-                          note=raw.get("note", "")))
+        rules.append(
+            Rule(
+                id=rule_id,
+                kind=kind,
+                title=raw["title"],
+                article=raw["article"],
+                from_stage=raw["from_stage"],
+                when=tuple(raw.get("when", ())),
+                when_any=tuple(raw.get("when_any", ())),
+                needs=needs,
+                add=add,
+                note=raw.get("note", ""),
+            )
+        )
     return rules
 
 
@@ -270,8 +282,16 @@ def load_rules(data_dir: str | None = None) -> dict[str, tuple[Rule, ...]]:
 @cache
 def extra_doc_types() -> tuple[str, ...]:
     """Document types whose ``extra`` fields some rule reads (``extra_key``)."""
-    return tuple(sorted({n["document"] for r in rules_by_id().values() for n in r.needs
-                         if "document" in n and n.get("extra_key")}))
+    return tuple(
+        sorted(
+            {
+                n["document"]
+                for r in rules_by_id().values()
+                for n in r.needs
+                if "document" in n and n.get("extra_key")
+            }
+        )
+    )
 
 
 def reload() -> None:
@@ -287,9 +307,18 @@ def rules_by_id() -> dict[str, Rule]:
 
 # --- evaluation --------------------------------------------------------------------------
 
+
 def _conditions(facts: CaseFacts) -> set[str]:
-    active = {name for name in ("is_random_inspection", "is_disputed", "is_major_incident",
-                                "hearing_requested") if facts.flags.get(name)}
+    active = {
+        name
+        for name in (
+            "is_random_inspection",
+            "is_disputed",
+            "is_major_incident",
+            "hearing_requested",
+        )
+        if facts.flags.get(name)
+    }
     for s in facts.services:
         if s.method == "left_at_premises":
             active.add("service_left_at_premises")
@@ -329,18 +358,22 @@ def _meet(need: dict, ix: _Index) -> list[list] | None:
         if not docs:
             return None
         sigs, key = need.get("signature"), need.get("extra_key")
-        found = [["document", d.id, d.label] for d in docs
-                 if (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)]
+        found = [
+            ["document", d.id, d.label]
+            for d in docs
+            if (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)
+        ]
         return found if len(found) >= need.get("count", 1) else None
     if "approval" in need:
-        return [["approval", a.id, f"审批人：{a.approver}"]
-                for a in ix.approved.get(need["approval"], ())] or None
+        return [
+            ["approval", a.id, f"审批人：{a.approver}"]
+            for a in ix.approved.get(need["approval"], ())
+        ] or None
     if "recording" in need:
         return [["recording", r.id, r.label] for r in ix.recordings] or None
     if "mark" in need:
         label = need["mark"]
-        return [["recording", r.id, r.label] for r in ix.recordings
-                if label in r.labels] or None
+        return [["recording", r.id, r.label] for r in ix.recordings if label in r.labels] or None
     if "officers" in need:
         n = ix.facts.qualified_officers
         return [["officers", None, f"{n}名具备资格的执法人员"]] if n >= need["officers"] else None
@@ -357,8 +390,10 @@ NOT_TRIGGERED, NOT_YET = "trigger", "stage"
 def _compiled(kind: str) -> tuple[dict, tuple]:
     """Per kind: stage → position, and each rule with its stage position and trigger sets."""
     order = {stage: i for i, stage in enumerate(stages.path(kind))}
-    rules = tuple((rule, order[rule.from_stage], frozenset(rule.when), frozenset(rule.when_any))
-                  for rule in load_rules()[kind])
+    rules = tuple(
+        (rule, order[rule.from_stage], frozenset(rule.when), frozenset(rule.when_any))
+        for rule in load_rules()[kind]
+    )
     return order, rules
 
 
@@ -405,20 +440,33 @@ def evaluate(facts: CaseFacts, rules=None) -> dict:
             not_applicable += 1
             continue
         if waivers is None:
-            waivers = {a.requirement_code: a for a in facts.approvals
-                       if a.action == ApprovalAction.WAIVER
-                       and a.decision == ApprovalDecision.APPROVED}
+            waivers = {
+                a.requirement_code: a
+                for a in facts.approvals
+                if a.action == ApprovalAction.WAIVER and a.decision == ApprovalDecision.APPROVED
+            }
         waiver = waivers.get(rule.id)
         if waiver is not None:
-            items.append({"id": rule.id, "status": WAIVED, "reason": waiver.reason,
-                          "approver": waiver.approver, "opinion": waiver.opinion,
-                          "records": [["approval", waiver.id, waiver.opinion]]})
+            items.append(
+                {
+                    "id": rule.id,
+                    "status": WAIVED,
+                    "reason": waiver.reason,
+                    "approver": waiver.approver,
+                    "opinion": waiver.opinion,
+                    "records": [["approval", waiver.id, waiver.opinion]],
+                }
+            )
             waived += 1
         else:
             items.append({"id": rule.id, "status": MISSING})
             missing.append(rule.id)
     applicable = met + len(missing) + waived
     ratio = 1.0 if applicable == 0 else (met + waived) / applicable
-    return {"items": items, "applicable": applicable, "ratio": ratio, "missing": missing,
-            "counts": {MET: met, MISSING: len(missing), NOT_APPLICABLE: not_applicable,
-                       WAIVED: waived}}
+    return {
+        "items": items,
+        "applicable": applicable,
+        "ratio": ratio,
+        "missing": missing,
+        "counts": {MET: met, MISSING: len(missing), NOT_APPLICABLE: not_applicable, WAIVED: waived},
+    }

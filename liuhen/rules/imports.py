@@ -43,10 +43,18 @@ COLUMNS = {
     "sealed": ("签字盖章", "已盖章", "sealed"),
 }
 KIND_CONFIG = {
-    CaseKind.LEVY: {"doc_type": DocumentType.LEVY_PLATFORM_RECORD, "key": "serial",
-                    "required": ("serial",), "label": "社保核心平台记录"},
-    CaseKind.FEE: {"doc_type": DocumentType.FEE_RECEIPT, "key": "bill_number",
-                   "required": ("bill_number", "amount"), "label": "收费票据"},
+    CaseKind.LEVY: {
+        "doc_type": DocumentType.LEVY_PLATFORM_RECORD,
+        "key": "serial",
+        "required": ("serial",),
+        "label": "社保核心平台记录",
+    },
+    CaseKind.FEE: {
+        "doc_type": DocumentType.FEE_RECEIPT,
+        "key": "bill_number",
+        "required": ("bill_number", "amount"),
+        "label": "收费票据",
+    },
 }
 MAX_ROWS = 50_000
 
@@ -65,9 +73,16 @@ class ImportReport:
     dry_run: bool = False
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "file": self.file_name, "sha256": self.sha256,
-                "rows": self.rows, "imported": self.imported, "duplicates": self.duplicates,
-                "unmatched": self.unmatched, "dry_run": self.dry_run}
+        return {
+            "kind": self.kind,
+            "file": self.file_name,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "dry_run": self.dry_run,
+        }
 
 
 def _read_rows(path: Path, name: str) -> list[dict]:
@@ -145,8 +160,12 @@ def _match(row: dict, kind: str, cache: dict) -> tuple[Case | None, str]:
     if not uscc:
         return None, "缺少案件编号和统一社会信用代码"
     if uscc not in cache:
-        cache[uscc] = list(Case.objects.select_related("unit").filter(
-            kind=kind, parties__id_number=uscc).exclude(stage=Stage.ARCHIVING).distinct())
+        cache[uscc] = list(
+            Case.objects.select_related("unit")
+            .filter(kind=kind, parties__id_number=uscc)
+            .exclude(stage=Stage.ARCHIVING)
+            .distinct()
+        )
     cases = cache[uscc]
     if not cases:
         return None, f"未找到统一社会信用代码 {uscc} 的未归档{CaseKind(kind).label}案件"
@@ -156,8 +175,9 @@ def _match(row: dict, kind: str, cache: dict) -> tuple[Case | None, str]:
     return cases[0], ""
 
 
-def import_records(*, actor, kind: str, file_path, file_name: str = "",
-                   dry_run: bool = False) -> ImportReport:
+def import_records(
+    *, actor, kind: str, file_path, file_name: str = "", dry_run: bool = False
+) -> ImportReport:
     """Import a platform export for levy (第七条) or fee (第九条) cases; return the report."""
     if kind not in KIND_CONFIG:
         raise InvalidInput("只能导入行政征收或行政收费记录")
@@ -168,13 +188,13 @@ def import_records(*, actor, kind: str, file_path, file_name: str = "",
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             sha.update(chunk)
-    report = ImportReport(kind=kind, file_name=file_name, sha256=sha.hexdigest(),
-                          dry_run=dry_run)
+    report = ImportReport(kind=kind, file_name=file_name, sha256=sha.hexdigest(), dry_run=dry_run)
     rows = _read_rows(path, file_name)
     report.rows = len(rows)
     cache: dict = {}
     seen: set = set()
     for line, row in enumerate(rows, start=2):
+
         def miss(reason, row=row, line=line):
             report.unmatched.append({"line": line, "reason": reason, "row": row})
 
@@ -197,8 +217,8 @@ def import_records(*, actor, kind: str, file_path, file_name: str = "",
             continue
         key = row[config["key"]]
         if (case.pk, key) in seen or Document.objects.filter(
-                case=case, doc_type=config["doc_type"],
-                **{f"extra__{config['key']}": key}).exists():
+            case=case, doc_type=config["doc_type"], **{f"extra__{config['key']}": key}
+        ).exists():
             report.duplicates.append({"line": line, "case": case.number, "key": key})
             continue
         seen.add((case.pk, key))
@@ -211,22 +231,41 @@ def import_records(*, actor, kind: str, file_path, file_name: str = "",
             continue
         signature = SignatureStatus.NOT_PRESENT
         if kind == CaseKind.FEE:
-            signature = (SignatureStatus.SIGNED if row.get("sealed") in ("是", "已盖章", "1", "Y")
-                         else SignatureStatus.PENDING)
+            signature = (
+                SignatureStatus.SIGNED
+                if row.get("sealed") in ("是", "已盖章", "1", "Y")
+                else SignatureStatus.PENDING
+            )
         try:
             records_services.add_document(
-                actor=actor, case=case, doc_type=config["doc_type"], number=key[:80],
-                date=_date(row.get("paid_on", "")), signature=signature, extra=extra,
-                note=f"自{file_name}第{line}行导入")
+                actor=actor,
+                case=case,
+                doc_type=config["doc_type"],
+                number=key[:80],
+                date=_date(row.get("paid_on", "")),
+                signature=signature,
+                extra=extra,
+                note=f"自{file_name}第{line}行导入",
+            )
         except LiuhenError as exc:
             report.imported.pop()
             miss(exc.message)
     with transaction.atomic():
-        record(actor=actor, action=events.event_levy_imported, target=None,
-               detail={"kind": kind, "file": file_name, "sha256": report.sha256,
-                       "rows": report.rows, "imported": len(report.imported),
-                       "duplicates": len(report.duplicates),
-                       "unmatched": len(report.unmatched), "dry_run": dry_run})
+        record(
+            actor=actor,
+            action=events.event_levy_imported,
+            target=None,
+            detail={
+                "kind": kind,
+                "file": file_name,
+                "sha256": report.sha256,
+                "rows": report.rows,
+                "imported": len(report.imported),
+                "duplicates": len(report.duplicates),
+                "unmatched": len(report.unmatched),
+                "dry_run": dry_run,
+            },
+        )
     return report
 
 

@@ -16,8 +16,13 @@ class CaseCompleteness(models.Model):
     ``missing`` the ids of the missing ones, for the reports.
     """
 
-    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True,
-                                related_name="completeness", verbose_name="案件")
+    case = models.OneToOneField(
+        "cases.Case",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="completeness",
+        verbose_name="案件",
+    )
     ratio = models.FloatField("完整率", default=1.0, db_index=True)
     met = models.PositiveIntegerField("已具备", default=0)
     missing_count = models.PositiveIntegerField("缺失", default=0, db_index=True)

@@ -19,20 +19,40 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
     """Completeness rate per unit and overall, the most often missing requirements and the
     cases with gaps, within the actor's ``report.view`` scope."""
     qs = CaseCompleteness.objects.restrict(actor, "report.view").select_related(
-        "case", "case__unit")
+        "case", "case__unit"
+    )
     if unit_id:
         from liuhen.org.models import Unit
 
         unit = Unit.objects.filter(pk=unit_id).first()
         qs = qs.filter(case__unit__path__startswith=unit.path) if unit else qs.none()
-    rows = qs.values_list("case_id", "case__number", "case__cause", "case__kind",
-                          "case__stage", "case__unit_id", "case__unit__name", "ratio",
-                          "missing_count", "missing")
+    rows = qs.values_list(
+        "case_id",
+        "case__number",
+        "case__cause",
+        "case__kind",
+        "case__stage",
+        "case__unit_id",
+        "case__unit__name",
+        "ratio",
+        "missing_count",
+        "missing",
+    )
     per_unit: dict[int, dict] = defaultdict(lambda: {"cases": 0, "complete": 0, "ratio_sum": 0.0})
     missing_counter: Counter = Counter()
     gaps, total, complete, ratio_sum = [], 0, 0, 0.0
-    for (case_id, number, cause, kind, stage, unit_pk, unit_name, ratio, missing_count,
-         missing) in rows.iterator(chunk_size=2000):
+    for (
+        case_id,
+        number,
+        cause,
+        kind,
+        stage,
+        unit_pk,
+        unit_name,
+        ratio,
+        missing_count,
+        missing,
+    ) in rows.iterator(chunk_size=2000):
         u = per_unit[unit_pk]
         u["name"] = unit_name
         u["cases"] += 1
@@ -45,26 +65,59 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
         else:
             missing_counter.update(missing)
             if len(gaps) < GAP_LIMIT:
-                gaps.append({"case_id": case_id, "number": number, "cause": cause,
-                             "kind": CaseKind(kind).label, "stage": Stage(stage).label,
-                             "unit": unit_name, "percent": int(ratio * 100),
-                             "missing": missing})
+                gaps.append(
+                    {
+                        "case_id": case_id,
+                        "number": number,
+                        "cause": cause,
+                        "kind": CaseKind(kind).label,
+                        "stage": Stage(stage).label,
+                        "unit": unit_name,
+                        "percent": int(ratio * 100),
+                        "missing": missing,
+                    }
+                )
     by_id = engine.rules_by_id()
     units = sorted(
-        ({"unit_id": pk, "name": u["name"], "cases": u["cases"], "complete": u["complete"],
-          "complete_rate": u["complete"] / u["cases"], "average": u["ratio_sum"] / u["cases"]}
-         for pk, u in per_unit.items()), key=lambda u: (u["average"], u["name"]))
-    top = [{"id": code, "title": by_id[code].title, "article": by_id[code].article,
-            "count": count} for code, count in missing_counter.most_common(15) if code in by_id]
+        (
+            {
+                "unit_id": pk,
+                "name": u["name"],
+                "cases": u["cases"],
+                "complete": u["complete"],
+                "complete_rate": u["complete"] / u["cases"],
+                "average": u["ratio_sum"] / u["cases"],
+            }
+            for pk, u in per_unit.items()
+        ),
+        key=lambda u: (u["average"], u["name"]),
+    )
+    top = [
+        {"id": code, "title": by_id[code].title, "article": by_id[code].article, "count": count}
+        for code, count in missing_counter.most_common(15)
+        if code in by_id
+    ]
     for gap in gaps:
-        gap["missing"] = [{"id": c, "title": by_id[c].title, "article": by_id[c].article}
-                          for c in gap["missing"] if c in by_id]
+        gap["missing"] = [
+            {"id": c, "title": by_id[c].title, "article": by_id[c].article}
+            for c in gap["missing"]
+            if c in by_id
+        ]
     gaps.sort(key=lambda g: g["percent"])
     with transaction.atomic():
-        record(actor=actor, action=events.event_report_viewed, target=None,
-               detail={"unit": unit_id, "cases": total})
-    return {"cases": total, "complete": complete,
-            "complete_rate": complete / total if total else 1.0,
-            "average": ratio_sum / total if total else 1.0,
-            "units": units, "top_missing": top, "gaps": gaps,
-            "gaps_truncated": total - complete > len(gaps)}
+        record(
+            actor=actor,
+            action=events.event_report_viewed,
+            target=None,
+            detail={"unit": unit_id, "cases": total},
+        )
+    return {
+        "cases": total,
+        "complete": complete,
+        "complete_rate": complete / total if total else 1.0,
+        "average": ratio_sum / total if total else 1.0,
+        "units": units,
+        "top_missing": top,
+        "gaps": gaps,
+        "gaps_truncated": total - complete > len(gaps),
+    }

@@ -52,8 +52,12 @@ def levy_import(request):
             try:
                 with save_upload(upload) as path:
                     result = imports.import_records(
-                        actor=request.user, kind=kind, file_path=path, file_name=upload.name,
-                        dry_run=request.POST.get("dry_run") == "1").as_dict()
+                        actor=request.user,
+                        kind=kind,
+                        file_path=path,
+                        file_name=upload.name,
+                        dry_run=request.POST.get("dry_run") == "1",
+                    ).as_dict()
             except LiuhenError as exc:
                 messages.error(request, exc.message)
                 status = exc.status

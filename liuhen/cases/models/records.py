@@ -24,17 +24,21 @@ class Document(models.Model):
     ``is_current=False`` (第十条: every step keeps its trace).
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents",
-                             verbose_name="案件")
-    doc_type = models.CharField("文书类型", max_length=32, choices=DocumentType.choices,
-                                db_index=True)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="documents", verbose_name="案件"
+    )
+    doc_type = models.CharField(
+        "文书类型", max_length=32, choices=DocumentType.choices, db_index=True
+    )
     number = models.CharField("文号", max_length=80, blank=True)
     date = models.DateField("文书日期", null=True, blank=True)
     stage = models.CharField("环节", max_length=16, choices=Stage.choices, blank=True)
-    parties = models.ManyToManyField("cases.Party", related_name="documents", blank=True,
-                                     verbose_name="当事人")
-    signature = models.CharField("签收情况", max_length=16, choices=SignatureStatus.choices,
-                                 default=SignatureStatus.PENDING)
+    parties = models.ManyToManyField(
+        "cases.Party", related_name="documents", blank=True, verbose_name="当事人"
+    )
+    signature = models.CharField(
+        "签收情况", max_length=16, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
+    )
     original_name = models.CharField("原始文件名", max_length=255, blank=True)
     size = models.BigIntegerField("文件大小", null=True, blank=True)
     media_type = models.CharField("文件类型", max_length=100, blank=True)
@@ -42,12 +46,19 @@ class Document(models.Model):
     sm3 = models.CharField("SM3", max_length=64, blank=True)
     storage_key = models.CharField("存储键", max_length=300, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
-    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="replaced_by", verbose_name="替换的版本")
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name="替换的版本",
+    )
     is_current = models.BooleanField("现行版本", default=True, db_index=True)
     generated = models.BooleanField("系统生成", default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name="登记人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
     created_at = models.DateTimeField("登记时间", default=timezone.now)
     note = models.TextField("备注", blank=True)
     extra = models.JSONField("附加信息", default=dict, blank=True)
@@ -73,19 +84,32 @@ class Document(models.Model):
 class Approval(models.Model):
     """One internal approval (内部审批, 第十九条): requested, then approved or rejected."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="approvals",
-                             verbose_name="案件")
-    action = models.CharField("审批事项", max_length=32, choices=ApprovalAction.choices,
-                              db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+", verbose_name="申请人")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="approvals", verbose_name="案件"
+    )
+    action = models.CharField(
+        "审批事项", max_length=32, choices=ApprovalAction.choices, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
     requested_at = models.DateTimeField("申请时间", default=timezone.now)
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+",
-                                 verbose_name="审批人")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审批人",
+    )
     approver_role = models.CharField("审批人角色", max_length=32, blank=True)
-    decision = models.CharField("审批结果", max_length=16, choices=ApprovalDecision.choices,
-                                default=ApprovalDecision.PENDING, db_index=True)
+    decision = models.CharField(
+        "审批结果",
+        max_length=16,
+        choices=ApprovalDecision.choices,
+        default=ApprovalDecision.PENDING,
+        db_index=True,
+    )
     opinion = models.TextField("审批意见", blank=True)
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     requirement_code = models.CharField("豁免的要求", max_length=80, blank=True)
@@ -107,19 +131,23 @@ class Approval(models.Model):
 class Service(models.Model):
     """One service (送达) of a document on a party, with method and signature (第五条)."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="services",
-                             verbose_name="案件")
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="services",
-                                 verbose_name="送达文书")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="services", verbose_name="案件"
+    )
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="services", verbose_name="送达文书"
+    )
     method = models.CharField("送达方式", max_length=24, choices=ServiceMethod.choices)
     served_at = models.DateTimeField("送达时间")
     recipient = models.CharField("受送达人", max_length=200)
-    signature = models.CharField("签收情况", max_length=16, choices=SignatureStatus.choices,
-                                 default=SignatureStatus.SIGNED)
+    signature = models.CharField(
+        "签收情况", max_length=16, choices=SignatureStatus.choices, default=SignatureStatus.SIGNED
+    )
     witnesses = models.CharField("见证人", max_length=200, blank=True)
     note = models.TextField("备注", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name="登记人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
     created_at = models.DateTimeField("登记时间", default=timezone.now)
 
     objects = RestrictedQuerySet.as_manager()

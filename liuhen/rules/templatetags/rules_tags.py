@@ -20,6 +20,10 @@ def completeness_panel(context, case):
     items = services.describe(snap)
     order = {"missing": 0, "waived": 1, "met": 2, "not_applicable": 3}
     items.sort(key=lambda i: order[i["status"]])
-    return {"visible": True, "case": case, "snap": snap, "items": items,
-            "may_add": unit_allowed(user, "document.create", case.unit)
-            and not case.archived_at}
+    return {
+        "visible": True,
+        "case": case,
+        "snap": snap,
+        "items": items,
+        "may_add": unit_allowed(user, "document.create", case.unit) and not case.archived_at,
+    }

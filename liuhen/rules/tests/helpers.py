@@ -23,9 +23,14 @@ def write_pdf(tmp_path: Path, name: str = "scan.pdf", salt: str = "") -> Path:
 def penalty_case(people, *, kind=CaseKind.PENALTY, **facts) -> Case:
     officer = people["officer_a"]
     party = make_party(actor=officer.user, unit=officer.unit)
-    return make_case(actor=officer.user, unit=officer.unit,
-                     officers=[officer, people["officer_a2"]], kind=kind, parties=[party],
-                     **facts)
+    return make_case(
+        actor=officer.user,
+        unit=officer.unit,
+        officers=[officer, people["officer_a2"]],
+        kind=kind,
+        parties=[party],
+        **facts,
+    )
 
 
 def walk(case: Case, to_stage: str, actor) -> Case:
@@ -33,7 +38,7 @@ def walk(case: Case, to_stage: str, actor) -> Case:
     from liuhen.cases import stages
 
     order = stages.path(case.kind)
-    for stage in order[order.index(case.stage) + 1:order.index(to_stage) + 1]:
+    for stage in order[order.index(case.stage) + 1 : order.index(to_stage) + 1]:
         if stage == Stage.HEARING and not case.hearing_requested:
             continue
         case = case_services.move_case(actor=actor, case=case, to_stage=stage)
@@ -41,15 +46,22 @@ def walk(case: Case, to_stage: str, actor) -> Case:
 
 
 def doc(case, people, doc_type, *, signature=SignatureStatus.SIGNED, **kwargs):
-    return rs.add_document(actor=people["officer_a"].user, case=case, doc_type=doc_type,
-                           signature=signature, **kwargs)
+    return rs.add_document(
+        actor=people["officer_a"].user, case=case, doc_type=doc_type, signature=signature, **kwargs
+    )
 
 
 def approve(case, people, action, *, requirement_code="", reason=""):
-    approval = rs.request_approval(actor=people["officer_a"].user, case=case, action=action,
-                                   requirement_code=requirement_code, reason=reason)
-    return rs.decide_approval(actor=people["head_a"].user, approval=approval, approve=True,
-                              opinion="同意")
+    approval = rs.request_approval(
+        actor=people["officer_a"].user,
+        case=case,
+        action=action,
+        requirement_code=requirement_code,
+        reason=reason,
+    )
+    return rs.decide_approval(
+        actor=people["head_a"].user, approval=approval, approve=True, opinion="同意"
+    )
 
 
 def statuses(case) -> dict[str, str]:
@@ -88,9 +100,11 @@ def add_recording(case, actor, tmp_path, *labels):
 
     n = next(_photo_counter)
     path = mediafactory.make_jpeg_with_exif(
-        tmp_path / f"IMG_{n}.jpg", taken_at=timezone.now() - timedelta(hours=1, seconds=n))
-    recording = ingest_recording(source_path=path, original_name=path.name, actor=actor,
-                                 channel="web", case=case).recording
+        tmp_path / f"IMG_{n}.jpg", taken_at=timezone.now() - timedelta(hours=1, seconds=n)
+    )
+    recording = ingest_recording(
+        source_path=path, original_name=path.name, actor=actor, channel="web", case=case
+    ).recording
     for label in labels:
         add_mark(actor=actor, recording=recording, offset_seconds=0, label=label)
     return recording

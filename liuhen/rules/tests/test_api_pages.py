@@ -56,9 +56,14 @@ def test_post_document_api_pair(people, api):
     client.force_login(people["officer_a"].user)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(url, {"doc_type": "filing_approval", "number": "立〔2026〕7号",
-                                 "file": SimpleUploadedFile("立案审批表.pdf", PDF,
-                                                            "application/pdf")})
+    response = client.post(
+        url,
+        {
+            "doc_type": "filing_approval",
+            "number": "立〔2026〕7号",
+            "file": SimpleUploadedFile("立案审批表.pdf", PDF, "application/pdf"),
+        },
+    )
     assert response.status_code == 201, response.content
     assert len(response.json()["sha256"]) == 64
     assert last("document.added").actor_id == people["officer_a"].user_id
@@ -71,18 +76,23 @@ def test_post_document_api_pair(people, api):
 def test_approval_and_waiver_api(people, api):
     case = walk(penalty_case(people), Stage.INVESTIGATION, people["officer_a"].user)
     officer = api(people["officer_a"])
-    denied = api(people["officer_b"]).post(f"/api/cases/{case.pk}/approvals",
-                                           {"action": "filing"})
+    denied = api(people["officer_b"]).post(f"/api/cases/{case.pk}/approvals", {"action": "filing"})
     assert denied.status_code == 404
-    created = officer.post(f"/api/cases/{case.pk}/approvals",
-                           {"action": "waiver", "requirement_code": "penalty.inquiry_record",
-                            "reason": "当事人拒不到场接受询问，已三次书面通知并留存送达回证"})
+    created = officer.post(
+        f"/api/cases/{case.pk}/approvals",
+        {
+            "action": "waiver",
+            "requirement_code": "penalty.inquiry_record",
+            "reason": "当事人拒不到场接受询问，已三次书面通知并留存送达回证",
+        },
+    )
     assert created.status_code == 201, created.content
     approval_id = created.json()["id"]
     refused = officer.post(f"/api/approvals/{approval_id}/decision", {"approve": True})
     assert refused.status_code == 403 and "无权审批" in refused.json()["message"]
-    ok = api(people["head_a"]).post(f"/api/approvals/{approval_id}/decision",
-                                    {"approve": True, "opinion": "同意"})
+    ok = api(people["head_a"]).post(
+        f"/api/approvals/{approval_id}/decision", {"approve": True, "opinion": "同意"}
+    )
     assert ok.status_code == 200 and ok.json()["decision"] == "approved"
     body = officer.get(f"/api/cases/{case.pk}/completeness").json()
     item = next(i for i in body["items"] if i["id"] == "penalty.inquiry_record")
@@ -94,15 +104,22 @@ def test_service_api_triggers_requirement(people, api):
     decision = doc(case, people, "penalty_decision")
     response = api(people["officer_a"]).post(
         f"/api/cases/{case.pk}/services",
-        {"document_id": decision.pk, "method": "public_notice", "recipient": "某公司",
-         "signature": "not_present"})
+        {
+            "document_id": decision.pk,
+            "method": "public_notice",
+            "recipient": "某公司",
+            "signature": "not_present",
+        },
+    )
     assert response.status_code == 201, response.content
     body = api(people["officer_a"]).get(f"/api/cases/{case.pk}/completeness").json()
     assert {"penalty.av_public_notice", "penalty.public_notice_text"} <= {
-        i["id"] for i in body["items"] if i["status"] == "missing"}
+        i["id"] for i in body["items"] if i["status"] == "missing"
+    }
     other = api(people["officer_b"]).post(
         f"/api/cases/{case.pk}/services",
-        {"document_id": decision.pk, "method": "direct", "recipient": "x"})
+        {"document_id": decision.pk, "method": "direct", "recipient": "x"},
+    )
     assert other.status_code == 404
 
 
@@ -123,9 +140,15 @@ def test_records_page_errors_are_shown_not_500(people, client):
     case = walk(penalty_case(people), Stage.SERVICE, people["officer_a"].user)
     decision = doc(case, people, "penalty_decision")
     client.force_login(people["officer_a"].user)
-    response = client.post(f"/cases/{case.pk}/records/services/",
-                           {"document": decision.pk, "method": "left_at_premises",
-                            "recipient": "某公司", "signature": "refused"})
+    response = client.post(
+        f"/cases/{case.pk}/records/services/",
+        {
+            "document": decision.pk,
+            "method": "left_at_premises",
+            "recipient": "某公司",
+            "signature": "refused",
+        },
+    )
     assert response.status_code == 400 and "见证人" in response.content.decode()
 
 
@@ -157,7 +180,7 @@ def test_liuhen_check_formats(people, capsys):
     case = penalty_case(people)
     call_command("check", "--format", "json")
     out = capsys.readouterr().out
-    body = json.loads(out[out.index("{"):])
+    body = json.loads(out[out.index("{") :])
     assert body["cases"] == 1 and body["items"][0]["case"] == case.number
     assert body["items"][0]["missing_rules"] == ["penalty.initiation_text"]
     call_command("check", "--format", "csv", "--unit", people["officer_a"].unit.name)
@@ -176,8 +199,15 @@ def test_第九条_fee_receipt_on_the_records_page_needs_bill_number(people, cli
     url = f"/cases/{case.pk}/records/documents/"
     refused = client.post(url, {"doc_type": "fee_receipt", "signature": "signed"})
     assert refused.status_code == 400 and "票据号码" in refused.content.decode()
-    ok = client.post(url, {"doc_type": "fee_receipt", "signature": "signed",
-                           "bill_number": "冀非税0099", "amount": "120.50"})
+    ok = client.post(
+        url,
+        {
+            "doc_type": "fee_receipt",
+            "signature": "signed",
+            "bill_number": "冀非税0099",
+            "amount": "120.50",
+        },
+    )
     assert ok.status_code == 302
     result = statuses(case)
     assert result["fee.signed_receipt"] == "met" and result["fee.bill_entered"] == "met"

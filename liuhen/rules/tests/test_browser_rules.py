@@ -56,7 +56,10 @@ print(case.pk)
 
 
 def test_incomplete_penalty_case_completed_in_the_browser_and_archived(
-        server_process, browser, tmp_path):  # noqa: F811
+    server_process,
+    browser,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
     from liuhen.cases.validators import uscc_check_char
 
     server = server_process()

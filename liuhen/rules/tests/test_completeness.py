@@ -34,8 +34,15 @@ def complete_penalty_case(people, tmp_path):
     case = penalty_case(people)
     doc(case, people, "filing_approval", file_path=write_pdf(tmp_path, "f.pdf", "f"))
     case = walk(case, Stage.CASE_FILE, actor)
-    for doc_type in ("inquiry_record", "officer_info", "violation_notice", "statement_record",
-                     "penalty_decision", "service_receipt", "closing_approval"):
+    for doc_type in (
+        "inquiry_record",
+        "officer_info",
+        "violation_notice",
+        "statement_record",
+        "penalty_decision",
+        "service_receipt",
+        "closing_approval",
+    ):
         doc(case, people, doc_type)
     for action in ("filing", "investigation_end", "penalty_decision", "closing"):
         approve(case, people, action)
@@ -70,10 +77,23 @@ def test_第五条_留置送达_requires_recording_through_services(people, tmp_
     decision = doc(case, people, "penalty_decision")
     assert statuses(case)["penalty.av_service_left"] == "not_applicable"
     with pytest.raises(InvalidInput, match="见证人"):
-        rs.record_service(actor=actor, case=case, document=decision, method="left_at_premises",
-                          recipient="某公司", signature="refused")
-    rs.record_service(actor=actor, case=case, document=decision, method="left_at_premises",
-                      recipient="某公司", signature="refused", witnesses="王五（社区）")
+        rs.record_service(
+            actor=actor,
+            case=case,
+            document=decision,
+            method="left_at_premises",
+            recipient="某公司",
+            signature="refused",
+        )
+    rs.record_service(
+        actor=actor,
+        case=case,
+        document=decision,
+        method="left_at_premises",
+        recipient="某公司",
+        signature="refused",
+        witnesses="王五（社区）",
+    )
     result = statuses(case)
     assert result["penalty.av_service_left"] == "missing"
     assert result["penalty.av_signature_refused"] == "missing"
@@ -87,8 +107,14 @@ def test_第五条_公告送达_requires_recording_and_notice(people, tmp_path):
     actor = people["officer_a"].user
     case = walk(penalty_case(people), Stage.SERVICE, actor)
     decision = doc(case, people, "penalty_decision")
-    rs.record_service(actor=actor, case=case, document=decision, method="public_notice",
-                      recipient="下落不明的当事人", signature="not_present")
+    rs.record_service(
+        actor=actor,
+        case=case,
+        document=decision,
+        method="public_notice",
+        recipient="下落不明的当事人",
+        signature="not_present",
+    )
     assert statuses(case)["penalty.av_public_notice"] == "missing"
     assert statuses(case)["penalty.public_notice_text"] == "missing"
     doc(case, people, "public_notice", signature="not_present")
@@ -124,18 +150,32 @@ def test_第十条_approved_waiver_lets_the_case_be_archived(people, tmp_path):
     with pytest.raises(Conflict, match="现场笔录"):
         case_services.archive_case(actor=people["keeper_a"].user, case=case)
     with pytest.raises(InvalidInput, match="理由"):
-        rs.request_approval(actor=actor, case=case, action="waiver",
-                            requirement_code="penalty.site_record", reason="无")
+        rs.request_approval(
+            actor=actor,
+            case=case,
+            action="waiver",
+            requirement_code="penalty.site_record",
+            reason="无",
+        )
     waiver = rs.request_approval(
-        actor=actor, case=case, action="waiver", requirement_code="penalty.site_record",
-        reason="当事人阻挠，现场无法制作笔录；全程录像已关联本案，两名见证人签字")
+        actor=actor,
+        case=case,
+        action="waiver",
+        requirement_code="penalty.site_record",
+        reason="当事人阻挠，现场无法制作笔录；全程录像已关联本案，两名见证人签字",
+    )
     # A pending waiver does not open the gate.
     with pytest.raises(Conflict):
         case_services.archive_case(actor=people["keeper_a"].user, case=case)
-    rs.decide_approval(actor=people["head_a"].user, approval=waiver, approve=True,
-                       opinion="同意，以现场录像代替现场笔录")
-    item = next(i for i in CaseCompleteness.objects.get(case=case).items
-                if i["id"] == "penalty.site_record")
+    rs.decide_approval(
+        actor=people["head_a"].user,
+        approval=waiver,
+        approve=True,
+        opinion="同意，以现场录像代替现场笔录",
+    )
+    item = next(
+        i for i in CaseCompleteness.objects.get(case=case).items if i["id"] == "penalty.site_record"
+    )
     assert item["status"] == "waived" and item["approver"] == people["head_a"].name
     case = case_services.archive_case(actor=people["keeper_a"].user, case=case)
     assert case.stage == Stage.ARCHIVING
@@ -148,13 +188,15 @@ def test_第五条第四款_approval_authority_is_checked(people):
     """Role must hold the authority, the case must be in scope, no self-approval."""
     case = penalty_case(people)
     filing = rs.request_approval(actor=people["officer_a"].user, case=case, action="filing")
-    for who, message in (("officer_a2", "角色无权"), ("legal", "角色无权"),
-                         ("leader", "角色无权")):
+    for who, message in (("officer_a2", "角色无权"), ("legal", "角色无权"), ("leader", "角色无权")):
         with pytest.raises(Forbidden, match=message):
             rs.decide_approval(actor=people[who].user, approval=filing, approve=True)
     other_team = people["head_a"].__class__.objects.create(
         user=people["officer_b"].user.__class__.objects.create(username="head_b"),
-        name="二大队长", unit=people["officer_b"].unit, role="unit_head")
+        name="二大队长",
+        unit=people["officer_b"].unit,
+        role="unit_head",
+    )
     with pytest.raises(Forbidden, match="审批范围"):
         rs.decide_approval(actor=other_team.user, approval=filing, approve=True)
     own = rs.request_approval(actor=people["head_a"].user, case=case, action="closing")
@@ -162,22 +204,24 @@ def test_第五条第四款_approval_authority_is_checked(people):
         rs.decide_approval(actor=people["head_a"].user, approval=own, approve=True)
     assert AuditEntry.objects.filter(action="approval.refused", outcome="denied").count() == 5
     # 局领导 may approve a penalty decision (approvals.toml), the detachment head too.
-    decision = rs.request_approval(actor=people["officer_a"].user, case=case,
-                                   action="penalty_decision")
-    approved = rs.decide_approval(actor=people["leader"].user, approval=decision, approve=True,
-                                  opinion="同意")
+    decision = rs.request_approval(
+        actor=people["officer_a"].user, case=case, action="penalty_decision"
+    )
+    approved = rs.decide_approval(
+        actor=people["leader"].user, approval=decision, approve=True, opinion="同意"
+    )
     assert approved.decision == "approved" and approved.approver_role == "bureau_leader"
     with pytest.raises(Conflict, match="已审批"):
-        rs.decide_approval(actor=people["head_detachment"].user, approval=decision,
-                           approve=False)
+        rs.decide_approval(actor=people["head_detachment"].user, approval=decision, approve=False)
 
 
 def test_rejected_approval_does_not_meet_the_requirement(people):
     case = walk(penalty_case(people), Stage.INVESTIGATION, people["officer_a"].user)
     filing = rs.request_approval(actor=people["officer_a"].user, case=case, action="filing")
     assert statuses(case)["penalty.filing_approved"] == "missing"
-    rs.decide_approval(actor=people["head_a"].user, approval=filing, approve=False,
-                       opinion="证据不足")
+    rs.decide_approval(
+        actor=people["head_a"].user, approval=filing, approve=False, opinion="证据不足"
+    )
     assert statuses(case)["penalty.filing_approved"] == "missing"
 
 
@@ -194,8 +238,9 @@ def test_document_stored_with_both_digests_and_replaced_version_kept(people, tmp
     assert first.sm3 == hashlib.new("sm3", data).hexdigest()
     with get_storage().open(first.storage_key) as fh:
         assert fh.read() == data
-    second = doc(case, people, "inquiry_record", file_path=write_pdf(tmp_path, "b.pdf", "v2"),
-                 replaces=first)
+    second = doc(
+        case, people, "inquiry_record", file_path=write_pdf(tmp_path, "b.pdf", "v2"), replaces=first
+    )
     first.refresh_from_db()
     assert (first.is_current, second.is_current, second.version) == (False, True, 2)
     assert second.replaces_id == first.pk
@@ -218,8 +263,11 @@ def test_document_refused_outside_scope_and_bad_file(people, tmp_path):
 
 
 def test_bulk_evaluation_matches_single_case_evaluation(people, tmp_path):
-    cases = [complete_penalty_case(people, tmp_path), penalty_case(people),
-             penalty_case(people, kind=CaseKind.COERCION)]
+    cases = [
+        complete_penalty_case(people, tmp_path),
+        penalty_case(people),
+        penalty_case(people, kind=CaseKind.COERCION),
+    ]
     singles = {c.pk: rules_services.evaluate_case(c) for c in cases}
     CaseCompleteness.objects.all().delete()
     assert rules_services.evaluate_cases() == 3

@@ -23,13 +23,25 @@ def facts(kind="penalty", stage="archiving", **kw) -> CaseFacts:
 
 
 def d(doc_type, signature="signed", **extra):
-    return DocFact(id=next(_ids), doc_type=doc_type, signature=signature,
-                   extra_keys=frozenset(extra), label=doc_type)
+    return DocFact(
+        id=next(_ids),
+        doc_type=doc_type,
+        signature=signature,
+        extra_keys=frozenset(extra),
+        label=doc_type,
+    )
 
 
 def a(action, decision="approved", code="", approver="张三"):
-    return ApprovalFact(id=next(_ids), action=action, decision=decision, requirement_code=code,
-                        approver=approver, reason="现场无法录像，已由两名见证人签字确认", opinion="同意")
+    return ApprovalFact(
+        id=next(_ids),
+        action=action,
+        decision=decision,
+        requirement_code=code,
+        approver=approver,
+        reason="现场无法录像，已由两名见证人签字确认",
+        opinion="同意",
+    )
 
 
 def s(method="direct", signature="signed"):
@@ -51,14 +63,21 @@ def assert_rule(rule_id, missing: CaseFacts, met: CaseFacts):
 
 # --- 第五条 行政处罚 ---------------------------------------------------------------------
 
+
 def test_第五条第二款_程序启动_requires_filing_text():
-    assert_rule("penalty.initiation_text", facts(stage="initiation"),
-                facts(stage="initiation", documents=[d("filing_approval")]))
+    assert_rule(
+        "penalty.initiation_text",
+        facts(stage="initiation"),
+        facts(stage="initiation", documents=[d("filing_approval")]),
+    )
 
 
 def test_第五条第四款_立案_requires_approved_filing():
-    assert_rule("penalty.filing_approved", facts(approvals=[a("filing", "rejected")]),
-                facts(approvals=[a("filing")]))
+    assert_rule(
+        "penalty.filing_approved",
+        facts(approvals=[a("filing", "rejected")]),
+        facts(approvals=[a("filing")]),
+    )
 
 
 def test_行政处罚法第四十二条_requires_two_qualified_officers():
@@ -68,134 +87,205 @@ def test_行政处罚法第四十二条_requires_two_qualified_officers():
 
 
 def test_第五条第三款_调查取证_requires_inquiry_record():
-    assert_rule("penalty.inquiry_record", facts(stage="investigation"),
-                facts(stage="investigation", documents=[d("inquiry_record")]))
+    assert_rule(
+        "penalty.inquiry_record",
+        facts(stage="investigation"),
+        facts(stage="investigation", documents=[d("inquiry_record")]),
+    )
 
 
 def test_第五条第三款_调查取证_requires_officer_info():
-    assert_rule("penalty.officer_info", facts(stage="investigation"),
-                facts(stage="investigation", documents=[d("officer_info")]))
+    assert_rule(
+        "penalty.officer_info",
+        facts(stage="investigation"),
+        facts(stage="investigation", documents=[d("officer_info")]),
+    )
 
 
 def test_第五条第三款_现场检查_requires_site_record_when_random_or_disputed():
     assert status(facts(), "penalty.site_record") == "not_applicable"
-    assert_rule("penalty.site_record", facts(is_disputed=True),
-                facts(is_disputed=True, documents=[d("site_record")]))
+    assert_rule(
+        "penalty.site_record",
+        facts(is_disputed=True),
+        facts(is_disputed=True, documents=[d("site_record")]),
+    )
     assert status(facts(is_random_inspection=True), "penalty.site_record") == "missing"
 
 
 def test_第五条第三款_随机抽查_requires_recording():
     assert status(facts(), "penalty.av_random_inspection") == "not_applicable"
-    assert_rule("penalty.av_random_inspection", facts(is_random_inspection=True),
-                facts(is_random_inspection=True, recordings=[r()]))
+    assert_rule(
+        "penalty.av_random_inspection",
+        facts(is_random_inspection=True),
+        facts(is_random_inspection=True, recordings=[r()]),
+    )
 
 
 def test_第五条第三款_易引发争议_requires_recording():
     assert status(facts(), "penalty.av_disputed") == "not_applicable"
-    assert_rule("penalty.av_disputed", facts(is_disputed=True),
-                facts(is_disputed=True, recordings=[r()]))
+    assert_rule(
+        "penalty.av_disputed", facts(is_disputed=True), facts(is_disputed=True, recordings=[r()])
+    )
 
 
 def test_第五条第三款_重大突发事件_requires_recording():
     assert status(facts(), "penalty.av_major_incident") == "not_applicable"
-    assert_rule("penalty.av_major_incident", facts(is_major_incident=True),
-                facts(is_major_incident=True, recordings=[r(kind="audio")]))
+    assert_rule(
+        "penalty.av_major_incident",
+        facts(is_major_incident=True),
+        facts(is_major_incident=True, recordings=[r(kind="audio")]),
+    )
 
 
 def test_第五条第三款_拒绝签字_requires_recording_of_refusal():
     """Triggered by a document or a service with a refused signature."""
     assert status(facts(), "penalty.av_signature_refused") == "not_applicable"
     refused_doc = [d("inquiry_record", signature="refused")]
-    assert_rule("penalty.av_signature_refused", facts(documents=refused_doc),
-                facts(documents=refused_doc, recordings=[r("signature_refused")]))
+    assert_rule(
+        "penalty.av_signature_refused",
+        facts(documents=refused_doc),
+        facts(documents=refused_doc, recordings=[r("signature_refused")]),
+    )
     # A recording without the mark does not show the refusal.
-    assert status(facts(services=[s(signature="refused")], recordings=[r()]),
-                  "penalty.av_signature_refused") == "missing"
+    assert (
+        status(
+            facts(services=[s(signature="refused")], recordings=[r()]),
+            "penalty.av_signature_refused",
+        )
+        == "missing"
+    )
 
 
 def test_第二十条_penalty_requires_recording_notice_mark():
-    assert_rule("penalty.recording_notice", facts(recordings=[r()]),
-                facts(recordings=[r("recording_notice")]))
+    assert_rule(
+        "penalty.recording_notice",
+        facts(recordings=[r()]),
+        facts(recordings=[r("recording_notice")]),
+    )
 
 
 def test_第五条第四款_调查终结_requires_approval():
-    assert_rule("penalty.investigation_end_approved", facts(stage="decision"),
-                facts(stage="decision", approvals=[a("investigation_end")]))
+    assert_rule(
+        "penalty.investigation_end_approved",
+        facts(stage="decision"),
+        facts(stage="decision", approvals=[a("investigation_end")]),
+    )
 
 
 def test_第五条第四款_处罚前告知_requires_violation_notice():
-    assert_rule("penalty.violation_notice", facts(stage="decision"),
-                facts(stage="decision", documents=[d("violation_notice")]))
+    assert_rule(
+        "penalty.violation_notice",
+        facts(stage="decision"),
+        facts(stage="decision", documents=[d("violation_notice")]),
+    )
 
 
 def test_第五条第四款_陈述申辩_requires_statement_record():
-    assert_rule("penalty.statement_record", facts(stage="decision"),
-                facts(stage="decision", documents=[d("statement_record")]))
+    assert_rule(
+        "penalty.statement_record",
+        facts(stage="decision"),
+        facts(stage="decision", documents=[d("statement_record")]),
+    )
 
 
 def test_第五条第四款_陈述申辩签收_requires_recording_of_signing():
-    assert_rule("penalty.av_statement_signing", facts(stage="decision", recordings=[r()]),
-                facts(stage="decision", recordings=[r("party_signed")]))
+    assert_rule(
+        "penalty.av_statement_signing",
+        facts(stage="decision", recordings=[r()]),
+        facts(stage="decision", recordings=[r("party_signed")]),
+    )
 
 
 def test_第五条第四款_处罚决定_requires_approval():
-    assert_rule("penalty.decision_approved",
-                facts(stage="decision", approvals=[a("penalty_decision", "pending")]),
-                facts(stage="decision", approvals=[a("penalty_decision")]))
+    assert_rule(
+        "penalty.decision_approved",
+        facts(stage="decision", approvals=[a("penalty_decision", "pending")]),
+        facts(stage="decision", approvals=[a("penalty_decision")]),
+    )
 
 
 def test_第五条第四款_requires_penalty_decision_document():
-    assert_rule("penalty.decision_document", facts(stage="decision"),
-                facts(stage="decision", documents=[d("penalty_decision")]))
+    assert_rule(
+        "penalty.decision_document",
+        facts(stage="decision"),
+        facts(stage="decision", documents=[d("penalty_decision")]),
+    )
 
 
 def test_行政处罚法第六十四条_听证_requires_hearing_notice_and_record():
     assert status(facts(), "penalty.hearing_notice") == "not_applicable"
     assert status(facts(), "penalty.hearing_record") == "not_applicable"
-    assert_rule("penalty.hearing_notice", facts(hearing_requested=True),
-                facts(hearing_requested=True, documents=[d("hearing_notice")]))
-    assert_rule("penalty.hearing_record", facts(hearing_requested=True),
-                facts(hearing_requested=True, documents=[d("hearing_record")]))
+    assert_rule(
+        "penalty.hearing_notice",
+        facts(hearing_requested=True),
+        facts(hearing_requested=True, documents=[d("hearing_notice")]),
+    )
+    assert_rule(
+        "penalty.hearing_record",
+        facts(hearing_requested=True),
+        facts(hearing_requested=True, documents=[d("hearing_record")]),
+    )
 
 
 def test_第五条第四款_送达_requires_service_receipt():
-    assert_rule("penalty.service_receipt", facts(stage="service"),
-                facts(stage="service", documents=[d("service_receipt")]))
+    assert_rule(
+        "penalty.service_receipt",
+        facts(stage="service"),
+        facts(stage="service", documents=[d("service_receipt")]),
+    )
 
 
 def test_第五条_留置送达_requires_recording():
     assert status(facts(services=[s("direct")]), "penalty.av_service_left") == "not_applicable"
     left = [s("left_at_premises", "refused")]
-    assert_rule("penalty.av_service_left", facts(services=left, recordings=[r()]),
-                facts(services=left, recordings=[r("service_left")]))
+    assert_rule(
+        "penalty.av_service_left",
+        facts(services=left, recordings=[r()]),
+        facts(services=left, recordings=[r("service_left")]),
+    )
 
 
 def test_第五条_公告送达_requires_recording_and_notice():
     assert status(facts(), "penalty.av_public_notice") == "not_applicable"
     public = [s("public_notice", "not_present")]
-    assert_rule("penalty.av_public_notice", facts(services=public),
-                facts(services=public, recordings=[r("service_public_notice")]))
-    assert_rule("penalty.public_notice_text", facts(services=public),
-                facts(services=public, documents=[d("public_notice", "not_present")]))
+    assert_rule(
+        "penalty.av_public_notice",
+        facts(services=public),
+        facts(services=public, recordings=[r("service_public_notice")]),
+    )
+    assert_rule(
+        "penalty.public_notice_text",
+        facts(services=public),
+        facts(services=public, documents=[d("public_notice", "not_present")]),
+    )
 
 
 def test_第十九条_结案_requires_closing_approval():
-    assert_rule("penalty.closing_approved", facts(stage="case_file"),
-                facts(stage="case_file", approvals=[a("closing")]))
+    assert_rule(
+        "penalty.closing_approved",
+        facts(stage="case_file"),
+        facts(stage="case_file", approvals=[a("closing")]),
+    )
 
 
 def test_第十条_文书完备_requires_closing_document():
-    assert_rule("penalty.closing_document", facts(stage="case_file"),
-                facts(stage="case_file", documents=[d("closing_approval")]))
+    assert_rule(
+        "penalty.closing_document",
+        facts(stage="case_file"),
+        facts(stage="case_file", documents=[d("closing_approval")]),
+    )
 
 
 def test_第十条_内部审批完整_no_pending_approval():
-    assert_rule("penalty.approvals_complete",
-                facts(stage="case_file", approvals=[a("closing", "pending")]),
-                facts(stage="case_file", approvals=[a("closing", "rejected")]))
+    assert_rule(
+        "penalty.approvals_complete",
+        facts(stage="case_file", approvals=[a("closing", "pending")]),
+        facts(stage="case_file", approvals=[a("closing", "rejected")]),
+    )
 
 
 # --- 第六条 行政强制 ---------------------------------------------------------------------
+
 
 def c(**kw):
     return facts(kind="coercion", **kw)
@@ -207,12 +297,15 @@ def test_行政强制法第十八条_coercion_requires_two_officers():
     assert_rule("coercion.two_officers", one, c())
 
 
-@pytest.mark.parametrize("rule_id, doc_type", [
-    ("coercion.reminder_notice", "reminder_notice"),
-    ("coercion.statement_record", "statement_record"),
-    ("coercion.enforcement_decision", "enforcement_decision"),
-    ("coercion.service_receipt", "service_receipt"),
-])
+@pytest.mark.parametrize(
+    "rule_id, doc_type",
+    [
+        ("coercion.reminder_notice", "reminder_notice"),
+        ("coercion.statement_record", "statement_record"),
+        ("coercion.enforcement_decision", "enforcement_decision"),
+        ("coercion.service_receipt", "service_receipt"),
+    ],
+)
 def test_第六条第二款_coercion_text_documents(rule_id, doc_type):
     assert_rule(rule_id, c(), c(documents=[d(doc_type)]))
 
@@ -220,21 +313,27 @@ def test_第六条第二款_coercion_text_documents(rule_id, doc_type):
 def test_第六条第二款_公告_when_served_by_public_notice():
     assert status(c(), "coercion.public_notice") == "not_applicable"
     public = [s("public_notice", "not_present")]
-    assert_rule("coercion.public_notice", c(services=public),
-                c(services=public, documents=[d("public_notice")]))
+    assert_rule(
+        "coercion.public_notice",
+        c(services=public),
+        c(services=public, documents=[d("public_notice")]),
+    )
 
 
 def test_第六条第二款_强制执行_requires_approval():
     assert_rule("coercion.enforcement_approved", c(), c(approvals=[a("enforcement")]))
 
 
-@pytest.mark.parametrize("item, rule_id, label", [
-    ("（一）", "coercion.av_credentials", "credentials_shown"),
-    ("（二）", "coercion.av_party_identity", "party_identity_checked"),
-    ("（三）", "coercion.av_documents_read", "documents_read"),
-    ("（四）", "coercion.av_statement_heard", "statement_heard"),
-    ("（五）", "coercion.av_party_signed", "party_signed"),
-])
+@pytest.mark.parametrize(
+    "item, rule_id, label",
+    [
+        ("（一）", "coercion.av_credentials", "credentials_shown"),
+        ("（二）", "coercion.av_party_identity", "party_identity_checked"),
+        ("（三）", "coercion.av_documents_read", "documents_read"),
+        ("（四）", "coercion.av_statement_heard", "statement_heard"),
+        ("（五）", "coercion.av_party_signed", "party_signed"),
+    ],
+)
 def test_第六条第三款_coercion_recordings_show_items_1_to_5(item, rule_id, label):
     others = [m for m in engine.MARK_LABELS if m != label]
     assert_rule(rule_id, c(recordings=[r(*others)]), c(recordings=[r(label)]))
@@ -246,59 +345,98 @@ def test_第二十条_coercion_requires_recording_notice_mark():
 
 def test_第十九条_coercion_closing_approval_and_第十条_settled():
     assert_rule("coercion.closing_approved", c(), c(approvals=[a("closing")]))
-    assert_rule("coercion.approvals_complete", c(approvals=[a("enforcement", "pending")]),
-                c(approvals=[a("enforcement")]))
+    assert_rule(
+        "coercion.approvals_complete",
+        c(approvals=[a("enforcement", "pending")]),
+        c(approvals=[a("enforcement")]),
+    )
 
 
 # --- 第七条 行政征收, 第九条 行政收费, 第八条 行政检查 ----------------------------------------
 
+
 def test_第七条_levy_requires_declaration_and_platform_record():
-    assert_rule("levy.declaration", facts(kind="levy"),
-                facts(kind="levy", documents=[d("levy_declaration")]))
-    assert_rule("levy.platform_record", facts(kind="levy"),
-                facts(kind="levy", documents=[d("levy_platform_record", "not_present")]))
-    assert_rule("levy.approvals_complete", facts(kind="levy", approvals=[a("closing", "pending")]),
-                facts(kind="levy"))
+    assert_rule(
+        "levy.declaration",
+        facts(kind="levy"),
+        facts(kind="levy", documents=[d("levy_declaration")]),
+    )
+    assert_rule(
+        "levy.platform_record",
+        facts(kind="levy"),
+        facts(kind="levy", documents=[d("levy_platform_record", "not_present")]),
+    )
+    assert_rule(
+        "levy.approvals_complete",
+        facts(kind="levy", approvals=[a("closing", "pending")]),
+        facts(kind="levy"),
+    )
 
 
 def test_第九条_fee_requires_signed_receipt_and_bill_number():
     unsigned = [d("fee_receipt", "pending", bill_number="1")]
-    assert_rule("fee.signed_receipt", facts(kind="fee", documents=unsigned),
-                facts(kind="fee", documents=[d("fee_receipt", "signed")]))
-    assert_rule("fee.bill_entered", facts(kind="fee", documents=[d("fee_receipt")]),
-                facts(kind="fee", documents=unsigned))
-    assert_rule("fee.approvals_complete", facts(kind="fee", approvals=[a("closing", "pending")]),
-                facts(kind="fee"))
+    assert_rule(
+        "fee.signed_receipt",
+        facts(kind="fee", documents=unsigned),
+        facts(kind="fee", documents=[d("fee_receipt", "signed")]),
+    )
+    assert_rule(
+        "fee.bill_entered",
+        facts(kind="fee", documents=[d("fee_receipt")]),
+        facts(kind="fee", documents=unsigned),
+    )
+    assert_rule(
+        "fee.approvals_complete",
+        facts(kind="fee", approvals=[a("closing", "pending")]),
+        facts(kind="fee"),
+    )
 
 
 def test_第八条_inspection_requires_inspection_record():
-    assert_rule("inspection.record", facts(kind="inspection"),
-                facts(kind="inspection", documents=[d("inspection_record")]))
-    assert_rule("inspection.approvals_complete",
-                facts(kind="inspection", approvals=[a("closing", "pending")]),
-                facts(kind="inspection"))
+    assert_rule(
+        "inspection.record",
+        facts(kind="inspection"),
+        facts(kind="inspection", documents=[d("inspection_record")]),
+    )
+    assert_rule(
+        "inspection.approvals_complete",
+        facts(kind="inspection", approvals=[a("closing", "pending")]),
+        facts(kind="inspection"),
+    )
 
 
-@pytest.mark.parametrize("item, rule_id, label", [
-    ("（一）", "inspection.av_vehicle", "vehicle_used"),
-    ("（二）", "inspection.av_officer_conduct", "officer_conduct"),
-    ("（三）", "inspection.av_inspected_party", "inspected_party"),
-    ("（四）", "inspection.av_premises_goods", "premises_goods"),
-    ("（五）", "inspection.av_conduct", "inspection_conduct"),
-])
+@pytest.mark.parametrize(
+    "item, rule_id, label",
+    [
+        ("（一）", "inspection.av_vehicle", "vehicle_used"),
+        ("（二）", "inspection.av_officer_conduct", "officer_conduct"),
+        ("（三）", "inspection.av_inspected_party", "inspected_party"),
+        ("（四）", "inspection.av_premises_goods", "premises_goods"),
+        ("（五）", "inspection.av_conduct", "inspection_conduct"),
+    ],
+)
 def test_第八条_inspection_recordings_show_items_1_to_5(item, rule_id, label):
     others = [m for m in engine.MARK_LABELS if m != label]
-    assert_rule(rule_id, facts(kind="inspection", recordings=[r(*others)]),
-                facts(kind="inspection", recordings=[r(label)]))
+    assert_rule(
+        rule_id,
+        facts(kind="inspection", recordings=[r(*others)]),
+        facts(kind="inspection", recordings=[r(label)]),
+    )
 
 
 # --- stage, waiver and figure -----------------------------------------------------------
 
+
 def test_rule_before_its_stage_is_not_applicable_unless_met():
     early = facts(stage="initiation")
     assert status(early, "penalty.decision_document") == "not_applicable"
-    assert status(facts(stage="initiation", documents=[d("penalty_decision")]),
-                  "penalty.decision_document") == "met"
+    assert (
+        status(
+            facts(stage="initiation", documents=[d("penalty_decision")]),
+            "penalty.decision_document",
+        )
+        == "met"
+    )
 
 
 def test_第十条_approved_waiver_turns_missing_into_waived():
@@ -314,8 +452,9 @@ def test_completeness_figure_counts_met_and_waived_over_applicable():
     result = engine.evaluate(facts(stage="initiation"))
     counts = result["counts"]
     assert result["applicable"] == counts["met"] + counts["missing"] + counts["waived"]
-    assert result["ratio"] == pytest.approx((counts["met"] + counts["waived"])
-                                            / result["applicable"])
+    assert result["ratio"] == pytest.approx(
+        (counts["met"] + counts["waived"]) / result["applicable"]
+    )
     assert result["missing"] == ["penalty.initiation_text"]
 
 

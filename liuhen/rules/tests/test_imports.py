@@ -21,18 +21,31 @@ pytestmark = pytest.mark.usefixtures("vault")
 def levy_setup(bureau, make_officer):
     clerk = make_officer(bureau["levy"])
     head = make_officer(bureau["levy"], Role.UNIT_HEAD)
-    payer = make_party(actor=clerk.user, unit=bureau["levy"], kind=PartyKind.ORGANISATION,
-                       name="某某建筑有限公司")
-    case = make_case(actor=clerk.user, unit=bureau["levy"], officers=[clerk],
-                     kind=CaseKind.LEVY, cause="2026年10月社会保险费申报", parties=[payer])
-    fee_case = make_case(actor=clerk.user, unit=bureau["levy"], officers=[clerk],
-                         kind=CaseKind.FEE, cause="职业技能鉴定收费", parties=[payer])
+    payer = make_party(
+        actor=clerk.user, unit=bureau["levy"], kind=PartyKind.ORGANISATION, name="某某建筑有限公司"
+    )
+    case = make_case(
+        actor=clerk.user,
+        unit=bureau["levy"],
+        officers=[clerk],
+        kind=CaseKind.LEVY,
+        cause="2026年10月社会保险费申报",
+        parties=[payer],
+    )
+    fee_case = make_case(
+        actor=clerk.user,
+        unit=bureau["levy"],
+        officers=[clerk],
+        kind=CaseKind.FEE,
+        cause="职业技能鉴定收费",
+        parties=[payer],
+    )
     return {"clerk": clerk, "head": head, "payer": payer, "case": case, "fee_case": fee_case}
 
 
 CSV = (
     "统一社会信用代码,单位名称,业务流水号,费款所属期,险种,应缴金额,实缴金额,到账日期\n"
-    "{uscc},某某建筑有限公司,SB2026100001,202610,养老保险,\"12,000.00\",12000.00,2026-11-05\n"
+    '{uscc},某某建筑有限公司,SB2026100001,202610,养老保险,"12,000.00",12000.00,2026-11-05\n'
     "{unknown},不存在的公司,SB2026100002,202610,养老保险,100,100,2026-11-05\n"
     "{uscc},某某建筑有限公司,,202610,失业保险,50,50,2026-11-05\n"
     ",无代码公司,SB2026100003,202610,工伤保险,10,10,2026-11-05\n"
@@ -42,8 +55,7 @@ CSV = (
 def test_第七条_levy_csv_import_links_rows_and_reports_unmatched(levy_setup, tmp_path):
     s = levy_setup
     path = tmp_path / "核心平台导出.csv"
-    path.write_text(CSV.format(uscc=s["payer"].id_number, unknown=valid_uscc()),
-                    encoding="gbk")
+    path.write_text(CSV.format(uscc=s["payer"].id_number, unknown=valid_uscc()), encoding="gbk")
     assert statuses(s["case"])["levy.declaration"] == "missing"
     report = import_records(actor=s["clerk"].user, kind="levy", file_path=path)
     assert report.rows == 4 and len(report.imported) == 1
@@ -86,12 +98,13 @@ def test_第七条_levy_xlsx_by_case_number_and_scope(levy_setup, people, tmp_pa
 def test_第九条_fee_receipts_import_and_command(levy_setup, tmp_path, capsys):
     s = levy_setup
     path = tmp_path / "票据.csv"
-    path.write_text("案件编号,票据号码,金额,开票日期,签字盖章\n"
-                    f"{s['fee_case'].number},冀非税0012345,300.00,2026-11-03,是\n"
-                    f"{s['fee_case'].number},冀非税0012346,abc,2026-11-03,是\n",
-                    encoding="utf-8")
-    call_command("import_records", str(path), "--kind", "fee", "--user",
-                 s["clerk"].user.username)
+    path.write_text(
+        "案件编号,票据号码,金额,开票日期,签字盖章\n"
+        f"{s['fee_case'].number},冀非税0012345,300.00,2026-11-03,是\n"
+        f"{s['fee_case'].number},冀非税0012346,abc,2026-11-03,是\n",
+        encoding="utf-8",
+    )
+    call_command("import_records", str(path), "--kind", "fee", "--user", s["clerk"].user.username)
     out = capsys.readouterr().out
     assert "已关联 1 行" in out and "金额无效" in out
     result = statuses(s["fee_case"])
@@ -106,10 +119,14 @@ def test_levy_import_page_pair(levy_setup, people, client, tmp_path):
     csv = CSV.format(uscc=s["payer"].id_number, unknown=valid_uscc()).encode("utf-8-sig")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    page = client.post("/rules/levy-import/", {
-        "kind": "levy", "file": SimpleUploadedFile("平台.csv", csv, "text/csv")})
+    page = client.post(
+        "/rules/levy-import/",
+        {"kind": "levy", "file": SimpleUploadedFile("平台.csv", csv, "text/csv")},
+    )
     text = page.content.decode()
     assert page.status_code == 200 and "已关联 <b>1</b> 行" in text and "未能匹配 3 行" in text
-    bad = client.post("/rules/levy-import/", {
-        "kind": "levy", "file": SimpleUploadedFile("x.txt", b"hello", "text/plain")})
+    bad = client.post(
+        "/rules/levy-import/",
+        {"kind": "levy", "file": SimpleUploadedFile("x.txt", b"hello", "text/plain")},
+    )
     assert bad.status_code == 400 and "仅支持CSV或Excel" in bad.content.decode()

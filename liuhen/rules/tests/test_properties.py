@@ -21,45 +21,83 @@ MARKS = sorted(engine.MARK_LABELS)
 ACTIONS = ["filing", "investigation_end", "penalty_decision", "enforcement", "closing"]
 CODES = sorted(engine.rules_by_id())
 
-documents = st.builds(DocFact, id=st.integers(1, 10**6),
-                      doc_type=st.sampled_from(DocumentType.values),
-                      signature=st.sampled_from(["signed", "not_present", "pending"]),
-                      extra_keys=st.frozensets(st.sampled_from(["bill_number", "amount"])))
+documents = st.builds(
+    DocFact,
+    id=st.integers(1, 10**6),
+    doc_type=st.sampled_from(DocumentType.values),
+    signature=st.sampled_from(["signed", "not_present", "pending"]),
+    extra_keys=st.frozensets(st.sampled_from(["bill_number", "amount"])),
+)
 approvals = st.one_of(
-    st.builds(ApprovalFact, id=st.integers(1, 10**6), action=st.sampled_from(ACTIONS),
-              decision=st.sampled_from(["approved", "rejected"])),
-    st.builds(ApprovalFact, id=st.integers(1, 10**6), action=st.just("waiver"),
-              decision=st.just("approved"), requirement_code=st.sampled_from(CODES)))
-recordings = st.builds(RecordingFact, id=st.integers(1, 10**6),
-                       kind=st.sampled_from(["video", "audio", "photo"]),
-                       labels=st.frozensets(st.sampled_from(MARKS), max_size=4))
-records = st.one_of(documents.map(lambda x: ("documents", x)),
-                    approvals.map(lambda x: ("approvals", x)),
-                    recordings.map(lambda x: ("recordings", x)))
-services = st.builds(ServiceFact, id=st.integers(1, 10**6),
-                     method=st.sampled_from(["direct", "left_at_premises", "public_notice"]),
-                     signature=st.sampled_from(["signed", "refused", "not_present"]))
+    st.builds(
+        ApprovalFact,
+        id=st.integers(1, 10**6),
+        action=st.sampled_from(ACTIONS),
+        decision=st.sampled_from(["approved", "rejected"]),
+    ),
+    st.builds(
+        ApprovalFact,
+        id=st.integers(1, 10**6),
+        action=st.just("waiver"),
+        decision=st.just("approved"),
+        requirement_code=st.sampled_from(CODES),
+    ),
+)
+recordings = st.builds(
+    RecordingFact,
+    id=st.integers(1, 10**6),
+    kind=st.sampled_from(["video", "audio", "photo"]),
+    labels=st.frozensets(st.sampled_from(MARKS), max_size=4),
+)
+records = st.one_of(
+    documents.map(lambda x: ("documents", x)),
+    approvals.map(lambda x: ("approvals", x)),
+    recordings.map(lambda x: ("recordings", x)),
+)
+services = st.builds(
+    ServiceFact,
+    id=st.integers(1, 10**6),
+    method=st.sampled_from(["direct", "left_at_premises", "public_notice"]),
+    signature=st.sampled_from(["signed", "refused", "not_present"]),
+)
 
 
 @st.composite
 def cases(draw):
     kind = draw(st.sampled_from(KINDS))
     facts = CaseFacts(
-        case_id=1, kind=kind, stage=draw(st.sampled_from(stages.path(kind))),
-        flags={f: draw(st.booleans()) for f in ("is_random_inspection", "is_disputed",
-                                                 "is_major_incident", "hearing_requested")},
+        case_id=1,
+        kind=kind,
+        stage=draw(st.sampled_from(stages.path(kind))),
+        flags={
+            f: draw(st.booleans())
+            for f in (
+                "is_random_inspection",
+                "is_disputed",
+                "is_major_incident",
+                "hearing_requested",
+            )
+        },
         services=draw(st.lists(services, max_size=2)),
-        qualified_officers=draw(st.integers(0, 3)))
+        qualified_officers=draw(st.integers(0, 3)),
+    )
     for field, item in draw(st.lists(records, max_size=8)):
         getattr(facts, field).append(item)
     return facts
 
 
 def with_record(facts: CaseFacts, field: str, item) -> CaseFacts:
-    copy = CaseFacts(case_id=1, kind=facts.kind, stage=facts.stage, flags=facts.flags,
-                     documents=list(facts.documents), approvals=list(facts.approvals),
-                     services=list(facts.services), recordings=list(facts.recordings),
-                     qualified_officers=facts.qualified_officers)
+    copy = CaseFacts(
+        case_id=1,
+        kind=facts.kind,
+        stage=facts.stage,
+        flags=facts.flags,
+        documents=list(facts.documents),
+        approvals=list(facts.approvals),
+        services=list(facts.services),
+        recordings=list(facts.recordings),
+        qualified_officers=facts.qualified_officers,
+    )
     getattr(copy, field).append(item)
     return copy
 

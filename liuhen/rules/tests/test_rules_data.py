@@ -32,8 +32,17 @@ def test_shipped_rules_cover_every_kind_and_cite_articles():
     rules = engine.load_rules()
     assert set(rules) == {"penalty", "coercion", "levy", "fee", "inspection"}
     articles = " ".join(r.article for kind in rules.values() for r in kind)
-    for article in ("第五条", "第六条", "第七条", "第八条", "第九条", "第十条", "第十九条",
-                    "第二十条", "行政处罚法第四十二条"):
+    for article in (
+        "第五条",
+        "第六条",
+        "第七条",
+        "第八条",
+        "第九条",
+        "第十条",
+        "第十九条",
+        "第二十条",
+        "行政处罚法第四十二条",
+    ):
         assert article in articles
 
 
@@ -42,17 +51,23 @@ def test_good_file_loads(tmp_path):
     assert rule.article == "第七条" and rule.needs == ({"document": "levy_declaration"},)
 
 
-@pytest.mark.parametrize("change, message", [
-    (('document = "levy_declaration"', 'document = "bogus"'), "未知文书类型"),
-    (('article = "第七条"', 'article = "seven"'), "条款引用不规范"),
-    (('from_stage = "initiation"', 'from_stage = "hearing"'), "不属于该类执法行为"),
-    (('title = "申报材料"\n', ""), "缺少字段 title"),
-    (('id = "levy.x"', 'id = "penalty.x"'), "须以 levy. 开头"),
-    (('needs = [{ document = "levy_declaration" }]', 'needs = [{ mark = "nope" }]'), "未知标注"),
-    (('needs = [', 'when = ["rainy_day"]\nneeds = ['), "未知触发条件"),
-    (('kind = "levy"', 'kind = "fee"'), "kind 应为"),
-    (("[[rule]]", "[[rule]\n"), "不是有效的 TOML"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('document = "levy_declaration"', 'document = "bogus"'), "未知文书类型"),
+        (('article = "第七条"', 'article = "seven"'), "条款引用不规范"),
+        (('from_stage = "initiation"', 'from_stage = "hearing"'), "不属于该类执法行为"),
+        (('title = "申报材料"\n', ""), "缺少字段 title"),
+        (('id = "levy.x"', 'id = "penalty.x"'), "须以 levy. 开头"),
+        (
+            ('needs = [{ document = "levy_declaration" }]', 'needs = [{ mark = "nope" }]'),
+            "未知标注",
+        ),
+        (("needs = [", 'when = ["rainy_day"]\nneeds = ['), "未知触发条件"),
+        (('kind = "levy"', 'kind = "fee"'), "kind 应为"),
+        (("[[rule]]", "[[rule]\n"), "不是有效的 TOML"),
+    ],
+)
 def test_malformed_file_is_refused_with_a_clear_message(tmp_path, change, message):
     with pytest.raises(engine.RuleDataError, match=message) as err:
         load(tmp_path, GOOD.replace(*change))

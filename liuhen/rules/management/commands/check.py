@@ -50,34 +50,77 @@ class Command(DjangoCheck):
         unit = None
         if options["unit"]:
             value = options["unit"]
-            unit = (Unit.objects.filter(pk=value).first() if value.isdigit()
-                    else Unit.objects.filter(name=value).first())
+            unit = (
+                Unit.objects.filter(pk=value).first()
+                if value.isdigit()
+                else Unit.objects.filter(name=value).first()
+            )
             if unit is None:
                 raise CommandError(f"单位不存在：{value}")
             cases = cases.filter(unit__path__startswith=unit.path)
         count = evaluate_cases(cases)
-        rows = (CaseCompleteness.objects.filter(case__in=cases).order_by("case__number")
-                .values_list("case__number", "case__kind", "case__stage", "ratio", "met",
-                             "missing_count", "waived", "applicable", "missing"))
+        rows = (
+            CaseCompleteness.objects.filter(case__in=cases)
+            .order_by("case__number")
+            .values_list(
+                "case__number",
+                "case__kind",
+                "case__stage",
+                "ratio",
+                "met",
+                "missing_count",
+                "waived",
+                "applicable",
+                "missing",
+            )
+        )
         self._print(rows, options["format"], count, sum(len(r) for r in rules.values()))
 
     def _print(self, rows, fmt, count, rule_count):
         out = self.stdout
         if fmt == "json":
-            data = [{"case": r[0], "kind": r[1], "stage": r[2], "completeness": round(r[3], 4),
-                     "met": r[4], "missing": r[5], "waived": r[6], "applicable": r[7],
-                     "missing_rules": r[8]} for r in rows.iterator()]
-            out.write(json.dumps({"cases": count, "rules": rule_count, "items": data},
-                                 ensure_ascii=False, indent=1))
+            data = [
+                {
+                    "case": r[0],
+                    "kind": r[1],
+                    "stage": r[2],
+                    "completeness": round(r[3], 4),
+                    "met": r[4],
+                    "missing": r[5],
+                    "waived": r[6],
+                    "applicable": r[7],
+                    "missing_rules": r[8],
+                }
+                for r in rows.iterator()
+            ]
+            out.write(
+                json.dumps(
+                    {"cases": count, "rules": rule_count, "items": data},
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
             return
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(["案件编号", "执法行为", "环节", "完整率", "已具备", "缺失", "已豁免",
-                             "适用项", "缺失项"])
+            writer.writerow(
+                [
+                    "案件编号",
+                    "执法行为",
+                    "环节",
+                    "完整率",
+                    "已具备",
+                    "缺失",
+                    "已豁免",
+                    "适用项",
+                    "缺失项",
+                ]
+            )
             for r in rows.iterator():
-                writer.writerow([r[0], r[1], r[2], f"{r[3]:.4f}", r[4], r[5], r[6], r[7],
-                                 ";".join(r[8])])
+                writer.writerow(
+                    [r[0], r[1], r[2], f"{r[3]:.4f}", r[4], r[5], r[6], r[7], ";".join(r[8])]
+                )
             out.write(buffer.getvalue(), ending="")
             return
         complete = 0

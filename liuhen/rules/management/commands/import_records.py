@@ -27,15 +27,21 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"用户不存在：{options['user']}")
         try:
-            report = import_records(actor=user, kind=options["kind"], file_path=options["file"],
-                                    dry_run=options["dry_run"])
+            report = import_records(
+                actor=user,
+                kind=options["kind"],
+                file_path=options["file"],
+                dry_run=options["dry_run"],
+            )
         except (LiuhenError, FileNotFoundError) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
             return
-        self.stdout.write(f"{report.file_name}：共 {report.rows} 行，已关联 {len(report.imported)}"
-                          f" 行，重复 {len(report.duplicates)} 行，未能匹配 {len(report.unmatched)} 行"
-                          + ("（试导入，未保存）" if report.dry_run else ""))
+        self.stdout.write(
+            f"{report.file_name}：共 {report.rows} 行，已关联 {len(report.imported)}"
+            f" 行，重复 {len(report.duplicates)} 行，未能匹配 {len(report.unmatched)} 行"
+            + ("（试导入，未保存）" if report.dry_run else "")
+        )
         for u in report.unmatched:
             self.stdout.write(f"  第{u['line']}行：{u['reason']}")
