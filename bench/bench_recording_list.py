@@ -173,7 +173,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         at = f"(timestamptz '2024-01-01 00:00:00+00' + {x} * interval '60 seconds')"
         plus = lambda expr, secs: f"({expr} + interval '{secs} seconds')"  # noqa: E731
         hexed = f"lpad(to_hex({x}), 64, '0')"
-        true, false, div = "true", "false", "/"
+        true, false, div, jsonb = "true", "false", "/", "::jsonb"
     else:
         series = (f"(WITH RECURSIVE s(x) AS (SELECT {start} UNION ALL SELECT x + 1 FROM s "
                   f"WHERE x < {stop - 1}) SELECT x FROM s)")
@@ -181,7 +181,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         plus = lambda expr, secs: (  # noqa: E731
             f"strftime('%Y-%m-%d %H:%M:%S', {expr}, '+{secs} seconds')")
         hexed = f"printf('%064x', {x})"
-        true, false, div = "1", "0", "/"
+        true, false, div, jsonb = "1", "0", "/", ""
     # h: a multiplicative hash of x, so that late, flagged, kind, case and party are spread
     # over all units independently of x % TEAMS (no filter is empty by construction).
     h = f"(({x} * 2654435761) % 4294967296)"
@@ -197,7 +197,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
     SELECT
         CASE WHEN {h} % 10 = 9 THEN 'photo' WHEN {h} % 10 = 8 THEN 'audio' ELSE 'video' END,
         'DSJ_' || {x} || '.MP4', 100000000 + {x}, 'video/mp4', 'mp4', 'hevc', 'aac',
-        600.0, 1920, 1080, '{{}}', {at}, NULL, 'metadata',
+        600.0, 1920, 1080, '{{}}'{jsonb}, {at}, NULL, 'metadata',
         {ids['device']} + ({x} % {OFFICERS}), {ids['officer']} + ({x} % {OFFICERS}),
         {ids['team']} + {team}, NULL,
         CASE WHEN ({h} {div} 7) % 5 = 0 THEN {ids['case']} + ((({h} {div} 35) % {CASES_PER_TEAM}) * {TEAMS})
@@ -210,8 +210,8 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         CASE WHEN {late} THEN 172800 ELSE 0 END,
         CASE WHEN {late} THEN {true} ELSE {false} END,
         {true}, '',
-        CASE WHEN {late} THEN '["late"]' WHEN ({h} {div} 13) % 50 = 1 THEN '["device_faulty"]'
-             ELSE '[]' END,
+        (CASE WHEN {late} THEN '["late"]' WHEN ({h} {div} 13) % 50 = 1 THEN '["device_faulty"]'
+             ELSE '[]' END){jsonb},
         CASE WHEN {late} OR ({h} {div} 13) % 50 = 1 THEN {true} ELSE {false} END,
         'done'
     FROM {series}
