@@ -86,7 +86,7 @@ def main() -> None:
                 receipts = work / f"receipts-{mode}"
                 receipts.mkdir()
                 seconds = run(server, dump, receipts, remote=mode == "tus")
-                receipt = next(receipts.glob("*.json"), None)
+                receipt = next(receipts.glob("receipt-*.json"), None)
                 rows = json.loads(receipt.read_text()) if receipt else {}
                 stored = _count_safe(rows)
                 results[mode] = {
