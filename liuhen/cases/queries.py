@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Q
 
 from liuhen.cases.choices import CaseKind, Stage
-from liuhen.cases.models import Case
+from liuhen.cases.models import Case, Party
 from liuhen.core.errors import InvalidInput
 
 
@@ -40,16 +40,27 @@ def search_cases(*, actor, filters: CaseFilter):
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
         if unit is None:
             return qs.none()
-        qs = qs.filter(unit__path__startswith=unit.path) if filters.include_sub_units else qs.filter(unit=unit)
+        if filters.include_sub_units:
+            qs = qs.filter(unit__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
+        else:
+            qs = qs.filter(unit=unit)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
+    # Officer and party filters go through the link tables as IN (subquery): a JOIN would
+    # need DISTINCT over every matching case, and a name match would scan them all
+    # (bench/bench_cases.py: seconds on 100,000 cases, now milliseconds).
     if filters.officer:
-        qs = qs.filter(officers__pk=filters.officer)
+        if not 0 < filters.officer < 2**63:  # cannot exist; the driver would overflow
+            return qs.none()
+        links = Case.officers.through.objects.filter(officer_id=filters.officer)
+        qs = qs.filter(pk__in=links.values("case_id"))
     if filters.party:
         term = filters.party.strip()
-        qs = qs.filter(Q(parties__name__contains=term) | Q(parties__id_number=term.upper()))
+        parties = Party.objects.filter(Q(name__contains=term) | Q(id_number=term.upper()))
+        links = Case.parties.through.objects.filter(party_id__in=parties.values("pk"))
+        qs = qs.filter(pk__in=links.values("case_id"))
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(Q(number__contains=term) | Q(cause__contains=term))
@@ -57,6 +68,4 @@ def search_cases(*, actor, filters: CaseFilter):
         qs = qs.filter(opened_on__gte=filters.opened_from)
     if filters.opened_to:
         qs = qs.filter(opened_on__lte=filters.opened_to)
-    if filters.officer or filters.party:
-        qs = qs.distinct()
     return qs.order_by("-opened_on", "-id")

@@ -42,7 +42,12 @@ class RestrictedQuerySet(models.QuerySet):
         if scope == OWN:
             return self.filter(**{lookup: unit})
         if scope == TREE:
-            return self.filter(**{f"{lookup}__path__startswith": unit.path})
+            # IN (the sub-units' ids) rather than a JOIN on the path: the owning table's own
+            # unit indexes stay usable (bench/bench_cases.py).
+            from liuhen.org.models import Unit
+
+            sub_units = Unit.objects.filter(path__startswith=unit.path).values("pk")
+            return self.filter(**{f"{lookup}__in": sub_units})
         return self.none()
 
 
