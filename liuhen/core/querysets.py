@@ -40,7 +40,8 @@ class RestrictedQuerySet(models.QuerySet):
             return self.none()
         lookup = self.model.unit_lookup
         if scope == OWN:
-            return self.filter(**{lookup: unit})
+            # Unit declares unit_lookup = "pk": compare ids, not a Unit instance with a pk.
+            return self.filter(**{lookup: unit.pk if lookup == "pk" else unit})
         if scope == TREE:
             # IN (the sub-units' ids) rather than a JOIN on the path: the owning table's own
             # unit indexes stay usable (bench/bench_cases.py).
