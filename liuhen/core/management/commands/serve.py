@@ -9,13 +9,16 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from liuhen import conf
+
 
 class Command(BaseCommand):
     help = "启动 Web 服务（gunicorn）和后台任务进程"
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("LIUHEN_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("LIUHEN_WEB_WORKERS", "2")))
+        parser.add_argument("--workers", type=int,
+                            default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1))
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
 
@@ -28,7 +31,8 @@ class Command(BaseCommand):
             worker = subprocess.Popen([sys.executable, "-m", "liuhen", "db_worker",
                                        "--queue-name", "default"])
         elif not no_worker and settings.TASKS_BACKEND == "rq":
-            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default"])
+            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default",
+                                       "--job-class", "django_tasks_rq.backend.Job"])
 
         from liuhen.wsgi import application
 
