@@ -205,10 +205,10 @@ def _sqlite_uuid(text) -> str:
     return str(uuid_module.UUID(text))
 
 
-def verify(*, chunk_size: int = 20000) -> VerifyResult:
-    """Walk the whole chain in order; report the first entry that breaks it."""
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+def _verify_range(first_seq: int, last_seq: int | None, prev_hash: str,
+                  chunk_size: int = 20000) -> VerifyResult:
+    """Check entries ``first_seq`` … ``last_seq`` (None: to the end), chained from ``prev_hash``."""
+    expected_seq = first_seq
     checked = 0
     sm3 = hashlib.new
     loads = json.loads
@@ -217,15 +217,17 @@ def verify(*, chunk_size: int = 20000) -> VerifyResult:
     vendor = connection.vendor
     sql = _chunk_sql(vendor)
     sqlite = vendor != "postgresql"
-    last_seq = 0
+    after = first_seq - 1
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last_seq, chunk_size])
+            cursor.execute(sql, [after, chunk_size])
             rows = cursor.fetchall()
         if not rows:
             break
         for row in rows:
             seq = row[0]
+            if last_seq is not None and seq > last_seq:
+                break
             if seq != expected_seq:
                 return VerifyResult(False, checked, expected_seq,
                                     f"序号不连续：应为 {expected_seq}，实际为 {seq}（条目被删除或移动）")
@@ -243,5 +245,63 @@ def verify(*, chunk_size: int = 20000) -> VerifyResult:
             prev_hash = row[17]
             expected_seq += 1
             checked += 1
-        last_seq = rows[-1][0]
+        else:
+            after = rows[-1][0]
+            continue
+        break  # reached the end of this range
+    if last_seq is not None and expected_seq <= last_seq:
+        return VerifyResult(False, checked, expected_seq,
+                            f"序号不连续：应为 {expected_seq}（条目被删除）")
     return VerifyResult(True, checked, head_seq=expected_seq - 1 or None, head_hash=prev_hash)
+
+
+def _verify_part(bounds: tuple[int, int | None, str]) -> VerifyResult:
+    # Runs in a forked worker process: it opens its own database connection.
+    from django.db import connections
+
+    connections.close_all()
+    try:
+        return _verify_range(*bounds)
+    finally:
+        connections.close_all()
+
+
+def verify(*, chunk_size: int = 20000, workers: int = 1, min_parallel: int = 50_000) -> VerifyResult:
+    """Walk the whole chain in order; report the first entry that breaks it.
+
+    With ``workers`` > 1 the chain is cut into contiguous seq ranges checked by forked processes
+    (each range starts from the stored hash of the entry before it, and every cut is checked
+    too), so a million entries verify on all cores. Needs a database the workers can reach,
+    i.e. not an in-memory one.
+    """
+    head = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    if workers <= 1 or head is None or head < min_parallel or (
+        connection.vendor == "sqlite" and connection.is_in_memory_db()
+    ):
+        return _verify_range(1, None, GENESIS_HASH, chunk_size)
+    step = -(-head // workers)
+    starts = list(range(1, head + 1, step))
+    cut_hashes = dict(AuditEntry.objects.filter(seq__in=[s - 1 for s in starts[1:]])
+                      .values_list("seq", "hash"))
+    parts = []
+    for i, first in enumerate(starts):
+        last = starts[i + 1] - 1 if i + 1 < len(starts) else None
+        if first > 1 and (first - 1) not in cut_hashes:
+            # The entry before this range is gone; everything up to it is still checked below.
+            parts.append((first, last, ""))
+        else:
+            parts.append((first, last, cut_hashes.get(first - 1, GENESIS_HASH)))
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+        results = pool.map(_verify_part, parts)
+    checked = 0
+    for result in results:
+        checked += result.checked
+        if not result.ok:
+            return VerifyResult(False, checked, result.first_bad_seq, result.problem)
+    return VerifyResult(True, checked, head_seq=results[-1].head_seq,
+                        head_hash=results[-1].head_hash)

@@ -206,3 +206,44 @@ def test_verify_reads_whole_second_times_and_unicode_exactly(chain):
     AuditEntry.objects.create(**values)
     result = verify(chunk_size=4)  # chunk boundaries inside the chain
     assert result.ok and result.checked == 7 and result.head_hash == values["hash"]
+
+
+_PARALLEL = """
+from liuhen.audit.services import verify
+r = verify(workers={workers}, min_parallel=1)
+print("RESULT", r.ok, r.checked, r.first_bad_seq)
+"""
+
+_TAMPER = """
+from django.db import connection
+from liuhen.audit import triggers
+triggers.remove(connection)
+with connection.cursor() as c:
+    c.execute("{sql}")
+triggers.install(connection)
+"""
+
+
+def _parallel(server, workers):
+    out = server.manage("shell", "-c", _PARALLEL.format(workers=workers)).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    _, ok, checked, bad = line.split()
+    return ok == "True", int(checked), None if bad == "None" else int(bad)
+
+
+def test_parallel_verify_matches_serial_and_finds_breaks_at_and_between_cuts(server_process):
+    """Forked range workers (the million-entry path) see what the serial walk sees (第二十六条)."""
+    server = server_process()
+    server.manage("shell", "-c", "from liuhen.audit.services import record\n"
+                  "for i in range(300): record(actor=None, action='t.e', detail={'i': i})")
+    assert _parallel(server, 1) == (True, 300, None)
+    assert _parallel(server, 3) == (True, 300, None)
+    # Entry 100 is the last of the first range with 3 workers (cuts at 101 and 201).
+    server.manage("shell", "-c", _TAMPER.format(sql="DELETE FROM audit_auditentry WHERE seq = 100"))
+    assert _parallel(server, 3)[0] is False and _parallel(server, 3)[2] == 100
+    assert _parallel(server, 1)[2] == 100
+    server.manage("shell", "-c", _TAMPER.format(
+        sql="UPDATE audit_auditentry SET reason = 'x' WHERE seq = 250"))
+    server.manage("shell", "-c", _TAMPER.format(
+        sql="UPDATE audit_auditentry SET reason = 'x' WHERE seq = 40"))
+    assert _parallel(server, 3)[2] == 40
