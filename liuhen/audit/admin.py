@@ -11,11 +11,11 @@ from django.contrib import admin
 from liuhen.audit import events
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record
-from liuhen.core.querysets import allows
+from liuhen.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("seq", "at", "actor_name", "actor_role", "action", "object_type",
                     "object_id", "outcome", "ip")
     list_filter = ("outcome", "via", "actor_role")
@@ -23,25 +23,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
     ordering = ("-seq",)
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
     list_per_page = 100
+    view_action = "audit.view"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff and allows(request.user,
-                                                                           "audit.view")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         if self.has_view_permission(request):

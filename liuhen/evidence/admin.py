@@ -6,6 +6,7 @@ service only and are never altered (第二十六条 (二)).
 
 from django.contrib import admin
 
+from liuhen.core.admin import ReadOnlyAdmin
 from liuhen.evidence.models import Device, FixityCheck, Mark, Recording, RecordingSubmission
 
 
@@ -50,17 +51,6 @@ class DeviceAdmin(admin.ModelAdmin):
                 target=obj,
                 detail={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
             )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SubmissionInline(admin.TabularInline):

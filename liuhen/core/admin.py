@@ -1,0 +1,59 @@
+"""Admin base classes shared by the apps: records change only through their services, so the
+admin is a place to look, never a back door."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from liuhen.audit.services import record
+from liuhen.core.querysets import allows
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete for anyone, superusers included.
+
+    With ``view_action`` set, only staff whose role may do that action see the model at all.
+    """
+
+    view_action: str | None = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        if self.view_action is None:
+            return super().has_view_permission(request, obj)
+        user = request.user
+        return user.is_active and user.is_staff and allows(user, self.view_action)
+
+    def has_module_permission(self, request):
+        if self.view_action is None:
+            return super().has_module_permission(request)
+        return self.has_view_permission(request)
+
+
+class ScopedReadOnlyAdmin(ReadOnlyAdmin):
+    """Read-only and scoped like the pages: ``restrict(user, view_action)``; reads audited."""
+
+    view_action = "case.view"
+    read_event: str = ""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A read through the admin is a read like any other (第二十六条 (三)).
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.read_event and self.has_view_permission(request, obj):
+            record(actor=request.user, action=self.read_event, target=obj,
+                   detail={"via": "admin"})
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, self.view_action)
