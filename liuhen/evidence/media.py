@@ -449,11 +449,12 @@ def make_proxy(
             if vin is None and ain is None:
                 raise MediaError("no audio or video stream to transcode")
             start = (inp.start_time or 0) / av.time_base  # common origin keeps A/V in sync
+            rotation = _display_rotation(src) if vin is not None else 0
             with av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"}) as out:
                 encoders = {}
                 if vin is not None:
                     vin.thread_type = "AUTO"
-                    encoders[vin.index] = _VideoEncoder(out, vin, max_height, start)
+                    encoders[vin.index] = _VideoEncoder(out, vin, max_height, start, rotation)
                 if ain is not None:
                     encoders[ain.index] = _AudioEncoder(out, ain, start)
                 for packet in inp.demux(*(s for s in (vin, ain) if s is not None)):
@@ -480,16 +481,58 @@ def make_proxy(
     return info
 
 
+def _display_rotation(src: Path) -> int:
+    """The quarter turn (0, 90, 180 or 270, counter-clockwise) the first video frame needs.
+
+    Phones and some body cameras record sideways and store a display matrix instead of turning
+    the pixels; browsers honour it for originals, but a proxy is re-encoded, so the turn must be
+    applied to its pixels. Angles that are not quarter turns count as 0.
+    """
+    try:
+        with av.open(str(src), **_OPEN) as container:
+            stream = _main_video_stream(container)
+            if stream is None:
+                return 0
+            for frame in container.decode(stream):
+                angle = round((frame.rotation or 0) / 90) * 90 % 360
+                return angle if abs((frame.rotation or 0) % 360 - angle) < 1 else 0
+    except (av.FFmpegError, OSError, ValueError):
+        pass
+    return 0
+
+
+def _turn(angle: int, width: int, height: int):
+    """A filter graph turning ``width``×``height`` yuv420p frames ``angle`` degrees CCW."""
+    graph = av.filter.Graph()
+    node = graph.add_buffer(width=width, height=height, format="yuv420p", time_base=_OUT_TB)
+    steps = {90: [("transpose", "cclock")], 270: [("transpose", "clock")]}
+    for name, args in steps.get(angle, [("hflip", None), ("vflip", None)]):
+        following = graph.add(name, args)
+        node.link_to(following)
+        node = following
+    sink = graph.add("buffersink")
+    node.link_to(sink)
+    graph.configure()
+    return graph
+
+
 class _VideoEncoder:
     """libx264 yuv420p encoder fed with decoded frames, re-timed on a 1/90000 time base."""
 
-    def __init__(self, out, vin, max_height: int, start: float) -> None:
-        """Add the output stream, scaled to at most ``max_height`` and to even dimensions."""
+    def __init__(self, out, vin, max_height: int, start: float, rotation: int = 0) -> None:
+        """Add the output stream, scaled to at most ``max_height`` and to even dimensions.
+
+        ``rotation`` (degrees CCW, a quarter turn) is applied to the pixels, so the proxy plays
+        upright in any player; ``max_height`` then limits the upright height.
+        """
         cc = vin.codec_context
         width, height = cc.width, cc.height
         sar = vin.sample_aspect_ratio or cc.sample_aspect_ratio
         if sar and sar > 0 and sar != 1:  # anamorphic recorders: encode square pixels
             width = round(width * sar)
+        sideways = rotation in (90, 270)
+        if sideways:
+            width, height = height, width
         out_h = min(max_height, height)
         out_w = round(width * out_h / height)
         rate = vin.average_rate or vin.guessed_rate
@@ -504,6 +547,10 @@ class _VideoEncoder:
         self.stream.pix_fmt = "yuv420p"
         self.stream.codec_context.time_base = _OUT_TB
         self.out, self.start, self.last_pts, self.frames = out, start, -1, 0
+        # Frames are scaled to the stored (pre-turn) size, then turned by the filter graph.
+        s = self.stream
+        self.scale = (s.height, s.width) if sideways else (s.width, s.height)
+        self.turn = _turn(rotation, *self.scale) if rotation else None
 
     def add(self, frame: av.VideoFrame) -> None:
         """Scale, re-time (strictly increasing pts) and encode one frame."""
@@ -512,11 +559,14 @@ class _VideoEncoder:
         else:  # no timestamp (raw streams): assume constant rate after the previous frame
             pts = self.last_pts + round(1 / (self.rate * _OUT_TB))
         self.last_pts = pts = max(pts, self.last_pts + 1)  # muxers reject repeated timestamps
-        s = self.stream
-        scaled = frame.reformat(width=s.width, height=s.height, format="yuv420p")
+        scaled = frame.reformat(width=self.scale[0], height=self.scale[1], format="yuv420p")
         scaled.pts, scaled.time_base = pts, _OUT_TB
+        if self.turn is not None:
+            self.turn.push(scaled)
+            scaled = self.turn.pull()
+            scaled.pts, scaled.time_base = pts, _OUT_TB
         self.frames += 1
-        self.out.mux(s.encode(scaled))
+        self.out.mux(self.stream.encode(scaled))
 
     def flush(self) -> None:
         """Drain the encoder's delayed frames."""
@@ -640,7 +690,9 @@ def _frames_at(src: Path, times: list[float]) -> list[Image.Image]:
                 frame = next(container.decode(stream), None)
             if frame is None:
                 raise MediaError(f"no frame decodable near {t:.1f} s")
-            images.append(frame.to_image())
+            image = frame.to_image()
+            turn = round((frame.rotation or 0) / 90) * 90 % 360  # display matrix, CCW
+            images.append(image.rotate(turn, expand=True) if turn else image)
     return images
 
 

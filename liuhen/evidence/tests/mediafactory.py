@@ -92,8 +92,13 @@ def _write_av(
     audio_bit_rate: int | None = None,
     metadata: dict[str, str] | None = None,
     options: dict[str, str] | None = None,
+    rotation: int = 0,
 ) -> Path:
-    """Encode a synthetic clip (video and/or a tone) into ``path`` and return it as a Path."""
+    """Encode a synthetic clip (video and/or a tone) into ``path`` and return it as a Path.
+
+    ``rotation``: a display matrix turning the picture that many degrees counter-clockwise, as
+    phones and some cameras write instead of turning the pixels.
+    """
     path = Path(path)
     with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         for key, value in (metadata or {}).items():
@@ -102,6 +107,8 @@ def _write_av(
         if video_codec:
             vs = out.add_stream(video_codec, rate=FPS, options=video_options or {})
             vs.width, vs.height, vs.pix_fmt = width, height, pix_fmt
+            if rotation:
+                vs.set_display_rotation(rotation)
         if audio_codec:
             as_ = out.add_stream(audio_codec, rate=audio_rate, layout="mono")
             as_.format = audio_format
@@ -170,9 +177,10 @@ def make_hevc_mp4(
     creation_time: datetime | str | None = None,
     width: int = 320,
     height: int = 240,
+    rotation: int = 0,
 ) -> Path:
     """Write an HEVC (libx265) + AAC MP4 - the format newer body cameras record, not playable
-    in most browsers, hence the need for proxies."""
+    in most browsers, hence the need for proxies. ``rotation``: see :func:`_write_av`."""
     metadata = {"creation_time": _iso_utc(creation_time)} if creation_time is not None else {}
     return _write_av(
         path,
@@ -184,6 +192,7 @@ def make_hevc_mp4(
         height=height,
         video_options={"preset": "ultrafast", "x265-params": "log-level=error"},
         metadata=metadata,
+        rotation=rotation,
     )
 
 
