@@ -160,6 +160,10 @@ EVIDENCE_DIR = DATA_DIR / "evidence"
 UPLOAD_DIR = DATA_DIR / "uploads"
 UPLOAD_MAX_BYTES = conf.env_size("LIUHEN_UPLOAD_MAX_BYTES", 64 * 1024**3)
 UPLOAD_EXPIRY_HOURS = conf.env_int("LIUHEN_UPLOAD_EXPIRY_HOURS", 72, minimum=1)
+# Fixity (第二十六条 (二)): `liuhen scheduler` (started by `liuhen serve`) re-reads originals every
+# so many hours (0: never); a sample of that many recordings, or all of them when 0.
+FIXITY_EVERY_HOURS = conf.env_int("LIUHEN_FIXITY_EVERY_HOURS", 24, minimum=0)
+FIXITY_SAMPLE = conf.env_int("LIUHEN_FIXITY_SAMPLE", 0, minimum=0)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
 # Statutory deadlines: working days before the due date from which a deadline shows yellow.
 DEADLINE_WARN_WORKING_DAYS = conf.env_int("LIUHEN_DEADLINE_WARN_DAYS", 3, minimum=0)

@@ -48,6 +48,16 @@ def enqueue_derivation(recording_id: int) -> bool:
 
 
 @task()
+def clean_expired_uploads_task() -> int:
+    """Job (hourly, from `liuhen scheduler`): drop unfinished tus uploads past Upload-Expires.
+
+    Only partial uploads go: a finished upload is a recording, which nothing here deletes."""
+    from liuhen.evidence.tus import clean_expired_uploads
+
+    return clean_expired_uploads()
+
+
+@task()
 def derive_media(recording_id: int) -> str:
     """Job: make the derivatives of one recording; returns the resulting derivation status.
 

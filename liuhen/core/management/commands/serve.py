@@ -1,4 +1,5 @@
-"""`liuhen serve`: the web server (gunicorn, threaded) and, by default, the job worker."""
+"""`liuhen serve`: the web server (gunicorn, threaded) and, by default, the job worker and the
+scheduler of periodic jobs (fixity checks, clean-up of expired uploads)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ class Command(BaseCommand):
                             default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1))
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责")
 
-    def handle(self, *args, bind, workers, threads, no_worker, **options):
+    def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
         from django.conf import settings
         from gunicorn.app.base import BaseApplication
 
@@ -33,6 +36,10 @@ class Command(BaseCommand):
         elif not no_worker and settings.TASKS_BACKEND == "rq":
             worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default",
                                        "--job-class", "django_tasks_rq.backend.Job"])
+
+        children = [worker] if worker is not None else []
+        if not no_scheduler and settings.TASKS_BACKEND in ("db", "rq"):
+            children.append(subprocess.Popen([sys.executable, "-m", "liuhen", "scheduler"]))
 
         from liuhen.wsgi import application
 
@@ -54,9 +61,10 @@ class Command(BaseCommand):
         try:
             App().run()
         finally:
-            if worker is not None:
-                worker.send_signal(signal.SIGTERM)
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
                 try:
-                    worker.wait(timeout=10)
+                    child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    child.kill()

@@ -1,0 +1,125 @@
+"""Periodic jobs: what runs on its own, how often, and a tiny scheduler that enqueues them.
+
+`liuhen serve` starts `liuhen scheduler` beside the job worker, so a bureau that only ran
+``make run`` still gets its fixity checks (第二十六条 (二): nobody may alter or delete a recording
+unnoticed) and its expired uploads cleaned. The scheduler only *enqueues* jobs through the
+django-tasks API (database queue or RQ); the worker runs them. When each job last ran is kept in
+``LIUHEN_DATA_DIR/scheduler.json``, so a restart neither repeats a daily fixity run nor forgets it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import import_module
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """One periodic job: a django-tasks task (dotted path), how often, with which arguments."""
+
+    name: str
+    task: str
+    every: timedelta
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+
+    def enqueue(self) -> None:
+        module, _, attr = self.task.rpartition(".")
+        getattr(import_module(module), attr).enqueue(**self.kwargs)
+
+
+def jobs() -> list[Periodic]:
+    """The periodic jobs as configured (an interval of 0 hours switches a job off)."""
+    found = []
+    if settings.FIXITY_EVERY_HOURS:
+        found.append(Periodic(
+            "fixity", "liuhen.evidence.fixity.scheduled_fixity",
+            timedelta(hours=settings.FIXITY_EVERY_HOURS),
+            {"sample": settings.FIXITY_SAMPLE or None},
+            "固定值校验（抽样）" if settings.FIXITY_SAMPLE else "固定值校验（全部原件）",
+        ))
+    found.append(Periodic(
+        "upload-cleanup", "liuhen.evidence.tasks.clean_expired_uploads_task",
+        timedelta(hours=1), {}, "清理过期的未完成上传",
+    ))
+    return found
+
+
+def state_path() -> Path:
+    return Path(settings.DATA_DIR) / "scheduler.json"
+
+
+def load_state(path: Path | None = None) -> dict[str, datetime]:
+    """When each job was last enqueued; an unreadable file counts as never (logged)."""
+    path = path or state_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {name: datetime.fromisoformat(value) for name, value in raw.items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, TypeError, AttributeError):
+        log.warning("scheduler: %s unreadable, treating every job as never run", path)
+        return {}
+
+
+def save_state(state: dict[str, datetime], path: Path | None = None) -> None:
+    """Write the state atomically (temporary file, then rename)."""
+    path = path or state_path()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({k: v.isoformat() for k, v in state.items()}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def due(job: Periodic, state: dict[str, datetime], now: datetime, started: datetime) -> bool:
+    """A job is due ``every`` after its last run; one never run is due ``first_delay`` after the
+    scheduler started (so start-up is not slowed by a fixity pass), capped at its interval."""
+    last = state.get(job.name)
+    if last is None:
+        return now >= started + min(job.every, FIRST_DELAY)
+    return now >= last + job.every
+
+
+FIRST_DELAY = timedelta(minutes=10)
+
+
+def run_due(state: dict[str, datetime], now: datetime | None = None,
+            started: datetime | None = None) -> list[str]:
+    """Enqueue every due job, record it in ``state``; return the names enqueued.
+
+    A job whose queue is unreachable is logged and tried again on the next tick, never lost.
+    """
+    now = now or timezone.now()
+    started = started or now
+    enqueued = []
+    for job in jobs():
+        if not due(job, state, now, started):
+            continue
+        try:
+            job.enqueue()
+        except Exception:  # noqa: BLE001 - the next tick tries again
+            log.exception("scheduler: could not enqueue %s", job.name)
+            continue
+        state[job.name] = now
+        enqueued.append(job.name)
+    return enqueued
+
+
+def next_wake(state: dict[str, datetime], now: datetime, started: datetime) -> float:
+    """Seconds until the next job falls due (at least 5 s, at most 5 minutes)."""
+    times = []
+    for job in jobs():
+        last = state.get(job.name)
+        times.append(started + min(job.every, FIRST_DELAY) if last is None else last + job.every)
+    if not times:
+        return 300.0
+    return max(5.0, min(300.0, (min(times) - now).total_seconds()))
