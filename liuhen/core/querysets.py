@@ -44,12 +44,19 @@ class RestrictedQuerySet(models.QuerySet):
             return self.filter(**{lookup: unit.pk if lookup == "pk" else unit})
         if scope == TREE:
             # IN (the sub-units' ids) rather than a JOIN on the path: the owning table's own
-            # unit indexes stay usable (bench/bench_cases.py).
-            from liuhen.org.models import Unit
-
-            sub_units = Unit.objects.filter(path__startswith=unit.path).values("pk")
-            return self.filter(**{f"{lookup}__in": sub_units})
+            # unit indexes stay usable. The ids are a literal list, not a subquery: PostgreSQL
+            # then checks them inside an index scan (`unit_id = ANY(...)`) and estimates the
+            # match count from its statistics, instead of joining every row to org_unit
+            # (bench/bench_cases.py: a deep page 7.6 → 2.9 ms, a count 18 → 9 ms).
+            return self.filter(**{f"{lookup}__in": sub_unit_ids(unit)})
         return self.none()
+
+
+def sub_unit_ids(unit) -> list[int]:
+    """The ids of ``unit`` and every unit below it (read now: one small indexed query)."""
+    from liuhen.org.models import Unit
+
+    return list(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
 
 
 def unit_allowed(user, action: str, unit) -> bool:
