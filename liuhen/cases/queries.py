@@ -1,4 +1,11 @@
-"""Read-side helpers shared by the pages and the API: filtering cases and parties."""
+"""Read-side helpers shared by the pages and the API: filtering and paging cases.
+
+The case list must answer within 100 ms on 100,000 cases (bench/bench_cases.py). Three habits
+keep it there: the scope and the filters are checked inside the ``(…, opened_on, id, unit)``
+indexes (see ``Case.Meta.indexes``); a page is first found as ids by an index-only scan and only
+those 50 rows are then read (no OFFSET over whole rows); and the total is counted only up to
+``COUNT_CAP``, since counting a whole bureau's cases costs more than the page itself.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,12 @@ from django.db.models import Q
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.models import Case, Party
 from liuhen.core.errors import InvalidInput
+from liuhen.core.querysets import sub_unit_ids
+
+# Counting beyond this many rows costs more than it tells anyone: the list says "more than".
+COUNT_CAP = 10_000
+# A party search matching more parties than this filters on a subquery instead of their ids.
+PARTY_IDS_INLINE = 1_000
 
 
 @dataclass
@@ -41,7 +54,9 @@ def search_cases(*, actor, filters: CaseFilter):
         if unit is None:
             return qs.none()
         if filters.include_sub_units:
-            qs = qs.filter(unit__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
+            # Literal ids like the scope's (core.querysets.sub_unit_ids): the database then
+            # reads this, the narrower list, through the unit index.
+            qs = qs.filter(unit__in=sub_unit_ids(unit))
         else:
             qs = qs.filter(unit=unit)
     if filters.kind:
@@ -59,7 +74,12 @@ def search_cases(*, actor, filters: CaseFilter):
     if filters.party:
         term = filters.party.strip()
         parties = Party.objects.filter(Q(name__contains=term) | Q(id_number=term.upper()))
-        links = Case.parties.through.objects.filter(party_id__in=parties.values("pk"))
+        # The matching parties (a small table) as literal ids: PostgreSQL then reads their
+        # links through the party index instead of hashing the whole link table.
+        party_ids = list(parties.values_list("pk", flat=True)[: PARTY_IDS_INLINE + 1])
+        if len(party_ids) > PARTY_IDS_INLINE:
+            party_ids = parties.values("pk")
+        links = Case.parties.through.objects.filter(party_id__in=party_ids)
         qs = qs.filter(pk__in=links.values("case_id"))
     if filters.q:
         term = filters.q.strip()
@@ -69,3 +89,65 @@ def search_cases(*, actor, filters: CaseFilter):
     if filters.opened_to:
         qs = qs.filter(opened_on__lte=filters.opened_to)
     return qs.order_by("-opened_on", "-id")
+
+
+@dataclass
+class CasePage:
+    """One page of case ids in list order, and what the pager needs to know about the rest."""
+
+    ids: list[int]
+    number: int
+    count: int  # exact when ``capped`` is false; COUNT_CAP when more than that many match
+    capped: bool
+    has_next: bool
+
+
+def _capped_count(qs) -> int:
+    return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+def _pages(count: int, page_size: int) -> int:
+    return max(1, -(-count // page_size))
+
+
+def case_page(qs, *, number: int, page_size: int, within_cap: bool) -> CasePage:
+    """Page ``number`` of the ordered case queryset ``qs``, as ids.
+
+    The ids come from the list's ordering index alone; the caller then reads only those rows
+    (a deep page no longer walks thousands of whole rows). The count is cheap:
+
+    * a page that is not full ends the list, so its total is known without a COUNT;
+    * otherwise the COUNT stops at COUNT_CAP + 1 ("more than 10,000").
+
+    ``within_cap`` (the list page) keeps page numbers within the counted rows: a page past them
+    shows the last counted page. Without it (the API) any page whose rows exist is answered, and
+    only a page past the end falls back to the last page, as Django's ``Paginator.get_page``.
+    """
+    # Any page past 2**31 is past the end; the bound keeps OFFSET within a 64-bit integer.
+    number = min(max(1, number), 2**31)
+    ids_of = qs.values_list("pk", flat=True)
+    count = None
+    if within_cap and number > 1:
+        count = _capped_count(qs)
+        number = min(number, _pages(min(count, COUNT_CAP), page_size))
+    offset = (number - 1) * page_size
+    ids = list(ids_of[offset:offset + page_size + 1])
+    if not ids and number > 1:
+        # Past the end (API only): the last page, found with an exact count; a rare request.
+        count = qs.order_by().count()
+        number = _pages(count, page_size)
+        offset = (number - 1) * page_size
+        ids = list(ids_of[offset:offset + page_size + 1])
+    more = len(ids) > page_size
+    ids = ids[:page_size]
+    if count is None:
+        if not more:
+            count = offset + len(ids)
+        elif offset + page_size >= COUNT_CAP:
+            count = offset + page_size + 1  # already past the cap: nothing left to count
+        else:
+            count = _capped_count(qs)
+    if within_cap:
+        more = number < _pages(min(count, COUNT_CAP), page_size)
+    return CasePage(ids=ids, number=number, count=min(count, COUNT_CAP),
+                    capped=count > COUNT_CAP, has_next=more)

@@ -163,7 +163,9 @@ class CaseDetailOut(CaseOut):
 
 
 class CasePage(Schema):
-    count: int
+    count: int = Field(description="匹配的案件数；超过 10000 时为 10000，且 count_capped 为 true")
+    count_capped: bool = Field(description="匹配的案件超过 10000 件，count 只是下限")
+    has_next: bool = Field(description="是否还有下一页")
     page: int
     page_size: int
     items: list[CaseOut]
