@@ -35,7 +35,8 @@ print(json.dumps({"username": officer.user.username, "officer": officer.pk,
 
 
 class Server:
-    """``liuhen serve`` (gunicorn, one worker, no job worker) on a fresh data folder."""
+    """``liuhen serve`` (gunicorn, one worker, no job worker, no scheduler: it would only queue
+    jobs for the absent worker) on a fresh data folder."""
 
     def __init__(self, extra_env: dict | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="liuhen-bench-"))
@@ -65,7 +66,7 @@ class Server:
         self.log = open(self.dir / "server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "liuhen", "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--no-worker"],
+             "--workers", "1", "--no-worker", "--no-scheduler"],
             env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -2,18 +2,33 @@
 
 The two digests are the recording's 固定值: SHA-256 for interoperability, SM3 (GB/T 32905) as
 the national standard a Chinese court or auditor will ask for.
+
+SM3 is the slow one (about 350 MiB/s in C, against 1.7 GiB/s for SHA-256 with the CPU's SHA
+instructions), so it sets the pace of every upload and every fixity check. Each digest and the
+file write therefore run on a :class:`Lane` of their own, a pool thread that takes the chunks
+in order (hashlib and file writes release the GIL), while the caller goes on reading the next
+chunk: reading, writing, SHA-256 and SM3 overlap instead of taking turns.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 CHUNK = 1024 * 1024  # 1 MiB: large enough for throughput, small enough to keep memory flat
+LANE_LIMIT = 16 * 1024 * 1024  # bytes a lane may hold before the producer waits (flat memory)
+_INLINE_MAX = 64 * 1024  # an idle lane runs smaller chunks on the caller's thread (no hand-off)
+
+# Lanes only run their own function on these threads and never wait on another lane, so a
+# lane can always make progress; sixteen covers eight concurrent uploads (gunicorn's threads)
+# with their two digests each, the writes and checksums wait their turn.
+_LANE_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="liuhen-lane")
 
 
 @dataclass(frozen=True)
@@ -23,31 +38,123 @@ class Digests:
     size: int
 
 
-# hashlib releases the GIL for buffers over 2 KiB, so SHA-256 on a helper thread runs while SM3
-# runs on the caller's: both digests cost about as much as SM3 alone (bench/bench_tus_upload.py).
-_HASH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="liuhen-digest")
-_PARALLEL_MIN = 64 * 1024  # below this the hand-off costs more than it saves
+class Lane:
+    """Applies ``func`` to each submitted chunk, in order, on a pool thread.
+
+    ``submit`` returns at once unless the lane already holds ``limit`` bytes (then it waits,
+    so memory stays flat whatever the file size). ``join`` waits until every chunk is done and
+    raises the first error ``func`` raised; after an error the remaining chunks are dropped and
+    ``submit`` raises it too, so the producer stops early. A chunk must not change until the
+    lane is done with it: always so for ``bytes``; a producer that reuses buffers waits with
+    ``wait_done(n)`` (the lane has finished its first ``n`` chunks) before refilling one.
+    """
+
+    def __init__(self, func: Callable[[bytes], object], *, limit: int = LANE_LIMIT) -> None:
+        self._func = func
+        self._limit = limit
+        self._queue: collections.deque[bytes] = collections.deque()
+        self._held = 0  # bytes queued or being processed
+        self._running = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self.submitted = 0  # chunks taken by submit
+        self._done = 0  # chunks finished (or dropped after an error)
+
+    def submit(self, chunk: bytes) -> None:
+        size = len(chunk)
+        with self._cond:
+            while self._held and self._held + size > self._limit and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+            self.submitted += 1
+            if not self._running and size <= _INLINE_MAX:
+                try:
+                    self._func(chunk)  # nothing pending: order is kept, no hand-off to pay
+                finally:
+                    self._done += 1
+                return
+            self._queue.append(chunk)
+            self._held += size
+            start = not self._running
+            self._running = True
+        if start:
+            _LANE_POOL.submit(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._running = False
+                    self._cond.notify_all()
+                    return
+                chunk = self._queue.popleft()
+            size = len(chunk)
+            try:
+                self._func(chunk)
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer by join/submit
+                del chunk  # done means the lane holds no reference to a reused buffer
+                with self._cond:
+                    self._error = self._error or exc
+                    self._queue.clear()
+                    self._held = 0
+                    self._done = self.submitted
+                    self._running = False
+                    self._cond.notify_all()
+                return
+            del chunk
+            with self._cond:
+                self._held -= size
+                self._done += 1
+                self._cond.notify_all()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def wait_done(self, count: int) -> None:
+        """Wait until the lane has finished its first ``count`` chunks (or failed)."""
+        with self._cond:
+            while self._done < count:
+                self._cond.wait()
+
+    def join(self) -> None:
+        """Wait for every submitted chunk; raise the lane's error, if any."""
+        with self._cond:
+            while self._running:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
 
 
 class DigestWriter:
-    """Feed chunks with ``update``; read ``digests()`` at the end."""
+    """Feed chunks with ``update`` (hashed in the background, in order); ``digests()`` waits
+    for them and returns both digests. A chunk must not change until both ``lanes`` are done
+    with it (see :class:`Lane`); ``bytes`` never do."""
 
-    def __init__(self) -> None:
-        self._sha256 = hashlib.sha256()
-        self._sm3 = hashlib.new("sm3")
-        self.size = 0
-
-    def update(self, chunk: bytes) -> None:
-        if len(chunk) >= _PARALLEL_MIN:
-            pending = _HASH_POOL.submit(self._sha256.update, chunk)
-            self._sm3.update(chunk)
-            pending.result()  # the chunk is fully hashed before the caller may reuse it
+    def __init__(self, *, _state: tuple | None = None) -> None:
+        if _state is None:
+            self._sha256, self._sm3, self.size = hashlib.sha256(), hashlib.new("sm3"), 0
         else:
-            self._sha256.update(chunk)
-            self._sm3.update(chunk)
+            self._sha256, self._sm3, self.size = _state
+        self.lanes = (Lane(self._sm3.update), Lane(self._sha256.update))
+
+    def update(self, chunk) -> None:
+        for lane in self.lanes:
+            lane.submit(chunk)
         self.size += len(chunk)
 
+    def wait(self) -> None:
+        for lane in self.lanes:
+            lane.join()
+
+    def copy(self) -> DigestWriter:
+        """An independent writer at the same point (to roll back a refused chunk)."""
+        self.wait()
+        return DigestWriter(_state=(self._sha256.copy(), self._sm3.copy(), self.size))
+
     def digests(self) -> Digests:
+        self.wait()
         return Digests(self._sha256.hexdigest(), self._sm3.hexdigest(), self.size)
 
 

@@ -29,13 +29,14 @@ from pathlib import Path
 from django.conf import settings
 
 from liuhen.core.errors import LiuhenError, StorageUnavailable
-from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, digest_file
+from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, digest_file
 
 log = logging.getLogger(__name__)
 
 ORIGINALS_PREFIX = "sha256/"
 DERIVED_PREFIX = "derived/"
 INCOMING_DIR = ".incoming"
+STREAM_CHUNK = 4 * 1024 * 1024  # reads feeding the lanes: fewer hand-offs per GiB
 
 
 class StorageFull(StorageUnavailable):
@@ -73,6 +74,68 @@ class Staged:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
             self.temporary = False
+
+
+class StreamedFile:
+    """Appends chunks to an open file on a :class:`Lane` (the caller goes on reading and
+    hashing meanwhile) and pushes the written pages to disk as it goes.
+
+    Every ``FLUSH_EVERY`` bytes the pages just written are handed to the kernel's writeback
+    and those written a few windows before (clean by then) are dropped from the page cache
+    (``posix_fadvise(DONTNEED)``): the final ``fsync`` in :meth:`finish` has only the last
+    window left to write instead of the whole file, and a multi-GiB original does not push
+    everything else out of memory. Durability still rests on that ``fsync``.
+    """
+
+    FLUSH_EVERY = 16 * 1024 * 1024
+
+    def __init__(self, fh, *, offset: int = 0, write=None) -> None:
+        self._fh = fh
+        self._write = write or fh.write
+        self._position = offset
+        self._advised = offset
+        self._lane = Lane(self._append)
+        self.lanes = (self._lane,)
+
+    def _append(self, chunk) -> None:
+        self._write(chunk)
+        self._position += len(chunk)
+        if self._position - self._advised >= self.FLUSH_EVERY:
+            self._fh.flush()
+            _write_behind(self._fh.fileno(), self._position, 4 * self.FLUSH_EVERY)
+            self._advised = self._position
+
+    def write(self, chunk) -> None:
+        """Queue ``chunk``; it must not change until written (see ``digests.Lane``)."""
+        self._lane.submit(chunk)
+
+    @property
+    def failed(self) -> bool:
+        """Whether a write failed (the error is raised by ``write``, ``wait`` or ``finish``)."""
+        return self._lane.error is not None
+
+    def wait(self) -> None:
+        """Every submitted chunk written (or the first write error raised)."""
+        self._lane.join()
+
+    def finish(self) -> None:
+        """Wait for the writes, then make them durable (fsync)."""
+        self._lane.join()
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def abandon(self) -> None:
+        """Wait for the writes in flight and swallow their error: the caller is handling one
+        already and will truncate what was written."""
+        with contextlib.suppress(Exception):
+            self._lane.join()
+
+
+def _write_behind(fd: int, end: int, window: int) -> None:
+    """Start writeback of the pages before ``end`` and drop the clean ones (Linux)."""
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(fd, max(0, end - window), window, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -153,11 +216,16 @@ class LocalStorage:
             writer = DigestWriter()
             try:
                 with open(source, "rb") as src, open(target, "wb") as dst:
-                    while chunk := src.read(CHUNK):
-                        writer.update(chunk)
-                        self._write(dst, chunk)
-                    dst.flush()
-                    os.fsync(dst.fileno())
+                    out = StreamedFile(dst, write=lambda chunk: self._write(dst, chunk))
+                    try:
+                        while chunk := src.read(STREAM_CHUNK):
+                            writer.update(chunk)
+                            out.write(chunk)
+                        out.finish()
+                    except BaseException:
+                        out.abandon()
+                        raise
+                    writer.wait()
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(target)

@@ -3,14 +3,17 @@
 Core protocol plus the creation, creation-with-upload, checksum (sha256), termination and
 expiration extensions; ``X-HTTP-Method-Override``; API-token (``Authorization: Bearer``) or
 session auth. Plain Django views, not django-ninja: the body is a raw byte stream of up to
-LIUHEN_UPLOAD_MAX_BYTES (64 GiB), read from the WSGI input in 1 MiB chunks and never held in
-memory (``request.body`` is never touched).
+LIUHEN_UPLOAD_MAX_BYTES (64 GiB), read from the WSGI input into a small ring of reused buffers
+and never held in memory (``request.body`` is never touched). While the request thread reads,
+the file write, SM3 and SHA-256 each run on a lane of their own (``digests.Lane``), so an
+upload goes about as fast as SM3 alone.
 
-Durability: received bytes go to ``UPLOAD_DIR/tus/<id>.part``; the offset in the database is
-advanced only after they are fsynced, so after a server crash a client's HEAD gets an offset
-that is really on disk (bytes past it are truncated on the next PATCH). SHA-256 and SM3 are
-kept running in the worker process while bytes arrive; after a restart (or when a PATCH lands
-on another worker process) they are rebuilt by reading the partial file once from its start.
+Durability: received bytes go to ``UPLOAD_DIR/tus/<id>.part``, pushed to disk as they are
+written (``storage.StreamedFile``); the offset in the database is advanced only after they are
+fsynced, so after a server crash a client's HEAD gets an offset that is really on disk (bytes
+past it are truncated on the next PATCH). SHA-256 and SM3 are kept running in the worker
+process while bytes arrive; after a restart (or when a PATCH lands on another worker process)
+they are rebuilt by reading the partial file once from its start.
 When the last byte arrives the same ``ingest_recording`` service as every other channel
 stores the file (hard-linked into the vault, not copied, when on the same filesystem) and the
 response carries ``Liuhen-Recording-Id``, ``Liuhen-Sha256`` and ``Liuhen-Sm3`` so that the
@@ -25,7 +28,9 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import itertools
 import logging
+import mmap
 import os
 import shutil
 import threading
@@ -48,8 +53,9 @@ from liuhen.core.errors import InvalidInput, LiuhenError, NotFound, StorageUnava
 from liuhen.core.querysets import allows
 from liuhen.evidence import events, services
 from liuhen.evidence.choices import IngestChannel
-from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, parse_sha256
+from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, parse_sha256
 from liuhen.evidence.models import Device, UploadSession
+from liuhen.evidence.storage import StorageFull, StreamedFile
 from liuhen.org.models import Officer
 
 log = logging.getLogger(__name__)
@@ -57,6 +63,10 @@ log = logging.getLogger(__name__)
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,checksum,termination,expiration"
 OFFSET_TYPE = "application/offset+octet-stream"
+# The body is received into a ring of reused buffers: what the lanes hold is allocated once per
+# request, so the worker's memory stays flat however large the file (bench_tus_upload.py).
+BODY_CHUNK = 4 * 1024 * 1024  # one buffer: one hand-off to each lane
+BODY_BUFFERS = 4
 
 
 class TusError(LiuhenError):
@@ -97,14 +107,6 @@ def _remember(upload_id, offset: int, writer: DigestWriter) -> None:
 def _forget(upload_id) -> None:
     with _running_lock:
         _running.pop(str(upload_id), None)
-
-
-def _copy_writer(writer: DigestWriter) -> DigestWriter:
-    copy = DigestWriter()
-    copy._sha256 = writer._sha256.copy()
-    copy._sm3 = writer._sm3.copy()
-    copy.size = writer.size
-    return copy
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -367,8 +369,6 @@ def _create(request, user) -> HttpResponse:
             reason="存储空间不足",
             detail={"length": length, "free": free},
         )
-        from liuhen.evidence.storage import StorageFull
-
         raise StorageFull(detail={"length": length, "free": free})
     now = timezone.now()
     sha = parse_sha256(metadata.get("sha256", "")) or ""
@@ -503,8 +503,14 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
         writer = _writer_at(upload, path)
         if upload.offset == upload.length:
             return _finish(user, upload, path, writer.digests())
-        before = _copy_writer(writer)
-        new_offset, status = _receive(request, fh, upload, writer, checksum)
+        before = writer.copy()
+        try:
+            new_offset, status = _receive(request, fh, upload, writer, checksum)
+        except BaseException:
+            # The running digests may have taken bytes that were not kept (a full disk):
+            # the next PATCH must start from the digests of what is on disk.
+            _remember(upload.pk, upload.offset, before)
+            raise
         if status == 460:
             _remember(upload.pk, upload.offset, before)
             record_denied(
@@ -544,8 +550,27 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
         return _finish(user, upload, path, writer.digests())
 
 
+def _fill(stream, buffer: memoryview) -> int:
+    """Read from ``stream`` into ``buffer`` until it is full or the body ends."""
+    filled = 0
+    while filled < len(buffer):
+        data = stream.read(min(CHUNK, len(buffer) - filled))
+        if not data:
+            break
+        buffer[filled : filled + len(data)] = data
+        filled += len(data)
+    return filled
+
+
 def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum: bytes | None):
-    """Append the body at ``upload.offset``; returns (new offset, status or None)."""
+    """Append the body at ``upload.offset``; returns (new offset, status or None).
+
+    The request thread only reads the body, into a ring of ``BODY_BUFFERS`` buffers; the file
+    write, SM3, SHA-256 and the chunk's checksum each run on a lane of their own
+    (``digests.Lane``), in order, so that the four overlap. A buffer is refilled only once
+    every lane is done with it; every lane is joined before this returns or truncates, and
+    the bytes are fsynced before the caller may advance the offset.
+    """
     start = upload.offset
     fh.seek(start)
     fh.truncate(start)  # bytes past the durable offset (a crashed request) are dropped
@@ -554,38 +579,68 @@ def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum:
     if declared and int(declared) > remaining:
         return start, 413
     chunk_hash = hashlib.sha256() if checksum is not None else None
+    chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
+    out = StreamedFile(fh, offset=start)
+    lanes = (*out.lanes, *writer.lanes, *((chunk_lane,) if chunk_lane else ()))
+    first = [lane.submitted for lane in lanes]
+    # Mapped, not malloc'ed: the ring is returned to the system when the request ends instead
+    # of staying in (and fragmenting) the thread's malloc arena.
+    ring_memory = mmap.mmap(-1, BODY_CHUNK * BODY_BUFFERS)
+    whole = memoryview(ring_memory)
+    ring = [whole[i * BODY_CHUNK : (i + 1) * BODY_CHUNK] for i in range(BODY_BUFFERS)]
     stream = _body_stream(request)
     received = 0
     try:
-        while True:
-            chunk = stream.read(CHUNK)
-            if not chunk:
+        for index in itertools.count():
+            if index >= BODY_BUFFERS:  # the buffer's previous chunk is through every lane
+                for lane, before in zip(lanes, first, strict=True):
+                    lane.wait_done(before + index - BODY_BUFFERS + 1)
+            buffer = ring[index % BODY_BUFFERS]
+            filled = _fill(stream, buffer)
+            if not filled:
                 break
-            if received + len(chunk) > remaining:
+            if received + filled > remaining:
+                out.abandon()
                 fh.truncate(start)
                 return start, 413
-            fh.write(chunk)
+            chunk = buffer[:filled]
+            out.write(chunk)
             writer.update(chunk)
-            if chunk_hash is not None:
-                chunk_hash.update(chunk)
-            received += len(chunk)
+            if chunk_lane is not None:
+                chunk_lane.submit(chunk)
+            received += filled
+        out.wait()
     except OSError as exc:
+        out.abandon()
         # A dropped connection keeps what arrived (unless the chunk has a checksum); a full
         # disk keeps nothing of this request.
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             fh.truncate(start)
-            from liuhen.evidence.storage import StorageFull
-
             raise StorageFull(detail={"upload": str(upload.pk)}) from exc
+        if out.failed:  # the disk failed, not the client: keep nothing of this request
+            fh.truncate(start)
+            raise StorageUnavailable(
+                "写入上传的临时文件失败，请稍后重试",
+                detail={"upload": str(upload.pk), "errno": exc.errno},
+            ) from exc
         log.warning("upload %s: body interrupted after %s bytes: %s", upload.pk, received, exc)
         if chunk_hash is not None:
             fh.truncate(start)
             return start, 460
+    except BaseException:
+        out.abandon()
+        raise
+    finally:
+        writer.wait()  # nothing may still read the ring once this returns
+        if chunk_lane is not None:
+            chunk_lane.join()
+        chunk = buffer = ring = whole = None
+        with contextlib.suppress(BufferError):  # a view still alive: unmapped when it goes
+            ring_memory.close()
     if chunk_hash is not None and chunk_hash.digest() != checksum:
         fh.truncate(start)
         return start, 460
-    fh.flush()
-    os.fsync(fh.fileno())
+    out.finish()
     return start + received, None
 
 

@@ -40,6 +40,22 @@ def test_stage_hashes_while_copying_and_commit_is_atomic(tmp_path, make_media):
     staged.discard()  # idempotent after commit
 
 
+def test_stage_of_a_large_file_writes_behind_and_keeps_every_byte(tmp_path, monkeypatch):
+    """The copy is written on a lane with write-behind every FLUSH_EVERY bytes (made small
+    here): the staged file is byte-identical and its digests are hashlib's."""
+    from liuhen.evidence.storage import StreamedFile
+    from liuhen.evidence.tests.mediafactory import make_large_file
+
+    monkeypatch.setattr(StreamedFile, "FLUSH_EVERY", 1 << 20)
+    src = make_large_file(tmp_path / "DSJ_big.mp4", 9 * (1 << 20) + 4321)
+    data = src.read_bytes()
+    staged = LocalStorage(tmp_path / "vault").stage(src)
+    assert staged.path.read_bytes() == data
+    assert staged.digests.sm3 == hashlib.new("sm3", data).hexdigest()
+    assert staged.digests.sha256 == hashlib.sha256(data).hexdigest()
+    staged.discard()
+
+
 def test_stage_with_known_digests_links_instead_of_copying(tmp_path, make_media):
     storage = LocalStorage(tmp_path / "vault")
     src = tmp_path / "vault-upload.part"

@@ -4,6 +4,7 @@ and the official tuspy client against a real server that is killed and restarted
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 from datetime import timedelta
@@ -398,3 +399,55 @@ def test_not_enough_disk_for_the_declared_length(tus_a, monkeypatch):
     assert response.status_code == 507 and response.json()["code"] == "storage_full"
     assert not UploadSession.objects.exists()
     assert AuditEntry.objects.filter(action="upload.refused", outcome="denied").exists()
+
+
+MIB = 1 << 20
+
+
+def _large_media(tmp_path, size: int) -> bytes:
+    from liuhen.evidence.tests import mediafactory
+
+    return mediafactory.make_large_file(tmp_path / "DSJ_large.mp4", size).read_bytes()
+
+
+def test_large_body_through_the_buffer_ring(tus_a, tmp_path, vault):
+    """More than the ring holds (tus.BODY_BUFFERS x BODY_CHUNK) in one PATCH, with a chunk
+    checksum: the stored bytes and both digests are exactly the file's (第十三条)."""
+    data = _large_media(tmp_path, tus.BODY_BUFFERS * tus.BODY_CHUNK + 5 * MIB + 777)
+    url = _path(tus_a.create(len(data)))
+    done = tus_a.patch(url, 0, data, checksum=_b64sha(data))
+    assert done.status_code == 204, done.content
+    assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    recording = Recording.objects.get(pk=done["Liuhen-Recording-Id"])
+    with vault.open(recording.storage_key) as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == recording.sha256
+    assert not list(tus.upload_dir().iterdir())  # the partial file became the original
+
+
+def test_disk_full_mid_body_keeps_nothing_and_the_retry_has_the_right_digests(
+    tus_a, tmp_path, monkeypatch
+):
+    """ENOSPC while a PATCH is being written (the digests run ahead of the disk): the request
+    keeps nothing, and the retry's digests are those of the file, not of the lost bytes."""
+    from liuhen.evidence.storage import StreamedFile
+
+    data = _large_media(tmp_path, 13 * MIB + 321)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[: 3 * MIB]).status_code == 204
+
+    class FullDisk(StreamedFile):
+        def _append(self, chunk):
+            if self._position >= 7 * MIB:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            super()._append(chunk)
+
+    monkeypatch.setattr(tus, "StreamedFile", FullDisk)
+    full = tus_a.patch(url, 3 * MIB, data[3 * MIB :])
+    assert full.status_code == 507 and full.json()["code"] == "storage_full"
+    assert tus_a.head(url)["Upload-Offset"] == str(3 * MIB)
+    monkeypatch.setattr(tus, "StreamedFile", StreamedFile)
+    done = tus_a.patch(url, 3 * MIB, data[3 * MIB :])
+    assert done.status_code == 204, done.content
+    assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
