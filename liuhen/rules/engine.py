@@ -351,35 +351,56 @@ class _Index:
         self.recordings = facts.recordings
 
 
-def _meet(need: dict, ix: _Index) -> list[list] | None:
-    """The records meeting one need as ``[type, id, label]``, or None when it is not met."""
+def _need_check(need: dict):
+    """One need as a function of the case's ``_Index`` that returns the records meeting it as
+    ``[type, id, label]``, or None when it is not met. Built once per rule by ``_compiled``,
+    so evaluating 100,000 cases does not re-read the need's keys each time."""
     if "document" in need:
-        docs = ix.docs.get(need["document"])
-        if not docs:
-            return None
-        sigs, key = need.get("signature"), need.get("extra_key")
-        found = [
-            ["document", d.id, d.label]
-            for d in docs
-            if (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)
-        ]
-        return found if len(found) >= need.get("count", 1) else None
+        doc_type, key, count = need["document"], need.get("extra_key"), need.get("count", 1)
+        sigs = frozenset(need.get("signature") or ())
+        if not sigs and not key and count == 1:
+
+            def check(ix):
+                docs = ix.docs.get(doc_type)
+                return [["document", d.id, d.label] for d in docs] if docs else None
+
+            return check
+
+        def check(ix):
+            docs = ix.docs.get(doc_type)
+            if not docs:
+                return None
+            found = [
+                ["document", d.id, d.label]
+                for d in docs
+                if (not sigs or d.signature in sigs) and (not key or key in d.extra_keys)
+            ]
+            return found if len(found) >= count else None
+
+        return check
     if "approval" in need:
-        return [
-            ["approval", a.id, f"审批人：{a.approver}"]
-            for a in ix.approved.get(need["approval"], ())
+        action = need["approval"]
+        return lambda ix: [
+            ["approval", a.id, f"审批人：{a.approver}"] for a in ix.approved.get(action, ())
         ] or None
     if "recording" in need:
-        return [["recording", r.id, r.label] for r in ix.recordings] or None
+        return lambda ix: [["recording", r.id, r.label] for r in ix.recordings] or None
     if "mark" in need:
         label = need["mark"]
-        return [["recording", r.id, r.label] for r in ix.recordings if label in r.labels] or None
+        return lambda ix: [
+            ["recording", r.id, r.label] for r in ix.recordings if label in r.labels
+        ] or None
     if "officers" in need:
-        n = ix.facts.qualified_officers
-        return [["officers", None, f"{n}名具备资格的执法人员"]] if n >= need["officers"] else None
+        wanted = need["officers"]
+
+        def check(ix):
+            n = ix.facts.qualified_officers
+            return [["officers", None, f"{n}名具备资格的执法人员"]] if n >= wanted else None
+
+        return check
     if "approvals_settled" in need:
-        return None if ix.pending else [["approvals", None, "无待审批事项"]]
-    return None
+        return lambda ix: None if ix.pending else [["approvals", None, "无待审批事项"]]
+    return lambda ix: None
 
 
 # Why a requirement does not apply, stored as a short code and spelled out for display.
@@ -388,10 +409,17 @@ NOT_TRIGGERED, NOT_YET = "trigger", "stage"
 
 @cache
 def _compiled(kind: str) -> tuple[dict, tuple]:
-    """Per kind: stage → position, and each rule with its stage position and trigger sets."""
+    """Per kind: stage → position, and each rule with its stage position, trigger sets and
+    its needs as check functions."""
     order = {stage: i for i, stage in enumerate(stages.path(kind))}
     rules = tuple(
-        (rule, order[rule.from_stage], frozenset(rule.when), frozenset(rule.when_any))
+        (
+            rule,
+            order[rule.from_stage],
+            frozenset(rule.when),
+            frozenset(rule.when_any),
+            tuple(_need_check(n) for n in rule.needs),
+        )
         for rule in load_rules()[kind]
     )
     return order, rules
@@ -419,14 +447,14 @@ def evaluate(facts: CaseFacts, rules=None) -> dict:
     waivers = None
     items, missing = [], []
     met = waived = not_applicable = 0
-    for rule, from_index, when, when_any in compiled:
+    for rule, from_index, when, when_any, checks in compiled:
         if (when and not when <= active) or (when_any and not when_any & active):
             items.append({"id": rule.id, "status": NOT_APPLICABLE, "why": NOT_TRIGGERED})
             not_applicable += 1
             continue
         records = []
-        for need in rule.needs:
-            got = _meet(need, ix)
+        for check in checks:
+            got = check(ix)
             if got is None:
                 records = None
                 break
