@@ -59,13 +59,14 @@ def list_cases(request, query: Query[CaseQuery]):
     require(request.user, "case.view", event=events.event_case_listed)
     if query.page < 1 or not 1 <= query.page_size <= 200:
         raise InvalidInput("页码应不小于1，每页条数应在1到200之间")
-    qs = search_cases(actor=request.user, filters=CaseFilter(
+    search = search_cases(actor=request.user, filters=CaseFilter(
         unit=query.unit, kind=query.kind, stage=query.stage, officer=query.officer,
         party=query.party, q=query.q, opened_from=query.opened_from, opened_to=query.opened_to))
-    found = case_page(qs, number=query.page, page_size=query.page_size, within_cap=False)
-    # Deferred join: the page's ids come from the ordering index alone, then only those rows
-    # are read, with the columns CaseOut shows.
-    rows = qs.order_by().filter(pk__in=found.ids).only(*LIST_FIELDS).in_bulk()
+    found = case_page(search, number=query.page, page_size=query.page_size, within_cap=False)
+    # Deferred join: the page's ids come from the ordering index alone (already scoped and
+    # filtered), then only those rows are read, with the columns CaseOut shows.
+    rows = (Case.objects.filter(pk__in=found.ids).select_related("unit").only(*LIST_FIELDS)
+            .in_bulk())
     return {"count": found.count, "count_capped": found.capped, "has_next": found.has_next,
             "page": found.number, "page_size": query.page_size,
             "items": [rows[pk] for pk in found.ids if pk in rows]}

@@ -83,12 +83,12 @@ def case_list(request):
             party=data.get("party") or None, q=data.get("q") or None,
             opened_from=data.get("opened_from"), opened_to=data.get("opened_to"))
         try:
-            qs = search_cases(actor=request.user, filters=filters)
-            found = case_page(qs, number=_page_number(request), page_size=PAGE_SIZE,
+            search = search_cases(actor=request.user, filters=filters)
+            found = case_page(search, number=_page_number(request), page_size=PAGE_SIZE,
                               within_cap=True)
             query = request.GET.copy()
             query.pop("page", None)
-            page = {"rows": _case_rows(qs, found.ids), "number": found.number,
+            page = {"rows": _case_rows(found.ids), "number": found.number,
                     "pages": -(-found.count // PAGE_SIZE) or 1, "count": found.count,
                     "capped": found.capped, "has_prev": found.number > 1,
                     "has_next": found.has_next, "query": query.urlencode()}
@@ -108,8 +108,8 @@ KIND_LABELS = dict(CaseKind.choices)
 STAGE_LABELS = dict(Stage.choices)
 
 
-def _case_rows(qs, ids):
-    """The list's rows for the case ``ids``, in that order, as plain dicts.
+def _case_rows(ids):
+    """The list's rows for the case ``ids`` (found scoped and filtered), as plain dicts.
 
     Rendering 50 rows is the page's main cost, so each row carries exactly what a cell shows:
     the names of its parties (persons masked) and officers joined once here, in the order the
@@ -117,7 +117,7 @@ def _case_rows(qs, ids):
     """
     if not ids:
         return []
-    cases = qs.order_by().filter(pk__in=ids).values_list(
+    cases = Case.objects.filter(pk__in=ids).values_list(
         "pk", "number", "kind", "cause", "stage", "opened_on", "unit__name")
     parties, officers = {}, {}
     links = Case.parties.through.objects.filter(case_id__in=ids).order_by("party__name")

@@ -189,3 +189,21 @@ def test_filter_selects_keep_the_choice_and_escape_labels(people, bureau):
     assert f'<option value="{bureau["team_a"].pk}" selected>' in unit
     assert "&lt;b&gt;二大队&lt;/b&gt;" in unit and "<b>" not in unit
     assert '<option value="" selected>' in str(CaseFilterForm(None, user=people["legal"].user)["officer"])
+
+
+@pytest.mark.parametrize("walk_order", [0, 10_000])
+def test_officer_and_party_filters_find_the_same_cases_by_either_plan(
+        people, cases, api, monkeypatch, walk_order):
+    """0: every link filter walks the list order (EXISTS); 10,000: reads the links (IN)."""
+    monkeypatch.setattr(queries, "LINKS_WALK_ORDER", walk_order)
+    client = api(people["head_detachment"])
+    ids, last = walk_api(client, page_size=2, officer=people["officer_a"].pk)
+    assert ids == newest_first(cases["team_a"]) and last["count"] == 5
+    ids, last = walk_api(client, page_size=1, officer=people["officer_a"].pk, party="李四")
+    assert ids == newest_first(cases["team_a"][1:3]) and last["count"] == 2
+    assert walk_api(client, officer=people["officer_b"].pk, party="李四")[0] == []
+    html = client_for(people["head_detachment"]).get(
+        reverse("case_list"), {"officer": people["officer_b"].pk}).content.decode()
+    assert "共 2 条" in html
+    assert [pk for pk in newest_first(cases["team_b"]) if f"/cases/{pk}/" in html] == \
+        newest_first(cases["team_b"])
