@@ -10,7 +10,7 @@ from liuhen.audit.models import AuditEntry
 from liuhen.cases import records_services as rs
 from liuhen.cases import services as case_services
 from liuhen.cases.choices import CaseKind, Stage
-from liuhen.cases.models import Document
+from liuhen.cases.models import Case, Document
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
 from liuhen.rules import services as rules_services
 from liuhen.rules.models import CaseCompleteness
@@ -262,16 +262,61 @@ def test_document_refused_outside_scope_and_bad_file(people, tmp_path):
         doc(case, people, "nonsense")
 
 
-def test_bulk_evaluation_matches_single_case_evaluation(people, tmp_path):
-    cases = [
-        complete_penalty_case(people, tmp_path),
-        penalty_case(people),
-        penalty_case(people, kind=CaseKind.COERCION),
-    ]
-    singles = {c.pk: rules_services.evaluate_case(c) for c in cases}
-    CaseCompleteness.objects.all().delete()
-    assert rules_services.evaluate_cases() == 3
+SNAPSHOT_COLUMNS = ("ratio", "met", "missing_count", "waived", "not_applicable", "applicable",
+                    "items", "missing")
+
+
+def varied_cases(people, tmp_path):
+    """Cases of every kind that between them have met, missing, waived and not-applicable
+    requirements, triggered ones (随机抽查, 易引发争议, 公告送达, 拒绝签字) and untriggered ones."""
+    actor = people["officer_a"].user
+    complete = complete_penalty_case(people, tmp_path)
+    triggered = walk(penalty_case(people, is_random_inspection=True), Stage.SERVICE, actor)
+    case_services.update_case_facts(actor=actor, case=triggered, is_disputed=True)
+    doc(triggered, people, "inquiry_record", signature="refused")
+    add_recording(triggered, actor, tmp_path, "signature_refused", "recording_notice")
+    approve(triggered, people, "waiver", requirement_code="penalty.site_record",
+            reason="当事人阻挠，现场无法制作笔录；全程录像已关联本案")
+    rs.request_approval(actor=actor, case=triggered, action="penalty_decision")  # pending
+    coercion = walk(penalty_case(people, kind=CaseKind.COERCION), Stage.SERVICE, actor)
+    rs.record_service(actor=actor, case=coercion, document=doc(coercion, people,
+                      "enforcement_decision"), method="public_notice", recipient="下落不明的当事人",
+                      signature="not_present")
+    fee = penalty_case(people, kind=CaseKind.FEE)
+    doc(fee, people, "fee_receipt", extra={"bill_number": "No.0001"})
+    inspection = penalty_case(people, kind=CaseKind.INSPECTION)
+    add_recording(inspection, actor, tmp_path, "credentials_shown", "premises_goods")
+    levy = penalty_case(people, kind=CaseKind.LEVY)
+    return [complete, triggered, coercion, fee, inspection, levy, penalty_case(people)]
+
+
+def test_bulk_evaluation_stores_the_same_snapshots_as_single_case_evaluation(people, tmp_path):
+    """``liuhen check``'s bulk path and ``case_changed``'s one-case path agree on every stored
+    column of every case (第十条: the same rules whichever way a case is evaluated)."""
+    cases = varied_cases(people, tmp_path)
     for case in cases:
-        snap = CaseCompleteness.objects.get(case=case)
-        assert snap.missing == singles[case.pk]["missing"]
-        assert snap.ratio == pytest.approx(singles[case.pk]["ratio"])
+        rules_services.refresh_completeness(case=case)
+    singles = {c.pk: CaseCompleteness.objects.values(*SNAPSHOT_COLUMNS).get(case=c)
+               for c in cases}
+    statuses_seen = {i["status"] for s in singles.values() for i in s["items"]}
+    assert statuses_seen == {"met", "missing", "waived", "not_applicable"}
+    whys = {i.get("why") for s in singles.values() for i in s["items"]}
+    assert {"trigger", "stage"} <= whys
+    CaseCompleteness.objects.all().delete()
+    # Batches of 3: ranges of ids that hold other cases' records, and a short last batch.
+    assert rules_services.evaluate_cases(batch=3) == len(cases)
+    bulk = {c.pk: CaseCompleteness.objects.values(*SNAPSHOT_COLUMNS).get(case=c) for c in cases}
+    assert bulk == singles
+    # Running it again over stored snapshots (upsert) changes nothing.
+    assert rules_services.evaluate_cases() == len(cases)
+    again = {c.pk: CaseCompleteness.objects.values(*SNAPSHOT_COLUMNS).get(case=c) for c in cases}
+    assert again == singles
+
+
+def test_bulk_evaluation_of_a_subset_leaves_other_cases_alone(people, tmp_path):
+    cases = varied_cases(people, tmp_path)
+    CaseCompleteness.objects.all().delete()
+    some = Case.objects.filter(pk__in=[cases[1].pk, cases[3].pk])
+    assert rules_services.evaluate_cases(some) == 2
+    assert set(CaseCompleteness.objects.values_list("case_id", flat=True)) == {
+        cases[1].pk, cases[3].pk}
