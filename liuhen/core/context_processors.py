@@ -20,6 +20,7 @@ def liuhen(request):
             "recordings": can("recording.view"),
             "upload": can("recording.upload"),
             "late": can("recording.late_report"),
+            "fixity": can("recording.fixity"),
             "reports": can("report.view"),
             "audit": can("audit.view"),
             "admin": bool(user and user.is_staff),

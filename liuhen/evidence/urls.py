@@ -4,13 +4,14 @@ import importlib.util
 
 from django.urls import include, path
 
-from liuhen.evidence import views
+from liuhen.evidence import fixity_views, views
 
 urlpatterns = [
     path("recordings/", views.recording_list, name="recording_list"),
     path("recordings/upload/", views.upload_page, name="recording_upload"),
     path("recordings/uploads/<uuid:upload_id>/", views.upload_result, name="upload_result"),
     path("recordings/late/", views.late_report, name="recording_late"),
+    path("recordings/fixity/", fixity_views.fixity_page, name="recording_fixity"),
     path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
     path("recordings/<int:pk>/marks/", views.recording_mark, name="recording_mark"),
     path("recordings/<int:pk>/original", views.recording_original, name="recording_original"),
