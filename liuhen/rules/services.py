@@ -9,6 +9,8 @@ with a handful of set-based queries, evaluated by the pure ``engine`` and stored
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -26,6 +28,8 @@ from liuhen.rules import engine, events
 from liuhen.rules.models import CaseCompleteness
 
 BATCH = 2000
+# From this many cases on, ``liuhen check`` evaluates in forked worker processes.
+PARALLEL_FROM = 20_000
 
 
 class CaseIncomplete(Conflict):
@@ -224,22 +228,65 @@ def _close_thread_connections() -> None:
     connections.close_all()
 
 
-def evaluate_cases(queryset=None, *, batch: int = BATCH) -> int:
-    """Re-evaluate and store every case of ``queryset`` (all cases by default) in batches.
+def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int | None = None,
+                   min_parallel: int = PARALLEL_FROM) -> int:
+    """Re-evaluate and store every case of ``queryset`` (all cases by default); the count.
 
     Cases are read in id order and evaluated a batch at a time, so memory stays bounded.
-    Outside a transaction the snapshots are written by a helper thread on its own database
-    connection while the next batch is read and evaluated (the database's work overlaps
-    Python's); inside one (tests, or a caller's ``atomic``) a second connection would not see
-    the caller's uncommitted cases, so each batch is written in line. Both store the same rows.
+    From ``min_parallel`` cases on, the id range is cut into ``workers`` contiguous parts
+    (default: the machine's cores, at most 4) evaluated by forked processes, each on its own
+    database connection. Inside a transaction (tests, or a caller's ``atomic``) or on an
+    in-memory database other connections would not see the caller's cases, so everything
+    runs in this process on its connection. Every way stores the same rows.
     """
-    from django.db import connection
+    from django.db import connection, connections
 
     queryset = Case.objects.all() if queryset is None else queryset
-    rows = queryset.order_by("id").values(*CASE_FIELDS)
-    total, now = 0, timezone.now()
-    aside = not connection.in_atomic_block and not (
+    now = timezone.now()
+    others_see_data = not connection.in_atomic_block and not (
         connection.vendor == "sqlite" and connection.is_in_memory_db())
+    workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+    if workers > 1 and others_see_data:
+        ids = queryset.order_by("id").values_list("id", flat=True)
+        count = ids.count()
+        if count >= max(min_parallel, 2):
+            step = -(-count // workers)
+            cuts = [ids[i] for i in range(step, count, step)]
+            parts = [(queryset.query, lo, hi, batch, now)
+                     for lo, hi in zip([None, *cuts], [*cuts, None], strict=True)]
+            connections.close_all()
+            with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
+                return sum(pool.map(_evaluate_part, parts))
+    return _evaluate_range(queryset, batch=batch, now=now, aside=others_see_data)
+
+
+def _evaluate_part(part: tuple) -> int:
+    # Runs in a forked worker process: it opens its own database connection.
+    from django.db import connections
+
+    query, lo, hi, batch, now = part
+    connections.close_all()
+    try:
+        queryset = Case.objects.all()
+        queryset.query = query
+        return _evaluate_range(queryset, lo=lo, hi=hi, batch=batch, now=now, aside=True)
+    finally:
+        connections.close_all()
+
+
+def _evaluate_range(queryset, *, lo: int | None = None, hi: int | None = None, batch: int,
+                    now, aside: bool) -> int:
+    """Evaluate and store the cases of ``queryset`` with ``lo <= id < hi`` (bounds optional).
+
+    With ``aside`` the snapshots are written by a helper thread on its own connection while
+    the next batch is read and evaluated, so the database's work overlaps Python's; without,
+    each batch is written in line.
+    """
+    if lo is not None:
+        queryset = queryset.filter(id__gte=lo)
+    if hi is not None:
+        queryset = queryset.filter(id__lt=hi)
+    rows = queryset.order_by("id").values(*CASE_FIELDS)
 
     def evaluated(buffer):
         return [(f.case_id, engine.evaluate(f), now) for f in gather_facts(buffer)]
@@ -256,7 +303,7 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH) -> int:
 
     if not aside:
         return sum(_store_batch(snaps) for snaps in batches())
-    pending: deque = deque()
+    total, pending = 0, deque()
     with ThreadPoolExecutor(1, thread_name_prefix="liuhen-snapshots") as writer:
         try:
             for snaps in batches():

@@ -320,3 +320,42 @@ def test_bulk_evaluation_of_a_subset_leaves_other_cases_alone(people, tmp_path):
     assert rules_services.evaluate_cases(some) == 2
     assert set(CaseCompleteness.objects.values_list("case_id", flat=True)) == {
         cases[1].pk, cases[3].pk}
+
+
+_PARALLEL_CHECK = """
+import json, sys
+sys.path.insert(0, "bench")
+from bench_rules import populate
+from liuhen.cases.models import Case
+from liuhen.rules import services
+from liuhen.rules.models import CaseCompleteness
+
+def stored():
+    return json.dumps(list(CaseCompleteness.objects.order_by("case_id").values_list(
+        "case_id", "ratio", "met", "missing_count", "waived", "not_applicable", "applicable",
+        "items", "missing")), ensure_ascii=False, sort_keys=True)
+
+populate(90)
+for case in Case.objects.all():
+    services.refresh_completeness(case=case)
+single = stored()
+CaseCompleteness.objects.all().delete()
+serial = services.evaluate_cases(workers=1, batch=7)
+serial_rows = stored()
+CaseCompleteness.objects.all().delete()
+parallel = services.evaluate_cases(workers=3, min_parallel=1, batch=7)
+print("RESULT", serial, parallel, serial_rows == single, stored() == single)
+"""
+
+
+@pytest.mark.slow
+def test_forked_workers_and_the_writer_thread_store_what_single_evaluation_stores(
+    server_process,
+):
+    """The 100,000-case path of ``liuhen check`` (id range cut across forked processes, each
+    writing through a helper thread) needs committed data, so it runs in a server database of
+    its own: every case's snapshot equals what ``case_changed``'s one-case path stores."""
+    server = server_process()
+    out = server.manage("shell", "-c", _PARALLEL_CHECK).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    assert line.split()[1:] == ["90", "90", "True", "True"]
