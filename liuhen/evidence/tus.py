@@ -65,7 +65,7 @@ EXTENSIONS = "creation,creation-with-upload,checksum,termination,expiration"
 OFFSET_TYPE = "application/offset+octet-stream"
 # The body is received into a ring of reused buffers: what the lanes hold is allocated once per
 # request, so the worker's memory stays flat however large the file (bench_tus_upload.py).
-BODY_CHUNK = 4 * 1024 * 1024  # one buffer: one hand-off to each lane
+BODY_CHUNK = 2 * 1024 * 1024  # one buffer: one hand-off to each lane
 BODY_BUFFERS = 4
 
 
@@ -505,7 +505,7 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
             return _finish(user, upload, path, writer.digests())
         before = writer.copy()
         try:
-            new_offset, status = _receive(request, fh, upload, writer, checksum)
+            new_offset, status = _receive(request, fh, path, upload, writer, checksum)
         except BaseException:
             # The running digests may have taken bytes that were not kept (a full disk):
             # the next PATCH must start from the digests of what is on disk.
@@ -562,14 +562,18 @@ def _fill(stream, buffer: memoryview) -> int:
     return filled
 
 
-def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum: bytes | None):
+def _receive(
+    request, fh, path: Path, upload: UploadSession, writer: DigestWriter, checksum: bytes | None
+):
     """Append the body at ``upload.offset``; returns (new offset, status or None).
 
     The request thread only reads the body, into a ring of ``BODY_BUFFERS`` buffers; the file
     write, SM3, SHA-256 and the chunk's checksum each run on a lane of their own
     (``digests.Lane``), in order, so that the four overlap. A buffer is refilled only once
     every lane is done with it; every lane is joined before this returns or truncates, and
-    the bytes are fsynced before the caller may advance the offset.
+    the bytes are fsynced before the caller may advance the offset. The buffers are
+    page-aligned and, after a first one that ends on a block boundary, hold whole blocks, so
+    the file lane writes them with O_DIRECT (``StreamedFile``).
     """
     start = upload.offset
     fh.seek(start)
@@ -580,7 +584,7 @@ def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum:
         return start, 413
     chunk_hash = hashlib.sha256() if checksum is not None else None
     chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
-    out = StreamedFile(fh, offset=start)
+    out = StreamedFile(fh, offset=start, direct_path=path)
     lanes = (*out.lanes, *writer.lanes, *((chunk_lane,) if chunk_lane else ()))
     first = [lane.submitted for lane in lanes]
     # Mapped, not malloc'ed: the ring is returned to the system when the request ends instead
@@ -596,6 +600,8 @@ def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum:
                 for lane, before in zip(lanes, first, strict=True):
                     lane.wait_done(before + index - BODY_BUFFERS + 1)
             buffer = ring[index % BODY_BUFFERS]
+            if index == 0:  # end the first chunk on a block boundary (a resumed upload)
+                buffer = buffer[: BODY_CHUNK - start % StreamedFile.DIRECT_ALIGN]
             filled = _fill(stream, buffer)
             if not filled:
                 break
@@ -631,6 +637,7 @@ def _receive(request, fh, upload: UploadSession, writer: DigestWriter, checksum:
         out.abandon()
         raise
     finally:
+        out.close()
         writer.wait()  # nothing may still read the ring once this returns
         if chunk_lane is not None:
             chunk_lane.join()

@@ -56,6 +56,44 @@ def test_stage_of_a_large_file_writes_behind_and_keeps_every_byte(tmp_path, monk
     staged.discard()
 
 
+def test_streamed_file_writes_aligned_blocks_directly_and_the_rest_cached(tmp_path, monkeypatch):
+    """O_DIRECT for whole blocks at block offsets, the page cache for the unaligned head and
+    tail; the file holds exactly the bytes given, in order, after ``finish`` (fsync)."""
+    import mmap
+
+    from liuhen.evidence.storage import StreamedFile
+
+    block = StreamedFile.DIRECT_ALIGN
+    memory = mmap.mmap(-1, 4 * block)  # page-aligned, as the tus ring is
+    memory.write(os.urandom(4 * block))
+    view = memoryview(memory)
+    chunks = [view[: block - 1000], view[: 2 * block + 100], view[: 3 * block], view[:7]]
+    path = tmp_path / "upload.part"
+    path.write_bytes(b"h" * 1000)
+    direct = []
+    real_pwrite = os.pwrite
+
+    def pwrite(fd, data, offset):
+        if fd not in (fh.fileno(),):
+            direct.append((offset, len(data)))
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    with open(path, "r+b") as fh:
+        out = StreamedFile(fh, offset=1000, direct_path=path)
+        for chunk in chunks:
+            out.write(chunk)
+        out.finish()
+    expected = b"h" * 1000 + b"".join(bytes(c) for c in chunks)
+    assert path.read_bytes() == expected
+    try:  # whether this file system takes O_DIRECT at all (ext4, xfs; not older tmpfs)
+        os.close(os.open(path, os.O_WRONLY | os.O_DIRECT))
+    except OSError:
+        assert direct == []
+    else:
+        assert direct == [(block, 2 * block)]
+
+
 def test_stage_with_known_digests_links_instead_of_copying(tmp_path, make_media):
     storage = LocalStorage(tmp_path / "vault")
     src = tmp_path / "vault-upload.part"

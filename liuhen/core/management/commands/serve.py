@@ -43,6 +43,8 @@ class Command(BaseCommand):
 
         from liuhen.wsgi import application
 
+        _preload_media_libraries()
+
         class App(BaseApplication):
             def load_config(self):
                 self.cfg.set("bind", bind)
@@ -68,3 +70,14 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _preload_media_libraries() -> None:
+    """Import, before the workers fork, the media libraries that probing an upload needs
+    (PyAV with FFmpeg's libraries, Pillow's format plugins). Otherwise the first upload a
+    worker finishes waits for them and its memory jumps then; imported here, the workers
+    share them from the start (the system checks already imported every view)."""
+    import av  # noqa: F401
+    from PIL import Image
+
+    Image.init()
