@@ -13,13 +13,16 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.utils.dateparse import parse_datetime
 
 from liuhen.cases.models import Case, Party
+from liuhen.core.querysets import sub_unit_ids, user_role, user_unit
 from liuhen.evidence.forms import day_start
 from liuhen.evidence.models import Device, Recording
 from liuhen.org.models import Unit
+from liuhen.org.permissions import OWN, TREE, scope_for
 
 PAGE_SIZE = 50
 LATE_REPORT_ROWS = 500
@@ -140,9 +143,15 @@ def recording_page(
         )
     # Two steps: the ids of the page first (the database answers from an index alone, even
     # when it must sort the matches of an IN list), then those rows with their joins.
-    ids = list(
-        queryset.order_by("-captured_start", "-id").values_list("pk", flat=True)[: page_size + 1]
-    )
+    units = _units_to_merge(user, filters)
+    if units:
+        ids = _newest_ids_per_unit(queryset, units, page_size + 1)
+    else:
+        ids = list(
+            queryset.order_by("-captured_start", "-id").values_list("pk", flat=True)[
+                : page_size + 1
+            ]
+        )
     by_id = (
         Recording.objects.select_related("unit", "device", "officer", "case", "party")
         .only(*LIST_FIELDS)
@@ -151,6 +160,59 @@ def recording_page(
     rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else None
     return RecordingPage(rows=rows[:page_size], next_cursor=next_cursor)
+
+
+# Filters whose own index finds the rows (an id list, one officer, the small late/flagged
+# partial indexes across units): no unit-by-unit merge.
+_DRIVING_FILTERS = ("device", "officer", "case", "party", "late", "flagged")
+# Beyond this many units the merge would be a long statement; the database plans it alone.
+MERGE_UNITS_MAX = 64
+
+
+def _units_to_merge(user, filters: dict) -> list[int] | None:
+    """The units to read one by one when the list is limited to several units, else None.
+
+    A unit head's or records keeper's scope, or a unit filter with sub-units, is
+    ``unit_id IN (…)``. Ordered by capture time, the database then either walks the global
+    time index until it has found a page (fast when the matches are dense, a scan of every row
+    when the units hold none: a kind filter the units never use, 0.8 s on 1,000,000 rows), or
+    sorts all the units' matches. Reading each unit's newest rows from its own
+    ``(unit, …, captured_start)`` index and merging them costs at most a page per unit.
+    """
+    if any(filters.get(name) for name in _DRIVING_FILTERS):
+        return None
+    units = None
+    scope, own = scope_for(user_role(user), "recording.view"), user_unit(user)
+    if scope in (OWN, TREE) and own is not None:
+        units = {own.pk} if scope == OWN else set(sub_unit_ids(own))
+    if unit := filters.get("unit"):
+        chosen = set(sub_unit_ids(unit))
+        units = chosen if units is None else units & chosen
+    if units is None or not 1 < len(units) <= MERGE_UNITS_MAX:
+        return None
+    return sorted(units)
+
+
+def _newest_ids_per_unit(queryset, units: list[int], limit: int) -> list[int]:
+    """The ids of the ``limit`` newest rows of ``queryset``, read unit by unit in one query.
+
+    One ``UNION ALL`` of per-unit subqueries, each ordered and limited by the unit's index,
+    then merged; the same rows in the same ``-captured_start, -id`` order as one query. The
+    branch is compiled once and repeated with each unit's id as its parameter.
+    """
+    marker = -(2**62) + 7  # no unit has this id: it marks the branch's unit parameter
+    branch = (queryset.filter(unit_id=marker).order_by("-captured_start", "-id")
+              .values_list("pk", "captured_start")[:limit])
+    sql, branch_params = branch.query.sql_with_params()
+    assert branch_params.count(marker) == 1, "the unit parameter must appear once"
+    parts, params = [], []
+    for unit_id in units:
+        parts.append(f"SELECT * FROM ({sql}) AS u{int(unit_id)}")
+        params.extend(unit_id if p == marker else p for p in branch_params)
+    sql = f"{' UNION ALL '.join(parts)} ORDER BY 2 DESC, 1 DESC LIMIT {int(limit)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def late_report(*, user, start=None, end=None, unit=None) -> LateReport:

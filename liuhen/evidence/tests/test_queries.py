@@ -130,3 +130,58 @@ def test_human_duration():
     assert queries.human_duration(59) == "1分"
     assert queries.human_duration(3 * 3600 + 120) == "3小时2分"
     assert queries.human_duration(2 * 86400 + 3600) == "2天1小时"
+
+
+def _walk(user, filters, page_size):
+    rows, cursor = [], None
+    while True:
+        page = queries.recording_page(user=user, filters=filters, cursor=cursor,
+                                      page_size=page_size)
+        rows += [r.pk for r in page.rows]
+        if page.next_cursor is None:
+            return rows
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize(
+    ("who", "filters"),
+    [("head_detachment", {}),  # TREE scope: the detachment's units merged one by one
+     ("head_detachment", {"kind": "audio"}),  # a kind the units never recorded
+     ("head_detachment", {"start": date(2026, 3, 2), "end": date(2026, 3, 2)}),
+     ("legal", {"unit": "detachment"}),  # a unit filter with sub-units
+     ("officer_a", {"unit": "detachment"}),  # OWN scope inside the filter: one unit
+     ("head_detachment", {"late": True})],  # not merged: the late index finds them
+)
+def test_unit_by_unit_pages_are_the_same_rows_in_the_same_order(people, bureau, monkeypatch,
+                                                                 who, filters):
+    """Reading each unit's newest rows and merging them changes nothing a user sees."""
+    user = people["officer_a"].user
+    # Same capture times in several units: the merge must break ties by id like one query.
+    make_rows(bureau["team_a"], user, 11)
+    make_rows(bureau["team_b"], user, 9)
+    make_rows(bureau["detachment"], user, 3, step=timedelta(minutes=14))
+    make_rows(bureau["levy"], user, 6)  # outside the detachment: never shown
+    make_rows(bureau["team_b"], user, 4, is_late=True, start=BASE + timedelta(minutes=3))
+    if filters.get("unit") == "detachment":
+        filters = {**filters, "unit": bureau["detachment"]}
+    viewer = people[who].user
+    merged = _walk(viewer, filters, page_size=4)
+    monkeypatch.setattr(queries, "_units_to_merge", lambda user, filters: None)
+    assert merged == _walk(viewer, filters, page_size=4)
+    visible = Recording.objects.restrict(viewer, "recording.view")
+    if filters.get("unit"):
+        visible = visible.filter(unit__path__startswith=bureau["detachment"].path)
+    visible = queries.filter_recordings(visible, {k: v for k, v in filters.items() if k != "unit"})
+    assert merged == list(visible.order_by("-captured_start", "-id").values_list("pk", flat=True))
+    assert not Recording.objects.filter(pk__in=merged, unit=bureau["levy"]).exists()
+
+
+def test_units_to_merge_only_for_several_units_without_a_driving_filter(people, bureau):
+    head, legal = people["head_detachment"].user, people["legal"].user
+    units = queries._units_to_merge(head, {})
+    assert set(units) == {bureau["detachment"].pk, bureau["team_a"].pk, bureau["team_b"].pk}
+    assert queries._units_to_merge(head, {"unit": bureau["team_a"]}) is None  # one unit
+    assert queries._units_to_merge(head, {"party": "某"}) is None
+    assert queries._units_to_merge(legal, {}) is None  # bureau-wide: no unit list at all
+    assert queries._units_to_merge(people["officer_a"].user, {"unit": bureau["detachment"]}) \
+        is None
