@@ -5,7 +5,10 @@ when LIUHEN_DATABASE_URL=postgres://… is set):
 
 * audit append cost per entry through ``audit.services.record()`` — one transaction per entry,
   as a service writes it — against a plain INSERT of the same columns into a comparable table
-  without chain, lock or triggers (target: under 2 ms);
+  without chain, lock or triggers, and into one with the audit table's indexes (target: under
+  2 ms); the variants run in turn in one loop, and the same append is also timed after another
+  writer moved the chain's head (on PostgreSQL the entry is then built twice, see
+  ``audit.services._append_postgresql``), with the statements one append sends;
 * ``liuhen audit verify`` entries per second over 1,000,000 entries (target: over 50,000/s),
   against raw ``hashlib.new("sm3")`` over the same canonical bytes (the floor any verifier
   pays).
@@ -72,112 +75,143 @@ def setup_database() -> tuple[str, callable]:
     return connection.vendor, cleanup
 
 
-def bench_append(n: int) -> tuple[float, float, float]:
-    """Milliseconds per entry: record() vs a plain INSERT into a comparable table."""
-    from django.db import transaction
+_PLAIN_COLUMNS = (
+    "seq",
+    "uuid",
+    "at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "session",
+    "ip",
+    "via",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "outcome",
+    "reason",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+# The audit table's 11 indexes (id's primary key aside), for the comparable plain write.
+_PLAIN_INDEXES = [
+    "seq",
+    "uuid",
+    "hash",
+    "at",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "object_type, object_id, seq",
+]
 
-    from liuhen.audit.services import record
 
-    detail = {"number": "冀人社监〔2026〕12号", "kind": "penalty", "officers": [3, 7]}
-    for _ in range(50):  # warm up
-        with transaction.atomic():
-            record(actor=None, actor_name="bench", action="bench.warmup", target=("x.y", "1"))
-    times = []
-    for i in range(n):
-        started = time.perf_counter()
-        with transaction.atomic():
-            record(
-                actor=None,
-                actor_name="基准测试",
-                action="case.viewed",
-                target=("cases.case", str(i), f"案件 {i}"),
-                detail=detail,
-            )
-        times.append(time.perf_counter() - started)
-    chained = statistics.mean(times) * 1000
+def bench_append(n: int) -> dict[str, tuple[float, float, float]]:
+    """Per variant: mean and median wall milliseconds per entry, and this process's CPU ms.
 
-    plain = _plain_inserts(n, detail, indexed=False)
-    indexed = _plain_inserts(n, detail, indexed=True)
-    return chained, plain, indexed
-
-
-def _plain_inserts(n: int, detail: dict, *, indexed: bool) -> float:
-    """A plain INSERT per transaction into a copy of the table: no chain, no lock, no hash.
-    ``indexed`` gives the copy the audit table's 11 indexes (the comparable write cost)."""
+    The variants run in turn inside one loop (record(), record() after another writer moved
+    the head, plain INSERT, plain INSERT with the same indexes), so a neighbour's load or a
+    slow fsync spell hits all of them alike and the ratios stay meaningful on a busy machine.
+    """
     import json
 
     from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_plain AS SELECT * FROM audit_auditentry WHERE 1 = 0")
-        if indexed:
-            for i, cols in enumerate(
-                [
-                    "seq",
-                    "uuid",
-                    "hash",
-                    "at",
-                    "actor_id",
-                    "action",
-                    "object_type",
-                    "object_id",
-                    "outcome",
-                    "object_type, object_id, seq",
-                ]
-            ):
-                unique = "UNIQUE " if cols in ("seq", "uuid", "hash") else ""
-                cursor.execute(f"CREATE {unique}INDEX bench_plain_{i} ON bench_plain ({cols})")
+    from liuhen.audit import services
+    from liuhen.audit.models import GENESIS_HASH
+    from liuhen.audit.services import record
 
-    cols = (
-        "seq",
-        "uuid",
-        "at",
-        "actor_id",
-        "actor_name",
-        "actor_role",
-        "session",
-        "ip",
-        "via",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "outcome",
-        "reason",
-        "detail",
-        "prev_hash",
-        "hash",
-    )
-    sql = f"INSERT INTO bench_plain ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
-    times = []
+    detail = {"number": "冀人社监〔2026〕12号", "kind": "penalty", "officers": [3, 7]}
+    with connection.cursor() as cursor:
+        for table, indexed in (("bench_plain", False), ("bench_plain_idx", True)):
+            cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM audit_auditentry WHERE 1 = 0")
+            for i, cols in enumerate(_PLAIN_INDEXES if indexed else []):
+                unique = "UNIQUE " if cols in ("seq", "uuid", "hash") else ""
+                cursor.execute(f"CREATE {unique}INDEX {table}_{i} ON {table} ({cols})")
+    sqlite = connection.vendor == "sqlite"
+
+    def chained(i):
+        with transaction.atomic():
+            record(actor=None, actor_name="基准测试", action="case.viewed",
+                   target=("cases.case", str(i), f"案件 {i}"), detail=detail)
+
+    def moved(i):
+        # Another writer appended since this process's last append (several workers taking
+        # turns): on PostgreSQL the entry is built on a stale head, refused by
+        # liuhen_audit_append(), and built again on the head it returned.
+        services._head_guess = (0, GENESIS_HASH)
+        chained(i)
+
+    def plain_into(table):
+        sql = (f"INSERT INTO {table} ({', '.join(_PLAIN_COLUMNS)}) "
+               f"VALUES ({', '.join(['%s'] * len(_PLAIN_COLUMNS))})")
+
+        def plain(i):
+            row = (
+                i,
+                uuid.uuid4().hex if sqlite else uuid.uuid4(),
+                datetime.now(UTC),
+                None,
+                "基准测试",
+                "",
+                "",
+                "",
+                "system",
+                "case.viewed",
+                "cases.case",
+                str(i),
+                f"案件 {i}",
+                "succeeded",
+                "",
+                json.dumps(detail, ensure_ascii=False),
+                "0" * 64,
+                f"{i:064d}",
+            )
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, row)
+
+        return plain
+
+    variants = {
+        "record": chained,
+        "moved": moved,
+        "plain": plain_into("bench_plain"),
+        "indexed": plain_into("bench_plain_idx"),
+    }
+    for run in variants.values():  # warm up
+        for i in range(50):
+            run(-1 - i)
+    walls = {name: [] for name in variants}
+    cpus = {name: 0.0 for name in variants}
     for i in range(n):
-        row = (
-            i,
-            uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(),
-            datetime.now(UTC),
-            None,
-            "基准测试",
-            "",
-            "",
-            "",
-            "system",
-            "case.viewed",
-            "cases.case",
-            str(i),
-            f"案件 {i}",
-            "succeeded",
-            "",
-            json.dumps(detail, ensure_ascii=False),
-            "0" * 64,
-            f"{i:064d}",
-        )
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, row)
-        times.append(time.perf_counter() - started)
+        for name, run in variants.items():
+            started, cpu = time.perf_counter(), time.process_time()
+            run(i)
+            walls[name].append(time.perf_counter() - started)
+            cpus[name] += time.process_time() - cpu
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_plain")
-    return statistics.mean(times) * 1000
+        cursor.execute("DROP TABLE bench_plain_idx")
+    return {
+        name: (statistics.mean(w) * 1000, statistics.median(w) * 1000, cpus[name] / n * 1000)
+        for name, w in walls.items()
+    }
+
+
+def statements_per_append() -> list[str]:
+    """The statements one append sends inside its transaction (BEGIN and COMMIT aside)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from liuhen.audit.services import record
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        record(actor=None, actor_name="bench", action="bench.count", target=("x.y", "1"))
+    return [q["sql"].split("(")[0][:60] for q in queries.captured_queries]
 
 
 def fill_chain(total: int, batch: int = 20_000) -> list[bytes]:
@@ -295,13 +329,21 @@ def main() -> None:
     vendor, cleanup = setup_database()
     try:
         print(f"== audit benchmark on {vendor} ==")
-        chained, plain, indexed = bench_append(args.appends)
+        figures = bench_append(args.appends)
+        chained, plain, indexed = (figures[k][0] for k in ("record", "plain", "indexed"))
         print(
             f"append via record(): {chained:.3f} ms/entry   plain INSERT: {plain:.3f} ms "
             f"(same indexes: {indexed:.3f} ms)   ratio {chained / plain:.1f}× "
             f"({chained / indexed:.1f}× indexed)   target < 2 ms: "
             f"{'MET' if chained < 2 else 'MISSED'}"
         )
+        labels = {"record": "record()", "moved": "record(), head moved by another writer",
+                  "plain": "plain INSERT", "indexed": "plain INSERT, same indexes"}
+        for name, (mean, median, cpu) in figures.items():
+            print(f"  {labels[name]:40s} mean {mean:.3f} ms  median {median:.3f} ms  "
+                  f"CPU of this process {cpu:.3f} ms")
+        statements = statements_per_append()
+        print(f"  statements per append besides BEGIN/COMMIT: {len(statements)} {statements}")
         print(f"filling the chain to {args.entries:,} entries …", flush=True)
         started = time.perf_counter()
         sample = fill_chain(args.entries)
