@@ -100,3 +100,24 @@ def test_schedule_without_a_deferring_backend_runs_once(stored_recording, capsys
     call_command("verify", "--schedule", "24")
     assert "已安排" in capsys.readouterr().out
     assert FixityCheck.objects.count() == 1
+
+
+def test_originals_read_side_by_side_are_recorded_in_order(stored_recording, vault, monkeypatch):
+    """Several originals are read and hashed at once; every check is still recorded, with
+    its own outcome, in recording order (one audit chain, one writer)."""
+    from liuhen.evidence import fixity
+
+    monkeypatch.setattr(fixity, "PARALLEL_FILES", 3)
+    recs = [stored_recording() for _ in range(7)]
+    _flip_byte(vault.path(recs[2].storage_key))
+    os.unlink(vault.path(recs[5].storage_key))
+    report = verify_recordings(scope="all", orphans=False)
+    assert (report.checked, report.ok) == (7, 5)
+    checks = list(FixityCheck.objects.order_by("pk"))
+    assert [c.recording_id for c in checks] == [r.pk for r in recs]
+    assert [c.outcome for c in checks] == ["ok", "ok", "mismatch", "ok", "ok", "missing", "ok"]
+    assert [c.found_sm3 for c in checks if c.outcome == "ok"] == [
+        r.sm3 for i, r in enumerate(recs) if i not in (2, 5)
+    ]
+    audited = AuditEntry.objects.filter(action__in=["fixity.checked", "fixity.failed"])
+    assert [e.object_id for e in audited.order_by("pk")] == [str(r.pk) for r in recs]
