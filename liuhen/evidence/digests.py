@@ -71,6 +71,9 @@ class Lane:
             if not self._running and size <= _INLINE_MAX:
                 try:
                     self._func(chunk)  # nothing pending: order is kept, no hand-off to pay
+                except BaseException as exc:
+                    self._error = exc
+                    raise
                 finally:
                     self._done += 1
                 return

@@ -104,3 +104,15 @@ def test_digest_file(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(data)
     assert digest_file(path).sm3 == hashlib.new("sm3", data).hexdigest()
+
+
+def test_lane_error_on_a_small_chunk_run_inline_is_kept_too():
+    def disk(chunk):
+        raise OSError(errno.EIO, "Input/output error")
+
+    lane = Lane(disk)
+    with pytest.raises(OSError):
+        lane.submit(b"tiny")
+    assert lane.error is not None and lane.error.errno == errno.EIO
+    with pytest.raises(OSError):
+        lane.join()
