@@ -1,12 +1,16 @@
 """Django admin: device registration (第二十一条) and a read-only view of recordings.
 
 Recordings cannot be added, changed or deleted here: originals enter through the ingest
-service only and are never altered (第二十六条 (二)).
+service only and are never altered (第二十六条 (二)). Recordings, marks and fixity checks are
+scoped like the vault's pages — ``restrict(user, action)`` with the same actions — and opening
+one is audited like any other read (第二十六条 (三)).
 """
 
 from django.contrib import admin
 
-from liuhen.core.admin import ReadOnlyAdmin
+from liuhen.core.admin import ScopedReadOnlyAdmin
+from liuhen.core.querysets import allows
+from liuhen.evidence import events
 from liuhen.evidence.models import Device, FixityCheck, Mark, Recording, RecordingSubmission
 
 
@@ -54,17 +58,31 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 class SubmissionInline(admin.TabularInline):
+    """Who submitted the recording's bytes, and how: shown to whoever may see the recording
+    (the API's submissions list asks ``recording.view`` too)."""
+
     model = RecordingSubmission
     extra = 0
     can_delete = False
     readonly_fields = ("submitted_by", "channel", "original_name", "at", "was_duplicate")
 
+    def has_view_permission(self, request, obj=None):
+        return allows(request.user, "recording.view")
+
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Recording)
-class RecordingAdmin(ReadOnlyAdmin):
+class RecordingAdmin(ScopedReadOnlyAdmin):
+    view_action = "recording.view"
+    read_event = events.event_recording_viewed
     list_display = (
         "id",
         "original_name",
@@ -80,6 +98,7 @@ class RecordingAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "is_late", "is_flagged", "channel", "capture_time_source")
     search_fields = ("sha256", "sm3", "original_name", "device__number")
+    list_select_related = ("unit", "device", "officer")
     date_hierarchy = "captured_start"
     inlines = [SubmissionInline]
 
@@ -88,16 +107,28 @@ class RecordingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FixityCheck)
-class FixityCheckAdmin(ReadOnlyAdmin):
+class FixityCheckAdmin(ScopedReadOnlyAdmin):
+    # As the fixity page: recording.fixity, checks of the units in scope; bureau-wide
+    # supervisors also see orphans (objects in storage with no row, hence no unit).
+    view_action = "recording.fixity"
+    read_event = events.event_fixity_viewed
     list_display = ("at", "outcome", "recording", "storage_key", "tool_version")
     list_filter = ("outcome",)
     search_fields = ("storage_key", "expected_sha256", "found_sha256")
+    list_select_related = ("recording",)
 
     def get_actions(self, request):
         return {}
 
 
 @admin.register(Mark)
-class MarkAdmin(ReadOnlyAdmin):
+class MarkAdmin(ScopedReadOnlyAdmin):
+    # A mark is part of its recording: whoever may see the recording sees its marks.
+    view_action = "recording.view"
+    read_event = events.event_mark_viewed
     list_display = ("recording", "offset_seconds", "label", "created_by", "created_at")
     list_filter = ("label",)
+    list_select_related = ("recording", "created_by")
+
+    def get_actions(self, request):
+        return {}
