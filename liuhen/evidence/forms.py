@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from liuhen.cases.forms import QuickSelect
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core.querysets import user_role, user_unit
 from liuhen.evidence.choices import MarkLabel, RecordingKind
@@ -39,12 +40,15 @@ def day_start(day, *, end: bool = False) -> datetime:
 class RecordingFilterForm(forms.Form):
     """Filters of the recording list (第十八条: by unit, device, officer, time, party, case)."""
 
+    # Hundreds of units and officers: QuickSelect writes the options without a template each.
     unit = forms.ModelChoiceField(
-        label="执法单位", queryset=Unit.objects.none(), required=False, empty_label="全部"
+        label="执法单位", queryset=Unit.objects.none(), required=False, empty_label="全部",
+        widget=QuickSelect,
     )
     device = forms.CharField(label="设备编号", max_length=64, required=False)
     officer = forms.ModelChoiceField(
-        label="执法人员", queryset=Officer.objects.none(), required=False, empty_label="全部"
+        label="执法人员", queryset=Officer.objects.none(), required=False, empty_label="全部",
+        widget=QuickSelect,
     )
     start = forms.DateField(label="拍摄日期自", required=False, widget=DATE_WIDGET)
     end = forms.DateField(label="拍摄日期至", required=False, widget=DATE_WIDGET)
@@ -61,7 +65,7 @@ class RecordingFilterForm(forms.Form):
         units = units_for(user, "recording.view")
         self.fields["unit"].queryset = units.order_by("path")
         self.fields["officer"].queryset = (
-            Officer.objects.filter(unit__in=units).select_related("unit").order_by("name")
+            Officer.objects.filter(unit__in=units).only("id", "name").order_by("name")
         )
 
     def clean(self):

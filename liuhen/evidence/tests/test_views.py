@@ -151,6 +151,20 @@ def test_list_filters(people, stored_recording, make_device, bureau):
     assert bad.status_code == 200 and "开始日期不能晚于结束日期" in bad.content.decode()
 
 
+def test_list_filter_selects_keep_the_choice(people, stored_recording, bureau):
+    """The unit and officer pick lists (written by QuickSelect) keep what was chosen."""
+    mine = stored_recording()
+    client = _client(people["keeper_a"])
+    html = client.get("/recordings/", {"unit": bureau["team_a"].pk,
+                                       "officer": people["officer_a"].pk}).content.decode()
+    assert f'<option value="{bureau["team_a"].pk}" selected>' in html
+    assert f'<option value="{people["officer_a"].pk}" selected>' in html
+    assert html.count(" selected>") == 3  # unit, officer, and the kind select's 全部
+    assert f'href="/recordings/{mine.pk}/"' in html
+    html = client.get("/recordings/").content.decode()
+    assert '<select name="officer" id="id_officer"><option value="" selected>全部</option>' in html
+
+
 def test_list_without_permission_is_403_and_audited(people):
     response = _client(people["device_keeper"]).get("/recordings/")
     assert response.status_code == 403
