@@ -8,6 +8,10 @@ affairs office lists (``GET /api/fixity-checks?failed_only=true``). Orphans are 
 ways: objects with no row (e.g. a crash between object and row; the next ingest of the same
 file adopts them) and rows with no object. 第二十六条 (二): an altered or lost original must
 not go unnoticed.
+
+SM3 runs on one core per file, so a pass reads and hashes up to ``PARALLEL_FILES`` originals
+side by side (threads: hashlib releases the GIL); the checks are still recorded one at a time,
+in recording order, by the calling thread.
 """
 
 from __future__ import annotations
