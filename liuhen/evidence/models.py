@@ -142,6 +142,16 @@ class Recording(models.Model):
                          condition=models.Q(is_late=True)),
             models.Index(fields=["-captured_start", "-id"], name="rec_flagged",
                          condition=models.Q(is_flagged=True)),
+            # Case and party searches (an id list from the case or party text): the matches of
+            # each id in capture order, within one unit for a unit's own list, so that SQLite
+            # does not walk the unit's whole time index looking for the few linked rows
+            # (bench/bench_recording_list.py "case cause text", "party text": 30–130 → 0.4–4 ms).
+            models.Index(fields=["party", "-captured_start"], name="rec_party",
+                         condition=models.Q(party__isnull=False)),
+            models.Index(fields=["unit", "case", "-captured_start"], name="rec_unit_case",
+                         condition=models.Q(case__isnull=False)),
+            models.Index(fields=["unit", "party", "-captured_start"], name="rec_unit_party",
+                         condition=models.Q(party__isnull=False)),
         ]
 
     def __str__(self) -> str:
