@@ -16,7 +16,8 @@ class AuditEntry(models.Model):
 
     The database refuses UPDATE and DELETE on this table (see migration 0002); the chain
     proves afterwards that no entry was edited, removed or reordered even by someone who
-    dropped those triggers.
+    dropped those triggers. Entries are appended by ``audit.services.record()`` only (on
+    PostgreSQL through the ``liuhen_audit_append()`` function of migration 0003).
     """
 
     seq = models.BigIntegerField("序号", unique=True)
