@@ -136,8 +136,13 @@ def bench_append(n: int) -> dict[str, tuple[float, float, float]]:
 
     def chained(i):
         with transaction.atomic():
-            record(actor=None, actor_name="基准测试", action="case.viewed",
-                   target=("cases.case", str(i), f"案件 {i}"), detail=detail)
+            record(
+                actor=None,
+                actor_name="基准测试",
+                action="case.viewed",
+                target=("cases.case", str(i), f"案件 {i}"),
+                detail=detail,
+            )
 
     def moved(i):
         # Another writer appended since this process's last append (several workers taking
@@ -147,8 +152,10 @@ def bench_append(n: int) -> dict[str, tuple[float, float, float]]:
         chained(i)
 
     def plain_into(table):
-        sql = (f"INSERT INTO {table} ({', '.join(_PLAIN_COLUMNS)}) "
-               f"VALUES ({', '.join(['%s'] * len(_PLAIN_COLUMNS))})")
+        sql = (
+            f"INSERT INTO {table} ({', '.join(_PLAIN_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_PLAIN_COLUMNS))})"
+        )
 
         def plain(i):
             row = (
@@ -337,11 +344,17 @@ def main() -> None:
             f"({chained / indexed:.1f}× indexed)   target < 2 ms: "
             f"{'MET' if chained < 2 else 'MISSED'}"
         )
-        labels = {"record": "record()", "moved": "record(), head moved by another writer",
-                  "plain": "plain INSERT", "indexed": "plain INSERT, same indexes"}
+        labels = {
+            "record": "record()",
+            "moved": "record(), head moved by another writer",
+            "plain": "plain INSERT",
+            "indexed": "plain INSERT, same indexes",
+        }
         for name, (mean, median, cpu) in figures.items():
-            print(f"  {labels[name]:40s} mean {mean:.3f} ms  median {median:.3f} ms  "
-                  f"CPU of this process {cpu:.3f} ms")
+            print(
+                f"  {labels[name]:40s} mean {mean:.3f} ms  median {median:.3f} ms  "
+                f"CPU of this process {cpu:.3f} ms"
+            )
         statements = statements_per_append()
         print(f"  statements per append besides BEGIN/COMMIT: {len(statements)} {statements}")
         print(f"filling the chain to {args.entries:,} entries …", flush=True)

@@ -93,14 +93,23 @@ def test_postgres_function_refuses_a_snapshot_older_than_the_lock(db):
     import psycopg
 
     settings = connection.settings_dict
-    with psycopg.connect(dbname=settings["NAME"], user=settings["USER"],
-                         host=settings["HOST"] or None, port=settings["PORT"] or None) as conn:
+    with psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    ) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         values = services._chained(
             {f: "" for f in HASHED_FIELDS if f not in ("seq", "uuid", "at", "prev_hash")}
-            | {"actor_id": None, "detail": {}}, 0, GENESIS_HASH)
-        params = [str(values["uuid"]) if f.name == "uuid" else values[f.name]
-                  for f in services._INSERT_FIELDS]
+            | {"actor_id": None, "detail": {}},
+            0,
+            GENESIS_HASH,
+        )
+        params = [
+            str(values["uuid"]) if f.name == "uuid" else values[f.name]
+            for f in services._INSERT_FIELDS
+        ]
         params[HASHED_FIELDS.index("detail")] = "{}"
         with pytest.raises(psycopg.errors.RaiseException, match="READ COMMITTED"):
             conn.execute(services._APPEND_SQL, params)

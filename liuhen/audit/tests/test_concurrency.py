@@ -75,7 +75,10 @@ def test_four_processes_append_without_breaking_the_chain(server_process):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "审计日志完整" in result.stdout
 
-    pairs = [item.split(":", 1) for item in server.manage("shell", "--no-imports", "-c", READ_BACK).stdout.split()]
+    pairs = [
+        item.split(":", 1)
+        for item in server.manage("shell", "--no-imports", "-c", READ_BACK).stdout.split()
+    ]
     seqs = [int(seq) for seq, _ in pairs]
     assert seqs == list(range(1, len(seqs) + 1))  # no gap, no duplicate
     writers = [name for _, name in pairs if name.startswith("进程")]

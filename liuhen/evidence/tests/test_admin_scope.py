@@ -41,14 +41,26 @@ def vault_rows(people, bureau, stored_recording):
         assert rec.unit == bureau[f"team_{team}"]
         rows[f"rec_{team}"] = rec
         rows[f"mark_{team}"] = Mark.objects.create(
-            recording=rec, offset_seconds=1.5, label=MarkLabel.CREDENTIALS_SHOWN,
-            note=f"出示证件 {team}", created_by=officer.user)
+            recording=rec,
+            offset_seconds=1.5,
+            label=MarkLabel.CREDENTIALS_SHOWN,
+            note=f"出示证件 {team}",
+            created_by=officer.user,
+        )
         rows[f"check_{team}"] = FixityCheck.objects.create(
-            recording=rec, storage_key=rec.storage_key, outcome=FixityOutcome.OK,
-            expected_sha256=rec.sha256, found_sha256=rec.sha256, tool_version="test")
+            recording=rec,
+            storage_key=rec.storage_key,
+            outcome=FixityOutcome.OK,
+            expected_sha256=rec.sha256,
+            found_sha256=rec.sha256,
+            tool_version="test",
+        )
     rows["orphan"] = FixityCheck.objects.create(
-        recording=None, storage_key="orphans/unknown.mp4", outcome=FixityOutcome.MISSING,
-        tool_version="test")
+        recording=None,
+        storage_key="orphans/unknown.mp4",
+        outcome=FixityOutcome.MISSING,
+        tool_version="test",
+    )
     return rows
 
 
@@ -115,8 +127,9 @@ def test_fixity_checks_scoped_like_the_fixity_page(people, vault_rows):
     # The legal office checks the whole bureau, orphans included; an officer has no
     # recording.fixity at all.
     html = staff_client(people["legal"]).get(CHECKS).content.decode()
-    assert all(f"{CHECKS}{vault_rows[k].pk}/change/" in html
-               for k in ("check_a", "check_b", "orphan"))
+    assert all(
+        f"{CHECKS}{vault_rows[k].pk}/change/" in html for k in ("check_a", "check_b", "orphan")
+    )
     assert staff_client(people["officer_a"]).get(CHECKS).status_code == 403
 
 
@@ -129,7 +142,10 @@ def test_nothing_is_added_changed_or_deleted_in_the_evidence_admin(people, vault
     before = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
     assert client.get(f"{path}add/").status_code == 403
     assert client.post(f"{path}add/", {"note": "x"}).status_code == 403
-    assert client.post(f"{path}{obj.pk}/change/", {"note": "改", "sha256": "0" * 64}).status_code == 403
+    assert (
+        client.post(f"{path}{obj.pk}/change/", {"note": "改", "sha256": "0" * 64}).status_code
+        == 403
+    )
     assert client.post(f"{path}{obj.pk}/delete/", {"post": "yes"}).status_code == 403
     response = client.post(path, {"action": "delete_selected", "_selected_action": [obj.pk]})
     assert response.status_code in (200, 302)
@@ -141,6 +157,7 @@ def test_nothing_is_added_changed_or_deleted_in_the_evidence_admin(people, vault
 @pytest.fixture
 def superuser_client(django_user_model):
     client = Client()
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org",
-                                                                 "x-Very-long-2026"))
+    client.force_login(
+        django_user_model.objects.create_superuser("root", "root@example.org", "x-Very-long-2026")
+    )
     return client
