@@ -257,7 +257,16 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int | None = N
             connections.close_all()
             with multiprocessing.get_context("fork").Pool(len(parts)) as pool:
                 return sum(pool.map(_evaluate_part, parts))
-    return _evaluate_range(queryset, batch=batch, now=now, aside=others_see_data)
+    return _evaluate_range(queryset, batch=batch, now=now, aside=_write_aside(others_see_data))
+
+
+def _write_aside(others_see_data: bool) -> bool:
+    """Whether a helper thread should write the snapshots: on PostgreSQL the server parses
+    and stores them while this process evaluates the next batch. SQLite writes in this
+    process anyway, so a second thread only adds contention for the interpreter lock."""
+    from django.db import connection
+
+    return others_see_data and connection.vendor == "postgresql"
 
 
 def _evaluate_part(part: tuple) -> int:
@@ -269,7 +278,8 @@ def _evaluate_part(part: tuple) -> int:
     try:
         queryset = Case.objects.all()
         queryset.query = query
-        return _evaluate_range(queryset, lo=lo, hi=hi, batch=batch, now=now, aside=True)
+        return _evaluate_range(queryset, lo=lo, hi=hi, batch=batch, now=now,
+                               aside=_write_aside(True))
     finally:
         connections.close_all()
 
@@ -278,6 +288,9 @@ def _evaluate_range(queryset, *, lo: int | None = None, hi: int | None = None, b
                     now, aside: bool) -> int:
     """Evaluate and store the cases of ``queryset`` with ``lo <= id < hi`` (bounds optional).
 
+    Cases are read a batch at a time by id (keyset pagination: each batch is one short, fully
+    read query, so no read stays open while snapshots are written; an open read would keep
+    SQLite's snapshot from before other writers' commits and fail the write as locked).
     With ``aside`` the snapshots are written by a helper thread on its own connection while
     the next batch is read and evaluated, so the database's work overlaps Python's; without,
     each batch is written in line.
@@ -286,20 +299,19 @@ def _evaluate_range(queryset, *, lo: int | None = None, hi: int | None = None, b
         queryset = queryset.filter(id__gte=lo)
     if hi is not None:
         queryset = queryset.filter(id__lt=hi)
-    rows = queryset.order_by("id").values(*CASE_FIELDS)
-
-    def evaluated(buffer):
-        return [(f.case_id, engine.evaluate(f), now) for f in gather_facts(buffer)]
+    queryset = queryset.order_by("id")
 
     def batches():
-        buffer: list[dict] = []
-        for row in rows.iterator(chunk_size=batch):
-            buffer.append(row)
-            if len(buffer) >= batch:
-                yield evaluated(buffer)
-                buffer = []
-        if buffer:
-            yield evaluated(buffer)
+        after = None
+        while True:
+            page = queryset if after is None else queryset.filter(id__gt=after)
+            buffer = list(page.values(*CASE_FIELDS)[:batch])
+            if not buffer:
+                return
+            yield [(f.case_id, engine.evaluate(f), now) for f in gather_facts(buffer)]
+            if len(buffer) < batch:
+                return
+            after = buffer[-1]["id"]
 
     if not aside:
         return sum(_store_batch(snaps) for snaps in batches())
@@ -382,10 +394,10 @@ def archive_gate(*, case, actor) -> None:
 
 
 def record_check(*, actor, unit=None, count: int) -> None:
-    """Audit one bulk check run (``liuhen check``)."""
+    """Audit one bulk check run (``liuhen check``): one entry naming the unit and the count."""
     with transaction.atomic():
-        record(actor=actor, action=events.event_completeness_checked,
-               target=unit, detail={"cases": count})
+        record(actor=actor, actor_name="liuhen check" if actor is None else None,
+               action=events.event_completeness_checked, target=unit, detail={"cases": count})
 
 
 KIND_LABELS = dict(CaseKind.choices)

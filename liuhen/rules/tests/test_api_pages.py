@@ -188,6 +188,13 @@ def test_liuhen_check_formats(people, capsys):
     assert "案件编号,执法行为" in out and case.number in out
     call_command("check")
     assert "共评估 1 件案件" in capsys.readouterr().out
+    # Each run leaves one audit entry with what it re-evaluated (the --unit run names the unit).
+    from liuhen.audit.models import AuditEntry
+
+    runs = AuditEntry.objects.filter(action="completeness.checked").order_by("seq")
+    assert [e.detail["cases"] for e in runs] == [1, 1, 1]
+    assert runs[1].object_id == str(people["officer_a"].unit.pk)
+    assert runs[0].actor_name == "liuhen check"
 
 
 def test_第九条_fee_receipt_on_the_records_page_needs_bill_number(people, client, bureau):
