@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from liuhen.audit.services import record
+from liuhen.audit.services import record, record_denied
 from liuhen.core.querysets import allows
 
 
@@ -53,6 +53,13 @@ class ScopedReadOnlyAdmin(ReadOnlyAdmin):
         if obj is not None and self.read_event and self.has_view_permission(request, obj):
             record(actor=request.user, action=self.read_event, target=obj,
                    detail={"via": "admin"})
+        elif obj is None and self.has_view_permission(request):
+            # Missing or out of scope: the admin redirects like for a missing object, and the
+            # attempt is audited as the pages audit it (get_for), without telling which.
+            meta = self.model._meta
+            record_denied(actor=request.user, action=self.read_event or self.view_action,
+                          target=(f"{meta.app_label}.{meta.model_name}", str(object_id)[:64]),
+                          reason="对象不存在或无权访问", detail={"via": "admin"})
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):

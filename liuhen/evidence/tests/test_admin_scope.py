@@ -73,7 +73,11 @@ def test_unit_head_sees_only_recordings_of_the_units_below(people, vault_rows):
     # Another team's recording answers like a missing one: no page, no data.
     other = client.get(f"{RECORDINGS}{vault_rows['rec_b'].pk}/change/")
     assert other.status_code == 302 and vault_rows["rec_b"].sha256 not in other.content.decode()
-    assert not reads("recording.viewed", people["head_a"].user).exists()
+    assert not reads("recording.viewed", people["head_a"].user).filter(
+        outcome="succeeded").exists()
+    # ... and the attempt is audited as refused, as on the pages (get_for).
+    denied = reads("recording.viewed", people["head_a"].user).get(outcome="denied")
+    assert denied.object_id == str(vault_rows["rec_b"].pk) and denied.detail == {"via": "admin"}
 
 
 def test_opening_a_recording_in_the_admin_is_an_audited_read(people, vault_rows):
@@ -110,7 +114,7 @@ def test_marks_follow_their_recording_and_opening_one_is_audited(people, vault_r
     assert client.get(f"{MARKS}{vault_rows['mark_b'].pk}/change/").status_code == 302
     page = client.get(f"{MARKS}{vault_rows['mark_a'].pk}/change/")
     assert page.status_code == 200 and "出示证件 a" in page.content.decode()
-    entry = reads("recording.mark_viewed", people["head_a"].user).get()
+    entry = reads("recording.mark_viewed", people["head_a"].user).get(outcome="succeeded")
     assert (entry.object_type, entry.object_id) == ("evidence.mark", str(vault_rows["mark_a"].pk))
 
 
@@ -122,7 +126,9 @@ def test_fixity_checks_scoped_like_the_fixity_page(people, vault_rows):
         assert f"{CHECKS}{vault_rows[other].pk}/change/" not in html
     assert head.get(f"{CHECKS}{vault_rows['check_b'].pk}/change/").status_code == 302
     assert head.get(f"{CHECKS}{vault_rows['check_a'].pk}/change/").status_code == 200
-    entry = reads("fixity.viewed", people["head_a"].user).get()
+    entry = reads("fixity.viewed", people["head_a"].user).get(outcome="succeeded")
+    assert reads("fixity.viewed", people["head_a"].user).get(outcome="denied").object_id == str(
+        vault_rows["check_b"].pk)
     assert entry.object_id == str(vault_rows["check_a"].pk)
     # The legal office checks the whole bureau, orphans included; an officer has no
     # recording.fixity at all.
