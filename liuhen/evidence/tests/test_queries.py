@@ -185,3 +185,19 @@ def test_units_to_merge_only_for_several_units_without_a_driving_filter(people, 
     assert queries._units_to_merge(legal, {}) is None  # bureau-wide: no unit list at all
     assert queries._units_to_merge(people["officer_a"].user, {"unit": bureau["detachment"]}) \
         is None
+
+
+def test_case_and_party_searches_page_newest_first_with_ties(people, bureau):
+    """Case and party searches sort their matches themselves (not through the time index):
+    still newest first, ties by id, every match once across keyset pages."""
+    officer = people["officer_a"]
+    case = make_case(actor=officer.user, unit=bureau["team_a"],
+                     officers=[officer, people["officer_a2"]], cause="拖欠工资案")
+    party = make_party(actor=officer.user, unit=bureau["team_a"], name="某劳务公司")
+    linked = make_rows(bureau["team_a"], officer.user, 9, case=case, party=party)
+    make_rows(bureau["team_a"], officer.user, 5)  # same times, not linked
+    expected = [r.pk for r in sorted(linked, key=lambda r: (r.captured_start, r.pk),
+                                     reverse=True)]
+    for filters in ({"case": "拖欠工资"}, {"party": "劳务"}):
+        for who in ("officer_a", "head_detachment", "legal"):
+            assert _walk(people[who].user, filters, page_size=2) == expected
