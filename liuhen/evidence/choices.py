@@ -50,6 +50,7 @@ class RecordingFlag(models.TextChoices):
     DEVICE_RETIRED = "device_retired", "设备已报废"
     DEVICE_OTHER_UNIT = "device_other_unit", "设备属其他单位"
     LATE = "late", "超过24小时存储"
+    TIME_UNKNOWN = "time_unknown", "拍摄时间不明"
 
 
 class MarkLabel(models.TextChoices):

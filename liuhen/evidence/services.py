@@ -273,6 +273,10 @@ def ingest_recording(
         late_seconds = max(0, int((now - deadline).total_seconds()))
         if late_seconds:
             flags.append(RecordingFlag.LATE)
+        if source_kind == CaptureTimeSource.UPLOAD_TIME:
+            # Neither the file, its name nor the uploader said when it was recorded, so the
+            # 第十三条 24-hour check could not be made: a records keeper must look at it.
+            flags.append(RecordingFlag.TIME_UNKNOWN)
 
         key = original_key(found.sha256)
         storage.commit(staged, key)

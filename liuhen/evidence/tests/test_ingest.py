@@ -164,6 +164,9 @@ def test_capture_time_sources(people, make_media):
         source_path=wav3, original_name="x.wav", channel="web", actor=actor
     ).recording
     assert rec.capture_time_source == CaptureTimeSource.UPLOAD_TIME
+    # 第十三条 could not be checked: flagged for a records keeper, not counted as on time.
+    assert rec.flags == [RecordingFlag.TIME_UNKNOWN] and rec.is_flagged
+    assert "拍摄时间不明" in rec.flag_labels
 
 
 def test_deadline_is_24_hours_after_the_capture_day_in_shanghai(settings):

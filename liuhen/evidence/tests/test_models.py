@@ -44,4 +44,4 @@ def test_restrict_follows_the_unit(people, stored_recording):
 def test_str_and_flag_labels(stored_recording):
     rec = stored_recording("truncated")
     assert rec.sha256[:12] in str(rec)
-    assert rec.flag_labels == [RecordingFlag.UNREADABLE.label]
+    assert rec.flag_labels == [RecordingFlag.UNREADABLE.label, RecordingFlag.TIME_UNKNOWN.label]

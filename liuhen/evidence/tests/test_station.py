@@ -70,7 +70,7 @@ def test_local_station_run(people, bureau, make_device, dump, tmp_path, capsys):
     recs = Recording.objects.all()
     assert {r.channel for r in recs} == {"station"} and {r.device for r in recs} == {device}
     assert {r.officer for r in recs} == {people["officer_a"]}
-    assert Recording.objects.get(original_name="DSJ001_cut.MP4").flags == ["unreadable"]
+    assert Recording.objects.get(original_name="DSJ001_cut.MP4").flags == ["unreadable", "time_unknown"]
     # Nothing was erased or changed in the dump folder.
     assert {p: p.read_bytes() for p in dump.rglob("*") if p.is_file()} == before
 
