@@ -57,9 +57,11 @@ def _page(request, qs, page_size=None):
         count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
     pages = max(1, -(-min(count, COUNT_CAP) // page_size))
     if number > 1 or count > page_size:
+        first_read = number == 1
         number = min(number, pages)
         start = (number - 1) * page_size
-        rows = list(qs[start:start + page_size]) if number > 1 else rows[:page_size]
+        # A page past the end of a one-page list lands on page 1, which was never read.
+        rows = rows[:page_size] if first_read else list(qs[start:start + page_size])
     query = request.GET.copy()
     query.pop("page", None)
     return {"rows": rows, "number": number, "pages": pages, "count": min(count, COUNT_CAP),

@@ -207,3 +207,13 @@ def test_officer_and_party_filters_find_the_same_cases_by_either_plan(
     assert "共 2 条" in html
     assert [pk for pk in newest_first(cases["team_b"]) if f"/cases/{pk}/" in html] == \
         newest_first(cases["team_b"])
+
+
+def test_party_and_patrol_lists_past_their_end_show_the_last_page(people, bureau):
+    """The same 500 as the case list had: page 3 of a list that fits on one page."""
+    make_party(actor=people["officer_a"].user, unit=bureau["team_a"], name="某某公司")
+    client = client_for(people["officer_a"])
+    for name in ("party_list", "patrol_list"):
+        response = client.get(reverse(name), {"page": "3"})
+        assert response.status_code == 200
+        assert "第 1 / 1 页" in response.content.decode()
