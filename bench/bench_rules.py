@@ -244,6 +244,7 @@ def main() -> None:
         from liuhen.rules.models import CaseCompleteness
 
         db = connection.vendor
+        workers = args.workers or services.default_workers()  # as `liuhen check` runs it
         t0 = time.perf_counter()
         populate(args.cases)
         # Fresh statistics, as a live database has them (without, PostgreSQL plans the
@@ -285,7 +286,7 @@ def main() -> None:
                 os.environ.get("BENCH_PROFILE", "cumulative")
             ).print_stats(25)
         else:
-            evaluated = services.evaluate_cases(workers=args.workers)
+            evaluated = services.evaluate_cases(workers=workers)
         bulk_s = time.perf_counter() - t0
         bulk_cpu = cpu_time() - cpu0
         load_bulk = os.getloadavg()[0]
@@ -293,7 +294,7 @@ def main() -> None:
         complete = CaseCompleteness.objects.filter(missing_count=0).count()
         # Again over the stored snapshots, as a routine `liuhen check` runs (every row exists).
         t0, cpu0 = time.perf_counter(), cpu_time()
-        assert services.evaluate_cases(workers=args.workers) == args.cases
+        assert services.evaluate_cases(workers=workers) == args.cases
         rerun_s, rerun_cpu = time.perf_counter() - t0, cpu_time() - cpu0
 
         # Single case: a document is added, then case_changed re-evaluates and stores it.
@@ -316,7 +317,8 @@ def main() -> None:
         base_ms = statistics.median(baseline_single) * 1000
 
         print(
-            f"[{db}] bulk evaluation of {evaluated:,} cases ({sum(counts.values()):,} rows): "
+            f"[{db}] bulk evaluation of {evaluated:,} cases ({sum(counts.values()):,} rows, "
+            f"{workers} worker process(es)): "
             f"{bulk_s:.1f} s ({evaluated / bulk_s:,.0f} cases/s; target < 30 s) — "
             f"{complete:,} complete; CPU time of this process and its workers {bulk_cpu:.1f} s "
             f"(the rest is the database and other load on the machine: "

@@ -228,13 +228,23 @@ def _close_thread_connections() -> None:
     connections.close_all()
 
 
-def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int | None = None,
+def default_workers() -> int:
+    """Worker processes for ``liuhen check``: the cores this process may run on, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int = 1,
                    min_parallel: int = PARALLEL_FROM) -> int:
     """Re-evaluate and store every case of ``queryset`` (all cases by default); the count.
 
     Cases are read in id order and evaluated a batch at a time, so memory stays bounded.
-    From ``min_parallel`` cases on, the id range is cut into ``workers`` contiguous parts
-    (default: the machine's cores, at most 4) evaluated by forked processes, each on its own
+    With ``workers`` > 1 (the console command passes ``default_workers()``; forking is for
+    a process of its own, not a web worker) and from ``min_parallel`` cases on, the id range
+    is cut into ``workers`` contiguous parts evaluated by forked processes, each on its own
     database connection. Inside a transaction (tests, or a caller's ``atomic``) or on an
     in-memory database other connections would not see the caller's cases, so everything
     runs in this process on its connection. Every way stores the same rows.
@@ -245,7 +255,6 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int | None = N
     now = timezone.now()
     others_see_data = not connection.in_atomic_block and not (
         connection.vendor == "sqlite" and connection.is_in_memory_db())
-    workers = min(os.cpu_count() or 1, 4) if workers is None else workers
     if workers > 1 and others_see_data:
         ids = queryset.order_by("id").values_list("id", flat=True)
         count = ids.count()

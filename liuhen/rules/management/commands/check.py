@@ -44,7 +44,7 @@ class Command(DjangoCheck):
             self.stderr.write("数据库尚未迁移，跳过案件评估（先运行 liuhen migrate）")
             return
         from liuhen.org.models import Unit
-        from liuhen.rules.services import evaluate_cases, record_check
+        from liuhen.rules.services import default_workers, evaluate_cases, record_check
 
         cases = Case.objects.all()
         unit = None
@@ -58,7 +58,7 @@ class Command(DjangoCheck):
             if unit is None:
                 raise CommandError(f"单位不存在：{value}")
             cases = cases.filter(unit__path__startswith=unit.path)
-        count = evaluate_cases(cases)
+        count = evaluate_cases(cases, workers=default_workers())
         # One audit entry per run (the console has no signed-in actor): what was re-evaluated.
         record_check(actor=None, unit=unit, count=count)
         rows = (
