@@ -122,6 +122,7 @@ LIST_FIELDS = (
     "officer__name",
     "case__number",
     "party__name",
+    "party__kind",
 )
 
 

@@ -229,3 +229,21 @@ def test_nav_links(people):
     assert 'href="/recordings/upload/"' in html and 'href="/recordings/late/"' in html
     html = _client(people["leader"]).get("/recordings/").content.decode()
     assert 'href="/recordings/upload/"' not in html
+
+
+def test_list_masks_the_names_of_persons(people, stored_recording, bureau):
+    """Parties are masked in lists (issue 2, as on the case list); the audited recording page,
+    a protected read, shows the full name."""
+    from liuhen.cases.choices import PartyKind
+    from liuhen.cases.tests.factories import make_party
+
+    actor = people["officer_a"].user
+    person = make_party(actor=actor, unit=bureau["team_a"], kind=PartyKind.PERSON, name="张三丰")
+    company = make_party(actor=actor, unit=bureau["team_a"], name="某某建筑有限公司")
+    with_person = stored_recording(party=person)
+    stored_recording(party=company)
+    html = _client(people["keeper_a"]).get("/recordings/").content.decode()
+    assert "张**" in html and "张三丰" not in html
+    assert "某某建筑有限公司" in html  # organisations are not masked
+    detail = _client(people["keeper_a"]).get(f"/recordings/{with_person.pk}/").content.decode()
+    assert "张三丰" in detail
