@@ -57,11 +57,13 @@ def test_good_environment_passes_check_and_sqlite_is_in_wal_mode(tmp_path):
         "-c",
         "from django.db import connection; c = connection.cursor(); "
         "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0]); "
+        "c.execute('PRAGMA cache_size'); print(c.fetchone()[0]); "
         "print(connection.settings_dict['NAME'])",
     )
     assert result.returncode == 0, result.stderr
-    mode, name = result.stdout.split()[-2:]
+    mode, cache, name = result.stdout.split()[-3:]
     assert mode == "wal" and name == str(tmp_path / "var" / "liuhen.sqlite3")
+    assert cache == "-32768"  # 32 MiB, not SQLite's 2 MiB default
 
 
 @pytest.mark.parametrize(
