@@ -19,7 +19,7 @@ from liuhen.core.errors import InvalidInput, NotFound
 from liuhen.core.querysets import allows
 from liuhen.evidence import events, services
 from liuhen.evidence.choices import DeviceKind, DeviceStatus
-from liuhen.evidence.models import Device, FixityCheck, Recording, RecordingSubmission
+from liuhen.evidence.models import Device, Recording, RecordingSubmission
 from liuhen.org.models import Officer, Unit
 
 router = Router(tags=["音像记录"])
@@ -453,11 +453,10 @@ def _refuse_collection(request):
 def list_fixity_checks(request, outcome: str = "", failed_only: bool = False, limit: int = 200):
     """The legal affairs office lists failed checks here (第二十三条 supervision)."""
     require(request.user, "recording.fixity")
-    if _bureau_wide(request.user):
-        # Orphans (no recording, so no unit) are visible to bureau-wide supervisors only.
-        qs = FixityCheck.objects.all()
-    else:
-        qs = FixityCheck.objects.restrict(request.user, "recording.fixity")
+    from liuhen.evidence.queries import fixity_checks_for
+
+    # Orphans (no recording, so no unit) are visible to bureau-wide supervisors only.
+    qs = fixity_checks_for(request.user)
     if outcome:
         qs = qs.filter(outcome=outcome)
     if failed_only:
@@ -471,8 +470,3 @@ def list_fixity_checks(request, outcome: str = "", failed_only: bool = False, li
     return rows
 
 
-def _bureau_wide(user) -> bool:
-    from liuhen.core.querysets import user_role
-    from liuhen.org.permissions import BUREAU, scope_for
-
-    return scope_for(user_role(user), "recording.fixity") == BUREAU

@@ -19,22 +19,13 @@ from django.views.decorators.http import require_GET
 
 from liuhen.audit.services import record
 from liuhen.core.access import require
-from liuhen.core.querysets import user_role
 from liuhen.evidence import events
 from liuhen.evidence.choices import FixityOutcome
 from liuhen.evidence.models import FixityCheck, Recording
+from liuhen.evidence.queries import fixity_checks_for
 from liuhen.evidence.views import page_errors
-from liuhen.org.permissions import BUREAU, scope_for
 
 HISTORY_ROWS = 200
-
-
-def fixity_checks_for(user):
-    """The fixity checks ``user`` may see: bureau-wide supervisors see orphans (objects in
-    storage with no row, hence no unit) too; everyone else the checks of their units."""
-    if scope_for(user_role(user), "recording.fixity") == BUREAU:
-        return FixityCheck.objects.all()
-    return FixityCheck.objects.restrict(user, "recording.fixity")
 
 
 def fixity_overview(user, *, now=None) -> dict:

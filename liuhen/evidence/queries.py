@@ -269,3 +269,12 @@ def human_duration(seconds: int | float | None) -> str:
     if hours:
         return f"{hours}小时{minutes}分"
     return f"{max(minutes, 1)}分"
+
+
+def fixity_checks_for(user):
+    """The fixity checks ``user`` may see: ``restrict(user, "recording.fixity")``. A bureau-wide
+    scope keeps every row, so supervisors also see orphans (objects in storage with no row,
+    hence no unit); a unit scope drops them."""
+    from liuhen.evidence.models import FixityCheck
+
+    return FixityCheck.objects.restrict(user, "recording.fixity")
