@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from liuhen.cases import events, services
 from liuhen.cases.models import Case, Party, Patrol
@@ -85,7 +85,7 @@ def create_case(request, payload: CaseIn):
         opened_on=payload.opened_on, complaint_received_on=payload.complaint_received_on,
         is_random_inspection=payload.is_random_inspection, is_disputed=payload.is_disputed,
         is_major_incident=payload.is_major_incident)
-    return 201, case
+    return Status(201, case)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="案件详情")
@@ -126,7 +126,7 @@ def create_party(request, payload: PartyIn):
         name=payload.name, id_number=payload.id_number,
         legal_representative=payload.legal_representative, phone=payload.phone,
         address=payload.address)
-    return 201, party
+    return Status(201, party)
 
 
 @router.get("/parties/{party_id}", response=PartyOut, summary="当事人详情")
@@ -147,7 +147,7 @@ def create_patrol(request, payload: PatrolIn):
     patrol = services.create_patrol(
         actor=request.user, unit=_unit(request.user, payload.unit_id), date=payload.date,
         area=payload.area, officer_ids=payload.officer_ids, notes=payload.notes)
-    return 201, patrol
+    return Status(201, patrol)
 
 
 @router.get("/patrols/{patrol_id}", response=PatrolOut, summary="巡查详情")
@@ -163,7 +163,7 @@ def case_from_patrol(request, patrol_id: int, payload: FromPatrolIn):
     case = services.open_case_from_patrol(
         actor=request.user, patrol=patrol, kind=payload.kind, cause=payload.cause,
         officer_ids=payload.officer_ids, party_ids=payload.party_ids, summary=payload.summary)
-    return 201, case
+    return Status(201, case)
 
 
 __all__ = ["router", "NotFound"]

@@ -10,7 +10,7 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from liuhen.cases import records_services
@@ -207,7 +207,7 @@ def post_document(
             replaces=replaces,
             note=note,
         )
-    return 201, doc
+    return Status(201, doc)
 
 
 class save_upload:
@@ -256,7 +256,7 @@ def post_approval(request, case_id: int, payload: ApprovalIn):
         reason=payload.reason,
         requirement_code=payload.requirement_code,
     )
-    return 201, approval
+    return Status(201, approval)
 
 
 @router.get("/cases/{case_id}/approvals", response=list[ApprovalOut], summary="内部审批记录")
@@ -312,4 +312,4 @@ def post_service(request, case_id: int, payload: ServiceIn):
         witnesses=payload.witnesses,
         note=payload.note,
     )
-    return 201, service
+    return Status(201, service)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import JsonResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
@@ -202,7 +202,7 @@ def register_device(request, payload: DeviceIn):
         model_name=payload.model_name,
         notes=payload.notes,
     )
-    return 201, device
+    return Status(201, device)
 
 
 @router.get("/devices/{device_id}", response=DeviceOut, summary="设备详情")
@@ -350,7 +350,7 @@ def add_mark(request, recording_id: int, payload: MarkIn):
         label=payload.label,
         note=payload.note,
     )
-    return 201, mark
+    return Status(201, mark)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from liuhen.core.querysets import user_role
 from liuhen.org import services
@@ -97,7 +97,7 @@ def list_tokens(request):
 def create_token(request, payload: TokenIn):
     token, plain = services.create_token(user=request.user, name=payload.name, days=payload.days)
     token.token = plain
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="吊销 API 令牌")

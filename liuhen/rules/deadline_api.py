@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
@@ -191,7 +191,7 @@ def post_deadline_fact(request, case_id: int, payload: DeadlineFactIn):
         hearing_date=payload.hearing_date,
         note=payload.note[:500],
     )
-    return 201, {
+    return Status(201, {
         "document_id": document.pk,
         "deadlines": [d.as_dict() for d in case_deadlines(case)],
-    }
+    })
