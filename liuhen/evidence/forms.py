@@ -168,3 +168,42 @@ class UploadContextForm(forms.Form):
         self.fields["party"].queryset = (
             Party.objects.restrict(user, "party.view").filter(unit__in=units).order_by("name")
         )
+
+
+class LinkForm(forms.Form):
+    """Link a recording to its case (by the number on the file) and a party of that case
+    (第十八条 classification). Changing an existing link needs a reason (the service checks)."""
+
+    case_number = forms.CharField(label="案件编号", max_length=100, required=False,
+                                  help_text="例如 冀人社监〔2026〕12号")
+    party = forms.ModelChoiceField(label="当事人", queryset=None, required=False,
+                                   empty_label="（不变）")
+    reason = forms.CharField(label="更改理由", max_length=500, required=False,
+                             help_text="已关联的案件或当事人要更改时必填")
+
+    def __init__(self, *args, user=None, recording=None, **kwargs):
+        from liuhen.cases.models import Party
+
+        super().__init__(*args, **kwargs)
+        self.user, self.recording = user, recording
+        case = recording.case if recording is not None else None
+        parties = case.parties.all() if case is not None else Party.objects.none()
+        self.fields["party"].queryset = parties
+        self.fields["party"].label_from_instance = lambda p: p.masked_name
+
+    def clean_case_number(self):
+        from liuhen.cases.models import Case
+
+        number = self.cleaned_data["case_number"].strip()
+        if not number:
+            return None
+        case = Case.objects.restrict(self.user, "recording.link").filter(number=number).first()
+        if case is None:
+            raise forms.ValidationError("没有这个案件编号，或无权关联到该案件")
+        return case
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("case_number") is None and data.get("party") is None:
+            raise forms.ValidationError("请填写案件编号或选择当事人")
+        return data

@@ -14,6 +14,7 @@ urlpatterns = [
     path("recordings/fixity/", fixity_views.fixity_page, name="recording_fixity"),
     path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
     path("recordings/<int:pk>/marks/", views.recording_mark, name="recording_mark"),
+    path("recordings/<int:pk>/links/", views.recording_link, name="recording_link"),
     path("recordings/<int:pk>/original", views.recording_original, name="recording_original"),
     path("recordings/<int:pk>/proxy", views.recording_proxy, name="recording_proxy"),
     path("recordings/<int:pk>/poster", views.recording_poster, name="recording_poster"),

@@ -30,7 +30,13 @@ from liuhen.core.errors import LiuhenError
 from liuhen.core.querysets import allows
 from liuhen.evidence import events, queries
 from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
-from liuhen.evidence.forms import LateReportForm, MarkForm, RecordingFilterForm, UploadContextForm
+from liuhen.evidence.forms import (
+    LateReportForm,
+    LinkForm,
+    MarkForm,
+    RecordingFilterForm,
+    UploadContextForm,
+)
 from liuhen.evidence.models import Derivative, Recording, UploadSession
 from liuhen.evidence.streaming import RangeNotSatisfiable, parse_range, ranged_response
 
@@ -131,7 +137,7 @@ def recording_detail(request, pk: int):
     return render(request, "evidence/recording_detail.html", _detail_context(request, recording))
 
 
-def _detail_context(request, recording: Recording, *, mark_form=None) -> dict:
+def _detail_context(request, recording: Recording, *, mark_form=None, link_form=None) -> dict:
     derivatives = list(recording.derivatives.order_by("kind", "storage_key"))
     proxy = next((d for d in derivatives if d.kind == DerivativeKind.PROXY), None)
     poster = next((d for d in derivatives if d.kind == DerivativeKind.POSTER), None)
@@ -174,6 +180,10 @@ def _detail_context(request, recording: Recording, *, mark_form=None) -> dict:
         "can_download": can_download,
         "can_mark": can_mark,
         "mark_form": mark_form or MarkForm(duration=recording.duration_seconds),
+        "can_link": Recording.objects.restrict(request.user, "recording.link")
+        .filter(pk=recording.pk)
+        .exists(),
+        "link_form": link_form or LinkForm(user=request.user, recording=recording),
         "late_text": queries.human_duration(recording.late_seconds),
         "mark_labels": MarkLabel.choices,
     }
@@ -202,6 +212,36 @@ def recording_mark(request, pk: int):
     if request.headers.get("HX-Request"):  # htmx swaps 2xx only: errors show in the fragment
         return render(request, "evidence/_marks.html", context)
     return render(request, "evidence/recording_detail.html", context, status=status)
+
+
+@login_required
+@page_errors
+@require_POST
+def recording_link(request, pk: int):
+    """Link the recording to a case and a party of it (第十八条); a changed link needs a reason.
+
+    On success back to the recording page (its audit trail shows the change); errors are shown
+    in the form, in Chinese, with nothing changed."""
+    from django.shortcuts import redirect
+
+    from liuhen.evidence.services import link_recording
+
+    recording = get_for(request.user, "recording.link", Recording.objects, pk)
+    form = LinkForm(request.POST, user=request.user, recording=recording)
+    if form.is_valid():
+        try:
+            link_recording(actor=request.user, recording=recording,
+                           case=form.cleaned_data["case_number"],
+                           party=form.cleaned_data["party"],
+                           reason=form.cleaned_data["reason"])
+            return redirect("recording_detail", pk=recording.pk)
+        except LiuhenError as exc:
+            form.add_error(None, exc.message)
+    recording = Recording.objects.select_related(
+        "unit", "device", "officer", "case", "patrol", "party", "uploaded_by",
+        "uploaded_by__officer").get(pk=recording.pk)
+    context = _detail_context(request, recording, link_form=form)
+    return render(request, "evidence/recording_detail.html", context, status=400)
 
 
 def _starts_playback(request) -> bool:

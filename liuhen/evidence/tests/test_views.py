@@ -247,3 +247,60 @@ def test_list_masks_the_names_of_persons(people, stored_recording, bureau):
     assert "某某建筑有限公司" in html  # organisations are not masked
     detail = _client(people["keeper_a"]).get(f"/recordings/{with_person.pk}/").content.decode()
     assert "张三丰" in detail
+
+
+def test_link_a_recording_to_its_case_on_the_page(people, bureau, stored_recording):
+    """第十八条: an officer uploads first and links the recording to its case later, on the
+    recording page; a changed link needs a reason; errors in Chinese, nothing changed."""
+    from liuhen.cases.choices import PartyKind
+    from liuhen.cases.tests.factories import make_case, make_party
+
+    actor = people["officer_a"].user
+    rec = stored_recording(officer=people["officer_a"])
+    party = make_party(actor=actor, unit=bureau["team_a"], kind=PartyKind.PERSON, name="李四")
+    officers = [people["officer_a"], people["officer_a2"]]
+    case = make_case(actor=actor, unit=bureau["team_a"], officers=officers, parties=[party])
+    other = make_case(actor=actor, unit=bureau["team_a"], officers=officers)
+    theirs = make_case(actor=people["officer_b"].user, unit=bureau["team_b"],
+                       officers=[people["officer_b"], people["officer_b2"]])
+    client = _client(people["officer_a"])
+    url = f"/recordings/{rec.pk}/links/"
+    page = client.get(f"/recordings/{rec.pk}/").content.decode()
+    assert f'action="{url}"' in page and "关联案件或当事人" in page
+
+    response = client.post(url, {"case_number": case.number})
+    assert response.status_code == 302 and response["Location"] == f"/recordings/{rec.pk}/"
+    rec.refresh_from_db()
+    assert rec.case == case and rec.unit == case.unit
+    assert _audited("recording.linked", people["officer_a"], object_id=str(rec.pk))
+    # Now the party select offers the case's parties, masked.
+    page = client.get(f"/recordings/{rec.pk}/").content.decode()
+    assert f'<option value="{party.pk}">李*</option>' in page
+    assert client.post(url, {"party": party.pk}).status_code == 302
+    rec.refresh_from_db()
+    assert rec.party == party
+
+    for data, message in [
+        ({"case_number": theirs.number}, "没有这个案件编号，或无权关联到该案件"),
+        ({"case_number": "不存在〔2026〕1号"}, "没有这个案件编号"),
+        ({}, "请填写案件编号或选择当事人"),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 400 and message in response.content.decode()
+    # Moving it to another case: refused while that case lacks the party, then without a
+    # reason; accepted with one.
+    response = client.post(url, {"case_number": other.number})
+    assert response.status_code == 400 and "该当事人不属于所选案件" in response.content.decode()
+    other.parties.add(party)
+    response = client.post(url, {"case_number": other.number})
+    assert response.status_code == 400 and "更改关联须填写理由" in response.content.decode()
+    rec.refresh_from_db()
+    assert rec.case == case
+    assert client.post(url, {"case_number": other.number, "reason": "编号填错更正"}).status_code == 302
+    rec.refresh_from_db()
+    assert rec.case == other
+
+    # Another team's officer: 404 like a missing recording, and the attempt audited.
+    denied = _client(people["officer_b"]).post(url, {"case_number": theirs.number})
+    assert denied.status_code == 404
+    assert _audited("recording.link", people["officer_b"], outcome="denied")
