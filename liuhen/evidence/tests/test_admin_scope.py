@@ -167,3 +167,46 @@ def superuser_client(django_user_model):
         django_user_model.objects.create_superuser("root", "root@example.org", "x-Very-long-2026")
     )
     return client
+
+
+DEVICES = "/admin/evidence/device/"
+
+
+@pytest.fixture
+def devices(bureau, make_device):
+    return {name: make_device(bureau[name], number=f"DSJ-ADM-{name}")
+            for name in ("team_a", "team_b", "levy")}
+
+
+def test_device_keeper_manages_the_devices_of_the_units_below_only(people, devices):
+    """第二十一条: the device keeper of the detachment registers and edits its teams' devices;
+    the levy section's device is not theirs (404-like redirect, refusal audited)."""
+    keeper = people["device_keeper"]
+    client = staff_client(keeper)
+    html = client.get(DEVICES).content.decode()
+    assert "DSJ-ADM-team_a" in html and "DSJ-ADM-team_b" in html
+    assert "DSJ-ADM-levy" not in html
+    add = client.get(f"{DEVICES}add/").content.decode()
+    assert "监察一大队" in add and "社会保险费征缴科" not in add  # units it may manage
+    own = client.get(f"{DEVICES}{devices['team_a'].pk}/change/")
+    assert own.status_code == 200 and 'name="_save"' in own.content.decode()
+    assert reads("device.viewed", keeper.user).get(outcome="succeeded").object_id == str(
+        devices["team_a"].pk)
+    levy = client.get(f"{DEVICES}{devices['levy'].pk}/change/")
+    assert levy.status_code == 302
+    assert reads("device.viewed", keeper.user).get(outcome="denied").object_id == str(
+        devices["levy"].pk)
+
+
+def test_officer_sees_own_unit_devices_read_only(people, devices):
+    client = staff_client(people["officer_a"])
+    html = client.get(DEVICES).content.decode()
+    assert "DSJ-ADM-team_a" in html and "DSJ-ADM-team_b" not in html
+    assert client.get(f"{DEVICES}add/").status_code == 403
+    page = client.get(f"{DEVICES}{devices['team_a'].pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = client.post(f"{DEVICES}{devices['team_a'].pk}/change/", {"status": "retired"})
+    assert response.status_code == 403
+    devices["team_a"].refresh_from_db()
+    assert devices["team_a"].status == "in_service"
+    assert client.post(f"{DEVICES}{devices['team_a'].pk}/delete/").status_code == 403
