@@ -42,7 +42,27 @@ RECEIPT_FIELDS = (
     "safe_to_erase",
     "message",
 )
+# The CSV is for people (opened in Excel by the records keeper): Chinese column names and
+# values. The JSON receipt keeps the field names and codes above, for programs.
+RECEIPT_HEADERS = {
+    "file": "文件", "size": "大小（字节）", "sha256": "SHA-256", "sm3": "SM3",
+    "captured_at": "拍摄时间", "capture_time_source": "拍摄时间来源", "recording_id": "记录编号",
+    "status": "结果", "safe_to_erase": "可从设备删除", "message": "说明",
+}
+STATUS_LABELS = {STORED: "已存储", DUPLICATE: "已存在（重复）", FAILED: "失败"}
+ERASE_LABELS = {"yes": "是", "no": "否"}
 SKIP_NAMES = {"thumbs.db", "desktop.ini"}
+
+
+def _csv_row(item: Item) -> dict:
+    from liuhen.evidence.choices import CaptureTimeSource
+
+    row = asdict(item)
+    row["status"] = STATUS_LABELS.get(item.status, item.status)
+    row["safe_to_erase"] = ERASE_LABELS.get(item.safe_to_erase, item.safe_to_erase)
+    if item.capture_time_source in CaptureTimeSource.values:
+        row["capture_time_source"] = CaptureTimeSource(item.capture_time_source).label
+    return {RECEIPT_HEADERS[key]: value for key, value in row.items()}
 
 
 @dataclass
@@ -91,10 +111,10 @@ class Receipt:
         base = folder / f"receipt-{safe_device or 'device'}-{stamp}"
         csv_path, json_path = base.with_suffix(".csv"), base.with_suffix(".json")
         with open(csv_path, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.DictWriter(fh, fieldnames=RECEIPT_FIELDS)
+            writer = csv.DictWriter(fh, fieldnames=[RECEIPT_HEADERS[f] for f in RECEIPT_FIELDS])
             writer.writeheader()
             for item in self.items:
-                writer.writerow(asdict(item))
+                writer.writerow(_csv_row(item))
         csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest()
         body = {
             "station": self.station,

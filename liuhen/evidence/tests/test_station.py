@@ -31,7 +31,15 @@ def dump(tmp_path, make_media):
 
 
 def _receipt(folder):
-    rows = list(csv.DictReader(open(next(folder.glob("receipt-*.csv")), encoding="utf-8-sig")))
+    """The CSV's rows keyed by field name (its header is Chinese) and the JSON receipt."""
+    from liuhen.evidence.station import RECEIPT_FIELDS, RECEIPT_HEADERS
+
+    with open(next(folder.glob("receipt-*.csv")), encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == [
+            "文件", "大小（字节）", "SHA-256", "SM3", "拍摄时间", "拍摄时间来源", "记录编号", "结果",
+            "可从设备删除", "说明"]
+        rows = [{f: row[RECEIPT_HEADERS[f]] for f in RECEIPT_FIELDS} for row in reader]
     return rows, json.loads(next(folder.glob("receipt-*.json")).read_text())
 
 
@@ -61,9 +69,13 @@ def test_local_station_run(people, bureau, make_device, dump, tmp_path, capsys):
         data = (dump / row["file"]).read_bytes()
         assert row["sha256"] == hashlib.sha256(data).hexdigest()
         assert row["sm3"] == hashlib.new("sm3", data).hexdigest()
-        assert (row["status"], row["safe_to_erase"]) == ("stored", "yes")
+        assert (row["status"], row["safe_to_erase"]) == ("已存储", "是")
         assert Recording.objects.get(pk=row["recording_id"]).sha256 == row["sha256"]
     assert body["totals"] == {"stored": 4, "duplicate": 0, "failed": 0}
+    # The JSON receipt is for programs: field names and codes, not labels.
+    assert {(i["status"], i["safe_to_erase"]) for i in body["items"]} == {("stored", "yes")}
+    assert {r["capture_time_source"] for r in rows} <= {"", "媒体元数据", "EXIF", "文件名", "上传人填写",
+                                                       "上传时间（无其他来源）"}
     assert (
         body["csv_sha256"] == hashlib.sha256(next(receipts.glob("*.csv")).read_bytes()).hexdigest()
     )
@@ -88,7 +100,7 @@ def test_local_station_run(people, bureau, make_device, dump, tmp_path, capsys):
     )
     rows, body = _receipt(receipts)
     assert body["totals"] == {"stored": 0, "duplicate": 4, "failed": 0}
-    assert {r["safe_to_erase"] for r in rows} == {"yes"}
+    assert {r["safe_to_erase"] for r in rows} == {"是"}
     assert Recording.objects.count() == 4 and RecordingSubmission.objects.count() == 4
 
 
@@ -114,7 +126,7 @@ def test_failed_files_are_not_safe_to_erase_and_exit_non_zero(
     assert exit_.value.code == 1
     rows, body = _receipt(tmp_path / "r")
     assert body["totals"]["failed"] == 4
-    assert {(r["status"], r["safe_to_erase"]) for r in rows} == {("failed", "no")}
+    assert {(r["status"], r["safe_to_erase"]) for r in rows} == {("失败", "否")}
     assert "第十一条" in rows[0]["message"]
     assert "请勿清除" in capsys.readouterr().err
     assert not Recording.objects.exists()
