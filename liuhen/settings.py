@@ -164,6 +164,10 @@ UPLOAD_EXPIRY_HOURS = conf.env_int("LIUHEN_UPLOAD_EXPIRY_HOURS", 72, minimum=1)
 # so many hours (0: never); a sample of that many recordings, or all of them when 0.
 FIXITY_EVERY_HOURS = conf.env_int("LIUHEN_FIXITY_EVERY_HOURS", 24, minimum=0)
 FIXITY_SAMPLE = conf.env_int("LIUHEN_FIXITY_SAMPLE", 0, minimum=0)
+# Audit chain anchors (liuhen/audit/anchors.py): where `liuhen audit anchor` and the scheduler
+# write them, and how often the scheduler does (0: never). Copy them off this machine.
+AUDIT_ANCHOR_DIR = conf.env_path("LIUHEN_AUDIT_ANCHOR_DIR", DATA_DIR / "audit-anchors")
+AUDIT_ANCHOR_EVERY_HOURS = conf.env_int("LIUHEN_AUDIT_ANCHOR_EVERY_HOURS", 24, minimum=0)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
 # Statutory deadlines: working days before the due date from which a deadline shows yellow.
 DEADLINE_WARN_WORKING_DAYS = conf.env_int("LIUHEN_DEADLINE_WARN_DAYS", 3, minimum=0)

@@ -2,7 +2,7 @@
 
 `liuhen serve` starts `liuhen scheduler` beside the job worker, so a bureau that only ran
 ``make run`` still gets its fixity checks (第二十六条 (二): nobody may alter or delete a recording
-unnoticed) and its expired uploads cleaned. The scheduler only *enqueues* jobs through the
+unnoticed), a daily anchor of the audit chain's head and its expired uploads cleaned. The scheduler only *enqueues* jobs through the
 django-tasks API (database queue or RQ); the worker runs them. When each job last ran is kept in
 ``LIUHEN_DATA_DIR/scheduler.json``, so a restart neither repeats a daily fixity run nor forgets it.
 """
@@ -47,6 +47,11 @@ def jobs() -> list[Periodic]:
             timedelta(hours=settings.FIXITY_EVERY_HOURS),
             {"sample": settings.FIXITY_SAMPLE or None},
             "固定值校验（抽样）" if settings.FIXITY_SAMPLE else "固定值校验（全部原件）",
+        ))
+    if settings.AUDIT_ANCHOR_EVERY_HOURS:
+        found.append(Periodic(
+            "audit-anchor", "liuhen.audit.tasks.anchor_task",
+            timedelta(hours=settings.AUDIT_ANCHOR_EVERY_HOURS), {}, "审计日志链头锚点",
         ))
     found.append(Periodic(
         "upload-cleanup", "liuhen.evidence.tasks.clean_expired_uploads_task",

@@ -1,7 +1,9 @@
-"""`liuhen audit verify`: walk the hash chain and report the first entry that breaks it."""
+"""`liuhen audit verify`: walk the hash chain and report the first entry that breaks it, then
+check the anchors; `liuhen audit anchor`: write an anchor of the chain's head."""
 
 import os
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,15 +13,32 @@ from liuhen.audit.services import record, verify
 
 
 class Command(BaseCommand):
-    help = "审计日志工具：verify 校验哈希链（第二十六条）"
+    help = "审计日志工具：verify 校验哈希链和锚点，anchor 记下链头锚点（第二十六条）"
 
     def add_arguments(self, parser):
-        parser.add_argument("subcommand", choices=["verify"])
+        parser.add_argument("subcommand", choices=["verify", "anchor"])
+        parser.add_argument("--anchors", nargs="*", type=Path, default=None,
+                            help="verify：要核对的锚点文件或目录（默认为 LIUHEN_AUDIT_ANCHOR_DIR）")
+        parser.add_argument("--out", type=Path, default=None,
+                            help="anchor：锚点文件写入的目录（默认为 LIUHEN_AUDIT_ANCHOR_DIR）")
         parser.add_argument("--quiet", action="store_true", help="不写入本次校验的审计条目")
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                             help="并行校验的进程数（默认为CPU核数；5万条以下不并行）")
 
-    def handle(self, *args, subcommand, quiet, workers, **options):
+    def handle(self, *args, subcommand, quiet, workers, anchors, out, **options):
+        from liuhen.audit import anchors as anchoring
+
+        if subcommand == "anchor":
+            try:
+                made = anchoring.make_anchor(out)
+            except OSError as exc:
+                raise CommandError(f"无法写入锚点文件：{exc}") from exc
+            if made is None:
+                raise CommandError("审计日志为空，没有可记下的链头")
+            anchor, path = made
+            self.stdout.write(anchor.line())
+            self.stdout.write(f"已写入 {path}；请把这个文件或上面这一行另行保存（打印、刻盘或存到其他服务器）")
+            return
         if not 1 <= workers <= 64:
             raise CommandError("--workers 应在 1 到 64 之间")
         started = time.perf_counter()
@@ -35,6 +54,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"审计日志完整：共 {result.checked} 条，链头 #{result.head_seq} {result.head_hash}"
                 f"（{seconds:.2f} 秒，{rate:,.0f} 条/秒）")
+            files = anchoring.anchor_files(anchors)
+            problems = anchoring.check_anchors(files)
+            if problems:
+                if not quiet:
+                    record(actor=None, actor_name="liuhen audit verify",
+                           action=events.event_audit_verified, outcome=Outcome.FAILED,
+                           reason="锚点不符", detail={"anchors": problems[:20]})
+                raise CommandError("审计日志与锚点不符：\n" + "\n".join(problems), returncode=1)
+            if files:
+                self.stdout.write(f"锚点 {len(files)} 个均相符")
             return
         raise CommandError(
             f"审计日志在第 {result.first_bad_seq} 条处断裂：{result.problem}"

@@ -1,0 +1,100 @@
+"""Anchors of the audit chain: its head (sequence number and hash) written down outside the
+database, so that rewriting the whole chain from an edited entry onwards is caught too.
+
+The hash chain proves that no entry was edited, deleted or reordered *unless* someone with
+write access to the database recomputes every later hash. An anchor closes that gap (第二十六条
+(二), (三)): ``liuhen audit anchor`` writes ``anchor-<seq>-<time>.json`` with the head's hash
+(and the scheduler does so daily into ``LIUHEN_AUDIT_ANCHOR_DIR``); copies kept elsewhere — a
+printed line in the legal office's ledger, a file on another server or a disc — then pin the
+chain: ``liuhen audit verify`` checks that the entry numbered in every anchor still has that hash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from liuhen.audit.events import event_audit_anchored
+from liuhen.audit.models import AuditEntry
+from liuhen.audit.services import format_time, record
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    at: str  # the anchored entry's time (UTC, as hashed)
+    made_at: str
+    tool: str = f"liuhen audit anchor / Python {platform.python_version()}"
+
+    def line(self) -> str:
+        """One line to copy into a paper ledger."""
+        return f"留痕审计日志锚点：第 {self.seq} 条  SM3 {self.hash}  （{self.at}）"
+
+
+def anchor_dir() -> Path:
+    return Path(settings.AUDIT_ANCHOR_DIR)
+
+
+def make_anchor(out_dir: Path | None = None, *, actor_name: str = "liuhen audit anchor"
+                ) -> tuple[Anchor, Path] | None:
+    """Write an anchor of the current head into ``out_dir``; None while the log is empty.
+
+    The file is written atomically (temporary name, fsync, rename) and the anchoring itself is
+    audited, so the next anchor covers this one.
+    """
+    head = AuditEntry.objects.order_by("-seq").only("seq", "hash", "at").first()
+    if head is None:
+        return None
+    anchor = Anchor(seq=head.seq, hash=head.hash, at=format_time(head.at),
+                    made_at=timezone.now().isoformat())
+    folder = Path(out_dir or anchor_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"anchor-{anchor.seq:012d}-{timezone.now():%Y%m%d%H%M%S}.json"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(asdict(anchor), fh, ensure_ascii=False, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    record(actor=None, actor_name=actor_name, action=event_audit_anchored,
+           detail={"seq": anchor.seq, "hash": anchor.hash, "file": path.name})
+    return anchor, path
+
+
+def anchor_files(paths: list[Path] | None = None) -> list[Path]:
+    """The anchor files named (files, or folders searched for ``anchor-*.json``); by default
+    the anchor folder's."""
+    found = []
+    for path in paths if paths is not None else [anchor_dir()]:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(sorted(path.glob("anchor-*.json")))
+        elif path.exists():
+            found.append(path)
+    return found
+
+
+def check_anchors(files: list[Path]) -> list[str]:
+    """Problems found (empty: every anchor matches its entry). An unreadable anchor file is a
+    problem too: it cannot vouch for anything."""
+    problems = []
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            seq, expected = int(data["seq"]), str(data["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            problems.append(f"{path.name}：锚点文件无法读取")
+            continue
+        found = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+        if found is None:
+            problems.append(f"{path.name}：第 {seq} 条已不存在（日志被截短或重编号）")
+        elif found != expected:
+            problems.append(f"{path.name}：第 {seq} 条的哈希与锚点不符（日志可能被整体重算）")
+    return problems
