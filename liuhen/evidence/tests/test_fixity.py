@@ -13,13 +13,15 @@ from liuhen.evidence.fixity import verify_recordings
 from liuhen.evidence.models import FixityCheck
 
 
-def _flip_byte(path, offset=100):
+def _flip_byte(path, offset=100) -> bytes:
+    """Flip one bit of a stored original (as bit rot or an editor would); return the old byte."""
     os.chmod(path, 0o644)
     with open(path, "r+b") as fh:
         fh.seek(offset)
         byte = fh.read(1)
         fh.seek(offset)
         fh.write(bytes([byte[0] ^ 0x01]))
+    return byte
 
 
 def test_all_good(stored_recording):

@@ -3,30 +3,19 @@ check passes; scoped like every read (第二十六条 (二); 第二十三条 sup
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.test import Client
 
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence import events
 from liuhen.evidence.fixity import verify_recordings
+from liuhen.evidence.tests.test_fixity import _flip_byte
 
 
 def _client(officer) -> Client:
     client = Client()
     client.force_login(officer.user)
     return client
-
-
-def _flip_byte(path, offset=100):
-    os.chmod(path, 0o644)
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        byte = fh.read(1)
-        fh.seek(offset)
-        fh.write(bytes([byte[0] ^ 0x01]))
-    return byte
 
 
 @pytest.fixture
