@@ -12,7 +12,6 @@ chain: ``liuhen audit verify`` checks that the entry numbered in every anchor st
 from __future__ import annotations
 
 import json
-import os
 import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from django.utils import timezone
 from liuhen.audit.events import event_audit_anchored
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import format_time, record
+from liuhen.core.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,7 @@ def make_anchor(out_dir: Path | None = None, *, actor_name: str = "liuhen audit 
     folder = Path(out_dir or anchor_dir())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"anchor-{anchor.seq:012d}-{timezone.now():%Y%m%d%H%M%S}.json"
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(asdict(anchor), fh, ensure_ascii=False, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(asdict(anchor), ensure_ascii=False, indent=2))
     record(actor=None, actor_name=actor_name, action=event_audit_anchored,
            detail={"seq": anchor.seq, "hash": anchor.hash, "file": path.name})
     return anchor, path

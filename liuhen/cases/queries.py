@@ -127,11 +127,13 @@ class CasePage:
     has_next: bool
 
 
-def _capped_count(qs) -> int:
+def capped_count(qs) -> int:
+    """How many rows ``qs`` has, counting no further than COUNT_CAP + 1."""
     return qs.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
-def _pages(count: int, page_size: int) -> int:
+def page_count(count: int, page_size: int) -> int:
+    """Pages needed for ``count`` rows (at least one, for an empty list)."""
     return max(1, -(-count // page_size))
 
 
@@ -156,14 +158,14 @@ def case_page(search: CaseSearch, *, number: int, page_size: int,
     ids_of = search.ordered.values_list("pk", flat=True)
     count = None
     if within_cap and number > 1:
-        count = _capped_count(qs)
-        number = min(number, _pages(min(count, COUNT_CAP), page_size))
+        count = capped_count(qs)
+        number = min(number, page_count(min(count, COUNT_CAP), page_size))
     offset = (number - 1) * page_size
     ids = list(ids_of[offset:offset + page_size + 1])
     if not ids and number > 1:
         # Past the end (API only): the last page, found with an exact count; a rare request.
         count = qs.order_by().count()
-        number = _pages(count, page_size)
+        number = page_count(count, page_size)
         offset = (number - 1) * page_size
         ids = list(ids_of[offset:offset + page_size + 1])
     more = len(ids) > page_size
@@ -174,8 +176,8 @@ def case_page(search: CaseSearch, *, number: int, page_size: int,
         elif offset + page_size >= COUNT_CAP:
             count = offset + page_size + 1  # already past the cap: nothing left to count
         else:
-            count = _capped_count(qs)
+            count = capped_count(qs)
     if within_cap:
-        more = number < _pages(min(count, COUNT_CAP), page_size)
+        more = number < page_count(min(count, COUNT_CAP), page_size)
     return CasePage(ids=ids, number=number, count=min(count, COUNT_CAP),
                     capped=count > COUNT_CAP, has_next=more)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from liuhen.cases.choices import PartyKind
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -57,3 +59,8 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * (len(name) - 1) if len(name) <= 3 else name[:2] + "*" * (len(name) - 2)
+
+
+def mask_party_name(kind: str, name: str) -> str:
+    """A party's name as lists show it: a person's masked, an organisation's in full."""
+    return mask_name(name) if kind == PartyKind.PERSON else name

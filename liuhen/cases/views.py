@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from liuhen.cases import events, services, stages
-from liuhen.cases.choices import CaseKind, PartyKind, Stage
+from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.forms import (
     CaseFilterForm,
     CaseForm,
@@ -28,8 +28,15 @@ from liuhen.cases.forms import (
     TransitionForm,
 )
 from liuhen.cases.models import Case, Party, Patrol, StageLog
-from liuhen.cases.queries import COUNT_CAP, CaseFilter, case_page, search_cases
-from liuhen.cases.validators import mask_name
+from liuhen.cases.queries import (
+    COUNT_CAP,
+    CaseFilter,
+    capped_count,
+    case_page,
+    page_count,
+    search_cases,
+)
+from liuhen.cases.validators import mask_party_name
 from liuhen.core.access import get_for, require
 from liuhen.core.errors import InvalidInput, LiuhenError
 from liuhen.core.pages import error_page, form_error, handles_errors
@@ -54,19 +61,24 @@ def _page(request, qs, page_size=None):
         if len(rows) <= page_size:
             count = len(rows)
     if count is None:
-        count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-    pages = max(1, -(-min(count, COUNT_CAP) // page_size))
+        count = capped_count(qs)
     if number > 1 or count > page_size:
         first_read = number == 1
-        number = min(number, pages)
+        number = min(number, page_count(min(count, COUNT_CAP), page_size))
         start = (number - 1) * page_size
         # A page past the end of a one-page list lands on page 1, which was never read.
         rows = rows[:page_size] if first_read else list(qs[start:start + page_size])
+    return _pager(request, rows=rows, number=number, count=min(count, COUNT_CAP),
+                  capped=count > COUNT_CAP, page_size=page_size)
+
+
+def _pager(request, *, rows, number: int, count: int, capped: bool, page_size: int) -> dict:
+    """What the list templates' pager needs; ``count`` is already capped at COUNT_CAP."""
+    pages = page_count(count, page_size)
     query = request.GET.copy()
     query.pop("page", None)
-    return {"rows": rows, "number": number, "pages": pages, "count": min(count, COUNT_CAP),
-            "capped": count > COUNT_CAP, "has_prev": number > 1, "has_next": number < pages,
-            "query": query.urlencode()}
+    return {"rows": rows, "number": number, "pages": pages, "count": count, "capped": capped,
+            "has_prev": number > 1, "has_next": number < pages, "query": query.urlencode()}
 
 
 @login_required
@@ -88,12 +100,8 @@ def case_list(request):
             search = search_cases(actor=request.user, filters=filters)
             found = case_page(search, number=_page_number(request), page_size=PAGE_SIZE,
                               within_cap=True)
-            query = request.GET.copy()
-            query.pop("page", None)
-            page = {"rows": _case_rows(found.ids), "number": found.number,
-                    "pages": -(-found.count // PAGE_SIZE) or 1, "count": found.count,
-                    "capped": found.capped, "has_prev": found.number > 1,
-                    "has_next": found.has_next, "query": query.urlencode()}
+            page = _pager(request, rows=_case_rows(found.ids), number=found.number,
+                          count=found.count, capped=found.capped, page_size=PAGE_SIZE)
         except InvalidInput as exc:
             form_error(form, exc)
     return render(request, "cases/case_list.html", {"form": form, "page": page})
@@ -124,8 +132,7 @@ def _case_rows(ids):
     parties, officers = {}, {}
     links = Case.parties.through.objects.filter(case_id__in=ids).order_by("party__name")
     for case_id, kind, name in links.values_list("case_id", "party__kind", "party__name"):
-        masked = mask_name(name) if kind == PartyKind.PERSON else name
-        parties.setdefault(case_id, []).append(masked)
+        parties.setdefault(case_id, []).append(mask_party_name(kind, name))
     links = Case.officers.through.objects.filter(case_id__in=ids).order_by(
         "officer__unit__path", "officer__name")
     for case_id, name in links.values_list("case_id", "officer__name"):

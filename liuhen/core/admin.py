@@ -41,18 +41,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return self.has_view_permission(request)
 
 
-class ScopedReadOnlyAdmin(ReadOnlyAdmin):
-    """Read-only and scoped like the pages: ``restrict(user, view_action)``; reads audited."""
+class ScopedAdmin(admin.ModelAdmin):
+    """Scoped like the pages: staff whose role may do ``view_action`` see
+    ``restrict(user, view_action)``; opening an object is audited as ``read_event`` (第二十六条
+    (三)), and opening one that is missing or out of scope as a denied ``read_event``."""
 
     view_action = "case.view"
     read_event: str = ""
 
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and allows(user, self.view_action)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, self.view_action)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # A read through the admin is a read like any other (第二十六条 (三)).
         obj = self.get_object(request, object_id)
         if obj is not None and self.read_event and self.has_view_permission(request, obj):
-            record(actor=request.user, action=self.read_event, target=obj,
-                   detail={"via": "admin"})
+            # A request that saves is audited by the save; any other is a read.
+            if request.method == "GET" or not self.has_change_permission(request, obj):
+                record(actor=request.user, action=self.read_event, target=obj,
+                       detail={"via": "admin"})
         elif obj is None and self.has_view_permission(request):
             # Missing or out of scope: the admin redirects like for a missing object, and the
             # attempt is audited as the pages audit it (get_for), without telling which.
@@ -62,5 +75,6 @@ class ScopedReadOnlyAdmin(ReadOnlyAdmin):
                           reason="对象不存在或无权访问", detail={"via": "admin"})
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).restrict(request.user, self.view_action)
+
+class ScopedReadOnlyAdmin(ReadOnlyAdmin, ScopedAdmin):
+    """Read-only and scoped like the pages: ``restrict(user, view_action)``; reads audited."""

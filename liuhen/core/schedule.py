@@ -2,8 +2,9 @@
 
 `liuhen serve` starts `liuhen scheduler` beside the job worker, so a bureau that only ran
 ``make run`` still gets its fixity checks (第二十六条 (二): nobody may alter or delete a recording
-unnoticed), a daily anchor of the audit chain's head and its expired uploads cleaned. The scheduler only *enqueues* jobs through the
-django-tasks API (database queue or RQ); the worker runs them. When each job last ran is kept in
+unnoticed), a daily anchor of the audit chain's head and its expired uploads cleaned. The
+scheduler only *enqueues* jobs through the django-tasks API (database queue or RQ); the worker
+runs them. When each job last ran is kept in
 ``LIUHEN_DATA_DIR/scheduler.json``, so a restart neither repeats a daily fixity run nor forgets it.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -20,7 +20,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from liuhen.core.files import write_atomically
+
 log = logging.getLogger(__name__)
+
+# A job never run is first due this long after the scheduler started (capped at its interval),
+# so that start-up is not slowed by a fixity pass.
+FIRST_DELAY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -79,22 +85,15 @@ def load_state(path: Path | None = None) -> dict[str, datetime]:
 
 def save_state(state: dict[str, datetime], path: Path | None = None) -> None:
     """Write the state atomically (temporary file, then rename)."""
-    path = path or state_path()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({k: v.isoformat() for k, v in state.items()}), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path or state_path(),
+                     json.dumps({k: v.isoformat() for k, v in state.items()}))
 
 
-def due(job: Periodic, state: dict[str, datetime], now: datetime, started: datetime) -> bool:
-    """A job is due ``every`` after its last run; one never run is due ``first_delay`` after the
-    scheduler started (so start-up is not slowed by a fixity pass), capped at its interval."""
+def due_at(job: Periodic, state: dict[str, datetime], started: datetime) -> datetime:
+    """When ``job`` falls due: ``every`` after its last run, or ``FIRST_DELAY`` after the
+    scheduler started when it never ran."""
     last = state.get(job.name)
-    if last is None:
-        return now >= started + min(job.every, FIRST_DELAY)
-    return now >= last + job.every
-
-
-FIRST_DELAY = timedelta(minutes=10)
+    return started + min(job.every, FIRST_DELAY) if last is None else last + job.every
 
 
 def run_due(state: dict[str, datetime], now: datetime | None = None,
@@ -107,7 +106,7 @@ def run_due(state: dict[str, datetime], now: datetime | None = None,
     started = started or now
     enqueued = []
     for job in jobs():
-        if not due(job, state, now, started):
+        if now < due_at(job, state, started):
             continue
         try:
             job.enqueue()
@@ -121,10 +120,7 @@ def run_due(state: dict[str, datetime], now: datetime | None = None,
 
 def next_wake(state: dict[str, datetime], now: datetime, started: datetime) -> float:
     """Seconds until the next job falls due (at least 5 s, at most 5 minutes)."""
-    times = []
-    for job in jobs():
-        last = state.get(job.name)
-        times.append(started + min(job.every, FIRST_DELAY) if last is None else last + job.every)
+    times = [due_at(job, state, started) for job in jobs()]
     if not times:
         return 300.0
     return max(5.0, min(300.0, (min(times) - now).total_seconds()))

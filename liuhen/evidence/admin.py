@@ -8,40 +8,30 @@ one is audited like any other read (第二十六条 (三)).
 
 from django.contrib import admin
 
-from liuhen.core.admin import ScopedReadOnlyAdmin
+from liuhen.core.admin import ScopedAdmin, ScopedReadOnlyAdmin
 from liuhen.core.querysets import allows, unit_allowed
 from liuhen.evidence import events
 from liuhen.evidence.models import Device, FixityCheck, Mark, Recording, RecordingSubmission
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ScopedAdmin):
+    # Scoped like the device API: device.view to see (own unit, sub-units or bureau by role;
+    # opening one audited), device.manage to register or edit, only for units the role may
+    # manage (第二十一条).
+    view_action = "device.view"
+    read_event = events.event_device_viewed
     list_display = ("number", "kind", "unit", "officer", "status", "model_name", "registered_at")
     list_filter = ("kind", "status", "unit")
     search_fields = ("number", "model_name", "officer__name")
     autocomplete_fields = ()
     raw_id_fields = ("officer",)
 
-    # Scoped like the device API: device.view to see (own unit, sub-units or bureau by role),
-    # device.manage to register or edit, and only for units the role may manage (第二十一条).
-    def get_queryset(self, request):
-        return super().get_queryset(request).restrict(request.user, "device.view")
-
-    def _staff_may(self, request, action: str) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and allows(user, action)
-
-    def has_module_permission(self, request):
-        return self._staff_may(request, "device.view")
-
-    def has_view_permission(self, request, obj=None):
-        return self._staff_may(request, "device.view")
-
     def has_add_permission(self, request):
-        return self._staff_may(request, "device.manage")
+        return self.has_view_permission(request) and allows(request.user, "device.manage")
 
     def has_change_permission(self, request, obj=None):
-        if not self._staff_may(request, "device.manage"):
+        if not self.has_add_permission(request):
             return False
         return obj is None or unit_allowed(request.user, "device.manage", obj.unit)
 
@@ -55,19 +45,6 @@ class DeviceAdmin(admin.ModelAdmin):
         if db_field.name == "unit":
             kwargs["queryset"] = Unit.objects.restrict(request.user, "device.manage")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from liuhen.audit.services import record, record_denied
-
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and self.has_view_permission(request):
-            record(actor=request.user, action=events.event_device_viewed, target=obj,
-                   detail={"via": "admin"})
-        elif obj is None and self.has_view_permission(request):
-            record_denied(actor=request.user, action=events.event_device_viewed,
-                          target=("evidence.device", str(object_id)[:64]),
-                          reason="对象不存在或无权访问", detail={"via": "admin"})
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         """Registration goes through the service (checks + audit); edits are audited."""

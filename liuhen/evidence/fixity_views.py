@@ -50,7 +50,6 @@ def fixity_overview(user, *, now=None) -> dict:
         total=Count("id"),
         ok=Count("id", filter=Q(outcome=FixityOutcome.OK)),
         failed=Count("id", filter=~Q(outcome=FixityOutcome.OK)),
-        last=Max("at"),
     )
     return {
         "open_problems": open_problems,
@@ -58,7 +57,7 @@ def fixity_overview(user, *, now=None) -> dict:
         "last_check": checks.aggregate(last=Max("at"))["last"],
         "never_checked": recordings.filter(fixity_checks__isnull=True).count(),
         "recordings": recordings.count(),
-        "orphans": [c for c in checks.filter(recording__isnull=True).order_by("-at")[:50]],
+        "orphans": list(checks.filter(recording__isnull=True).order_by("-at")[:50]),
     }
 
 

@@ -182,8 +182,6 @@ class LinkForm(forms.Form):
                              help_text="已关联的案件或当事人要更改时必填")
 
     def __init__(self, *args, user=None, recording=None, **kwargs):
-        from liuhen.cases.models import Party
-
         super().__init__(*args, **kwargs)
         self.user, self.recording = user, recording
         case = recording.case if recording is not None else None
@@ -192,8 +190,6 @@ class LinkForm(forms.Form):
         self.fields["party"].label_from_instance = lambda p: p.masked_name
 
     def clean_case_number(self):
-        from liuhen.cases.models import Case
-
         number = self.cleaned_data["case_number"].strip()
         if not number:
             return None

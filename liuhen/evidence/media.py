@@ -494,11 +494,18 @@ def _display_rotation(src: Path) -> int:
             if stream is None:
                 return 0
             for frame in container.decode(stream):
-                angle = round((frame.rotation or 0) / 90) * 90 % 360
-                return angle if abs((frame.rotation or 0) % 360 - angle) < 1 else 0
+                return _quarter_turn(frame)
     except (av.FFmpegError, OSError, ValueError):
         pass
     return 0
+
+
+def _quarter_turn(frame: av.VideoFrame) -> int:
+    """The frame's display-matrix rotation (degrees CCW) as 0, 90, 180 or 270; other angles
+    count as 0."""
+    rotation = frame.rotation or 0
+    angle = round(rotation / 90) * 90 % 360
+    return angle if abs(rotation % 360 - angle) < 1 else 0
 
 
 def _turn(angle: int, width: int, height: int):
@@ -691,7 +698,7 @@ def _frames_at(src: Path, times: list[float]) -> list[Image.Image]:
             if frame is None:
                 raise MediaError(f"no frame decodable near {t:.1f} s")
             image = frame.to_image()
-            turn = round((frame.rotation or 0) / 90) * 90 % 360  # display matrix, CCW
+            turn = _quarter_turn(frame)
             images.append(image.rotate(turn, expand=True) if turn else image)
     return images
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from liuhen.evidence import media
+from liuhen.evidence.choices import CaptureTimeSource
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,7 @@ SKIP_NAMES = {"thumbs.db", "desktop.ini"}
 
 
 def _csv_row(item: Item) -> dict:
-    from liuhen.evidence.choices import CaptureTimeSource
-
+    """One receipt line as people read it: Chinese column names and values."""
     row = asdict(item)
     row["status"] = STATUS_LABELS.get(item.status, item.status)
     row["safe_to_erase"] = ERASE_LABELS.get(item.safe_to_erase, item.safe_to_erase)

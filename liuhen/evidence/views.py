@@ -19,7 +19,7 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -113,28 +113,22 @@ def recording_list(request):
     )
 
 
+# What the recording page shows besides the recording itself.
+_DETAIL_ROWS = Recording.objects.select_related(
+    "unit", "device", "officer", "case", "patrol", "party", "uploaded_by", "uploaded_by__officer"
+)
+
+
 @login_required
 @page_errors
 @require_GET
 def recording_detail(request, pk: int):
     """The recording page: player with marks, metadata, digests, provenance, audit trail."""
     recording = get_for(
-        request.user,
-        "recording.view",
-        Recording.objects.select_related(
-            "unit",
-            "device",
-            "officer",
-            "case",
-            "patrol",
-            "party",
-            "uploaded_by",
-            "uploaded_by__officer",
-        ),
-        pk,
-        read_event=events.event_recording_viewed,
+        request.user, "recording.view", _DETAIL_ROWS, pk, read_event=events.event_recording_viewed
     )
     return render(request, "evidence/recording_detail.html", _detail_context(request, recording))
+
 
 
 def _detail_context(request, recording: Recording, *, mark_form=None, link_form=None) -> dict:
@@ -222,8 +216,6 @@ def recording_link(request, pk: int):
 
     On success back to the recording page (its audit trail shows the change); errors are shown
     in the form, in Chinese, with nothing changed."""
-    from django.shortcuts import redirect
-
     from liuhen.evidence.services import link_recording
 
     recording = get_for(request.user, "recording.link", Recording.objects, pk)
@@ -237,10 +229,7 @@ def recording_link(request, pk: int):
             return redirect("recording_detail", pk=recording.pk)
         except LiuhenError as exc:
             form.add_error(None, exc.message)
-    recording = Recording.objects.select_related(
-        "unit", "device", "officer", "case", "patrol", "party", "uploaded_by",
-        "uploaded_by__officer").get(pk=recording.pk)
-    context = _detail_context(request, recording, link_form=form)
+    context = _detail_context(request, _DETAIL_ROWS.get(pk=recording.pk), link_form=form)
     return render(request, "evidence/recording_detail.html", context, status=400)
 
 

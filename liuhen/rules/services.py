@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -222,12 +222,6 @@ def _store_batch(snaps: list[tuple]) -> int:
     return len(snaps)
 
 
-def _close_thread_connections() -> None:
-    from django.db import connections
-
-    connections.close_all()
-
-
 def default_workers() -> int:
     """Worker processes for ``liuhen check``: the cores this process may run on, at most 4."""
     try:
@@ -249,7 +243,7 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int = 1,
     in-memory database other connections would not see the caller's cases, so everything
     runs in this process on its connection. Every way stores the same rows.
     """
-    from django.db import connection, connections
+    from django.db import connection
 
     queryset = Case.objects.all() if queryset is None else queryset
     now = timezone.now()
@@ -280,8 +274,6 @@ def _write_aside(others_see_data: bool) -> bool:
 
 def _evaluate_part(part: tuple) -> int:
     # Runs in a forked worker process: it opens its own database connection.
-    from django.db import connections
-
     query, lo, hi, batch, now = part
     connections.close_all()
     try:
@@ -336,7 +328,7 @@ def _evaluate_range(queryset, *, lo: int | None = None, hi: int | None = None, b
         finally:
             for future in pending:
                 future.cancel()
-            writer.submit(_close_thread_connections)
+            writer.submit(connections.close_all)  # the writer thread's own connection
     return total
 
 

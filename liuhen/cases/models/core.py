@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
-from liuhen.cases.validators import mask_name, mask_number
+from liuhen.cases.validators import mask_number, mask_party_name
 from liuhen.core.querysets import RestrictedQuerySet
 
 
@@ -42,7 +42,7 @@ class Party(models.Model):
 
     @property
     def masked_name(self) -> str:
-        return mask_name(self.name) if self.kind == PartyKind.PERSON else self.name
+        return mask_party_name(self.kind, self.name)
 
 
 class Patrol(models.Model):
