@@ -78,6 +78,8 @@ def test_unreadable_or_named_anchor_files(chain, tmp_path):
     bad = tmp_path / "anchor-broken.json"
     bad.write_text("{not json", encoding="utf-8")
     assert check_anchors([bad]) == ["anchor-broken.json：锚点文件无法读取"]
+    with pytest.raises(CommandError, match="找不到锚点文件或目录"):
+        call_command("audit", "verify", "--anchors", str(tmp_path / "no-such-folder"))
     _, path = make_anchor(tmp_path / "elsewhere")
     assert check_anchors(anchor_files([tmp_path / "elsewhere"])) == []
     assert anchor_files([path]) == [path]

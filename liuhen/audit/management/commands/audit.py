@@ -41,6 +41,9 @@ class Command(BaseCommand):
             return
         if not 1 <= workers <= 64:
             raise CommandError("--workers 应在 1 到 64 之间")
+        missing = [str(path) for path in anchors or () if not path.exists()]
+        if missing:  # a mistyped path must not pass as "no anchors to check"
+            raise CommandError("找不到锚点文件或目录：" + "、".join(missing))
         started = time.perf_counter()
         result = verify(workers=workers)
         seconds = time.perf_counter() - started
