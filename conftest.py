@@ -175,6 +175,16 @@ class ServerProcess:
 
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+            # The gunicorn worker dies a moment after the master and holds the listening socket
+            # until then: a restart must not take that dying socket for the new server.
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                        pass
+                except OSError:
+                    break
+                time.sleep(0.05)
         self.proc = None
 
     def stop(self) -> None:
