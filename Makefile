@@ -5,9 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 openssl
-TEST_SYSTEM_PACKAGES := chromium poppler-utils
+TEST_SYSTEM_PACKAGES := chromium poppler-utils faketime
 
-.PHONY: run test lint check pytest-sqlite pytest-postgres system-deps test-system-deps bench clean
+# The suite runs on a frozen clock (liuhen/core/testing.py); pytest-future runs it once more two
+# years after that "today", so no test can depend on the day it runs.
+FUTURE_NOW ?= 2028-12-03T10:00:00+08:00
+
+.PHONY: run test lint check pytest-sqlite pytest-postgres pytest-future system-deps test-system-deps bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +46,10 @@ pytest-sqlite: $(BIN)/.installed
 pytest-postgres: $(BIN)/.installed
 	LIUHEN_DATABASE_URL=$(PG_URL) LIUHEN_TEST_DATABASE_NAME=liuhen_test_$$$$ $(BIN)/pytest -q --create-db $(PYTEST_ARGS)
 
-test: test-system-deps lint check pytest-sqlite pytest-postgres
+pytest-future: $(BIN)/.installed
+	LIUHEN_TEST_NOW=$(FUTURE_NOW) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test: test-system-deps lint check pytest-sqlite pytest-postgres pytest-future
 
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -13,11 +13,37 @@ import uuid
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.test import Client
 
+from liuhen.core.testing import TEST_NOW, faketime_env
 from liuhen.org.choices import Role, UnitKind
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_report_header(config):
+    return f"liuhen: the clock is frozen at {TEST_NOW.isoformat()} (LIUHEN_TEST_NOW)"
+
+
+def pytest_configure(config):
+    """Before Django loads: give the calendar every year the frozen clock needs (see
+    ``liuhen.core.testing``). Years the shipped table lacks (a suite run two years ahead) get
+    a synthetic year, marked provisional, so deadline tests compute instead of refusing."""
+    from liuhen.core.tests.calendar_years import extend_shipped_calendar
+
+    extend_shipped_calendar(TEST_NOW.year - 2, TEST_NOW.year + 2)
+    # The whole session runs on the frozen clock: module constants computed at import and
+    # module- or session-scoped fixtures too, not only the tests themselves.
+    time_machine.travel(TEST_NOW, tick=True).start()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Every test starts at TEST_NOW; the clock then ticks (timeouts and durations still work).
+    Tests derive their dates from it: ``timezone.localdate()`` or ``liuhen.core.testing``."""
+    with time_machine.travel(TEST_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -119,10 +145,13 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_TEST")}
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("LIUHEN_TEST") or k == "LIUHEN_TEST_NOW"}
         self.env.update({"LIUHEN_DATA_DIR": str(self.data_dir), "LIUHEN_TASKS": "db",
                          "DJANGO_SETTINGS_MODULE": "liuhen.settings",
                          "LIUHEN_FAST_PASSWORD_HASHER": "1"})
+        # The server's wall clock reads the test's frozen time (libfaketime).
+        self.env.update(faketime_env())
         self.pg_db = None
         base_url = os.environ.get("LIUHEN_DATABASE_URL", "")
         if base_url.startswith("postgres"):

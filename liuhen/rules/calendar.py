@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 __all__ = [
     "DEFAULT_DATA_PATH",
+    "SHIPPED_DATA_PATH",
     "CalendarDataError",
     "CalendarDay",
     "CalendarRangeError",
@@ -33,7 +34,10 @@ __all__ = [
     "default_calendar",
 ]
 
-DEFAULT_DATA_PATH = Path(__file__).resolve().parent / "data" / "holidays.toml"
+# The table shipped with Liuhen. DEFAULT_DATA_PATH is what default_calendar() reads: the same
+# file, unless a test run moved past the shipped years (see liuhen.core.tests.calendar_years).
+SHIPPED_DATA_PATH = Path(__file__).resolve().parent / "data" / "holidays.toml"
+DEFAULT_DATA_PATH = SHIPPED_DATA_PATH
 
 DayType = Literal["holiday", "workday"]
 _DAY_TYPES: frozenset[str] = frozenset({"holiday", "workday"})

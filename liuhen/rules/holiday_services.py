@@ -15,8 +15,8 @@ from pathlib import Path
 from django.db import DatabaseError
 from django.db.models import Count, Max
 
+from liuhen.rules import calendar as _calendar
 from liuhen.rules.calendar import (
-    DEFAULT_DATA_PATH,
     CalendarDataError,
     WorkingCalendar,
     default_calendar,
@@ -86,9 +86,9 @@ def current_calendar() -> WorkingCalendar:
     return calendar
 
 
-def seed_from_toml(holiday_year_model, holiday_model, path: str | Path = DEFAULT_DATA_PATH) -> int:
+def seed_from_toml(holiday_year_model, holiday_model, path: str | Path | None = None) -> int:
     """Copy the TOML into empty admin tables (used by the data migration); returns days added."""
-    with open(path, "rb") as fh:
+    with open(path or _calendar.DEFAULT_DATA_PATH, "rb") as fh:
         data = tomllib.load(fh)
     WorkingCalendar.from_mapping(data)  # refuse to seed data the calendar would reject
     added = 0

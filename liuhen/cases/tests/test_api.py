@@ -8,7 +8,7 @@ and the list filters.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -16,6 +16,7 @@ from django.test import Client
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import verify
 from liuhen.cases.tests.factories import make_case, make_party
+from liuhen.core.testing import TEST_TODAY
 
 HUGE_INT = 10**30
 BIG_INT = 2**63
@@ -36,7 +37,7 @@ def world(people, bureau):
     patrol = create_patrol(
         actor=actor.user,
         unit=bureau["team_a"],
-        date=date.today(),
+        date=TEST_TODAY,
         area="开发区",
         officer_ids=[actor.pk],
     )
@@ -288,7 +289,7 @@ def test_bad_dates_and_pages(world, api):
         400,
         "invalid_input",
     )
-    future = str(date.today() + timedelta(days=30))
+    future = str(TEST_TODAY + timedelta(days=30))
     ids = [o.pk for o in world["case"].officers.all()]
     body = _assert_clean_error(
         client.post(
@@ -400,7 +401,7 @@ def test_fuzz_every_write_endpoint(world, people):
         "source": "complaint",
         "cause": "检查",
         "area": "区",
-        "date": str(date.today()),
+        "date": str(TEST_TODAY),
         "name": "某公司",
         "to": "investigation",
     }

@@ -9,7 +9,7 @@ masked; and what the count says when it stops early.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -22,6 +22,7 @@ from liuhen.cases.choices import CaseKind, PartyKind
 from liuhen.cases.forms import CaseFilterForm
 from liuhen.cases.models import Case
 from liuhen.cases.tests.factories import make_case, make_party
+from liuhen.core.testing import TEST_TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def client_for(officer) -> Client:
 @pytest.fixture
 def cases(people, bureau, make_officer):
     """Five cases in team A (two opened the same day), two in team B, one in the levy section."""
-    today = date.today()
+    today = TEST_TODAY
     made = {"team_a": [], "team_b": [], "levy": []}
     person = make_party(actor=people["officer_a"].user, unit=bureau["team_a"],
                         kind=PartyKind.PERSON, name="李四光")

@@ -13,8 +13,9 @@ from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.models import Case, Patrol
 from liuhen.cases.tests.factories import make_case, make_party, valid_id_card, valid_uscc
 from liuhen.core.errors import Forbidden, InvalidInput, UnqualifiedOfficer
+from liuhen.core.testing import TEST_TODAY
 
-TODAY = date.today()
+TODAY = TEST_TODAY
 
 UNQUALIFIED = {
     "not_formal_staff": ({"is_formal_staff": False}, "不是正式在编人员"),

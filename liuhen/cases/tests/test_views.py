@@ -7,7 +7,7 @@ the page, never a 500.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -17,6 +17,7 @@ from liuhen.audit.models import AuditEntry
 from liuhen.cases.choices import CaseKind, PartyKind, Stage
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.cases.tests.factories import make_case, make_party, valid_id_card, valid_uscc
+from liuhen.core.testing import TEST_TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def create_payload(bureau, people, **overrides):
         "source": "complaint",
         "cause": "拖欠三名劳动者工资",
         "summary": "",
-        "opened_on": date.today().isoformat(),
+        "opened_on": TEST_TODAY.isoformat(),
         "complaint_received_on": "",
         "officers": [people["officer_a"].pk, people["officer_a2"].pk],
         "new_party_kind": "",
@@ -223,7 +224,7 @@ def test_create_case_with_a_new_party(people, bureau):
 def test_create_case_refuses_unqualified_officer_with_article_11(people, bureau, make_officer):
     """第十一条: an officer whose qualification expired is listed but refused, by article."""
     expired = make_officer(
-        bureau["team_a"], qualification_valid_to=date.today() - timedelta(days=1)
+        bureau["team_a"], qualification_valid_to=TEST_TODAY - timedelta(days=1)
     )
     client = client_for(people["officer_a"])
     form = client.get(reverse("case_create")).content.decode()
@@ -243,7 +244,7 @@ def test_create_case_refuses_unqualified_officer_with_article_11(people, bureau,
     "overrides, message",
     [
         ({"opened_on": "2026-02-30"}, "有效的日期"),
-        ({"opened_on": (date.today() + timedelta(days=3)).isoformat()}, "立案日期不能晚于今天"),
+        ({"opened_on": (TEST_TODAY + timedelta(days=3)).isoformat()}, "立案日期不能晚于今天"),
         (
             {
                 "new_party_kind": "person",
@@ -420,7 +421,7 @@ def test_patrol_create_and_open_case_from_it(people, bureau):
         reverse("patrol_create"),
         {
             "unit": bureau["team_a"].pk,
-            "date": date.today().isoformat(),
+            "date": TEST_TODAY.isoformat(),
             "area": "开发区",
             "officers": [people["officer_a"].pk, people["officer_a2"].pk],
             "notes": "",

@@ -23,6 +23,7 @@ SEED = f"""
 from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from liuhen.org.models import Officer, Unit
+from liuhen.core.testing import TEST_TODAY
 bureau = Unit.objects.create(name="某市人力资源和社会保障局", kind="bureau", case_number_prefix="冀人社")
 detachment = Unit.objects.create(name="劳动保障监察支队", parent=bureau, case_number_prefix="冀人社监")
 team = Unit.objects.create(name="监察一大队", parent=detachment, kind="team")
@@ -31,8 +32,8 @@ for n, (username, name, valid) in enumerate([("zhang", "张伟", True), ("wang",
     user = get_user_model().objects.create_user(username, password="{PASSWORD}")
     Officer.objects.create(user=user, name=name, unit=team, role="officer",
                            credential_number=f"130100{{n:04d}}", qualification_number=f"Q{{n}}",
-                           qualification_valid_from=date.today() - timedelta(days=700),
-                           qualification_valid_to=date.today() + timedelta(days=365 if valid else -30))
+                           qualification_valid_from=TEST_TODAY - timedelta(days=700),
+                           qualification_valid_to=TEST_TODAY + timedelta(days=365 if valid else -30))
 """
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 
 import pytest
 from django.db import transaction
@@ -23,6 +22,7 @@ from liuhen.audit.models import AuditEntry
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind
 from liuhen.cases.models import Case
 from liuhen.core.api import api as ninja_api
+from liuhen.core.testing import TEST_TODAY
 from liuhen.org.choices import Role, UnitKind
 
 FOUNDATION_MODULES = {"liuhen.org.api", "liuhen.cases.api", "liuhen.audit.api"}
@@ -286,7 +286,7 @@ def world(django_db_setup, django_db_blocker):
             patrol = services.create_patrol(
                 actor=creator,
                 unit=units[key],
-                date=date.today(),
+                date=TEST_TODAY,
                 area="开发区",
                 officer_ids=[o.pk for o in officers],
             )
@@ -325,7 +325,7 @@ def _body(name, world, where):
         },
         "patrol": {
             "unit_id": unit.pk,
-            "date": str(date.today()),
+            "date": str(TEST_TODAY),
             "area": "高新区",
             "officer_ids": ids,
         },

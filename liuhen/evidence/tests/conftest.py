@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
+from liuhen.core.testing import TEST_NOW
 from liuhen.evidence.tests import mediafactory
 
 _counter = itertools.count(1)
 # Capture times are unique per file (whole seconds in the metadata), so are the digests.
-_BASE = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+_BASE = TEST_NOW.replace(microsecond=0) - timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)

@@ -129,8 +129,11 @@ def test_clean_incoming_removes_only_old_temp_files(tmp_path):
     old, new = incoming / "old.part", incoming / "new.part"
     old.write_bytes(b"x")
     new.write_bytes(b"y")
-    past = time.time() - 7200
-    os.utime(old, (past, past))
+    # File times are the real clock's; set both from the frozen one so the test means the same
+    # on any day (clean_incoming compares them with the wall clock).
+    now = time.time()
+    os.utime(new, (now, now))
+    os.utime(old, (now - 7200, now - 7200))
     assert storage.clean_incoming(timedelta(hours=1)) == 1
     assert not old.exists() and new.exists()
 

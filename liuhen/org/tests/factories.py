@@ -1,10 +1,11 @@
 """factory_boy factories for units, users and officers."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 
+from liuhen.core.testing import today
 from liuhen.org.choices import Role, UnitKind
 from liuhen.org.models import Officer, Unit
 
@@ -28,7 +29,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class OfficerFactory(factory.django.DjangoModelFactory):
-    """A formal-staff officer with a qualification valid a year either side of today."""
+    """A formal-staff officer whose qualification is valid from five years before the frozen
+    "today" to a year after it (第十一条), so cases opened months ago have qualified officers."""
 
     class Meta:
         model = Officer
@@ -40,5 +42,5 @@ class OfficerFactory(factory.django.DjangoModelFactory):
     credential_number = factory.Sequence(lambda n: f"13010020{n:04d}")
     is_formal_staff = True
     qualification_number = factory.Sequence(lambda n: f"冀执法资格{n:05d}")
-    qualification_valid_from = factory.LazyFunction(lambda: date.today() - timedelta(days=365))
-    qualification_valid_to = factory.LazyFunction(lambda: date.today() + timedelta(days=365))
+    qualification_valid_from = factory.LazyFunction(lambda: today() - timedelta(days=5 * 365))
+    qualification_valid_to = factory.LazyFunction(lambda: today() + timedelta(days=365))

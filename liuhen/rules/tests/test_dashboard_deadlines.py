@@ -20,13 +20,16 @@ from liuhen.audit.choices import Outcome
 from liuhen.audit.models import AuditEntry
 from liuhen.cases import services as case_services
 from liuhen.cases.tests.factories import make_case, make_party
+from liuhen.core.testing import TEST_TODAY
 from liuhen.rules.deadline_events import event_case_deadlines_viewed, event_deadlines_listed
 from liuhen.rules.deadline_queries import summary
 from liuhen.rules.holiday_services import current_calendar
 
 pytestmark = pytest.mark.django_db
 
-LONG_AGO = dt.date(2025, 12, 1)  # investigation (60 working days) and decision (90 days) overdue
+# Opened about half a year before the frozen "today": investigation (60 working days) and
+# decision (90 days) are overdue.
+LONG_AGO = TEST_TODAY - dt.timedelta(days=180)
 
 
 def open_case(people, team: str, opened_on: dt.date):

@@ -15,7 +15,12 @@ from datetime import date
 
 import pytest
 
-from liuhen.rules.calendar import CalendarRangeError, default_calendar
+from liuhen.rules.calendar import (
+    SHIPPED_DATA_PATH,
+    CalendarRangeError,
+    WorkingCalendar,
+    default_calendar,
+)
 from liuhen.rules.deadlines import (
     HOLIDAY_ROLL_FORWARD_CITATION,
     RULES,
@@ -216,14 +221,15 @@ def test_unknown_rule_and_non_extendable_rule():
 
 
 def test_out_of_range_is_an_error_not_a_guess():
+    shipped = WorkingCalendar.from_toml(SHIPPED_DATA_PATH)  # 2025–2027
     # 2027-11-01 立案，60 个工作日必然进入未载入的 2028 年。
     with pytest.raises(CalendarRangeError):
-        compute_deadline("investigation", date(2027, 11, 1))
+        compute_deadline("investigation", date(2027, 11, 1), calendar=shipped)
     # 2027-11-15 + 90 日 = 2028-02-13，无法判断是否为休假日。
     with pytest.raises(CalendarRangeError):
-        compute_deadline("penalty_decision", date(2027, 11, 15))
+        compute_deadline("penalty_decision", date(2027, 11, 15), calendar=shipped)
     with pytest.raises(CalendarRangeError):
-        compute_deadline("complaint_acceptance", date(2024, 12, 30))
+        compute_deadline("complaint_acceptance", date(2024, 12, 30), calendar=shipped)
 
 
 def test_deadline_in_provisional_year_is_flagged():

@@ -14,6 +14,7 @@ from liuhen.audit.choices import Outcome
 from liuhen.audit.models import AuditEntry
 from liuhen.cases import services as case_services
 from liuhen.cases.models import Document
+from liuhen.core.testing import TEST_TODAY
 from liuhen.rules.deadline_events import event_document_generated
 from liuhen.rules.pdf import GENERATABLE, doc_number
 from liuhen.rules.tests.helpers import penalty_case
@@ -96,10 +97,9 @@ def test_unknown_form_and_foreign_party_are_clear_errors(client, people, case):
 def test_decision_dated_by_decision_and_stored_as_generated_record(client, people, case):
     """POST store=1 keeps the PDF as a Document(generated=True) with both digests; the
     decision carries the decision date in Chinese numerals."""
-    import datetime as dt
 
     case_services.update_case_facts(
-        actor=people["officer_a"].user, case=case, decided_on=dt.date.today()
+        actor=people["officer_a"].user, case=case, decided_on=TEST_TODAY
     )
     client.force_login(people["officer_a"].user)
     response = client.post(url(case, "penalty_decision"), {"store": "1"})
