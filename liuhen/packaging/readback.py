@@ -1,0 +1,267 @@
+"""Read-back check of a disc image, a mounted disc or a package folder against its manifest.
+
+After an image is written, and whenever a kept disc is checked later (第十五条 long-term
+keeping; DA/T 70 安全性), the same verifier that travels in the package checks it. A folder or a
+mounted disc is read as it is. An ISO image is read through ``pycdlib`` without mounting it: the
+image is read once, front to back, and that one pass gives both the image's own SHA-256 and SM3
+and every file's digests (the files are cut out of the stream by their extents), which the
+verifier then compares with the manifest. The names are checked too: the Joliet tree (what
+Windows shows) must hold exactly the Rock Ridge names (what Linux and macOS show).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pycdlib
+
+from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, iter_chunks
+from liuhen.packaging import verifier
+from liuhen.packaging.errors import PackagingError
+
+BLOCK = 2048
+
+
+class IsoSource:
+    """An ISO 9660 image as the verifier sees a folder: Rock Ridge names, sizes, contents."""
+
+    def __init__(self, image: str | os.PathLike) -> None:
+        self.image = Path(image)
+        self.label = str(image)
+        self._fh = open(self.image, "rb")
+        self.iso = pycdlib.PyCdlib()
+        try:
+            self.iso.open_fp(self._fh)
+        except pycdlib.pycdlibexception.PyCdlibException as exc:
+            self._fh.close()
+            raise PackagingError(f"无法读取光盘映像：{self.image.name}", detail=str(exc)) from exc
+        self._records: dict[str, object] = {}
+        self._kinds: list[tuple[str, str]] = []
+        for root, _dirs, files in self.iso.walk(rr_path="/"):
+            for name in files:
+                rel = f"{root.rstrip('/')}/{name}".lstrip("/")
+                record = self.iso.get_record(rr_path="/" + rel)
+                self._records[rel] = record
+                self._kinds.append((rel, "other" if record.is_symlink() else "file"))
+
+    def close(self) -> None:
+        self.iso.close()
+        self._fh.close()
+
+    def __enter__(self) -> IsoSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the verifier's four methods -------------------------------------------------------------
+
+    def entries(self) -> list[tuple[str, str]]:
+        return sorted(self._kinds)
+
+    def size(self, rel: str) -> int:
+        return sum(length for _start, length in self.extents(rel))
+
+    def read(self, rel: str) -> bytes:
+        out = io.BytesIO()
+        self.iso.get_file_from_iso_fp(out, rr_path="/" + rel)
+        return out.getvalue()
+
+    def open(self, rel: str):
+        return self.iso.open_file_from_iso(rr_path="/" + rel)
+
+    # -- what only an image has ------------------------------------------------------------------
+
+    def extents(self, rel: str) -> list[tuple[int, int]]:
+        """(byte offset, length) of each extent of a file: one, or several for a file over
+        4 GiB (ISO 9660 multi-extent)."""
+        record = self._records[rel]
+        found = []
+        while record is not None and record.data_length > 0:
+            found.append((record.extent_location() * BLOCK, record.data_length))
+            record = record.data_continuation
+        return found
+
+    def joliet_names(self) -> set[str]:
+        names = set()
+        for root, _dirs, files in self.iso.walk(joliet_path="/"):
+            for name in files:
+                names.add(f"{root.rstrip('/')}/{name}".lstrip("/"))
+        return names
+
+    def iso9660_count(self) -> int:
+        return sum(len(files) for _root, _dirs, files in self.iso.walk(iso_path="/"))
+
+    def scan(self, *, files: bool = True) -> tuple[Digests, dict[str, tuple[int, str, str]]]:
+        """Read the image once: its own digests, and (``files``) every file's, cut out of the
+        same stream by extent."""
+        image = DigestWriter()
+        ranges = []
+        if files:
+            for rel, kind in self._kinds:
+                if kind == "file":
+                    ranges.extend(
+                        (start, start + length, rel) for start, length in self.extents(rel)
+                    )
+        ranges.sort()
+        pending = {}
+        for _start, _end, rel in ranges:
+            pending[rel] = pending.get(rel, 0) + 1
+        writers = {rel: DigestWriter() for rel in pending}
+        found = {
+            rel: (0, *_empty())
+            for rel, kind in self._kinds
+            if files and kind == "file" and rel not in pending
+        }
+        active: list[tuple[int, int, str]] = []
+        position, following = 0, 0
+        with open(self.image, "rb") as fh:
+            for chunk in iter_chunks(fh, CHUNK):
+                image.update(chunk)
+                end = position + len(chunk)
+                while following < len(ranges) and ranges[following][0] < end:
+                    active.append(ranges[following])
+                    following += 1
+                view = memoryview(chunk)
+                still = []
+                for start, stop, rel in active:
+                    low, high = max(start, position), min(stop, end)
+                    if low < high:
+                        writers[rel].update(view[low - position : high - position])
+                    if stop > end:
+                        still.append((start, stop, rel))
+                        continue
+                    pending[rel] -= 1
+                    if not pending[rel]:
+                        d = writers.pop(rel).digests()
+                        found[rel] = (d.size, d.sha256, d.sm3)
+                active = still
+                position = end
+        for rel, writer in writers.items():  # an extent past the end of a truncated image
+            d = writer.digests()
+            found[rel] = (d.size, d.sha256, d.sm3)
+        return image.digests(), found
+
+
+def _empty() -> tuple[str, str]:
+    d = DigestWriter().digests()
+    return d.sha256, d.sm3
+
+
+def _as_expected(expected: object) -> Mapping[str, object]:
+    if expected is None:
+        return {}
+    if isinstance(expected, Mapping):
+        return expected
+    return {
+        k: getattr(expected, k)
+        for k in ("size", "sha256", "sm3")
+        if getattr(expected, k, None) is not None
+    }
+
+
+def read_back(
+    locations: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    expected: object = None,
+    fingerprint: str | None = None,
+    sm3: str = "auto",
+    files: bool = True,
+) -> verifier.Report:
+    """Check disc images (``.iso`` files), mounted discs or folders against their manifest and
+    return the verifier's :class:`~liuhen.packaging.verifier.Report`. Several locations are the
+    volumes of one split package. For an image, ``report.media`` holds its size, SHA-256 and
+    SM3; ``expected`` (a ``DiscImage``, ``Digests`` or mapping, one image only) makes a
+    difference from the recorded image digests a failure too. ``fingerprint``: the bureau's key
+    fingerprint the signature must match. ``files=False`` computes only the image digests."""
+    if isinstance(locations, str | os.PathLike):
+        locations = [locations]
+    sources: list[object] = []
+    precomputed: dict[tuple[str, str], tuple[int, str, str]] = {}
+    media = []
+    try:
+        for location in locations:
+            if Path(location).is_dir():
+                sources.append(verifier.DirectorySource(location))
+                continue
+            source = IsoSource(location)
+            sources.append(source)
+            digests, found = source.scan(files=files)
+            precomputed.update({(source.label, rel): v for rel, v in found.items()})
+            media.append((source, digests))
+        if not files:
+            report = verifier.Report()
+            report.locations = [s.label for s in sources]
+        else:
+            report = verifier.Verifier(
+                sources, sm3=sm3, fingerprint=fingerprint, precomputed=precomputed
+            ).run()
+        for source, digests in media:
+            _check_image(
+                report,
+                source,
+                digests,
+                _as_expected(expected) if len(media) == 1 else {},
+                names=files,
+            )
+    finally:
+        for source in sources:
+            if isinstance(source, IsoSource):
+                source.close()
+    return report
+
+
+def _check_image(
+    report: verifier.Report,
+    source: IsoSource,
+    digests: Digests,
+    expected: Mapping[str, object],
+    *,
+    names: bool,
+) -> None:
+    found = {"size": digests.size, "sha256": digests.sha256, "sm3": digests.sm3}
+    report.media = {**(report.media or {}), source.label: found}
+    for key in ("size", "sha256", "sm3"):
+        want = expected.get(key)
+        if want is not None and str(want).lower() != str(found[key]):
+            report.add(
+                verifier.FAIL,
+                f"image.{key}",
+                f"光盘映像的 {key} 与登记的不符：登记 {want}，实际 {found[key]}。",
+                f"the image's {key} differs from the register: recorded {want}, "
+                f"found {found[key]}.",
+                location=source.label,
+            )
+    if not names:
+        return
+    rock_ridge = {rel for rel, _kind in source.entries()}
+    joliet = source.joliet_names()
+    if joliet != rock_ridge:
+        differing = sorted(joliet ^ rock_ridge)[:5]
+        report.add(
+            verifier.FAIL,
+            "image.joliet",
+            f"Joliet 文件名（Windows 所见）与 Rock Ridge 文件名不一致：{differing}",
+            f"the Joliet names (what Windows shows) differ from the Rock Ridge names: {differing}",
+            location=source.label,
+        )
+    elif source.iso9660_count() != len(rock_ridge):
+        report.add(
+            verifier.FAIL,
+            "image.iso9660",
+            "ISO 9660 目录中的文件数与 Rock Ridge 不一致。",
+            "the ISO 9660 directory holds a different number of files than Rock Ridge.",
+            location=source.label,
+        )
+    else:
+        report.add(
+            verifier.PASS,
+            "image.names",
+            f"映像的 Joliet 与 Rock Ridge 文件名一致（{len(rock_ridge)} 个文件，中文名完好）。",
+            f"the image's Joliet and Rock Ridge names agree ({len(rock_ridge)} files, "
+            f"Chinese names intact).",
+            location=source.label,
+        )

@@ -1,0 +1,282 @@
+"""The package builder: a valid BagIt bag with SHA-256 and SM3 manifests (DA/T 97), a canonical
+signed manifest, and never a silently altered original (第十七条第三款)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat
+
+import bagit
+import pytest
+
+from liuhen.core.testing import TEST_NOW
+from liuhen.evidence.digests import digest_file
+from liuhen.packaging import (
+    DigestMismatch,
+    InvalidPackagePath,
+    KeyFileError,
+    PackageBuilder,
+    PackagingError,
+    SigningKey,
+    SM3Bag,
+    canonical_json,
+    verifier,
+)
+from liuhen.packaging.tests.conftest import build
+
+TOP_LEVEL = {
+    "bagit.txt",
+    "bag-info.txt",
+    "manifest-sha256.txt",
+    "manifest-sm3.txt",
+    "tagmanifest-sha256.txt",
+    "tagmanifest-sm3.txt",
+    "manifest.json",
+    "manifest.sig",
+    "public-key.pem",
+    "verify.py",
+    "README.txt",
+    "data",
+}
+
+
+def test_package_is_a_valid_bagit_bag_with_both_manifests(package, originals):
+    root = package.path
+    assert {p.name for p in root.iterdir()} == TOP_LEVEL
+    bag = bagit.Bag(str(root))
+    bag.validate()  # SHA-256 recomputed by the reference implementation
+    assert bag.info["Source-Organization"] == "某市人力资源和社会保障局"
+    assert bag.info["External-Identifier"] == "ZJB-2026-0012"
+    assert bag.info["Bagging-Date"] == TEST_NOW.date().isoformat()
+    total = sum(p.stat().st_size for p in originals.values()) + len(
+        "证据清单\n1. 执法记录仪录像\n".encode()
+    )
+    assert bag.info["Payload-Oxum"] == f"{total}.5"
+    SM3Bag(str(root)).validate()  # SM3 recomputed too
+    sm3_lines = (root / "manifest-sm3.txt").read_text("utf-8").splitlines()
+    for name, path in originals.items():
+        digests = digest_file(path)
+        assert f"{digests.sm3}  data/{name}" in sm3_lines
+        assert (root / "data" / name).read_bytes() == path.read_bytes()
+
+
+def test_plain_bagit_ignores_the_sm3_manifest_sm3bag_does_not(package):
+    """Recorded finding: bagit 1.9 only reads hashlib.algorithms_guaranteed, so a wrong SM3
+    manifest passes bagit.Bag.validate(); SM3Bag and our verifier catch it."""
+    manifest = package.path / "manifest-sm3.txt"
+    lines = manifest.read_text("utf-8").splitlines()
+    lines[0] = "0" * 64 + lines[0][64:]
+    manifest.write_text("\n".join(lines) + "\n", "utf-8")
+    tags = package.path / "tagmanifest-sha256.txt"  # keep the tag manifest consistent
+    tags.write_text(
+        "".join(
+            f"{hashlib.sha256((package.path / line.split('  ', 1)[1]).read_bytes()).hexdigest()}"
+            f"  {line.split('  ', 1)[1]}\n"
+            for line in tags.read_text("utf-8").splitlines()
+        ),
+        "utf-8",
+    )
+    assert bagit.Bag(str(package.path)).is_valid()
+    with pytest.raises(bagit.BagValidationError, match="sm3"):
+        SM3Bag(str(package.path)).validate()
+    report = verifier.verify(package.path)
+    assert "bag.manifest_digest" in {f.code for f in report.failures}
+
+
+def test_manifest_is_canonical_signed_and_carries_the_callers_metadata(package, signer):
+    data = (package.path / "manifest.json").read_bytes()
+    manifest = json.loads(data)
+    assert canonical_json(manifest) == data  # the one serialisation: sorted, UTF-8, indent 2
+    assert "执法记录仪" in data.decode("utf-8")  # Chinese as itself, not \\u escapes
+    signature = base64.b64decode((package.path / "manifest.sig").read_bytes())
+    assert signer.verify(signature, data)
+    assert (package.path / "public-key.pem").read_bytes() == signer.public_key_pem
+    assert manifest["signature"]["public_key_fingerprint"] == signer.fingerprint
+    assert manifest["package"]["metadata"]["court"] == "某市中级人民法院"
+    assert manifest["package"]["created_at"] == TEST_NOW.isoformat(timespec="seconds")
+    first = manifest["files"][0]
+    assert first["path"] == "data/录像/执法记录仪_0001.MP4"
+    assert first["metadata"]["device"] == "DSJ-00017"
+    assert first["metadata"]["officer"] == {"name": "张三", "number": "44010012"}
+    assert [c["action"] for c in first["metadata"]["custody"]] == ["ingested", "packaged"]
+    assert first["metadata"]["captured_at"].endswith("+08:00")
+    assert {f["path"] for f in manifest["files"]} == {f.path for f in package.files}
+    verify_py = next(s for s in manifest["support_files"] if s["path"] == "verify.py")
+    assert (
+        verify_py["sha256"] == hashlib.sha256((package.path / "verify.py").read_bytes()).hexdigest()
+    )
+    assert package.manifest_sha256 == hashlib.sha256(data).hexdigest()
+    assert package.manifest_sm3 == hashlib.new("sm3", data).hexdigest()
+
+
+def test_result_lists_each_file_with_the_digests_of_the_original(package, originals):
+    by_path = {f.path: f for f in package.files}
+    for name, path in originals.items():
+        d = digest_file(path)
+        f = by_path[f"data/{name}"]
+        assert (f.size, f.sha256, f.sm3) == (d.size, d.sha256, d.sm3)
+    assert package.payload_bytes == sum(f.size for f in package.files)
+
+
+def test_matching_expected_digests_are_accepted(tmp_path, signer, originals):
+    name, path = next(iter(originals.items()))
+    with PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    ) as builder:
+        builder.add_file(name, path, expected=digest_file(path))  # a Digests
+        builder.add_file("b.mp4", path, expected={"sha256": digest_file(path).sha256})
+        result = builder.finish()
+    assert len(result.files) == 2
+
+
+@pytest.mark.parametrize("field", ["sha256", "sm3", "size"])
+def test_an_original_that_differs_from_its_recorded_digests_fails_the_build(
+    tmp_path, signer, originals, field
+):
+    name, path = next(iter(originals.items()))
+    recorded = digest_file(path)
+    expected = {"sha256": recorded.sha256, "sm3": recorded.sm3, "size": recorded.size}
+    expected[field] = "0" * 64 if field != "size" else recorded.size + 1
+    dest = tmp_path / "p"
+    builder = PackageBuilder(dest, title="t", organization="o", external_id="x", signer=signer)
+    builder.add_bytes("before.txt", b"added before")
+    with pytest.raises(DigestMismatch, match="包未生成") as caught:
+        builder.add_file(name, path, expected=expected)
+    assert field in caught.value.expected
+    assert not dest.exists()
+    assert list(tmp_path.iterdir()) == [tmp_path / "originals"]  # no partial folder left
+    with pytest.raises(PackagingError, match="中止"):
+        builder.finish()
+
+
+def test_a_source_longer_or_shorter_than_declared_fails(tmp_path, signer):
+    import io
+
+    builder = PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    )
+    with pytest.raises(DigestMismatch, match="大小"):
+        builder.add_stream("a.bin", lambda: io.BytesIO(b"12345"), 4)
+    builder = PackageBuilder(
+        tmp_path / "q", title="t", organization="o", external_id="x", signer=signer
+    )
+    with pytest.raises(DigestMismatch):
+        builder.add_stream("a.bin", lambda: io.BytesIO(b"123"), 4)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../escape.mp4",
+        "a/./b.mp4",
+        "",
+        "con.txt",
+        "a:b.mp4",
+        "文件?.mp4",
+        "x" * 65,
+        "trailing.",
+        " lead.mp4",
+        "tab\there.mp4",
+        "😀.jpg",
+        "a/b/c/d/e/f/g.mp4",
+    ],
+)
+def test_names_a_disc_or_windows_cannot_hold_are_refused(tmp_path, signer, name):
+    builder = PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    )
+    with pytest.raises(InvalidPackagePath):
+        builder.add_bytes(name, b"x")
+
+
+def test_names_that_would_merge_on_windows_are_refused(tmp_path, signer):
+    builder = PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    )
+    builder.add_bytes("录像/A.mp4", b"x")
+    with pytest.raises(InvalidPackagePath, match="同名"):
+        builder.add_bytes("录像/a.MP4", b"y")
+    builder = PackageBuilder(
+        tmp_path / "q", title="t", organization="o", external_id="x", signer=signer
+    )
+    builder.add_bytes("录像", b"x")
+    with pytest.raises(InvalidPackagePath):
+        builder.add_bytes("录像/a.mp4", b"y")
+
+
+def test_leaving_the_with_block_without_finish_leaves_nothing(tmp_path, signer):
+    with PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    ) as builder:
+        builder.add_bytes("a.txt", b"x")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(PackagingError, match="已存在"):
+        (tmp_path / "exists").mkdir()
+        PackageBuilder(
+            tmp_path / "exists", title="t", organization="o", external_id="x", signer=signer
+        )
+
+
+def test_key_is_created_once_with_mode_0600_and_reloaded(tmp_path):
+    path = tmp_path / "keys" / "bureau-ed25519.pem"
+    key = SigningKey.load_or_create(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = SigningKey.load_or_create(path)
+    assert again.fingerprint == key.fingerprint
+    assert SigningKey.load(path).verify(key.sign(b"m"), b"m")
+
+
+def test_key_readable_by_others_or_not_ed25519_is_refused(tmp_path):
+    path = tmp_path / "k.pem"
+    SigningKey.load_or_create(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyFileError, match="0600"):
+        SigningKey.load(path)
+    with pytest.raises(KeyFileError, match="不存在"):
+        SigningKey.load(tmp_path / "missing.pem")
+    other = tmp_path / "rsa.pem"
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    other.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(other, 0o600)
+    with pytest.raises(KeyFileError, match="Ed25519"):
+        SigningKey.load(other)
+
+
+def test_metadata_that_json_cannot_hold_is_refused_before_anything_is_signed(tmp_path, signer):
+    with (
+        pytest.raises(TypeError, match="not JSON serialisable"),
+        PackageBuilder(
+            tmp_path / "p",
+            title="t",
+            organization="o",
+            external_id="x",
+            signer=signer,
+            metadata={"blob": object()},
+        ) as builder,
+    ):
+        builder.add_bytes("a.txt", b"x")
+        builder.finish()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_extra_bag_info_fields_are_written(tmp_path, signer, originals):
+    result = build(
+        tmp_path / "p",
+        signer,
+        originals,
+        bag_info={"Contact-Name": "王五", "Internal-Sender-Identifier": "AR-7"},
+    )
+    info = bagit.Bag(str(result.path)).info
+    assert info["Contact-Name"] == "王五"
+    assert info["Internal-Sender-Identifier"] == "AR-7"
