@@ -11,6 +11,7 @@ Windows shows) must hold exactly the Rock Ridge names (what Linux and macOS show
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pycdlib
 
-from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, iter_chunks
+from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, iter_chunks
 from liuhen.packaging import verifier
 from liuhen.packaging.errors import PackagingError
 
@@ -95,9 +96,12 @@ class IsoSource:
     def iso9660_count(self) -> int:
         return sum(len(files) for _root, _dirs, files in self.iso.walk(iso_path="/"))
 
-    def scan(self, *, files: bool = True) -> tuple[Digests, dict[str, tuple[int, str, str]]]:
+    def scan(
+        self, *, files: bool = True, file_sm3: bool = True
+    ) -> tuple[Digests, dict[str, tuple[int, str, str | None]]]:
         """Read the image once: its own digests, and (``files``) every file's, cut out of the
-        same stream by extent."""
+        same stream by extent (SHA-256 only when not ``file_sm3``)."""
+        new = DigestWriter if file_sm3 else _Sha256Writer
         image = DigestWriter()
         ranges = []
         if files:
@@ -110,9 +114,9 @@ class IsoSource:
         pending = {}
         for _start, _end, rel in ranges:
             pending[rel] = pending.get(rel, 0) + 1
-        writers = {rel: DigestWriter() for rel in pending}
+        writers = {rel: new() for rel in pending}
         found = {
-            rel: (0, *_empty())
+            rel: (0, *_empty(file_sm3))
             for rel, kind in self._kinds
             if files and kind == "file" and rel not in pending
         }
@@ -146,9 +150,27 @@ class IsoSource:
         return image.digests(), found
 
 
-def _empty() -> tuple[str, str]:
+class _Sha256Writer:
+    """SHA-256 alone, on a lane: enough to catch any changed byte when the file's SM3 was
+    computed from the same bytes already (the read-back right after writing an image)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._lane = Lane(self._hash.update)
+        self.size = 0
+
+    def update(self, chunk) -> None:
+        self._lane.submit(chunk)
+        self.size += len(chunk)
+
+    def digests(self) -> Digests:
+        self._lane.join()
+        return Digests(self._hash.hexdigest(), None, self.size)  # type: ignore[arg-type]
+
+
+def _empty(sm3: bool) -> tuple[str, str | None]:
     d = DigestWriter().digests()
-    return d.sha256, d.sm3
+    return d.sha256, d.sm3 if sm3 else None
 
 
 def _as_expected(expected: object) -> Mapping[str, object]:
@@ -173,10 +195,12 @@ def read_back(
 ) -> verifier.Report:
     """Check disc images (``.iso`` files), mounted discs or folders against their manifest and
     return the verifier's :class:`~liuhen.packaging.verifier.Report`. Several locations are the
-    volumes of one split package. For an image, ``report.media`` holds its size, SHA-256 and
-    SM3; ``expected`` (a ``DiscImage``, ``Digests`` or mapping, one image only) makes a
-    difference from the recorded image digests a failure too. ``fingerprint``: the bureau's key
-    fingerprint the signature must match. ``files=False`` computes only the image digests."""
+    volumes of one split package. For images, ``report.media`` maps each image's path to its
+    size, SHA-256 and SM3; ``expected`` (a ``DiscImage``, ``Digests`` or mapping, one image
+    only) makes a difference from the recorded image digests a failure too. ``fingerprint``:
+    the bureau's key fingerprint the signature must match. ``sm3``: as for the verifier
+    (``skip``: files by SHA-256 only; the image's own SM3 is always computed).
+    ``files=False`` computes only the image digests."""
     if isinstance(locations, str | os.PathLike):
         locations = [locations]
     sources: list[object] = []
@@ -189,7 +213,7 @@ def read_back(
                 continue
             source = IsoSource(location)
             sources.append(source)
-            digests, found = source.scan(files=files)
+            digests, found = source.scan(files=files, file_sm3=sm3 != "skip")
             precomputed.update({(source.label, rel): v for rel, v in found.items()})
             media.append((source, digests))
         if not files:

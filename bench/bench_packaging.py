@@ -1,0 +1,235 @@
+"""Benchmark: packaging originals into BagIt + ISO, against ``cp`` + ``sha256sum`` of the same files.
+
+    flock /work/bench.lock .venv/bin/python bench/bench_packaging.py --gb 1     # while developing
+    .venv/bin/python bench/bench_packaging.py                                  # 10 GB (and 2.5 GB)
+
+For each of two sizes (``--gb`` and a quarter of it, so that peak memory can be compared as the
+size grows) a fresh child process, in the same run:
+
+* baseline: ``cp -r`` of the originals into a new folder, then ``sha256sum`` of the copies, run
+  before and after ours; the faster of the two counts, so a cold page cache favours neither;
+* ours: ``PackageBuilder`` (each original read once, written into the bag while SHA-256 and SM3
+  are computed; then ``bagit`` validates the bag, re-reading it for SHA-256) and
+  ``write_disc_images`` (the ISO written from the bag, then read back once for the image's own
+  SHA-256 and SM3 and every file's SHA-256 and SM3, checked by the verifier);
+* the SM3 floor: ``openssl dgst -sm3`` over the originals (one SM3 stream, C only). Packaging
+  must compute SM3 at least twice per byte (each file for the manifest, the image for the burn
+  register), so no implementation can beat twice that figure on one core per stream.
+
+It prints wall time, CPU time (this process and its children), peak RSS of the packaging
+process, the load average, and the ratio baseline / ours (target >= 0.5).
+
+The originals are real MP4 files padded to size (``mediafactory.make_large_file``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GIB = 1 << 30
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(func):
+    wall, cpu = time.perf_counter(), _cpu()
+    result = func()
+    return result, time.perf_counter() - wall, _cpu() - cpu
+
+
+def make_originals(folder: Path, total: int, files: int) -> list[Path]:
+    from liuhen.evidence.tests.mediafactory import make_large_file
+
+    folder.mkdir(parents=True)
+    each = total // files
+    return [
+        make_large_file(folder / f"执法记录仪_{i:03d}.MP4", each + i * 4096) for i in range(files)
+    ]
+
+
+def baseline(originals: list[Path], work: Path) -> tuple[float, float]:
+    target = work / "cp"
+
+    def run() -> None:
+        subprocess.run(["cp", "-r", str(originals[0].parent), str(target)], check=True)
+        subprocess.run(
+            ["sha256sum", *sorted(map(str, target.iterdir()))],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    _none, wall, cpu = _timed(run)
+    shutil.rmtree(target)
+    return wall, cpu
+
+
+def sm3_floor(originals: list[Path]) -> float:
+    _none, wall, _cpu_s = _timed(
+        lambda: subprocess.run(
+            ["openssl", "dgst", "-sm3", *map(str, originals)], check=True, stdout=subprocess.DEVNULL
+        )
+    )
+    return wall
+
+
+def package(originals: list[Path], work: Path, medium: str) -> dict:
+    from liuhen.packaging import PackageBuilder, SigningKey, write_disc_images
+
+    key = SigningKey.load_or_create(work / "keys" / "bench.pem")
+
+    def build():
+        with PackageBuilder(
+            work / "package",
+            title="基准测试 证据包",
+            organization="留痕 bench",
+            external_id="BENCH-1",
+            signer=key,
+        ) as builder:
+            for path in originals:
+                builder.add_file(
+                    f"录像/{path.name}", path, metadata={"device": "DSJ-00001", "officer": "bench"}
+                )
+            return builder.finish()
+
+    result, build_wall, build_cpu = _timed(build)
+    images, disc_wall, disc_cpu = _timed(
+        lambda: write_disc_images(result.path, work / "discs", signer=key, medium_name=medium)
+    )
+    return {
+        "build_wall": build_wall,
+        "build_cpu": build_cpu,
+        "disc_wall": disc_wall,
+        "disc_cpu": disc_cpu,
+        "images": len(images),
+        "image_bytes": sum(i.size for i in images),
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """One size, measured in a process of its own (its peak RSS is the packaging's)."""
+    work = Path(args.work)
+    originals = sorted((work / "originals").iterdir())
+    total = sum(p.stat().st_size for p in originals)
+    load_before = os.getloadavg()
+    first = baseline(originals, work)
+    ours = package(originals, work, args.medium)
+    second = baseline(originals, work)
+    floor = sm3_floor(originals)
+    base_wall, base_cpu = min(first, second)
+    ours_wall = ours["build_wall"] + ours["disc_wall"]
+    print(
+        json.dumps(
+            {
+                "bytes": total,
+                "files": len(originals),
+                "baseline_wall": base_wall,
+                "baseline_cpu": base_cpu,
+                **ours,
+                "ours_wall": ours_wall,
+                "ours_cpu": ours["build_cpu"] + ours["disc_cpu"],
+                "ratio": base_wall / ours_wall,
+                "sm3_floor_one_pass": floor,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
+            }
+        )
+    )
+
+
+def measure(size: int, files: int, medium: str, base: Path) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="liuhen-bench-packaging-", dir=base))
+    try:
+        make_originals(work / "originals", size, files)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", "--work", str(work), "--medium", medium],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(r: dict) -> None:
+    mib = r["bytes"] / (1 << 20)
+    print(
+        f"\n{r['bytes'] / GIB:.2f} GiB in {r['files']} originals -> "
+        f"{r['images']} ISO image(s), {r['image_bytes'] / GIB:.2f} GiB"
+    )
+    print(
+        f"  baseline cp + sha256sum : wall {r['baseline_wall']:7.2f} s  "
+        f"cpu {r['baseline_cpu']:7.2f} s  ({mib / r['baseline_wall']:6.0f} MiB/s)"
+    )
+    print(f"  package (BagIt, bagit)  : wall {r['build_wall']:7.2f} s  cpu {r['build_cpu']:7.2f} s")
+    print(f"  discs (ISO + read-back) : wall {r['disc_wall']:7.2f} s  cpu {r['disc_cpu']:7.2f} s")
+    print(
+        f"  ours total              : wall {r['ours_wall']:7.2f} s  cpu {r['ours_cpu']:7.2f} s  "
+        f"({mib / r['ours_wall']:6.0f} MiB/s)"
+    )
+    print(f"  ratio baseline / ours   : {r['ratio']:.2f}   (target >= 0.5)")
+    floor = 2 * r["sm3_floor_one_pass"]
+    print(
+        f"  SM3 floor (2 passes, openssl dgst -sm3): {floor:.2f} s -> best possible ratio "
+        f"{r['baseline_wall'] / floor:.2f} with one core per SM3 stream"
+    )
+    print(f"  peak RSS of the packaging process: {r['peak_rss_mib']:.0f} MiB")
+    print(
+        "  load average before / after: "
+        f"{' '.join(f'{x:.2f}' for x in r['load_before'])} / "
+        f"{' '.join(f'{x:.2f}' for x in r['load_after'])}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gb", type=float, default=10.0, help="size of the originals (GiB)")
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--medium", default="bd", help="cd, dvd, bd or a byte count")
+    parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to work")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.medium.isdigit():
+        args.medium = int(args.medium)
+    if args.child:
+        child(args)
+        return
+    print(
+        f"cores: {os.cpu_count()}, affinity: {len(os.sched_getaffinity(0))}, "
+        f"load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    results = [
+        measure(int(gb * GIB), args.files, args.medium, Path(args.dir))
+        for gb in (args.gb / 4, args.gb)
+    ]
+    for r in results:
+        report(r)
+    small, large = results
+    print(
+        f"\npeak RSS {small['peak_rss_mib']:.0f} MiB at {small['bytes'] / GIB:.2f} GiB, "
+        f"{large['peak_rss_mib']:.0f} MiB at {large['bytes'] / GIB:.2f} GiB "
+        f"(flat: memory does not follow the size)"
+    )
+
+
+if __name__ == "__main__":
+    main()
