@@ -173,6 +173,11 @@ def _plan(package: _Package, capacity: int) -> list[list[_Payload]]:
         + 8 * BLOCK
     )
     room = capacity - reserve
+    if room < _PER_DIR * 8:
+        raise MediumTooSmall(
+            f"每卷都要带的清单、签名、校验程序等约需 {reserve} 字节，"
+            f"一张 {capacity} 字节的光盘放不下，请选更大的介质。"
+        )
     volumes: list[list[_Payload]] = [[]]
     used, dirs = 0, set()
     for f in package.files:
@@ -327,12 +332,14 @@ def write_disc_images(
     label: str | None = None,
     name: str | None = None,
     verify: bool = True,
+    fsync: bool = True,
 ) -> list[DiscImage]:
     """Write the package at ``package_dir`` as ISO images in ``dest_dir`` (created if needed):
     one image when it fits ``medium_name``, else several, each self-contained. ``signer`` must
     be the key that signed the package (it also signs each volume index). Every image is read
     back (``verify=True``, the default) and its own SHA-256 and SM3 returned; a read-back
-    failure raises :class:`PackageInvalid` and leaves the failed image for inspection."""
+    failure raises :class:`PackageInvalid` and leaves the failed image for inspection.
+    ``fsync=False`` leaves flushing to the kernel (an image about to be burnt and deleted)."""
     package = _Package(Path(package_dir), signer)
     target = medium(medium_name)
     dest = Path(dest_dir)
@@ -364,8 +371,9 @@ def write_disc_images(
             path = dest / (f"{stem}.iso" if total == 1 else f"{stem}-{number}of{total}.iso")
             with open(path, "xb") as out:
                 iso.write_fp(out, blocksize=WRITE_BLOCK)
-                out.flush()
-                os.fsync(out.fileno())
+                if fsync:
+                    out.flush()
+                    os.fsync(out.fileno())
         finally:
             iso.close()
         result = readback.read_back(path, fingerprint=signer.fingerprint, sm3="skip", files=verify)

@@ -1,7 +1,7 @@
 """Names inside a package: portable to every place a package goes.
 
 A package is read on a court clerk's Windows laptop, burnt to an ISO 9660 disc with Joliet
-names (at most 64 UCS-2 characters per name, 第十五条) and listed in BagIt manifests
+names (第十五条; at most 64 bytes of UTF-8 per name as pycdlib counts them) and listed in BagIt manifests
 (RFC 8493). A name that one of them cannot hold would arrive changed, and a changed name is a
 missing file to the verifier. So names are checked when a file is added, not when a disc is
 burnt years later.
@@ -14,7 +14,10 @@ import unicodedata
 from liuhen.packaging.errors import InvalidPackagePath
 
 PAYLOAD_DIR = "data"
-MAX_COMPONENT = 64  # Joliet: 64 UCS-2 characters per name
+# Joliet holds 64 UCS-2 characters per name, but pycdlib (which writes our discs) counts the
+# name's UTF-8 bytes: 64 bytes, about 21 Chinese characters. The stricter rule is the one kept,
+# so that every name reaches Windows unchanged.
+MAX_COMPONENT_BYTES = 64
 MAX_PATH = 200  # leaves room for the folder a package is unpacked into (Windows: 260)
 MAX_DEPTH = 6  # below data/: ISO 9660 allows eight directory levels
 _FORBIDDEN = set('<>:"/\\|?*;')  # Windows and Joliet
@@ -48,8 +51,10 @@ def payload_path(path: str) -> str:
 def _check_component(part: str, path: str) -> None:
     if part in ("", ".", ".."):
         raise InvalidPackagePath(f"路径中有空的或相对的部分：{path}")
-    if len(part) > MAX_COMPONENT:
-        raise InvalidPackagePath(f"文件名过长（光盘 Joliet 最多 {MAX_COMPONENT} 个字符）：{part}")
+    if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        raise InvalidPackagePath(
+            f"文件名过长（光盘 Joliet 名最多 {MAX_COMPONENT_BYTES} 字节，约 21 个汉字）：{part}"
+        )
     bad = sorted(
         {c for c in part if c in _FORBIDDEN or unicodedata.category(c)[0] == "C" or ord(c) > 0xFFFF}
     )

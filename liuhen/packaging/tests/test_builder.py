@@ -177,6 +177,7 @@ def test_a_source_longer_or_shorter_than_declared_fails(tmp_path, signer):
         "a:b.mp4",
         "文件?.mp4",
         "x" * 65,
+        "关于某公司拖欠劳动者工资一案的现场检查笔录.pdf",  # 22 characters, 67 bytes of UTF-8
         "trailing.",
         " lead.mp4",
         "tab\there.mp4",
@@ -190,6 +191,15 @@ def test_names_a_disc_or_windows_cannot_hold_are_refused(tmp_path, signer, name)
     )
     with pytest.raises(InvalidPackagePath):
         builder.add_bytes(name, b"x")
+
+
+def test_the_longest_chinese_name_a_disc_holds_is_accepted(tmp_path, signer):
+    builder = PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    )
+    name = "劳" * 20 + ".pdf"  # 64 bytes of UTF-8: pycdlib's Joliet limit
+    builder.add_bytes(f"{name[:-4]}/{name}", b"x")
+    builder.finish()
 
 
 def test_names_that_would_merge_on_windows_are_refused(tmp_path, signer):

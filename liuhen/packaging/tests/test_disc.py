@@ -197,9 +197,19 @@ def test_an_edited_volume_index_is_caught(package, signer, tmp_path):
     assert "volume.signature" in codes
 
 
-def test_a_file_larger_than_the_medium_is_refused(package, signer, tmp_path):
-    with pytest.raises(MediumTooSmall, match="放不进"):
-        write_disc_images(package.path, tmp_path / "discs", signer=signer, medium_name=200 * 1024)
+def test_a_file_larger_than_the_medium_is_refused(signer, tmp_path):
+    from liuhen.packaging import PackageBuilder
+
+    with PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    ) as builder:
+        builder.add_bytes("大文件.bin", b"\0" * 1_000_000)
+        package = builder.finish()
+    with pytest.raises(MediumTooSmall, match="大文件.bin.*放不进"):
+        write_disc_images(package.path, tmp_path / "d1", signer=signer, medium_name=600_000)
+    with pytest.raises(MediumTooSmall, match="每卷都要带"):
+        write_disc_images(package.path, tmp_path / "d2", signer=signer, medium_name=150_000)
+    assert not list((tmp_path / "d1").glob("*.iso"))
 
 
 def test_discs_are_only_written_for_the_key_that_signed_the_package(package, tmp_path):
@@ -216,3 +226,32 @@ def test_a_file_that_is_no_disc_image_is_refused_plainly(tmp_path):
     garbage.write_bytes(b"\0" * 100_000)
     with pytest.raises(PackagingError, match="无法读取光盘映像"):
         read_back(garbage)
+
+
+def test_many_long_chinese_names_in_nested_folders_split_within_the_medium(signer, tmp_path):
+    from liuhen.packaging import PackageBuilder
+
+    characters = "执法记录仪现场询问笔录照片录像音频劳动保障监察支队"
+    with PackageBuilder(
+        tmp_path / "p",
+        title="t",
+        organization="o",
+        external_id="S-1",
+        signer=signer,
+        fsync=False,
+    ) as builder:
+        for i in range(120):
+            name = "".join(characters[(i * 7 + k) % len(characters)] for k in range(16))
+            builder.add_bytes(
+                f"录像目录{i % 5}/子目录{i % 3}/{name}{i:04d}.MP4", bytes([i]) * (i * 700)
+            )
+        package = builder.finish()
+    capacity = 2_500_000
+    images = write_disc_images(
+        package.path, tmp_path / "discs", signer=signer, medium_name=capacity, fsync=False
+    )
+    assert len(images) >= 3
+    assert all(i.size <= capacity for i in images)
+    report = read_back([i.path for i in images])
+    assert report.ok, report.render()
+    assert report.files_checked == 120
