@@ -210,3 +210,12 @@ def _python38():
 def test_runs_under_a_real_python_3_8(package):
     done = run_verifier(_python38(), package.path, "--sm3", "python")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_without_sm3_in_openssl_the_builtin_sm3_is_used(package, monkeypatch):
+    """A laptop whose OpenSSL lacks SM3 (hashlib.new("sm3") raises): auto falls back."""
+    monkeypatch.setattr(verifier, "openssl_sm3_available", lambda: False)
+    report = verifier.verify(package.path)
+    assert report.ok, report.render()
+    assert report.sm3 == "python"
+    assert "内置纯 Python" in report.render()
