@@ -35,6 +35,7 @@ run: system-deps $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the layers of docs/architecture.md ([tool.importlinter] in pyproject.toml)
 
 check: $(BIN)/.installed
 	DJANGO_SETTINGS_MODULE=liuhen.settings_test $(BIN)/liuhen check --fail-level WARNING

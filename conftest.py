@@ -16,8 +16,9 @@ import pytest
 import time_machine
 from django.test import Client
 
+from liuhen.access.choices import Role
 from liuhen.core.testing import TEST_NOW, faketime_env
-from liuhen.org.choices import Role, UnitKind
+from liuhen.org.choices import UnitKind
 
 ROOT = Path(__file__).resolve().parent
 
@@ -30,7 +31,7 @@ def pytest_configure(config):
     """Before Django loads: give the calendar every year the frozen clock needs (see
     ``liuhen.core.testing``). Years the shipped table lacks (a suite run two years ahead) get
     a synthetic year, marked provisional, so deadline tests compute instead of refusing."""
-    from liuhen.core.tests.calendar_years import extend_shipped_calendar
+    from liuhen.deadlines.tests.calendar_years import extend_shipped_calendar
 
     extend_shipped_calendar(TEST_NOW.year - 2, TEST_NOW.year + 2)
     # The whole session runs on the frozen clock: module constants computed at import and

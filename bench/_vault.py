@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 SETUP_SCRIPT = """
 import json
-from liuhen.org.choices import Role
+from liuhen.access.choices import Role
 from liuhen.org.tests.factories import OfficerFactory, UnitFactory
-from liuhen.org.services import create_token
-from liuhen.evidence.models import Device
+from liuhen.access.services import create_token
+from liuhen.devices.models import Device
 officer = OfficerFactory(unit=UnitFactory(name="监察一大队"), role=Role.OFFICER)
 device = Device.objects.create(number="DSJ-BENCH-1", unit=officer.unit, officer=officer)
 token, raw = create_token(user=officer.user, name="bench")

@@ -79,10 +79,11 @@ def build(total: int, batch: int = 5000):
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
+    from liuhen.access.choices import Role
     from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
     from liuhen.cases.models import Case, Party
     from liuhen.cases.validators import uscc_check_char
-    from liuhen.org.choices import Role, UnitKind
+    from liuhen.org.choices import UnitKind
     from liuhen.org.models import Officer, Unit
 
     rng = random.Random(2026)

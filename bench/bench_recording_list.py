@@ -107,9 +107,10 @@ def seed(rows: int) -> dict:
 
     from django.db import connection, transaction
 
+    from liuhen.access.choices import Role
     from liuhen.cases.models import Case, Party
-    from liuhen.evidence.models import Device
-    from liuhen.org.choices import Role, UnitKind
+    from liuhen.devices.models import Device
+    from liuhen.org.choices import UnitKind
     from liuhen.org.tests.factories import OfficerFactory, UnitFactory
 
     bureau = UnitFactory(name="某市人力资源和社会保障局", kind=UnitKind.BUREAU)

@@ -69,9 +69,10 @@ def populate(n_cases: int) -> None:
     from django.utils import timezone
 
     from liuhen.cases import stages
-    from liuhen.cases.models import Approval, Case, Document, Service
+    from liuhen.cases.models import Case
     from liuhen.evidence.models import Mark, Recording
     from liuhen.org.models import Officer, Unit
+    from liuhen.records.models import Approval, Document, Service
 
     rng = random.Random(4)
     user = get_user_model().objects.create_user("bench", password="x")
@@ -238,8 +239,10 @@ def main() -> None:
     try:
         from django.db import connection
 
-        from liuhen.cases.models import Approval, Case, Document, Service
+        from liuhen.cases import events as case_events
+        from liuhen.cases.models import Case
         from liuhen.evidence.models import Mark, Recording
+        from liuhen.records.models import Approval, Document, Service
         from liuhen.rules import services
         from liuhen.rules.models import CaseCompleteness
 
@@ -297,14 +300,15 @@ def main() -> None:
         assert services.evaluate_cases(workers=workers) == args.cases
         rerun_s, rerun_cpu = time.perf_counter() - t0, cpu_time() - cpu0
 
-        # Single case: a document is added, then case_changed re-evaluates and stores it.
+        # Single case: a document is added, then the case_changed event re-evaluates it.
         case = Case.objects.filter(kind="penalty").order_by("id")[args.cases // 3]
         user = case.created_by
         single, rules_only, baseline_single = [], [], []
         for _ in range(args.single_runs):
             Document.objects.create(case=case, doc_type="other", created_by=user)
             t0 = time.perf_counter()
-            services.case_changed(case=case, actor=user)
+            # What every service publishes: completeness (rules) and deadlines recompute.
+            case_events.case_changed.publish(case=case, actor=user)
             single.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             services.refresh_completeness(case=case)

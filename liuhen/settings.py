@@ -29,12 +29,18 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # Bottom to top, as the layers of docs/architecture.md (checked by lint-imports).
     "liuhen.core",
     "liuhen.audit",
+    "liuhen.access",
     "liuhen.org",
     "liuhen.cases",
+    "liuhen.devices",
     "liuhen.evidence",
+    "liuhen.records",
     "liuhen.rules",
+    "liuhen.deadlines",
+    "liuhen.web",
 ]
 
 MIDDLEWARE = [
@@ -48,13 +54,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "liuhen.audit.middleware.AuditContextMiddleware",
-    "liuhen.core.middleware.OtpEnforcementMiddleware",
+    "liuhen.access.middleware.OtpEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "liuhen.urls"
+ROOT_URLCONF = "liuhen.web.urls"
 WSGI_APPLICATION = "liuhen.wsgi.application"
 
 TEMPLATES = [
@@ -67,7 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "liuhen.core.context_processors.liuhen",
+                "liuhen.access.context_processors.liuhen",
             ],
         },
     }
@@ -102,7 +108,7 @@ AXES_FAILURE_LIMIT = conf.env_int("LIUHEN_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=conf.env_int("LIUHEN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "liuhen.core.views.lockout_response"
+AXES_LOCKOUT_CALLABLE = "liuhen.access.views.lockout_response"
 AXES_VERBOSE = False
 
 # Idle timeout: the session expires after this much inactivity.

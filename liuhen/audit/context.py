@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 from dataclasses import dataclass
 
 
@@ -37,8 +38,6 @@ def from_request(request, via: str = "web") -> AuditContext:
     key = session.session_key if session is not None and session.session_key else ""
     # Only a short, non-reversible tag of the session key is kept: the key itself is a credential.
     if key:
-        import hashlib
-
         key = hashlib.sha256(key.encode()).hexdigest()[:16]
     ip = request.META.get("REMOTE_ADDR", "") or ""
     return AuditContext(session=key, ip=ip, via=via)

@@ -8,6 +8,42 @@ from datetime import datetime
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import InvalidInput
 
+# Entries name their object by app and model ("cases.document"). Issue 15 moved these models to
+# other apps; the entries written before keep the old name (rewriting them would break the hash
+# chain), so every look-up by object type also finds the other names of the same model.
+RENAMED_OBJECT_TYPES = {
+    "org.apitoken": "access.apitoken",
+    "cases.document": "records.document",
+    "cases.approval": "records.approval",
+    "cases.service": "records.service",
+    "evidence.device": "devices.device",
+    "rules.holidayyear": "deadlines.holidayyear",
+    "rules.holiday": "deadlines.holiday",
+    "rules.casedeadlineentry": "deadlines.casedeadlineentry",
+}
+
+
+def object_type_names(object_type: str) -> list[str]:
+    """Every name entries may use for the model ``object_type`` names, old or new: the current
+    name first, then the names it had before it moved app."""
+    current = RENAMED_OBJECT_TYPES.get(object_type, object_type)
+    return [current, *(old for old, new in RENAMED_OBJECT_TYPES.items() if new == current)]
+
+
+def filter_object_type(queryset, object_type: str):
+    """``queryset`` narrowed to entries about objects of that model, under any of its names."""
+    names = object_type_names(object_type)
+    if len(names) == 1:
+        return queryset.filter(object_type=names[0])
+    return queryset.filter(object_type__in=names)
+
+
+def entries_about(obj):
+    """The audit trail of one object, whichever name its model had when each entry was written."""
+    meta = obj._meta
+    return filter_object_type(AuditEntry.objects.filter(object_id=str(obj.pk)),
+                              f"{meta.app_label}.{meta.model_name}")
+
 
 @dataclass
 class AuditFilter:
@@ -28,7 +64,7 @@ def search_entries(filters: AuditFilter):
         term = filters.actor.strip()
         qs = qs.filter(actor_id=int(term)) if term.isdigit() else qs.filter(actor_name__contains=term)
     if filters.object_type:
-        qs = qs.filter(object_type=filters.object_type.strip())
+        qs = filter_object_type(qs, filters.object_type.strip())
     if filters.object_id:
         qs = qs.filter(object_id=filters.object_id.strip())
     if filters.action:

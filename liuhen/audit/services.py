@@ -12,8 +12,9 @@ import uuid as uuid_module
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from liuhen.audit import context
 from liuhen.audit.choices import Outcome
@@ -239,7 +240,6 @@ def _sqlite_time(text) -> str:
     # Django keeps aware datetimes on SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
     if isinstance(text, str) and len(text) in (19, 26) and text[10] == " ":
         return text.replace(" ", "T") + ("Z" if len(text) == 26 else ".000000Z")
-    from django.utils.dateparse import parse_datetime
 
     value = parse_datetime(text) if isinstance(text, str) else text
     if value is None:
@@ -308,7 +308,6 @@ def _verify_range(first_seq: int, last_seq: int | None, prev_hash: str,
 
 def _verify_part(bounds: tuple[int, int | None, str]) -> VerifyResult:
     # Runs in a forked worker process: it opens its own database connection.
-    from django.db import connections
 
     connections.close_all()
     try:
@@ -344,7 +343,6 @@ def verify(*, chunk_size: int = 20000, workers: int = 1, min_parallel: int = 50_
             parts.append((first, last, cut_hashes.get(first - 1, GENESIS_HASH)))
     import multiprocessing
 
-    from django.db import connections
 
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(len(parts)) as pool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from liuhen.audit.anchors import make_anchor
+
 
 @task()
 def anchor_task() -> int | None:
     """Job: write an anchor of the audit chain's head; returns its sequence number."""
-    from liuhen.audit.anchors import make_anchor
 
     made = make_anchor(actor_name="liuhen scheduler")
     return made[0].seq if made else None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from liuhen.access.admin import ScopedReadOnlyAdmin
 from liuhen.cases import events
 from liuhen.cases.models import Case, Party, Patrol
-from liuhen.core.admin import ScopedReadOnlyAdmin
 
 
 @admin.register(Case)

@@ -6,6 +6,7 @@ from datetime import date
 
 from ninja import Query, Router, Schema, Status
 
+from liuhen.access.services import get_for, require
 from liuhen.cases import events, services
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.cases.queries import CaseFilter, case_page, search_cases
@@ -22,7 +23,6 @@ from liuhen.cases.schemas import (
     PatrolOut,
     TransitionIn,
 )
-from liuhen.core.access import get_for, require
 from liuhen.core.errors import InvalidInput, NotFound
 from liuhen.org.models import Unit
 

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from liuhen.access.permissions import BUREAU, OWN, scope_for
+from liuhen.access.querysets import user_role, user_unit
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.models import Party
 from liuhen.cases.validators import id_card_error, uscc_error
-from liuhen.core.querysets import user_role, user_unit
 from liuhen.org.models import Officer, Unit
-from liuhen.org.permissions import BUREAU, OWN, scope_for
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -14,10 +14,11 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from liuhen.access.querysets import sub_unit_ids
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.models import Case, Party
 from liuhen.core.errors import InvalidInput
-from liuhen.core.querysets import sub_unit_ids
+from liuhen.org.models import Unit
 
 # Counting beyond this many rows costs more than it tells anyone: the list says "more than".
 COUNT_CAP = 10_000
@@ -67,13 +68,11 @@ def search_cases(*, actor, filters: CaseFilter) -> CaseSearch:
     qs = Case.objects.restrict(actor, "case.view")
     nothing = CaseSearch(ordered=qs.none(), counted=qs.none())
     if filters.unit:
-        from liuhen.org.models import Unit
-
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
         if unit is None:
             return nothing
         if filters.include_sub_units:
-            # Literal ids like the scope's (core.querysets.sub_unit_ids): the database then
+            # Literal ids like the scope's (access.querysets.sub_unit_ids): the database then
             # reads this, the narrower list, through the unit index.
             qs = qs.filter(unit__in=sub_unit_ids(unit))
         else:

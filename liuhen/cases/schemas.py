@@ -5,6 +5,8 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
+from liuhen.cases.stages import allowed_next
+
 # A database id: positive and within a 64-bit integer, so an absurd number is a 422 naming the
 # field instead of an OverflowError deep in the database driver.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -157,8 +159,6 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_allowed_next(obj):
-        from liuhen.cases.stages import allowed_next
-
         return allowed_next(obj)
 
 

@@ -8,14 +8,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from liuhen.access.choices import Role
+from liuhen.access.querysets import unit_allowed, user_role
 from liuhen.audit.services import record, record_denied
 from liuhen.cases import events, stages
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.models import Case, CaseCounter, Party, Patrol, StageLog
 from liuhen.cases.validators import id_card_error, uscc_error
 from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
-from liuhen.core.querysets import unit_allowed, user_role
-from liuhen.org.choices import Role
 from liuhen.org.services import ensure_qualified, officers_by_ids
 
 # 行政处罚法 第四十二条 (and 行政强制法 第十八条): at least two enforcement officers.
@@ -180,10 +180,8 @@ def _name(actor) -> str:
 
 
 def _case_changed(case: Case, actor) -> None:
-    # The rules app re-evaluates what the case still lacks whenever a fact changes (第十条).
-    from liuhen.rules.services import case_changed
-
-    case_changed(case=case, actor=actor)
+    # The apps above re-evaluate what the case still lacks (第十条) and its deadlines.
+    events.case_changed.publish(case=case, actor=actor)
 
 
 def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
@@ -204,10 +202,9 @@ def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
         raise IllegalTransition(reason, detail={"from": case.stage, "to": to_stage,
                                                 "allowed": allowed})
     if to_stage == Stage.ARCHIVING:
-        # 第十条/第十二条: an incomplete case is not archived without an approved waiver.
-        from liuhen.rules.services import archive_gate
-
-        archive_gate(case=case, actor=actor)
+        # 第十条/第十二条: an incomplete case is not archived without an approved waiver (the
+        # rules app's archive gate refuses by raising).
+        events.case_archiving.publish(case=case, actor=actor)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.stage != case.stage:

@@ -6,7 +6,6 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_create, name="case_create"),
     path("cases/new/people/", views.case_form_officers, name="case_form_people"),
-    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/stage/", views.case_move, name="case_move"),
     path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("parties/", views.party_list, name="party_list"),

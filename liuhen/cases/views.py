@@ -1,6 +1,6 @@
 """Pages for cases, parties and patrols: thin over cases.services and cases.queries.
 
-Reads of a case are audited through core.access.get_for (第二十六条 (三)); a forbidden case
+Reads of a case are audited through access.services.get_for (第二十六条 (三)); a forbidden case
 answers 404 like a missing one and leaves a denied entry. Every service error is shown in
 Chinese on the page it came from.
 """
@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from liuhen.access.choices import Role
+from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.access.services import get_for, require
 from liuhen.cases import events, services, stages
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.forms import (
@@ -37,11 +38,8 @@ from liuhen.cases.queries import (
     search_cases,
 )
 from liuhen.cases.validators import mask_party_name
-from liuhen.core.access import get_for, require
 from liuhen.core.errors import InvalidInput, LiuhenError
 from liuhen.core.pages import error_page, form_error, handles_errors
-from liuhen.core.querysets import unit_allowed, user_role
-from liuhen.org.choices import Role
 from liuhen.org.models import Officer, Unit
 
 PAGE_SIZE = 50
@@ -158,7 +156,9 @@ def _can_move(user, case, to_stage, officers) -> bool:
     return user_role(user) != Role.OFFICER or any(o.user_id == user.pk for o in officers)
 
 
-def _detail_context(request, case, **extra):
+def detail_context(request, case, **extra):
+    """What the case page shows of the case itself; ``extra`` adds what other apps show
+    (``panels``: a template the top layer includes below, see liuhen/web/views.py)."""
     user = request.user
     officers = list(case.officers.select_related("unit").order_by("name"))
     may_change = unit_allowed(user, "case.change", case.unit) and case.stage != Stage.ARCHIVING
@@ -177,28 +177,9 @@ def _detail_context(request, case, **extra):
         "show_full_ids": show_full_ids, "may_change": may_change, "next_stages": next_stages,
         "path": [(s, Stage(s).label, i < current, i == current) for i, s in enumerate(path)],
         "facts_form": FactsForm(initial={f: getattr(case, f) for f in services.EDITABLE_FACTS}),
-        # The rules app fills this panel (completeness checklist, documents) when it exists.
-        "rules_panel": _optional_template("rules/_case_panel.html"),
     }
     context.update(extra)
     return context
-
-
-def _optional_template(name):
-    try:
-        return select_template([name]).template.name
-    except TemplateDoesNotExist:  # the rules app has not shipped its panel (yet)
-        return None
-
-
-@login_required
-@handles_errors
-def case_detail(request, pk):
-    """案件详情: facts, parties, officers, stage timeline; the read is audited."""
-    case = get_for(request.user, "case.view",
-                   Case.objects.select_related("unit", "patrol", "created_by"), pk,
-                   read_event=events.event_case_viewed)
-    return render(request, "cases/case_detail.html", _detail_context(request, case))
 
 
 @login_required

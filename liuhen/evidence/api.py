@@ -1,4 +1,5 @@
-"""JSON API of the evidence vault: devices, recording metadata, marks, links, fixity.
+"""JSON API of the evidence vault: recording metadata, marks, links, fixity (devices:
+``liuhen/devices/api.py``).
 
 Thin over ``evidence.services``; every object goes through ``restrict()``. There is no way to
 modify or delete an original: PUT/PATCH/DELETE on a recording answer 405 with a JSON error
@@ -12,44 +13,19 @@ from datetime import datetime
 from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema, Status
 
+from liuhen.access.querysets import allows
+from liuhen.access.services import get_for, require
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
-from liuhen.core.access import get_for, require
 from liuhen.core.errors import InvalidInput, NotFound
-from liuhen.core.querysets import allows
 from liuhen.evidence import events, services
-from liuhen.evidence.choices import DeviceKind, DeviceStatus
-from liuhen.evidence.models import Device, Recording, RecordingSubmission
-from liuhen.org.models import Officer, Unit
+from liuhen.evidence.models import Recording, RecordingSubmission
+from liuhen.evidence.queries import fixity_checks_for, recording_page
 
 router = Router(tags=["音像记录"])
 
 
 # -- schemas -------------------------------------------------------------------------------
-class DeviceOut(Schema):
-    id: int
-    number: str
-    kind: str
-    kind_label: str = Field(..., alias="get_kind_display")
-    unit_id: int
-    officer_id: int | None
-    status: str
-    status_label: str = Field(..., alias="get_status_display")
-    model_name: str
-    notes: str
-    registered_at: datetime
-
-
-class DeviceIn(Schema):
-    number: str
-    kind: str = DeviceKind.BODY_CAMERA
-    unit_id: int
-    officer_id: int | None = None
-    status: str = DeviceStatus.IN_SERVICE
-    model_name: str = ""
-    notes: str = ""
-
-
 class MarkOut(Schema):
     id: int
     offset_seconds: float
@@ -169,53 +145,6 @@ class FixityOut(Schema):
     detail: dict
 
 
-# -- devices -------------------------------------------------------------------------------
-@router.get("/devices", response=list[DeviceOut], summary="设备列表")
-def list_devices(request, number: str = "", unit: int | None = None):
-    require(request.user, "device.view", event=events.event_device_listed)
-    qs = Device.objects.restrict(request.user, "device.view").select_related("unit")
-    if number.strip():
-        qs = qs.filter(number__istartswith=number.strip())
-    if unit:
-        qs = qs.filter(unit_id=unit)
-    return list(qs[:500])
-
-
-@router.post("/devices", response={201: DeviceOut}, summary="登记设备（第二十一条）")
-def register_device(request, payload: DeviceIn):
-    require(request.user, "device.manage", event=events.event_device_registered)
-    unit = Unit.objects.filter(pk=payload.unit_id).first()
-    if unit is None:
-        raise InvalidInput("执法单位不存在", detail={"field": "unit_id"})
-    officer = None
-    if payload.officer_id:
-        officer = Officer.objects.filter(pk=payload.officer_id).first()
-        if officer is None:
-            raise InvalidInput("执法人员不存在", detail={"field": "officer_id"})
-    device = services.register_device(
-        actor=request.user,
-        number=payload.number,
-        kind=payload.kind,
-        unit=unit,
-        officer=officer,
-        status=payload.status,
-        model_name=payload.model_name,
-        notes=payload.notes,
-    )
-    return Status(201, device)
-
-
-@router.get("/devices/{device_id}", response=DeviceOut, summary="设备详情")
-def show_device(request, device_id: int):
-    return get_for(
-        request.user,
-        "device.view",
-        Device.objects,
-        device_id,
-        read_event=events.event_device_viewed,
-    )
-
-
 # -- recordings ----------------------------------------------------------------------------
 class RecordingQuery(Schema):
     device: str = ""
@@ -231,8 +160,6 @@ class RecordingQuery(Schema):
 
 @router.get("/recordings", response=RecordingPageOut, summary="音像记录列表")
 def list_recordings(request, query: Query[RecordingQuery]):
-    from liuhen.evidence.queries import recording_page
-
     require(request.user, "recording.view", event=events.event_recording_listed)
     if not 1 <= query.page_size <= 200:
         raise InvalidInput("每页条数应在1到200之间")
@@ -453,7 +380,6 @@ def _refuse_collection(request):
 def list_fixity_checks(request, outcome: str = "", failed_only: bool = False, limit: int = 200):
     """The legal affairs office lists failed checks here (第二十三条 supervision)."""
     require(request.user, "recording.fixity")
-    from liuhen.evidence.queries import fixity_checks_for
 
     # Orphans (no recording, so no unit) are visible to bureau-wide supervisors only.
     qs = fixity_checks_for(request.user)

@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from liuhen.access.services import require
 from liuhen.audit.services import record
-from liuhen.core.access import require
 from liuhen.evidence import events
 from liuhen.evidence.choices import FixityOutcome
 from liuhen.evidence.models import FixityCheck, Recording

@@ -7,13 +7,13 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from liuhen.access.permissions import BUREAU, OWN, scope_for
+from liuhen.access.querysets import user_role, user_unit
 from liuhen.cases.forms import QuickSelect
 from liuhen.cases.models import Case, Party, Patrol
-from liuhen.core.querysets import user_role, user_unit
+from liuhen.devices.models import Device
 from liuhen.evidence.choices import MarkLabel, RecordingKind
-from liuhen.evidence.models import Device
 from liuhen.org.models import Officer, Unit
-from liuhen.org.permissions import BUREAU, OWN, scope_for
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

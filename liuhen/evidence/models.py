@@ -1,4 +1,4 @@
-"""The evidence vault: devices, stored originals, their marks, derivatives and fixity checks.
+"""The evidence vault: stored originals, their marks, derivatives and fixity checks.
 
 An original, once stored, is never altered or deleted (第二十六条 (二)); only derived-media
 status and the audited links to case, patrol and party may change.
@@ -13,48 +13,19 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from liuhen.core.querysets import RestrictedQuerySet
+from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.evidence.choices import (
     CaptureTimeSource,
     DerivationStatus,
     DerivativeKind,
-    DeviceKind,
-    DeviceStatus,
     FixityOutcome,
     IngestChannel,
     MarkLabel,
+    RecordingFlag,
     RecordingKind,
 )
 
 hex64 = RegexValidator(r"^[0-9a-f]{64}$", "应为64位小写十六进制摘要")
-
-
-class Device(models.Model):
-    """A recording device, registered with the number printed on it (第十八条, 第二十一条)."""
-
-    number = models.CharField("设备编号", max_length=64, unique=True)
-    kind = models.CharField("设备类型", max_length=20, choices=DeviceKind.choices,
-                            default=DeviceKind.BODY_CAMERA)
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="devices",
-                             verbose_name="所属单位")
-    officer = models.ForeignKey("org.Officer", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="devices", verbose_name="配发人员")
-    status = models.CharField("状态", max_length=16, choices=DeviceStatus.choices,
-                              default=DeviceStatus.IN_SERVICE)
-    model_name = models.CharField("型号", max_length=100, blank=True)
-    notes = models.TextField("备注", blank=True)
-    registered_at = models.DateTimeField("登记时间", default=timezone.now)
-
-    objects = RestrictedQuerySet.as_manager()
-    unit_lookup = "unit"
-
-    class Meta:
-        verbose_name = "执法记录设备"
-        verbose_name_plural = "执法记录设备"
-        ordering = ["number"]
-
-    def __str__(self) -> str:
-        return f"{self.number}（{self.get_kind_display()}）"
 
 
 class Recording(models.Model):
@@ -82,7 +53,7 @@ class Recording(models.Model):
     capture_time_source = models.CharField("拍摄时间来源", max_length=16,
                                            choices=CaptureTimeSource.choices)
 
-    device = models.ForeignKey(Device, on_delete=models.PROTECT, null=True, blank=True,
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="recordings", verbose_name="设备")
     officer = models.ForeignKey("org.Officer", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="recordings", verbose_name="执法人员")
@@ -159,8 +130,6 @@ class Recording(models.Model):
 
     @property
     def flag_labels(self) -> list[str]:
-        from liuhen.evidence.choices import RecordingFlag
-
         return [RecordingFlag(f).label if f in RecordingFlag.values else f for f in self.flags]
 
 

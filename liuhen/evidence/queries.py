@@ -18,12 +18,13 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
+from liuhen.access.permissions import OWN, TREE, scope_for
+from liuhen.access.querysets import sub_unit_ids, user_role, user_unit
 from liuhen.cases.models import Case, Party
-from liuhen.core.querysets import sub_unit_ids, user_role, user_unit
+from liuhen.devices.models import Device
 from liuhen.evidence.forms import day_start
-from liuhen.evidence.models import Device, Recording
+from liuhen.evidence.models import FixityCheck, Recording
 from liuhen.org.models import Unit
-from liuhen.org.permissions import OWN, TREE, scope_for
 
 PAGE_SIZE = 50
 LATE_REPORT_ROWS = 500
@@ -275,6 +276,5 @@ def fixity_checks_for(user):
     """The fixity checks ``user`` may see: ``restrict(user, "recording.fixity")``. A bureau-wide
     scope keeps every row, so supervisors also see orphans (objects in storage with no row,
     hence no unit); a unit scope drops them."""
-    from liuhen.evidence.models import FixityCheck
 
     return FixityCheck.objects.restrict(user, "recording.fixity")

@@ -19,23 +19,27 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from liuhen.access.choices import Role
+from liuhen.access.querysets import unit_allowed, user_unit
 from liuhen.audit.services import record, record_denied
+from liuhen.cases import events as case_events
+from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
-from liuhen.core.querysets import unit_allowed, user_unit
+from liuhen.devices.choices import DeviceStatus
+from liuhen.devices.models import Device
 from liuhen.evidence import events, media
 from liuhen.evidence.choices import (
     CaptureTimeSource,
-    DeviceKind,
-    DeviceStatus,
     IngestChannel,
     MarkLabel,
     RecordingFlag,
     RecordingKind,
 )
 from liuhen.evidence.digests import Digests, parse_sha256
-from liuhen.evidence.models import Device, Mark, Recording, RecordingSubmission
+from liuhen.evidence.models import Mark, Recording, RecordingSubmission
 from liuhen.evidence.storage import get_storage, original_key
-from liuhen.org.choices import Role
+from liuhen.evidence.tasks import enqueue_derivation
+from liuhen.org.services import ensure_qualified
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,12 @@ def _media_type(info: media.MediaInfo, original_name: str) -> str:
     if info.media_type != "application/octet-stream":
         return info.media_type
     return mimetypes.guess_type(original_name)[0] or info.media_type
+
+
+def _cases_changed(case_ids, actor) -> None:
+    """Tell the apps above that these cases changed (``None``: a recording with no case)."""
+    for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]):
+        case_events.case_changed.publish(case=case, actor=actor)
 
 
 def _device_flags(device: Device | None, unit) -> list[str]:
@@ -258,8 +268,6 @@ def ingest_recording(
         info = media.probe(staged.path)
         start, source_kind = capture_time(info, original_name, captured_at, now)
         if officer is not None:
-            from liuhen.org.services import ensure_qualified
-
             ensure_qualified(
                 [officer],
                 on=start.astimezone(local_zone()).date(),
@@ -349,10 +357,8 @@ def ingest_recording(
                     },
                 )
                 transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
-                # Rules engine (issue 4): a recording stored with its case may meet a requirement.
-                from liuhen.rules.services import cases_changed
-
-                cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
+                # A recording stored with its case may meet a requirement (rules, 第十条).
+                _cases_changed([recording.case_id], actor)
         except IntegrityError:
             # Another ingest of the same bytes won the race: ours is a duplicate.
             existing = Recording.objects.filter(sha256=found.sha256).first()
@@ -368,8 +374,6 @@ def ingest_recording(
 
 
 def _enqueue_derivation(recording_id: int) -> None:
-    from liuhen.evidence.tasks import enqueue_derivation
-
     enqueue_derivation(recording_id)
 
 
@@ -440,10 +444,8 @@ def add_mark(
             target=recording,
             detail={"mark": mark.pk, "label": label, "offset_seconds": offset, "note": note},
         )
-        # Rules engine (issue 4): a mark may meet a requirement (第六条, 第八条, 第二十条).
-        from liuhen.rules.services import cases_changed
-
-        cases_changed(case_ids=[recording.case_id], actor=actor)  # noqa: E702,I001,E501
+        # A mark may meet a requirement (第六条, 第八条, 第二十条).
+        _cases_changed([recording.case_id], actor)
     return mark
 
 
@@ -515,64 +517,6 @@ def link_recording(
             reason=reason.strip(),
             detail=detail,
         )
-        # Rules engine (issue 4): re-evaluate the old and the new case's completeness (第十条).
-        from liuhen.rules.services import cases_changed
-
-        cases_changed(case_ids=[changes.get("case", [None])[0], recording.case_id], actor=actor)  # noqa: E702,I001,E501
+        # Re-evaluate the old and the new case's completeness (第十条) and deadlines.
+        _cases_changed([changes.get("case", [None])[0], recording.case_id], actor)
     return recording
-
-
-def register_device(
-    *,
-    actor,
-    number: str,
-    kind: str,
-    unit,
-    officer=None,
-    status: str = DeviceStatus.IN_SERVICE,
-    model_name: str = "",
-    notes: str = "",
-) -> Device:
-    """Register a recording device with the number printed on it (第二十一条)."""
-    number = (number or "").strip()
-    if not number:
-        raise InvalidInput("请填写设备编号")
-    if kind not in DeviceKind.values:
-        raise InvalidInput("设备类型不正确")
-    if status not in DeviceStatus.values:
-        raise InvalidInput("设备状态不正确")
-    if not unit_allowed(actor, "device.manage", unit):
-        record_denied(
-            actor=actor,
-            action=events.event_device_registered,
-            target=("org.unit", str(unit.pk), str(unit)),
-            reason="无权为该单位登记设备",
-        )
-        raise Forbidden("无权为该单位登记设备")
-    if officer is not None and officer.unit_id != unit.pk:
-        raise InvalidInput("配发人员不属于该单位")
-    if Device.objects.filter(number=number).exists():
-        raise Conflict(f"设备编号 {number} 已登记")
-    with transaction.atomic():
-        device = Device.objects.create(
-            number=number,
-            kind=kind,
-            unit=unit,
-            officer=officer,
-            status=status,
-            model_name=model_name.strip()[:100],
-            notes=notes.strip(),
-        )
-        record(
-            actor=actor,
-            action=events.event_device_registered,
-            target=device,
-            detail={
-                "number": number,
-                "kind": kind,
-                "unit": unit.pk,
-                "officer": officer.pk if officer else None,
-                "status": status,
-            },
-        )
-    return device

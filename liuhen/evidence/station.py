@@ -25,8 +25,10 @@ from pathlib import Path
 from django.utils import timezone
 
 from liuhen.evidence import media
-from liuhen.evidence.choices import CaptureTimeSource
+from liuhen.evidence.choices import CaptureTimeSource, IngestChannel
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter
+from liuhen.evidence.models import Recording
+from liuhen.evidence.services import filename_patterns, ingest_recording
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +162,6 @@ def hash_file(path: Path, progress: Callable[[int], None] | None = None) -> Dige
 
 def read_capture_time(path: Path) -> tuple[datetime | None, str]:
     """What the station can tell about the capture time (shown on the receipt)."""
-    from liuhen.evidence.services import filename_patterns
 
     info = media.probe(path)
     if info.creation_time is not None:
@@ -176,15 +177,10 @@ class LocalTarget:
         self.actor, self.device, self.officer = actor, device, officer
 
     def known(self, digests: Digests) -> dict | None:
-        from liuhen.evidence.models import Recording
-
         rec = Recording.objects.filter(sha256=digests.sha256).first()
         return None if rec is None else {"id": rec.pk, "sha256": rec.sha256, "sm3": rec.sm3}
 
     def store(self, path: Path, digests: Digests, progress) -> dict:
-        from liuhen.evidence.choices import IngestChannel
-        from liuhen.evidence.services import ingest_recording
-
         result = ingest_recording(
             source_path=path,
             original_name=path.name,

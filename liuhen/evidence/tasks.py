@@ -30,6 +30,7 @@ from liuhen.evidence import events, media
 from liuhen.evidence.choices import DerivationStatus, DerivativeKind
 from liuhen.evidence.models import Derivative, Recording
 from liuhen.evidence.storage import derived_key, get_storage
+from liuhen.evidence.uploads import clean_expired_uploads
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ def clean_expired_uploads_task() -> int:
     """Job (hourly, from `liuhen scheduler`): drop unfinished tus uploads past Upload-Expires.
 
     Only partial uploads go: a finished upload is a recording, which nothing here deletes."""
-    from liuhen.evidence.tus import clean_expired_uploads
-
     return clean_expired_uploads()
 
 

@@ -33,8 +33,7 @@ import logging
 import mmap
 import os
 import shutil
-import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -46,15 +45,18 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
+from liuhen.access.querysets import allows
+from liuhen.access.services import authenticate_token
 from liuhen.audit import context as audit_context
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound, StorageUnavailable
-from liuhen.core.querysets import allows
+from liuhen.devices.models import Device
 from liuhen.evidence import events, services
+from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.choices import IngestChannel
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, parse_sha256
-from liuhen.evidence.models import Device, UploadSession
+from liuhen.evidence.models import UploadSession
 from liuhen.evidence.storage import StorageFull, StreamedFile
 from liuhen.org.models import Officer
 
@@ -73,53 +75,7 @@ class TusError(LiuhenError):
     pass
 
 
-# -- running digests, per worker process ---------------------------------------------------
-_running: dict[str, tuple[int, DigestWriter]] = {}
-_running_lock = threading.Lock()
-
-
-def _writer_at(upload: UploadSession, path: Path) -> DigestWriter:
-    """The running digests of the first ``upload.offset`` bytes; rebuilt from the partial
-    file when this process does not hold them (after a restart, or another worker)."""
-    with _running_lock:
-        cached = _running.get(str(upload.pk))
-    if cached is not None and cached[0] == upload.offset:
-        return cached[1]
-    writer = DigestWriter()
-    with open(path, "rb") as fh:
-        remaining = upload.offset
-        while remaining > 0:
-            chunk = fh.read(min(CHUNK, remaining))
-            if not chunk:
-                raise StorageUnavailable(
-                    "上传的临时文件不完整，请重新上传", detail={"upload": str(upload.pk)}
-                )
-            writer.update(chunk)
-            remaining -= len(chunk)
-    return writer
-
-
-def _remember(upload_id, offset: int, writer: DigestWriter) -> None:
-    with _running_lock:
-        _running[str(upload_id)] = (offset, writer)
-
-
-def _forget(upload_id) -> None:
-    with _running_lock:
-        _running.pop(str(upload_id), None)
-
-
 # -- helpers -------------------------------------------------------------------------------
-def upload_dir() -> Path:
-    path = Path(settings.UPLOAD_DIR) / "tus"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def partial_path(upload_id) -> Path:
-    return upload_dir() / f"{upload_id}.part"
-
-
 def _response(status: int = 204, body: dict | None = None, **headers) -> HttpResponse:
     if body is not None:
         response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
@@ -140,8 +96,6 @@ def _authenticate(request):
     """API token first (machine clients, the ingest station), else the browser session."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.lower().startswith("bearer "):
-        from liuhen.org.services import authenticate_token
-
         user = authenticate_token(header[7:])
         if user is not None:
             audit_context._current.set(
@@ -360,7 +314,7 @@ def _create(request, user) -> HttpResponse:
         patrol=found.get("patrol"),
         party=found.get("party"),
     )
-    folder = upload_dir()
+    folder = upload_files.upload_dir()
     free = shutil.disk_usage(folder).free
     if length > free:
         record_denied(
@@ -389,7 +343,7 @@ def _create(request, user) -> HttpResponse:
             target=upload,
             detail={"length": length, "filename": filename, "metadata": metadata},
         )
-    partial_path(upload.pk).touch()
+    upload_files.partial_path(upload.pk).touch()
     location = request.build_absolute_uri(f"/api/uploads/{upload.pk}")
     headers = {"Location": location, "Upload_Expires": http_date(upload.expires_at.timestamp())}
     has_body = request.META.get("CONTENT_TYPE", "").split(";")[0].strip() == OFFSET_TYPE and (
@@ -473,7 +427,7 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
     if claimed is None:
         raise InvalidInput("缺少 Upload-Offset")
     checksum = _parse_checksum(request)
-    path = partial_path(upload.pk)
+    path = upload_files.partial_path(upload.pk)
     if not path.exists():
         raise StorageUnavailable(
             "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload.pk)}
@@ -500,7 +454,7 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
                 {"code": "offset_mismatch", "message": f"Upload-Offset 应为 {upload.offset}"},
                 Upload_Offset=upload.offset,
             )
-        writer = _writer_at(upload, path)
+        writer = upload_files.writer_at(upload, path)
         if upload.offset == upload.length:
             return _finish(user, upload, path, writer.digests())
         before = writer.copy()
@@ -509,10 +463,10 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
         except BaseException:
             # The running digests may have taken bytes that were not kept (a full disk):
             # the next PATCH must start from the digests of what is on disk.
-            _remember(upload.pk, upload.offset, before)
+            upload_files.remember(upload.pk, upload.offset, before)
             raise
         if status == 460:
-            _remember(upload.pk, upload.offset, before)
+            upload_files.remember(upload.pk, upload.offset, before)
             record_denied(
                 actor=user,
                 action=events.event_upload_refused,
@@ -530,7 +484,7 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
                 Upload_Offset=upload.offset,
             )
         if status == 413:
-            _remember(upload.pk, upload.offset, before)
+            upload_files.remember(upload.pk, upload.offset, before)
             return _response(
                 413,
                 {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
@@ -539,7 +493,7 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
         # The bytes are on disk (fsynced) before the offset says so.
         UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
         upload.offset = new_offset
-        _remember(upload.pk, new_offset, writer)
+        upload_files.remember(upload.pk, new_offset, writer)
         services._crash_point("tus_after_offset")
         if new_offset < upload.length:
             return _response(
@@ -678,12 +632,12 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
         return _error(exc)
     except LiuhenError as exc:
         # Refused for good (checksum, officer not qualified, ...): nothing is stored.
-        _discard(upload, path)
+        upload_files.discard(upload, path)
         UploadSession.objects.filter(pk=upload.pk).update(error=exc.as_dict(), offset=0)
         return _error(exc)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # the vault holds its own link (or copy) now
-    _forget(upload.pk)
+    upload_files.forget(upload.pk)
     UploadSession.objects.filter(pk=upload.pk).update(
         completed_at=timezone.now(),
         recording=outcome.recording,
@@ -692,12 +646,6 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
     )
     upload.refresh_from_db()
     return _response(204, Upload_Offset=upload.offset, **_result_headers(upload))
-
-
-def _discard(upload: UploadSession, path: Path) -> None:
-    _forget(upload.pk)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def _terminate(user, upload_id) -> HttpResponse:
@@ -717,7 +665,7 @@ def _terminate(user, upload_id) -> HttpResponse:
                 "message": "该上传已完成，音像记录原件一经存储不得删除（依据第二十六条）",
             },
         )
-    path = partial_path(upload.pk)
+    path = upload_files.partial_path(upload.pk)
     with transaction.atomic():
         record(
             actor=user,
@@ -730,7 +678,7 @@ def _terminate(user, upload_id) -> HttpResponse:
             },
         )
         UploadSession.objects.filter(pk=upload.pk).delete()
-    _discard(upload, path)
+    upload_files.discard(upload, path)
     return _response(204)
 
 
@@ -761,23 +709,3 @@ def result(request, upload_id):
         "expires_at": upload.expires_at.isoformat(),
     }
     return _response(200, body)
-
-
-def clean_expired_uploads(now: datetime | None = None) -> int:
-    """Remove unfinished uploads past their Upload-Expires (and their partial files)."""
-    now = now or timezone.now()
-    expired = UploadSession.objects.filter(completed_at__isnull=True, expires_at__lte=now)
-    count = 0
-    for upload in expired:
-        with transaction.atomic():
-            record(
-                actor=None,
-                action=events.event_upload_terminated,
-                target=upload,
-                reason="上传已过期",
-                detail={"offset": upload.offset, "length": upload.length},
-            )
-            UploadSession.objects.filter(pk=upload.pk).delete()
-        _discard(upload, partial_path(upload.pk))
-        count += 1
-    return count

@@ -2,7 +2,7 @@
 
 Thin: they parse input, call a query or a service, render. Every read of a recording, of its
 bytes and of the reports is audited (第二十六条 (三)); a forbidden recording answers 404 like a
-missing one, with a denied audit entry (``core.access.get_for``).
+missing one, with a denied audit entry (``access.services.get_for``).
 
 Audit of streaming: a player fetches one file in many ``Range`` requests while seeking, so an
 entry per request would drown the log. ``recording.streamed`` is written for a request that
@@ -23,11 +23,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from liuhen.access.querysets import allows
+from liuhen.access.services import get_for, require
 from liuhen.audit.models import AuditEntry
-from liuhen.audit.services import record
-from liuhen.core.access import get_for, require
+from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import LiuhenError
-from liuhen.core.querysets import allows
 from liuhen.evidence import events, queries
 from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
 from liuhen.evidence.forms import (
@@ -38,6 +38,8 @@ from liuhen.evidence.forms import (
     UploadContextForm,
 )
 from liuhen.evidence.models import Derivative, Recording, UploadSession
+from liuhen.evidence.services import add_mark, link_recording
+from liuhen.evidence.storage import get_storage
 from liuhen.evidence.streaming import RangeNotSatisfiable, parse_range, ranged_response
 
 AUDIT_TRAIL_ROWS = 200
@@ -62,8 +64,6 @@ def page_errors(view):
 
 
 def _storage():
-    from liuhen.evidence.storage import get_storage
-
     return get_storage()
 
 
@@ -130,7 +130,6 @@ def recording_detail(request, pk: int):
     return render(request, "evidence/recording_detail.html", _detail_context(request, recording))
 
 
-
 def _detail_context(request, recording: Recording, *, mark_form=None, link_form=None) -> dict:
     derivatives = list(recording.derivatives.order_by("kind", "storage_key"))
     proxy = next((d for d in derivatives if d.kind == DerivativeKind.PROXY), None)
@@ -188,7 +187,6 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
 @require_POST
 def recording_mark(request, pk: int):
     """Add a mark (htmx): answers the marks fragment, or the form with its errors."""
-    from liuhen.evidence.services import add_mark
 
     recording = get_for(request.user, "recording.mark", Recording.objects, pk)
     form = MarkForm(request.POST, duration=recording.duration_seconds)
@@ -216,7 +214,6 @@ def recording_link(request, pk: int):
 
     On success back to the recording page (its audit trail shows the change); errors are shown
     in the form, in Chinese, with nothing changed."""
-    from liuhen.evidence.services import link_recording
 
     recording = get_for(request.user, "recording.link", Recording.objects, pk)
     form = LinkForm(request.POST, user=request.user, recording=recording)
@@ -264,7 +261,6 @@ def _stream(
             .filter(pk=recording.pk)
             .exists()
         ):
-            from liuhen.audit.services import record_denied
 
             record_denied(
                 actor=request.user,

@@ -1,5 +1,5 @@
-"""Django admin for units, officers (role, qualification) and API tokens, plus a read-only
-page showing the permission matrix (第三条, 第十一条).
+"""Django admin for units and officers (role, qualification), plus a read-only page showing
+the permission matrix of liuhen/access/permissions.py (第三条, 第十一条).
 
 Changes made here are security-relevant (who may do what, who is qualified), so each one is
 written to the audit log as well as to Django's own admin history.
@@ -7,18 +7,17 @@ written to the audit log as well as to Django's own admin history.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import timezone
 
+from liuhen.access.choices import Role
+from liuhen.access.permissions import rows
 from liuhen.audit.services import record
 from liuhen.org import events
-from liuhen.org.choices import Role
-from liuhen.org.models import ApiToken, Officer, Unit
-from liuhen.org.permissions import rows
+from liuhen.org.models import Officer, Unit
 
 # The admin index links to the permission matrix (see templates/admin/liuhen_index.html).
 admin.site.index_template = "admin/liuhen_index.html"
@@ -89,49 +88,12 @@ class OfficerAdmin(AuditedAdmin):
         return [matrix, *urls]
 
     def permission_matrix(self, request):
-        """The role × action matrix of org/permissions.py, as it is enforced."""
+        """The role × action matrix of access/permissions.py, as it is enforced."""
         record(actor=request.user, action=events.event_permissions_viewed)
         context = {**self.admin_site.each_context(request), "title": "权限矩阵（角色 × 操作）",
                    "roles": [label for _, label in Role.choices], "rows": rows(),
                    "opts": self.model._meta}
         return render(request, "admin/org/permission_matrix.html", context)
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created by their owner (a plain token is shown once); here they can only be
-    inspected and revoked."""
-
-    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at",
-                    "revoked_at", "active")
-    list_filter = ("revoked_at",)
-    search_fields = ("name", "prefix", "user__username")
-    readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "expires_at",
-                       "last_used_at", "revoked_at")
-    actions = ["revoke"]
-
-    @admin.display(description="有效", boolean=True)
-    def active(self, obj):
-        return obj.is_active
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # A revoked token stays on record: who held it and when it was revoked.
-        return False
-
-    @admin.action(description="吊销所选令牌")
-    def revoke(self, request, queryset):
-        count = 0
-        with transaction.atomic():
-            for token in queryset.select_for_update().filter(revoked_at__isnull=True):
-                token.revoked_at = timezone.now()
-                token.save(update_fields=["revoked_at"])
-                record(actor=request.user, action=events.event_token_revoked, target=token,
-                       detail={"owner": token.user_id, "via": "admin"})
-                count += 1
-        messages.success(request, f"已吊销 {count} 个令牌")
 
 
 def permission_matrix_url() -> str:

@@ -1,15 +1,14 @@
-"""JSON API for the current user, units, officers and personal API tokens."""
+"""JSON API for the current user, units and officers (personal API tokens: access.api)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema
 
-from liuhen.core.querysets import user_role
-from liuhen.org import services
-from liuhen.org.models import ApiToken, Officer, Unit
-from liuhen.org.permissions import MATRIX
+from liuhen.access.permissions import MATRIX
+from liuhen.access.querysets import user_role
+from liuhen.org.models import Officer, Unit
 
 router = Router(tags=["单位与人员"])
 
@@ -41,25 +40,6 @@ class OfficerOut(Schema):
     is_qualified: bool
 
 
-class TokenIn(Schema):
-    name: str = Field(max_length=100)
-    days: int | None = 365
-
-
-class TokenOut(Schema):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
-class TokenCreatedOut(TokenOut):
-    token: str
-
-
 @router.get("/me", response=MeOut, summary="当前用户")
 def me(request):
     user = request.user
@@ -86,20 +66,3 @@ def list_officers(request, unit: int | None = None, qualified_only: bool = False
     if qualified_only:
         officers = [o for o in officers if o.is_qualified]
     return officers
-
-
-@router.get("/tokens", response=list[TokenOut], summary="我的 API 令牌")
-def list_tokens(request):
-    return list(ApiToken.objects.filter(user=request.user))
-
-
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="创建 API 令牌（仅显示一次）")
-def create_token(request, payload: TokenIn):
-    token, plain = services.create_token(user=request.user, name=payload.name, days=payload.days)
-    token.token = plain
-    return Status(201, token)
-
-
-@router.delete("/tokens/{token_id}", response=TokenOut, summary="吊销 API 令牌")
-def revoke_token(request, token_id: int):
-    return services.revoke_token(user=request.user, token_id=token_id)

@@ -1,4 +1,4 @@
-"""Units, officers and API tokens (第三条, 第十一条)."""
+"""Units and officers (第三条, 第十一条)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from liuhen.core.querysets import RestrictedQuerySet
-from liuhen.org.choices import Role, UnitKind
+from liuhen.access.choices import Role
+from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.org.choices import UnitKind
 
 
 class Unit(models.Model):
@@ -108,30 +109,3 @@ class Officer(models.Model):
     @property
     def is_qualified(self) -> bool:
         return self.qualification_problem() is None
-
-
-class ApiToken(models.Model):
-    """A personal API token for machine clients (ingest stations). Only its hash is stored."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens", verbose_name="用户")
-    name = models.CharField("用途", max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    token_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
-    expires_at = models.DateTimeField("过期时间", null=True, blank=True)
-    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
-    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "API 令牌"
-        verbose_name_plural = "API 令牌"
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        now = timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,10 +1,9 @@
-from liuhen.rules.holiday_admin import *  # noqa
+"""Completeness snapshots in the admin: read-only, changes go through the services."""
 
-# --- records and completeness (rules engine): read-only, changes go through the services ---
-from django.contrib import admin  # noqa: E402
+from django.contrib import admin
 
-from liuhen.core.admin import ReadOnlyAdmin  # noqa: E402
-from liuhen.rules.models import CaseCompleteness  # noqa: E402
+from liuhen.access.admin import ReadOnlyAdmin
+from liuhen.rules.models import CaseCompleteness
 
 
 @admin.register(CaseCompleteness)

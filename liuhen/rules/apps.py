@@ -8,13 +8,19 @@ class RulesConfig(AppConfig):
     verbose_name = "全过程记录要求"
 
     def ready(self):
-        # The requirements are data (rules/data/*.toml): a malformed file stops start-up with
-        # a message naming the file and rule, instead of silently checking cases wrongly.
-        from liuhen.cases.records_services import approval_authority
+        # Imported here, not at the top: models may only be imported once the registry is ready.
+        from liuhen.cases import events as case_events
+        from liuhen.records import events as record_events
+        from liuhen.rules import services
         from liuhen.rules.engine import RuleDataError, load_rules
 
+        # The requirements are data (rules/data/*.toml): a malformed file stops start-up with
+        # a message naming the file and rule, instead of silently checking cases wrongly.
         try:
             load_rules()
-            approval_authority()
-        except (RuleDataError, RuntimeError) as exc:
+        except RuleDataError as exc:
             raise ImproperlyConfigured(f"全过程记录要求数据文件有误：{exc}") from None
+        # Domain events (liuhen.core.domain_events) of the apps below.
+        case_events.case_changed.subscribe(services.case_changed)
+        case_events.case_archiving.subscribe(services.archive_gate)
+        record_events.waiver_requested.subscribe(services.check_waiver_requirement)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from liuhen.cases import stages
 from liuhen.cases.choices import CaseKind, Stage
-from liuhen.cases.records_choices import (
+from liuhen.records.choices import (
     ApprovalAction,
     ApprovalDecision,
     DocumentType,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from liuhen.core.querysets import RestrictedQuerySet
-from liuhen.rules.holiday_models import *  # noqa: F403  (the deadlines engineer's models)
+from liuhen.access.querysets import RestrictedQuerySet
 
 
 class CaseCompleteness(models.Model):

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from liuhen.audit.services import record
 from liuhen.cases.choices import CaseKind, Stage
+from liuhen.org.models import Unit
 from liuhen.rules import engine, events
 from liuhen.rules.models import CaseCompleteness
 
@@ -22,8 +23,6 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
         "case", "case__unit"
     )
     if unit_id:
-        from liuhen.org.models import Unit
-
         unit = Unit.objects.filter(pk=unit_id).first()
         qs = qs.filter(case__unit__path__startswith=unit.path) if unit else qs.none()
     rows = qs.values_list(

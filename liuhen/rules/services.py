@@ -1,7 +1,8 @@
 """Completeness of cases against what 第五条–第十条 require, and the archive gate (第十二条).
 
-``case_changed`` re-evaluates one case whenever a fact of it changes (cases, records and the
-vault call it); ``evaluate_cases`` does the same in bulk for ``liuhen check``. Facts are read
+``case_changed`` re-evaluates one case whenever a fact of it changes (the ``case_changed``
+domain event, published by cases, records and the vault); ``evaluate_cases`` does the same in
+bulk for ``liuhen check``. Facts are read
 with a handful of set-based queries, evaluated by the pure ``engine`` and stored as one
 ``CaseCompleteness`` row per case.
 """
@@ -15,15 +16,17 @@ from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from django.apps import apps
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseKind
-from liuhen.cases.models import Approval, Case, Document, Service
-from liuhen.core.errors import Conflict
+from liuhen.cases.models import Case
+from liuhen.core.errors import Conflict, InvalidInput
+from liuhen.evidence.models import Mark, Recording
+from liuhen.org.models import Officer
+from liuhen.records.models import Approval, Document, Service
 from liuhen.rules import engine, events
 from liuhen.rules.models import CaseCompleteness
 
@@ -43,14 +46,6 @@ def _chunks(ids, size=BATCH):
     ids = list(ids)
     for i in range(0, len(ids), size):
         yield ids[i:i + size]
-
-
-def _recording_models():
-    """The vault's Recording and Mark models (None when the vault app is not installed)."""
-    try:
-        return apps.get_model("evidence", "Recording"), apps.get_model("evidence", "Mark")
-    except LookupError:
-        return None, None
 
 
 def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engine.CaseFacts]:
@@ -105,24 +100,21 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
         if s[1] not in facts:
             continue
         facts[s[1]].services.append(engine.ServiceFact(id=s[0], method=s[2], signature=s[3]))
-    Recording, Mark = _recording_models()
-    if Recording is not None:
-        recordings = [r for r in Recording.objects.filter(**by_case).values_list(
-            "id", "case_id", "kind", "original_name") if r[1] in facts]
-        # Marks by recording id (an index look-up), not through a join on the case range:
-        # PostgreSQL hashes the whole mark table for the join.
-        marks = defaultdict(set)
-        rec_ids = [r[0] for r in recordings]
-        for i in range(0, len(rec_ids), 900):
-            for rec_id, label in Mark.objects.filter(
-                    recording_id__in=rec_ids[i:i + 900]).order_by().values_list(
-                    "recording_id", "label"):
-                marks[rec_id].add(label)
-        for rec_id, case_id, kind, name in recordings:
-            facts[case_id].recordings.append(engine.RecordingFact(
-                id=rec_id, kind=kind, labels=frozenset(marks.get(rec_id, ())), label=name))
+    recordings = [r for r in Recording.objects.filter(**by_case).values_list(
+        "id", "case_id", "kind", "original_name") if r[1] in facts]
+    # Marks by recording id (an index look-up), not through a join on the case range:
+    # PostgreSQL hashes the whole mark table for the join.
+    marks = defaultdict(set)
+    rec_ids = [r[0] for r in recordings]
+    for i in range(0, len(rec_ids), 900):
+        for rec_id, label in Mark.objects.filter(
+                recording_id__in=rec_ids[i:i + 900]).order_by().values_list(
+                "recording_id", "label"):
+            marks[rec_id].add(label)
+    for rec_id, case_id, kind, name in recordings:
+        facts[case_id].recordings.append(engine.RecordingFact(
+            id=rec_id, kind=kind, labels=frozenset(marks.get(rec_id, ())), label=name))
     # 第十一条 / 行政处罚法第四十二条: count the case's officers qualified on the day.
-    Officer = apps.get_model("org", "Officer")
     qualified = (Q(qualification_valid_to__gte=on) & ~Q(qualification_number="")
                  & (Q(qualification_valid_from__isnull=True)
                     | Q(qualification_valid_from__lte=on)))
@@ -168,7 +160,6 @@ def refresh_completeness(*, case: Case) -> CaseCompleteness:
 def _snapshot_rows(snaps: list[tuple]) -> list[tuple]:
     """Column values for ``_upsert``: JSON encoded once, compactly (the ORM's per-field
     preparation costs more than the evaluation at 100,000 cases)."""
-    from django.db import connection
 
     dumps = _encode_json
     adapt = connection.ops.adapt_datetimefield_value
@@ -191,7 +182,6 @@ def _upsert(snaps: list[tuple], *, copy: bool = False) -> None:
     ``INSERT … ON CONFLICT DO UPDATE``. PostgreSQL with ``copy``: COPY into a session
     temporary table, then one ``INSERT … SELECT … ON CONFLICT`` (client-side parameter
     quoting of an executemany cost a third of the bulk run's time)."""
-    from django.db import connection
 
     table = CaseCompleteness._meta.db_table
     columns = ", ".join(_COLUMNS)
@@ -243,7 +233,6 @@ def evaluate_cases(queryset=None, *, batch: int = BATCH, workers: int = 1,
     in-memory database other connections would not see the caller's cases, so everything
     runs in this process on its connection. Every way stores the same rows.
     """
-    from django.db import connection
 
     queryset = Case.objects.all() if queryset is None else queryset
     now = timezone.now()
@@ -267,7 +256,6 @@ def _write_aside(others_see_data: bool) -> bool:
     """Whether a helper thread should write the snapshots: on PostgreSQL the server parses
     and stores them while this process evaluates the next batch. SQLite writes in this
     process anyway, so a second thread only adds contention for the interpreter lock."""
-    from django.db import connection
 
     return others_see_data and connection.vendor == "postgresql"
 
@@ -333,17 +321,17 @@ def _evaluate_range(queryset, *, lo: int | None = None, hi: int | None = None, b
 
 
 def case_changed(*, case, actor=None) -> None:
-    """Re-evaluate a case's requirements after any fact of it changed (第十条)."""
+    """Re-evaluate a case's requirements after any fact of it changed (第十条): the handler
+    of the ``cases.events.case_changed`` domain event (subscribed in ``RulesConfig.ready``)."""
     refresh_completeness(case=case)
-    # Statutory deadlines (deadline_services): store the case's open deadlines for the dashboard.
-    from liuhen.rules.deadline_services import refresh_case_deadlines; refresh_case_deadlines(case=case)  # noqa: E702,I001,E501
 
 
-def cases_changed(*, case_ids, actor=None) -> None:
-    """Re-evaluate the cases with these ids (the vault calls it when recordings or marks
-    change); ``None`` ids (a recording not linked to a case) are skipped."""
-    for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]):
-        case_changed(case=case, actor=actor)
+def check_waiver_requirement(*, case, requirement_code: str) -> None:
+    """A waiver (缺项说明) must name a requirement of the case's kind: the handler of the
+    ``records.events.waiver_requested`` domain event."""
+    rule = engine.rules_by_id().get(requirement_code)
+    if rule is None or rule.kind != case.kind:
+        raise InvalidInput("请指明要说明（豁免）的记录要求")
 
 
 def completeness_for(case: Case) -> CaseCompleteness:
@@ -376,7 +364,8 @@ def describe(snapshot: CaseCompleteness) -> list[dict]:
 
 
 def archive_gate(*, case, actor) -> None:
-    """Raise CaseIncomplete unless every applicable requirement is met or waived (第十条).
+    """Raise CaseIncomplete unless every applicable requirement is met or waived (第十条): the
+    handler of the ``cases.events.case_archiving`` domain event.
 
     A waiver is an approved ``Approval`` of action ``waiver`` for that requirement, approved
     by the unit head with a written reason.

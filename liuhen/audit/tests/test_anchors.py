@@ -13,7 +13,7 @@ from liuhen.audit import triggers
 from liuhen.audit.anchors import anchor_files, check_anchors, make_anchor
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import HASHED_FIELDS, entry_hash, record, verify
-from liuhen.core import schedule
+from liuhen.web import schedule
 
 
 @pytest.fixture

@@ -372,15 +372,16 @@ BODIES = {
 
 
 def _write_endpoints():
-    from liuhen.core.api import api as ninja_api
+    from liuhen.web.api import api as ninja_api
 
     for _prefix, router in ninja_api._routers:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
                 if operation.view_func.__module__ not in (
                     "liuhen.org.api",
+                    "liuhen.access.api",
                     "liuhen.cases.api",
-                    "liuhen.audit.api",
+                    "liuhen.web.auditlog.api",
                 ):
                     continue
                 for method in operation.methods:

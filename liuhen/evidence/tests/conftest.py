@@ -33,7 +33,7 @@ def vault(settings, tmp_path):
 @pytest.fixture
 def make_device(db):
     """Factory: ``make_device(unit, officer=None, status="in_service", number=None)``."""
-    from liuhen.evidence.models import Device
+    from liuhen.devices.models import Device
 
     def make(unit, officer=None, *, status="in_service", number=None, kind="body_camera"):
         return Device.objects.create(
@@ -133,8 +133,8 @@ def utc(*args) -> datetime:
 
 SERVER_SETUP = """
 from liuhen.org.tests.factories import OfficerFactory, UnitFactory
-from liuhen.org.services import create_token
-from liuhen.evidence.models import Device
+from liuhen.access.services import create_token
+from liuhen.devices.models import Device
 unit = UnitFactory(name="监察一大队")
 officer = OfficerFactory(unit=unit)
 Device.objects.create(number="DSJ001", unit=unit, officer=officer)

@@ -169,7 +169,7 @@ def superuser_client(django_user_model):
     return client
 
 
-DEVICES = "/admin/evidence/device/"
+DEVICES = "/admin/devices/device/"
 
 
 @pytest.fixture

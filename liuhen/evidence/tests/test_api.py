@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from liuhen.audit.models import AuditEntry
-from liuhen.evidence.models import Device, Mark
+from liuhen.devices.models import Device
+from liuhen.evidence.models import Mark
 
 
 def _entries(action, outcome=None):

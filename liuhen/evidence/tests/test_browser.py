@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from liuhen.core.management.commands.demo import DEMO_PASSWORD
-from liuhen.core.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Watch  # noqa: F401
 from liuhen.evidence.tests import mediafactory
+from liuhen.web.management.commands.demo import DEMO_PASSWORD
+from liuhen.web.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Watch  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

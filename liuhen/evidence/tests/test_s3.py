@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from liuhen.core.errors import StorageUnavailable
+from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.models import Recording
 from liuhen.evidence.services import ingest_recording
 from liuhen.evidence.storage import S3Storage, get_storage
@@ -166,9 +167,8 @@ def test_unreachable_storage_is_a_clear_error(people, make_media, settings, s3):
 
 def test_tus_upload_to_s3_and_outage(people, make_media, s3, settings):
     from conftest import free_port
-    from liuhen.evidence import tus
+    from liuhen.access.services import create_token
     from liuhen.evidence.tests.test_tus import Tus, _path
-    from liuhen.org.services import create_token
 
     bucket = s3()
     client = Tus(create_token(user=people["officer_a"].user, name="t")[1])
@@ -184,4 +184,4 @@ def test_tus_upload_to_s3_and_outage(people, make_media, s3, settings):
     response = client.patch(url, 0, data)
     assert response.status_code == 503 and response.json()["code"] == "storage_unavailable"
     assert Recording.objects.count() == 1
-    assert tus.partial_path(url.rsplit("/", 1)[1]).stat().st_size == len(data)  # kept for retry
+    assert upload_files.partial_path(url.rsplit("/", 1)[1]).stat().st_size == len(data)  # kept for retry

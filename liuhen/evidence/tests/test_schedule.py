@@ -1,4 +1,4 @@
-"""Periodic jobs (liuhen.core.schedule): fixity and upload clean-up run without anyone
+"""Periodic jobs (liuhen.web.schedule): fixity and upload clean-up run without anyone
 remembering a cron line (第二十六条 (二): alterations and deletions must not go unnoticed)."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from liuhen.audit.models import AuditEntry
-from liuhen.core import schedule
-from liuhen.evidence import events, tus
+from liuhen.evidence import events
+from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.models import UploadSession
 from liuhen.evidence.tests.test_tus import Tus, _path
+from liuhen.web import schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -89,14 +90,14 @@ def test_a_queue_that_is_down_is_retried(monkeypatch, state_file):
 
 
 def test_hourly_cleanup_drops_expired_partial_uploads(people, state_file):
-    from liuhen.org.services import create_token
+    from liuhen.access.services import create_token
 
     client = Tus(create_token(user=people["officer_a"].user, name="采集站")[1])
     url = _path(client.create(100))
     UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     now = timezone.now()
     assert "upload-cleanup" in schedule.run_due({}, now=now + timedelta(hours=1), started=now)
-    assert not UploadSession.objects.exists() and not list(tus.upload_dir().iterdir())
+    assert not UploadSession.objects.exists() and not list(upload_files.upload_dir().iterdir())
     assert client.head(url).status_code in (404, 410)
 
 

@@ -158,7 +158,7 @@ def test_enqueue_failure_does_not_raise(monkeypatch):
 INGEST_SCRIPT = """
 import json, sys
 from datetime import datetime, UTC
-from liuhen.org.choices import Role
+from liuhen.access.choices import Role
 from liuhen.org.tests.factories import OfficerFactory, UnitFactory
 from liuhen.evidence.services import ingest_recording
 from liuhen.evidence.tests import mediafactory

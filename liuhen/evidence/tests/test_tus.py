@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence import tus
+from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.models import Recording, UploadSession
 
 OCTET = "application/offset+octet-stream"
@@ -63,7 +64,7 @@ class Tus:
 
 @pytest.fixture
 def token_for():
-    from liuhen.org.services import create_token
+    from liuhen.access.services import create_token
 
     def make(officer):
         return create_token(user=officer.user, name="采集站")[1]
@@ -132,7 +133,7 @@ def test_full_upload_in_chunks_with_checksums(people, tus_a, make_media, vault):
         "duplicate": False,
         "completed": True,
     }
-    assert not list(tus.upload_dir().iterdir())  # the partial file is gone
+    assert not list(upload_files.upload_dir().iterdir())  # the partial file is gone
     assert AuditEntry.objects.filter(action="upload.created").exists()
     assert AuditEntry.objects.get(action="recording.stored").detail["channel"] == "tus"
 
@@ -174,7 +175,7 @@ def test_chunk_checksum_mismatch_discards_the_chunk(tus_a, make_media):
     bad = tus_a.patch(url, 500, data[500:1000], checksum=_b64sha(b"something else"))
     assert bad.status_code == 460 and bad.json()["code"] == "checksum_mismatch"
     assert tus_a.head(url)["Upload-Offset"] == "500"
-    assert tus.partial_path(url.rsplit("/", 1)[1]).stat().st_size == 500
+    assert upload_files.partial_path(url.rsplit("/", 1)[1]).stat().st_size == 500
     done = tus_a.patch(url, 500, data[500:], checksum=_b64sha(data[500:]))
     assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
 
@@ -186,7 +187,7 @@ def test_declared_whole_file_checksum_mismatch_stores_nothing(tus_a, make_media,
     assert response.status_code == 460 and "SHA-256" in response.json()["message"]
     assert not Recording.objects.exists()
     assert [p for p in vault.root.rglob("*") if p.is_file()] == []
-    assert not list(tus.upload_dir().iterdir())
+    assert not list(upload_files.upload_dir().iterdir())
 
 
 def test_too_large(tus_a, settings):
@@ -231,8 +232,8 @@ def test_expired_upload_is_gone(tus_a):
     url = _path(tus_a.create(100))
     UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert tus_a.head(url).status_code == 410
-    assert tus.clean_expired_uploads() == 1
-    assert not UploadSession.objects.exists() and not list(tus.upload_dir().iterdir())
+    assert upload_files.clean_expired_uploads() == 1
+    assert not UploadSession.objects.exists() and not list(upload_files.upload_dir().iterdir())
 
 
 def test_resume_after_running_digests_are_lost(tus_a, make_media):
@@ -240,7 +241,7 @@ def test_resume_after_running_digests_are_lost(tus_a, make_media):
     data = make_media("h264").read_bytes()
     url = _path(tus_a.create(len(data)))
     tus_a.patch(url, 0, data[:700])
-    tus._running.clear()
+    upload_files._running.clear()
     done = tus_a.patch(url, 700, data[700:])
     assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
 
@@ -425,7 +426,7 @@ def test_large_body_through_the_buffer_ring(tus_a, tmp_path, vault):
     recording = Recording.objects.get(pk=done["Liuhen-Recording-Id"])
     with vault.open(recording.storage_key) as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == recording.sha256
-    assert not list(tus.upload_dir().iterdir())  # the partial file became the original
+    assert not list(upload_files.upload_dir().iterdir())  # the partial file became the original
 
 
 def test_disk_full_mid_body_keeps_nothing_and_the_retry_has_the_right_digests(

@@ -5,8 +5,9 @@ from datetime import timedelta
 import factory
 from django.contrib.auth import get_user_model
 
+from liuhen.access.choices import Role
 from liuhen.core.testing import today
-from liuhen.org.choices import Role, UnitKind
+from liuhen.org.choices import UnitKind
 from liuhen.org.models import Officer, Unit
 
 

@@ -1,10 +1,11 @@
-"""Seed the editable calendar from the shipped rules/data/holidays.toml (2025–2027)."""
+"""Seed the editable calendar from the shipped holidays.toml (2025–2027); since issue 15 the
+calendar, its data file and this seeding code live in the deadlines app."""
 
 from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from liuhen.rules.holiday_services import seed_from_toml
+    from liuhen.deadlines.holidays import seed_from_toml
 
     seed_from_toml(apps.get_model("rules", "HolidayYear"), apps.get_model("rules", "Holiday"))
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django import template
 
-from liuhen.core.querysets import unit_allowed
+from liuhen.access.querysets import unit_allowed
+from liuhen.rules import services
 
 register = template.Library()
 
 
 @register.inclusion_tag("rules/_checklist.html", takes_context=True)
 def completeness_panel(context, case):
-    from liuhen.rules import services
-
     user = context["request"].user
     if not unit_allowed(user, "rules.view", case.unit):
         return {"visible": False}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from liuhen.cases import records_services as rs
 from liuhen.cases import services as case_services
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.models import Case
-from liuhen.cases.records_choices import SignatureStatus
 from liuhen.cases.tests.factories import make_case, make_party
+from liuhen.records import services as rs
+from liuhen.records.choices import SignatureStatus
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

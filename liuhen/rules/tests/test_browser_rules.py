@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from liuhen.core.tests.test_browser import Watch, browser  # noqa: F401
 from liuhen.rules.tests.helpers import PDF
+from liuhen.web.tests.test_browser import Watch, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,8 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from liuhen.org.models import Officer, Unit
-from liuhen.cases import records_services as rs, services as cs
+from liuhen.cases import services as cs
+from liuhen.records import services as rs
 from liuhen.evidence.services import add_mark, ingest_recording
 from liuhen.evidence.tests import mediafactory
 bureau = Unit.objects.create(name="某市人力资源和社会保障局", kind="bureau", case_number_prefix="冀人社")

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from liuhen.audit.models import AuditEntry
-from liuhen.cases import records_services as rs
 from liuhen.cases import services as case_services
 from liuhen.cases.choices import CaseKind, Stage
-from liuhen.cases.models import Case, Document
+from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
+from liuhen.records import services as rs
+from liuhen.records.models import Document
 from liuhen.rules import services as rules_services
 from liuhen.rules.models import CaseCompleteness
 from liuhen.rules.tests.helpers import (

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liuhen.cases import stages
-from liuhen.cases.records_choices import DocumentType
+from liuhen.records.choices import DocumentType
 from liuhen.rules import engine
 from liuhen.rules.engine import ApprovalFact, CaseFacts, DocFact, RecordingFact, ServiceFact
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from liuhen.audit import anchors as anchoring
 from liuhen.audit import events
 from liuhen.audit.choices import Outcome
 from liuhen.audit.services import record, verify
@@ -26,8 +27,6 @@ class Command(BaseCommand):
                             help="并行校验的进程数（默认为CPU核数；5万条以下不并行）")
 
     def handle(self, *args, subcommand, quiet, workers, anchors, out, **options):
-        from liuhen.audit import anchors as anchoring
-
         if subcommand == "anchor":
             try:
                 made = anchoring.make_anchor(out)

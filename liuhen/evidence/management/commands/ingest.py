@@ -6,7 +6,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+
+from liuhen.audit import context
+from liuhen.devices.models import Device
+from liuhen.evidence import station
+from liuhen.org.models import Officer
 
 
 class Command(BaseCommand):
@@ -30,8 +36,6 @@ class Command(BaseCommand):
         self, *args, folder, device, officer, server, token, user, receipt_dir, chunk_mib, **options
     ):
         from tqdm import tqdm
-
-        from liuhen.evidence import station
 
         source = Path(folder)
         if not source.is_dir():
@@ -81,12 +85,6 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _local_target(self, device_number, officer_ref, username):
-        from django.contrib.auth import get_user_model
-
-        from liuhen.evidence import station
-        from liuhen.evidence.models import Device
-        from liuhen.org.models import Officer
-
         if not username:
             raise CommandError(
                 "本机存储需要 --user（操作人登录名），远程上传请用 --server 和 --token"
@@ -105,7 +103,6 @@ class Command(BaseCommand):
             officer = query.first()
             if officer is None:
                 raise CommandError(f"执法人员不存在：{officer_ref}")
-        from liuhen.audit import context
 
         context._current.set(context.AuditContext(session="station", via="station"))
         return station.LocalTarget(actor=actor, device=device, officer=officer)

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from liuhen.evidence.fixity import scheduled_fixity, verify_recordings
+
 
 class Command(BaseCommand):
     help = "重新读取已存储的音像记录原件，重新计算 SHA-256 与 SM3，报告不一致、缺失和孤立对象"
@@ -30,8 +32,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from liuhen.evidence.fixity import scheduled_fixity, verify_recordings
-
         if options["schedule"]:
             if options["schedule"] < 1:
                 raise CommandError("--schedule 应为正整数（小时）")

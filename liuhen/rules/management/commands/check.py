@@ -13,10 +13,13 @@ import json
 
 from django.core.management.base import CommandError
 from django.core.management.commands.check import Command as DjangoCheck
+from django.db import connection
 
 from liuhen.cases.models import Case
+from liuhen.org.models import Unit
 from liuhen.rules import engine
 from liuhen.rules.models import CaseCompleteness
+from liuhen.rules.services import default_workers, evaluate_cases, record_check
 
 
 class Command(DjangoCheck):
@@ -38,13 +41,10 @@ class Command(DjangoCheck):
             raise CommandError(f"规则数据文件有误：{exc}") from None
         if options["no_cases"] or options["list_tags"]:
             return
-        from django.db import connection
 
         if "cases_case" not in connection.introspection.table_names():
             self.stderr.write("数据库尚未迁移，跳过案件评估（先运行 liuhen migrate）")
             return
-        from liuhen.org.models import Unit
-        from liuhen.rules.services import default_workers, evaluate_cases, record_check
 
         cases = Case.objects.all()
         unit = None

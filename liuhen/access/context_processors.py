@@ -1,0 +1,28 @@
+from liuhen.access.querysets import allows, user_role
+
+
+def liuhen(request):
+    user = getattr(request, "user", None)
+    role = user_role(user)
+
+    def can(action):
+        return allows(user, action)
+
+    return {
+        "liuhen_role": role,
+        "nav": {
+            "cases": can("case.view"),
+            "case_create": can("case.create"),
+            "patrols": can("patrol.view"),
+            "patrol_create": can("patrol.create"),
+            "parties": can("party.view"),
+            "party_create": can("party.create"),
+            "recordings": can("recording.view"),
+            "upload": can("recording.upload"),
+            "late": can("recording.late_report"),
+            "fixity": can("recording.fixity"),
+            "reports": can("report.view"),
+            "audit": can("audit.view"),
+            "admin": bool(user and user.is_staff),
+        },
+    }

@@ -1,0 +1,100 @@
+"""The permission matrix: which role may do which action, and over which units.
+
+Kept in this one place and shown on an admin page. Anything not listed is denied.
+Scopes: ``own`` = the user's own unit; ``tree`` = own unit and its sub-units;
+``bureau`` = every unit. Child objects (recordings, documents) inherit their case's scope.
+"""
+
+from __future__ import annotations
+
+from liuhen.access.choices import Role
+
+OWN, TREE, BUREAU = "own", "tree", "bureau"
+SCOPE_LABELS = {OWN: "本单位", TREE: "本单位及下级", BUREAU: "全局"}
+
+# Actions (permission_* names in the glossary's terms).
+ACTIONS = {
+    "case.view": "查看案件",
+    "case.create": "新建案件",
+    "case.change": "修改案件",
+    "case.transition": "变更环节",
+    "case.archive": "归档",
+    "patrol.view": "查看巡查",
+    "patrol.create": "登记巡查",
+    "party.view": "查看当事人",
+    "party.create": "登记当事人",
+    "recording.view": "查看音像记录",
+    "recording.upload": "上传音像记录",
+    "recording.download": "下载音像记录",
+    "recording.mark": "标注音像记录",
+    "recording.late_report": "查看逾期上传",
+    "recording.link": "关联音像记录与案件",
+    "recording.fixity": "查看固定值校验",
+    "device.view": "查看设备",
+    "device.manage": "登记设备",
+    "document.view": "查看文字记录",
+    "document.create": "添加文字记录",
+    "approval.decide": "内部审批",
+    "rules.view": "查看记录完整性",
+    "rules.waive": "批准缺项说明",
+    "report.view": "查看统计",
+    "audit.view": "查看审计日志",
+    "audit.export": "导出审计日志",
+    "org.manage": "管理单位和人员",
+}
+
+_OFFICER = {
+    "case.view": OWN, "case.create": OWN, "case.change": OWN, "case.transition": OWN,
+    "patrol.view": OWN, "patrol.create": OWN, "party.view": OWN, "party.create": OWN,
+    "recording.view": OWN, "recording.upload": OWN, "recording.download": OWN,
+    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "document.view": OWN,
+    "document.create": OWN, "rules.view": OWN,
+}
+
+MATRIX: dict[str, dict[str, str]] = {
+    Role.OFFICER: _OFFICER,
+    Role.UNIT_HEAD: {
+        **{action: TREE for action in _OFFICER},
+        "case.archive": TREE, "approval.decide": TREE, "rules.waive": TREE,
+        "report.view": TREE, "recording.late_report": TREE,
+        "recording.fixity": TREE,
+    },
+    Role.BUREAU_LEADER: {
+        "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
+        "recording.view": BUREAU, "device.view": BUREAU, "document.view": BUREAU,
+        "approval.decide": BUREAU, "rules.view": BUREAU, "report.view": BUREAU,
+    },
+    Role.LEGAL_OFFICE: {
+        "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
+        "recording.view": BUREAU, "recording.download": BUREAU, "recording.late_report": BUREAU,
+        "recording.fixity": BUREAU,
+        "device.view": BUREAU, "document.view": BUREAU, "rules.view": BUREAU,
+        "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
+    },
+    Role.RECORDS_KEEPER: {
+        "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,
+        "recording.view": TREE, "recording.upload": TREE, "recording.download": TREE,
+        "recording.mark": TREE, "recording.late_report": TREE, "device.view": TREE,
+        "recording.link": TREE, "recording.fixity": TREE,
+        "document.view": TREE, "document.create": TREE, "rules.view": TREE,
+    },
+    Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE},
+    Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},
+}
+
+
+def scope_for(role: str | None, action: str) -> str | None:
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}: add it to ACTIONS in access/permissions.py")
+    if not role:
+        return None
+    return MATRIX.get(role, {}).get(action)
+
+
+def rows() -> list[dict]:
+    """The matrix as table rows for the admin page: one row per action, one cell per role."""
+    return [
+        {"action": action, "label": label,
+         "cells": [SCOPE_LABELS.get(MATRIX.get(role, {}).get(action), "—") for role in Role]}
+        for action, label in ACTIONS.items()
+    ]

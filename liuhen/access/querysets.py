@@ -1,0 +1,75 @@
+"""RestrictedQuerySet: every query for protected data goes through ``restrict(user, action)``."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from liuhen.access.permissions import BUREAU, OWN, TREE, scope_for
+
+
+def user_role(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    officer = getattr(user, "officer", None)
+    if officer is not None:
+        return officer.role
+    return "admin" if user.is_superuser else None
+
+
+def user_unit(user):
+    officer = getattr(user, "officer", None) if user is not None else None
+    return officer.unit if officer is not None else None
+
+
+def allows(user, action: str) -> bool:
+    """Whether the user's role may do ``action`` anywhere at all."""
+    return scope_for(user_role(user), action) is not None
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """Deny by default. Models name the lookup to their owning Unit in ``unit_lookup``."""
+
+    def restrict(self, user, action: str):
+        scope = scope_for(user_role(user), action)
+        if scope is None:
+            return self.none()
+        if scope == BUREAU:
+            return self
+        unit = user_unit(user)
+        if unit is None:
+            return self.none()
+        lookup = self.model.unit_lookup
+        if scope == OWN:
+            # Unit declares unit_lookup = "pk": compare ids, not a Unit instance with a pk.
+            return self.filter(**{lookup: unit.pk if lookup == "pk" else unit})
+        if scope == TREE:
+            # IN (the sub-units' ids) rather than a JOIN on the path: the owning table's own
+            # unit indexes stay usable. The ids are a literal list, not a subquery: PostgreSQL
+            # then checks them inside an index scan (`unit_id = ANY(...)`) and estimates the
+            # match count from its statistics, instead of joining every row to org_unit
+            # (bench/bench_cases.py: a deep page 7.6 → 2.9 ms, a count 18 → 9 ms).
+            return self.filter(**{f"{lookup}__in": sub_unit_ids(unit)})
+        return self.none()
+
+
+def sub_unit_ids(unit) -> list[int]:
+    """The ids of ``unit`` and every unit below it (read now: one small indexed query).
+
+    Through the unit's own class: access sits below org and never imports its models."""
+    units = type(unit)._default_manager
+    return list(units.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+
+def unit_allowed(user, action: str, unit) -> bool:
+    """Whether ``action`` may be done on something owned by ``unit`` (for creating objects)."""
+    scope = scope_for(user_role(user), action)
+    if scope is None or unit is None:
+        return False
+    if scope == BUREAU:
+        return True
+    own = user_unit(user)
+    if own is None:
+        return False
+    if scope == OWN:
+        return own.pk == unit.pk
+    return unit.path.startswith(own.path)

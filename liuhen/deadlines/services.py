@@ -1,0 +1,664 @@
+"""Statutory deadlines of one case, computed from its own facts and records.
+
+:func:`case_deadlines` lists every deadline that applies to a case with its source, the fact
+that started it, its due date on the bureau's working-day calendar, its status and the record
+that met it. :func:`refresh_case_deadlines` stores the open ones (not yet met, owed by the
+bureau) in :class:`~liuhen.deadlines.models.CaseDeadlineEntry` whenever the case changes,
+so the dashboard counts due-soon and overdue items with one query.
+
+Where each deadline starts and what meets it
+---------------------------------------------
+* 投诉受理立案, 5 working days (《关于实施〈劳动保障监察条例〉若干规定》第十八条):
+  from ``Case.complaint_received_on``; met by opening the case (``opened_on``).
+* 案件调查, 60 working days, +30 with approval (《劳动保障监察条例》第十七条), penalty and
+  inspection cases: from ``opened_on``; extended by an approved ``investigation_extension``;
+  met by an approved ``investigation_end``, by the case leaving the investigation (a stage
+  after 调查取证 in its stage log) or by closing the case.
+* 作出行政处罚决定, 90 days (行政处罚法 第六十条), penalty cases: from ``opened_on``; met by
+  ``decided_on`` (or the date of a 行政处罚决定书), or by closing the case without one.
+* 送达行政处罚决定书, 7 working days (第六十一条, 第八十五条): from the decision; met by the
+  first ``Service`` of a 行政处罚决定书, or the decision signed for on the spot.
+* 当事人要求听证, 5 working days (第六十四条第一项) — the party's period, shown but never
+  counted against the officers: from the service of the 违法行为通知书/听证告知书; met when
+  ``Case.hearing_requested`` is set.
+* 听证通知, 7 working days before the hearing (第六十四条第二项): the hearing date is
+  ``extra["hearing_date"]`` of a 听证告知书 (or any document), or the date of the 听证笔录;
+  met by serving (or issuing) that notice.
+* 先行登记保存 decision, 7 working days (第五十六条): from an approved
+  ``evidence_preservation``; met by a document marked ``extra["deadline_met"]``.
+* 查封、扣押, 30 days, +30 (行政强制法 第二十五条); 行政复议 answer 10 working days;
+  行政诉讼 answer 15 days: started by a document marked ``extra["deadline_start"] = <code>``
+  (dated the day of the seizure / the day the copy was received), met by one marked
+  ``extra["deadline_met"] = <code>``; a seizure is extended by an approved
+  ``seizure_extension``.
+
+Both markers accept a code or a list of codes (see :data:`liuhen.deadlines.statutory.RULES`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from liuhen.cases.choices import CaseKind, Stage
+from liuhen.cases.models import Case, StageLog
+from liuhen.core.errors import InvalidInput
+from liuhen.deadlines.calendar import CalendarRangeError, WorkingCalendar
+from liuhen.deadlines.holidays import current_calendar
+from liuhen.deadlines.models import CaseDeadlineEntry
+from liuhen.deadlines.statutory import Deadline, DeadlineRule, compute_deadline, get_rule, status
+from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentType
+from liuhen.records.models import Approval, Document, Service
+from liuhen.records.services import add_document
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEADLINE_FACTS",
+    "STATUS_LABELS",
+    "CaseDeadline",
+    "case_deadlines",
+    "record_deadline_fact",
+    "refresh_case_deadlines",
+    "refresh_open_deadlines",
+    "warn_from",
+]
+
+STATUS_LABELS = {
+    "ok": "期限内",
+    "due_soon": "即将到期",
+    "overdue": "已逾期",
+    "met": "已履行",
+    "unknown": "无法计算",
+}
+#: The party's own period (听证申请) has other words: its lapse is no fault of the officers.
+PARTY_STATUS_LABELS = {
+    **STATUS_LABELS,
+    "overdue": "申请期已过",
+    "met": "已申请",
+    "due_soon": "申请期将满",
+    "ok": "申请期内",
+}
+
+#: Stages that come after the investigation (第十七条: the investigation is over).
+_AFTER_INVESTIGATION = {
+    Stage.DECISION,
+    Stage.SERVICE,
+    Stage.HEARING,
+    Stage.CASE_FILE,
+    Stage.ARCHIVING,
+}
+_ORGAN_OBLIGOR = "劳动保障行政部门"
+
+
+def warn_days() -> int:
+    """Working days before the due date from which a deadline shows yellow."""
+    return int(getattr(settings, "DEADLINE_WARN_WORKING_DAYS", 3))
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """One statutory deadline of one case, as the case page and the API show it."""
+
+    code: str
+    name: str
+    citation: str
+    description: str  # 如“自立案之日起60个工作日内”
+    obligor: str
+    start: _dt.date | None
+    started_by: str  # the fact that started it
+    due: _dt.date | None
+    status: str  # ok / due_soon / overdue / met / unknown
+    met_on: _dt.date | None = None
+    met_by: str = ""  # the record that met it
+    extended: bool = False
+    extended_by: str = ""  # the approval that extended it
+    provisional: bool = False  # counted on a provisional (not yet published) calendar year
+    rolled_forward: bool = False  # the last day fell on a rest day and moved to the next
+    days_left: int | None = None  # calendar days from today to due (negative when overdue)
+    working_days_left: int | None = None
+    note: str = ""
+    error: str = ""
+    met_ids: dict = field(default_factory=dict)  # {"document": id} / {"service": id} / …
+
+    @property
+    def owed_by_party(self) -> bool:
+        return self.obligor != _ORGAN_OBLIGOR
+
+    @property
+    def status_label(self) -> str:
+        return (PARTY_STATUS_LABELS if self.owed_by_party else STATUS_LABELS)[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be done by the bureau (what the dashboard counts)."""
+        return (
+            not self.owed_by_party
+            and self.met_on is None
+            and self.status != "met"
+            and self.due is not None
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "citation": self.citation,
+            "description": self.description,
+            "obligor": self.obligor,
+            "start": self.start,
+            "started_by": self.started_by,
+            "due": self.due,
+            "status": self.status,
+            "status_label": self.status_label,
+            "met_on": self.met_on,
+            "met_by": self.met_by,
+            "met_ids": self.met_ids,
+            "extended": self.extended,
+            "extended_by": self.extended_by,
+            "provisional": self.provisional,
+            "rolled_forward": self.rolled_forward,
+            "days_left": self.days_left,
+            "working_days_left": self.working_days_left,
+            "note": self.note,
+            "error": self.error,
+        }
+
+
+# --------------------------------------------------------------------------- the case's facts
+def _day(value) -> _dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _codes(value) -> set[str]:
+    if not value:
+        return set()
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list | tuple):
+        return {str(v) for v in value}
+    return set()
+
+
+class _Facts:
+    """Everything about a case the deadlines read, loaded in a handful of queries (or taken
+    from the prefetched lists :func:`_prefetch` attaches when many cases are refreshed)."""
+
+    def __init__(self, case):
+        self.case = case
+        prefetched = getattr(case, "dl_documents", None) is not None
+        if prefetched:
+            documents, approvals = case.dl_documents, case.dl_approvals
+            services, logs = case.dl_services, case.dl_stage_logs
+        else:
+            documents = case.documents.filter(is_current=True).order_by("date", "id")
+            approvals = (
+                case.approvals.filter(decision=ApprovalDecision.APPROVED)
+                .select_related("approver__officer")
+                .order_by("decided_at", "id")
+            )
+            services = case.services.select_related("document").order_by("served_at", "id")
+            logs = case.stage_logs.order_by("at", "id")
+        self.documents = list(documents)
+        self.approvals = list(approvals)
+        self.services = list(services)
+        self.stage_logs = list(logs)
+
+    def approval(self, action):
+        return next((a for a in self.approvals if a.action == action), None)
+
+    def docs(self, *types):
+        return [d for d in self.documents if d.doc_type in types]
+
+    def served(self, *types):
+        return [s for s in self.services if s.document.doc_type in types]
+
+    def marked(self, key: str, code: str):
+        return [d for d in self.documents if code in _codes((d.extra or {}).get(key))]
+
+
+def _prefetch(queryset):
+    """``queryset`` of cases with what :class:`_Facts` reads, in one query per relation."""
+
+    return queryset.prefetch_related(
+        Prefetch(
+            "documents",
+            to_attr="dl_documents",
+            queryset=Document.objects.filter(is_current=True).order_by("date", "id"),
+        ),
+        Prefetch(
+            "approvals",
+            to_attr="dl_approvals",
+            queryset=Approval.objects.filter(decision=ApprovalDecision.APPROVED)
+            .select_related("approver__officer")
+            .order_by("decided_at", "id"),
+        ),
+        Prefetch(
+            "services",
+            to_attr="dl_services",
+            queryset=Service.objects.select_related("document").order_by("served_at", "id"),
+        ),
+        Prefetch(
+            "stage_logs", to_attr="dl_stage_logs", queryset=StageLog.objects.order_by("at", "id")
+        ),
+    )
+
+
+def _approval_label(approval) -> str:
+    who = ""
+    if approval.approver_id:
+        officer = getattr(approval.approver, "officer", None)
+        who = officer.name if officer else approval.approver.get_username()
+    day = _day(approval.decided_at)
+    return f"{approval.get_action_display()}审批（{who + '，' if who else ''}{day or ''}同意）"
+
+
+def _doc_label(doc) -> str:
+    fact = DEADLINE_FACTS.get((doc.extra or {}).get("deadline_fact", ""))
+    text = fact[0] if fact else doc.get_doc_type_display()
+    if doc.number:
+        text += f" {doc.number}"
+    if doc.date:
+        text += f"（{doc.date:%Y-%m-%d}）"
+    return text
+
+
+def _service_label(service) -> str:
+    return (
+        f"{service.document.get_doc_type_display()}{service.get_method_display()}"
+        f"给{service.recipient}（{_day(service.served_at):%Y-%m-%d}）"
+    )
+
+
+# --------------------------------------------------------------------------- evaluation
+@dataclass
+class _Item:
+    rule: DeadlineRule
+    start: _dt.date
+    started_by: str
+    extended: bool = False
+    extended_by: str = ""
+    met_on: _dt.date | None = None
+    met_by: str = ""
+    met_known: bool = False  # met, even if the day is not on record (听证已申请)
+    met_ids: dict = field(default_factory=dict)
+
+
+def _items(facts: _Facts) -> list[_Item]:
+    case = facts.case
+    items: list[_Item] = []
+    closed = case.closed_on
+
+    # 《关于实施〈劳动保障监察条例〉若干规定》第十八条: 5 working days from the complaint.
+    if case.complaint_received_on:
+        items.append(
+            _Item(
+                get_rule("complaint_acceptance"),
+                case.complaint_received_on,
+                f"收到投诉/举报（{case.complaint_received_on:%Y-%m-%d}）",
+                met_on=case.opened_on,
+                met_by=f"立案（{case.opened_on:%Y-%m-%d}）",
+            )
+        )
+
+    # 《劳动保障监察条例》第十七条: 60 working days, +30 with the head's approval.
+    if case.kind in (CaseKind.PENALTY, CaseKind.INSPECTION):
+        item = _Item(
+            get_rule("investigation"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
+        )
+        ext = facts.approval(ApprovalAction.INVESTIGATION_EXTENSION)
+        if ext is not None:
+            item.extended, item.extended_by = True, _approval_label(ext)
+        candidates = []
+        end = facts.approval(ApprovalAction.INVESTIGATION_END)
+        if end is not None and end.decided_at:
+            candidates.append((_day(end.decided_at), _approval_label(end), {"approval": end.pk}))
+        log = next((s for s in facts.stage_logs if s.to_stage in _AFTER_INVESTIGATION), None)
+        if log is not None:
+            candidates.append(
+                (
+                    _day(log.at),
+                    f"转入{Stage(log.to_stage).label}环节（{_day(log.at):%Y-%m-%d}）",
+                    {"stage_log": log.pk},
+                )
+            )
+        if closed:
+            candidates.append((closed, f"结案（{closed:%Y-%m-%d}）", {}))
+        if candidates:
+            item.met_on, item.met_by, item.met_ids = min(candidates, key=lambda c: c[0])
+        items.append(item)
+
+    if case.kind == CaseKind.PENALTY:
+        # 行政处罚法 第六十条: decision within 90 days of opening.
+        item = _Item(
+            get_rule("penalty_decision"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
+        )
+        decision_docs = [d for d in facts.docs(DocumentType.PENALTY_DECISION) if d.date]
+        decided = case.decided_on or (decision_docs[0].date if decision_docs else None)
+        if case.decided_on:
+            item.met_on, item.met_by = case.decided_on, f"作出决定（{case.decided_on:%Y-%m-%d}）"
+        elif decision_docs:
+            item.met_on, item.met_by = decision_docs[0].date, _doc_label(decision_docs[0])
+            item.met_ids = {"document": decision_docs[0].pk}
+        elif closed:
+            item.met_on, item.met_by = closed, f"结案（未作处罚决定，{closed:%Y-%m-%d}）"
+        items.append(item)
+
+        # 第六十一条: served within 7 (working) days when the party was not present.
+        if decided:
+            item = _Item(
+                get_rule("decision_service"), decided, f"作出行政处罚决定（{decided:%Y-%m-%d}）"
+            )
+            served = facts.served(DocumentType.PENALTY_DECISION)
+            on_spot = [
+                d
+                for d in facts.docs(DocumentType.PENALTY_DECISION)
+                if d.signature == "signed" and d.date
+            ]
+            if served:
+                item.met_on, item.met_by = _day(served[0].served_at), _service_label(served[0])
+                item.met_ids = {"service": served[0].pk}
+            elif on_spot:
+                item.met_on = on_spot[0].date
+                item.met_by = f"当场交付并签收 {_doc_label(on_spot[0])}"
+                item.met_ids = {"document": on_spot[0].pk}
+            items.append(item)
+
+        # 第六十四条第一项: the party may ask for a hearing within 5 days of being told.
+        told = facts.served(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
+        told_docs = [
+            d
+            for d in facts.docs(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
+            if d.date and d.signature == "signed"
+        ]
+        start = by = None
+        if told:
+            start, by = _day(told[0].served_at), _service_label(told[0])
+        elif told_docs:
+            start, by = told_docs[0].date, f"告知并签收 {_doc_label(told_docs[0])}"
+        if start:
+            item = _Item(get_rule("hearing_request"), start, by)
+            if case.hearing_requested:
+                item.met_known, item.met_by = True, "当事人已申请听证"
+            items.append(item)
+
+        # 第六十四条第二项: notify the hearing at least 7 (working) days before it.
+        hearing = _hearing(facts)
+        if hearing is not None:
+            day, source_label, notice = hearing
+            item = _Item(get_rule("hearing_notice"), day, f"{source_label}（{day:%Y-%m-%d}）")
+            if notice is not None:
+                notice_served = [s for s in facts.services if s.document_id == notice.pk]
+                if notice_served:
+                    item.met_on = _day(notice_served[0].served_at)
+                    item.met_by = _service_label(notice_served[0])
+                    item.met_ids = {"service": notice_served[0].pk}
+                elif notice.date:
+                    item.met_on, item.met_by = notice.date, _doc_label(notice)
+                    item.met_ids = {"document": notice.pk}
+            items.append(item)
+
+    # 行政处罚法 第五十六条: a decision on preserved evidence within 7 (working) days.
+    preservation = facts.approval(ApprovalAction.EVIDENCE_PRESERVATION)
+    started = [d for d in facts.marked("deadline_start", "evidence_preservation") if d.date]
+    if preservation is not None and preservation.decided_at:
+        items.append(
+            _marked_item(
+                facts,
+                "evidence_preservation",
+                _day(preservation.decided_at),
+                _approval_label(preservation),
+            )
+        )
+    elif started:
+        items.append(
+            _marked_item(facts, "evidence_preservation", started[0].date, _doc_label(started[0]))
+        )
+
+    # 行政强制法 第二十五条 (seizure), 行政复议法 第四十八条, 行政诉讼法 第六十七条.
+    for code in ("seizure", "review_response", "litigation_response"):
+        started = [d for d in facts.marked("deadline_start", code) if d.date]
+        if not started:
+            continue
+        item = _marked_item(facts, code, started[0].date, _doc_label(started[0]))
+        if code == "seizure":
+            ext = facts.approval(ApprovalAction.SEIZURE_EXTENSION)
+            if ext is not None:
+                item.extended, item.extended_by = True, _approval_label(ext)
+        items.append(item)
+    return items
+
+
+def _marked_item(facts: _Facts, code: str, start: _dt.date, started_by: str) -> _Item:
+    item = _Item(get_rule(code), start, started_by)
+    met = [d for d in facts.marked("deadline_met", code) if d.date and d.date >= start]
+    if met:
+        item.met_on, item.met_by, item.met_ids = (
+            met[0].date,
+            _doc_label(met[0]),
+            {"document": met[0].pk},
+        )
+    return item
+
+
+def _hearing(facts: _Facts):
+    """(hearing day, where it comes from, the notice document or None)."""
+
+    for doc in facts.documents:
+        day = _day((doc.extra or {}).get("hearing_date"))
+        if day is not None:
+            return day, f"举行听证（{_doc_label(doc)}所定）", doc
+    held = [d for d in facts.docs(DocumentType.HEARING_RECORD) if d.date]
+    if held:
+        return held[0].date, "举行听证（听证笔录）", None
+    return None
+
+
+def _evaluate(item: _Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDeadline:
+    rule = item.rule
+    base = dict(
+        code=rule.code,
+        name=rule.name,
+        citation=rule.citation,
+        description=rule.describe(extended=item.extended),
+        obligor=rule.obligor,
+        start=item.start,
+        started_by=item.started_by,
+        extended=item.extended,
+        extended_by=item.extended_by,
+        met_on=item.met_on,
+        met_by=item.met_by,
+        met_ids=item.met_ids,
+        note=rule.note,
+    )
+    try:
+        deadline: Deadline = compute_deadline(
+            rule, item.start, extended=item.extended, calendar=calendar
+        )
+    except CalendarRangeError as exc:
+        return CaseDeadline(due=None, status="unknown", error=str(exc), **base)
+    if item.met_known and item.met_on is None:
+        state = "met"
+    else:
+        try:
+            state = status(
+                deadline, today, warn_days=warn_days(), met_on=item.met_on, calendar=calendar
+            )
+        except CalendarRangeError:
+            state = status(deadline, today, warn_days=warn_days(), met_on=item.met_on)
+    days_left = working_left = None
+    if state not in ("met",) and item.met_on is None:
+        days_left = (deadline.due - today).days
+        try:
+            working_left = calendar.working_days_between(today, deadline.due)
+        except CalendarRangeError:
+            working_left = None
+    return CaseDeadline(
+        due=deadline.due,
+        status=state,
+        provisional=deadline.provisional,
+        rolled_forward=deadline.rolled_forward,
+        days_left=days_left,
+        working_days_left=working_left,
+        **base,
+    )
+
+
+def case_deadlines(
+    case, today: _dt.date | None = None, *, calendar: WorkingCalendar | None = None
+) -> list[CaseDeadline]:
+    """Every statutory deadline that applies to ``case``, in due-date order.
+
+    :param today: the day statuses are judged on (default: today, local time).
+    :param calendar: default: the bureau's calendar from the admin (:func:`current_calendar`).
+    """
+    today = today or timezone.localdate()
+    calendar = calendar or current_calendar()
+    result = [_evaluate(item, today, calendar) for item in _items(_Facts(case))]
+    result.sort(key=lambda d: (d.due or _dt.date.max, d.code))
+    return result
+
+
+# --------------------------------------------------------------------------- stored entries
+def warn_from(due: _dt.date, calendar: WorkingCalendar, days: int | None = None) -> _dt.date:
+    """The first day on which :func:`liuhen.deadlines.statutory.status` says ``due_soon``.
+
+    ``status`` counts the working days in ``(today, due]``; the earliest ``today`` with at
+    most ``days`` of them is found by walking back from ``due``.
+    """
+    days = warn_days() if days is None else days
+    day = due
+    while calendar.working_days_between(day - _dt.timedelta(days=1), due) <= days:
+        day -= _dt.timedelta(days=1)
+    return day
+
+
+def _open_entries(case, calendar: WorkingCalendar) -> list:
+    if case.stage == Stage.ARCHIVING:
+        return []
+    rows = []
+    for d in case_deadlines(case, calendar=calendar):
+        if not d.is_open:
+            continue
+        try:
+            warn = warn_from(d.due, calendar)
+        except CalendarRangeError:
+            warn = d.due - _dt.timedelta(days=warn_days())
+        rows.append(
+            CaseDeadlineEntry(
+                case_id=case.pk,
+                code=d.code,
+                name=d.name,
+                citation=d.citation[:200],
+                start=d.start,
+                due=d.due,
+                warn_from=warn,
+                extended=d.extended,
+                provisional=d.provisional,
+            )
+        )
+    return rows
+
+
+def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> int:
+    """Rewrite the stored open deadlines of ``case``; returns how many are open.
+
+    Called from ``liuhen.rules.services.case_changed`` inside the change's transaction, so
+    the stored rows always match the committed facts. An archived case has none.
+    """
+
+    rows = _open_entries(case, calendar or current_calendar())
+    with transaction.atomic():
+        CaseDeadlineEntry.objects.filter(case_id=case.pk).delete()
+        CaseDeadlineEntry.objects.bulk_create(rows)
+    return len(rows)
+
+
+def refresh_open_deadlines(*, batch_size: int = 500) -> int:
+    """Re-compute the stored deadlines of every case not archived (after a calendar edit,
+    or once after upgrading a database that has cases); returns the number of cases."""
+
+    calendar = current_calendar()
+    ids = list(
+        Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk").values_list("pk", flat=True)
+    )
+    for i in range(0, len(ids), batch_size):
+        chunk = ids[i : i + batch_size]
+        cases = _prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
+        rows = [row for case in cases for row in _open_entries(case, calendar)]
+        with transaction.atomic():
+            CaseDeadlineEntry.objects.filter(case_id__in=chunk).delete()
+            CaseDeadlineEntry.objects.bulk_create(rows, batch_size=1000)
+    # Archived cases keep none (normally already empty; this also heals an interrupted run).
+    CaseDeadlineEntry.objects.filter(case__stage=Stage.ARCHIVING).delete()
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- recorded facts
+#: Facts that start or meet a deadline and have no field of their own on the case: recorded
+#: as a written record (文字记录, type “其他”) carrying the marker in ``extra``, so the fact
+#: has its own trace (第十条) and the deadlines read it like any other record.
+DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
+    "seizure_start": ("实施查封、扣押", {"deadline_start": "seizure"}),
+    "seizure_end": ("查封、扣押处理决定（解除、没收、移送等）", {"deadline_met": "seizure"}),
+    "preservation_start": ("先行登记保存证据", {"deadline_start": "evidence_preservation"}),
+    "preservation_decided": ("先行登记保存证据处理决定", {"deadline_met": "evidence_preservation"}),
+    "review_received": ("收到行政复议申请书副本", {"deadline_start": "review_response"}),
+    "review_answered": ("提出行政复议答复并提交证据", {"deadline_met": "review_response"}),
+    "litigation_received": ("收到行政诉讼起诉状副本", {"deadline_start": "litigation_response"}),
+    "litigation_answered": ("提交行政诉讼答辩状及证据", {"deadline_met": "litigation_response"}),
+    "hearing_notified": ("通知当事人举行听证", {}),
+}
+
+
+def case_changed(*, case, actor=None) -> None:
+    """Store the case's open deadlines after any fact of it changed: the handler of the
+    ``cases.events.case_changed`` domain event (subscribed in ``DeadlinesConfig.ready``)."""
+    refresh_case_deadlines(case=case)
+
+
+def record_deadline_fact(
+    *, actor, case, kind: str, on: _dt.date, hearing_date: _dt.date | None = None, note: str = ""
+):
+    """Record a fact that starts or meets a deadline (e.g. 收到起诉状副本 on ``on``).
+
+    Stored through ``add_document`` (permission ``document.create``, audited, re-evaluates
+    the case); returns the new ``Document``.
+    """
+
+    if kind not in DEADLINE_FACTS:
+        raise InvalidInput("未知的期限事实", detail={"field": "kind"})
+    if not isinstance(on, _dt.date) or on > timezone.localdate():
+        raise InvalidInput("事实发生日期应为今天或以前的日期", detail={"field": "on"})
+    label, extra = DEADLINE_FACTS[kind]
+    extra = {**extra, "deadline_fact": kind}
+    if kind == "hearing_notified":
+        if hearing_date is None or hearing_date < on:
+            raise InvalidInput(
+                "请填写举行听证的日期（不早于通知日期）", detail={"field": "hearing_date"}
+            )
+        extra["hearing_date"] = hearing_date.isoformat()
+        label = f"通知当事人举行听证（听证日期{hearing_date:%Y-%m-%d}）"
+    return add_document(
+        actor=actor,
+        case=case,
+        doc_type=DocumentType.OTHER,
+        date=on,
+        extra=extra,
+        note=f"{label}。{note.strip()}".rstrip("。") + "。",
+    )

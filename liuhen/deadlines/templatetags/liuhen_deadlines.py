@@ -1,0 +1,54 @@
+"""Template tags for the statutory-deadline panels (case page, dashboard).
+
+``{% load liuhen_deadlines %}`` then ``{% case_deadlines_panel case %}`` inside the case page
+or ``{% deadline_dashboard %}`` in the dashboard's deadline slot, so the pages owned by other
+parts of the app need only one line to show the deadlines.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from liuhen.access.querysets import allows, unit_allowed
+from liuhen.deadlines.queries import DeadlineFilter, alerts, summary
+from liuhen.deadlines.services import DEADLINE_FACTS, case_deadlines
+from liuhen.records.pdf import GENERATABLE
+
+register = template.Library()
+
+
+@register.inclusion_tag("deadlines/_deadlines_panel.html", takes_context=True)
+def case_deadlines_panel(context, case):
+    """Every deadline of ``case`` (the caller has already checked the user may see it)."""
+
+    today = timezone.localdate()
+    user = context.get("user")
+    can_generate = user is not None and unit_allowed(user, "document.create", case.unit)
+    return {
+        "case": case,
+        "deadlines": case_deadlines(case, today=today),
+        "today": today,
+        "user": user,
+        "parties": list(case.parties.all()) if can_generate else [],
+        "forms": [(code, f.title) for code, f in GENERATABLE.items()] if can_generate else [],
+        "facts": [(code, label) for code, (label, _) in DEADLINE_FACTS.items()]
+        if can_generate and case.stage != "archiving"
+        else [],
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("deadlines/_deadlines_dashboard.html", takes_context=True)
+def deadline_dashboard(context, limit: int = 10):
+    """Due-soon (yellow) and overdue (red) counts per officer and unit, and the most urgent."""
+    user = context.get("user") or getattr(context.get("request"), "user", None)
+    if user is None or not allows(user, "case.view"):
+        return {"visible": False}
+    today = timezone.localdate()
+    return {
+        "visible": True,
+        "today": today,
+        "summary": summary(user, today),
+        "urgent": list(alerts(user, today, DeadlineFilter(status="alert"))[:limit]),
+    }

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "liuhen.records"
+    label = "records"
+    verbose_name = "文字记录"
+
+    def ready(self):
+        # Imported here, not at the top: models may only be imported once the registry is ready.
+        from django.core.exceptions import ImproperlyConfigured
+
+        from liuhen.records.services import approval_authority
+
+        # Who may approve what (records/data/approvals.toml, 第五条第四款): a malformed file
+        # stops start-up with a message naming it.
+        try:
+            approval_authority()
+        except RuntimeError as exc:
+            raise ImproperlyConfigured(f"全过程记录要求数据文件有误：{exc}") from None

@@ -1,0 +1,358 @@
+"""Services for the written records of a case: documents, internal approvals and service.
+
+第四条 (text records), 第五条/第六条 (internal approval within its authority), 第十九条
+(the approval flow is recorded), 第十条 (every step leaves a trace). Each service checks
+scope, writes inside one transaction with its audit entry and re-evaluates the case's
+completeness and deadlines (the ``cases.events.case_changed`` domain event).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import tomllib
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from liuhen.access.choices import Role
+from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.audit.services import record, record_denied
+from liuhen.cases import events as case_events
+from liuhen.cases.choices import Stage
+from liuhen.cases.models import Case, Party
+from liuhen.core.errors import Conflict, Forbidden, InvalidInput
+from liuhen.evidence.storage import get_storage, original_key
+from liuhen.records import events
+from liuhen.records.choices import (
+    ApprovalAction,
+    ApprovalDecision,
+    DocumentType,
+    ServiceMethod,
+    SignatureStatus,
+)
+from liuhen.records.models import Approval, Document, Service
+
+APPROVALS_FILE = Path(__file__).resolve().parent / "data" / "approvals.toml"
+MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
+ALLOWED_MEDIA = {
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "image/webp",
+    "application/ofd",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _case_changed(case: Case, actor) -> None:
+    case_events.case_changed.publish(case=case, actor=actor)
+
+
+def _require(actor, action: str, case: Case, event: str, message: str) -> None:
+    if not unit_allowed(actor, action, case.unit):
+        record_denied(actor=actor, action=event, target=case, reason=message)
+        raise Forbidden(message)
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def _store_file(file_path: Path):
+    """Store a document's file through the vault's storage: content-addressed, never
+    rewritten, with SHA-256 and SM3 (第二十六条 (二)). Returns (digests, key)."""
+    storage = get_storage()
+    staged = storage.stage(Path(file_path))
+    try:
+        key = original_key(staged.digests.sha256)
+        if not storage.exists(key):
+            storage.commit(staged, key)
+        return staged.digests, key
+    finally:
+        staged.discard()
+
+
+def add_document(
+    *,
+    actor,
+    case: Case,
+    doc_type: str,
+    file_path=None,
+    original_name: str = "",
+    number: str = "",
+    date: date | None = None,
+    stage: str | None = None,
+    signature: str = SignatureStatus.PENDING,
+    parties=(),
+    extra=None,
+    generated: bool = False,
+    replaces: Document | None = None,
+    note: str = "",
+) -> Document:
+    """Add a written record (文字记录, 第四条) to a case, its file stored with both digests.
+
+    ``replaces`` makes the new row the current version; the old row stays, not current.
+    """
+    _require(
+        actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
+    )
+    if doc_type not in DocumentType.values:
+        raise InvalidInput(f"未知文书类型：{doc_type}")
+    if signature not in SignatureStatus.values:
+        raise InvalidInput(f"未知签收情况：{signature}")
+    if stage and stage not in Stage.values:
+        raise InvalidInput(f"未知环节：{stage}")
+    if case.archived_at:
+        raise Conflict("案件已归档，不能再添加文字记录")
+    party_ids = [p.pk if isinstance(p, Party) else int(p) for p in parties]
+    if party_ids and case.parties.filter(pk__in=party_ids).count() != len(set(party_ids)):
+        raise InvalidInput("当事人不属于该案件")
+    if replaces is not None:
+        if replaces.case_id != case.pk:
+            raise InvalidInput("被替换的文书不属于该案件")
+        if not replaces.is_current:
+            raise Conflict("被替换的文书已不是现行版本")
+    digests, key, media_type = None, "", ""
+    if file_path is not None:
+        path = Path(file_path)
+        size = path.stat().st_size
+        if size == 0:
+            raise InvalidInput("文件为空")
+        if size > MAX_DOCUMENT_BYTES:
+            raise InvalidInput("文件过大（上限200MB）")
+        original_name = original_name or path.name
+        media_type = mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+        if media_type not in ALLOWED_MEDIA:
+            raise InvalidInput("仅接受PDF、OFD、图片（JPG/PNG/TIFF/WebP）或表格文件")
+        digests, key = _store_file(path)
+    with transaction.atomic():
+        version = 1
+        if replaces is not None:
+            locked = Document.objects.select_for_update().get(pk=replaces.pk)
+            if not locked.is_current:
+                raise Conflict("被替换的文书已不是现行版本")
+            locked.is_current = False
+            locked.save(update_fields=["is_current"])
+            version = locked.version + 1
+        doc = Document.objects.create(
+            case=case,
+            doc_type=doc_type,
+            number=number[:80],
+            date=date,
+            stage=stage or case.stage,
+            signature=signature,
+            original_name=original_name[:255],
+            size=digests.size if digests else None,
+            media_type=media_type,
+            sha256=digests.sha256 if digests else "",
+            sm3=digests.sm3 if digests else "",
+            storage_key=key,
+            version=version,
+            replaces=replaces,
+            generated=generated,
+            created_by=actor,
+            note=note,
+            extra=extra or {},
+        )
+        if party_ids:
+            doc.parties.set(party_ids)
+        record(
+            actor=actor,
+            action=events.event_document_added,
+            target=doc,
+            detail={
+                "case": case.number,
+                "doc_type": doc_type,
+                "sha256": doc.sha256,
+                "sm3": doc.sm3,
+                "version": version,
+                "replaces": replaces.pk if replaces else None,
+            },
+        )
+        _case_changed(case, actor)
+    return doc
+
+
+# --- approvals ---------------------------------------------------------------------------
+
+
+@cache
+def approval_authority(path: str = str(APPROVALS_FILE)) -> dict[str, tuple[str, ...]]:
+    """Which roles may approve which action (第五条第四款: 审批权限), from approvals.toml."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuntimeError(f"审批权限文件 {path} 无法读取：{exc}") from None
+    authority = data.get("authority", {})
+    for action, roles in authority.items():
+        if action not in ApprovalAction.values:
+            raise RuntimeError(f"approvals.toml：未知审批事项 {action!r}")
+        if not roles or any(r not in Role.values for r in roles):
+            raise RuntimeError(f"approvals.toml：{action} 的角色无效 {roles!r}")
+    missing = set(ApprovalAction.values) - set(authority)
+    if missing:
+        raise RuntimeError(f"approvals.toml：缺少审批事项 {sorted(missing)}")
+    return {action: tuple(roles) for action, roles in authority.items()}
+
+
+def request_approval(
+    *, actor, case: Case, action: str, reason: str = "", requirement_code: str = ""
+) -> Approval:
+    """Ask for an internal approval (第十九条); a waiver names the requirement and a reason."""
+    _require(actor, "case.change", case, events.event_approval_refused, "无权为该案件申请审批")
+    if action not in ApprovalAction.values:
+        raise InvalidInput(f"未知审批事项：{action}")
+    if case.archived_at:
+        raise Conflict("案件已归档")
+    if action == ApprovalAction.WAIVER:
+        # The requirements are the rules app's: it refuses an unknown one (InvalidInput).
+        events.waiver_requested.publish(case=case, requirement_code=requirement_code)
+        if len(reason.strip()) < 10:
+            raise InvalidInput("缺项说明须写明理由（至少10个字）")
+    else:
+        requirement_code = ""
+    if Approval.objects.filter(
+        case=case,
+        action=action,
+        requirement_code=requirement_code,
+        decision=ApprovalDecision.PENDING,
+    ).exists():
+        raise Conflict("已有同一事项的待审批申请")
+    with transaction.atomic():
+        approval = Approval.objects.create(
+            case=case,
+            action=action,
+            requested_by=actor,
+            reason=reason.strip(),
+            requirement_code=requirement_code,
+        )
+        record(
+            actor=actor,
+            action=events.event_approval_requested,
+            target=approval,
+            detail={
+                "case": case.number,
+                "action": action,
+                "requirement": requirement_code,
+                "reason": reason[:500],
+            },
+        )
+        _case_changed(case, actor)
+    return approval
+
+
+def authority_problem(*, actor, approval: Approval) -> str | None:
+    """Why ``actor`` may not decide ``approval``, or None: the role must hold the authority
+    for the action, the case's unit must be in the actor's scope, and nobody approves their
+    own request."""
+    role = user_role(actor)
+    allowed = approval_authority().get(approval.action, ())
+    label = ApprovalAction(approval.action).label
+    if role not in allowed:
+        return f"您的角色无权审批「{label}」"
+    permission = "rules.waive" if approval.action == ApprovalAction.WAIVER else "approval.decide"
+    if not unit_allowed(actor, permission, approval.case.unit):
+        return "该案件不在您的审批范围内"
+    if approval.requested_by_id == actor.pk:
+        return "不能审批本人提出的申请"
+    return None
+
+
+def decide_approval(*, actor, approval: Approval, approve: bool, opinion: str = "") -> Approval:
+    """Approve or reject a pending request, authority checked every time (第五条第四款)."""
+    problem = authority_problem(actor=actor, approval=approval)
+    if problem:
+        record_denied(
+            actor=actor, action=events.event_approval_refused, target=approval, reason=problem
+        )
+        raise Forbidden(problem)
+    if approval.action == ApprovalAction.WAIVER and approve and not opinion.strip():
+        raise InvalidInput("批准缺项说明须填写审批意见")
+    with transaction.atomic():
+        locked = Approval.objects.select_for_update().select_related("case").get(pk=approval.pk)
+        if locked.decision != ApprovalDecision.PENDING:
+            raise Conflict("该申请已审批")
+        locked.decision = ApprovalDecision.APPROVED if approve else ApprovalDecision.REJECTED
+        locked.approver = actor
+        locked.approver_role = user_role(actor) or ""
+        locked.opinion = opinion.strip()
+        locked.decided_at = timezone.now()
+        locked.save(
+            update_fields=["decision", "approver", "approver_role", "opinion", "decided_at"]
+        )
+        record(
+            actor=actor,
+            action=events.event_approval_decided,
+            target=locked,
+            detail={
+                "case": locked.case.number,
+                "action": locked.action,
+                "decision": locked.decision,
+                "opinion": opinion[:500],
+                "requirement": locked.requirement_code,
+            },
+        )
+        _case_changed(locked.case, actor)
+    return locked
+
+
+# --- service -----------------------------------------------------------------------------
+
+
+def record_service(
+    *,
+    actor,
+    case: Case,
+    document: Document,
+    method: str,
+    served_at: datetime | None = None,
+    recipient: str,
+    signature: str = SignatureStatus.SIGNED,
+    witnesses: str = "",
+    note: str = "",
+) -> Service:
+    """Record the service (送达) of a document; 留置送达, 公告送达 and a refused signature make
+    an audio-visual record of it required (第五条第四款)."""
+    _require(actor, "document.create", case, events.event_document_refused, "无权为该案件登记送达")
+    if document.case_id != case.pk:
+        raise InvalidInput("送达文书不属于该案件")
+    if method not in ServiceMethod.values:
+        raise InvalidInput(f"未知送达方式：{method}")
+    if signature not in SignatureStatus.values:
+        raise InvalidInput(f"未知签收情况：{signature}")
+    if not recipient.strip():
+        raise InvalidInput("请填写受送达人")
+    if method == ServiceMethod.LEFT_AT_PREMISES and not witnesses.strip():
+        raise InvalidInput("留置送达须填写见证人")
+    if case.archived_at:
+        raise Conflict("案件已归档")
+    with transaction.atomic():
+        service = Service.objects.create(
+            case=case,
+            document=document,
+            method=method,
+            served_at=served_at or timezone.now(),
+            recipient=recipient.strip()[:200],
+            signature=signature,
+            witnesses=witnesses.strip()[:200],
+            note=note,
+            created_by=actor,
+        )
+        record(
+            actor=actor,
+            action=events.event_service_recorded,
+            target=service,
+            detail={
+                "case": case.number,
+                "document": document.pk,
+                "method": method,
+                "signature": signature,
+            },
+        )
+        _case_changed(case, actor)
+    return service

@@ -1,0 +1,91 @@
+"""Demo records for `liuhen demo`: documents and approvals with realistic gaps, and a few
+complete cases archived (called once at the end of the demo build)."""
+
+from __future__ import annotations
+
+import random
+
+from liuhen.access.choices import Role
+from liuhen.cases import services as case_services
+from liuhen.cases.choices import CaseKind, Stage
+from liuhen.cases.models import Case
+from liuhen.org.models import Officer
+from liuhen.records import services as rs
+from liuhen.records.choices import ApprovalAction, SignatureStatus
+from liuhen.rules import engine
+from liuhen.rules import services as rules_services
+
+
+def _head(case: Case):
+    unit = case.unit
+    while unit is not None:
+        head = Officer.objects.filter(unit=unit, role=Role.UNIT_HEAD).first()
+        if head:
+            return head.user
+        unit = unit.parent
+    return None
+
+
+def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
+    """Add what the case's missing rules need, each item with probability ``keep``."""
+    actor = case.officers.first().user
+    head = _head(case)
+    result = rules_services.evaluate_case(case)
+    by_id = engine.rules_by_id()
+    for code in result["missing"]:
+        for need in by_id[code].needs:
+            if rng.random() > keep:
+                continue
+            if "document" in need:
+                extra = {}
+                if need.get("extra_key") == "bill_number" or need["document"] == "fee_receipt":
+                    extra = {
+                        "bill_number": f"冀非税{rng.randint(1000000, 9999999)}",
+                        "amount": f"{rng.randint(1, 50) * 100}.00",
+                    }
+                rs.add_document(
+                    actor=actor,
+                    case=case,
+                    doc_type=need["document"],
+                    number=f"{case.number}-{need['document'][:4]}",
+                    date=case.opened_on,
+                    signature=SignatureStatus.SIGNED,
+                    extra=extra,
+                    note="演示数据（未附扫描件）",
+                )
+            elif "approval" in need and head is not None:
+                approval = rs.request_approval(
+                    actor=actor, case=case, action=need["approval"], reason="演示数据"
+                )
+                rs.decide_approval(actor=head, approval=approval, approve=True, opinion="同意")
+
+
+def add_records(*, rng: random.Random) -> None:
+    """Documents and approvals for every demo case; three complete cases archived."""
+    archived = 0
+    for case in Case.objects.select_related("unit").order_by("id"):
+        complete = case.stage == Stage.CASE_FILE and case.kind in (CaseKind.FEE, CaseKind.LEVY)
+        _fill(case, rng, keep=1.0 if complete else 0.8)
+        if complete and archived < 3:
+            case.refresh_from_db()
+            if not rules_services.evaluate_case(case)["missing"]:
+                keeper = _head(case)
+                case_services.archive_case(actor=keeper, case=case, note="演示：记录完整，归档")
+                archived += 1
+        elif case.stage == Stage.CASE_FILE and case.kind == CaseKind.PENALTY and archived < 4:
+            # A penalty case whose missing recordings were explained and the waiver approved.
+            _fill(case, rng, keep=1.0)
+            head, actor = _head(case), case.officers.first().user
+            for code in rules_services.evaluate_case(case)["missing"]:
+                waiver = rs.request_approval(
+                    actor=actor,
+                    case=case,
+                    action=ApprovalAction.WAIVER,
+                    requirement_code=code,
+                    reason="演示：执法记录仪当日故障已报修，现场由两名见证人签字确认",
+                )
+                rs.decide_approval(
+                    actor=head, approval=waiver, approve=True, opinion="同意，设备维修记录已核实"
+                )
+            case_services.archive_case(actor=head, case=case, note="演示：缺项已说明，归档")
+            archived += 1

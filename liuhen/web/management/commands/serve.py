@@ -1,0 +1,82 @@
+"""`liuhen serve`: the web server (gunicorn, threaded) and, by default, the job worker and the
+scheduler of periodic jobs (fixity checks, clean-up of expired uploads)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from liuhen import conf
+from liuhen.wsgi import application
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务（gunicorn）和后台任务进程"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("LIUHEN_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int,
+                            default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1))
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责")
+
+    def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
+        from gunicorn.app.base import BaseApplication
+
+        worker = None
+        if not no_worker and settings.TASKS_BACKEND == "db":
+            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "db_worker",
+                                       "--queue-name", "default"])
+        elif not no_worker and settings.TASKS_BACKEND == "rq":
+            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default",
+                                       "--job-class", "django_tasks_rq.backend.Job"])
+
+        children = [worker] if worker is not None else []
+        if not no_scheduler and settings.TASKS_BACKEND in ("db", "rq"):
+            children.append(subprocess.Popen([sys.executable, "-m", "liuhen", "scheduler"]))
+
+        _preload_media_libraries()
+
+        class App(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", bind)
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", threads)
+                self.cfg.set("worker_class", "gthread")
+                # Large evidence uploads stream for minutes; the heartbeat, not the request, times out.
+                self.cfg.set("timeout", 300)
+                self.cfg.set("graceful_timeout", 10)
+                self.cfg.set("accesslog", os.environ.get("LIUHEN_ACCESS_LOG") or None)
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"留痕已启动：http://{bind}/  （Ctrl+C 停止）")
+        try:
+            App().run()
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+
+def _preload_media_libraries() -> None:
+    """Import, before the workers fork, the media libraries that probing an upload needs
+    (PyAV with FFmpeg's libraries, Pillow's format plugins). Otherwise the first upload a
+    worker finishes waits for them and its memory jumps then; imported here, the workers
+    share them from the start (the system checks already imported every view)."""
+    import av  # noqa: F401
+    from PIL import Image
+
+    Image.init()

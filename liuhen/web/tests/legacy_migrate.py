@@ -1,0 +1,103 @@
+"""Run by ``test_legacy_database.py`` in a process of its own, on the database its environment
+names (``LIUHEN_DATA_DIR`` holding a copy of the fixture for SQLite, or ``LIUHEN_DATABASE_URL``
+naming an empty PostgreSQL database):
+
+1. PostgreSQL only: build the schema of commit 17f8c74 with the MigrationExecutor (every app's
+   migrations up to what that commit had) and copy every row of the SQLite fixture into it
+   through the historical models of that state, ids, audit chain and all;
+2. ``liuhen migrate``, exactly as an upgrade runs it;
+3. print, as JSON, what the test checks: rows per moved model, content types, links.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liuhen.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.db.migrations.executor import MigrationExecutor  # noqa: E402
+
+# What the migration graph looked like at 17f8c74 (each of our apps' last migration then).
+OLD_LEAVES = {
+    "audit": "0003_append_function",
+    "org": "0001_initial",
+    "cases": "0003_case_list_indexes",
+    "evidence": "0004_list_case_party_indexes",
+    "rules": "0003_completeness",
+}
+NEW_APPS = {"access", "records", "deadlines", "devices", "web"}
+
+
+def old_targets(executor) -> list[tuple[str, str]]:
+    targets = [(app, name) for app, name in OLD_LEAVES.items()]
+    for app, name in executor.loader.graph.leaf_nodes():
+        if app not in OLD_LEAVES and app not in NEW_APPS:
+            targets.append((app, name))
+    return targets
+
+
+def copy_fixture_into_postgresql(fixture: str) -> None:
+    executor = MigrationExecutor(connection)
+    targets = old_targets(executor)
+    executor.migrate(targets)
+    old_apps = executor.loader.project_state(targets).apps
+    legacy = dict(connections.settings["default"])
+    legacy.update(ENGINE="django.db.backends.sqlite3", NAME=fixture, OPTIONS={})
+    connections.settings["legacy"] = legacy
+    models = [m for m in old_apps.get_models(include_auto_created=True)
+              if m._meta.managed and not m._meta.proxy]
+    with transaction.atomic():  # foreign keys are checked at COMMIT (deferred)
+        # Data migrations already seeded some tables (the holiday calendar): the fixture's
+        # rows replace them. The audit table is still empty (and refuses DELETE anyway).
+        for model in models:
+            if model._meta.db_table != "audit_auditentry":
+                model._base_manager.all()._raw_delete(connection.alias)
+        for model in models:
+            rows = list(model._base_manager.using("legacy").order_by("pk"))
+            model._base_manager.bulk_create(rows, batch_size=500)
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+    connections["legacy"].close()
+
+
+def report() -> dict:
+    from django.contrib.contenttypes.models import ContentType
+
+    from liuhen.access.models import ApiToken
+    from liuhen.audit.queries import entries_about
+    from liuhen.deadlines.models import CaseDeadlineEntry, Holiday, HolidayYear
+    from liuhen.devices.models import Device
+    from liuhen.evidence.models import Recording
+    from liuhen.records.models import Approval, Document, Service
+
+    moved = {"cases_document": Document, "cases_approval": Approval, "cases_service": Service,
+             "evidence_device": Device, "org_apitoken": ApiToken,
+             "rules_holidayyear": HolidayYear, "rules_holiday": Holiday,
+             "rules_casedeadlineentry": CaseDeadlineEntry,
+             "cases_document_parties": Document.parties.through}
+    device = Device.objects.get(number="DSJ-LEGACY-1")
+    recording = Recording.objects.select_related("device").get(device=device)
+    return {
+        "counts": {table: model.objects.count() for table, model in moved.items()},
+        "content_types": sorted(f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.all()),
+        "recording_device": recording.device.number,
+        "document_parties": Document.objects.filter(parties__isnull=False).count(),
+        "device_history": sorted(entries_about(device).values_list("object_type", flat=True)),
+    }
+
+
+if __name__ == "__main__":
+    if connection.vendor == "postgresql":
+        copy_fixture_into_postgresql(sys.argv[1])
+    call_command("migrate", verbosity=0)
+    print("REPORT " + json.dumps(report(), ensure_ascii=False))

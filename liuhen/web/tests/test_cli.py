@@ -1,0 +1,135 @@
+"""The `liuhen` console command: demo data with the shape issue 2 describes, and bad
+arguments answered with a clear message and exit status, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from liuhen.access.choices import Role
+from liuhen.audit.services import verify
+from liuhen.cases import stages
+from liuhen.cases.choices import CaseKind, PartyKind, Stage
+from liuhen.cases.models import Case, Party
+from liuhen.cases.validators import id_card_error, uscc_error
+from liuhen.org.models import Officer, Unit
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def demo_built(django_db_setup, django_db_blocker):
+    """`liuhen demo` once for the module (it takes a while), rolled back afterwards."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        call_command("demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(demo_built, db):
+    return demo_built
+
+
+def test_demo_builds_the_bureau(demo):
+    names = set(Unit.objects.values_list("name", flat=True))
+    assert {
+        "劳动保障监察支队",
+        "监察一大队",
+        "监察二大队",
+        "监察三大队",
+        "社会保险费征缴科",
+        "财务结算中心",
+        "政策法规处",
+    } <= names
+    detachment = Unit.objects.get(name="劳动保障监察支队")
+    assert detachment.children.count() == 3
+    officers = Officer.objects.all()
+    assert 18 <= officers.count() <= 26
+    roles = Counter(officers.values_list("role", flat=True))
+    assert set(roles) == set(Role.values)
+    expired = [
+        o for o in officers if o.qualification_problem() and "过期" in o.qualification_problem()
+    ]
+    assert len(expired) == 2
+    assert officers.filter(is_formal_staff=False).count() == 1
+    assert "demo" not in demo.lower() or "演示账号" in demo
+    assert "演示账号" in demo and "liuhen-demo-2026" in demo
+
+
+def test_demo_cases_cover_kinds_stages_and_parties(demo):
+    cases = Case.objects.all()
+    assert 50 <= cases.count() <= 70
+    kinds = Counter(cases.values_list("kind", flat=True))
+    assert set(kinds) == set(CaseKind.values)
+    for kind in CaseKind.values:
+        reached = set(cases.filter(kind=kind).values_list("stage", flat=True))
+        before_file = {
+            s
+            for s in stages.path(kind)
+            if s not in (Stage.CASE_FILE, Stage.ARCHIVING, Stage.HEARING)
+        }
+        assert before_file <= reached, (kind, before_file - reached)
+        assert reached & {Stage.CASE_FILE, Stage.ARCHIVING}, kind
+    # Every stage of the machine is shown somewhere, a hearing and archived cases included.
+    everywhere = set(cases.values_list("stage", flat=True))
+    assert everywhere == set(Stage.values) - {Stage.PATROL}, everywhere
+    assert not cases.filter(parties=None).exists()
+    for case in cases.prefetch_related("officers"):
+        assert all(o.is_qualified for o in case.officers.all())
+        if case.kind in (CaseKind.PENALTY, CaseKind.COERCION):
+            assert case.officers.count() >= 2
+    assert len(set(cases.values_list("number", flat=True))) == cases.count()
+    for party in Party.objects.all():
+        check = id_card_error if party.kind == PartyKind.PERSON else uscc_error
+        assert check(party.id_number) is None
+    assert verify().ok
+
+
+def test_demo_twice_refuses_clearly(demo):
+    with pytest.raises(CommandError) as err:
+        call_command("demo", stdout=io.StringIO())
+    assert err.value.returncode == 1 and "--if-empty" in str(err.value)
+    out = io.StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "跳过" in out.getvalue()
+    assert Case.objects.count() < 80
+
+
+def _run(*args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_TEST")}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "liuhen.settings_test")
+    return subprocess.run(
+        [sys.executable, "-m", "liuhen", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_audit_command_bad_arguments():
+    """Usage errors exit 2 with argparse's message, not a traceback."""
+    result = _run("audit", "delete")
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr and "invalid choice" in result.stderr
+    for args in ([], ["verify", "--bogus"]):
+        with pytest.raises(CommandError):
+            call_command("audit", *args)
+
+
+def test_demo_bad_arguments():
+    with pytest.raises(CommandError, match="invalid int value"):
+        call_command("demo", "--seed", "abc")

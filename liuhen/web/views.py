@@ -1,0 +1,50 @@
+"""Pages that compose several areas: the dashboard (cases, deadlines), the case page
+(facts, written records, completeness, deadlines, recordings) and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from liuhen.access.querysets import allows, user_role
+from liuhen.access.services import get_for
+from liuhen.cases import events as case_events
+from liuhen.cases.choices import Stage
+from liuhen.cases.models import Case
+from liuhen.cases.views import detail_context
+from liuhen.core.pages import handles_errors
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    officer = getattr(user, "officer", None)
+    context = {"officer": officer, "role": user_role(user)}
+    if allows(user, "case.view"):
+        visible = Case.objects.restrict(user, "case.view")
+        context["my_cases"] = (visible.filter(officers__user=user).exclude(stage=Stage.ARCHIVING)
+                               .select_related("unit").order_by("-opened_on")[:10])
+        counts = dict(visible.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+        context["per_stage"] = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage
+                                if s != Stage.PATROL]
+        context["case_total"] = sum(counts.values())
+    return render(request, "web/dashboard.html", context)
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+@handles_errors
+def case_detail(request, pk):
+    """案件详情: facts, parties, officers, stage timeline (the cases app), with the panels of
+    the apps above it: completeness (rules), deadlines and generated documents (deadlines,
+    records). The read is audited."""
+    case = get_for(request.user, "case.view",
+                   Case.objects.select_related("unit", "patrol", "created_by"), pk,
+                   read_event=case_events.event_case_viewed)
+    context = detail_context(request, case, panels="web/_case_panels.html")
+    return render(request, "cases/case_detail.html", context)
