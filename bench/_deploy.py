@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -401,6 +402,36 @@ class Deployment:
         # long as the children live (a live child's time is only in its own stat).
         result["total"] = sum(result.values())
         return result
+
+    def errors_in_log(self, since: int = 0) -> dict[str, int]:
+        """Exceptions in the server's log after byte ``since`` (the last line of each
+        traceback, counted): what a 500 was."""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(since)
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return {}
+        found: dict[str, int] = {}
+        for line in text.splitlines():
+            if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Locked|Timeout)\b", line):
+                found[line[:200]] = found.get(line[:200], 0) + 1
+        return found
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def keep_log(self, name: str) -> Path | None:
+        """Copy the server's log to ``bench/out/logs/<name>-<time>.log`` (evidence)."""
+        if not self.log_path.exists():
+            return None
+        target = OUT / "logs" / f"{name}-{datetime.now():%Y%m%d-%H%M%S}.log"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.log_path, target)
+        return target
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -156,6 +156,15 @@ def first_start(clone: Path, port: int, warm_cache: bool, timeout: float) -> dic
     }
 
 
+def pip_sources() -> str:
+    """Where pip looks (a local mirror or wheel folder makes "install" much shorter)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False
+    ).stdout
+    found = [line for line in out.splitlines() if re.search(r"index-url|find-links", line)]
+    return "; ".join(found) or "PyPI only"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", default=str(d.ROOT), help="repository to clone (this one)")
@@ -184,6 +193,7 @@ def main() -> None:
         )
         subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
         cloned = time.perf_counter() - t0
+        print(f"   package sources (pip config): {pip_sources()}")
         print(
             f"   cloned {args.repo} at {commit[:10]} in {cloned:.1f} s; caches "
             f"{'warm (allowed)' if args.warm_cache else 'off (fresh machine)'}",

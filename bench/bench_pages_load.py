@@ -240,7 +240,7 @@ def prepare_database(db: str, rows: int, cases: int, work: Path, rebuild: bool):
     try:
         dep = d.Deployment(data_dir=work, database_url=pg.url if pg else "")
         if not (cache / "world.json").exists():
-            for stale in d.OUT.glob(f"pages-{db}-*"):
+            for stale in d.OUT.glob(f"pages-{db}-{rows}-{cases}-*"):
                 shutil.rmtree(stale, ignore_errors=True)
             partial = cache.with_name(cache.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)
@@ -403,6 +403,7 @@ def load(
         for b in browsers:
             for make in paths(samples, random.Random(0)).values():
                 b.request("GET", make())
+    log_from = dep.log_size()
     load_before, cpu_before, client_before = d.loadavg(), dep.cpu(), time.process_time()
     threads = [threading.Thread(target=user, args=(i, b)) for i, b in enumerate(browsers)]
     started = time.monotonic()
@@ -424,6 +425,7 @@ def load(
         "load_before": load_before,
         "load_after": d.loadavg(),
         "pages": {name: stats(times, errors.get(name, {})) for name, times in timings.items()},
+        "server_errors": dep.errors_in_log(log_from),
     }
 
 
@@ -474,6 +476,8 @@ def report(title: str, phase: dict, floor: dict | None) -> None:
             f"{s['p99_ms']:>8.0f}{s['max_ms']:>8.0f}{verdict}"
             f"{'  ' + json.dumps(s['errors']) if errs else ''}"
         )
+    for line, count in phase["server_errors"].items():
+        print(f"   server log: {count} × {line}")
     print(flush=True)
 
 
@@ -510,6 +514,8 @@ def run_db(db: str, args) -> dict:
     finally:
         if dep:
             dep.stop()
+            kept = dep.keep_log(f"pages-{db}")
+            print(f"   server log kept: {kept.relative_to(d.ROOT) if kept else 'none'}")
         if pg:
             pg.drop()
         shutil.rmtree(work, ignore_errors=True)
