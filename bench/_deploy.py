@@ -269,6 +269,65 @@ class ChildCpu:
         return usage.ru_utime + usage.ru_stime
 
 
+class PgBackends:
+    """CPU time of the PostgreSQL backends of one database (the server runs on this machine):
+    polled every 0.5 s from ``pg_stat_activity`` on one connection of its own (excluded), the
+    last value seen per backend kept, so a backend that ends between two readings still
+    counts."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.name = url, urlparse(url).path.lstrip("/")
+        self.seen: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.conn = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(0.5)
+
+    def poll(self) -> None:
+        import psycopg
+
+        with self.lock:
+            try:
+                if self.conn is None:
+                    self.conn = psycopg.connect(self.url, autocommit=True)
+                pids = [
+                    row[0]
+                    for row in self.conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                        "AND pid <> pg_backend_pid()",
+                        (self.name,),
+                    )
+                ]
+            except psycopg.Error:
+                self.conn = None
+                return
+            for pid in pids:
+                self.seen[pid] = max(self.seen.get(pid, 0.0), cpu_seconds(pid))
+
+    def total(self) -> float:
+        self.poll()
+        with self.lock:
+            return sum(self.seen.values())
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread:
+            self.thread.join()
+        with self.lock:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+
 # -- the deployment --------------------------------------------------------------------------
 class Deployment:
     """``liuhen serve`` with its defaults on a data folder (temporary unless given)."""
@@ -292,6 +351,7 @@ class Deployment:
             self.env["LIUHEN_DATABASE_URL"] = database_url
         self.env.update(extra_env or {})
         self.proc = None
+        self._backends = PgBackends(database_url) if database_url else None
         self.people: dict = {}
         self.log_path = self.dir / "server.log"
 
@@ -344,6 +404,8 @@ class Deployment:
             start_new_session=True,
         )
         log.close()
+        if self._backends:
+            self._backends.start()
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -396,10 +458,12 @@ class Deployment:
         return found
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far per role and in all (``total``)."""
+        """CPU seconds so far per role and in all (``total``); ``postgres``: the backends
+        serving this deployment's database (0 on SQLite, whose work is in the web workers)."""
         result = {role: sum(cpu_seconds(p) for p in pids) for role, pids in self.roles().items()}
         # The master's cutime/cstime hold its reaped children; they are not double counted as
         # long as the children live (a live child's time is only in its own stat).
+        result["postgres"] = self._backends.total() if self._backends else 0.0
         result["total"] = sum(result.values())
         return result
 
@@ -434,6 +498,8 @@ class Deployment:
         return target
 
     def stop(self) -> None:
+        if self._backends:
+            self._backends.stop()
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
