@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 
 import pytest
@@ -201,7 +200,7 @@ def _through_worker(server, worker_args: list[str]) -> dict:
 
 
 @pytest.mark.slow
-def test_through_db_worker_and_rq_worker(server_process):
+def test_through_db_worker_and_rq_worker(server_process, redis_url):
     """The job runs in the real workers: django-tasks-db (`liuhen db_worker`) and
     django-tasks-rq on the real Redis (`liuhen rqworker --burst` with the tasks Job class)."""
     server = server_process({"LIUHEN_TASKS": "db"})
@@ -209,13 +208,7 @@ def test_through_db_worker_and_rq_worker(server_process):
     assert after["status"] == "done"
     assert after["kinds"] == ["poster", "proxy"] + ["thumbnail"] * 6
 
-    redis = pytest.importorskip("redis")
-    url = os.environ.get("LIUHEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis at " + url)
-    server.env.update({"LIUHEN_TASKS": "rq", "LIUHEN_REDIS_URL": url})
+    server.env.update({"LIUHEN_TASKS": "rq", "LIUHEN_REDIS_URL": redis_url})
     worker = ["rqworker", "--burst", "--job-class", "django_tasks_rq.backend.Job", "default"]
     after = _through_worker(server, worker)
     assert after["status"] == "done"
