@@ -45,15 +45,17 @@ if str(ROOT) not in sys.path:
 # -- the liuhen modules the deployment benches use: the one place to update when apps move ----
 def liuhen() -> SimpleNamespace:
     """Import (Django must be set up for the models) and return what the benches use."""
+    from liuhen.access.choices import Role
+    from liuhen.access.services import create_token
     from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
     from liuhen.cases.models import Case, Party
     from liuhen.cases.validators import uscc_check_char
-    from liuhen.core import schedule
-    from liuhen.evidence.models import Device, Recording
-    from liuhen.org.choices import Role, UnitKind
+    from liuhen.devices.models import Device
+    from liuhen.evidence.models import Recording
+    from liuhen.org.choices import UnitKind
     from liuhen.org.models import Officer, Unit
-    from liuhen.org.services import create_token
     from liuhen.org.tests.factories import OfficerFactory, UnitFactory
+    from liuhen.web import schedule
 
     return SimpleNamespace(
         CaseKind=CaseKind,
