@@ -186,7 +186,7 @@ S3_OBJECT_LOCK_DAYS = conf.env_int("LIUHEN_S3_OBJECT_LOCK_DAYS", 3650, minimum=1
 S3_OBJECT_LOCK_MODE = conf.env_choice("LIUHEN_S3_OBJECT_LOCK_MODE", "COMPLIANCE",
                                       ("COMPLIANCE", "GOVERNANCE"))
 # Body-camera file-name patterns for the capture time (regexes with named groups ts, device,
-# seq), one per line; empty = the built-in patterns of liuhen/evidence/media.py.
+# seq), one per line; empty = the built-in patterns of liuhen/evidence/media/probe.py.
 FILENAME_PATTERNS = [p.strip() for p in conf.env_str("LIUHEN_FILENAME_PATTERNS", "").splitlines()
                      if p.strip()]
 if EVIDENCE_STORAGE == "s3" and not S3_ENDPOINT_URL:

@@ -43,18 +43,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from liuhen.cases.choices import CaseKind, Stage
-from liuhen.cases.models import Case, StageLog
+from liuhen.cases.choices import Stage
+from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput
 from liuhen.deadlines.calendar import CalendarRangeError, WorkingCalendar
+from liuhen.deadlines.facts import DEADLINE_FACTS, Facts, Item, deadline_items, prefetch
 from liuhen.deadlines.holidays import current_calendar
 from liuhen.deadlines.models import CaseDeadlineEntry
-from liuhen.deadlines.statutory import Deadline, DeadlineRule, compute_deadline, get_rule, status
-from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentType
-from liuhen.records.models import Approval, Document, Service
+from liuhen.deadlines.statutory import Deadline, compute_deadline, status
+from liuhen.records.choices import DocumentType
 from liuhen.records.services import add_document
 
 logger = logging.getLogger(__name__)
@@ -86,14 +85,6 @@ PARTY_STATUS_LABELS = {
     "ok": "申请期内",
 }
 
-#: Stages that come after the investigation (第十七条: the investigation is over).
-_AFTER_INVESTIGATION = {
-    Stage.DECISION,
-    Stage.SERVICE,
-    Stage.HEARING,
-    Stage.CASE_FILE,
-    Stage.ARCHIVING,
-}
 _ORGAN_OBLIGOR = "劳动保障行政部门"
 
 
@@ -171,305 +162,7 @@ class CaseDeadline:
         }
 
 
-# --------------------------------------------------------------------------- the case's facts
-def _day(value) -> _dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def _codes(value) -> set[str]:
-    if not value:
-        return set()
-    if isinstance(value, str):
-        return {value}
-    if isinstance(value, list | tuple):
-        return {str(v) for v in value}
-    return set()
-
-
-class _Facts:
-    """Everything about a case the deadlines read, loaded in a handful of queries (or taken
-    from the prefetched lists :func:`_prefetch` attaches when many cases are refreshed)."""
-
-    def __init__(self, case):
-        self.case = case
-        prefetched = getattr(case, "dl_documents", None) is not None
-        if prefetched:
-            documents, approvals = case.dl_documents, case.dl_approvals
-            services, logs = case.dl_services, case.dl_stage_logs
-        else:
-            documents = case.documents.filter(is_current=True).order_by("date", "id")
-            approvals = (
-                case.approvals.filter(decision=ApprovalDecision.APPROVED)
-                .select_related("approver__officer")
-                .order_by("decided_at", "id")
-            )
-            services = case.services.select_related("document").order_by("served_at", "id")
-            logs = case.stage_logs.order_by("at", "id")
-        self.documents = list(documents)
-        self.approvals = list(approvals)
-        self.services = list(services)
-        self.stage_logs = list(logs)
-
-    def approval(self, action):
-        return next((a for a in self.approvals if a.action == action), None)
-
-    def docs(self, *types):
-        return [d for d in self.documents if d.doc_type in types]
-
-    def served(self, *types):
-        return [s for s in self.services if s.document.doc_type in types]
-
-    def marked(self, key: str, code: str):
-        return [d for d in self.documents if code in _codes((d.extra or {}).get(key))]
-
-
-def _prefetch(queryset):
-    """``queryset`` of cases with what :class:`_Facts` reads, in one query per relation."""
-
-    return queryset.prefetch_related(
-        Prefetch(
-            "documents",
-            to_attr="dl_documents",
-            queryset=Document.objects.filter(is_current=True).order_by("date", "id"),
-        ),
-        Prefetch(
-            "approvals",
-            to_attr="dl_approvals",
-            queryset=Approval.objects.filter(decision=ApprovalDecision.APPROVED)
-            .select_related("approver__officer")
-            .order_by("decided_at", "id"),
-        ),
-        Prefetch(
-            "services",
-            to_attr="dl_services",
-            queryset=Service.objects.select_related("document").order_by("served_at", "id"),
-        ),
-        Prefetch(
-            "stage_logs", to_attr="dl_stage_logs", queryset=StageLog.objects.order_by("at", "id")
-        ),
-    )
-
-
-def _approval_label(approval) -> str:
-    who = ""
-    if approval.approver_id:
-        officer = getattr(approval.approver, "officer", None)
-        who = officer.name if officer else approval.approver.get_username()
-    day = _day(approval.decided_at)
-    return f"{approval.get_action_display()}审批（{who + '，' if who else ''}{day or ''}同意）"
-
-
-def _doc_label(doc) -> str:
-    fact = DEADLINE_FACTS.get((doc.extra or {}).get("deadline_fact", ""))
-    text = fact[0] if fact else doc.get_doc_type_display()
-    if doc.number:
-        text += f" {doc.number}"
-    if doc.date:
-        text += f"（{doc.date:%Y-%m-%d}）"
-    return text
-
-
-def _service_label(service) -> str:
-    return (
-        f"{service.document.get_doc_type_display()}{service.get_method_display()}"
-        f"给{service.recipient}（{_day(service.served_at):%Y-%m-%d}）"
-    )
-
-
-# --------------------------------------------------------------------------- evaluation
-@dataclass
-class _Item:
-    rule: DeadlineRule
-    start: _dt.date
-    started_by: str
-    extended: bool = False
-    extended_by: str = ""
-    met_on: _dt.date | None = None
-    met_by: str = ""
-    met_known: bool = False  # met, even if the day is not on record (听证已申请)
-    met_ids: dict = field(default_factory=dict)
-
-
-def _items(facts: _Facts) -> list[_Item]:
-    case = facts.case
-    items: list[_Item] = []
-    closed = case.closed_on
-
-    # 《关于实施〈劳动保障监察条例〉若干规定》第十八条: 5 working days from the complaint.
-    if case.complaint_received_on:
-        items.append(
-            _Item(
-                get_rule("complaint_acceptance"),
-                case.complaint_received_on,
-                f"收到投诉/举报（{case.complaint_received_on:%Y-%m-%d}）",
-                met_on=case.opened_on,
-                met_by=f"立案（{case.opened_on:%Y-%m-%d}）",
-            )
-        )
-
-    # 《劳动保障监察条例》第十七条: 60 working days, +30 with the head's approval.
-    if case.kind in (CaseKind.PENALTY, CaseKind.INSPECTION):
-        item = _Item(
-            get_rule("investigation"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
-        )
-        ext = facts.approval(ApprovalAction.INVESTIGATION_EXTENSION)
-        if ext is not None:
-            item.extended, item.extended_by = True, _approval_label(ext)
-        candidates = []
-        end = facts.approval(ApprovalAction.INVESTIGATION_END)
-        if end is not None and end.decided_at:
-            candidates.append((_day(end.decided_at), _approval_label(end), {"approval": end.pk}))
-        log = next((s for s in facts.stage_logs if s.to_stage in _AFTER_INVESTIGATION), None)
-        if log is not None:
-            candidates.append(
-                (
-                    _day(log.at),
-                    f"转入{Stage(log.to_stage).label}环节（{_day(log.at):%Y-%m-%d}）",
-                    {"stage_log": log.pk},
-                )
-            )
-        if closed:
-            candidates.append((closed, f"结案（{closed:%Y-%m-%d}）", {}))
-        if candidates:
-            item.met_on, item.met_by, item.met_ids = min(candidates, key=lambda c: c[0])
-        items.append(item)
-
-    if case.kind == CaseKind.PENALTY:
-        # 行政处罚法 第六十条: decision within 90 days of opening.
-        item = _Item(
-            get_rule("penalty_decision"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
-        )
-        decision_docs = [d for d in facts.docs(DocumentType.PENALTY_DECISION) if d.date]
-        decided = case.decided_on or (decision_docs[0].date if decision_docs else None)
-        if case.decided_on:
-            item.met_on, item.met_by = case.decided_on, f"作出决定（{case.decided_on:%Y-%m-%d}）"
-        elif decision_docs:
-            item.met_on, item.met_by = decision_docs[0].date, _doc_label(decision_docs[0])
-            item.met_ids = {"document": decision_docs[0].pk}
-        elif closed:
-            item.met_on, item.met_by = closed, f"结案（未作处罚决定，{closed:%Y-%m-%d}）"
-        items.append(item)
-
-        # 第六十一条: served within 7 (working) days when the party was not present.
-        if decided:
-            item = _Item(
-                get_rule("decision_service"), decided, f"作出行政处罚决定（{decided:%Y-%m-%d}）"
-            )
-            served = facts.served(DocumentType.PENALTY_DECISION)
-            on_spot = [
-                d
-                for d in facts.docs(DocumentType.PENALTY_DECISION)
-                if d.signature == "signed" and d.date
-            ]
-            if served:
-                item.met_on, item.met_by = _day(served[0].served_at), _service_label(served[0])
-                item.met_ids = {"service": served[0].pk}
-            elif on_spot:
-                item.met_on = on_spot[0].date
-                item.met_by = f"当场交付并签收 {_doc_label(on_spot[0])}"
-                item.met_ids = {"document": on_spot[0].pk}
-            items.append(item)
-
-        # 第六十四条第一项: the party may ask for a hearing within 5 days of being told.
-        told = facts.served(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
-        told_docs = [
-            d
-            for d in facts.docs(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
-            if d.date and d.signature == "signed"
-        ]
-        start = by = None
-        if told:
-            start, by = _day(told[0].served_at), _service_label(told[0])
-        elif told_docs:
-            start, by = told_docs[0].date, f"告知并签收 {_doc_label(told_docs[0])}"
-        if start:
-            item = _Item(get_rule("hearing_request"), start, by)
-            if case.hearing_requested:
-                item.met_known, item.met_by = True, "当事人已申请听证"
-            items.append(item)
-
-        # 第六十四条第二项: notify the hearing at least 7 (working) days before it.
-        hearing = _hearing(facts)
-        if hearing is not None:
-            day, source_label, notice = hearing
-            item = _Item(get_rule("hearing_notice"), day, f"{source_label}（{day:%Y-%m-%d}）")
-            if notice is not None:
-                notice_served = [s for s in facts.services if s.document_id == notice.pk]
-                if notice_served:
-                    item.met_on = _day(notice_served[0].served_at)
-                    item.met_by = _service_label(notice_served[0])
-                    item.met_ids = {"service": notice_served[0].pk}
-                elif notice.date:
-                    item.met_on, item.met_by = notice.date, _doc_label(notice)
-                    item.met_ids = {"document": notice.pk}
-            items.append(item)
-
-    # 行政处罚法 第五十六条: a decision on preserved evidence within 7 (working) days.
-    preservation = facts.approval(ApprovalAction.EVIDENCE_PRESERVATION)
-    started = [d for d in facts.marked("deadline_start", "evidence_preservation") if d.date]
-    if preservation is not None and preservation.decided_at:
-        items.append(
-            _marked_item(
-                facts,
-                "evidence_preservation",
-                _day(preservation.decided_at),
-                _approval_label(preservation),
-            )
-        )
-    elif started:
-        items.append(
-            _marked_item(facts, "evidence_preservation", started[0].date, _doc_label(started[0]))
-        )
-
-    # 行政强制法 第二十五条 (seizure), 行政复议法 第四十八条, 行政诉讼法 第六十七条.
-    for code in ("seizure", "review_response", "litigation_response"):
-        started = [d for d in facts.marked("deadline_start", code) if d.date]
-        if not started:
-            continue
-        item = _marked_item(facts, code, started[0].date, _doc_label(started[0]))
-        if code == "seizure":
-            ext = facts.approval(ApprovalAction.SEIZURE_EXTENSION)
-            if ext is not None:
-                item.extended, item.extended_by = True, _approval_label(ext)
-        items.append(item)
-    return items
-
-
-def _marked_item(facts: _Facts, code: str, start: _dt.date, started_by: str) -> _Item:
-    item = _Item(get_rule(code), start, started_by)
-    met = [d for d in facts.marked("deadline_met", code) if d.date and d.date >= start]
-    if met:
-        item.met_on, item.met_by, item.met_ids = (
-            met[0].date,
-            _doc_label(met[0]),
-            {"document": met[0].pk},
-        )
-    return item
-
-
-def _hearing(facts: _Facts):
-    """(hearing day, where it comes from, the notice document or None)."""
-
-    for doc in facts.documents:
-        day = _day((doc.extra or {}).get("hearing_date"))
-        if day is not None:
-            return day, f"举行听证（{_doc_label(doc)}所定）", doc
-    held = [d for d in facts.docs(DocumentType.HEARING_RECORD) if d.date]
-    if held:
-        return held[0].date, "举行听证（听证笔录）", None
-    return None
-
-
-def _evaluate(item: _Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDeadline:
+def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDeadline:
     rule = item.rule
     base = dict(
         code=rule.code,
@@ -529,7 +222,7 @@ def case_deadlines(
     """
     today = today or timezone.localdate()
     calendar = calendar or current_calendar()
-    result = [_evaluate(item, today, calendar) for item in _items(_Facts(case))]
+    result = [_evaluate(item, today, calendar) for item in deadline_items(Facts(case))]
     result.sort(key=lambda d: (d.due or _dt.date.max, d.code))
     return result
 
@@ -599,7 +292,7 @@ def refresh_open_deadlines(*, batch_size: int = 500) -> int:
     )
     for i in range(0, len(ids), batch_size):
         chunk = ids[i : i + batch_size]
-        cases = _prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
+        cases = prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
         rows = [row for case in cases for row in _open_entries(case, calendar)]
         with transaction.atomic():
             CaseDeadlineEntry.objects.filter(case_id__in=chunk).delete()
@@ -607,23 +300,6 @@ def refresh_open_deadlines(*, batch_size: int = 500) -> int:
     # Archived cases keep none (normally already empty; this also heals an interrupted run).
     CaseDeadlineEntry.objects.filter(case__stage=Stage.ARCHIVING).delete()
     return len(ids)
-
-
-# --------------------------------------------------------------------------- recorded facts
-#: Facts that start or meet a deadline and have no field of their own on the case: recorded
-#: as a written record (文字记录, type “其他”) carrying the marker in ``extra``, so the fact
-#: has its own trace (第十条) and the deadlines read it like any other record.
-DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
-    "seizure_start": ("实施查封、扣押", {"deadline_start": "seizure"}),
-    "seizure_end": ("查封、扣押处理决定（解除、没收、移送等）", {"deadline_met": "seizure"}),
-    "preservation_start": ("先行登记保存证据", {"deadline_start": "evidence_preservation"}),
-    "preservation_decided": ("先行登记保存证据处理决定", {"deadline_met": "evidence_preservation"}),
-    "review_received": ("收到行政复议申请书副本", {"deadline_start": "review_response"}),
-    "review_answered": ("提出行政复议答复并提交证据", {"deadline_met": "review_response"}),
-    "litigation_received": ("收到行政诉讼起诉状副本", {"deadline_start": "litigation_response"}),
-    "litigation_answered": ("提交行政诉讼答辩状及证据", {"deadline_met": "litigation_response"}),
-    "hearing_notified": ("通知当事人举行听证", {}),
-}
 
 
 def case_changed(*, case, actor=None) -> None:

@@ -8,11 +8,10 @@ and stored the same way, and never stored twice.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import os
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +24,6 @@ from liuhen.audit.services import record, record_denied
 from liuhen.cases import events as case_events
 from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
-from liuhen.devices.choices import DeviceStatus
 from liuhen.devices.models import Device
 from liuhen.evidence import events, media
 from liuhen.evidence.choices import (
@@ -35,6 +33,14 @@ from liuhen.evidence.choices import (
     RecordingFlag,
     RecordingKind,
 )
+from liuhen.evidence.classify import (
+    capture_time,
+    deadline_for,
+    device_flags,
+    local_zone,
+    media_type,
+    recording_kind,
+)
 from liuhen.evidence.digests import Digests, parse_sha256
 from liuhen.evidence.models import Mark, Recording, RecordingSubmission
 from liuhen.evidence.storage import get_storage, original_key
@@ -42,10 +48,6 @@ from liuhen.evidence.tasks import enqueue_derivation
 from liuhen.org.services import ensure_qualified
 
 log = logging.getLogger(__name__)
-
-# Capture times outside this window are camera clocks never set (1970, 1904) or set wrong.
-_EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
-
 
 class ChecksumMismatch(InvalidInput):
     code = "checksum_mismatch"
@@ -73,86 +75,10 @@ def _crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def local_zone():
-    return timezone.get_default_timezone()
-
-
-def deadline_for(captured_start: datetime) -> datetime:
-    """第十三条: stored within 24 hours (LIUHEN_UPLOAD_DEADLINE_HOURS) after the end of the
-    capture day, the day read in the bureau's time zone (Asia/Shanghai)."""
-    zone = local_zone()
-    day = captured_start.astimezone(zone).date()
-    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return end_of_day + timedelta(hours=settings.UPLOAD_DEADLINE_HOURS)
-
-
-def _plausible(at: datetime | None, now: datetime) -> bool:
-    return at is not None and _EARLIEST_CAPTURE <= at <= now + timedelta(days=1)
-
-
-def filename_patterns() -> tuple:
-    return tuple(settings.FILENAME_PATTERNS) or media.DEFAULT_FILENAME_PATTERNS
-
-
-def capture_time(
-    info: media.MediaInfo, original_name: str, captured_at: datetime | None, now: datetime
-) -> tuple[datetime, str]:
-    """The capture start and where it came from: the media's own metadata (EXIF for photos),
-    else the body camera's file name, else the uploader, else the upload time (第十八条)."""
-    if _plausible(info.creation_time, now):
-        source = CaptureTimeSource.EXIF if info.kind == "photo" else CaptureTimeSource.METADATA
-        return info.creation_time, source
-    from_name, _device = media.capture_time_from_filename(original_name, filename_patterns())
-    if _plausible(from_name, now):
-        return from_name, CaptureTimeSource.FILENAME
-    if captured_at is not None:
-        if timezone.is_naive(captured_at):
-            captured_at = timezone.make_aware(captured_at, local_zone())
-        if not _plausible(captured_at, now):
-            raise InvalidInput("填写的拍摄时间不合理（早于2000年或晚于当前时间）")
-        return captured_at, CaptureTimeSource.UPLOADER
-    return now, CaptureTimeSource.UPLOAD_TIME
-
-
-def _kind(info: media.MediaInfo, original_name: str) -> str:
-    if info.kind in RecordingKind.values:
-        return info.kind
-    guessed = mimetypes.guess_type(original_name)[0] or ""
-    for prefix, kind in (
-        ("video/", RecordingKind.VIDEO),
-        ("audio/", RecordingKind.AUDIO),
-        ("image/", RecordingKind.PHOTO),
-    ):
-        if guessed.startswith(prefix):
-            return kind
-    return RecordingKind.OTHER
-
-
-def _media_type(info: media.MediaInfo, original_name: str) -> str:
-    if info.media_type != "application/octet-stream":
-        return info.media_type
-    return mimetypes.guess_type(original_name)[0] or info.media_type
-
-
 def _cases_changed(case_ids, actor) -> None:
     """Tell the apps above that these cases changed (``None``: a recording with no case)."""
     for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]):
         case_events.case_changed.publish(case=case, actor=actor)
-
-
-def _device_flags(device: Device | None, unit) -> list[str]:
-    """第十八条: a recording from a faulty, retired or other unit's device is evidence all the
-    same: accepted, and flagged for the records keeper."""
-    flags = []
-    if device is None:
-        return flags
-    if device.status == DeviceStatus.FAULTY:
-        flags.append(RecordingFlag.DEVICE_FAULTY)
-    elif device.status == DeviceStatus.RETIRED:
-        flags.append(RecordingFlag.DEVICE_RETIRED)
-    if device.unit_id != unit.pk:
-        flags.append(RecordingFlag.DEVICE_OTHER_UNIT)
-    return flags
 
 
 def resolve_context(*, actor, device, officer, case, patrol, party):
@@ -202,6 +128,24 @@ def _refuse(actor, reason: str, detail: dict) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Identified:
+    """What the file says about itself: media facts and when it was captured (第十八条)."""
+
+    info: media.MediaInfo
+    start: datetime
+    source: str  # CaptureTimeSource
+
+
+@dataclass(frozen=True)
+class Classified:
+    """How the original is filed: its 第十三条 deadline, how late it came, its flags."""
+
+    deadline: datetime
+    late_seconds: int
+    flags: list
+
+
 def ingest_recording(
     *,
     source_path,
@@ -225,140 +169,38 @@ def ingest_recording(
     reports and a retry of the same file adopts. ``digests`` are passed by the tus server,
     which computed them while the bytes arrived; otherwise they are computed while the file is
     copied into storage. Unreadable media is stored and flagged, never refused.
+
+    The steps: receive (what was sent, by whom, for which unit), digest, identify, classify,
+    store (the object), register (the row, in one transaction with its audit entry), derive
+    (queued after commit).
     """
-    source = Path(source_path)
-    original_name = (original_name or source.name).replace("\\", "/").rsplit("/", 1)[-1][:255]
-    if channel not in IngestChannel.values:
-        raise InvalidInput(f"未知的上传方式：{channel}")
-    declared = None
-    if declared_sha256:
-        declared = parse_sha256(declared_sha256)
-        if declared is None:
-            raise InvalidInput("声明的 SHA-256 格式不正确（应为64位十六进制或 Base64）")
+    source, original_name, declared = _receive(source_path, original_name, channel,
+                                               declared_sha256)
     officer, unit = resolve_context(
         actor=actor, device=device, officer=officer, case=case, patrol=patrol, party=party
     )
-    try:
-        size = source.stat().st_size
-    except OSError as exc:
-        raise InvalidInput("找不到要上传的文件") from exc
-    if size > settings.UPLOAD_MAX_BYTES:
-        _refuse(actor, "文件超过允许的最大大小", {"size": size, "name": original_name})
-        raise TooLarge(detail={"size": size, "max": settings.UPLOAD_MAX_BYTES})
-
+    _check_size(actor, source, original_name)
     storage = get_storage()
     staged = storage.stage(source, digests=digests)
     try:
         _crash_point("after_stage")
-        found = staged.digests
-        if declared and declared != found.sha256:
-            _refuse(
-                actor,
-                "校验值不一致",
-                {"declared_sha256": declared, "sha256": found.sha256, "name": original_name},
-            )
-            raise ChecksumMismatch(detail={"declared_sha256": declared, "sha256": found.sha256})
+        found = _digest(staged, declared, actor=actor, original_name=original_name)
         existing = Recording.objects.filter(sha256=found.sha256).first()
         if existing is not None:
             return _link_duplicate(
                 existing, actor=actor, channel=channel, original_name=original_name
             )
-
         now = timezone.now()
-        info = media.probe(staged.path)
-        start, source_kind = capture_time(info, original_name, captured_at, now)
-        if officer is not None:
-            ensure_qualified(
-                [officer],
-                on=start.astimezone(local_zone()).date(),
-                actor=actor,
-                purpose="作为音像记录的执法人员",
-            )
-        flags = _device_flags(device, unit)
-        if not info.readable:
-            flags.insert(0, RecordingFlag.UNREADABLE)
-        deadline = deadline_for(start)
-        late_seconds = max(0, int((now - deadline).total_seconds()))
-        if late_seconds:
-            flags.append(RecordingFlag.LATE)
-        if source_kind == CaptureTimeSource.UPLOAD_TIME:
-            # Neither the file, its name nor the uploader said when it was recorded, so the
-            # 第十三条 24-hour check could not be made: a records keeper must look at it.
-            flags.append(RecordingFlag.TIME_UNKNOWN)
-
-        key = original_key(found.sha256)
-        storage.commit(staged, key)
-        _crash_point("after_object")
+        identified = _identify(staged.path, original_name, captured_at, now,
+                               officer=officer, actor=actor)
+        classified = _classify(identified, now, device=device, unit=unit)
+        key = _store(storage, staged, found)
         try:
-            with transaction.atomic():
-                recording = Recording.objects.create(
-                    kind=_kind(info, original_name),
-                    original_name=original_name,
-                    size=found.size,
-                    media_type=_media_type(info, original_name)[:100],
-                    container=(info.container or "")[:50],
-                    video_codec=(info.video_codec or "")[:50],
-                    audio_codec=(info.audio_codec or "")[:50],
-                    duration_seconds=info.duration_seconds,
-                    width=info.width,
-                    height=info.height,
-                    media_info=info.as_dict(),
-                    captured_start=start,
-                    captured_end=(
-                        start + timedelta(seconds=info.duration_seconds)
-                        if info.duration_seconds
-                        else None
-                    ),
-                    capture_time_source=source_kind,
-                    device=device,
-                    officer=officer,
-                    unit=unit,
-                    patrol=patrol,
-                    case=case,
-                    party=party,
-                    location=(location or "")[:200],
-                    sha256=found.sha256,
-                    sm3=found.sm3,
-                    storage_key=key,
-                    uploaded_by=actor,
-                    channel=channel,
-                    stored_at=now,
-                    deadline_at=deadline,
-                    late_seconds=late_seconds,
-                    is_late=bool(late_seconds),
-                    readable=info.readable,
-                    read_error=(info.error or "")[:2000],
-                    flags=[str(f) for f in flags],
-                    is_flagged=bool(flags),
-                )
-                submission = RecordingSubmission.objects.create(
-                    recording=recording,
-                    submitted_by=actor,
-                    channel=channel,
-                    original_name=original_name,
-                    at=now,
-                    was_duplicate=False,
-                )
-                _crash_point("before_row_commit")
-                record(
-                    actor=actor,
-                    action=events.event_recording_stored,
-                    target=recording,
-                    detail={
-                        "sha256": found.sha256,
-                        "sm3": found.sm3,
-                        "size": found.size,
-                        "storage": storage.name,
-                        "key": key,
-                        "channel": channel,
-                        "capture_time_source": source_kind,
-                        "flags": recording.flags,
-                        "late_seconds": late_seconds,
-                    },
-                )
-                transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
-                # A recording stored with its case may meet a requirement (rules, 第十条).
-                _cases_changed([recording.case_id], actor)
+            recording, submission = _register(
+                found, key, identified, classified, now, storage=storage, actor=actor,
+                channel=channel, original_name=original_name, device=device,
+                officer=officer, unit=unit, patrol=patrol, case=case, party=party,
+                location=location)
         except IntegrityError:
             # Another ingest of the same bytes won the race: ours is a duplicate.
             existing = Recording.objects.filter(sha256=found.sha256).first()
@@ -371,6 +213,155 @@ def ingest_recording(
         return IngestResult(recording, False, submission)
     finally:
         staged.discard()
+
+
+def _receive(source_path, original_name: str, channel: str, declared_sha256: str | None):
+    """What was sent: the file, its name as the device gave it, the channel, the digest the
+    sender declared (refused when malformed)."""
+    source = Path(source_path)
+    original_name = (original_name or source.name).replace("\\", "/").rsplit("/", 1)[-1][:255]
+    if channel not in IngestChannel.values:
+        raise InvalidInput(f"未知的上传方式：{channel}")
+    declared = None
+    if declared_sha256:
+        declared = parse_sha256(declared_sha256)
+        if declared is None:
+            raise InvalidInput("声明的 SHA-256 格式不正确（应为64位十六进制或 Base64）")
+    return source, original_name, declared
+
+
+def _check_size(actor, source: Path, original_name: str) -> None:
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise InvalidInput("找不到要上传的文件") from exc
+    if size > settings.UPLOAD_MAX_BYTES:
+        _refuse(actor, "文件超过允许的最大大小", {"size": size, "name": original_name})
+        raise TooLarge(detail={"size": size, "max": settings.UPLOAD_MAX_BYTES})
+
+
+def _digest(staged, declared: str | None, *, actor, original_name: str) -> Digests:
+    """The staged copy's digests (SHA-256 and SM3, computed while it was copied or received),
+    refused (audited) when they differ from what the sender declared."""
+    found = staged.digests
+    if declared and declared != found.sha256:
+        _refuse(
+            actor,
+            "校验值不一致",
+            {"declared_sha256": declared, "sha256": found.sha256, "name": original_name},
+        )
+        raise ChecksumMismatch(detail={"declared_sha256": declared, "sha256": found.sha256})
+    return found
+
+
+def _identify(path: Path, original_name: str, captured_at, now, *, officer, actor) -> Identified:
+    """Media facts and the capture time; the officer must be qualified on that day (第十一条)."""
+    info = media.probe(path)
+    start, source_kind = capture_time(info, original_name, captured_at, now)
+    if officer is not None:
+        ensure_qualified(
+            [officer],
+            on=start.astimezone(local_zone()).date(),
+            actor=actor,
+            purpose="作为音像记录的执法人员",
+        )
+    return Identified(info, start, source_kind)
+
+
+def _classify(identified: Identified, now, *, device, unit) -> Classified:
+    """The 第十三条 deadline and lateness, and the flags a records keeper must look at."""
+    flags = device_flags(device, unit)
+    if not identified.info.readable:
+        flags.insert(0, RecordingFlag.UNREADABLE)
+    deadline = deadline_for(identified.start)
+    late_seconds = max(0, int((now - deadline).total_seconds()))
+    if late_seconds:
+        flags.append(RecordingFlag.LATE)
+    if identified.source == CaptureTimeSource.UPLOAD_TIME:
+        # Neither the file, its name nor the uploader said when it was recorded, so the
+        # 第十三条 24-hour check could not be made: a records keeper must look at it.
+        flags.append(RecordingFlag.TIME_UNKNOWN)
+    return Classified(deadline, late_seconds, flags)
+
+
+def _store(storage, staged, found: Digests) -> str:
+    """Write the object under its content address (never over another one)."""
+    key = original_key(found.sha256)
+    storage.commit(staged, key)
+    _crash_point("after_object")
+    return key
+
+
+def _recording_fields(found: Digests, key: str, identified: Identified,
+                      classified: Classified, original_name: str) -> dict:
+    """The columns of a new Recording that describe the original itself."""
+    info, start = identified.info, identified.start
+    return {
+        "kind": recording_kind(info, original_name),
+        "original_name": original_name,
+        "size": found.size,
+        "media_type": media_type(info, original_name)[:100],
+        "container": (info.container or "")[:50],
+        "video_codec": (info.video_codec or "")[:50],
+        "audio_codec": (info.audio_codec or "")[:50],
+        "duration_seconds": info.duration_seconds,
+        "width": info.width,
+        "height": info.height,
+        "media_info": info.as_dict(),
+        "captured_start": start,
+        "captured_end": (start + timedelta(seconds=info.duration_seconds)
+                         if info.duration_seconds else None),
+        "capture_time_source": identified.source,
+        "sha256": found.sha256,
+        "sm3": found.sm3,
+        "storage_key": key,
+        "deadline_at": classified.deadline,
+        "late_seconds": classified.late_seconds,
+        "is_late": bool(classified.late_seconds),
+        "readable": info.readable,
+        "read_error": (info.error or "")[:2000],
+        "flags": [str(f) for f in classified.flags],
+        "is_flagged": bool(classified.flags),
+    }
+
+
+def _register(found: Digests, key: str, identified: Identified, classified: Classified, now,
+              *, storage, actor, channel: str, original_name: str, device, officer, unit,
+              patrol, case, party, location: str):
+    """The row, its first submission and the audit entry, in one transaction; the derivation
+    is queued once it commits, and the case's completeness and deadlines recompute."""
+    with transaction.atomic():
+        recording = Recording.objects.create(
+            **_recording_fields(found, key, identified, classified, original_name),
+            device=device, officer=officer, unit=unit, patrol=patrol, case=case,
+            party=party, location=(location or "")[:200], uploaded_by=actor,
+            channel=channel, stored_at=now,
+        )
+        submission = RecordingSubmission.objects.create(
+            recording=recording, submitted_by=actor, channel=channel,
+            original_name=original_name, at=now, was_duplicate=False,
+        )
+        _crash_point("before_row_commit")
+        record(
+            actor=actor,
+            action=events.event_recording_stored,
+            target=recording,
+            detail={
+                "sha256": found.sha256,
+                "sm3": found.sm3,
+                "size": found.size,
+                "storage": storage.name,
+                "key": key,
+                "channel": channel,
+                "capture_time_source": identified.source,
+                "flags": recording.flags,
+                "late_seconds": classified.late_seconds,
+            },
+        )
+        transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
+        # A recording stored with its case may meet a requirement (rules, 第十条).
+        _cases_changed([recording.case_id], actor)
+    return recording, submission
 
 
 def _enqueue_derivation(recording_id: int) -> None:

@@ -26,9 +26,10 @@ from django.utils import timezone
 
 from liuhen.evidence import media
 from liuhen.evidence.choices import CaptureTimeSource, IngestChannel
+from liuhen.evidence.classify import filename_patterns
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter
 from liuhen.evidence.models import Recording
-from liuhen.evidence.services import filename_patterns, ingest_recording
+from liuhen.evidence.services import ingest_recording
 
 log = logging.getLogger(__name__)
 

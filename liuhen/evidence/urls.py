@@ -1,7 +1,5 @@
 """Pages and file streams of the evidence vault (the tus server lives under /api/uploads/)."""
 
-import importlib.util
-
 from django.urls import include, path
 
 from liuhen.evidence import fixity_views, views
@@ -23,7 +21,6 @@ urlpatterns = [
         views.recording_thumbnail,
         name="recording_thumbnail",
     ),
+    # The tus server (/api/uploads/), before the ninja API in the root URLs.
+    path("", include("liuhen.evidence.tus.urls")),
 ]
-
-if importlib.util.find_spec("liuhen.evidence.tus_urls") is not None:  # the vault core's tus server
-    urlpatterns.append(path("", include("liuhen.evidence.tus_urls")))

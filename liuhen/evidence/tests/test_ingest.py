@@ -14,11 +14,11 @@ from django.utils import timezone
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Forbidden, InvalidInput, StorageUnavailable, UnqualifiedOfficer
 from liuhen.evidence.choices import CaptureTimeSource, RecordingFlag
+from liuhen.evidence.classify import deadline_for
 from liuhen.evidence.models import Recording, RecordingSubmission
 from liuhen.evidence.services import (
     ChecksumMismatch,
     TooLarge,
-    deadline_for,
     ingest_recording,
 )
 from liuhen.evidence.storage import LocalStorage, original_key

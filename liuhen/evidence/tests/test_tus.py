@@ -412,10 +412,10 @@ def _large_media(tmp_path, size: int) -> bytes:
 
 
 def test_large_body_through_the_buffer_ring(tus_a, tmp_path, vault):
-    """More than the ring holds (tus.BODY_BUFFERS x BODY_CHUNK) in one PATCH that resumes
+    """More than the ring holds (tus.receive.BODY_BUFFERS x BODY_CHUNK) in one PATCH that resumes
     at an offset off any block boundary, with chunk checksums: the stored bytes and both
     digests are exactly the file's (第十三条)."""
-    data = _large_media(tmp_path, tus.BODY_BUFFERS * tus.BODY_CHUNK + 5 * MIB + 777)
+    data = _large_media(tmp_path, tus.receive.BODY_BUFFERS * tus.receive.BODY_CHUNK + 5 * MIB + 777)
     url = _path(tus_a.create(len(data)))
     head, rest = data[:1000], data[1000:]
     assert tus_a.patch(url, 0, head, checksum=_b64sha(head)).status_code == 204
@@ -446,11 +446,11 @@ def test_disk_full_mid_body_keeps_nothing_and_the_retry_has_the_right_digests(
                 raise OSError(errno.ENOSPC, "No space left on device")
             super()._append(chunk)
 
-    monkeypatch.setattr(tus, "StreamedFile", FullDisk)
+    monkeypatch.setattr(tus.receive, "StreamedFile", FullDisk)
     full = tus_a.patch(url, 3 * MIB, data[3 * MIB :])
     assert full.status_code == 507 and full.json()["code"] == "storage_full"
     assert tus_a.head(url)["Upload-Offset"] == str(3 * MIB)
-    monkeypatch.setattr(tus, "StreamedFile", StreamedFile)
+    monkeypatch.setattr(tus.receive, "StreamedFile", StreamedFile)
     done = tus_a.patch(url, 3 * MIB, data[3 * MIB :])
     assert done.status_code == 204, done.content
     assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()

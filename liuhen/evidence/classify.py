@@ -1,0 +1,96 @@
+"""Identifying and classifying an original before it is stored: when it was captured (the
+media's metadata, the body camera's file name, the uploader: 第十八条), its 第十三条 deadline,
+what kind of recording it is, and the device flags a records keeper must look at."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from liuhen.core.errors import InvalidInput
+from liuhen.devices.choices import DeviceStatus
+from liuhen.devices.models import Device
+from liuhen.evidence import media
+from liuhen.evidence.choices import CaptureTimeSource, RecordingFlag, RecordingKind
+
+# Capture times outside this window are camera clocks never set (1970, 1904) or set wrong.
+_EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def local_zone():
+    return timezone.get_default_timezone()
+
+
+def deadline_for(captured_start: datetime) -> datetime:
+    """第十三条: stored within 24 hours (LIUHEN_UPLOAD_DEADLINE_HOURS) after the end of the
+    capture day, the day read in the bureau's time zone (Asia/Shanghai)."""
+    zone = local_zone()
+    day = captured_start.astimezone(zone).date()
+    end_of_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return end_of_day + timedelta(hours=settings.UPLOAD_DEADLINE_HOURS)
+
+
+def plausible(at: datetime | None, now: datetime) -> bool:
+    return at is not None and _EARLIEST_CAPTURE <= at <= now + timedelta(days=1)
+
+
+def filename_patterns() -> tuple:
+    return tuple(settings.FILENAME_PATTERNS) or media.DEFAULT_FILENAME_PATTERNS
+
+
+def capture_time(
+    info: media.MediaInfo, original_name: str, captured_at: datetime | None, now: datetime
+) -> tuple[datetime, str]:
+    """The capture start and where it came from: the media's own metadata (EXIF for photos),
+    else the body camera's file name, else the uploader, else the upload time (第十八条)."""
+    if plausible(info.creation_time, now):
+        source = CaptureTimeSource.EXIF if info.kind == "photo" else CaptureTimeSource.METADATA
+        return info.creation_time, source
+    from_name, _device = media.capture_time_from_filename(original_name, filename_patterns())
+    if plausible(from_name, now):
+        return from_name, CaptureTimeSource.FILENAME
+    if captured_at is not None:
+        if timezone.is_naive(captured_at):
+            captured_at = timezone.make_aware(captured_at, local_zone())
+        if not plausible(captured_at, now):
+            raise InvalidInput("填写的拍摄时间不合理（早于2000年或晚于当前时间）")
+        return captured_at, CaptureTimeSource.UPLOADER
+    return now, CaptureTimeSource.UPLOAD_TIME
+
+
+def recording_kind(info: media.MediaInfo, original_name: str) -> str:
+    if info.kind in RecordingKind.values:
+        return info.kind
+    guessed = mimetypes.guess_type(original_name)[0] or ""
+    for prefix, kind in (
+        ("video/", RecordingKind.VIDEO),
+        ("audio/", RecordingKind.AUDIO),
+        ("image/", RecordingKind.PHOTO),
+    ):
+        if guessed.startswith(prefix):
+            return kind
+    return RecordingKind.OTHER
+
+
+def media_type(info: media.MediaInfo, original_name: str) -> str:
+    if info.media_type != "application/octet-stream":
+        return info.media_type
+    return mimetypes.guess_type(original_name)[0] or info.media_type
+
+
+def device_flags(device: Device | None, unit) -> list[str]:
+    """第十八条: a recording from a faulty, retired or other unit's device is evidence all the
+    same: accepted, and flagged for the records keeper."""
+    flags = []
+    if device is None:
+        return flags
+    if device.status == DeviceStatus.FAULTY:
+        flags.append(RecordingFlag.DEVICE_FAULTY)
+    elif device.status == DeviceStatus.RETIRED:
+        flags.append(RecordingFlag.DEVICE_RETIRED)
+    if device.unit_id != unit.pk:
+        flags.append(RecordingFlag.DEVICE_OTHER_UNIT)
+    return flags

@@ -1,0 +1,59 @@
+"""Keys, errors and the staged copy shared by both storage backends."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liuhen.core.errors import LiuhenError, StorageUnavailable
+from liuhen.evidence.digests import Digests
+
+log = logging.getLogger(__name__)
+
+ORIGINALS_PREFIX = "sha256/"
+DERIVED_PREFIX = "derived/"
+INCOMING_DIR = ".incoming"
+STREAM_CHUNK = 4 * 1024 * 1024  # reads feeding the lanes: fewer hand-offs per GiB
+
+
+class StorageFull(StorageUnavailable):
+    code = "storage_full"
+    status = 507
+    message = "存储空间不足，未保存任何内容，请联系管理员扩容后重试"
+
+
+def original_key(sha256: str) -> str:
+    return f"{ORIGINALS_PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def derived_key(sha256: str, name: str) -> str:
+    """Key of a derived file, e.g. ``derived_key(sha, "proxy.mp4")``."""
+    return f"{DERIVED_PREFIX}{sha256}/{name}"
+
+
+def _os_error(exc: OSError) -> LiuhenError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(detail={"errno": exc.errno})
+    return StorageUnavailable(detail={"errno": exc.errno, "error": exc.strerror or str(exc)})
+
+
+@dataclass
+class Staged:
+    """A source brought into the storage's reach, with its digests; ``discard()`` cleans up."""
+
+    path: Path
+    digests: Digests
+    temporary: bool  # whether ``path`` is ours to remove
+    extra: dict = field(default_factory=dict)
+
+    def discard(self) -> None:
+        if self.temporary:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            self.temporary = False
+
+

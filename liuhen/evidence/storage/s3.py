@@ -1,0 +1,261 @@
+"""The S3 backend (MinIO, Ceph, cloud object storage), with Object Lock retention."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from liuhen.core.errors import StorageUnavailable
+from liuhen.evidence.digests import CHUNK, Digests, digest_file
+from liuhen.evidence.storage.base import (
+    ORIGINALS_PREFIX,
+    Staged,
+    _os_error,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _S3Reader(io.RawIOBase):
+    """A seekable, streaming reader of one S3 object (ranged GETs, nothing buffered whole)."""
+
+    def __init__(self, storage: S3Storage, key: str, size: int) -> None:
+        self._storage, self._key, self._size = storage, key, size
+        self._pos = 0
+        self._body = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        new = max(0, base + offset)
+        if new != self._pos:
+            self._close_body()
+            self._pos = new
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        if self._pos >= self._size:
+            return 0
+        if self._body is None:
+            response = self._storage._call(
+                "get_object",
+                Bucket=self._storage.bucket,
+                Key=self._key,
+                Range=f"bytes={self._pos}-",
+            )
+            self._body = response["Body"]
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def _close_body(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class S3Storage:
+    """Originals in an S3 bucket through django-storages/boto3, Object Lock when available."""
+
+    name = "s3"
+    MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        endpoint_url: str,
+        region: str,
+        access_key: str,
+        secret_key: str,
+        lock_days: int,
+        lock_mode: str = "COMPLIANCE",
+        staging_dir: Path | None = None,
+    ) -> None:
+        from botocore.config import Config
+        from storages.backends.s3 import S3Storage as DjangoS3Storage
+
+        self.bucket = bucket
+        self.lock_days = lock_days
+        self.lock_mode = lock_mode
+        self.staging_dir = Path(staging_dir or tempfile.gettempdir())
+        self._backend = DjangoS3Storage(
+            bucket_name=bucket,
+            endpoint_url=endpoint_url or None,
+            region_name=region,
+            access_key=access_key or None,
+            secret_key=secret_key or None,
+            file_overwrite=False,
+            default_acl=None,
+            querystring_auth=False,
+            client_config=Config(
+                connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}
+            ),
+        )
+        self._lock_enabled: bool | None = None
+
+    @property
+    def client(self):
+        return self._backend.connection.meta.client
+
+    def _call(self, method: str, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(kwargs.get("Key", "")) from exc
+            raise StorageUnavailable(detail={"error": f"{code}: {exc}"[:300]}) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
+
+    def object_lock_enabled(self) -> bool:
+        if self._lock_enabled is None:
+            try:
+                conf = self._call("get_object_lock_configuration", Bucket=self.bucket)
+                enabled = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
+                self._lock_enabled = enabled == "Enabled"
+            except StorageUnavailable as exc:
+                if "ObjectLockConfigurationNotFound" not in str(exc.detail):
+                    raise
+                self._lock_enabled = False
+        return self._lock_enabled
+
+    # -- reading -------------------------------------------------------------------------
+    def head(self, key: str) -> dict:
+        return self._call("head_object", Bucket=self.bucket, Key=key)
+
+    def open(self, key: str):
+        return io.BufferedReader(_S3Reader(self, key, self.size(key)), buffer_size=CHUNK)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.head(key)
+            return True
+        except FileNotFoundError:
+            return False
+
+    def size(self, key: str) -> int:
+        return int(self.head(key)["ContentLength"])
+
+    def iter_keys(self, prefix: str = ORIGINALS_PREFIX) -> Iterator[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
+
+    @contextlib.contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        """Download to a temporary file (streamed) for tools that need a path (PyAV)."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.staging_dir, suffix=".s3")
+        try:
+            with os.fdopen(fd, "wb") as out, self.open(key) as src:
+                shutil.copyfileobj(src, out, CHUNK)
+            yield Path(name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+    # -- writing -------------------------------------------------------------------------
+    def stage(self, source: Path, *, digests: Digests | None = None) -> Staged:
+        """S3 uploads straight from the source file: only hash it if not hashed yet."""
+        source = Path(source)
+        try:
+            return Staged(source, digests or digest_file(source), temporary=False)
+        except OSError as exc:
+            raise _os_error(exc) from exc
+
+    def _extra_args(self, *, sha256: str = "", sm3: str = "") -> dict:
+        extra: dict = {"ContentType": "application/octet-stream"}
+        if sha256:
+            extra["Metadata"] = {"sha256": sha256, "sm3": sm3}
+        if self.object_lock_enabled():
+            extra["ObjectLockMode"] = self.lock_mode
+            extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(days=self.lock_days)
+        return extra
+
+    def _upload(self, path: Path, key: str, extra: dict) -> None:
+        from boto3.s3.transfer import TransferConfig
+        from botocore.exceptions import BotoCoreError, ClientError
+        from s3transfer.exceptions import S3UploadFailedError
+
+        config = TransferConfig(
+            multipart_threshold=self.MULTIPART_THRESHOLD,
+            multipart_chunksize=self.MULTIPART_THRESHOLD,
+            max_concurrency=4,
+        )
+        try:
+            self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=config)
+        except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
+            raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
+        except OSError as exc:
+            raise _os_error(exc) from exc
+        if "ObjectLockMode" in extra:
+            self._ensure_retention(key, extra)
+
+    def _ensure_retention(self, key: str, extra: dict) -> None:
+        """Make sure the stored version carries its retention: some S3 implementations
+        ignore the Object Lock headers of a multipart upload, so it is set explicitly."""
+        head = self.head(key)
+        if head.get("ObjectLockMode"):
+            return
+        self._call(
+            "put_object_retention",
+            Bucket=self.bucket,
+            Key=key,
+            VersionId=head.get("VersionId"),
+            Retention={
+                "Mode": extra["ObjectLockMode"],
+                "RetainUntilDate": extra["ObjectLockRetainUntilDate"],
+            },
+        )
+
+    def commit(self, staged: Staged, key: str) -> None:
+        """Upload under ``key``; an object already there with our digests is adopted as is."""
+        try:
+            existing = self.head(key)
+            if existing.get("Metadata", {}).get("sha256") == staged.digests.sha256:
+                return
+        except FileNotFoundError:
+            pass
+        self._upload(
+            staged.path, key, self._extra_args(sha256=staged.digests.sha256, sm3=staged.digests.sm3)
+        )
+
+    def put_file(self, key: str, local_path: Path) -> None:
+        if key.startswith(ORIGINALS_PREFIX):
+            raise ValueError("originals are stored by the ingest service only")
+        self._upload(Path(local_path), key, self._extra_args())
+
+    def clean_incoming(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        return 0
+
+

@@ -1,0 +1,175 @@
+"""The tus 1.0.0 protocol (core, creation, checksum, termination, expiration): headers,
+version, metadata and checksums parsed, and the JSON error answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+
+from liuhen.access.services import authenticate_token
+from liuhen.audit import context as audit_context
+from liuhen.core.errors import InvalidInput, LiuhenError
+from liuhen.evidence.models import UploadSession
+
+log = logging.getLogger(__name__)
+
+
+TUS_VERSION = "1.0.0"
+
+
+EXTENSIONS = "creation,creation-with-upload,checksum,termination,expiration"
+
+
+OFFSET_TYPE = "application/offset+octet-stream"
+
+
+class TusError(LiuhenError):
+    pass
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _response(status: int = 204, body: dict | None = None, **headers) -> HttpResponse:
+    if body is not None:
+        response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(status=status)
+    response["Tus-Resumable"] = TUS_VERSION
+    response["Cache-Control"] = "no-store"
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = str(value)
+    return response
+
+
+def _error(exc: LiuhenError, status: int | None = None) -> HttpResponse:
+    return _response(status or exc.status, exc.as_dict())
+
+
+def _authenticate(request):
+    """API token first (machine clients, the ingest station), else the browser session."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        user = authenticate_token(header[7:])
+        if user is not None:
+            audit_context._current.set(
+                audit_context.AuditContext(
+                    session="token", ip=request.META.get("REMOTE_ADDR", ""), via="api"
+                )
+            )
+        return user
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    # Session + csrf_exempt: a cross-site page must not drive uploads with the user's cookie.
+    # Tus-Resumable is a non-simple header (CORS preflight), and a foreign Origin is refused.
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin and urlparse(origin).netloc != request.get_host():
+        return None
+    return user
+
+
+def _parse_metadata(header: str) -> dict[str, str]:
+    """``Upload-Metadata: key base64,key2 base64`` → dict of decoded UTF-8 strings."""
+    result = {}
+    for pair in (header or "").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, value = pair.partition(" ")
+        try:
+            result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"Upload-Metadata 中 {key} 的值不是有效的 Base64 UTF-8") from exc
+    return result
+
+
+def _int_header(request, name: str) -> int | None:
+    value = request.META.get("HTTP_" + name.upper().replace("-", "_"))
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise InvalidInput(f"{name} 应为非负整数")
+    return number
+
+
+def _expired(upload: UploadSession) -> bool:
+    return upload.completed_at is None and upload.expires_at <= timezone.now()
+
+
+# -- views ---------------------------------------------------------------------------------
+def _method(request) -> str:
+    if request.method == "POST":
+        return request.META.get("HTTP_X_HTTP_METHOD_OVERRIDE", "POST").upper()
+    return request.method
+
+
+def _version_ok(request, method: str) -> bool:
+    return method == "OPTIONS" or request.META.get("HTTP_TUS_RESUMABLE") == TUS_VERSION
+
+
+def _options() -> HttpResponse:
+    response = _response(
+        204,
+        Tus_Version=TUS_VERSION,
+        Tus_Extension=EXTENSIONS,
+        Tus_Checksum_Algorithm="sha256",
+        Tus_Max_Size=settings.UPLOAD_MAX_BYTES,
+    )
+    return response
+
+
+def _precheck(request, method: str):
+    if not _version_ok(request, method):
+        return None, _response(
+            412, {"code": "tus_version", "message": "仅支持 tus 1.0.0"}, Tus_Version=TUS_VERSION
+        )
+    user = _authenticate(request)
+    if user is None:
+        return None, _response(
+            401, {"code": "unauthenticated", "message": "请先登录或提供有效的 API 令牌"}
+        )
+    return user, None
+
+
+def _result_headers(upload: UploadSession) -> dict:
+    rec = upload.recording
+    if rec is None:
+        return {}
+    return {
+        "Liuhen_Recording_Id": rec.pk,
+        "Liuhen_Sha256": rec.sha256,
+        "Liuhen_Sm3": rec.sm3,
+        "Liuhen_Duplicate": "1" if upload.duplicate else "0",
+    }
+
+
+def _parse_checksum(request) -> bytes | None:
+    header = request.META.get("HTTP_UPLOAD_CHECKSUM")
+    if not header:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm.lower() != "sha256":
+        raise InvalidInput("仅支持 sha256 校验（Tus-Checksum-Algorithm）")
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("Upload-Checksum 的值不是有效的 Base64") from exc
+    if len(digest) != 32:
+        raise InvalidInput("Upload-Checksum 的 sha256 长度不正确")
+    return digest
+
+
+def _body_stream(request):
+    """The raw request body as a stream (never ``request.body``)."""
+    if request.META.get("CONTENT_LENGTH"):
+        return request  # HttpRequest.read(): a LimitedStream over wsgi.input
+    return request.META["wsgi.input"]  # chunked transfer: the server de-chunks

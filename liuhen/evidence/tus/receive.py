@@ -1,0 +1,331 @@
+"""Receiving an upload's bytes (PATCH): the body read into a ring of buffers while the file
+write, SM3 and SHA-256 run on lanes of their own; the offset advances only after an fsync;
+the finished file goes to the one ingest service."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import itertools
+import logging
+import mmap
+import os
+from pathlib import Path
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+
+from liuhen.audit.services import record_denied
+from liuhen.cases.models import Case, Party, Patrol
+from liuhen.core.errors import InvalidInput, LiuhenError, StorageUnavailable
+from liuhen.devices.models import Device
+from liuhen.evidence import events, services
+from liuhen.evidence import uploads as upload_files
+from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, parse_sha256
+from liuhen.evidence.models import UploadSession
+from liuhen.evidence.storage import StorageFull, StreamedFile
+from liuhen.evidence.tus.protocol import (
+    OFFSET_TYPE,
+    _body_stream,
+    _error,
+    _expired,
+    _int_header,
+    _parse_checksum,
+    _response,
+    _result_headers,
+)
+from liuhen.org.models import Officer
+
+log = logging.getLogger(__name__)
+
+
+# The body is received into a ring of reused buffers: what the lanes hold is allocated once per
+# request, so the worker's memory stays flat however large the file (bench_tus_upload.py).
+BODY_CHUNK = 2 * 1024 * 1024  # one buffer: one hand-off to each lane
+
+
+BODY_BUFFERS = 4
+
+
+def _lookup(user, metadata: dict) -> dict:
+    """Resolve the metadata to objects the user may see; a clear error when not."""
+    found: dict = {}
+    if number := metadata.get("device", "").strip():
+        found["device"] = Device.objects.filter(number=number).first()
+        if found["device"] is None:
+            raise InvalidInput(f"设备 {number} 未登记，请先登记设备（第二十一条）")
+    if officer := metadata.get("officer", "").strip():
+        query = Officer.objects.filter(credential_number=officer)
+        if officer.isdigit():
+            query = Officer.objects.filter(pk=int(officer)) | query
+        found["officer"] = query.first()
+        if found["officer"] is None:
+            raise InvalidInput(f"执法人员 {officer} 不存在")
+    for name, model, action in (
+        ("case", Case, "case.view"),
+        ("patrol", Patrol, "patrol.view"),
+        ("party", Party, "party.view"),
+    ):
+        value = metadata.get(name, "").strip()
+        if not value:
+            continue
+        qs = model.objects.restrict(user, action)
+        obj = qs.filter(pk=int(value)).first() if value.isdigit() else None
+        if obj is None and name == "case":
+            obj = qs.filter(number=value).first()
+        if obj is None:
+            raise InvalidInput(f"{services.LINK_LABELS[name]} {value} 不存在或无权访问")
+        found[name] = obj
+    if value := metadata.get("captured_at", "").strip():
+        moment = parse_datetime(value)
+        if moment is None:
+            raise InvalidInput("captured_at 应为 ISO 8601 时间")
+        found["captured_at"] = moment
+    if value := metadata.get("sha256", "").strip():
+        if parse_sha256(value) is None:
+            raise InvalidInput("sha256 应为64位十六进制或 Base64")
+    return found
+
+
+def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> HttpResponse:
+    if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != OFFSET_TYPE and not (
+        upload.offset == upload.length and upload.completed_at is None
+    ):
+        return _response(
+            415, {"code": "content_type", "message": f"Content-Type 应为 {OFFSET_TYPE}"}
+        )
+    if _expired(upload):
+        return _response(410, {"code": "expired", "message": "上传已过期，请重新上传"})
+    if upload.completed_at is not None:
+        return _response(
+            403,
+            {"code": "upload_finished", "message": "该上传已完成，音像记录已存储，不能再写入"},
+            **_result_headers(upload),
+        )
+    claimed = 0 if creation else _int_header(request, "Upload-Offset")
+    if claimed is None:
+        raise InvalidInput("缺少 Upload-Offset")
+    checksum = _parse_checksum(request)
+    path = upload_files.partial_path(upload.pk)
+    if not path.exists():
+        raise StorageUnavailable(
+            "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload.pk)}
+        )
+    # Once every byte is there the file is only read (a retry of the storing): it may
+    # already share its inode with the read-only original in the vault.
+    with open(path, "r+b" if upload.offset < upload.length else "rb") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return _response(
+                409, {"code": "upload_busy", "message": "该上传正在被另一个请求写入，请稍后重试"}
+            )
+        upload.refresh_from_db()
+        if upload.completed_at is not None:
+            return _response(
+                403,
+                {"code": "upload_finished", "message": "该上传已完成"},
+                **_result_headers(upload),
+            )
+        if claimed != upload.offset:
+            return _response(
+                409,
+                {"code": "offset_mismatch", "message": f"Upload-Offset 应为 {upload.offset}"},
+                Upload_Offset=upload.offset,
+            )
+        writer = upload_files.writer_at(upload, path)
+        if upload.offset == upload.length:
+            return _finish(user, upload, path, writer.digests())
+        before = writer.copy()
+        try:
+            new_offset, status = _receive(request, fh, path, upload, writer, checksum)
+        except BaseException:
+            # The running digests may have taken bytes that were not kept (a full disk):
+            # the next PATCH must start from the digests of what is on disk.
+            upload_files.remember(upload.pk, upload.offset, before)
+            raise
+        if status == 460:
+            upload_files.remember(upload.pk, upload.offset, before)
+            record_denied(
+                actor=user,
+                action=events.event_upload_refused,
+                target=upload,
+                reason="分块校验值不一致，该分块已丢弃",
+                detail={"offset": upload.offset},
+            )
+            return _response(
+                460,
+                {
+                    "code": "checksum_mismatch",
+                    "message": "分块校验值不一致（Upload-Checksum），该分块已丢弃，"
+                    "请从当前偏移量重新发送",
+                },
+                Upload_Offset=upload.offset,
+            )
+        if status == 413:
+            upload_files.remember(upload.pk, upload.offset, before)
+            return _response(
+                413,
+                {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
+                Upload_Offset=upload.offset,
+            )
+        # The bytes are on disk (fsynced) before the offset says so.
+        UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
+        upload.offset = new_offset
+        upload_files.remember(upload.pk, new_offset, writer)
+        services._crash_point("tus_after_offset")
+        if new_offset < upload.length:
+            return _response(
+                204,
+                Upload_Offset=new_offset,
+                Upload_Expires=http_date(upload.expires_at.timestamp()),
+            )
+        return _finish(user, upload, path, writer.digests())
+
+
+def _fill(stream, buffer: memoryview) -> int:
+    """Read from ``stream`` into ``buffer`` until it is full or the body ends."""
+    filled = 0
+    while filled < len(buffer):
+        data = stream.read(min(CHUNK, len(buffer) - filled))
+        if not data:
+            break
+        buffer[filled : filled + len(data)] = data
+        filled += len(data)
+    return filled
+
+
+def _receive(
+    request, fh, path: Path, upload: UploadSession, writer: DigestWriter, checksum: bytes | None
+):
+    """Append the body at ``upload.offset``; returns (new offset, status or None).
+
+    The request thread only reads the body, into a ring of ``BODY_BUFFERS`` buffers; the file
+    write, SM3, SHA-256 and the chunk's checksum each run on a lane of their own
+    (``digests.Lane``), in order, so that the four overlap. A buffer is refilled only once
+    every lane is done with it; every lane is joined before this returns or truncates, and
+    the bytes are fsynced before the caller may advance the offset. The buffers are
+    page-aligned and, after a first one that ends on a block boundary, hold whole blocks, so
+    the file lane writes them with O_DIRECT (``StreamedFile``).
+    """
+    start = upload.offset
+    fh.seek(start)
+    fh.truncate(start)  # bytes past the durable offset (a crashed request) are dropped
+    remaining = upload.length - start
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and int(declared) > remaining:
+        return start, 413
+    chunk_hash = hashlib.sha256() if checksum is not None else None
+    chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
+    out = StreamedFile(fh, offset=start, direct_path=path)
+    lanes = (*out.lanes, *writer.lanes, *((chunk_lane,) if chunk_lane else ()))
+    first = [lane.submitted for lane in lanes]
+    # Mapped, not malloc'ed: the ring is returned to the system when the request ends instead
+    # of staying in (and fragmenting) the thread's malloc arena.
+    ring_memory = mmap.mmap(-1, BODY_CHUNK * BODY_BUFFERS)
+    whole = memoryview(ring_memory)
+    ring = [whole[i * BODY_CHUNK : (i + 1) * BODY_CHUNK] for i in range(BODY_BUFFERS)]
+    stream = _body_stream(request)
+    received = 0
+    try:
+        for index in itertools.count():
+            if index >= BODY_BUFFERS:  # the buffer's previous chunk is through every lane
+                for lane, before in zip(lanes, first, strict=True):
+                    lane.wait_done(before + index - BODY_BUFFERS + 1)
+            buffer = ring[index % BODY_BUFFERS]
+            if index == 0:  # end the first chunk on a block boundary (a resumed upload)
+                buffer = buffer[: BODY_CHUNK - start % StreamedFile.DIRECT_ALIGN]
+            filled = _fill(stream, buffer)
+            if not filled:
+                break
+            if received + filled > remaining:
+                out.abandon()
+                fh.truncate(start)
+                return start, 413
+            chunk = buffer[:filled]
+            out.write(chunk)
+            writer.update(chunk)
+            if chunk_lane is not None:
+                chunk_lane.submit(chunk)
+            received += filled
+        out.wait()
+    except OSError as exc:
+        out.abandon()
+        # A dropped connection keeps what arrived (unless the chunk has a checksum); a full
+        # disk keeps nothing of this request.
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fh.truncate(start)
+            raise StorageFull(detail={"upload": str(upload.pk)}) from exc
+        if out.failed:  # the disk failed, not the client: keep nothing of this request
+            fh.truncate(start)
+            raise StorageUnavailable(
+                "写入上传的临时文件失败，请稍后重试",
+                detail={"upload": str(upload.pk), "errno": exc.errno},
+            ) from exc
+        log.warning("upload %s: body interrupted after %s bytes: %s", upload.pk, received, exc)
+        if chunk_hash is not None:
+            fh.truncate(start)
+            return start, 460
+    except BaseException:
+        out.abandon()
+        raise
+    finally:
+        out.close()
+        writer.wait()  # nothing may still read the ring once this returns
+        if chunk_lane is not None:
+            chunk_lane.join()
+        chunk = buffer = ring = whole = None
+        with contextlib.suppress(BufferError):  # a view still alive: unmapped when it goes
+            ring_memory.close()
+    if chunk_hash is not None and chunk_hash.digest() != checksum:
+        fh.truncate(start)
+        return start, 460
+    out.finish()
+    return start + received, None
+
+
+def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpResponse:
+    """The last byte arrived: ingest through the one service, expose the digests."""
+    meta = upload.metadata
+    found = _lookup(user, meta)
+    try:
+        outcome = services.ingest_recording(
+            source_path=path,
+            original_name=meta.get("filename") or meta.get("name") or "",
+            actor=user,
+            channel=upload.channel,
+            device=found.get("device"),
+            officer=found.get("officer"),
+            case=found.get("case"),
+            patrol=found.get("patrol"),
+            party=found.get("party"),
+            location=meta.get("location", ""),
+            captured_at=found.get("captured_at"),
+            declared_sha256=upload.declared_sha256 or None,
+            digests=digests,
+        )
+    except StorageUnavailable as exc:
+        # Nothing stored; the complete file stays so that a PATCH with an empty body at the
+        # final offset retries the storing.
+        UploadSession.objects.filter(pk=upload.pk).update(error=exc.as_dict())
+        return _error(exc)
+    except LiuhenError as exc:
+        # Refused for good (checksum, officer not qualified, ...): nothing is stored.
+        upload_files.discard(upload, path)
+        UploadSession.objects.filter(pk=upload.pk).update(error=exc.as_dict(), offset=0)
+        return _error(exc)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # the vault holds its own link (or copy) now
+    upload_files.forget(upload.pk)
+    UploadSession.objects.filter(pk=upload.pk).update(
+        completed_at=timezone.now(),
+        recording=outcome.recording,
+        duplicate=outcome.duplicate,
+        error={},
+    )
+    upload.refresh_from_db()
+    return _response(204, Upload_Offset=upload.offset, **_result_headers(upload))
