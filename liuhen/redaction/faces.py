@@ -102,9 +102,13 @@ class FaceAnalysis:
             for t in data["tracks"]
         ]
         return cls(
-            tracks=tracks, every=int(data["every"]), hold=float(data["hold"]),
-            width=int(data["width"]), height=int(data["height"]),
-            frames=int(data.get("frames", 0)), sampled=int(data.get("sampled", 0)),
+            tracks=tracks,
+            every=int(data["every"]),
+            hold=float(data["hold"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            frames=int(data.get("frames", 0)),
+            sampled=int(data.get("sampled", 0)),
             detector=data.get("detector", cls.detector),
         )
 
@@ -145,8 +149,11 @@ class _Tracker:
     def add(self, t: float, boxes: list[Box]) -> None:
         live = [tr for tr in self.tracks if t - tr.end <= self.max_gap]
         pairs = sorted(
-            ((_match(tr.samples[-1][1], box), n, j) for n, tr in enumerate(live)
-             for j, box in enumerate(boxes)),
+            (
+                (_match(tr.samples[-1][1], box), n, j)
+                for n, tr in enumerate(live)
+                for j, box in enumerate(boxes)
+            ),
             reverse=True,
         )
         used_tracks, used_boxes = set(), set()
@@ -203,6 +210,11 @@ def detect_faces(
                 sampled += 1
             frames += 1
         return FaceAnalysis(
-            tracks=tracker.tracks, every=every, hold=1.5 * gap, width=src.width,
-            height=src.height, frames=frames, sampled=sampled,
+            tracks=tracker.tracks,
+            every=every,
+            hold=1.5 * gap,
+            width=src.width,
+            height=src.height,
+            frames=frames,
+            sampled=sampled,
         )

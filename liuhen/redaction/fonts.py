@@ -50,7 +50,10 @@ def _from_fontconfig(weight: str) -> FontFile | None:
     try:
         out = subprocess.run(
             ["fc-match", "-f", "%{file}|%{index}|%{family}", f"{FAMILY}:style={weight}"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None

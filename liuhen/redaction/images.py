@@ -39,13 +39,18 @@ def detect_image_faces(source: str | Path, *, detect_width: int = 1280) -> FaceA
     gray = np.asarray(image.convert("L"))
     boxes = FaceDetector(detect_width=detect_width).detect(gray)
     tracks = [FaceTrack(f"F{n}", [(0.0, box)]) for n, box in enumerate(boxes, start=1)]
-    return FaceAnalysis(tracks=tracks, every=1, hold=0.0, width=image.width,
-                        height=image.height, frames=1, sampled=1)
+    return FaceAnalysis(
+        tracks=tracks,
+        every=1,
+        hold=0.0,
+        width=image.width,
+        height=image.height,
+        frames=1,
+        sampled=1,
+    )
 
 
-def watermark_image(
-    *, source: str | Path, target: str | Path, watermark: Watermark
-) -> DerivedFile:
+def watermark_image(*, source: str | Path, target: str | Path, watermark: Watermark) -> DerivedFile:
     """A new photo with ``watermark`` over the whole picture."""
     return redact_image(source=source, target=target, plan=RedactionPlan(), watermark=watermark)
 
@@ -94,7 +99,8 @@ def blur_rgb(pixels: np.ndarray, box: Box, *, style: str = "blur", cells: int = 
         return
     rh, rw = region.shape[:2]
     cell = max(1, min(rh, rw) // cells)
-    small = cv2.resize(region, (max(1, rw // cell), max(1, rh // cell)),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        region, (max(1, rw // cell), max(1, rh // cell)), interpolation=cv2.INTER_AREA
+    )
     interp = cv2.INTER_NEAREST if style == "pixelate" else cv2.INTER_LINEAR
     region[...] = cv2.resize(small, (rw, rh), interpolation=interp)

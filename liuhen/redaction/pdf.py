@@ -23,9 +23,7 @@ from liuhen.redaction.results import DerivedFile, finish
 from liuhen.redaction.watermark import Watermark
 
 
-def watermark_pdf(
-    *, source: str | Path, target: str | Path, watermark: Watermark
-) -> DerivedFile:
+def watermark_pdf(*, source: str | Path, target: str | Path, watermark: Watermark) -> DerivedFile:
     """A new PDF with ``watermark`` over every page of ``source``."""
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():

@@ -135,9 +135,11 @@ class RedactionPlan:
         self.manual = [box for box in self.manual if box.id != box_id]
 
     def suppress(self, track: str, *, start=None, end=None, reason: str = "") -> Suppression:
+        known = {t.id for t in self.faces.tracks} if self.faces else set()
+        if track not in known:  # refused before anything changes
+            raise PlanError(f"没有编号为 {track} 的自动检测框")
         suppression = Suppression(track, start, end, reason)
         self.suppressions.append(suppression)
-        self.__post_init__()  # an unknown track id is refused at once
         return suppression
 
     # Applying.
@@ -148,9 +150,7 @@ class RedactionPlan:
         found = []
         for track in self.faces.tracks:
             box = track.box_at(t, self.faces.hold)
-            if box is None or any(
-                s.track == track.id and s.covers(t) for s in self.suppressions
-            ):
+            if box is None or any(s.track == track.id and s.covers(t) for s in self.suppressions):
                 continue
             found.append((track.id, _clip(_grow(box, self.margin), width, height)))
         return found

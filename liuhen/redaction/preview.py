@@ -31,8 +31,10 @@ class Preview:
 
     def to_dict(self) -> dict:
         return {
-            "stills": [{"file": p.name, "time": round(t, 3)} for p, t in zip(
-                self.stills, self.times, strict=True)],
+            "stills": [
+                {"file": p.name, "time": round(t, 3)}
+                for p, t in zip(self.stills, self.times, strict=True)
+            ],
             "detections": self.detections,
             "manual": self.manual,
         }
@@ -63,8 +65,12 @@ def preview_redaction(
         path = target_dir / f"preview_{n:02d}.jpg"
         image.save(path, "JPEG", quality=85)
         stills.append(path)
-    return Preview(stills, [t for t, _ in pictures], _detections(plan),
-                   [{**box.__dict__} for box in plan.manual])
+    return Preview(
+        stills,
+        [t for t, _ in pictures],
+        _detections(plan),
+        [{**box.__dict__} for box in plan.manual],
+    )
 
 
 def _is_photo(source) -> bool:
@@ -80,9 +86,11 @@ def _video_stills(source: Path, count: int, times: list[float] | None):
         if src.video is None:
             return []
         duration = src.duration or 0.0
-        wanted = sorted(times) if times is not None else [
-            duration * (i + 0.5) / count for i in range(count)
-        ]
+        wanted = (
+            sorted(times)
+            if times is not None
+            else [duration * (i + 0.5) / count for i in range(count)]
+        )
         found, last = [], None
         for frame in src.decoded():
             t = src.time_of(frame)
@@ -108,15 +116,27 @@ def _draw(image: Image.Image, plan: RedactionPlan, t: float) -> None:
             _box(draw, box, AUTO if track_id in shown else SUPPRESSED, label, font, line)
     for box_id, box in plan.manual_boxes_at(t, image.width, image.height):
         _box(draw, box, MANUAL, f"{box_id} 手动", font, line)
-    draw.text((line * 4, line * 4), f"{t:.2f} s", fill=(255, 255, 255), font=font,
-              stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.text(
+        (line * 4, line * 4),
+        f"{t:.2f} s",
+        fill=(255, 255, 255),
+        font=font,
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
 
 
 def _box(draw, box, colour, label, font, line) -> None:
     x, y, w, h = box
     draw.rectangle((x, y, x + w - 1, y + h - 1), outline=colour, width=line)
-    draw.text((x + line, max(0, y - font.size - line * 2)), label, fill=colour, font=font,
-              stroke_width=1, stroke_fill=(255, 255, 255))
+    draw.text(
+        (x + line, max(0, y - font.size - line * 2)),
+        label,
+        fill=colour,
+        font=font,
+        stroke_width=1,
+        stroke_fill=(255, 255, 255),
+    )
 
 
 def _detections(plan: RedactionPlan) -> list[dict]:
@@ -125,9 +145,14 @@ def _detections(plan: RedactionPlan) -> list[dict]:
     rows = []
     for track in plan.faces.tracks:
         suppressed = [s.__dict__ for s in plan.suppressions if s.track == track.id]
-        rows.append({
-            "id": track.id, "start": round(track.start, 3), "end": round(track.end, 3),
-            "samples": len(track.samples), "first_box": list(track.samples[0][1]),
-            "suppressed": suppressed,
-        })
+        rows.append(
+            {
+                "id": track.id,
+                "start": round(track.start, 3),
+                "end": round(track.end, 3),
+                "samples": len(track.samples),
+                "first_box": list(track.samples[0][1]),
+                "suppressed": suppressed,
+            }
+        )
     return rows

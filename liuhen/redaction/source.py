@@ -56,8 +56,9 @@ class VideoSource:
         except (av.FFmpegError, OSError) as exc:
             raise MediaError(f"无法读取 {self.path.name}: {exc}") from exc
         videos = [s for s in self.container.streams.video if s.codec_context.width]
-        self.video = max(videos, key=lambda s: s.codec_context.width * s.codec_context.height,
-                         default=None)
+        self.video = max(
+            videos, key=lambda s: s.codec_context.width * s.codec_context.height, default=None
+        )
         self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
         self.start = (self.container.start_time or 0) / av.time_base
         self.duration = (self.container.duration or 0) / av.time_base

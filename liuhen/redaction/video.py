@@ -25,8 +25,14 @@ from liuhen.redaction.watermark import Watermark, render_overlay
 from liuhen.redaction.yuv import YuvOverlay, blur_box, matrix_for
 
 _AAC_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000}
-_SAMPLE_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64,
-                  "flt": np.float32, "dbl": np.float64}
+_SAMPLE_DTYPES = {
+    "u8": np.uint8,
+    "s16": np.int16,
+    "s32": np.int32,
+    "s64": np.int64,
+    "flt": np.float32,
+    "dbl": np.float64,
+}
 
 FrameOp = Callable[[av.VideoFrame, float], None]
 
@@ -50,11 +56,25 @@ class Encoding:
 
     def ffmpeg_args(self, rate: Fraction, *, copy_audio: bool) -> list[str]:
         """The same encode as ``ffmpeg`` arguments (after ``-i``), for the benchmark."""
-        audio = ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-b:a", str(self.audio_bit_rate)]
+        audio = (
+            ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-b:a", str(self.audio_bit_rate)]
+        )
         return [
-            "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
-            "-g", str(self.gop(rate)), "-threads", str(self.threads), "-pix_fmt", "yuv420p",
-            *audio, "-movflags", "+faststart",
+            "-c:v",
+            "libx264",
+            "-preset",
+            self.preset,
+            "-crf",
+            str(self.crf),
+            "-g",
+            str(self.gop(rate)),
+            "-threads",
+            str(self.threads),
+            "-pix_fmt",
+            "yuv420p",
+            *audio,
+            "-movflags",
+            "+faststart",
         ]
 
 
@@ -86,8 +106,7 @@ def redact_video(
         ops.append(_redaction_op(plan, counts))
     if watermark is not None:
         ops.append(_watermark_op(watermark))
-    audio = _transcode(source, target, ops=ops, mutes=plan.mutes, encoding=encoding,
-                       counts=counts)
+    audio = _transcode(source, target, ops=ops, mutes=plan.mutes, encoding=encoding, counts=counts)
     operations: dict = {"encoding": asdict(encoding), "audio": audio, "counts": counts}
     if watermark is not None:
         operations["watermark"] = watermark.to_dict()
@@ -123,8 +142,13 @@ def _watermark_op(watermark: Watermark) -> FrameOp:
 
 
 def _transcode(
-    source: Path, target: Path, *, ops: list[FrameOp], mutes: list[MuteRange],
-    encoding: Encoding, counts: dict,
+    source: Path,
+    target: Path,
+    *,
+    ops: list[FrameOp],
+    mutes: list[MuteRange],
+    encoding: Encoding,
+    counts: dict,
 ) -> str:
     """Stream ``source`` into ``target`` (via ``<target>.part``); return how audio was made."""
     tmp = target.with_name(target.name + ".part")

@@ -76,8 +76,13 @@ def render_block(watermark: Watermark, font_px: int) -> Image.Image:
     )
     block = Image.new("RGBA", (right - left + 2, bottom - top + 2), (0, 0, 0, 0))
     ImageDraw.Draw(block).multiline_text(
-        (1 - left, 1 - top), text, font=font, fill=(255, 255, 255, 255), spacing=spacing,
-        stroke_width=stroke, stroke_fill=(0, 0, 0, 200),
+        (1 - left, 1 - top),
+        text,
+        font=font,
+        fill=(255, 255, 255, 255),
+        spacing=spacing,
+        stroke_width=stroke,
+        stroke_fill=(0, 0, 0, 200),
     )
     alpha = np.asarray(block.getchannel("A"), dtype=np.float32) * watermark.opacity
     block.putalpha(Image.fromarray(alpha.round().astype(np.uint8)))

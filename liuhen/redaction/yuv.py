@@ -119,7 +119,10 @@ def _patch(y0, y1, x0, x1, alpha, value, *, pre=None) -> _Patch:
     alpha = np.clip(np.rint(alpha), 0, 256)
     premultiplied = alpha * value if pre is None else pre
     return _Patch(
-        y0, y1, x0, x1,
+        y0,
+        y1,
+        x0,
+        x1,
         inv=(256 - alpha).astype(np.uint16),
         pre=np.clip(np.rint(premultiplied) + 128, 0, 65535 - 255 * 256).astype(np.uint16),
         scratch=np.empty(alpha.shape, dtype=np.uint16),

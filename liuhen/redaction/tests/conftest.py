@@ -15,14 +15,25 @@ FRAMES = int(FPS * SECONDS)
 
 @pytest.fixture(scope="module")
 def face_video(tmp_path_factory):
-    return make_face_video(tmp_path_factory.mktemp("src") / "face.mp4", width=WIDTH,
-                           height=HEIGHT, fps=FPS, seconds=SECONDS)
+    return make_face_video(
+        tmp_path_factory.mktemp("src") / "face.mp4",
+        width=WIDTH,
+        height=HEIGHT,
+        fps=FPS,
+        seconds=SECONDS,
+    )
 
 
 @pytest.fixture(scope="module")
 def plain_video(tmp_path_factory):
-    return make_face_video(tmp_path_factory.mktemp("src") / "plain.mp4", width=WIDTH,
-                           height=HEIGHT, fps=FPS, seconds=SECONDS, face=False)
+    return make_face_video(
+        tmp_path_factory.mktemp("src") / "plain.mp4",
+        width=WIDTH,
+        height=HEIGHT,
+        fps=FPS,
+        seconds=SECONDS,
+        face=False,
+    )
 
 
 @pytest.fixture(scope="module")

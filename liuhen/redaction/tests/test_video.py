@@ -35,8 +35,12 @@ from liuhen.redaction.watermark import render_overlay
 
 
 def _watermark():
-    return watermark_lines(viewer_name="张三", viewer_number="执法证 44010012",
-                           at=timezone.localtime(), grant_number="SQ-2026-000123")
+    return watermark_lines(
+        viewer_name="张三",
+        viewer_number="执法证 44010012",
+        at=timezone.localtime(),
+        grant_number="SQ-2026-000123",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +55,7 @@ def test_the_face_is_found_and_followed_as_one_track(analysis):
     for t, (x, y, w, h) in track.samples:
         fx, fy, fw, fh = face_box(round(t * FPS), FRAMES, WIDTH, HEIGHT)
         assert abs(x - fx) <= fw * 0.2 and abs(y - fy) <= fh * 0.2 and abs(w - fw) <= fw * 0.2
+        assert abs(h - fh) <= fh * 0.2
 
 
 def test_the_face_is_blurred_in_every_frame_and_the_rest_untouched(face_video, analysis, tmp_path):
@@ -119,8 +124,7 @@ def test_muted_ranges_are_silent_and_the_rest_keeps_its_level(source, request, t
 
 def test_the_watermark_is_burnt_into_every_frame(face_video, tmp_path):
     mark = _watermark()
-    reencoded = redact_video(source=face_video, target=tmp_path / "plain.mp4",
-                             plan=RedactionPlan())
+    reencoded = redact_video(source=face_video, target=tmp_path / "plain.mp4", plan=RedactionPlan())
     copy = watermark_video(source=face_video, target=tmp_path / "marked.mp4", watermark=mark)
     _, boxes = render_overlay(mark, WIDTH, HEIGHT)
     mask = ~outside((HEIGHT, WIDTH), boxes, pad=0)
@@ -137,8 +141,9 @@ def test_the_watermark_is_burnt_into_every_frame(face_video, tmp_path):
 
 
 def test_the_copy_decodes_cleanly_and_its_digests_match(face_video, tmp_path):
-    copy = watermark_video(source=face_video, target=tmp_path / "marked.mp4",
-                           watermark=_watermark())
+    copy = watermark_video(
+        source=face_video, target=tmp_path / "marked.mp4", watermark=_watermark()
+    )
     recomputed = digest_file(copy.path)
     assert (copy.sha256, copy.sm3) == (recomputed.sha256, recomputed.sm3)
     description = copy.description
@@ -158,12 +163,14 @@ def test_the_copy_decodes_cleanly_and_its_digests_match(face_video, tmp_path):
 
 
 def test_a_sideways_recording_comes_out_upright(tmp_path):
-    src = make_face_video(tmp_path / "phone.mp4", width=240, height=320, fps=FPS,
-                          seconds=1, rotation=90)
+    src = make_face_video(
+        tmp_path / "phone.mp4", width=240, height=320, fps=FPS, seconds=1, rotation=90
+    )
     analysis = detect_faces(src, every=3)
     assert len(analysis.tracks) == 1
-    copy = redact_video(source=src, target=tmp_path / "copy.mp4",
-                        plan=RedactionPlan(faces=analysis))
+    copy = redact_video(
+        source=src, target=tmp_path / "copy.mp4", plan=RedactionPlan(faces=analysis)
+    )
     with av.open(str(copy.path)) as out:
         frame = next(out.decode(video=0))
         assert (frame.width, frame.height, frame.rotation or 0) == (240, 320, 0)
