@@ -42,8 +42,12 @@ class FaceTrack:
     def end(self) -> float:
         return self.samples[-1][0]
 
-    def box_at(self, t: float, hold: float, max_gap: float | None = None) -> Box | None:
-        """The track's box at ``t`` (interpolated, or held near an end); None if not there."""
+    def box_at(self, t: float, hold: float) -> Box | None:
+        """The track's box at ``t`` (interpolated, or held near an end); None if not there.
+
+        Consecutive samples are never further apart than the tracker's ``max_gap``, so
+        interpolating between any two of them bridges only short losses.
+        """
         times = [s[0] for s in self.samples]
         if t < times[0] - hold or t > times[-1] + hold:
             return None
@@ -53,12 +57,9 @@ class FaceTrack:
         if i == len(times):
             return self.samples[-1][1]
         (t0, b0), (t1, b1) = self.samples[i - 1], self.samples[i]
-        if max_gap is not None and t1 - t0 > max_gap:  # not bridged: nearest end, if held
-            if t - t0 <= hold:
-                return b0
-            return b1 if t1 - t <= hold else None
         k = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
-        return tuple(round(a + (b - a) * k) for a, b in zip(b0, b1, strict=True))  # type: ignore[return-value]
+        x, y, w, h = (round(a + (b - a) * k) for a, b in zip(b0, b1, strict=True))
+        return (x, y, w, h)
 
     def to_dict(self) -> dict:
         return {

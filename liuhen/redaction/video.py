@@ -109,7 +109,8 @@ def redact_video(
     audio = _transcode(source, target, ops=ops, mutes=plan.mutes, encoding=encoding, counts=counts)
     operations: dict = {"encoding": asdict(encoding), "audio": audio, "counts": counts}
     if watermark is not None:
-        operations["watermark"] = watermark.to_dict()
+        # An audio recording has no picture to mark: the record says so rather than claim it.
+        operations["watermark"] = watermark.to_dict() if counts["frames"] else None
     if not plan.is_empty():
         operations["redaction"] = plan.to_dict()
     kind = "redacted-copy" if not plan.is_empty() else "watermarked-copy"

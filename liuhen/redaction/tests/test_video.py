@@ -110,7 +110,9 @@ def test_a_manual_box_is_blurred_only_within_its_time_range(plain_video, tmp_pat
 def test_muted_ranges_are_silent_and_the_rest_keeps_its_level(source, request, tmp_path):
     path = request.getfixturevalue(source)
     plan = RedactionPlan(mutes=[MuteRange(0.5, 1.0, reason="第三人姓名"), MuteRange(1.6, 1.8)])
-    copy = redact_video(source=path, target=tmp_path / "copy.mp4", plan=plan)
+    copy = redact_video(
+        source=path, target=tmp_path / "copy.mp4", plan=plan, watermark=_watermark()
+    )
     samples, rate = audio_samples(copy.path)
     assert rms(samples, rate, 0.55, 0.95) < 0.003
     assert rms(samples, rate, 1.65, 1.75) < 0.003
@@ -118,6 +120,8 @@ def test_muted_ranges_are_silent_and_the_rest_keeps_its_level(source, request, t
     for start, end in ((0.1, 0.45), (1.05, 1.55)):
         assert rms(samples, rate, start, end) == pytest.approx(level, rel=0.1)
     assert copy.description["operations"]["audio"] == "aac, muted ranges"
+    marked = copy.description["operations"]["watermark"]
+    assert (marked is not None) == (source == "face_video")  # no picture, no mark claimed
     with av.open(str(copy.path)) as container:
         assert bool(container.streams.video) == (source == "face_video")
 
