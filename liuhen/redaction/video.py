@@ -209,6 +209,10 @@ class _VideoOut:
         cc = self.stream.codec_context
         cc.time_base = src.video.time_base
         cc.thread_count = encoding.threads
+        # PyAV opens encoders with slice threads; libx264 then runs two sliced threads instead
+        # of the frame threads the ffmpeg CLI gives it (1.5 per core): about 40 % slower at
+        # 1080p on two cores. Frame and slice allowed, as ffmpeg's default, picks frames.
+        cc.thread_type = "AUTO"
         incc = src.video.codec_context
         for name in ("colorspace", "color_primaries", "color_trc"):
             try:
