@@ -132,7 +132,7 @@ def database(url: str | None, data_dir: Path) -> dict:
             },
             "TEST": {"NAME": os.environ.get("LIUHEN_TEST_SQLITE_NAME") or None},
         }
-    import dj_database_url
+    import dj_database_url  # only a PostgreSQL URL needs the parser
 
     try:
         config = dj_database_url.parse(url, conn_max_age=60)

@@ -27,7 +27,16 @@ def allows(user, action: str) -> bool:
 
 
 class RestrictedQuerySet(models.QuerySet):
-    """Deny by default. Models name the lookup to their owning Unit in ``unit_lookup``."""
+    """Deny by default. Models name the lookup to their owning Unit in ``unit_lookup`` and,
+    when they belong to a case, the lookup to that case in ``case_lookup`` ("pk" for the case
+    itself, "case", "recording__case").
+
+    ``restrict()`` is the one place every list, page, API call and admin asks "may this user
+    do this to these objects now". Grants (调阅授权, 第十六、十七条: the access issue) are added
+    here: a grant for a user, action and case widens the scope below by
+    ``| Q(**{f"{model.case_lookup}__in": granted case ids})``; ``get_for()`` goes through here
+    too, so nothing else changes.
+    """
 
     def restrict(self, user, action: str):
         scope = scope_for(user_role(user), action)

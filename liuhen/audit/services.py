@@ -341,7 +341,7 @@ def verify(*, chunk_size: int = 20000, workers: int = 1, min_parallel: int = 50_
             parts.append((first, last, ""))
         else:
             parts.append((first, last, cut_hashes.get(first - 1, GENESIS_HASH)))
-    import multiprocessing
+    import multiprocessing  # only a verify of a long chain forks workers
 
 
     connections.close_all()

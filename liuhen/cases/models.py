@@ -115,6 +115,7 @@ class Case(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "unit"
+    case_lookup = "pk"
 
     class Meta:
         verbose_name = "执法案件"
@@ -148,6 +149,7 @@ class StageLog(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "环节变更记录"

@@ -122,6 +122,7 @@ class CaseDeadlineEntry(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "案件待办期限"

@@ -90,6 +90,7 @@ class Recording(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "音像记录"
@@ -147,6 +148,7 @@ class RecordingSubmission(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
+    case_lookup = "recording__case"
 
     class Meta:
         verbose_name = "提交记录"
@@ -171,6 +173,7 @@ class Mark(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
+    case_lookup = "recording__case"
 
     class Meta:
         verbose_name = "标注"
@@ -198,6 +201,7 @@ class Derivative(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
+    case_lookup = "recording__case"
 
     class Meta:
         verbose_name = "派生文件"
@@ -228,6 +232,7 @@ class FixityCheck(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
+    case_lookup = "recording__case"
 
     class Meta:
         verbose_name = "固定值校验"

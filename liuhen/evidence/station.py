@@ -215,6 +215,7 @@ class RemoteTarget:
         state_file: Path,
         chunk_size: int,
     ) -> None:
+        # The remote (tus) mode's client libraries load only when a station uploads remotely.
         import requests
         from tusclient import client
         from tusclient.storage.filestorage import FileStorage
@@ -249,6 +250,7 @@ class RemoteTarget:
         return self._json(response)
 
     def store(self, path: Path, digests: Digests, progress) -> dict:
+        # The remote mode's client library (see RemoteTarget.__init__).
         from tusclient.exceptions import TusCommunicationError
         from tusclient.uploader import Uploader
 

@@ -90,7 +90,7 @@ def _read_rows(path: Path, name: str) -> list[dict]:
     """Rows as dicts keyed by our column names; CSV in UTF-8 (with or without BOM) or GBK."""
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        import openpyxl
+        import openpyxl  # heavy; only spreadsheet imports need it
 
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -199,22 +199,9 @@ def import_records(
         def miss(reason, row=row, line=line):
             report.unmatched.append({"line": line, "reason": reason, "row": row})
 
-        missing = [COLUMNS[k][0] for k in config["required"] if not row.get(k)]
-        if missing:
-            miss(f"缺少{'、'.join(missing)}")
-            continue
-        if "amount" in row and row["amount"] and _amount(row["amount"]) is None:
-            miss(f"金额无效：{row['amount']}")
-            continue
-        case, reason = _match(row, kind, cache)
+        case, reason = _row_case(actor, row, kind, cache)
         if case is None:
             miss(reason)
-            continue
-        if not unit_allowed(actor, "document.create", case.unit):
-            miss(f"无权为案件 {case.number} 添加记录")
-            continue
-        if case.archived_at:
-            miss(f"案件 {case.number} 已归档")
             continue
         key = row[config["key"]]
         if (case.pk, key) in seen or Document.objects.filter(
@@ -230,13 +217,6 @@ def import_records(
         report.imported.append({"line": line, "case": case.number, "key": key})
         if dry_run:
             continue
-        signature = SignatureStatus.NOT_PRESENT
-        if kind == CaseKind.FEE:
-            signature = (
-                SignatureStatus.SIGNED
-                if row.get("sealed") in ("是", "已盖章", "1", "Y")
-                else SignatureStatus.PENDING
-            )
         try:
             records_services.add_document(
                 actor=actor,
@@ -244,30 +224,62 @@ def import_records(
                 doc_type=config["doc_type"],
                 number=key[:80],
                 date=_date(row.get("paid_on", "")),
-                signature=signature,
+                signature=_signature(kind, row),
                 extra=extra,
                 note=f"自{file_name}第{line}行导入",
             )
         except LiuhenError as exc:
             report.imported.pop()
             miss(exc.message)
+    _audit(actor, report)
+    return report
+
+
+def _row_case(actor, row: dict, kind: str, cache: dict):
+    """The case a row belongs to, or (None, why not): required columns, a valid amount, a
+    matching case the actor may add records to, not archived."""
+    config = KIND_CONFIG[kind]
+    missing = [COLUMNS[k][0] for k in config["required"] if not row.get(k)]
+    if missing:
+        return None, f"缺少{'、'.join(missing)}"
+    if "amount" in row and row["amount"] and _amount(row["amount"]) is None:
+        return None, f"金额无效：{row['amount']}"
+    case, reason = _match(row, kind, cache)
+    if case is None:
+        return None, reason
+    if not unit_allowed(actor, "document.create", case.unit):
+        return None, f"无权为案件 {case.number} 添加记录"
+    if case.archived_at:
+        return None, f"案件 {case.number} 已归档"
+    return case, ""
+
+
+def _signature(kind: str, row: dict) -> str:
+    # A fee bill is "signed" when the platform says it was sealed (第九条); levy records are
+    # platform data with no party present.
+    if kind != CaseKind.FEE:
+        return SignatureStatus.NOT_PRESENT
+    sealed = row.get("sealed") in ("是", "已盖章", "1", "Y")
+    return SignatureStatus.SIGNED if sealed else SignatureStatus.PENDING
+
+
+def _audit(actor, report: ImportReport) -> None:
     with transaction.atomic():
         record(
             actor=actor,
             action=events.event_levy_imported,
             target=None,
             detail={
-                "kind": kind,
-                "file": file_name,
+                "kind": report.kind,
+                "file": report.file_name,
                 "sha256": report.sha256,
                 "rows": report.rows,
                 "imported": len(report.imported),
                 "duplicates": len(report.duplicates),
                 "unmatched": len(report.unmatched),
-                "dry_run": dry_run,
+                "dry_run": report.dry_run,
             },
         )
-    return report
 
 
 def _date(value: str) -> date | None:

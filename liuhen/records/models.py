@@ -66,6 +66,7 @@ class Document(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "文字记录"
@@ -119,6 +120,7 @@ class Approval(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "内部审批"
@@ -155,6 +157,7 @@ class Service(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "送达记录"

@@ -142,7 +142,7 @@ def _refuse_fetch(url: str, *args, **kwargs):
 
 def render_pdf(html: str) -> bytes:
     """HTML → PDF bytes, fonts from the system (fontconfig), no URL ever fetched."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # heavy (Pango, fonts); loaded when a PDF is rendered
 
     return HTML(string=html, url_fetcher=_refuse_fetch, base_url=None).write_pdf()
 
@@ -164,7 +164,6 @@ def generate_document(
     :param store: also keep the PDF as a ``Document`` (generated=True) through
         ``liuhen.records.services.add_document``.
     """
-
     if doc_type not in GENERATABLE:
         names = "、".join(f.title for f in GENERATABLE.values())
         raise InvalidInput(f"不支持生成此类文书；可生成：{names}", detail={"field": "doc_type"})
@@ -177,18 +176,7 @@ def generate_document(
             detail={"doc_type": doc_type},
         )
         raise Forbidden("无权为该案件制作文书")
-    parties = list(case.parties.order_by("id"))
-    if party_id is not None:
-        party = next((p for p in parties if p.pk == party_id), None)
-        if party is None:
-            raise InvalidInput("该当事人不属于本案", detail={"field": "party"})
-    else:
-        party = parties[0] if parties else None
-    served = None
-    if served_document_id is not None:
-        served = Document.objects.filter(case=case, pk=served_document_id).first()
-        if served is None:
-            raise InvalidInput("送达的文书不属于本案", detail={"field": "document"})
+    party, served = _addressed(case, party_id, served_document_id)
     context = document_context(case, doc_type, party=party, served_document=served, on=on)
     content = render_pdf(render_to_string(GENERATABLE[doc_type].template, context))
     digest = hashlib.sha256(content).hexdigest()
@@ -230,6 +218,24 @@ def generate_document(
         sha256=digest,
         document=stored,
     )
+
+
+def _addressed(case, party_id: int | None, served_document_id: int | None):
+    """The party the form is addressed to and, for a 送达回证, the document served: both must
+    belong to the case."""
+    parties = list(case.parties.order_by("id"))
+    if party_id is not None:
+        party = next((p for p in parties if p.pk == party_id), None)
+        if party is None:
+            raise InvalidInput("该当事人不属于本案", detail={"field": "party"})
+    else:
+        party = parties[0] if parties else None
+    served = None
+    if served_document_id is not None:
+        served = Document.objects.filter(case=case, pk=served_document_id).first()
+        if served is None:
+            raise InvalidInput("送达的文书不属于本案", detail={"field": "document"})
+    return party, served
 
 
 def _store(*, actor, case, doc_type, content, filename, number, party, on):

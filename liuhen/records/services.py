@@ -77,6 +77,41 @@ def _store_file(file_path: Path):
         staged.discard()
 
 
+def _check_document(case: Case, *, doc_type: str, signature: str, stage: str | None, parties,
+                    replaces: Document | None) -> list[int]:
+    """Refuse what a new document may not be; the ids of its parties (of this case)."""
+    if doc_type not in DocumentType.values:
+        raise InvalidInput(f"未知文书类型：{doc_type}")
+    if signature not in SignatureStatus.values:
+        raise InvalidInput(f"未知签收情况：{signature}")
+    if stage and stage not in Stage.values:
+        raise InvalidInput(f"未知环节：{stage}")
+    if case.archived_at:
+        raise Conflict("案件已归档，不能再添加文字记录")
+    party_ids = [p.pk if isinstance(p, Party) else int(p) for p in parties]
+    if party_ids and case.parties.filter(pk__in=party_ids).count() != len(set(party_ids)):
+        raise InvalidInput("当事人不属于该案件")
+    if replaces is not None:
+        if replaces.case_id != case.pk:
+            raise InvalidInput("被替换的文书不属于该案件")
+        if not replaces.is_current:
+            raise Conflict("被替换的文书已不是现行版本")
+    return party_ids
+
+
+def _document_media_type(path: Path, original_name: str) -> str:
+    """The file's media type, refused when empty, too large or not an accepted kind."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidInput("文件为空")
+    if size > MAX_DOCUMENT_BYTES:
+        raise InvalidInput("文件过大（上限200MB）")
+    media_type = mimetypes.guess_type(original_name)[0] or "application/octet-stream"
+    if media_type not in ALLOWED_MEDIA:
+        raise InvalidInput("仅接受PDF、OFD、图片（JPG/PNG/TIFF/WebP）或表格文件")
+    return media_type
+
+
 def add_document(
     *,
     actor,
@@ -101,35 +136,13 @@ def add_document(
     _require(
         actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
     )
-    if doc_type not in DocumentType.values:
-        raise InvalidInput(f"未知文书类型：{doc_type}")
-    if signature not in SignatureStatus.values:
-        raise InvalidInput(f"未知签收情况：{signature}")
-    if stage and stage not in Stage.values:
-        raise InvalidInput(f"未知环节：{stage}")
-    if case.archived_at:
-        raise Conflict("案件已归档，不能再添加文字记录")
-    party_ids = [p.pk if isinstance(p, Party) else int(p) for p in parties]
-    if party_ids and case.parties.filter(pk__in=party_ids).count() != len(set(party_ids)):
-        raise InvalidInput("当事人不属于该案件")
-    if replaces is not None:
-        if replaces.case_id != case.pk:
-            raise InvalidInput("被替换的文书不属于该案件")
-        if not replaces.is_current:
-            raise Conflict("被替换的文书已不是现行版本")
+    party_ids = _check_document(case, doc_type=doc_type, signature=signature, stage=stage,
+                                parties=parties, replaces=replaces)
     digests, key, media_type = None, "", ""
     if file_path is not None:
-        path = Path(file_path)
-        size = path.stat().st_size
-        if size == 0:
-            raise InvalidInput("文件为空")
-        if size > MAX_DOCUMENT_BYTES:
-            raise InvalidInput("文件过大（上限200MB）")
-        original_name = original_name or path.name
-        media_type = mimetypes.guess_type(original_name)[0] or "application/octet-stream"
-        if media_type not in ALLOWED_MEDIA:
-            raise InvalidInput("仅接受PDF、OFD、图片（JPG/PNG/TIFF/WebP）或表格文件")
-        digests, key = _store_file(path)
+        original_name = original_name or Path(file_path).name
+        media_type = _document_media_type(Path(file_path), original_name)
+        digests, key = _store_file(Path(file_path))
     with transaction.atomic():
         version = 1
         if replaces is not None:

@@ -34,6 +34,7 @@ class CaseCompleteness(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "记录完整性"

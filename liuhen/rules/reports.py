@@ -4,6 +4,7 @@ office circulates each unit's results); read from the stored snapshots."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -19,13 +20,63 @@ GAP_LIMIT = 200
 def build_report(*, actor, unit_id: int | None = None) -> dict:
     """Completeness rate per unit and overall, the most often missing requirements and the
     cases with gaps, within the actor's ``report.view`` scope."""
+    tally = _tally(_rows(actor, unit_id))
+    by_id = engine.rules_by_id()
+    units = sorted(
+        (
+            {
+                "unit_id": pk,
+                "name": u["name"],
+                "cases": u["cases"],
+                "complete": u["complete"],
+                "complete_rate": u["complete"] / u["cases"],
+                "average": u["ratio_sum"] / u["cases"],
+            }
+            for pk, u in tally.per_unit.items()
+        ),
+        key=lambda u: (u["average"], u["name"]),
+    )
+    top = [
+        {"id": code, "title": by_id[code].title, "article": by_id[code].article, "count": count}
+        for code, count in tally.missing.most_common(15)
+        if code in by_id
+    ]
+    for gap in tally.gaps:
+        gap["missing"] = [
+            {"id": c, "title": by_id[c].title, "article": by_id[c].article}
+            for c in gap["missing"]
+            if c in by_id
+        ]
+    tally.gaps.sort(key=lambda g: g["percent"])
+    total, complete = tally.total, tally.complete
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=events.event_report_viewed,
+            target=None,
+            detail={"unit": unit_id, "cases": total},
+        )
+    return {
+        "cases": total,
+        "complete": complete,
+        "complete_rate": complete / total if total else 1.0,
+        "average": tally.ratio_sum / total if total else 1.0,
+        "units": units,
+        "top_missing": top,
+        "gaps": tally.gaps,
+        "gaps_truncated": total - complete > len(tally.gaps),
+    }
+
+
+def _rows(actor, unit_id: int | None):
+    """One row per stored snapshot in the actor's scope (and ``unit_id``'s sub-tree)."""
     qs = CaseCompleteness.objects.restrict(actor, "report.view").select_related(
         "case", "case__unit"
     )
     if unit_id:
         unit = Unit.objects.filter(pk=unit_id).first()
         qs = qs.filter(case__unit__path__startswith=unit.path) if unit else qs.none()
-    rows = qs.values_list(
+    return qs.values_list(
         "case_id",
         "case__number",
         "case__cause",
@@ -37,9 +88,23 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
         "missing_count",
         "missing",
     )
-    per_unit: dict[int, dict] = defaultdict(lambda: {"cases": 0, "complete": 0, "ratio_sum": 0.0})
-    missing_counter: Counter = Counter()
-    gaps, total, complete, ratio_sum = [], 0, 0, 0.0
+
+
+@dataclass
+class _Tally:
+    per_unit: dict = field(
+        default_factory=lambda: defaultdict(lambda: {"cases": 0, "complete": 0, "ratio_sum": 0.0})
+    )
+    missing: Counter = field(default_factory=Counter)
+    gaps: list = field(default_factory=list)
+    total: int = 0
+    complete: int = 0
+    ratio_sum: float = 0.0
+
+
+def _tally(rows) -> _Tally:
+    """Counts per unit and overall in one pass (read in chunks: bounded memory)."""
+    t = _Tally()
     for (
         case_id,
         number,
@@ -52,19 +117,19 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
         missing_count,
         missing,
     ) in rows.iterator(chunk_size=2000):
-        u = per_unit[unit_pk]
+        u = t.per_unit[unit_pk]
         u["name"] = unit_name
         u["cases"] += 1
         u["ratio_sum"] += ratio
-        total += 1
-        ratio_sum += ratio
+        t.total += 1
+        t.ratio_sum += ratio
         if missing_count == 0:
             u["complete"] += 1
-            complete += 1
+            t.complete += 1
         else:
-            missing_counter.update(missing)
-            if len(gaps) < GAP_LIMIT:
-                gaps.append(
+            t.missing.update(missing)
+            if len(t.gaps) < GAP_LIMIT:
+                t.gaps.append(
                     {
                         "case_id": case_id,
                         "number": number,
@@ -76,47 +141,4 @@ def build_report(*, actor, unit_id: int | None = None) -> dict:
                         "missing": missing,
                     }
                 )
-    by_id = engine.rules_by_id()
-    units = sorted(
-        (
-            {
-                "unit_id": pk,
-                "name": u["name"],
-                "cases": u["cases"],
-                "complete": u["complete"],
-                "complete_rate": u["complete"] / u["cases"],
-                "average": u["ratio_sum"] / u["cases"],
-            }
-            for pk, u in per_unit.items()
-        ),
-        key=lambda u: (u["average"], u["name"]),
-    )
-    top = [
-        {"id": code, "title": by_id[code].title, "article": by_id[code].article, "count": count}
-        for code, count in missing_counter.most_common(15)
-        if code in by_id
-    ]
-    for gap in gaps:
-        gap["missing"] = [
-            {"id": c, "title": by_id[c].title, "article": by_id[c].article}
-            for c in gap["missing"]
-            if c in by_id
-        ]
-    gaps.sort(key=lambda g: g["percent"])
-    with transaction.atomic():
-        record(
-            actor=actor,
-            action=events.event_report_viewed,
-            target=None,
-            detail={"unit": unit_id, "cases": total},
-        )
-    return {
-        "cases": total,
-        "complete": complete,
-        "complete_rate": complete / total if total else 1.0,
-        "average": ratio_sum / total if total else 1.0,
-        "units": units,
-        "top_missing": top,
-        "gaps": gaps,
-        "gaps_truncated": total - complete > len(gaps),
-    }
+    return t

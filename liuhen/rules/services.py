@@ -68,6 +68,16 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
                                        "is_major_incident", "hearing_requested")})
         for row in case_rows
     }
+    _add_documents(facts, by_case)
+    _add_approvals(facts, by_case)
+    _add_services(facts, by_case)
+    _add_recordings(facts, by_case)
+    _count_qualified_officers(facts, by_case, on)
+    return [facts[i] for i in ids]
+
+
+def _add_documents(facts: dict, by_case: dict) -> None:
+    """The current documents of the batch's cases (``extra`` keys only where a rule reads them)."""
     labels = dict(Document._meta.get_field("doc_type").choices)
     # Only document types some rule reads ``extra`` of (fee bills) pay for decoding JSON.
     extra_types = engine.extra_doc_types()
@@ -86,6 +96,9 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
                 id=d.id, doc_type=d.doc_type, signature=d.signature, label=d.label,
                 extra_keys=frozenset(extras[d.id] if isinstance(extras[d.id], dict) else ()))
                 for d in f.documents]
+
+
+def _add_approvals(facts: dict, by_case: dict) -> None:
     for a in (Approval.objects.filter(**by_case)
               .values_list("id", "case_id", "action", "decision", "requirement_code",
                            "approver__officer__name", "approver__username", "reason",
@@ -95,11 +108,18 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
         facts[a[1]].approvals.append(engine.ApprovalFact(
             id=a[0], action=a[2], decision=a[3], requirement_code=a[4],
             approver=a[5] or a[6] or "", reason=a[7], opinion=a[8]))
+
+
+def _add_services(facts: dict, by_case: dict) -> None:
     for s in Service.objects.filter(**by_case).values_list("id", "case_id", "method",
                                                             "signature"):
         if s[1] not in facts:
             continue
         facts[s[1]].services.append(engine.ServiceFact(id=s[0], method=s[2], signature=s[3]))
+
+
+def _add_recordings(facts: dict, by_case: dict) -> None:
+    """The recordings linked to the batch's cases, each with the labels of its marks."""
     recordings = [r for r in Recording.objects.filter(**by_case).values_list(
         "id", "case_id", "kind", "original_name") if r[1] in facts]
     # Marks by recording id (an index look-up), not through a join on the case range:
@@ -114,6 +134,9 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
     for rec_id, case_id, kind, name in recordings:
         facts[case_id].recordings.append(engine.RecordingFact(
             id=rec_id, kind=kind, labels=frozenset(marks.get(rec_id, ())), label=name))
+
+
+def _count_qualified_officers(facts: dict, by_case: dict, on: date) -> None:
     # 第十一条 / 行政处罚法第四十二条: count the case's officers qualified on the day.
     qualified = (Q(qualification_valid_to__gte=on) & ~Q(qualification_number="")
                  & (Q(qualification_valid_from__isnull=True)
@@ -123,7 +146,6 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
             officer__in=Officer.objects.filter(qualified)).values_list("case_id", flat=True):
         if case_id in facts:
             facts[case_id].qualified_officers += 1
-    return [facts[i] for i in ids]
 
 
 CASE_FIELDS = ("id", "kind", "stage", "is_random_inspection", "is_disputed",

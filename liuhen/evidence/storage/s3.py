@@ -92,6 +92,7 @@ class S3Storage:
         lock_mode: str = "COMPLIANCE",
         staging_dir: Path | None = None,
     ) -> None:
+        # boto3/botocore load only when LIUHEN_STORAGE=s3 (heavy; the local store needs none).
         from botocore.config import Config
         from storages.backends.s3 import S3Storage as DjangoS3Storage
 

@@ -124,6 +124,40 @@ def upload(request, upload_id):
     )
 
 
+def _new_session(user, *, length: int, metadata: dict, filename: str) -> UploadSession:
+    """The upload's row (audited) and its empty partial file, when the disk can hold it."""
+    free = shutil.disk_usage(upload_files.upload_dir()).free
+    if length > free:
+        record_denied(
+            actor=user,
+            action=events.event_upload_refused,
+            reason="存储空间不足",
+            detail={"length": length, "free": free},
+        )
+        raise StorageFull(detail={"length": length, "free": free})
+    now = timezone.now()
+    sha = parse_sha256(metadata.get("sha256", "")) or ""
+    with transaction.atomic():
+        upload = UploadSession.objects.create(
+            user=user,
+            channel=_channel(metadata),
+            length=length,
+            offset=0,
+            metadata=metadata,
+            declared_sha256=sha,
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.UPLOAD_EXPIRY_HOURS),
+        )
+        record(
+            actor=user,
+            action=events.event_upload_created,
+            target=upload,
+            detail={"length": length, "filename": filename, "metadata": metadata},
+        )
+    upload_files.partial_path(upload.pk).touch()
+    return upload
+
+
 def _create(request, user) -> HttpResponse:
     if not allows(user, "recording.upload"):
         record_denied(actor=user, action=events.event_upload_refused, reason="角色无权上传音像记录")
@@ -155,36 +189,7 @@ def _create(request, user) -> HttpResponse:
         patrol=found.get("patrol"),
         party=found.get("party"),
     )
-    folder = upload_files.upload_dir()
-    free = shutil.disk_usage(folder).free
-    if length > free:
-        record_denied(
-            actor=user,
-            action=events.event_upload_refused,
-            reason="存储空间不足",
-            detail={"length": length, "free": free},
-        )
-        raise StorageFull(detail={"length": length, "free": free})
-    now = timezone.now()
-    sha = parse_sha256(metadata.get("sha256", "")) or ""
-    with transaction.atomic():
-        upload = UploadSession.objects.create(
-            user=user,
-            channel=_channel(metadata),
-            length=length,
-            offset=0,
-            metadata=metadata,
-            declared_sha256=sha,
-            created_at=now,
-            expires_at=now + timedelta(hours=settings.UPLOAD_EXPIRY_HOURS),
-        )
-        record(
-            actor=user,
-            action=events.event_upload_created,
-            target=upload,
-            detail={"length": length, "filename": filename, "metadata": metadata},
-        )
-    upload_files.partial_path(upload.pk).touch()
+    upload = _new_session(user, length=length, metadata=metadata, filename=filename)
     location = request.build_absolute_uri(f"/api/uploads/{upload.pk}")
     headers = {"Location": location, "Upload_Expires": http_date(upload.expires_at.timestamp())}
     has_body = request.META.get("CONTENT_TYPE", "").split(";")[0].strip() == OFFSET_TYPE and (

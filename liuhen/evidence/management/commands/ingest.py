@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, folder, device, officer, server, token, user, receipt_dir, chunk_mib, **options
     ):
-        from tqdm import tqdm
+        from tqdm import tqdm  # the console progress bar only, not for the library use
 
         source = Path(folder)
         if not source.is_dir():

@@ -116,6 +116,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<10} {name}  {dict(UNITS_BY_KEY)[unit]}  {Role(role).label}")
         self.stdout.write("  admin      系统管理员（Django 管理后台）")
 
+    # Long on purpose: demo data built top-down in one pass (units, people, parties, cases
+    # walked along their stage paths), each step reading what the one before made.
     def _build(self, rng: random.Random):
         User = get_user_model()
         units: dict[str, Unit] = {}

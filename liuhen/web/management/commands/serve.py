@@ -28,7 +28,7 @@ class Command(BaseCommand):
                             help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责")
 
     def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
-        from gunicorn.app.base import BaseApplication
+        from gunicorn.app.base import BaseApplication  # only `liuhen serve` runs gunicorn
 
         worker = None
         if not no_worker and settings.TASKS_BACKEND == "db":
