@@ -157,8 +157,8 @@ def _transcode(
         with VideoSource(source) as src:
             if src.video is None and src.audio is None:
                 raise MediaError("没有可处理的音视频流 / no audio or video stream")
-            if src.video is None and ops and not mutes:
-                raise MediaError("没有视频画面 / no picture to watermark or blur")
+            # An audio recording is copied all the same (muted where asked): its description
+            # then records that no watermark was burnt in (see redact_video).
             with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
                 video = _VideoOut(out, src, encoding) if src.video is not None else None
                 audio = _audio_out(out, src, mutes, encoding) if src.audio is not None else None

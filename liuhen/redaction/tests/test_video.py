@@ -194,6 +194,14 @@ def copy_plan_boxes(analysis, t):
     return RedactionPlan(faces=analysis).boxes_at(t, 240, 320)
 
 
+def test_an_audio_recording_is_copied_and_says_it_has_no_watermark(tone_wav, tmp_path):
+    copy = watermark_video(source=tone_wav, target=tmp_path / "copy.m4a", watermark=_watermark())
+    assert copy.description["operations"]["watermark"] is None
+    assert copy.description["operations"]["counts"]["frames"] == 0
+    samples, rate = audio_samples(copy.path)
+    assert rms(samples, rate, 0.1, 1.9) == pytest.approx(TONE / np.sqrt(2), rel=0.1)
+
+
 def test_the_original_is_never_the_target(face_video):
     with pytest.raises(ValueError):
         watermark_video(source=face_video, target=face_video, watermark=_watermark())
