@@ -5,7 +5,34 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
+
+# Characters that change how a name is shown rather than being part of it: line and
+# paragraph separators and the bidirectional overrides/isolates ("evil\u202egpj.exe" shows
+# as "evilexe.jpg"). Control characters (Cc) are handled below.
+_INVISIBLE = {"\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+
+
+def printable_name(name: str) -> str:
+    """A file name safe to store, show and put in a header (issue 16 item 12).
+
+    C0 control characters become their visible Control Pictures (CR → ␍, LF → ␊, NUL → ␀,
+    DEL → ␡), so a records keeper still sees that they were there; C1 controls, line
+    separators and bidi overrides become U+FFFD. Everything else, Chinese included, is kept.
+    A tus upload's audit entry (upload.created) keeps the name as sent."""
+    out = []
+    for char in name:
+        code = ord(char)
+        if code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif char in _INVISIBLE or unicodedata.category(char) == "Cc":
+            out.append("\ufffd")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -33,6 +33,7 @@ class RecordingFlag(models.TextChoices):
     DEVICE_FAULTY = "device_faulty", "设备故障"
     DEVICE_RETIRED = "device_retired", "设备已报废"
     DEVICE_OTHER_UNIT = "device_other_unit", "设备属其他单位"
+    OFFICER_OTHER_UNIT = "officer_other_unit", "执法人员属其他单位"
     LATE = "late", "超过24小时存储"
     TIME_UNKNOWN = "time_unknown", "拍摄时间不明"
 

@@ -94,3 +94,22 @@ def device_flags(device: Device | None, unit) -> list[str]:
     if device.unit_id != unit.pk:
         flags.append(RecordingFlag.DEVICE_OTHER_UNIT)
     return flags
+
+
+def officer_flags(officer, unit) -> list[str]:
+    """An officer of another unit named as the recording's subject (issue 16 item 10):
+    accepted and flagged, as a device of another unit is, not refused.
+
+    Why not refuse: joint operations (联合执法) and officers lent between units are ordinary,
+    and a recording refused at the end of an upload goes back to the camera, where 第十三条
+    forbids keeping it and 第二十六条(四) forbids losing it. The uploader must still be allowed
+    to store for the recording's unit (``resolve_context``) and the officer must be qualified
+    (第十一条); the flag puts the attribution before the records keeper and the legal affairs
+    office, and the audit entry names who made it. An officer of a sub-unit of the recording's
+    unit (a case of the detachment worked by one of its teams) is not "another unit".
+    """
+    if officer is None or officer.unit_id == unit.pk:
+        return []
+    if officer.unit.path.startswith(unit.path):
+        return []
+    return [RecordingFlag.OFFICER_OTHER_UNIT]

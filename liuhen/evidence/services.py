@@ -24,6 +24,7 @@ from liuhen.audit.services import record, record_denied
 from liuhen.cases import events as case_events
 from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
+from liuhen.core.files import printable_name
 from liuhen.devices.models import Device
 from liuhen.evidence import events, media
 from liuhen.evidence.choices import (
@@ -39,10 +40,11 @@ from liuhen.evidence.classify import (
     device_flags,
     local_zone,
     media_type,
+    officer_flags,
     recording_kind,
 )
 from liuhen.evidence.digests import Digests, parse_sha256
-from liuhen.evidence.models import Mark, Recording, RecordingSubmission
+from liuhen.evidence.models import Mark, Recording, RecordingSubmission, UploadSession
 from liuhen.evidence.storage import get_storage, original_key
 from liuhen.evidence.tasks import enqueue_derivation
 from liuhen.org.services import ensure_qualified
@@ -161,6 +163,7 @@ def ingest_recording(
     captured_at: datetime | None = None,
     declared_sha256: str | None = None,
     digests: Digests | None = None,
+    upload: UploadSession | None = None,
 ) -> IngestResult:
     """Store one original, or link a duplicate (same SHA-256) to the one already stored.
 
@@ -173,6 +176,10 @@ def ingest_recording(
     The steps: receive (what was sent, by whom, for which unit), digest, identify, classify,
     store (the object), register (the row, in one transaction with its audit entry), derive
     (queued after commit).
+
+    ``upload`` (a tus upload) is marked finished in the same transaction as its recording or
+    duplicate submission: after a crash either both exist or neither, so a retried finish
+    never adds a second submission row for the same upload (issue 16).
     """
     source, original_name, declared = _receive(source_path, original_name, channel,
                                                declared_sha256)
@@ -188,26 +195,28 @@ def ingest_recording(
         existing = Recording.objects.filter(sha256=found.sha256).first()
         if existing is not None:
             return _link_duplicate(
-                existing, actor=actor, channel=channel, original_name=original_name
+                existing, actor=actor, channel=channel, original_name=original_name,
+                upload=upload,
             )
         now = timezone.now()
         identified = _identify(staged.path, original_name, captured_at, now,
                                officer=officer, actor=actor)
-        classified = _classify(identified, now, device=device, unit=unit)
+        classified = _classify(identified, now, device=device, officer=officer, unit=unit)
         key = _store(storage, staged, found)
         try:
             recording, submission = _register(
                 found, key, identified, classified, now, storage=storage, actor=actor,
                 channel=channel, original_name=original_name, device=device,
                 officer=officer, unit=unit, patrol=patrol, case=case, party=party,
-                location=location)
+                location=location, upload=upload)
         except IntegrityError:
             # Another ingest of the same bytes won the race: ours is a duplicate.
             existing = Recording.objects.filter(sha256=found.sha256).first()
             if existing is None:
                 raise
             return _link_duplicate(
-                existing, actor=actor, channel=channel, original_name=original_name
+                existing, actor=actor, channel=channel, original_name=original_name,
+                upload=upload,
             )
         log.info("stored %s as recording %s (%s)", original_name, recording.pk, found.sha256)
         return IngestResult(recording, False, submission)
@@ -219,7 +228,13 @@ def _receive(source_path, original_name: str, channel: str, declared_sha256: str
     """What was sent: the file, its name as the device gave it, the channel, the digest the
     sender declared (refused when malformed)."""
     source = Path(source_path)
-    original_name = (original_name or source.name).replace("\\", "/").rsplit("/", 1)[-1][:255]
+    # Control characters (CR/LF, ...) are made visible, never stored as such (issue 16 item 12);
+    # the name as sent is kept in the audit entry.
+    sent = (original_name or source.name).replace("\\", "/").rsplit("/", 1)[-1][:255]
+    original_name = printable_name(sent)
+    if sent != original_name:
+        log.warning("file name with control characters stored as %r (sent as %r)",
+                    original_name, sent)
     if channel not in IngestChannel.values:
         raise InvalidInput(f"未知的上传方式：{channel}")
     declared = None
@@ -268,9 +283,9 @@ def _identify(path: Path, original_name: str, captured_at, now, *, officer, acto
     return Identified(info, start, source_kind)
 
 
-def _classify(identified: Identified, now, *, device, unit) -> Classified:
+def _classify(identified: Identified, now, *, device, officer, unit) -> Classified:
     """The 第十三条 deadline and lateness, and the flags a records keeper must look at."""
-    flags = device_flags(device, unit)
+    flags = device_flags(device, unit) + officer_flags(officer, unit)
     if not identified.info.readable:
         flags.insert(0, RecordingFlag.UNREADABLE)
     deadline = deadline_for(identified.start)
@@ -327,7 +342,7 @@ def _recording_fields(found: Digests, key: str, identified: Identified,
 
 def _register(found: Digests, key: str, identified: Identified, classified: Classified, now,
               *, storage, actor, channel: str, original_name: str, device, officer, unit,
-              patrol, case, party, location: str):
+              patrol, case, party, location: str, upload=None):
     """The row, its first submission and the audit entry, in one transaction; the derivation
     is queued once it commits, and the case's completeness and deadlines recompute."""
     with transaction.atomic():
@@ -341,7 +356,6 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
             recording=recording, submitted_by=actor, channel=channel,
             original_name=original_name, at=now, was_duplicate=False,
         )
-        _crash_point("before_row_commit")
         record(
             actor=actor,
             action=events.event_recording_stored,
@@ -358,6 +372,8 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
                 "late_seconds": classified.late_seconds,
             },
         )
+        _complete_upload(upload, recording, duplicate=False)
+        _crash_point("before_row_commit")
         transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
         # A recording stored with its case may meet a requirement (rules, 第十条).
         _cases_changed([recording.case_id], actor)
@@ -368,8 +384,17 @@ def _enqueue_derivation(recording_id: int) -> None:
     enqueue_derivation(recording_id)
 
 
+def _complete_upload(upload, recording: Recording, *, duplicate: bool) -> None:
+    """Mark the tus upload finished, inside the caller's transaction (see ingest_recording)."""
+    if upload is None:
+        return
+    UploadSession.objects.filter(pk=upload.pk).update(
+        completed_at=timezone.now(), recording=recording, duplicate=duplicate, error={}
+    )
+
+
 def _link_duplicate(
-    recording: Recording, *, actor, channel: str, original_name: str
+    recording: Recording, *, actor, channel: str, original_name: str, upload=None
 ) -> IngestResult:
     """Same bytes again: nothing is stored twice; the submission is linked and audited."""
     with transaction.atomic():
@@ -391,6 +416,8 @@ def _link_duplicate(
                 "submission": submission.pk,
             },
         )
+        _complete_upload(upload, recording, duplicate=True)
+        _crash_point("before_duplicate_commit")
     return IngestResult(recording, True, submission)
 
 

@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 from django.http import HttpResponse, StreamingHttpResponse
 
+from liuhen.core.files import printable_name
+
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: large enough for throughput, small enough to stay flat in RSS
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
@@ -99,8 +101,12 @@ def iter_file(
 def content_disposition(filename: str, *, download: bool) -> str:
     """``attachment``/``inline`` with an RFC 6266 UTF-8 file name (Chinese names survive)."""
     kind = "attachment" if download else "inline"
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    # A name stored before names were made printable may hold CR/LF: never in a header.
+    filename = printable_name(filename)
+    ascii_name = "".join(
+        c if 0x20 <= ord(c) < 0x7F and c not in '"\\;' else "_" for c in filename
+    )
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def ranged_response(

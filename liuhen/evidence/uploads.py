@@ -7,8 +7,10 @@ Below both the tus server (``tus.py``) and the scheduled jobs (``tasks.py``), wh
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuhen.audit.services import record
-from liuhen.core.errors import StorageUnavailable
+from liuhen.core.errors import Conflict, StorageUnavailable
 from liuhen.evidence import events
 from liuhen.evidence.digests import CHUNK, DigestWriter
 from liuhen.evidence.models import UploadSession
@@ -66,6 +68,32 @@ def upload_dir() -> Path:
 
 def partial_path(upload_id) -> Path:
     return upload_dir() / f"{upload_id}.part"
+
+
+class UploadBusy(Conflict):
+    code = "upload_busy"
+    message = "该上传正在被另一个请求处理，请稍后重试"
+
+
+@contextlib.contextmanager
+def locked(upload: UploadSession) -> Iterator:
+    """Hold the one right to write or finish ``upload``: yields its partial file, open.
+
+    Raises :class:`UploadBusy` at once when another request (or the recovery sweep) holds
+    it. Once every byte is there the file is only read (a retry of the storing): it may
+    already share its inode with the read-only original in the vault.
+    """
+    path = partial_path(upload.pk)
+    if not path.exists():
+        raise StorageUnavailable(
+            "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload.pk)}
+        )
+    with open(path, "r+b" if upload.offset < upload.length else "rb") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise UploadBusy(detail={"upload": str(upload.pk)}) from exc
+        yield fh
 
 
 def discard(upload: UploadSession, path: Path) -> None:

@@ -59,9 +59,11 @@ def jobs() -> list[Periodic]:
             "audit-anchor", "liuhen.audit.tasks.anchor_task",
             timedelta(hours=settings.AUDIT_ANCHOR_EVERY_HOURS), {}, "审计日志链头锚点",
         ))
+    # Finishes uploads whose bytes all arrived but were never stored (a crash), then removes
+    # expired unfinished ones (issue 16); `liuhen serve` also queues it once at start-up.
     found.append(Periodic(
-        "upload-cleanup", "liuhen.evidence.tasks.clean_expired_uploads_task",
-        timedelta(hours=1), {}, "清理过期的未完成上传",
+        "upload-cleanup", "liuhen.evidence.tus.recovery.upload_upkeep_task",
+        timedelta(minutes=15), {}, "完成已传完的上传，清理过期的未完成上传",
     ))
     return found
 

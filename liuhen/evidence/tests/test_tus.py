@@ -286,6 +286,59 @@ def test_storage_down_at_the_end_keeps_the_upload_for_a_retry(tus_a, make_media,
     assert response.status_code == 204 and response["Liuhen-Recording-Id"]
 
 
+def _full_but_unstored(tus_a, data: bytes, monkeypatch) -> str:
+    """An upload whose every byte is on disk but whose storing failed (as after a crash)."""
+    from liuhen.core.errors import StorageUnavailable
+    from liuhen.evidence.storage import LocalStorage
+
+    url = _path(tus_a.create(len(data)))
+    real = LocalStorage.commit
+    monkeypatch.setattr(LocalStorage, "commit",
+                        lambda self, staged, key: (_ for _ in ()).throw(StorageUnavailable()))
+    assert tus_a.patch(url, 0, data).status_code == 503
+    monkeypatch.setattr(LocalStorage, "commit", real)
+    return url
+
+
+def test_head_at_full_length_stores_the_upload_or_says_it_failed(tus_a, make_media, monkeypatch):
+    """Issue 16: tus clients stop at Upload-Offset == Upload-Length, so HEAD never says that
+    while the bytes are not stored: it stores them, or answers an error (第十三条)."""
+    from liuhen.core.errors import StorageUnavailable
+    from liuhen.evidence.storage import LocalStorage
+
+    data = make_media("h264").read_bytes()
+    url = _full_but_unstored(tus_a, data, monkeypatch)
+    monkeypatch.setattr(LocalStorage, "commit",
+                        lambda self, staged, key: (_ for _ in ()).throw(StorageUnavailable()))
+    assert tus_a.head(url).status_code == 503  # still down: an error, not "offset = length"
+    monkeypatch.undo()
+    response = tus_a.head(url)
+    assert response.status_code == 200 and int(response["Upload-Offset"]) == len(data)
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    recording = Recording.objects.get()
+    assert recording.submissions.count() == 1
+    # Asked again (a client retrying), nothing more is stored or submitted.
+    assert tus_a.head(url)["Liuhen-Recording-Id"] == str(recording.pk)
+    assert tus_a.patch(url, len(data), b"").status_code == 403
+    assert recording.submissions.count() == 1
+
+
+def test_recovery_sweep_stores_complete_uploads_once(tus_a, make_media, monkeypatch):
+    from liuhen.evidence.tus.recovery import finish_full_uploads, upload_upkeep_task
+
+    data = make_media("h264").read_bytes()
+    _full_but_unstored(tus_a, data, monkeypatch)
+    upload_files._running.clear()  # a restarted server: digests rebuilt from the file
+    unfinished = _path(tus_a.create(100))
+    assert finish_full_uploads() == {"finished": 1, "busy": 0, "failed": 0}
+    recording = Recording.objects.get()
+    assert recording.sha256 == hashlib.sha256(data).hexdigest()
+    assert recording.submissions.count() == 1
+    assert UploadSession.objects.get(recording=recording).completed_at is not None
+    assert upload_upkeep_task.call() == {"finished": 0, "busy": 0, "failed": 0, "expired": 0}
+    assert int(tus_a.head(unfinished)["Upload-Offset"]) == 0  # untouched
+
+
 def test_tuspy_resumes_after_server_crashes(server_process, tmp_path, make_media):
     """tuspy against a real server: a crash right after an offset was committed, and a kill
     in the middle of the upload; both times the upload resumes from the stored offset and
@@ -455,3 +508,53 @@ def test_disk_full_mid_body_keeps_nothing_and_the_retry_has_the_right_digests(
     assert done.status_code == 204, done.content
     assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
     assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+
+
+def test_another_units_officer_is_accepted_and_flagged(people, bureau, tus_a, make_media):
+    """Issue 16 item 10: a case of team A credited to an officer of team B (a joint operation)
+    is stored — 第十三条 forbids sending it back to the camera — and flagged for the records
+    keeper, as a device of another unit is (第十八条); the officer's own unit is not."""
+    from liuhen.cases.tests.factories import make_case
+
+    case = make_case(actor=people["head_a"].user, unit=bureau["team_a"],
+                     officers=[people["officer_a"], people["officer_a2"]])
+    data = make_media("h264").read_bytes()
+    response = tus_a.create(len(data), data, case=case.number,
+                            officer=people["officer_b"].credential_number)
+    assert response.status_code == 201, response.content
+    recording = Recording.objects.get(pk=response["Liuhen-Recording-Id"])
+    assert recording.officer == people["officer_b"] and recording.unit == bureau["team_a"]
+    assert recording.flags == ["officer_other_unit"] and recording.is_flagged
+    assert "执法人员属其他单位" in recording.flag_labels
+    entry = AuditEntry.objects.get(action="recording.stored", object_id=str(recording.pk))
+    assert entry.detail["flags"] == ["officer_other_unit"]
+    assert entry.actor_id == people["officer_a"].user.pk
+    # Without a case of team A the recording would belong to team B: refused, audited.
+    response = tus_a.create(10, officer=people["officer_b"].credential_number)
+    assert response.status_code == 403
+    own = make_media("h264", name="DSJ001_20261127090000_0009.MP4").read_bytes()
+    response = tus_a.create(len(own), own, officer=people["officer_a2"].credential_number)
+    assert Recording.objects.get(pk=response["Liuhen-Recording-Id"]).flags == []
+
+
+def test_control_characters_in_a_file_name(people, tus_a, make_media):
+    """Issue 16 item 12: CR/LF in a name is stored visibly (␍␊) and the original is served
+    with an RFC 6266 ``filename*`` — never a broken header or a 500."""
+    from urllib.parse import unquote
+
+    data = make_media("h264").read_bytes()
+    response = tus_a.create(len(data), data, filename="现场\r\nSet-Cookie: x=1\x00\x7f.mp4")
+    assert response.status_code == 201, response.content
+    recording = Recording.objects.get(pk=response["Liuhen-Recording-Id"])
+    assert recording.original_name == "现场␍␊Set-Cookie: x=1␀␡.mp4"
+    created = AuditEntry.objects.get(action="upload.created")
+    assert created.detail["filename"].startswith("现场\r\nSet-Cookie")  # as sent
+    browser = Client()
+    browser.force_login(people["officer_a"].user)
+    response = browser.get(f"/recordings/{recording.pk}/original?download=1")
+    assert response.status_code == 200
+    header = response["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header and "Set-Cookie" not in response.cookies
+    assert header.startswith('attachment; filename="')
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert unquote(encoded) == recording.original_name

@@ -58,6 +58,7 @@ from liuhen.evidence.tus.protocol import (
 from liuhen.evidence.tus.receive import (
     _lookup,
     _patch,
+    finish_full,
 )
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,21 @@ def _head(user, upload_id) -> HttpResponse:
     upload = _get_upload(user, upload_id)
     if _expired(upload):
         return _response(410, {"code": "expired", "message": "上传已过期，请重新上传"})
+    if upload.offset == upload.length and upload.completed_at is None:
+        # Every byte arrived but the server died before storing them: tus clients stop at
+        # Upload-Offset == Upload-Length, so the server finishes here, or answers an error,
+        # never "done" for bytes that are not stored (issue 16; 第十三条).
+        try:
+            answer = finish_full(upload)
+        except upload_files.UploadBusy:
+            return _response(
+                409,
+                {"code": "upload_busy", "message": "该上传正在存储中，请稍后重试"},
+                Retry_After=2,
+            )
+        if answer is not None and answer.status_code >= 400:
+            return answer
+        upload.refresh_from_db()
     headers = {"Upload_Offset": upload.offset, "Upload_Length": upload.length}
     if upload.completed_at is None:
         headers["Upload_Expires"] = http_date(upload.expires_at.timestamp())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import itertools
 import logging
@@ -15,7 +14,6 @@ import os
 from pathlib import Path
 
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
@@ -91,29 +89,60 @@ def _lookup(user, metadata: dict) -> dict:
     return found
 
 
-def _not_writable(request, upload: UploadSession) -> HttpResponse | None:
-    """The answer to a PATCH that cannot write at all (wrong type, expired, finished)."""
-    if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != OFFSET_TYPE and not (
-        upload.offset == upload.length and upload.completed_at is None
-    ):
+def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> HttpResponse:
+    if upload.completed_at is not None:
+        return _finished(upload)
+    full = upload.offset == upload.length
+    if request.META.get("CONTENT_TYPE", "").split(";")[0].strip() != OFFSET_TYPE and not full:
         return _response(
             415, {"code": "content_type", "message": f"Content-Type 应为 {OFFSET_TYPE}"}
         )
     if _expired(upload):
         return _response(410, {"code": "expired", "message": "上传已过期，请重新上传"})
-    if upload.completed_at is not None:
-        return _response(
-            403,
-            {"code": "upload_finished", "message": "该上传已完成，音像记录已存储，不能再写入"},
-            **_result_headers(upload),
-        )
-    return None
+    claimed = 0 if creation else _int_header(request, "Upload-Offset")
+    if claimed is None:
+        raise InvalidInput("缺少 Upload-Offset")
+    checksum = _parse_checksum(request)
+    try:
+        with upload_files.locked(upload) as fh:
+            upload.refresh_from_db()
+            if upload.completed_at is not None:
+                return _finished(upload)
+            if claimed != upload.offset:
+                return _response(
+                    409,
+                    {"code": "offset_mismatch", "message": f"Upload-Offset 应为 {upload.offset}"},
+                    Upload_Offset=upload.offset,
+                )
+            path = upload_files.partial_path(upload.pk)
+            writer = upload_files.writer_at(upload, path)
+            if upload.offset == upload.length:  # an empty PATCH at the end: finish (again)
+                return _finish(user, upload, path, writer.digests())
+            return _append(request, user, upload, fh, path, writer, checksum)
+    except upload_files.UploadBusy as exc:
+        return _error(exc)
 
 
-def _chunk_refused(user, upload: UploadSession, status: int) -> HttpResponse:
-    """A chunk whose checksum did not match (460, audited) or that went past the declared
-    length (413): nothing of it was kept; the client resends from the current offset."""
+def _finished(upload: UploadSession) -> HttpResponse:
+    return _response(
+        403,
+        {"code": "upload_finished", "message": "该上传已完成，音像记录已存储，不能再写入"},
+        **_result_headers(upload),
+    )
+
+
+def _append(request, user, upload, fh, path, writer, checksum) -> HttpResponse:
+    """Receive one PATCH body at the durable offset; finish when it was the last one."""
+    before = writer.copy()
+    try:
+        new_offset, status = _receive(request, fh, path, upload, writer, checksum)
+    except BaseException:
+        # The running digests may have taken bytes that were not kept (a full disk):
+        # the next PATCH must start from the digests of what is on disk.
+        upload_files.remember(upload.pk, upload.offset, before)
+        raise
     if status == 460:
+        upload_files.remember(upload.pk, upload.offset, before)
         record_denied(
             actor=user,
             action=events.event_upload_refused,
@@ -130,74 +159,42 @@ def _chunk_refused(user, upload: UploadSession, status: int) -> HttpResponse:
             },
             Upload_Offset=upload.offset,
         )
-    return _response(
-        413,
-        {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
-        Upload_Offset=upload.offset,
-    )
-
-
-def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> HttpResponse:
-    refused = _not_writable(request, upload)
-    if refused is not None:
-        return refused
-    claimed = 0 if creation else _int_header(request, "Upload-Offset")
-    if claimed is None:
-        raise InvalidInput("缺少 Upload-Offset")
-    checksum = _parse_checksum(request)
-    path = upload_files.partial_path(upload.pk)
-    if not path.exists():
-        raise StorageUnavailable(
-            "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload.pk)}
+    if status == 413:
+        upload_files.remember(upload.pk, upload.offset, before)
+        return _response(
+            413,
+            {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
+            Upload_Offset=upload.offset,
         )
-    # Once every byte is there the file is only read (a retry of the storing): it may
-    # already share its inode with the read-only original in the vault.
-    with open(path, "r+b" if upload.offset < upload.length else "rb") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return _response(
-                409, {"code": "upload_busy", "message": "该上传正在被另一个请求写入，请稍后重试"}
-            )
+    # The bytes are on disk (fsynced) before the offset says so.
+    UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
+    upload.offset = new_offset
+    upload_files.remember(upload.pk, new_offset, writer)
+    services._crash_point("tus_after_offset")
+    if new_offset < upload.length:
+        return _response(
+            204,
+            Upload_Offset=new_offset,
+            Upload_Expires=http_date(upload.expires_at.timestamp()),
+        )
+    return _finish(user, upload, path, writer.digests())
+
+
+def finish_full(upload: UploadSession) -> HttpResponse | None:
+    """Store an upload whose every byte arrived but which was never stored (the server died
+    between the last offset and the ingest's commit): called by HEAD and by the recovery
+    sweep, so a client is never told "done" for bytes that are not in the vault.
+
+    Returns the answer of the finish, or None when there was nothing to finish; raises
+    :class:`~liuhen.evidence.uploads.UploadBusy` when a request holds the upload now.
+    """
+    with upload_files.locked(upload):
         upload.refresh_from_db()
-        if upload.completed_at is not None:
-            return _response(
-                403,
-                {"code": "upload_finished", "message": "该上传已完成"},
-                **_result_headers(upload),
-            )
-        if claimed != upload.offset:
-            return _response(
-                409,
-                {"code": "offset_mismatch", "message": f"Upload-Offset 应为 {upload.offset}"},
-                Upload_Offset=upload.offset,
-            )
+        if upload.completed_at is not None or upload.offset != upload.length:
+            return None
+        path = upload_files.partial_path(upload.pk)
         writer = upload_files.writer_at(upload, path)
-        if upload.offset == upload.length:
-            return _finish(user, upload, path, writer.digests())
-        before = writer.copy()
-        try:
-            new_offset, status = _receive(request, fh, path, upload, writer, checksum)
-        except BaseException:
-            # The running digests may have taken bytes that were not kept (a full disk):
-            # the next PATCH must start from the digests of what is on disk.
-            upload_files.remember(upload.pk, upload.offset, before)
-            raise
-        if status in (460, 413):
-            upload_files.remember(upload.pk, upload.offset, before)
-            return _chunk_refused(user, upload, status)
-        # The bytes are on disk (fsynced) before the offset says so.
-        UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
-        upload.offset = new_offset
-        upload_files.remember(upload.pk, new_offset, writer)
-        services._crash_point("tus_after_offset")
-        if new_offset < upload.length:
-            return _response(
-                204,
-                Upload_Offset=new_offset,
-                Upload_Expires=http_date(upload.expires_at.timestamp()),
-            )
-        return _finish(user, upload, path, writer.digests())
+        return _finish(upload.user, upload, path, writer.digests())
 
 
 def _fill(stream, buffer: memoryview) -> int:
@@ -309,7 +306,7 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
     meta = upload.metadata
     found = _lookup(user, meta)
     try:
-        outcome = services.ingest_recording(
+        services.ingest_recording(
             source_path=path,
             original_name=meta.get("filename") or meta.get("name") or "",
             actor=user,
@@ -323,6 +320,7 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
             captured_at=found.get("captured_at"),
             declared_sha256=upload.declared_sha256 or None,
             digests=digests,
+            upload=upload,
         )
     except StorageUnavailable as exc:
         # Nothing stored; the complete file stays so that a PATCH with an empty body at the
@@ -334,14 +332,9 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
         upload_files.discard(upload, path)
         UploadSession.objects.filter(pk=upload.pk).update(error=exc.as_dict(), offset=0)
         return _error(exc)
+    services._crash_point("tus_after_ingest")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # the vault holds its own link (or copy) now
     upload_files.forget(upload.pk)
-    UploadSession.objects.filter(pk=upload.pk).update(
-        completed_at=timezone.now(),
-        recording=outcome.recording,
-        duplicate=outcome.duplicate,
-        error={},
-    )
     upload.refresh_from_db()
     return _response(204, Upload_Offset=upload.offset, **_result_headers(upload))

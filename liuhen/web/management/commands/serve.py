@@ -3,6 +3,7 @@ scheduler of periodic jobs (fixity checks, clean-up of expired uploads)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         if not no_scheduler and settings.TASKS_BACKEND in ("db", "rq"):
             children.append(subprocess.Popen([sys.executable, "-m", "liuhen", "scheduler"]))
 
+        _queue_upload_recovery()
         _preload_media_libraries()
 
         class App(BaseApplication):
@@ -69,6 +71,23 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _queue_upload_recovery() -> None:
+    """Queue the recovery of uploads a crash left complete but unstored (issue 16): the job
+    worker stores them soon after start-up; the scheduler repeats it every 15 minutes."""
+    if settings.TASKS_BACKEND not in ("db", "rq"):
+        return
+    from liuhen.evidence.tus.recovery import upload_upkeep_task
+
+    try:
+        upload_upkeep_task.enqueue()
+    except Exception:  # noqa: BLE001 - the queue may be down; the scheduler tries again
+        logging.getLogger(__name__).exception("could not queue the upload recovery")
+    finally:
+        from django.db import connections
+
+        connections.close_all()  # never hand an open connection to the forked workers
 
 
 def _preload_media_libraries() -> None:
