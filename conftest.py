@@ -179,9 +179,9 @@ class ServerProcess:
             raise RuntimeError(f"liuhen {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def start(self, *, worker: bool = False) -> ServerProcess:
+    def start(self, *, worker: bool = False, workers: int = 1) -> ServerProcess:
         args = [sys.executable, "-m", "liuhen", "serve", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", "1"]
+                "--workers", str(workers)]
         if not worker:
             args.append("--no-worker")
         self.log = open(self.data_dir / "server.log", "ab")

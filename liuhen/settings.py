@@ -163,7 +163,8 @@ CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")
 # Evidence vault (第十三条, 第十八条).
 EVIDENCE_STORAGE = conf.env_choice("LIUHEN_STORAGE", "local", ("local", "s3"))
 EVIDENCE_DIR = DATA_DIR / "evidence"
-UPLOAD_DIR = DATA_DIR / "uploads"
+# Unfinished uploads: with several nodes, a volume every node mounts (docs/scale-out.md).
+UPLOAD_DIR = conf.env_path("LIUHEN_UPLOAD_DIR", DATA_DIR / "uploads")
 UPLOAD_MAX_BYTES = conf.env_size("LIUHEN_UPLOAD_MAX_BYTES", 64 * 1024**3)
 UPLOAD_EXPIRY_HOURS = conf.env_int("LIUHEN_UPLOAD_EXPIRY_HOURS", 72, minimum=1)
 # Fixity (第二十六条 (二)): `liuhen scheduler` (started by `liuhen serve`) re-reads originals every

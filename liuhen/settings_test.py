@@ -6,5 +6,8 @@ import tempfile
 os.environ.setdefault("LIUHEN_FAST_PASSWORD_HASHER", "1")
 os.environ.setdefault("LIUHEN_DATA_DIR", tempfile.mkdtemp(prefix="liuhen-test-"))
 os.environ.setdefault("LIUHEN_TASKS", "immediate")
+# In-process tests step the upload hasher's follower themselves (uploads/hashing.py); servers
+# started by tests do not inherit LIUHEN_TEST_* variables and run it as deployed.
+os.environ.setdefault("LIUHEN_TEST_NO_UPLOAD_FOLLOWER", "1")
 
 from liuhen.settings import *  # noqa: E402,F403

@@ -267,6 +267,13 @@ class UploadSession(models.Model):
                                   related_name="+", verbose_name="音像记录")
     duplicate = models.BooleanField("重复提交", default=False)
     error = models.JSONField("错误", default=dict, blank=True)
+    # The running digests live in one process (the hasher, leased here) that follows the
+    # partial file as it grows, whichever worker or node receives a PATCH (uploads/hashing.py).
+    hasher = models.CharField("计算摘要的进程", max_length=120, blank=True)
+    hasher_until = models.DateTimeField("摘要租约到期", null=True, blank=True)
+    hashed_offset = models.BigIntegerField("已计算摘要", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "user__officer__unit"

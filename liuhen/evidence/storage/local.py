@@ -43,12 +43,17 @@ class StreamedFile:
     FLUSH_EVERY = 16 * 1024 * 1024
     DIRECT_ALIGN = 4096  # a multiple of every disk's logical block size
 
-    def __init__(self, fh, *, offset: int = 0, write=None, direct_path=None) -> None:
+    def __init__(
+        self, fh, *, offset: int = 0, write=None, direct_path=None, keep_cached: bool = False
+    ) -> None:
         self._fh = fh
         self._write = write or fh.write
         self._position = offset
         self._advised = offset
+        self._keep_cached = keep_cached  # someone reads these bytes back soon: no drop
         self._direct_fd = None
+        if keep_cached:
+            direct_path = None
         if direct_path is not None and write is None and getattr(os, "O_DIRECT", 0):
             try:
                 self._direct_fd = os.open(direct_path, os.O_WRONLY | os.O_DIRECT)
@@ -65,7 +70,7 @@ class StreamedFile:
         else:
             self._positioned_write(chunk)
         self._position += len(chunk)
-        if self._position - self._advised >= self.FLUSH_EVERY:
+        if self._position - self._advised >= self.FLUSH_EVERY and not self._keep_cached:
             self._fh.flush()
             _write_behind(self._fh.fileno(), self._position, 4 * self.FLUSH_EVERY)
             self._advised = self._position

@@ -241,7 +241,7 @@ def test_resume_after_running_digests_are_lost(tus_a, make_media):
     data = make_media("h264").read_bytes()
     url = _path(tus_a.create(len(data)))
     tus_a.patch(url, 0, data[:700])
-    upload_files._running.clear()
+    upload_files.hashing.forget_all()
     done = tus_a.patch(url, 700, data[700:])
     assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
 
@@ -328,7 +328,7 @@ def test_recovery_sweep_stores_complete_uploads_once(tus_a, make_media, monkeypa
 
     data = make_media("h264").read_bytes()
     _full_but_unstored(tus_a, data, monkeypatch)
-    upload_files._running.clear()  # a restarted server: digests rebuilt from the file
+    upload_files.hashing.forget_all()  # a restarted server: digests rebuilt from the file
     unfinished = _path(tus_a.create(100))
     assert finish_full_uploads() == {"finished": 1, "busy": 0, "failed": 0}
     recording = Recording.objects.get()

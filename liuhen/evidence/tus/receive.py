@@ -36,6 +36,7 @@ from liuhen.evidence.tus.protocol import (
     _response,
     _result_headers,
 )
+from liuhen.evidence.uploads import hashing
 from liuhen.org.models import Officer
 
 log = logging.getLogger(__name__)
@@ -115,10 +116,9 @@ def _patch(request, user, upload: UploadSession, *, creation: bool = False) -> H
                     Upload_Offset=upload.offset,
                 )
             path = upload_files.partial_path(upload.pk)
-            writer = upload_files.writer_at(upload, path)
             if upload.offset == upload.length:  # an empty PATCH at the end: finish (again)
-                return _finish(user, upload, path, writer.digests())
-            return _append(request, user, upload, fh, path, writer, checksum)
+                return _finish(user, upload, path, hashing.final(upload, path))
+            return _append(request, user, upload, fh, path, checksum)
     except upload_files.UploadBusy as exc:
         return _error(exc)
 
@@ -131,18 +131,46 @@ def _finished(upload: UploadSession) -> HttpResponse:
     )
 
 
-def _append(request, user, upload, fh, path, writer, checksum) -> HttpResponse:
-    """Receive one PATCH body at the durable offset; finish when it was the last one."""
-    before = writer.copy()
-    try:
-        new_offset, status = _receive(request, fh, path, upload, writer, checksum)
-    except BaseException:
-        # The running digests may have taken bytes that were not kept (a full disk):
-        # the next PATCH must start from the digests of what is on disk.
-        upload_files.remember(upload.pk, upload.offset, before)
-        raise
+def _append(request, user, upload, fh, path, checksum) -> HttpResponse:
+    """Receive one PATCH body at the durable offset; finish when it was the last one.
+
+    The body is hashed as it arrives when this process is the upload's hasher; otherwise
+    only written, and the hasher follows the file (``uploads/hashing.py``)."""
+    with hashing.inline(upload, path) as state:
+        before = state.writer.copy() if state is not None else None
+        try:
+            new_offset, status = _receive(
+                request, fh, path, upload, state.writer if state else None, checksum
+            )
+        except BaseException:
+            # The running digests may have taken bytes that were not kept (a full disk):
+            # the next PATCH must start from the digests of what is on disk.
+            if state is not None:
+                state.writer = before
+            raise
+        if status is not None:
+            if state is not None:
+                state.writer = before
+            return _refused(user, upload, status)
+        # The bytes are on disk (fsynced) before the offset says so.
+        UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
+        upload.offset = new_offset
+        if state is not None:
+            state.offset = new_offset
+        services._crash_point("tus_after_offset")
+        if new_offset < upload.length:
+            return _response(
+                204,
+                Upload_Offset=new_offset,
+                Upload_Expires=http_date(upload.expires_at.timestamp()),
+            )
+        digests = hashing.publish(upload.pk, state) if state is not None else None
+    return _finish(user, upload, path, digests or hashing.final(upload, path))
+
+
+def _refused(user, upload, status: int) -> HttpResponse:
+    """A chunk refused whole (460: its checksum; 413: past Upload-Length); nothing kept."""
     if status == 460:
-        upload_files.remember(upload.pk, upload.offset, before)
         record_denied(
             actor=user,
             action=events.event_upload_refused,
@@ -159,25 +187,11 @@ def _append(request, user, upload, fh, path, writer, checksum) -> HttpResponse:
             },
             Upload_Offset=upload.offset,
         )
-    if status == 413:
-        upload_files.remember(upload.pk, upload.offset, before)
-        return _response(
-            413,
-            {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
-            Upload_Offset=upload.offset,
-        )
-    # The bytes are on disk (fsynced) before the offset says so.
-    UploadSession.objects.filter(pk=upload.pk).update(offset=new_offset)
-    upload.offset = new_offset
-    upload_files.remember(upload.pk, new_offset, writer)
-    services._crash_point("tus_after_offset")
-    if new_offset < upload.length:
-        return _response(
-            204,
-            Upload_Offset=new_offset,
-            Upload_Expires=http_date(upload.expires_at.timestamp()),
-        )
-    return _finish(user, upload, path, writer.digests())
+    return _response(
+        413,
+        {"code": "too_large", "message": "发送的数据超过了声明的 Upload-Length"},
+        Upload_Offset=upload.offset,
+    )
 
 
 def finish_full(upload: UploadSession) -> HttpResponse | None:
@@ -193,8 +207,7 @@ def finish_full(upload: UploadSession) -> HttpResponse | None:
         if upload.completed_at is not None or upload.offset != upload.length:
             return None
         path = upload_files.partial_path(upload.pk)
-        writer = upload_files.writer_at(upload, path)
-        return _finish(upload.user, upload, path, writer.digests())
+        return _finish(upload.user, upload, path, hashing.final(upload, path))
 
 
 def _fill(stream, buffer: memoryview) -> int:
@@ -213,7 +226,12 @@ def _fill(stream, buffer: memoryview) -> int:
 # bookkeeping below share their state per iteration, and this loop is what the tus benchmark
 # measures (bench/bench_tus_upload.py, 311 MiB/s); split, its state would travel in objects.
 def _receive(
-    request, fh, path: Path, upload: UploadSession, writer: DigestWriter, checksum: bytes | None
+    request,
+    fh,
+    path: Path,
+    upload: UploadSession,
+    writer: DigestWriter | None,
+    checksum: bytes | None,
 ):
     """Append the body at ``upload.offset``; returns (new offset, status or None).
 
@@ -234,8 +252,11 @@ def _receive(
         return start, 413
     chunk_hash = hashlib.sha256() if checksum is not None else None
     chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
-    out = StreamedFile(fh, offset=start, direct_path=path)
-    lanes = (*out.lanes, *writer.lanes, *((chunk_lane,) if chunk_lane else ()))
+    # Without the digests here, the hasher reads these bytes back soon: keep them in the
+    # page cache (no O_DIRECT, no early drop) so that it reads memory, not the disk.
+    out = StreamedFile(fh, offset=start, direct_path=path, keep_cached=writer is None)
+    digest_lanes = writer.lanes if writer is not None else ()
+    lanes = (*out.lanes, *digest_lanes, *((chunk_lane,) if chunk_lane else ()))
     first = [lane.submitted for lane in lanes]
     # Mapped, not malloc'ed: the ring is returned to the system when the request ends instead
     # of staying in (and fragmenting) the thread's malloc arena.
@@ -261,7 +282,8 @@ def _receive(
                 return start, 413
             chunk = buffer[:filled]
             out.write(chunk)
-            writer.update(chunk)
+            if writer is not None:
+                writer.update(chunk)
             if chunk_lane is not None:
                 chunk_lane.submit(chunk)
             received += filled
@@ -288,7 +310,8 @@ def _receive(
         raise
     finally:
         out.close()
-        writer.wait()  # nothing may still read the ring once this returns
+        if writer is not None:
+            writer.wait()  # nothing may still read the ring once this returns
         if chunk_lane is not None:
             chunk_lane.join()
         chunk = buffer = ring = whole = None
@@ -335,6 +358,6 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
     services._crash_point("tus_after_ingest")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # the vault holds its own link (or copy) now
-    upload_files.forget(upload.pk)
+    hashing.forget(upload.pk)
     upload.refresh_from_db()
     return _response(204, Upload_Offset=upload.offset, **_result_headers(upload))

@@ -1,7 +1,8 @@
-"""Unfinished tus uploads on disk: where the partial files are, the running digests a worker
-process keeps of them, and their clean-up when they expire (LIUHEN_UPLOAD_EXPIRY_HOURS).
+"""Unfinished tus uploads: where the partial files are (``LIUHEN_UPLOAD_DIR``, a volume every
+node mounts), the one right to write to one (``locked``), the running digests that follow it
+(``hashing.py``), and the clean-up of expired ones (LIUHEN_UPLOAD_EXPIRY_HOURS).
 
-Below both the tus server (``tus.py``) and the scheduled jobs (``tasks.py``), which use it.
+Below both the tus server (``tus/``) and the scheduled jobs (``tasks.py``), which use it.
 """
 
 from __future__ import annotations
@@ -9,66 +10,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from liuhen.audit.services import record
 from liuhen.core.errors import Conflict, StorageUnavailable
 from liuhen.evidence import events
-from liuhen.evidence.digests import CHUNK, DigestWriter
 from liuhen.evidence.models import UploadSession
+from liuhen.evidence.uploads import hashing
+from liuhen.evidence.uploads.paths import partial_path, upload_dir
 
-# -- running digests, per worker process ---------------------------------------------------
-_running: dict[str, tuple[int, DigestWriter]] = {}
-_running_lock = threading.Lock()
-
-
-def writer_at(upload: UploadSession, path: Path) -> DigestWriter:
-    """The running digests of the first ``upload.offset`` bytes; rebuilt from the partial
-    file when this process does not hold them (after a restart, or another worker)."""
-    with _running_lock:
-        cached = _running.get(str(upload.pk))
-    if cached is not None and cached[0] == upload.offset:
-        return cached[1]
-    writer = DigestWriter()
-    with open(path, "rb") as fh:
-        remaining = upload.offset
-        while remaining > 0:
-            chunk = fh.read(min(CHUNK, remaining))
-            if not chunk:
-                raise StorageUnavailable(
-                    "上传的临时文件不完整，请重新上传", detail={"upload": str(upload.pk)}
-                )
-            writer.update(chunk)
-            remaining -= len(chunk)
-    return writer
-
-
-def remember(upload_id, offset: int, writer: DigestWriter) -> None:
-    with _running_lock:
-        _running[str(upload_id)] = (offset, writer)
-
-
-def forget(upload_id) -> None:
-    with _running_lock:
-        _running.pop(str(upload_id), None)
-
-
-def upload_dir() -> Path:
-    path = Path(settings.UPLOAD_DIR) / "tus"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def partial_path(upload_id) -> Path:
-    return upload_dir() / f"{upload_id}.part"
-
+__all__ = ["UploadBusy", "clean_expired_uploads", "discard", "hashing", "locked",
+           "partial_path", "upload_dir"]
 
 class UploadBusy(Conflict):
     code = "upload_busy"
@@ -77,7 +34,8 @@ class UploadBusy(Conflict):
 
 @contextlib.contextmanager
 def locked(upload: UploadSession) -> Iterator:
-    """Hold the one right to write or finish ``upload``: yields its partial file, open.
+    """Hold the one right to write or finish ``upload``, on any node: yields its partial file,
+    open.
 
     Raises :class:`UploadBusy` at once when another request (or the recovery sweep) holds
     it. Once every byte is there the file is only read (a retry of the storing): it may
@@ -88,16 +46,38 @@ def locked(upload: UploadSession) -> Iterator:
         raise StorageUnavailable(
             "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload.pk)}
         )
-    with open(path, "r+b" if upload.offset < upload.length else "rb") as fh:
+    with open(path, "r+b" if upload.offset < upload.length else "rb") as fh, _exclusive(upload, fh):
+        yield fh
+
+
+@contextlib.contextmanager
+def _exclusive(upload: UploadSession, fh) -> Iterator[None]:
+    """PostgreSQL (one or several nodes): a session advisory lock keyed by the upload's id,
+    which PostgreSQL releases by itself when the process holding it dies, so a crash never
+    leaves an upload locked. SQLite (one node by construction): ``flock`` on the partial
+    file, which the kernel releases the same way."""
+    if connection.vendor != "postgresql":
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise UploadBusy(detail={"upload": str(upload.pk)}) from exc
-        yield fh
+        yield
+        return
+    # The two-integer form (64 bits of the UUID) never meets the audit chain's bigint key.
+    keys = [int.from_bytes(upload.pk.bytes[i : i + 4], "big", signed=True) for i in (0, 4)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)
+        if not cursor.fetchone()[0]:
+            raise UploadBusy(detail={"upload": str(upload.pk)})
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
 
 
 def discard(upload: UploadSession, path: Path) -> None:
-    forget(upload.pk)
+    hashing.forget(upload.pk)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
 

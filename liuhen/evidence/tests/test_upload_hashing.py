@@ -1,0 +1,194 @@
+"""Every byte of an upload hashed once per algorithm, whichever worker or node receives it
+(issue 9 item 1, issue 14 item 1; uploads/hashing.py). Two processes are played in one:
+``hashing.me()`` answers another identity on the thread that plays the second worker, and
+the first worker's follower runs on a thread of its own, as in a real server."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from liuhen.evidence import uploads as upload_files
+from liuhen.evidence.digests import DigestWriter
+from liuhen.evidence.models import Recording, UploadSession
+from liuhen.evidence.tests import mediafactory
+from liuhen.evidence.tests.test_tus import Tus, _b64sha, _path
+from liuhen.evidence.uploads import hashing
+
+OTHER_NODE = "node-b:4242:feedbeef"
+
+
+@pytest.fixture
+def tus_a(people):
+    from liuhen.access.services import create_token
+
+    return Tus(create_token(user=people["officer_a"].user, name="采集站")[1])
+
+
+@pytest.fixture
+def hashed(monkeypatch):
+    """Bytes taken by every DigestWriter (each algorithm hashes exactly these)."""
+    counter = {"bytes": 0}
+    real = DigestWriter.update
+
+    def update(self, chunk):
+        counter["bytes"] += len(chunk)
+        real(self, chunk)
+
+    monkeypatch.setattr(DigestWriter, "update", update)
+    return counter
+
+
+@pytest.fixture
+def workers(monkeypatch):
+    """``as_other(fn)`` runs fn as a process of another node. While it waits for this
+    process's digests, this process's follower takes a step (in a server: its own thread)."""
+    mine = hashing.me()
+    state = {"other": False}
+    monkeypatch.setattr(hashing, "me", lambda: OTHER_NODE if state["other"] else mine)
+    real_dead_here = hashing._dead_here  # both "processes" are alive (they share one pid)
+    monkeypatch.setattr(hashing, "_dead_here",
+                        lambda holder: holder not in (mine, OTHER_NODE) and real_dead_here(holder))
+
+    def wait(seconds):
+        state["other"] = False
+        try:
+            hashing.follow_once(renew=True)
+        finally:
+            state["other"] = True
+
+    monkeypatch.setattr(hashing, "_wait", wait)
+
+    class Workers:
+        def as_other(self, fn):
+            state["other"] = True
+            try:
+                return fn()
+            finally:
+                state["other"] = False
+
+    yield Workers()
+    hashing.forget_all()
+
+
+def _media(tmp_path, size):
+    return mediafactory.make_large_file(tmp_path / "DSJ001_20261127083000_0001.MP4",
+                                        size).read_bytes()
+
+
+def test_patches_alternating_between_processes_hash_each_byte_once(
+    tus_a, workers, hashed, tmp_path
+):
+    data = _media(tmp_path, 5 << 20)
+    cut = [0, 1 << 20, 2 << 20, 3 << 20, 4 << 20, len(data)]
+    url = _path(tus_a.create(len(data)))
+    for index, (start, end) in enumerate(zip(cut, cut[1:], strict=False)):
+        def send(start=start, end=end):
+            return tus_a.patch(url, start, data[start:end], checksum=_b64sha(data[start:end]))
+
+        response = send() if index % 2 == 0 else workers.as_other(send)
+        assert response.status_code == 204, response.content
+    # The last PATCH reached the first process, the hasher; the other one's bytes were
+    # read back by its follower. Neither rebuilt anything from byte 0.
+    assert response["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert hashed["bytes"] == len(data)
+
+
+def test_the_last_patch_on_another_node_waits_for_the_hashers_digests(
+    tus_a, workers, hashed, tmp_path
+):
+    data = _media(tmp_path, 3 << 20)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[: 1 << 20]).status_code == 204
+    response = workers.as_other(lambda: tus_a.patch(url, 1 << 20, data[1 << 20 :]))
+    assert response.status_code == 204, response.content
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert hashed["bytes"] == len(data)
+    upload = UploadSession.objects.get()
+    assert upload.hasher != OTHER_NODE and upload.sha256 == hashlib.sha256(data).hexdigest()
+    assert Recording.objects.get().submissions.count() == 1
+
+
+def test_a_checksum_refused_on_the_other_node_appends_nothing(tus_a, workers, tmp_path):
+    """Issue 9/14: 460 for a chunk whose sha256 differs, wherever it lands; the offset stays
+    and the hasher never sees those bytes."""
+    data = _media(tmp_path, 2 << 20)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[:1000]).status_code == 204
+    bad = workers.as_other(
+        lambda: tus_a.patch(url, 1000, data[1000:], checksum=_b64sha(b"something else"))
+    )
+    assert bad.status_code == 460 and int(bad["Upload-Offset"]) == 1000
+    assert upload_files.partial_path(UploadSession.objects.get().pk).stat().st_size == 1000
+    response = workers.as_other(
+        lambda: tus_a.patch(url, 1000, data[1000:], checksum=_b64sha(data[1000:]))
+    )
+    assert response["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_dead_hasher_is_replaced_and_the_digests_rebuilt_once(tus_a, hashed, tmp_path):
+    """After a crash the next process takes the lease (at once when the dead holder was on
+    this machine; after it expires on another node) and rebuilds from the partial file."""
+    data = _media(tmp_path, 2 << 20)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[:700_000]).status_code == 204
+    hashing.forget_all()
+    dead_here = f"{socket.gethostname()}:999999999:0dead000"
+    UploadSession.objects.update(hasher=dead_here, hasher_until=timezone.now() + timedelta(hours=1))
+    assert tus_a.patch(url, 700_000, data[700_000:1_400_000]).status_code == 204
+    assert UploadSession.objects.get().hasher == hashing.me()
+    hashing.forget_all()
+    UploadSession.objects.update(hasher=OTHER_NODE, hasher_until=timezone.now() - timedelta(1))
+    response = tus_a.patch(url, 1_400_000, data[1_400_000:])
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    # Two rebuilds (700,000 and 1,400,000 bytes) besides the bytes themselves, no more.
+    assert hashed["bytes"] == len(data) + 700_000 + 1_400_000
+
+
+def test_tuspy_through_two_web_workers(server_process, tmp_path):
+    """`liuhen serve` as deployed (2 web workers): stock tuspy opens a connection per PATCH,
+    so its chunks land on both workers; concurrent uploads finish with the right digests and
+    each was hashed by one process (its lease), none rebuilt from byte 0."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from tusclient import client
+    from tusclient.uploader import Uploader
+
+    from liuhen.evidence.tests.conftest import vault_server_token
+
+    class Sha256Uploader(Uploader):
+        CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
+
+    server = server_process()
+    token = vault_server_token(server)
+    server.start(workers=2)
+    headers = {"Authorization": f"Bearer {token}"}
+    tus_client = client.TusClient(server.url + "/api/uploads/", headers=headers)
+    files = [
+        mediafactory.make_large_file(tmp_path / f"DSJ001_20261127083{n}00_000{n}.MP4",
+                                     (6 << 20) + 1009 * n)
+        for n in range(3)
+    ]
+
+    def upload(path):
+        uploader = Sha256Uploader(file_path=str(path), client=tus_client, chunk_size=1 << 20,
+                                  metadata={"filename": path.name, "device": "DSJ001"},
+                                  upload_checksum=True)
+        uploader.upload()
+        return requests.get(uploader.url + "/result", headers=headers, timeout=30).json()
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(upload, files))
+    for path, result in zip(files, results, strict=True):
+        data = path.read_bytes()
+        assert result["completed"], result
+        assert result["sha256"] == hashlib.sha256(data).hexdigest()
+        assert result["sm3"] == hashlib.new("sm3", data).hexdigest()
+    log = (server.data_dir / "server.log").read_text(errors="replace")
+    assert "Traceback" not in log

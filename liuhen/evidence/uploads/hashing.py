@@ -1,0 +1,300 @@
+"""Every byte of an upload hashed once per algorithm, whichever worker or node receives it
+(issue 9 item 1, issue 14 item 1).
+
+The design: **one hasher per upload, leased in the database, that follows the partial file.**
+The process that first receives bytes of an upload takes a lease on it (``hasher``,
+``hasher_until``) and keeps its running SHA-256 and SM3 in memory. When a PATCH reaches that
+process it hashes the body while receiving it (the lanes of ``digests.py``), as a single worker
+always did. When a PATCH reaches another worker or another node, that process only writes the
+bytes and advances the durable offset; the hasher's follower thread sees the offset move and
+hashes the new bytes by reading them back from the partial file (from the page cache on the
+same machine, from the shared upload volume on another node). The last PATCH, wherever it
+lands, waits for the hasher to publish the final digests in the row. Each byte is thus hashed
+once by each algorithm; a process that dies loses its lease (30 s, or at once when its pid is
+gone on the same machine) and the next process rebuilds the digests from the partial file,
+once.
+
+Why not the alternatives:
+- *Exportable digest state* (save SHA-256 and SM3 state in the row after each PATCH) would be
+  the simplest, but Python's hashlib cannot export a state, OpenSSL 3 offers the low-level
+  ``SHA256_CTX`` (deprecated) and no SM3 one at all (``ossl_sm3_*`` is not exported), and a
+  state copied out of a provider's private memory would break silently with a library update.
+  An SM3 of our own in C would need a compiler on every installation.
+- *Routing an upload's PATCHes to one process* is not in our hands: gunicorn hands connections
+  to whichever worker accepts first, and a load balancer in front of several nodes does the
+  same; tuspy opens a new connection per PATCH.
+- *Rebuilding from byte 0 on every change of worker* (the old code) hashed a 1 GiB upload
+  sent in 64 chunks over 2 workers about 16 times.
+
+Reading the bytes back costs a memory copy from the page cache, far less than SM3 itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import close_old_connections
+from django.db.models import Q
+from django.utils import timezone
+
+from liuhen.core.errors import StorageUnavailable
+from liuhen.evidence.digests import Digests, DigestWriter
+from liuhen.evidence.models import UploadSession
+from liuhen.evidence.uploads.paths import partial_path
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)  # a dead hasher on another node is replaced after this
+RENEW_EVERY = 5.0  # seconds between renewals of this process's leases
+POLL_BUSY = 0.01  # follower's pause while bytes are arriving
+POLL_IDLE = 0.5  # ... and once nothing moved for IDLE_AFTER seconds
+IDLE_AFTER = 10.0
+READ_CHUNK = 4 * 1024 * 1024  # bytes read back per hand-off to the digest lanes
+WAIT_POLL = 0.01  # a finishing request waiting for the hasher's digests
+
+_identity: tuple[int, str] | None = None
+_wait = time.sleep  # how a finishing request waits for the hasher (tests step it instead)
+
+
+def me() -> str:
+    """This process, as named in a lease: host, pid and a token that differs after a fork."""
+    global _identity
+    pid = os.getpid()
+    if _identity is None or _identity[0] != pid:
+        _identity = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
+    return _identity[1]
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether ``holder`` was a process of this machine that no longer exists (or is another
+    process now): its lease can be taken at once instead of after it expires."""
+    host, _, rest = holder.partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    if holder == me():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # this pid, another token: a forked child's leftover
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass
+class _State:
+    """The running digests of one upload, held by its hasher."""
+
+    writer: DigestWriter = field(default_factory=DigestWriter)
+    offset: int = 0  # bytes the writer has taken
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_states: dict[str, _State] = {}
+_guard = threading.Lock()
+_follower: tuple[int, threading.Thread] | None = None  # (pid, thread): a fork has none
+
+
+def _take_lease(upload: UploadSession) -> bool:
+    now = timezone.now()
+    free = Q(hasher="") | Q(hasher=me()) | Q(hasher_until__isnull=True) | Q(hasher_until__lt=now)
+    if upload.hasher and _dead_here(upload.hasher):
+        free |= Q(hasher=upload.hasher)
+    taken = UploadSession.objects.filter(free, pk=upload.pk, completed_at__isnull=True).update(
+        hasher=me(), hasher_until=now + LEASE
+    )
+    if taken:
+        upload.hasher = me()
+    return bool(taken)
+
+
+def _claim(upload: UploadSession) -> _State | None:
+    """This process's state for ``upload`` if it is (or now becomes) its hasher, else None.
+
+    ``upload`` must be fresh from the database. A new state starts at byte 0: the caller's
+    catch-up rebuilds it from the partial file (once, after a restart or a lost lease)."""
+    key = str(upload.pk)
+    with _guard:
+        state = _states.get(key)
+    if state is not None and upload.hasher == me():
+        return state
+    if not _take_lease(upload):
+        return None
+    with _guard:
+        state = _states.setdefault(key, _State())
+    _ensure_follower()
+    return state
+
+
+def _catch_up(state: _State, path: Path, target: int, upload_id) -> None:
+    """Hash the durable bytes ``[state.offset, target)`` of the partial file."""
+    if state.offset >= target:
+        return
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(state.offset)
+            remaining = target - state.offset
+            while remaining > 0:
+                chunk = fh.read(min(READ_CHUNK, remaining))
+                if not chunk:
+                    raise StorageUnavailable(
+                        "上传的临时文件不完整，请重新上传", detail={"upload": str(upload_id)}
+                    )
+                state.writer.update(chunk)
+                remaining -= len(chunk)
+    except FileNotFoundError as exc:
+        raise StorageUnavailable(
+            "上传的临时文件已丢失，请重新上传", detail={"upload": str(upload_id)}
+        ) from exc
+    state.writer.wait()
+    state.offset = target
+
+
+def publish(upload_id, state: _State) -> Digests:
+    """The final digests into the row, where a finishing request on any node reads them."""
+    digests = state.writer.digests()
+    UploadSession.objects.filter(pk=upload_id, hasher=me()).update(
+        hashed_offset=state.offset, sha256=digests.sha256, sm3=digests.sm3
+    )
+    return digests
+
+
+@contextlib.contextmanager
+def inline(upload: UploadSession, path: Path) -> Iterator[_State | None]:
+    """For a request holding the upload's write lock: this process's running digests at
+    ``upload.offset`` (caught up from the file first), to be fed the body as it arrives;
+    None when another live process is the hasher (it follows the file)."""
+    state = _claim(upload)
+    if state is None:
+        yield None
+        return
+    with state.lock:
+        _catch_up(state, path, upload.offset, upload.pk)
+        yield state
+
+
+def final(upload: UploadSession, path: Path) -> Digests:
+    """The digests of the complete upload: published by its hasher, computed here when this
+    process is (or becomes, the hasher having died) the hasher."""
+    while True:
+        row = UploadSession.objects.filter(pk=upload.pk).values(
+            "sha256", "sm3", "hashed_offset", "hasher", "hasher_until"
+        ).first()
+        if row is None:
+            raise StorageUnavailable("上传已终止", detail={"upload": str(upload.pk)})
+        if row["sha256"] and row["hashed_offset"] == upload.length:
+            return Digests(row["sha256"], row["sm3"], upload.length)
+        holder, until = row["hasher"], row["hasher_until"]
+        elsewhere = holder and holder != me() and until and until > timezone.now()
+        if not elsewhere or _dead_here(holder):
+            upload.hasher, upload.hasher_until = holder, until
+            state = _claim(upload)
+            if state is not None:
+                with state.lock:
+                    _catch_up(state, path, upload.length, upload.pk)
+                    return publish(upload.pk, state)
+        _wait(WAIT_POLL)  # the hasher, alive elsewhere, is catching up
+
+
+def forget(upload_id) -> None:
+    with _guard:
+        _states.pop(str(upload_id), None)
+
+
+def forget_all() -> None:
+    """Drop every running digest of this process (tests: a restarted server)."""
+    with _guard:
+        _states.clear()
+
+
+# -- the follower ------------------------------------------------------------------------
+def _ensure_follower() -> None:
+    global _follower
+    if os.environ.get("LIUHEN_TEST_NO_UPLOAD_FOLLOWER"):
+        return
+    with _guard:
+        if _follower is not None and _follower[0] == os.getpid() and _follower[1].is_alive():
+            return
+        thread = threading.Thread(target=_follow, name="liuhen-upload-hasher", daemon=True)
+        _follower = (os.getpid(), thread)
+        thread.start()
+
+
+def _follow() -> None:
+    """Hash what other processes appended to the uploads this process holds; renew leases;
+    drop what finished, was terminated or was taken over."""
+    last_renewal = last_progress = time.monotonic()
+    while True:
+        try:
+            moved = follow_once(renew=time.monotonic() - last_renewal >= RENEW_EVERY)
+        except Exception:  # noqa: BLE001 - a database outage: keep the states, try again
+            log.exception("upload hasher: follow failed")
+            close_old_connections()
+            moved = False
+            time.sleep(1.0)
+        now = time.monotonic()
+        if now - last_renewal >= RENEW_EVERY:
+            last_renewal = now
+        if moved:
+            last_progress = now
+        with _guard:
+            if not _states:
+                time.sleep(POLL_IDLE)
+                continue
+        time.sleep(POLL_BUSY if now - last_progress < IDLE_AFTER else POLL_IDLE)
+
+
+def follow_once(*, renew: bool = False) -> bool:
+    """One pass of the follower; True when it hashed something. Called by the thread (and
+    by tests, to step it)."""
+    with _guard:
+        keys = list(_states)
+    if not keys:
+        return False
+    rows = {
+        str(row["pk"]): row
+        for row in UploadSession.objects.filter(pk__in=keys).values(
+            "pk", "offset", "length", "hasher", "completed_at", "sha256"
+        )
+    }
+    moved = False
+    for key in keys:
+        row = rows.get(key)
+        if row is None or row["completed_at"] is not None or row["hasher"] != me():
+            forget(key)
+            continue
+        with _guard:
+            state = _states.get(key)
+        if state is None or state.offset >= row["offset"]:
+            continue
+        if not state.lock.acquire(blocking=False):
+            continue  # a request of this process is hashing it inline
+        try:
+            _catch_up(state, partial_path(key), row["offset"], key)
+            moved = True
+            if state.offset == row["length"] and not row["sha256"]:
+                publish(key, state)
+        except StorageUnavailable:
+            forget(key)  # terminated or lost: the next request starts afresh
+        finally:
+            state.lock.release()
+    if renew:
+        UploadSession.objects.filter(pk__in=keys, hasher=me()).update(
+            hasher_until=timezone.now() + LEASE
+        )
+    return moved
