@@ -67,7 +67,7 @@ class TooLarge(LiuhenError):
 class IngestResult:
     recording: Recording
     duplicate: bool
-    submission: RecordingSubmission
+    submission: RecordingSubmission | None
 
 
 def _crash_point(name: str) -> None:
@@ -164,6 +164,7 @@ def ingest_recording(
     declared_sha256: str | None = None,
     digests: Digests | None = None,
     upload: UploadSession | None = None,
+    link_duplicate: bool = True,
 ) -> IngestResult:
     """Store one original, or link a duplicate (same SHA-256) to the one already stored.
 
@@ -180,6 +181,9 @@ def ingest_recording(
     ``upload`` (a tus upload) is marked finished in the same transaction as its recording or
     duplicate submission: after a crash either both exist or neither, so a retried finish
     never adds a second submission row for the same upload (issue 16).
+
+    ``link_duplicate=False`` (the ingest station emptying a camera again) reports bytes that
+    are stored already without a new submission (``IngestResult.submission`` is None).
     """
     source, original_name, declared = _receive(source_path, original_name, channel,
                                                declared_sha256)
@@ -193,6 +197,8 @@ def ingest_recording(
         _crash_point("after_stage")
         found = _digest(staged, declared, actor=actor, original_name=original_name)
         existing = Recording.objects.filter(sha256=found.sha256).first()
+        if existing is not None and not link_duplicate:
+            return IngestResult(existing, True, None)
         if existing is not None:
             return _link_duplicate(
                 existing, actor=actor, channel=channel, original_name=original_name,

@@ -28,7 +28,6 @@ from liuhen.evidence import media
 from liuhen.evidence.choices import CaptureTimeSource, IngestChannel
 from liuhen.evidence.classify import filename_patterns
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter
-from liuhen.evidence.models import Recording
 from liuhen.evidence.services import ingest_recording
 
 log = logging.getLogger(__name__)
@@ -172,16 +171,19 @@ def read_capture_time(path: Path) -> tuple[datetime | None, str]:
 
 
 class LocalTarget:
-    """Store through the service in this process (the station runs on the server)."""
+    """Store through the service in this process (the station runs on the server).
+
+    One pass per file (issue 9 item 2): the ingest service copies the file into the vault
+    while computing SHA-256 and SM3, probes the copy once, and the receipt takes the digests
+    and the capture time from what it stored; a file the vault holds already is reported as
+    a duplicate without a new submission, as a hash-first station would have skipped it."""
+
+    one_pass = True
 
     def __init__(self, *, actor, device, officer) -> None:
         self.actor, self.device, self.officer = actor, device, officer
 
-    def known(self, digests: Digests) -> dict | None:
-        rec = Recording.objects.filter(sha256=digests.sha256).first()
-        return None if rec is None else {"id": rec.pk, "sha256": rec.sha256, "sm3": rec.sm3}
-
-    def store(self, path: Path, digests: Digests, progress) -> dict:
+    def ingest(self, path: Path, progress) -> dict:
         result = ingest_recording(
             source_path=path,
             original_name=path.name,
@@ -189,16 +191,19 @@ class LocalTarget:
             channel=IngestChannel.STATION,
             device=self.device,
             officer=self.officer,
-            declared_sha256=digests.sha256,
+            link_duplicate=False,
         )
-        progress(digests.size)
         rec = result.recording
+        progress(rec.size)
         return {
             "id": rec.pk,
             "sha256": rec.sha256,
             "sm3": rec.sm3,
+            "size": rec.size,
             "duplicate": result.duplicate,
             "flags": rec.flags,
+            "captured_at": rec.captured_start,
+            "capture_time_source": rec.capture_time_source,
         }
 
 
@@ -321,6 +326,9 @@ def run(*, folder: Path, target, receipt: Receipt, bar=None) -> Receipt:
         try:
             item.size = path.stat().st_size
             progress = bar.update if bar is not None else (lambda n: None)
+            if getattr(target, "one_pass", False):
+                _store_in_one_pass(item, target.ingest(path, progress))
+                continue
             digests = hash_file(path)
             item.sha256, item.sm3 = digests.sha256, digests.sm3
             moment, source = read_capture_time(path)
@@ -345,6 +353,22 @@ def run(*, folder: Path, target, receipt: Receipt, bar=None) -> Receipt:
             item.message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:500]
     receipt.finished_at = timezone.now().isoformat()
     return receipt
+
+
+def _store_in_one_pass(item: Item, stored: dict) -> None:
+    """The receipt line of a file the ingest service copied, hashed and probed in one pass:
+    safe to erase once its row exists (stored now or before)."""
+    item.sha256, item.sm3, item.recording_id = stored["sha256"], stored["sm3"], stored["id"]
+    item.captured_at = stored["captured_at"].isoformat() if stored["captured_at"] else ""
+    item.capture_time_source = stored["capture_time_source"]
+    if stored["duplicate"]:
+        item.status = DUPLICATE
+        item.message = "服务器已存有相同文件（SHA-256 一致），本次未重复存储"
+    else:
+        item.status = STORED
+        if stored.get("flags"):
+            item.message = "已存储，带标记：" + ",".join(stored["flags"])
+    item.safe_to_erase = "yes"
 
 
 def _check_digests(item: Item, server: dict, digests: Digests, allow_hidden: bool = False):

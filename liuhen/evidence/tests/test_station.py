@@ -139,3 +139,36 @@ def test_unknown_device_is_a_clear_error(people, dump):
         call_command(
             "ingest", str(dump), "--device", "NOPE", "--user", people["keeper_a"].user.username
         )
+
+
+def test_direct_mode_reads_hashes_and_probes_each_file_once(
+    people, bureau, make_device, dump, tmp_path, monkeypatch
+):
+    """Issue 9 item 2: on the server the station copies each file into the vault while both
+    digests are computed, probes the copy once, and the receipt shows those digests."""
+    from liuhen.evidence import media
+    from liuhen.evidence.digests import DigestWriter
+
+    make_device(bureau["team_a"], officer=people["officer_a"], number="DSJ001")
+    counted = {"bytes": 0, "probes": 0}
+    real_update, real_probe = DigestWriter.update, media.probe
+
+    def update(self, chunk):
+        counted["bytes"] += len(chunk)
+        real_update(self, chunk)
+
+    def probe(path):
+        counted["probes"] += 1
+        return real_probe(path)
+
+    monkeypatch.setattr(DigestWriter, "update", update)
+    monkeypatch.setattr(media, "probe", probe)
+    files = [p for p in dump.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    call_command("ingest", str(dump), "--device", "DSJ001", "--user",
+                 people["keeper_a"].user.username, "--receipt-dir", str(tmp_path / "r"))
+    assert counted == {"bytes": sum(p.stat().st_size for p in files), "probes": len(files)}
+    rows, body = _receipt(tmp_path / "r")
+    for row in rows:
+        data = (dump / row["file"]).read_bytes()
+        assert row["sm3"] == hashlib.new("sm3", data).hexdigest()
+        assert row["safe_to_erase"] == "是"

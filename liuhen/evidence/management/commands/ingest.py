@@ -57,7 +57,9 @@ class Command(BaseCommand):
         else:
             target = self._local_target(device, officer, user)
         files = station.dump_files(source)
-        total = sum(p.stat().st_size for p in files) * 2  # hashed once, sent once
+        # Over tus each file is hashed, then sent; directly, both happen in one pass.
+        passes = 1 if getattr(target, "one_pass", False) else 2
+        total = sum(p.stat().st_size for p in files) * passes
         receipt = station.Receipt(
             device=device, officer=officer, server=server, folder=str(source.resolve())
         )
@@ -123,3 +125,10 @@ class _Progress:
 
     def store(self, path, digests, progress):
         return self.target.store(path, digests, self.bar.update)
+
+    @property
+    def one_pass(self) -> bool:
+        return getattr(self.target, "one_pass", False)
+
+    def ingest(self, path, progress):
+        return self.target.ingest(path, self.bar.update)
