@@ -82,9 +82,11 @@ def _parse_metadata(header: str) -> dict[str, str]:
             continue
         key, _, value = pair.partition(" ")
         try:
-            result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"Upload-Metadata 中 {key} 的值不是有效的 Base64 UTF-8") from exc
+        # PostgreSQL cannot store NUL in text or JSON: it is kept visible as ␀ (issue 16).
+        result[key] = decoded.replace("\x00", "\u2400")
     return result
 
 
