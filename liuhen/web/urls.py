@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 
-from liuhen.web import views
+from liuhen.web import case_records, views
 from liuhen.web.api import api
 
 admin.site.site_header = "留痕 · 系统管理"
@@ -35,7 +35,17 @@ urlpatterns = [
     path("", include("liuhen.web.auditlog.urls")),
     path("", include("liuhen.evidence.urls")),
     path("", include("liuhen.records.urls")),
-    path("", include("liuhen.web.case_records_urls")),
+    # The records page of a case (documents, approvals, service, with its completeness).
+    path("cases/<int:pk>/records/", case_records.case_records, name="case_records"),
+    path("cases/<int:pk>/records/documents/", case_records.document_add,
+         name="case_document_add"),
+    path("cases/<int:pk>/records/documents/<int:doc_id>/file/", case_records.document_download,
+         name="case_document_file"),
+    path("cases/<int:pk>/records/approvals/", case_records.approval_request,
+         name="case_approval_request"),
+    path("cases/<int:pk>/records/approvals/<int:approval_id>/decision/",
+         case_records.approval_decide, name="case_approval_decide"),
+    path("cases/<int:pk>/records/services/", case_records.service_add, name="case_service_add"),
     path("", include("liuhen.rules.urls")),
     path("", include("liuhen.deadlines.urls")),
     re_path(rf"^admin/(?P<old>{'|'.join(MOVED_ADMIN_PAGES)})/(?P<rest>.*)$", _moved_admin_page),
