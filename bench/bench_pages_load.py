@@ -37,7 +37,7 @@ p50/p95/p99/max in ms (targets p95 < 300 ms, p99 < 600 ms); per phase the reques
 the server's CPU time (its process tree from /proc: web workers, master, job worker, scheduler)
 per request and in all, the client's CPU time, and the load average before and after.
 The statutory deadlines and completeness snapshots are computed once after the load
-(``liuhen deadlines --refresh``, ``liuhen check``), as a live installation keeps them. Not in
+(``liuhen deadlines --refresh``, ``liuhen completeness``), as a live installation keeps them. Not in
 the database: audit entries beyond those of the load itself (a live installation's log is
 much longer).
 """
@@ -100,7 +100,7 @@ def build(rows: int, cases: int, out: Path) -> None:
     add_cases(lh, teams, cases - len(with_recordings))
     # What a live installation keeps up to date as cases move: the statutory deadlines (the
     # dashboard counts them) and the completeness snapshots (the case page shows them).
-    for command in (["deadlines", "--refresh"], ["check", "--format", "json"]):
+    for command in (["deadlines", "--refresh"], ["completeness", "--format", "json"]):
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "liuhen", *command],

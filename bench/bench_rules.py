@@ -247,7 +247,7 @@ def main() -> None:
         from liuhen.rules.models import CaseCompleteness
 
         db = connection.vendor
-        workers = args.workers or services.default_workers()  # as `liuhen check` runs it
+        workers = args.workers or services.default_workers()  # as `liuhen completeness` runs it
         t0 = time.perf_counter()
         populate(args.cases)
         # Fresh statistics, as a live database has them (without, PostgreSQL plans the
@@ -295,7 +295,7 @@ def main() -> None:
         load_bulk = os.getloadavg()[0]
         assert evaluated == args.cases and CaseCompleteness.objects.count() == args.cases
         complete = CaseCompleteness.objects.filter(missing_count=0).count()
-        # Again over the stored snapshots, as a routine `liuhen check` runs (every row exists).
+        # Again over the stored snapshots, as a routine `liuhen completeness` runs (every row exists).
         t0, cpu0 = time.perf_counter(), cpu_time()
         assert services.evaluate_cases(workers=workers) == args.cases
         rerun_s, rerun_cpu = time.perf_counter() - t0, cpu_time() - cpu0

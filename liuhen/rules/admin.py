@@ -8,7 +8,7 @@ from liuhen.rules.models import CaseCompleteness
 
 @admin.register(CaseCompleteness)
 class CaseCompletenessAdmin(ReadOnlyAdmin):
-    """Stored completeness snapshots; re-evaluated by the services and `liuhen check`."""
+    """Stored completeness snapshots; re-evaluated by the services and `liuhen completeness`."""
 
     list_display = ("case", "ratio", "met", "missing_count", "waived", "evaluated_at")
     list_filter = ("case__kind",)

@@ -11,7 +11,7 @@ class RulesConfig(AppConfig):
         # Imported here, not at the top: models may only be imported once the registry is ready.
         from liuhen.cases import events as case_events
         from liuhen.records import events as record_events
-        from liuhen.rules import services
+        from liuhen.rules import checks, services  # noqa: F401 (registers the system check)
         from liuhen.rules.engine import RuleDataError, load_rules
 
         # The requirements are data (rules/data/*.toml): a malformed file stops start-up with

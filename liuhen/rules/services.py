@@ -2,7 +2,7 @@
 
 ``case_changed`` re-evaluates one case whenever a fact of it changes (the ``case_changed``
 domain event, published by cases, records and the vault); ``evaluate_cases`` does the same in
-bulk for ``liuhen check``. Facts are read
+bulk for ``liuhen completeness``. Facts are read
 with a handful of set-based queries, evaluated by the pure ``engine`` and stored as one
 ``CaseCompleteness`` row per case.
 """
@@ -31,7 +31,7 @@ from liuhen.rules import engine, events
 from liuhen.rules.models import CaseCompleteness
 
 BATCH = 2000
-# From this many cases on, ``liuhen check`` evaluates in forked worker processes.
+# From this many cases on, ``liuhen completeness`` evaluates in forked worker processes.
 PARALLEL_FROM = 20_000
 
 
@@ -235,7 +235,7 @@ def _store_batch(snaps: list[tuple]) -> int:
 
 
 def default_workers() -> int:
-    """Worker processes for ``liuhen check``: the cores this process may run on, at most 4."""
+    """Worker processes for ``liuhen completeness``: the cores this process may run on, at most 4."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -406,9 +406,9 @@ def archive_gate(*, case, actor) -> None:
 
 
 def record_check(*, actor, unit=None, count: int) -> None:
-    """Audit one bulk check run (``liuhen check``): one entry naming the unit and the count."""
+    """Audit one bulk run (``liuhen completeness``): one entry naming the unit and the count."""
     with transaction.atomic():
-        record(actor=actor, actor_name="liuhen check" if actor is None else None,
+        record(actor=actor, actor_name="liuhen completeness" if actor is None else None,
                action=events.event_completeness_checked, target=unit, detail={"cases": count})
 
 

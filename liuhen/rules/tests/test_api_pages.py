@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from liuhen.audit.models import AuditEntry
@@ -176,25 +177,41 @@ def test_report_scoped_to_unit_head_tree(people, client):
     assert build_report(actor=other.user)["cases"] == 0
 
 
-def test_liuhen_check_formats(people, capsys):
+def test_liuhen_completeness_formats(people, capsys):
+    """JSON and CSV carry nothing else on stdout; the table shows Chinese names (issue 8)."""
     case = penalty_case(people)
-    call_command("check", "--format", "json")
-    out = capsys.readouterr().out
-    body = json.loads(out[out.index("{") :])
+    call_command("completeness", "--format", "json")
+    body = json.loads(capsys.readouterr().out)  # the whole of stdout is the JSON document
     assert body["cases"] == 1 and body["items"][0]["case"] == case.number
     assert body["items"][0]["missing_rules"] == ["penalty.initiation_text"]
-    call_command("check", "--format", "csv", "--unit", people["officer_a"].unit.name)
+    assert body["items"][0]["kind_label"] == "行政处罚"
+    assert body["items"][0]["missing_items"][0]["article"] == "第五条第二款"
+    call_command("completeness", "--format", "csv", "--unit", people["officer_a"].unit.name)
     out = capsys.readouterr().out
-    assert "案件编号,执法行为" in out and case.number in out
-    call_command("check")
-    assert "共评估 1 件案件" in capsys.readouterr().out
+    assert out.startswith("案件编号,执法单位,执法行为") and case.number in out
+    assert "行政处罚" in out and "程序启动的文字记录（立案审批表）（第五条第二款）" in out
+    call_command("completeness")
+    table = capsys.readouterr().out
+    assert "共评估 1 件案件" in table and "行政处罚" in table and "程序启动" in table
+    assert "penalty" not in table and "initiation" not in table
     # Each run leaves one audit entry with what it re-evaluated (the --unit run names the unit).
     from liuhen.audit.models import AuditEntry
 
     runs = AuditEntry.objects.filter(action="completeness.checked").order_by("seq")
     assert [e.detail["cases"] for e in runs] == [1, 1, 1]
     assert runs[1].object_id == str(people["officer_a"].unit.pk)
-    assert runs[0].actor_name == "liuhen check"
+    assert runs[0].actor_name == "liuhen completeness"
+
+
+def test_liuhen_check_is_djangos_and_points_to_completeness(people, capsys):
+    penalty_case(people)
+    call_command("check")
+    assert "System check identified no issues" in capsys.readouterr().out
+    from liuhen.audit.models import AuditEntry
+
+    assert not AuditEntry.objects.filter(action="completeness.checked").exists()
+    with pytest.raises(CommandError, match="liuhen completeness"):
+        call_command("check", "--format", "json")
 
 
 def test_第九条_fee_receipt_on_the_records_page_needs_bill_number(people, client, bureau):

@@ -292,7 +292,7 @@ def varied_cases(people, tmp_path):
 
 
 def test_bulk_evaluation_stores_the_same_snapshots_as_single_case_evaluation(people, tmp_path):
-    """``liuhen check``'s bulk path and ``case_changed``'s one-case path agree on every stored
+    """``liuhen completeness``'s bulk path and ``case_changed``'s one-case path agree on every stored
     column of every case (第十条: the same rules whichever way a case is evaluated)."""
     cases = varied_cases(people, tmp_path)
     for case in cases:
@@ -353,7 +353,7 @@ print("RESULT", serial, parallel, serial_rows == single, stored() == single)
 def test_forked_workers_and_the_writer_thread_store_what_single_evaluation_stores(
     server_process,
 ):
-    """The 100,000-case path of ``liuhen check`` (id range cut across forked processes, each
+    """The 100,000-case path of ``liuhen completeness`` (id range cut across forked processes, each
     writing through a helper thread) needs committed data, so it runs in a server database of
     its own: every case's snapshot equals what ``case_changed``'s one-case path stores."""
     server = server_process()
