@@ -134,6 +134,8 @@ class SubmissionOut(Schema):
 class FixityOut(Schema):
     id: int
     recording_id: int | None
+    object_kind: str  # recording 音像记录 / document 文字记录扫描件 / orphan 孤立对象
+    object_id: int | None
     storage_key: str
     at: datetime
     outcome: str

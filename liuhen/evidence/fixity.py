@@ -12,6 +12,12 @@ not go unnoticed.
 SM3 runs on one core per file, so a pass reads and hashes up to ``PARALLEL_FILES`` originals
 side by side (threads: hashlib releases the GIL); the checks are still recorded one at a time,
 in recording order, by the calling thread.
+
+Recordings are not the only stored originals: a document's scan (文字记录) lies in the same
+content-addressed store and 第二十六条 (二) protects it as much. An app above registers such a
+kind with :func:`register_stored_kind` (the records app does, for document scans, in its
+``AppConfig.ready``); every pass then re-reads those originals too, records each check with its
+``object_kind``, and the orphan scan knows their keys, so a scan is never called an orphan.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 import os
 import platform
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +40,7 @@ from liuhen.audit.choices import Outcome
 from liuhen.audit.services import record
 from liuhen.core.errors import LiuhenError
 from liuhen.evidence import events
-from liuhen.evidence.choices import FixityOutcome
+from liuhen.evidence.choices import FixityObjectKind, FixityOutcome
 from liuhen.evidence.digests import Digests, DigestWriter, iter_chunks
 from liuhen.evidence.models import FixityCheck, Recording
 from liuhen.evidence.storage import ORIGINALS_PREFIX, get_storage
@@ -45,6 +51,38 @@ TOOL_VERSION = f"liuhen-fixity/1 hashlib sha256+sm3 / Python {platform.python_ve
 ORPHAN = "orphan_object"
 READ_CHUNK = 4 * 1024 * 1024
 PARALLEL_FILES = max(1, min(4, os.cpu_count() or 1))  # originals read and hashed at once
+
+
+@dataclass(frozen=True)
+class StoredKind:
+    """A kind of stored original that fixity re-reads: rows carrying ``storage_key``,
+    ``sha256``, ``sm3`` and ``size`` of an original in the vault's storage.
+
+    ``rows`` returns the queryset of rows whose original is stored; ``stored_field`` is the
+    time field ``--since`` compares with.
+    """
+
+    code: str  # a FixityObjectKind value
+    label: str
+    rows: Callable[[], object]
+    stored_field: str
+
+
+_RECORDINGS = StoredKind(code=FixityObjectKind.RECORDING, label=FixityObjectKind.RECORDING.label,
+                         rows=lambda: Recording.objects.all(), stored_field="stored_at")
+_KINDS: dict[str, StoredKind] = {_RECORDINGS.code: _RECORDINGS}
+
+
+def register_stored_kind(kind: StoredKind) -> None:
+    """Add a kind of stored original to every fixity pass (called by apps above, in ready())."""
+    if kind.code not in FixityObjectKind.values or kind.code == FixityObjectKind.ORPHAN:
+        raise ValueError(f"unknown fixity object kind {kind.code!r}: add it to FixityObjectKind")
+    _KINDS[kind.code] = kind
+
+
+def stored_kinds() -> tuple[StoredKind, ...]:
+    """Recordings first, then the registered kinds in registration order."""
+    return tuple(_KINDS.values())
 
 
 @dataclass
@@ -58,29 +96,54 @@ class FixityReport:
     orphans: list[str] = field(default_factory=list)  # objects with no row
     temp_files_removed: int = 0
     seconds: float = 0.0
+    by_kind: dict[str, int] = field(default_factory=dict)  # originals checked per object kind
 
     @property
     def failed(self) -> bool:
         return bool(self.problems or self.orphans)
 
     def summary(self) -> str:
+        kinds = "、".join(
+            f"{FixityObjectKind(code).label} {n}" for code, n in self.by_kind.items()
+        )
         return (
-            f"已校验 {self.checked} 个原件：一致 {self.ok}，异常 {len(self.problems)}，"
+            f"已校验 {self.checked} 个原件（{kinds or '无'}）：一致 {self.ok}，"
+            f"异常 {len(self.problems)}，"
             f"孤立对象 {len(self.orphans)}；读取 {self.bytes_read / 1e6:.1f} MB，"
             f"用时 {self.seconds:.1f} 秒"
         )
 
 
-def _select(scope: str, since: datetime | None, sample: int | None):
-    qs = Recording.objects.order_by("pk")
+def _select(scope: str, since: datetime | None, sample: int | None) -> dict | None:
+    """The rows to check per kind: ``None`` for every row of every kind, else
+    ``{kind code: [pk, …]}``. A sample is drawn from all kinds together."""
     if scope == "since":
         if since is None:
             raise ValueError("scope 'since' needs a date")
-        return list(qs.filter(stored_at__gte=since).only("pk"))
+        return {
+            kind.code: list(
+                kind.rows().filter(**{f"{kind.stored_field}__gte": since})
+                .order_by("pk").values_list("pk", flat=True)
+            )
+            for kind in stored_kinds()
+        }
     if scope == "sample":
-        ids = list(qs.values_list("pk", flat=True))
-        return sorted(random.sample(ids, min(sample or 0, len(ids))))
+        pool = [(kind.code, pk) for kind in stored_kinds()
+                for pk in kind.rows().order_by("pk").values_list("pk", flat=True)]
+        chosen: dict[str, list[int]] = {kind.code: [] for kind in stored_kinds()}
+        for code, pk in random.sample(pool, min(sample or 0, len(pool))):
+            chosen[code].append(pk)
+        return {code: sorted(pks) for code, pks in chosen.items()}
     return None  # all
+
+
+def _rows(kind: StoredKind, selection: dict | None):
+    """The rows of ``kind`` to check, in primary-key order, read a chunk at a time."""
+    qs = kind.rows().order_by("pk")
+    if selection is None:
+        return qs.iterator(chunk_size=500)
+    ids = selection.get(kind.code, [])
+    return (row for i in range(0, len(ids), 500) for row in qs.filter(pk__in=ids[i:i + 500]))
 
 
 def _read_object(storage, recording: Recording) -> tuple[str, Digests | None, dict]:
@@ -109,16 +172,21 @@ def _read_object(storage, recording: Recording) -> tuple[str, Digests | None, di
 
 
 def _record_check(
-    recording: Recording, outcome: str, found: Digests | None, detail: dict, *, actor
+    item, outcome: str, found: Digests | None, detail: dict, *, actor,
+    kind: StoredKind = _RECORDINGS,
 ) -> FixityCheck:
-    """The check as an event: a FixityCheck row and its audit entry, failures included."""
+    """The check as an event: a FixityCheck row and its audit entry, failures included.
+    ``item`` is a recording, or a row of another registered kind (a document scan)."""
+    is_recording = kind.code == FixityObjectKind.RECORDING
     with transaction.atomic():
         check = FixityCheck.objects.create(
-            recording=recording,
-            storage_key=recording.storage_key,
+            recording=item if is_recording else None,
+            object_kind=kind.code,
+            object_id=item.pk,
+            storage_key=item.storage_key,
             outcome=outcome,
-            expected_sha256=recording.sha256,
-            expected_sm3=recording.sm3,
+            expected_sha256=item.sha256,
+            expected_sm3=item.sm3,
             found_sha256=found.sha256 if found else "",
             found_sm3=found.sm3 if found else "",
             tool_version=TOOL_VERSION,
@@ -128,23 +196,22 @@ def _record_check(
         record(
             actor=actor,
             action=events.event_fixity_checked if ok else events.event_fixity_failed,
-            target=recording,
+            target=item,
             outcome=Outcome.SUCCEEDED if ok else Outcome.FAILED,
-            reason="" if ok else f"固定值校验{check.get_outcome_display()}",
+            reason="" if ok else f"{kind.label}固定值校验{check.get_outcome_display()}",
             detail={
                 "check": check.pk,
+                "kind": kind.code,
                 "outcome": str(outcome),
-                "key": recording.storage_key,
-                "expected_sha256": recording.sha256,
+                "key": item.storage_key,
+                "expected_sha256": item.sha256,
                 "found_sha256": check.found_sha256,
-                "expected_sm3": recording.sm3,
+                "expected_sm3": item.sm3,
                 "found_sm3": check.found_sm3,
             },
         )
     if outcome != FixityOutcome.OK:
-        log.error(
-            "FIXITY ALERT: recording %s (%s) %s", recording.pk, recording.storage_key, outcome
-        )
+        log.error("FIXITY ALERT: %s %s (%s) %s", kind.code, item.pk, item.storage_key, outcome)
     return check
 
 
@@ -179,26 +246,29 @@ def _read_in_order(storage, recordings: Iterable[Recording]):
 
 
 def _orphans(storage, actor) -> list[str]:
-    """Objects under ``sha256/`` that no row names. Each is recorded and audited."""
+    """Objects under ``sha256/`` that no row of any kind (recordings, document scans) names.
+    Each is recorded and audited."""
     keys = set(storage.iter_keys(ORIGINALS_PREFIX))
-    for key in Recording.objects.values_list("storage_key", flat=True).iterator(chunk_size=5000):
-        keys.discard(key)
+    for kind in stored_kinds():
+        for key in kind.rows().values_list("storage_key", flat=True).iterator(chunk_size=5000):
+            keys.discard(key)
     orphans = sorted(keys)
     for key in orphans:
         with transaction.atomic():
             check = FixityCheck.objects.create(
                 recording=None,
+                object_kind=FixityObjectKind.ORPHAN,
                 storage_key=key,
                 outcome=FixityOutcome.ERROR,
                 tool_version=TOOL_VERSION,
-                detail={"problem": ORPHAN, "message": "存储中有对象但没有对应的音像记录"},
+                detail={"problem": ORPHAN, "message": "存储中有对象但没有对应的音像记录或文字记录"},
             )
             record(
                 actor=actor,
                 action=events.event_fixity_orphan,
                 outcome=Outcome.FAILED,
                 target=("evidence.object", key[-64:], key),
-                reason="孤立对象：存储中有对象但没有对应的音像记录",
+                reason="孤立对象：存储中有对象但没有对应的音像记录或文字记录",
                 detail={"check": check.pk, "key": key},
             )
         log.error("FIXITY ALERT: orphan object %s (no recording row)", key)
@@ -217,36 +287,36 @@ def verify_recordings(
     """Check the chosen originals and report orphans; used by the command and the job.
 
     ``scope``: ``all``, ``since`` (stored since ``since``) or ``sample`` (``sample`` random
-    recordings). Rows whose object is gone are found by the checks themselves (``missing``);
+    originals, of every registered kind together). Recordings are checked first, then each
+    registered kind (document scans). Rows whose object is gone are found by the checks themselves (``missing``);
     with a partial scope the orphan scan still compares every row with every object key.
     """
     started = timezone.now()
     storage = get_storage()
     report = FixityReport()
     selection = _select(scope, since, sample)
-    if selection is None:
-        recordings = Recording.objects.order_by("pk").iterator(chunk_size=500)
-    else:
-        ids = [r if isinstance(r, int) else r.pk for r in selection]
-        recordings = (Recording.objects.get(pk=pk) for pk in ids)
-    for recording, (outcome, found, detail) in _read_in_order(storage, recordings):
-        check = _record_check(recording, outcome, found, detail, actor=actor)
-        report.checked += 1
-        report.bytes_read += check.detail.get("found_size", 0)
-        if check.outcome == FixityOutcome.OK:
-            report.ok += 1
-        else:
-            report.problems.append(
-                {
-                    "recording": recording.pk,
-                    "key": check.storage_key,
-                    "outcome": check.outcome,
-                    "check": check.pk,
-                    "detail": check.detail,
-                }
-            )
-        if progress:
-            progress(recording, check)
+    for kind in stored_kinds():
+        report.by_kind[kind.code] = 0
+        for item, (outcome, found, detail) in _read_in_order(storage, _rows(kind, selection)):
+            check = _record_check(item, outcome, found, detail, actor=actor, kind=kind)
+            report.checked += 1
+            report.by_kind[kind.code] += 1
+            report.bytes_read += check.detail.get("found_size", 0)
+            if check.outcome == FixityOutcome.OK:
+                report.ok += 1
+            else:
+                report.problems.append(
+                    {
+                        "kind": kind.code,
+                        kind.code: item.pk,
+                        "key": check.storage_key,
+                        "outcome": check.outcome,
+                        "check": check.pk,
+                        "detail": check.detail,
+                    }
+                )
+            if progress:
+                progress(item, check)
     if orphans:
         report.orphans = _orphans(storage, actor)
         report.temp_files_removed = storage.clean_incoming()
@@ -262,6 +332,7 @@ def verify_recordings(
                 "since": since.isoformat() if since else None,
                 "sample": sample,
                 "checked": report.checked,
+                "by_kind": report.by_kind,
                 "ok": report.ok,
                 "problems": len(report.problems),
                 "orphans": len(report.orphans),

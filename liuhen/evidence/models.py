@@ -18,6 +18,7 @@ from liuhen.evidence.choices import (
     CaptureTimeSource,
     DerivationStatus,
     DerivativeKind,
+    FixityObjectKind,
     FixityOutcome,
     IngestChannel,
     MarkLabel,
@@ -215,11 +216,16 @@ class Derivative(models.Model):
 class FixityCheck(models.Model):
     """One re-read of a stored original and its outcome; failures are recorded too.
 
-    ``recording`` is null for an orphan: an object in storage with no row.
+    ``recording`` is null for an orphan (an object in storage with no row) and for the other
+    kinds of stored original registered by the apps above (``object_kind`` and ``object_id``
+    name the row, e.g. a document scan of the records app).
     """
 
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="fixity_checks", verbose_name="音像记录")
+    object_kind = models.CharField("对象类型", max_length=16, choices=FixityObjectKind.choices,
+                                   default=FixityObjectKind.RECORDING, db_index=True)
+    object_id = models.PositiveBigIntegerField("对象编号", null=True, blank=True)
     storage_key = models.CharField("存储键", max_length=300)
     at = models.DateTimeField("检查时间", default=timezone.now, db_index=True)
     outcome = models.CharField("结果", max_length=10, choices=FixityOutcome.choices)

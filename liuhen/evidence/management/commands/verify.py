@@ -13,7 +13,8 @@ from liuhen.evidence.fixity import scheduled_fixity, verify_recordings
 
 
 class Command(BaseCommand):
-    help = "重新读取已存储的音像记录原件，重新计算 SHA-256 与 SM3，报告不一致、缺失和孤立对象"
+    help = ("重新读取已存储的原件（音像记录及文字记录扫描件），重新计算 SHA-256 与 SM3，"
+            "报告不一致、缺失和孤立对象")
     # The system checks import every URLconf, API and view (django-ninja schemas, PyAV,
     # Pillow): half of the command's start-up, for nothing a fixity check uses.
     requires_system_checks: list[str] = []
@@ -46,15 +47,16 @@ class Command(BaseCommand):
                 raise CommandError("--sample 应为正整数")
             scope = "sample"
 
-        def progress(recording, check):
+        def progress(item, check):
+            kind = check.get_object_kind_display()
             if check.outcome != "ok":
                 self.stderr.write(
-                    f"[{check.get_outcome_display()}] 记录 {recording.pk} "
-                    f"{recording.original_name} {check.storage_key} "
+                    f"[{check.get_outcome_display()}] {kind} {item.pk} "
+                    f"{item.original_name} {check.storage_key} "
                     f"应为 {check.expected_sha256} 实为 {check.found_sha256 or '—'}"
                 )
             elif options["verbosity"] >= 2:
-                self.stdout.write(f"[一致] 记录 {recording.pk} {recording.sha256}")
+                self.stdout.write(f"[一致] {kind} {item.pk} {item.sha256}")
 
         report = verify_recordings(
             scope=scope,
@@ -64,7 +66,7 @@ class Command(BaseCommand):
             progress=progress,
         )
         for key in report.orphans:
-            self.stderr.write(f"[孤立对象] {key}：存储中有对象但没有对应的音像记录")
+            self.stderr.write(f"[孤立对象] {key}：存储中有对象但没有对应的音像记录或文字记录")
         self.stdout.write(report.summary())
         if report.failed:
             self.stderr.write("固定值校验发现问题，已记录告警（审计日志与固定值校验记录）")
