@@ -11,7 +11,14 @@ from django.contrib import admin
 from liuhen.access.admin import ScopedReadOnlyAdmin
 from liuhen.access.querysets import allows
 from liuhen.evidence import events
-from liuhen.evidence.models import FixityCheck, Mark, Recording, RecordingSubmission
+from liuhen.evidence.models import (
+    CaseLink,
+    FixityCheck,
+    Mark,
+    Recording,
+    RecordingDisposal,
+    RecordingSubmission,
+)
 
 
 class SubmissionInline(admin.TabularInline):
@@ -86,6 +93,33 @@ class MarkAdmin(ScopedReadOnlyAdmin):
     list_display = ("recording", "offset_seconds", "label", "created_by", "created_at")
     list_filter = ("label",)
     list_select_related = ("recording", "created_by")
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(CaseLink)
+class CaseLinkAdmin(ScopedReadOnlyAdmin):
+    # Scoped by the linked case's unit; changed only through the recording page or the API.
+    view_action = "recording.view"
+    read_event = events.event_recording_links_viewed
+    list_display = ("recording", "case", "is_primary", "linked_by", "linked_at", "ended_at")
+    list_filter = ("is_primary",)
+    search_fields = ("case__number", "recording__sha256", "reason")
+    list_select_related = ("recording", "case", "linked_by")
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(RecordingDisposal)
+class RecordingDisposalAdmin(ScopedReadOnlyAdmin):
+    # Tombstones: written by the disposal path only (evidence.disposal), never changed here.
+    view_action = "recording.view"
+    read_event = events.event_recording_viewed
+    list_display = ("register_number", "recording", "executed_at", "object_erased_at")
+    search_fields = ("register_number", "recording__sha256")
+    list_select_related = ("recording",)
 
     def get_actions(self, request):
         return {}

@@ -18,8 +18,8 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core.errors import InvalidInput, NotFound
-from liuhen.evidence import events, services
-from liuhen.evidence.models import Recording, RecordingSubmission
+from liuhen.evidence import events, links, services
+from liuhen.evidence.models import CaseLink, Recording, RecordingSubmission
 from liuhen.evidence.queries import fixity_checks_for, recording_page
 
 router = Router(tags=["音像记录"])
@@ -51,6 +51,28 @@ class DerivativeOut(Schema):
     height: int | None
     tool_version: str
     created_at: datetime
+
+
+class CaseLinkOut(Schema):
+    id: int
+    case_id: int
+    case_number: str = Field(..., alias="case.number")
+    is_primary: bool
+    linked_by_id: int
+    linked_at: datetime
+    reason: str
+    ended_at: datetime | None
+    ended_by_id: int | None
+    end_reason: str
+
+
+class CaseLinkIn(Schema):
+    case_id: int
+    reason: str
+
+
+class CaseLinkEndIn(Schema):
+    reason: str
 
 
 class RecordingOut(Schema):
@@ -87,11 +109,25 @@ class RecordingOut(Schema):
     read_error: str
     flags: list[str]
     derivation_status: str
+    # Every case the recording is evidence in (active links; ``case_id`` is the primary one).
+    case_ids: list[int]
+    disposed_at: datetime | None
+    disposal_register: str
+
+    @staticmethod
+    def resolve_case_ids(obj):
+        ids = getattr(obj, "linked_case_ids", None)
+        return ids if ids is not None else links.linked_case_ids(obj)
 
 
 class RecordingDetailOut(RecordingOut):
     marks: list[MarkOut]
     derivatives: list[DerivativeOut]
+    case_links: list[CaseLinkOut]
+
+    @staticmethod
+    def resolve_case_links(obj):
+        return list(obj.case_links.select_related("case").order_by("linked_at", "id"))
 
     @staticmethod
     def resolve_marks(obj):
@@ -330,6 +366,46 @@ def link_recording(request, recording_id: int, payload: LinkIn):
     )
 
 
+@router.get(
+    "/recordings/{recording_id}/case-links",
+    response=list[CaseLinkOut],
+    summary="关联的案件（含已解除的关联）",
+)
+def list_case_links(request, recording_id: int):
+    rec = get_for(request.user, "recording.view", Recording.objects, recording_id,
+                  read_event=events.event_recording_links_viewed)
+    return list(rec.case_links.select_related("case").order_by("linked_at", "id"))
+
+
+@router.post(
+    "/recordings/{recording_id}/case-links",
+    response={201: CaseLinkOut},
+    summary="关联到另一案件（同一记录可作为多个案件的证据，第十四条）",
+)
+def add_case_link(request, recording_id: int, payload: CaseLinkIn):
+    rec = get_for(request.user, "recording.link", Recording.objects, recording_id,
+                  denied_event=events.event_recording_case_linked)
+    case = get_for(request.user, "case.view", Case.objects, payload.case_id,
+                   denied_event=events.event_recording_case_linked)
+    link = links.add_case_link(actor=request.user, recording=rec, case=case,
+                               reason=payload.reason)
+    return Status(201, link)
+
+
+@router.post(
+    "/recordings/{recording_id}/case-links/{link_id}/end",
+    response=CaseLinkOut,
+    summary="解除与某案件的关联（须说明理由，关联记录保留）",
+)
+def end_case_link(request, recording_id: int, link_id: int, payload: CaseLinkEndIn):
+    rec = get_for(request.user, "recording.link", Recording.objects, recording_id,
+                  denied_event=events.event_recording_case_unlinked)
+    link = get_for(request.user, "recording.link",
+                   CaseLink.objects.filter(recording=rec).select_related("case", "recording"),
+                   link_id, denied_event=events.event_recording_case_unlinked)
+    return links.end_case_link(actor=request.user, link=link, reason=payload.reason)
+
+
 # -- refusals: an original can never be changed or deleted (第二十六条 (二)) -------------------
 def _refuse_modification(request, recording_id: str):
     record_denied(
@@ -355,6 +431,7 @@ for _path in (
     "/recordings/{recording_id}/marks",
     "/recordings/{recording_id}/links",
     "/recordings/{recording_id}/submissions",
+    "/recordings/{recording_id}/case-links",
 ):
     router.add_api_operation(
         _path,

@@ -1,8 +1,11 @@
-"""Audit actions of the evidence vault (第二十六条 (三): reads and refusals are logged too).
+"""Audit actions of the evidence vault (第二十六条 (三): reads and refusals are logged too),
+and its domain events (``liuhen.core.domain_events``).
 
 Shared by both vault engineers: add new actions here, do not rename existing ones (they are
 stored in the hash-chained audit log).
 """
+
+from liuhen.core.domain_events import DomainEvent
 
 # Pages and playback (views.py).
 event_recording_viewed = "recording.viewed"
@@ -21,6 +24,9 @@ event_recording_stored = "recording.stored"
 event_recording_duplicate_submitted = "recording.duplicate_submitted"
 event_recording_refused = "recording.refused"
 event_recording_linked = "recording.linked"
+event_recording_case_linked = "recording.case_linked"
+event_recording_case_unlinked = "recording.case_unlinked"
+event_recording_links_viewed = "recording.links_viewed"
 event_recording_modification_refused = "recording.modification_refused"
 event_recording_marked = "recording.marked"
 event_recording_digest_queried = "recording.digest_queried"
@@ -37,3 +43,13 @@ event_fixity_orphan = "fixity.orphan"
 event_fixity_run = "fixity.run"
 event_fixity_listed = "fixity.listed"
 event_fixity_viewed = "fixity.viewed"  # one check opened in the admin
+
+# Disposal (the one path that deletes an original: disposal.py, called by keeping).
+event_recording_disposed = "recording.disposed"
+event_recording_object_erased = "recording.object_erased"
+event_recording_disposal_refused = "recording.disposal_refused"
+
+# A recording was stored, or its links or marks changed: ``recording=``, ``actor=``. The
+# keeping app recomputes its retention (第十四条); cases it is linked to get
+# ``cases.events.case_changed`` as well.
+recording_changed = DomainEvent("evidence.recording_changed")

@@ -7,7 +7,9 @@ alert: an audit entry with outcome ``failed``, an ERROR log line, and a FixityCh
 affairs office lists (``GET /api/fixity-checks?failed_only=true``). Orphans are reported both
 ways: objects with no row (e.g. a crash between object and row; the next ingest of the same
 file adopts them) and rows with no object. 第二十六条 (二): an altered or lost original must
-not go unnoticed.
+not go unnoticed. A tombstone (an original lawfully disposed of, ``evidence.disposal``) is not
+checked: its object is meant to be gone, so it is neither missing nor, while its erasure is
+still pending, an orphan (those are counted as ``pending_erasure``).
 
 SM3 runs on one core per file, so a pass reads and hashes up to ``PARALLEL_FILES`` originals
 side by side (threads: hashlib releases the GIL); the checks are still recorded one at a time,
@@ -68,8 +70,10 @@ class StoredKind:
     stored_field: str
 
 
+# A tombstone (a lawfully disposed original, evidence.disposal) has no object to re-read.
 _RECORDINGS = StoredKind(code=FixityObjectKind.RECORDING, label=FixityObjectKind.RECORDING.label,
-                         rows=lambda: Recording.objects.all(), stored_field="stored_at")
+                         rows=lambda: Recording.objects.filter(disposed_at__isnull=True),
+                         stored_field="stored_at")
 _KINDS: dict[str, StoredKind] = {_RECORDINGS.code: _RECORDINGS}
 
 
@@ -94,6 +98,7 @@ class FixityReport:
     bytes_read: int = 0
     problems: list[dict] = field(default_factory=list)  # mismatch / missing / error
     orphans: list[str] = field(default_factory=list)  # objects with no row
+    pending_erasure: list[str] = field(default_factory=list)  # tombstones' objects not yet erased
     temp_files_removed: int = 0
     seconds: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)  # originals checked per object kind
@@ -109,7 +114,9 @@ class FixityReport:
         return (
             f"已校验 {self.checked} 个原件（{kinds or '无'}）：一致 {self.ok}，"
             f"异常 {len(self.problems)}，"
-            f"孤立对象 {len(self.orphans)}；读取 {self.bytes_read / 1e6:.1f} MB，"
+            f"孤立对象 {len(self.orphans)}"
+            + (f"，待删除的已销毁原件 {len(self.pending_erasure)}" if self.pending_erasure else "")
+            + f"；读取 {self.bytes_read / 1e6:.1f} MB，"
             f"用时 {self.seconds:.1f} 秒"
         )
 
@@ -252,6 +259,11 @@ def _orphans(storage, actor) -> list[str]:
     for kind in stored_kinds():
         for key in kind.rows().values_list("storage_key", flat=True).iterator(chunk_size=5000):
             keys.discard(key)
+    # Tombstones too: a disposed original whose erasure is pending is not an orphan (its row
+    # says why it is there and what will remove it).
+    for key in Recording.objects.filter(disposed_at__isnull=False).values_list(
+            "storage_key", flat=True).iterator(chunk_size=5000):
+        keys.discard(key)
     orphans = sorted(keys)
     for key in orphans:
         with transaction.atomic():
@@ -319,6 +331,10 @@ def verify_recordings(
                 progress(item, check)
     if orphans:
         report.orphans = _orphans(storage, actor)
+        report.pending_erasure = [
+            key for key in Recording.objects.filter(
+                disposed_at__isnull=False, disposal__object_erased_at__isnull=True
+            ).values_list("storage_key", flat=True) if storage.exists(key)]
         report.temp_files_removed = storage.clean_incoming()
     report.seconds = (timezone.now() - started).total_seconds()
     with transaction.atomic():
@@ -336,6 +352,7 @@ def verify_recordings(
                 "ok": report.ok,
                 "problems": len(report.problems),
                 "orphans": len(report.orphans),
+                "pending_erasure": len(report.pending_erasure),
                 "bytes": report.bytes_read,
                 "tool_version": TOOL_VERSION,
             },

@@ -33,8 +33,9 @@ class Recording(models.Model):
     """One stored original (video, audio or photo) with what is known about it (第十八条).
 
     Immutable once created, except ``derivation_status`` and the audited links to case,
-    patrol and party. A recording linked to a case takes the case's unit, so that access
-    follows the case.
+    patrol and party. A recording may be evidence in several cases (``case_links``, each
+    with who, when and why); ``case`` is the primary link, and the recording takes that
+    case's unit. Access follows every link (``scope_links``).
     """
 
     kind = models.CharField("类型", max_length=8, choices=RecordingKind.choices)
@@ -88,6 +89,11 @@ class Recording(models.Model):
     derivation_status = models.CharField("派生处理", max_length=12,
                                          choices=DerivationStatus.choices,
                                          default=DerivationStatus.PENDING)
+    # A tombstone (第十四条, disposal): the original was destroyed through the one lawful path
+    # (evidence.disposal, with both approvals and the register number); the row, its digests
+    # and dates stay, so the audit chain and statistics stay whole.
+    disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    disposal_register = models.CharField("销毁清册编号", max_length=60, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "unit"
@@ -130,12 +136,135 @@ class Recording(models.Model):
     def __str__(self) -> str:
         return f"{self.original_name}（{self.sha256[:12]}）"
 
+    @classmethod
+    def scope_links(cls, unit_ids):
+        """Recordings owned by other units but linked to a case of ``unit_ids``: a unit sees
+        the evidence of its own cases (``RestrictedQuerySet.restrict`` ORs this in)."""
+        ids = linked_recording_ids(unit_ids)
+        return models.Q(pk__in=ids) if ids else None
+
     @property
     def flag_labels(self) -> list[str]:
         return [RecordingFlag(f).label if f in RecordingFlag.values else f for f in self.flags]
 
 
-class RecordingSubmission(models.Model):
+def linked_recording_ids(unit_ids) -> list[int]:
+    """Ids of recordings whose own unit is outside ``unit_ids`` but which an active link ties
+    to a case of one of them. A literal list, usually short (cross-unit links are few), so the
+    list queries keep their per-unit index scans (see ``RestrictedQuerySet.restrict``)."""
+    return list(
+        CaseLink.objects.filter(ended_at__isnull=True, case__unit_id__in=list(unit_ids))
+        .exclude(recording__unit_id__in=list(unit_ids))
+        .values_list("recording_id", flat=True)
+        .distinct()
+    )
+
+
+class _RecordingChild:
+    """Child rows of a recording are seen wherever the recording is (its case links too)."""
+
+    @classmethod
+    def scope_links(cls, unit_ids):
+        ids = linked_recording_ids(unit_ids)
+        return models.Q(recording_id__in=ids) if ids else None
+
+
+class CaseLink(models.Model):
+    """A recording's link to one case: who linked it, when and why (第十四条, 第十八条).
+
+    One recording can be evidence in several cases (a patrol recording that led to a case,
+    one visit concerning two employers). Completeness, access and retention follow every
+    active link. A link is never deleted: ending it records who, when and why. At most one
+    active link is primary; ``Recording.case`` mirrors it (and the recording's unit is that
+    case's unit).
+    """
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="case_links",
+                                  verbose_name="音像记录")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT,
+                             related_name="recording_links", verbose_name="案件")
+    is_primary = models.BooleanField("主关联", default=False)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="关联人")
+    linked_at = models.DateTimeField("关联时间", default=timezone.now)
+    reason = models.CharField("关联理由", max_length=500)
+    ended_at = models.DateTimeField("解除时间", null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name="解除人")
+    end_reason = models.CharField("解除理由", max_length=500, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "case__unit"
+
+    class Meta:
+        verbose_name = "音像记录与案件的关联"
+        verbose_name_plural = "音像记录与案件的关联"
+        ordering = ["recording", "-is_primary", "linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "case"],
+                                    condition=models.Q(ended_at__isnull=True),
+                                    name="caselink_one_active_per_case"),
+            models.UniqueConstraint(fields=["recording"],
+                                    condition=models.Q(ended_at__isnull=True, is_primary=True),
+                                    name="caselink_one_primary"),
+        ]
+        indexes = [
+            models.Index(fields=["case", "recording"], name="caselink_active_case",
+                         condition=models.Q(ended_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id} → {self.case_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class RecordingDisposal(_RecordingChild, models.Model):
+    """The authority for destroying one original, and what remains of it (a tombstone).
+
+    Written once by ``evidence.disposal.dispose_original`` (the only path that deletes an
+    original, 第二十六条 (二)) after the records keeper's proposal was approved by the unit
+    head AND the legal affairs office: the register number (销毁清册), both approvals and the
+    retention that ended. The database lets ``Recording.disposed_at`` be set only when this
+    row exists with both approvals by two different people (``triggers.py``); this row is never
+    deleted, and afterwards only the erasure of the object is recorded on it.
+    """
+
+    recording = models.OneToOneField(Recording, on_delete=models.PROTECT, related_name="disposal",
+                                     verbose_name="音像记录")
+    register_number = models.CharField("销毁清册编号", max_length=60)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="提出人（档案管理人员）")
+    proposed_at = models.DateTimeField("提出时间")
+    unit_head_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                              related_name="+", verbose_name="单位负责人")
+    unit_head_approved_at = models.DateTimeField("单位负责人批准时间")
+    legal_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                          related_name="+", verbose_name="法制机构")
+    legal_approved_at = models.DateTimeField("法制机构批准时间")
+    retention = models.JSONField("保存期限依据", default=dict, blank=True)
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="执行人")
+    executed_at = models.DateTimeField("执行时间", default=timezone.now)
+    object_erased_at = models.DateTimeField("原件删除时间", null=True, blank=True)
+    erase_detail = models.JSONField("删除情况", default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "recording__unit"
+
+    class Meta:
+        verbose_name = "原件销毁记录"
+        verbose_name_plural = "原件销毁记录"
+        ordering = ["-executed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.register_number}: {self.recording_id}"
+
+
+class RecordingSubmission(_RecordingChild, models.Model):
     """Every time bytes were submitted: the first time and each duplicate (same SHA-256)."""
 
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT,
@@ -160,7 +289,7 @@ class RecordingSubmission(models.Model):
         return f"{self.original_name} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class Mark(models.Model):
+class Mark(_RecordingChild, models.Model):
     """A labelled point on a recording's timeline, one regulation item each (第六条, 第八条)."""
 
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="marks",
@@ -185,7 +314,7 @@ class Mark(models.Model):
         return f"{self.get_label_display()} @ {self.offset_seconds:.1f}s"
 
 
-class Derivative(models.Model):
+class Derivative(_RecordingChild, models.Model):
     """A file derived from an original (proxy, poster, thumbnail); never replaces it."""
 
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT,
@@ -213,7 +342,7 @@ class Derivative(models.Model):
         return f"{self.get_kind_display()} of {self.recording_id}"
 
 
-class FixityCheck(models.Model):
+class FixityCheck(_RecordingChild, models.Model):
     """One re-read of a stored original and its outcome; failures are recorded too.
 
     ``recording`` is null for an orphan (an object in storage with no row) and for the other

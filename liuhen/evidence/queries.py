@@ -23,7 +23,7 @@ from liuhen.access.querysets import sub_unit_ids, user_role, user_unit
 from liuhen.cases.models import Case, Party
 from liuhen.devices.models import Device
 from liuhen.evidence.forms import day_start
-from liuhen.evidence.models import FixityCheck, Recording
+from liuhen.evidence.models import CaseLink, FixityCheck, Recording, linked_recording_ids
 from liuhen.org.models import Unit
 
 PAGE_SIZE = 50
@@ -97,7 +97,13 @@ def filter_recordings(queryset, filters: dict):
                 "pk", flat=True
             )[:500]
         )
-        queryset = queryset.filter(case_id__in=case_ids)
+        # The primary case through its index, and recordings linked to these cases as
+        # further evidence (第十四条: one recording, several cases) by a literal id list.
+        also = list(CaseLink.objects.filter(case_id__in=case_ids, ended_at__isnull=True,
+                                            is_primary=False)
+                    .values_list("recording_id", flat=True)[:2000])
+        queryset = queryset.filter(Q(case_id__in=case_ids) | Q(pk__in=also) if also
+                                   else Q(case_id__in=case_ids))
     if kind := filters.get("kind"):
         queryset = queryset.filter(kind=kind)
     if filters.get("late"):
@@ -124,6 +130,7 @@ LIST_FIELDS = (
     "case__number",
     "party__name",
     "party__kind",
+    "disposed_at",
 )
 
 
@@ -147,6 +154,10 @@ def recording_page(
     # Two steps: the ids of the page first (the database answers from an index alone, even
     # when it must sort the matches of an IN list), then those rows with their joins.
     units = _units_to_merge(user, filters)
+    if units and linked_recording_ids(units):
+        # Recordings of other units linked to these units' cases are not in any unit's own
+        # index: the plain query finds them with the rest.
+        units = None
     if units:
         ids = _newest_ids_per_unit(queryset, units, page_size + 1)
     else:
@@ -166,8 +177,21 @@ def recording_page(
         .in_bulk(ids)
     )
     rows = [by_id[pk] for pk in ids if pk in by_id]
+    _attach_case_ids(rows)
     next_cursor = encode_cursor(rows[page_size - 1]) if len(rows) > page_size else None
     return RecordingPage(rows=rows[:page_size], next_cursor=next_cursor)
+
+
+def _attach_case_ids(rows) -> None:
+    """Each row's ``linked_case_ids`` (active links, primary first) in one query."""
+    by_recording: dict[int, list[int]] = {row.pk: [] for row in rows}
+    for rec_id, case_id in (CaseLink.objects.filter(recording_id__in=list(by_recording),
+                                                    ended_at__isnull=True)
+                            .order_by("-is_primary", "linked_at", "id")
+                            .values_list("recording_id", "case_id")):
+        by_recording[rec_id].append(case_id)
+    for row in rows:
+        row.linked_case_ids = by_recording[row.pk]
 
 
 # Filters whose own index finds the rows (an id list, one officer, the small late/flagged

@@ -21,8 +21,6 @@ from django.utils import timezone
 from liuhen.access.choices import Role
 from liuhen.access.querysets import unit_allowed, user_unit
 from liuhen.audit.services import record, record_denied
-from liuhen.cases import events as case_events
-from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
 from liuhen.core.files import printable_name
 from liuhen.devices.models import Device
@@ -44,7 +42,20 @@ from liuhen.evidence.classify import (
     recording_kind,
 )
 from liuhen.evidence.digests import Digests, parse_sha256
-from liuhen.evidence.models import Mark, Recording, RecordingSubmission, UploadSession
+from liuhen.evidence.links import (  # noqa: F401  (re-exported: the services' public names)
+    add_case_link,
+    create_primary_link,
+    end_case_link,
+    link_recording,
+    recording_changed,
+)
+from liuhen.evidence.models import (
+    CaseLink,
+    Mark,
+    Recording,
+    RecordingSubmission,
+    UploadSession,
+)
 from liuhen.evidence.storage import get_storage, original_key
 from liuhen.evidence.tasks import enqueue_derivation
 from liuhen.org.services import ensure_qualified
@@ -75,12 +86,6 @@ def _crash_point(name: str) -> None:
     process SIGKILL itself here, exactly like a power cut. Unset in production."""
     if os.environ.get("LIUHEN_TEST_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _cases_changed(case_ids, actor) -> None:
-    """Tell the apps above that these cases changed (``None``: a recording with no case)."""
-    for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]):
-        case_events.case_changed.publish(case=case, actor=actor)
 
 
 def resolve_context(*, actor, device, officer, case, patrol, party):
@@ -202,7 +207,7 @@ def ingest_recording(
         if existing is not None:
             return _link_duplicate(
                 existing, actor=actor, channel=channel, original_name=original_name,
-                upload=upload,
+                upload=upload, case=case,
             )
         now = timezone.now()
         identified = _identify(staged.path, original_name, captured_at, now,
@@ -222,7 +227,7 @@ def ingest_recording(
                 raise
             return _link_duplicate(
                 existing, actor=actor, channel=channel, original_name=original_name,
-                upload=upload,
+                upload=upload, case=case,
             )
         log.info("stored %s as recording %s (%s)", original_name, recording.pk, found.sha256)
         return IngestResult(recording, False, submission)
@@ -362,6 +367,9 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
             recording=recording, submitted_by=actor, channel=channel,
             original_name=original_name, at=now, was_duplicate=False,
         )
+        if case is not None:
+            create_primary_link(recording=recording, case=case, actor=actor,
+                                reason="上传时指定案件")
         record(
             actor=actor,
             action=events.event_recording_stored,
@@ -381,8 +389,9 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
         _complete_upload(upload, recording, duplicate=False)
         _crash_point("before_row_commit")
         transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
-        # A recording stored with its case may meet a requirement (rules, 第十条).
-        _cases_changed([recording.case_id], actor)
+        # A recording stored with its case may meet a requirement (rules, 第十条); its
+        # retention is computed (keeping, 第十四条).
+        recording_changed(recording, actor)
     return recording, submission
 
 
@@ -400,9 +409,19 @@ def _complete_upload(upload, recording: Recording, *, duplicate: bool) -> None:
 
 
 def _link_duplicate(
-    recording: Recording, *, actor, channel: str, original_name: str, upload=None
+    recording: Recording, *, actor, channel: str, original_name: str, upload=None, case=None
 ) -> IngestResult:
-    """Same bytes again: nothing is stored twice; the submission is linked and audited."""
+    """Same bytes again: nothing is stored twice; the submission is linked and audited.
+
+    Sent for another case (one visit concerning two employers), the recording is linked to
+    that case too: the sender may upload for its unit (checked by ``resolve_context``). A
+    disposed original (a tombstone) is never re-stored or re-linked."""
+    if recording.disposed_at is not None:
+        _refuse(actor, "该文件的原件已依法销毁，不得再次提交",
+                {"sha256": recording.sha256, "name": original_name,
+                 "disposal_register": recording.disposal_register})
+        raise Conflict("该文件的原件已依法销毁（销毁清册 "
+                       f"{recording.disposal_register}），不得再次提交")
     with transaction.atomic():
         submission = RecordingSubmission.objects.create(
             recording=recording,
@@ -422,6 +441,21 @@ def _link_duplicate(
                 "submission": submission.pk,
             },
         )
+        if case is not None and not CaseLink.objects.filter(
+                recording=recording, case=case, ended_at__isnull=True).exists():
+            recording = Recording.objects.select_for_update().get(pk=recording.pk)
+            link = CaseLink.objects.create(
+                recording=recording, case=case, is_primary=recording.case_id is None,
+                linked_by=actor, reason="再次提交同一文件时指定了该案件")
+            if link.is_primary:
+                recording.case, recording.unit = case, case.unit
+                recording.save(update_fields=["case", "unit"])
+            record(actor=actor, action=events.event_recording_case_linked, target=recording,
+                   reason=link.reason, detail={"link": link.pk, "case": case.pk,
+                                               "case_number": case.number,
+                                               "primary": link.is_primary,
+                                               "submission": submission.pk})
+            recording_changed(recording, actor)
         _complete_upload(upload, recording, duplicate=True)
         _crash_point("before_duplicate_commit")
     return IngestResult(recording, True, submission)
@@ -468,79 +502,6 @@ def add_mark(
             target=recording,
             detail={"mark": mark.pk, "label": label, "offset_seconds": offset, "note": note},
         )
-        # A mark may meet a requirement (第六条, 第八条, 第二十条).
-        _cases_changed([recording.case_id], actor)
+        # A mark may meet a requirement (第六条, 第八条, 第二十条) of any linked case.
+        recording_changed(recording, actor)
     return mark
-
-
-LINK_LABELS = {"case": "案件", "patrol": "巡查", "party": "当事人"}
-
-
-def link_recording(
-    *, actor, recording: Recording, case=None, patrol=None, party=None, reason: str = ""
-) -> Recording:
-    """Link a recording to its case, patrol or party (第十八条 classification).
-
-    The recording then belongs to the case's unit, so access follows the case. Changing an
-    existing link needs a reason; every change is audited with the old and new values.
-    """
-    if case is None and patrol is None and party is None:
-        raise InvalidInput("请至少指定案件、巡查或当事人之一")
-    if not unit_allowed(actor, "recording.link", recording.unit):
-        record_denied(
-            actor=actor,
-            action=events.event_recording_linked,
-            target=recording,
-            reason="无权关联该音像记录",
-        )
-        raise NotFound()
-    for obj, label in ((case, "案件"), (patrol, "巡查"), (party, "当事人")):
-        if obj is not None and not unit_allowed(actor, "recording.link", obj.unit):
-            record_denied(
-                actor=actor,
-                action=events.event_recording_linked,
-                target=recording,
-                reason=f"无权关联到该{label}",
-            )
-            raise NotFound(f"{label}不存在或无权访问")
-    target_case = case if case is not None else recording.case
-    target_party = party if party is not None else recording.party
-    if (
-        target_case is not None
-        and target_party is not None
-        and not target_case.parties.filter(pk=target_party.pk).exists()
-    ):
-        raise InvalidInput("该当事人不属于所选案件")
-    changes = {}
-    for name, new in (("case", case), ("patrol", patrol), ("party", party)):
-        if new is None:
-            continue
-        old_id = getattr(recording, f"{name}_id")
-        if old_id == new.pk:
-            continue
-        if old_id is not None and not (reason or "").strip():
-            raise Conflict(f"该音像记录已关联其他{LINK_LABELS[name]}，更改关联须填写理由")
-        changes[name] = [old_id, new.pk]
-    if not changes:
-        return recording
-    with transaction.atomic():
-        recording = Recording.objects.select_for_update().get(pk=recording.pk)
-        old_unit = recording.unit_id
-        for name, (_old, _new) in changes.items():
-            setattr(recording, name, {"case": case, "patrol": patrol, "party": party}[name])
-        if case is not None:
-            recording.unit = case.unit
-        recording.save(update_fields=["case", "patrol", "party", "unit"])
-        detail = {"changes": changes, "reason": reason.strip()}
-        if recording.unit_id != old_unit:
-            detail["unit"] = [old_unit, recording.unit_id]
-        record(
-            actor=actor,
-            action=events.event_recording_linked,
-            target=recording,
-            reason=reason.strip(),
-            detail=detail,
-        )
-        # Re-evaluate the old and the new case's completeness (第十条) and deadlines.
-        _cases_changed([changes.get("case", [None])[0], recording.case_id], actor)
-    return recording

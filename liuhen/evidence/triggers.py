@@ -3,6 +3,14 @@
 The database itself refuses to delete a recording row or to change what identifies the
 original (digests, size, storage key, name, capture time, who stored it and when). Only the
 derived-media status and the audited links to case, patrol and party may change.
+
+Disposal (第十四条) is the one exception, and it is not a DELETE: a recording becomes a
+tombstone (``disposed_at``, ``disposal_register``) only when its ``evidence_recordingdisposal``
+row exists with the same register number and the approvals of two different people (unit head
+and legal affairs office); a tombstone never changes again and is never deleted. The disposal
+row itself cannot be deleted, and only the erasure of the object may be added to it, once.
+(``install`` is the first version, as migration 0002 installed it; ``install_tombstone``
+adds the guard, from migration 0006 on.)
 """
 
 from __future__ import annotations
@@ -77,6 +85,97 @@ def install(connection) -> None:
 
 def remove(connection) -> None:
     sql = _PG_REMOVE if connection.vendor == "postgresql" else _SQLITE_REMOVE
+    with connection.cursor() as cursor:
+        for statement in sql:
+            cursor.execute(statement)
+
+
+# -- tombstones (migration 0006) -----------------------------------------------------------
+DISPOSAL_TABLE = "evidence_recordingdisposal"
+DISPOSAL_FROZEN = (
+    "recording_id", "register_number", "proposed_by_id", "proposed_at",
+    "unit_head_approved_by_id", "unit_head_approved_at", "legal_approved_by_id",
+    "legal_approved_at", "retention", "executed_by_id", "executed_at",
+)
+_PERMIT = (f"SELECT 1 FROM {DISPOSAL_TABLE} d WHERE d.recording_id = NEW.id"
+           " AND d.register_number = NEW.disposal_register AND NEW.disposal_register <> ''"
+           " AND d.unit_head_approved_by_id <> d.legal_approved_by_id")
+_disposal_changed_sqlite = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in DISPOSAL_FROZEN)
+_disposal_changed_pg = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in DISPOSAL_FROZEN)
+
+_SQLITE_TOMBSTONE = [
+    f"""CREATE TRIGGER IF NOT EXISTS recording_tombstone_guard BEFORE UPDATE ON {TABLE}
+        WHEN OLD.disposed_at IS NOT NULL
+          OR (NEW.disposal_register IS NOT OLD.disposal_register AND NEW.disposed_at IS NULL)
+          OR (NEW.disposed_at IS NOT NULL AND NOT EXISTS ({_PERMIT}))
+        BEGIN SELECT RAISE(ABORT, 'recording tombstone: UPDATE refused outside the disposal path'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS recording_disposal_no_delete BEFORE DELETE ON {DISPOSAL_TABLE}
+        BEGIN SELECT RAISE(ABORT, 'recording disposals are permanent: DELETE refused'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS recording_disposal_frozen BEFORE UPDATE ON {DISPOSAL_TABLE}
+        WHEN OLD.object_erased_at IS NOT NULL OR {_disposal_changed_sqlite}
+        BEGIN SELECT RAISE(ABORT, 'recording disposals are permanent: UPDATE refused'); END""",
+]
+_SQLITE_TOMBSTONE_REMOVE = [
+    "DROP TRIGGER IF EXISTS recording_tombstone_guard",
+    "DROP TRIGGER IF EXISTS recording_disposal_no_delete",
+    "DROP TRIGGER IF EXISTS recording_disposal_frozen",
+]
+
+_PG_TOMBSTONE = [
+    f"""CREATE OR REPLACE FUNCTION liuhen_recording_immutable() RETURNS trigger AS $$
+       BEGIN
+         IF TG_OP = 'UPDATE' THEN
+           IF {_changed_pg} THEN
+             RAISE EXCEPTION 'recording originals are immutable: UPDATE refused'
+               USING ERRCODE = 'insufficient_privilege';
+           END IF;
+           IF OLD.disposed_at IS NOT NULL
+              OR (NEW.disposal_register IS DISTINCT FROM OLD.disposal_register
+                  AND NEW.disposed_at IS NULL)
+              OR (NEW.disposed_at IS NOT NULL AND NOT EXISTS ({_PERMIT})) THEN
+             RAISE EXCEPTION 'recording tombstone: UPDATE refused outside the disposal path'
+               USING ERRCODE = 'insufficient_privilege';
+           END IF;
+           RETURN NEW;
+         END IF;
+         RAISE EXCEPTION 'recording originals are immutable: % refused', TG_OP
+           USING ERRCODE = 'insufficient_privilege';
+       END; $$ LANGUAGE plpgsql""",
+    f"""CREATE OR REPLACE FUNCTION liuhen_recording_disposal_permanent() RETURNS trigger AS $$
+       BEGIN
+         IF TG_OP = 'UPDATE' AND OLD.object_erased_at IS NULL
+            AND NOT ({_disposal_changed_pg}) THEN
+           RETURN NEW;
+         END IF;
+         RAISE EXCEPTION 'recording disposals are permanent: % refused', TG_OP
+           USING ERRCODE = 'insufficient_privilege';
+       END; $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS recording_disposal_permanent ON {DISPOSAL_TABLE}",
+    f"""CREATE TRIGGER recording_disposal_permanent BEFORE UPDATE OR DELETE ON {DISPOSAL_TABLE}
+        FOR EACH ROW EXECUTE FUNCTION liuhen_recording_disposal_permanent()""",
+    f"DROP TRIGGER IF EXISTS recording_disposal_no_truncate ON {DISPOSAL_TABLE}",
+    f"""CREATE TRIGGER recording_disposal_no_truncate BEFORE TRUNCATE ON {DISPOSAL_TABLE}
+        FOR EACH STATEMENT EXECUTE FUNCTION liuhen_recording_disposal_permanent()""",
+]
+_PG_TOMBSTONE_REMOVE = [
+    f"DROP TRIGGER IF EXISTS recording_disposal_permanent ON {DISPOSAL_TABLE}",
+    f"DROP TRIGGER IF EXISTS recording_disposal_no_truncate ON {DISPOSAL_TABLE}",
+    *_PG_INSTALL[:1],  # the function as 0002 made it (no tombstone guard)
+]
+
+
+def install_tombstone(connection) -> None:
+    """The first version's triggers (again: SQLite drops them when a migration rebuilds the
+    table) and the tombstone guard."""
+    install(connection)
+    sql = _PG_TOMBSTONE if connection.vendor == "postgresql" else _SQLITE_TOMBSTONE
+    with connection.cursor() as cursor:
+        for statement in sql:
+            cursor.execute(statement)
+
+
+def remove_tombstone(connection) -> None:
+    sql = _PG_TOMBSTONE_REMOVE if connection.vendor == "postgresql" else _SQLITE_TOMBSTONE_REMOVE
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)

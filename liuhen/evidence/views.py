@@ -28,7 +28,7 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import LiuhenError
-from liuhen.evidence import events, queries
+from liuhen.evidence import events, link_views, queries
 from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
 from liuhen.evidence.forms import (
     LateReportForm,
@@ -177,6 +177,7 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         .filter(pk=recording.pk)
         .exists(),
         "link_form": link_form or LinkForm(user=request.user, recording=recording),
+        **link_views.links_context(request, recording),
         "late_text": queries.human_duration(recording.late_seconds),
         "mark_labels": MarkLabel.choices,
     }
@@ -295,8 +296,18 @@ def _stream(
     )
 
 
+class Disposed(LiuhenError):
+    code = "disposed"
+    status = 410
+    message = "该音像记录的原件已依法销毁（第十四条），仅保留登记信息和固定值"
+
+
 def _get_viewable(request, pk: int) -> Recording:
-    return get_for(request.user, "recording.view", Recording.objects, pk)
+    recording = get_for(request.user, "recording.view", Recording.objects, pk)
+    if recording.disposed_at is not None:
+        raise Disposed(f"该音像记录的原件已依法销毁（销毁清册 {recording.disposal_register}），"
+                       "仅保留登记信息和固定值")
+    return recording
 
 
 @login_required

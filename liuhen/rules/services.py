@@ -24,7 +24,7 @@ from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseKind
 from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, InvalidInput
-from liuhen.evidence.models import Mark, Recording
+from liuhen.evidence.models import CaseLink, Mark
 from liuhen.org.models import Officer
 from liuhen.records.models import Approval, Document, Service
 from liuhen.rules import engine, events
@@ -119,9 +119,12 @@ def _add_services(facts: dict, by_case: dict) -> None:
 
 
 def _add_recordings(facts: dict, by_case: dict) -> None:
-    """The recordings linked to the batch's cases, each with the labels of its marks."""
-    recordings = [r for r in Recording.objects.filter(**by_case).values_list(
-        "id", "case_id", "kind", "original_name") if r[1] in facts]
+    """The recordings linked to the batch's cases, each with the labels of its marks.
+
+    Every active link counts: one recording may be evidence in several cases (第十四条)."""
+    recordings = [r for r in CaseLink.objects.filter(**by_case, ended_at__isnull=True)
+                  .values_list("recording_id", "case_id", "recording__kind",
+                               "recording__original_name") if r[1] in facts]
     # Marks by recording id (an index look-up), not through a join on the case range:
     # PostgreSQL hashes the whole mark table for the join.
     marks = defaultdict(set)

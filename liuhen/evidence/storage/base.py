@@ -57,3 +57,12 @@ class Staged:
             self.temporary = False
 
 
+
+
+def check_erase_permit(key: str, permit) -> None:
+    """Refuse to erase anything but the object of a committed tombstone (evidence.disposal)."""
+    recording = getattr(permit, "recording", None)
+    if (permit is None or getattr(permit, "pk", None) is None or recording is None
+            or recording.disposed_at is None or recording.storage_key != key
+            or recording.disposal_register != permit.register_number):
+        raise ValueError("originals are erased only through evidence.disposal, with a permit")

@@ -18,6 +18,8 @@ from liuhen.evidence.storage.base import (
     STREAM_CHUNK,
     Staged,
     _os_error,
+    check_erase_permit,
+    derived_key,
 )
 
 log = logging.getLogger(__name__)
@@ -285,4 +287,29 @@ class LocalStorage:
                     removed += 1
         return removed
 
+    # -- disposal: the one way an original leaves (evidence.disposal) ---------------------
+    def retained_until(self, key: str):
+        """Local files have no Object Lock: nothing but the database keeps them."""
+        return None
 
+    def erase_original(self, key: str, *, permit) -> dict:
+        """Remove a disposed original and its derived files. ``permit`` is the committed
+        ``RecordingDisposal`` of the tombstone that names ``key`` (evidence.disposal checks it
+        against the database before calling); anything else is refused."""
+        check_erase_permit(key, permit)
+        removed = []
+        path = self.path(key)
+        try:
+            if path.exists():
+                path.unlink()
+                removed.append(key)
+                _fsync_dir(path.parent)
+            derived = self.root / derived_key(permit.recording.sha256, "")
+            if derived.is_dir():
+                for entry in sorted(derived.iterdir()):
+                    entry.unlink()
+                    removed.append(str(entry.relative_to(self.root)))
+                derived.rmdir()
+        except OSError as exc:
+            raise _os_error(exc) from exc
+        return {"removed": removed}

@@ -18,6 +18,8 @@ from liuhen.evidence.storage.base import (
     ORIGINALS_PREFIX,
     Staged,
     _os_error,
+    check_erase_permit,
+    derived_key,
 )
 
 log = logging.getLogger(__name__)
@@ -259,4 +261,46 @@ class S3Storage:
     def clean_incoming(self, older_than: timedelta = timedelta(hours=1)) -> int:
         return 0
 
+    # -- disposal: the one way an original leaves (evidence.disposal) ---------------------
+    def retained_until(self, key: str):
+        """Until when Object Lock keeps the stored object (any version), or None. A legal hold
+        on the object keeps it indefinitely (``datetime.max``)."""
+        latest = None
+        for version in self._versions(key):
+            head = self._call("head_object", Bucket=self.bucket, Key=key,
+                              VersionId=version["VersionId"])
+            if head.get("ObjectLockLegalHoldStatus") == "ON":
+                return datetime.max.replace(tzinfo=UTC)
+            until = head.get("ObjectLockRetainUntilDate")
+            if until is not None and (latest is None or until > latest):
+                latest = until
+        return latest
 
+    def _versions(self, prefix: str, *, markers: bool = False) -> list[dict]:
+        """Every version (and delete marker) of the objects under ``prefix``."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found = []
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                found += [v for v in page.get("Versions", []) if v["Key"].startswith(prefix)]
+                if markers:
+                    found += [m for m in page.get("DeleteMarkers", [])
+                              if m["Key"].startswith(prefix)]
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
+        return found
+
+    def erase_original(self, key: str, *, permit) -> dict:
+        """Delete every version of a disposed original and of its derived files (a plain
+        DELETE would only add a delete marker in a versioned bucket, keeping the bytes).
+        Refused by S3 itself while Object Lock retention lasts; never bypassed."""
+        check_erase_permit(key, permit)
+        removed = []
+        for prefix in (key, derived_key(permit.recording.sha256, "")):
+            for version in self._versions(prefix, markers=True):
+                self._call("delete_object", Bucket=self.bucket, Key=version["Key"],
+                           VersionId=version["VersionId"])
+                removed.append(f"{version['Key']}@{version['VersionId']}")
+        return {"removed": removed}

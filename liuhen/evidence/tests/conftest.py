@@ -4,9 +4,11 @@ recordings stored through the real ingest service."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 
 from liuhen.core.testing import TEST_NOW
@@ -151,3 +153,44 @@ def vault_server_user(server) -> tuple[str, str]:
 
 def vault_server_token(server) -> str:
     return vault_server_user(server)[1]
+
+
+# -- S3 against moto's server (test_s3.py, test_disposal.py) ---------------------------
+KEYS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "region_name": "us-east-1",
+}
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    from moto.server import ThreadedMotoServer
+
+    from conftest import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_url, settings):
+    """A fresh bucket with Object Lock; the vault configured to use it."""
+    client = boto3.client("s3", endpoint_url=moto_url, **KEYS)
+
+    def use(lock: bool = True) -> str:
+        bucket = f"liuhen-{uuid.uuid4().hex[:12]}"
+        client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=lock)
+        settings.EVIDENCE_STORAGE = "s3"
+        settings.S3_BUCKET = bucket
+        settings.S3_ENDPOINT_URL = moto_url
+        settings.S3_ACCESS_KEY = KEYS["aws_access_key_id"]
+        settings.S3_SECRET_KEY = KEYS["aws_secret_access_key"]
+        settings.S3_REGION = "us-east-1"
+        return bucket
+
+    use.client = client
+    return use

@@ -4,10 +4,8 @@ retention on every original (第二十六条 (二)), multipart for big files, fi
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
 from liuhen.core.errors import StorageUnavailable
@@ -15,45 +13,6 @@ from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.models import Recording
 from liuhen.evidence.services import ingest_recording
 from liuhen.evidence.storage import S3Storage, get_storage
-
-KEYS = {
-    "aws_access_key_id": "testing",
-    "aws_secret_access_key": "testing",
-    "region_name": "us-east-1",
-}
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    from conftest import free_port
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(moto_url, settings):
-    """A fresh bucket with Object Lock; the vault configured to use it."""
-    client = boto3.client("s3", endpoint_url=moto_url, **KEYS)
-
-    def use(lock: bool = True) -> str:
-        bucket = f"liuhen-{uuid.uuid4().hex[:12]}"
-        client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=lock)
-        settings.EVIDENCE_STORAGE = "s3"
-        settings.S3_BUCKET = bucket
-        settings.S3_ENDPOINT_URL = moto_url
-        settings.S3_ACCESS_KEY = KEYS["aws_access_key_id"]
-        settings.S3_SECRET_KEY = KEYS["aws_secret_access_key"]
-        settings.S3_REGION = "us-east-1"
-        return bucket
-
-    use.client = client
-    return use
 
 
 def test_original_is_stored_with_object_lock(people, make_media, s3):

@@ -77,7 +77,7 @@ def report() -> dict:
     from liuhen.audit.queries import entries_about
     from liuhen.deadlines.models import CaseDeadlineEntry, Holiday, HolidayYear
     from liuhen.devices.models import Device
-    from liuhen.evidence.models import Recording
+    from liuhen.evidence.models import CaseLink, Recording
     from liuhen.records.models import Approval, Document, Service
 
     moved = {"cases_document": Document, "cases_approval": Approval, "cases_service": Service,
@@ -93,7 +93,27 @@ def report() -> dict:
         "recording_device": recording.device.number,
         "document_parties": Document.objects.filter(parties__isnull=False).count(),
         "device_history": sorted(entries_about(device).values_list("object_type", flat=True)),
+        # evidence 0006: each recording's case became its primary link (第十四条 links).
+        "recordings_with_case": sorted(Recording.objects.filter(case__isnull=False)
+                                       .values_list("pk", "case_id")),
+        "primary_links": sorted(CaseLink.objects.filter(is_primary=True, ended_at__isnull=True)
+                                .values_list("recording_id", "case_id")),
+        "originals_frozen": _originals_frozen(recording),
     }
+
+
+def _originals_frozen(recording) -> bool:
+    """The immutability triggers survived the migrations (SQLite rebuilds tables)."""
+    from django.db import DatabaseError
+
+    from liuhen.evidence.models import Recording
+
+    try:
+        with transaction.atomic():
+            Recording.objects.filter(pk=recording.pk).update(sha256="0" * 64)
+    except DatabaseError:
+        return True
+    return False
 
 
 if __name__ == "__main__":

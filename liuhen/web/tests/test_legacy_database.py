@@ -87,6 +87,8 @@ def test_database_of_the_old_code_migrates_forward(legacy_env):
     assert report["document_parties"] >= 1
     # The device's registration was audited as "evidence.device": still its history.
     assert "evidence.device" in report["device_history"]
+    assert report["recordings_with_case"] and report["primary_links"] == report["recordings_with_case"]
+    assert report["originals_frozen"] is True
 
     verified = _run(env, "-m", "liuhen", "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
