@@ -449,6 +449,14 @@ def _refuse_by_digest(request, sha256: str):
     return _refuse_modification(request, recording_id=sha256[:64])
 
 
+@router.api_operation(
+    ["PUT", "PATCH", "DELETE"], "/recordings/{recording_id}/case-links/{link_id}/end",
+    include_in_schema=False,
+)
+def _refuse_link_end(request, recording_id: str, link_id: str):
+    return _refuse_modification(request, recording_id=recording_id)
+
+
 @router.api_operation(["PUT", "PATCH", "DELETE"], "/recordings", include_in_schema=False)
 def _refuse_collection(request):
     return _refuse_modification(request, recording_id="*")
