@@ -43,6 +43,7 @@ from liuhen.evidence.classify import (
 )
 from liuhen.evidence.digests import Digests, parse_sha256
 from liuhen.evidence.links import (  # noqa: F401  (re-exported: the services' public names)
+    LINK_LABELS,
     add_case_link,
     create_primary_link,
     end_case_link,
