@@ -196,6 +196,7 @@ class CaseLink(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
+    case_lookup = "case"
 
     class Meta:
         verbose_name = "音像记录与案件的关联"
@@ -254,6 +255,7 @@ class RecordingDisposal(_RecordingChild, models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
+    case_lookup = "recording__case"
 
     class Meta:
         verbose_name = "原件销毁记录"
