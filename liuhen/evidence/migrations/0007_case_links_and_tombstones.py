@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_records_to_records_app'),
-        ('evidence', '0005_device_to_devices_app'),
+        ('evidence', '0006_upload_hasher'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
