@@ -10,7 +10,7 @@ row exists with the same register number and the approvals of two different peop
 and legal affairs office); a tombstone never changes again and is never deleted. The disposal
 row itself cannot be deleted, and only the erasure of the object may be added to it, once.
 (``install`` is the first version, as migration 0002 installed it; ``install_tombstone``
-adds the guard, from migration 0007 on.)
+adds the guard, from migration 0008 on.)
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def remove(connection) -> None:
             cursor.execute(statement)
 
 
-# -- tombstones (migration 0007) -----------------------------------------------------------
+# -- tombstones (migration 0008) -----------------------------------------------------------
 DISPOSAL_TABLE = "evidence_recordingdisposal"
 DISPOSAL_FROZEN = (
     "recording_id", "register_number", "proposed_by_id", "proposed_at",

@@ -93,7 +93,7 @@ def report() -> dict:
         "recording_device": recording.device.number,
         "document_parties": Document.objects.filter(parties__isnull=False).count(),
         "device_history": sorted(entries_about(device).values_list("object_type", flat=True)),
-        # evidence 0007: each recording's case became its primary link (第十四条 links).
+        # evidence 0008: each recording's case became its primary link (第十四条 links).
         "recordings_with_case": sorted(Recording.objects.filter(case__isnull=False)
                                        .values_list("pk", "case_id")),
         "primary_links": sorted(CaseLink.objects.filter(is_primary=True, ended_at__isnull=True)

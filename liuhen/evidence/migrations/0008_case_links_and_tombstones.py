@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_records_to_records_app'),
-        ('evidence', '0006_upload_hasher'),
+        ('evidence', '0007_fixity_object_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
