@@ -186,8 +186,10 @@ S3_SECRET_KEY = conf.env_str("LIUHEN_S3_SECRET_KEY", "")
 S3_OBJECT_LOCK_DAYS = conf.env_int("LIUHEN_S3_OBJECT_LOCK_DAYS", 3650, minimum=1)
 S3_OBJECT_LOCK_MODE = conf.env_choice("LIUHEN_S3_OBJECT_LOCK_MODE", "COMPLIANCE",
                                       ("COMPLIANCE", "GOVERNANCE"))
-# Body-camera file-name patterns for the capture time (regexes with named groups ts, device,
-# seq), one per line; empty = the built-in patterns of liuhen/evidence/media/probe.py.
+# Body-camera file-name patterns for the capture time, tried before the built-in ones of
+# liuhen/evidence/data/filename_patterns.toml: a TOML file of the same shape (names, examples
+# checked by `liuhen check`), and/or regexes with named groups ts, device, seq, one per line.
+FILENAME_PATTERNS_FILE = conf.env_str("LIUHEN_FILENAME_PATTERNS_FILE", "")
 FILENAME_PATTERNS = [p.strip() for p in conf.env_str("LIUHEN_FILENAME_PATTERNS", "").splitlines()
                      if p.strip()]
 if EVIDENCE_STORAGE == "s3" and not S3_ENDPOINT_URL:

@@ -5,3 +5,6 @@ class EvidenceConfig(AppConfig):
     name = "liuhen.evidence"
     label = "evidence"
     verbose_name = "音像记录"
+
+    def ready(self):
+        from liuhen.evidence import checks  # noqa: F401 (registers the system check)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils import timezone
 from liuhen.core.errors import InvalidInput
 from liuhen.devices.choices import DeviceStatus
 from liuhen.devices.models import Device
-from liuhen.evidence import media
+from liuhen.evidence import filenames, media
 from liuhen.evidence.choices import CaptureTimeSource, RecordingFlag, RecordingKind
 
 # Capture times outside this window are camera clocks never set (1970, 1904) or set wrong.
@@ -37,8 +38,15 @@ def plausible(at: datetime | None, now: datetime) -> bool:
     return at is not None and _EARLIEST_CAPTURE <= at <= now + timedelta(days=1)
 
 
-def filename_patterns() -> tuple:
-    return tuple(settings.FILENAME_PATTERNS) or media.DEFAULT_FILENAME_PATTERNS
+def filename_patterns() -> tuple[str, ...]:
+    """The naming schemes tried in order (第十八条): the administrator's own
+    (LIUHEN_FILENAME_PATTERNS, then LIUHEN_FILENAME_PATTERNS_FILE), then the built-in ones of
+    evidence/data/filename_patterns.toml. The administrator extends, never loses, the list."""
+    extra_file = settings.FILENAME_PATTERNS_FILE
+    from_file = (
+        tuple(p.regex for p in filenames.read_patterns(Path(extra_file))) if extra_file else ()
+    )
+    return tuple(settings.FILENAME_PATTERNS) + from_file + media.DEFAULT_FILENAME_PATTERNS
 
 
 def capture_time(

@@ -24,6 +24,8 @@ import av
 import PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from liuhen.evidence import filenames
+
 try:  # HEIC photos (iPhones) only when the optional pillow-heif plugin is installed.
     from pillow_heif import register_heif_opener
 except ImportError:  # pragma: no cover - depends on the environment
@@ -369,16 +371,8 @@ def _decode_check(container: av.container.InputContainer, streams: list) -> str 
     return last_error or f"no decodable {kinds} frame found"
 
 
-_EXT = r"\.[A-Za-z0-9]{2,5}"
-DEFAULT_FILENAME_PATTERNS: tuple[str, ...] = (
-    # <device>_[<officer>_]<YYYYMMDDhhmmss>[_<seq>][_<flag>].MP4 (GA/T 947-style body cameras)
-    rf"(?P<device>[A-Za-z0-9-]+)_(?:[A-Za-z0-9-]+_)?(?P<ts>\d{{14}})(?:_(?P<seq>\d+))?"
-    rf"(?:_[A-Za-z]+)?{_EXT}",
-    # <YYYYMMDDhhmmss>_<device>[_<seq>].MP4
-    rf"(?P<ts>\d{{14}})_(?P<device>[A-Za-z0-9-]+?)(?:_(?P<seq>\d+))?{_EXT}",
-    # Phones: IMG_20240501_083000.jpg, VID_20240501_083000_123.mp4 (no device number)
-    rf"(?:IMG|VID|PXL|REC)_(?P<ts>\d{{8}}_\d{{6}})(?:_(?P<seq>\d+))?(?:[_.~-][\w.~-]*)?{_EXT}",
-)
+# The built-in body-camera naming schemes (evidence/data/filename_patterns.toml, with examples).
+DEFAULT_FILENAME_PATTERNS: tuple[str, ...] = tuple(p.regex for p in filenames.builtin_patterns())
 
 
 def capture_time_from_filename(

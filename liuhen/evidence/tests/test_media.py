@@ -231,6 +231,12 @@ def test_tool_version_names_libraries():
             datetime(2023, 12, 31, 15, 59, 59, tzinfo=UTC),
             "dsj001",
         ),
+        # issue 13 item 5: the schemes body cameras actually use
+        ("20261203_093015_DSJ001.mp4", datetime(2026, 12, 3, 1, 30, 15, tzinfo=UTC), "DSJ001"),
+        ("20261203_093015_DSJ001_0004.MP4", datetime(2026, 12, 3, 1, 30, 15, tzinfo=UTC), "DSJ001"),
+        ("DSJ001_20261203_093015_0002.mp4", datetime(2026, 12, 3, 1, 30, 15, tzinfo=UTC), "DSJ001"),
+        ("20240501083000_DSJ001.mp4", RECORDED, "DSJ001"),
+        ("VID_20240501_083000.mp4", RECORDED, None),
         ("DSJ001_20241301083000_0001.MP4", None, "DSJ001"),  # month 13
         ("holiday.mp4", None, None),
         ("DSJ001_2024050108300_0001.MP4", None, None),  # 13 digits
