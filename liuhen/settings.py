@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "liuhen.records",
     "liuhen.rules",
     "liuhen.deadlines",
+    "liuhen.keeping",
     "liuhen.web",
 ]
 

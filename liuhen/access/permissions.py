@@ -41,6 +41,7 @@ ACTIONS = {
     "audit.view": "查看审计日志",
     "audit.export": "导出审计日志",
     "org.manage": "管理单位和人员",
+    "retention.change": "修改保存期限表（第十四条）",
 }
 
 _OFFICER = {
@@ -63,6 +64,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
         "recording.view": BUREAU, "device.view": BUREAU, "document.view": BUREAU,
         "approval.decide": BUREAU, "rules.view": BUREAU, "report.view": BUREAU,
+        "retention.change": BUREAU,
     },
     Role.LEGAL_OFFICE: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -70,6 +72,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.fixity": BUREAU,
         "device.view": BUREAU, "document.view": BUREAU, "rules.view": BUREAU,
         "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
+        "retention.change": BUREAU,
     },
     Role.RECORDS_KEEPER: {
         "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,

@@ -122,12 +122,14 @@ _DETAIL_ROWS = Recording.objects.select_related(
 @login_required
 @page_errors
 @require_GET
-def recording_detail(request, pk: int):
-    """The recording page: player with marks, metadata, digests, provenance, audit trail."""
+def recording_detail(request, pk: int, panels: str | None = None):
+    """The recording page: player with marks, metadata, digests, provenance, audit trail
+    (``panels``: a template of the apps above the vault, included by liuhen/web/views.py)."""
     recording = get_for(
         request.user, "recording.view", _DETAIL_ROWS, pk, read_event=events.event_recording_viewed
     )
-    return render(request, "evidence/recording_detail.html", _detail_context(request, recording))
+    context = {**_detail_context(request, recording), "panels": panels}
+    return render(request, "evidence/recording_detail.html", context)
 
 
 def _detail_context(request, recording: Recording, *, mark_form=None, link_form=None) -> dict:

@@ -33,6 +33,8 @@ urlpatterns = [
     path("", include("liuhen.access.urls")),
     path("", include("liuhen.cases.urls")),
     path("", include("liuhen.web.auditlog.urls")),
+    # The recording page with the panels of the apps above the vault (retention: keeping).
+    path("recordings/<int:pk>/", views.recording_detail),
     path("", include("liuhen.evidence.urls")),
     path("", include("liuhen.records.urls")),
     # The records page of a case (documents, approvals, service, with its completeness).
@@ -48,6 +50,7 @@ urlpatterns = [
     path("cases/<int:pk>/records/services/", case_records.service_add, name="case_service_add"),
     path("", include("liuhen.rules.urls")),
     path("", include("liuhen.deadlines.urls")),
+    path("", include("liuhen.keeping.urls")),
     re_path(rf"^admin/(?P<old>{'|'.join(MOVED_ADMIN_PAGES)})/(?P<rest>.*)$", _moved_admin_page),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

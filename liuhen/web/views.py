@@ -15,6 +15,7 @@ from liuhen.cases.choices import Stage
 from liuhen.cases.models import Case
 from liuhen.cases.views import detail_context
 from liuhen.core.pages import handles_errors
+from liuhen.evidence import views as evidence_views
 
 
 @login_required
@@ -48,3 +49,9 @@ def case_detail(request, pk):
                    read_event=case_events.event_case_viewed)
     context = detail_context(request, case, panels="web/_case_panels.html")
     return render(request, "cases/case_detail.html", context)
+
+
+def recording_detail(request, pk):
+    """The recording page (the vault's, ``evidence.views.recording_detail``) with the panels of
+    the apps above it: retention and disposal date (keeping, 第十四条)."""
+    return evidence_views.recording_detail(request, pk, panels="web/_recording_panels.html")

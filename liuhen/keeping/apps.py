@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
+
+
+class KeepingConfig(AppConfig):
+    """Keeping the records (第十二条至第十五条): retention periods, legal holds, disposal,
+    case files and long-term preservation."""
+
+    name = "liuhen.keeping"
+    label = "keeping"
+    verbose_name = "档案保管"
+
+    def ready(self):
+        # Imported here: models may only be imported once the app registry is ready.
+        from liuhen.keeping import checks  # noqa: F401 (registers the system check)
+        from liuhen.keeping.retention import RetentionDataError, load_table
+
+        # The retention table is data (keeping/data/retention.toml): a malformed file stops
+        # start-up naming the row, instead of computing disposal dates wrongly.
+        try:
+            load_table()
+        except RetentionDataError as exc:
+            raise ImproperlyConfigured(f"保存期限表有误：{exc}") from None
