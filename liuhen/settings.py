@@ -177,6 +177,8 @@ FIXITY_SAMPLE = conf.env_int("LIUHEN_FIXITY_SAMPLE", 0, minimum=0)
 AUDIT_ANCHOR_DIR = conf.env_path("LIUHEN_AUDIT_ANCHOR_DIR", DATA_DIR / "audit-anchors")
 AUDIT_ANCHOR_EVERY_HOURS = conf.env_int("LIUHEN_AUDIT_ANCHOR_EVERY_HOURS", 24, minimum=0)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
+# 第二十一条 定期维护保养: days between two maintenances of a device (a device may set its own).
+DEVICE_MAINTENANCE_DAYS = conf.env_int("LIUHEN_DEVICE_MAINTENANCE_DAYS", 90, minimum=1)
 # Statutory deadlines: working days before the due date from which a deadline shows yellow.
 DEADLINE_WARN_WORKING_DAYS = conf.env_int("LIUHEN_DEADLINE_WARN_DAYS", 3, minimum=0)
 S3_BUCKET = conf.env_str("LIUHEN_S3_BUCKET", "liuhen-evidence")

@@ -21,6 +21,7 @@ def liuhen(request):
             "upload": can("recording.upload"),
             "late": can("recording.late_report"),
             "fixity": can("recording.fixity"),
+            "devices": can("device.view"),
             "reports": can("report.view"),
             "audit": can("audit.view"),
             "admin": bool(user and user.is_staff),

@@ -32,6 +32,7 @@ ACTIONS = {
     "recording.fixity": "查看固定值校验",
     "device.view": "查看设备",
     "device.manage": "登记设备",
+    "device.use": "领用和检查设备",
     "document.view": "查看文字记录",
     "document.create": "添加文字记录",
     "approval.decide": "内部审批",
@@ -48,7 +49,8 @@ _OFFICER = {
     "case.view": OWN, "case.create": OWN, "case.change": OWN, "case.transition": OWN,
     "patrol.view": OWN, "patrol.create": OWN, "party.view": OWN, "party.create": OWN,
     "recording.view": OWN, "recording.upload": OWN, "recording.download": OWN,
-    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "document.view": OWN,
+    "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "device.use": OWN,
+    "document.view": OWN,
     "document.create": OWN, "rules.view": OWN,
 }
 
@@ -81,7 +83,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.link": TREE, "recording.fixity": TREE,
         "document.view": TREE, "document.create": TREE, "rules.view": TREE,
     },
-    Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE},
+    Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE, "device.use": TREE},
     Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},
 }
 

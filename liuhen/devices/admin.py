@@ -24,6 +24,11 @@ class DeviceAdmin(ScopedAdmin):
     autocomplete_fields = ()
     raw_id_fields = ("officer",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # The status and the holder change only through the lifecycle's services (the device
+        # page and API), which log and audit each move (第二十一条, 第二十二条).
+        return ("status", "officer") if obj is not None else ()
+
     def has_add_permission(self, request):
         return self.has_view_permission(request) and allows(request.user, "device.manage")
 

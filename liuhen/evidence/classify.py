@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from liuhen.core.errors import InvalidInput
-from liuhen.devices.choices import DeviceStatus
+from liuhen.devices import queries as device_queries
 from liuhen.devices.models import Device
 from liuhen.evidence import filenames, media
 from liuhen.evidence.choices import CaptureTimeSource, RecordingFlag, RecordingKind
@@ -89,16 +89,25 @@ def media_type(info: media.MediaInfo, original_name: str) -> str:
     return mimetypes.guess_type(original_name)[0] or info.media_type
 
 
-def device_flags(device: Device | None, unit) -> list[str]:
-    """第十八条: a recording from a faulty, retired or other unit's device is evidence all the
-    same: accepted, and flagged for the records keeper."""
-    flags = []
+# 第十八条: why a device needs a second look (devices.queries) → the recording's flag.
+_DEVICE_REASON_FLAGS = {
+    device_queries.REASON_FAULTY: RecordingFlag.DEVICE_FAULTY,
+    device_queries.REASON_UNDER_REPAIR: RecordingFlag.DEVICE_UNDER_REPAIR,
+    device_queries.REASON_RETIRED: RecordingFlag.DEVICE_RETIRED,
+    device_queries.REASON_UNASSIGNED: RecordingFlag.DEVICE_UNASSIGNED,
+    device_queries.REASON_HELD_BY_OTHER: RecordingFlag.DEVICE_HELD_BY_OTHER,
+}
+
+
+def device_flags(device: Device | None, unit, *, at: datetime | None = None,
+                 officer=None) -> list[str]:
+    """第十八条: a recording from a device that was faulty, under repair or retired when it
+    was captured, held by nobody or by another officer then (第二十一条, 第二十二条), or of
+    another unit, is evidence all the same: accepted, and flagged for the records keeper."""
     if device is None:
-        return flags
-    if device.status == DeviceStatus.FAULTY:
-        flags.append(RecordingFlag.DEVICE_FAULTY)
-    elif device.status == DeviceStatus.RETIRED:
-        flags.append(RecordingFlag.DEVICE_RETIRED)
+        return []
+    reasons = device_queries.capture_reasons(device, at or timezone.now(), officer)
+    flags = [_DEVICE_REASON_FLAGS[r] for r in reasons]
     if device.unit_id != unit.pk:
         flags.append(RecordingFlag.DEVICE_OTHER_UNIT)
     return flags

@@ -297,7 +297,9 @@ def _identify(path: Path, original_name: str, captured_at, now, *, officer, acto
 
 def _classify(identified: Identified, now, *, device, officer, unit) -> Classified:
     """The 第十三条 deadline and lateness, and the flags a records keeper must look at."""
-    flags = device_flags(device, unit) + officer_flags(officer, unit)
+    flags = device_flags(device, unit, at=identified.start, officer=officer) + officer_flags(
+        officer, unit
+    )
     if not identified.info.readable:
         flags.insert(0, RecordingFlag.UNREADABLE)
     deadline = deadline_for(identified.start)

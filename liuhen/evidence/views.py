@@ -28,6 +28,7 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import LiuhenError
+from liuhen.devices.queries import corrected_capture_time
 from liuhen.evidence import events, link_views, queries
 from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
 from liuhen.evidence.forms import (
@@ -163,6 +164,8 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         mark.percent = min(100.0, 100.0 * mark.offset_seconds / duration) if duration else 0
     return {
         "recording": recording,
+        # 第十八条: a known device clock offset corrects the capture time, shown beside it.
+        "clock_correction": corrected_capture_time(recording.device, recording.captured_start),
         "proxy": proxy,
         "poster": poster,
         "thumbnails": thumbnails,

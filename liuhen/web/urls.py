@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("liuhen.rules.urls")),
     path("", include("liuhen.deadlines.urls")),
     path("", include("liuhen.keeping.urls")),
+    path("", include("liuhen.devices.urls")),
     re_path(rf"^admin/(?P<old>{'|'.join(MOVED_ADMIN_PAGES)})/(?P<rest>.*)$", _moved_admin_page),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

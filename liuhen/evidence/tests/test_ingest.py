@@ -208,9 +208,10 @@ def test_on_time_upload_is_not_late(people, make_media):
 def test_device_problems_are_accepted_but_flagged(
     people, bureau, make_device, make_media, status, other_unit, flags
 ):
-    """第十八条: a recording from a faulty, retired or other unit's device is still stored."""
+    """第十八条: a recording from a faulty, retired or other unit's device is still stored.
+    (The device is issued to the recording's officer: an unissued one is flagged too.)"""
     unit = bureau["team_b"] if other_unit else bureau["team_a"]
-    device = make_device(unit, status=status)
+    device = make_device(unit, status=status, officer=people["officer_a"])
     path = make_media("h264")
     rec = ingest_recording(
         source_path=path,
