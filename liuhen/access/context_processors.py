@@ -23,6 +23,7 @@ def liuhen(request):
             "fixity": can("recording.fixity"),
             "devices": can("device.view"),
             "reports": can("report.view"),
+            "keeping": can("disposal.view"),
             "audit": can("audit.view"),
             "admin": bool(user and user.is_staff),
         },

@@ -43,6 +43,12 @@ ACTIONS = {
     "audit.export": "导出审计日志",
     "org.manage": "管理单位和人员",
     "retention.change": "修改保存期限表（第十四条）",
+    "hold.view": "查看冻结（暂停销毁）",
+    "hold.manage": "冻结与解除冻结",
+    "disposal.view": "查看销毁清册",
+    "disposal.propose": "提出销毁（档案管理人员）",
+    "disposal.approve": "批准销毁（单位负责人、法制机构）",
+    "disposal.execute": "执行销毁",
 }
 
 _OFFICER = {
@@ -61,12 +67,13 @@ MATRIX: dict[str, dict[str, str]] = {
         "case.archive": TREE, "approval.decide": TREE, "rules.waive": TREE,
         "report.view": TREE, "recording.late_report": TREE,
         "recording.fixity": TREE,
+        "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE, "disposal.approve": TREE,
     },
     Role.BUREAU_LEADER: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
         "recording.view": BUREAU, "device.view": BUREAU, "document.view": BUREAU,
         "approval.decide": BUREAU, "rules.view": BUREAU, "report.view": BUREAU,
-        "retention.change": BUREAU,
+        "retention.change": BUREAU, "hold.view": BUREAU, "disposal.view": BUREAU,
     },
     Role.LEGAL_OFFICE: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -74,7 +81,8 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.fixity": BUREAU,
         "device.view": BUREAU, "document.view": BUREAU, "rules.view": BUREAU,
         "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
-        "retention.change": BUREAU,
+        "retention.change": BUREAU, "hold.view": BUREAU, "hold.manage": BUREAU,
+        "disposal.view": BUREAU, "disposal.approve": BUREAU,
     },
     Role.RECORDS_KEEPER: {
         "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,
@@ -82,6 +90,8 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.mark": TREE, "recording.late_report": TREE, "device.view": TREE,
         "recording.link": TREE, "recording.fixity": TREE,
         "document.view": TREE, "document.create": TREE, "rules.view": TREE,
+        "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE,
+        "disposal.propose": TREE, "disposal.execute": TREE,
     },
     Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE, "device.use": TREE},
     Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},

@@ -4,3 +4,19 @@ history too). Stored in the hash-chained log: add, never rename."""
 event_retention_changed = "retention.changed"
 event_retention_change_refused = "retention.change_refused"
 event_retention_table_viewed = "retention.table_viewed"
+
+# Legal holds (holds.py).
+event_hold_placed = "hold.placed"
+event_hold_released = "hold.released"
+event_hold_refused = "hold.refused"
+event_holds_viewed = "hold.listed"
+
+# Destruction registers (disposal.py): proposal, approvals, execution, the PDF.
+event_disposal_listed = "disposal.listed"
+event_disposal_proposed = "disposal.proposed"
+event_disposal_approved = "disposal.approved"
+event_disposal_rejected = "disposal.rejected"
+event_disposal_executed = "disposal.executed"
+event_disposal_refused = "disposal.refused"
+event_disposal_register_viewed = "disposal.register_viewed"
+event_disposal_register_printed = "disposal.register_printed"

@@ -1,10 +1,14 @@
-"""What the keeping app stores: the bureau's audited changes to the retention table."""
+"""What the keeping app stores: the bureau's audited changes to the retention table, legal
+holds, and destruction registers (销毁清册) with their items."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus, HoldKind
 
 
 class RetentionChange(models.Model):
@@ -29,3 +33,116 @@ class RetentionChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row_id}: {self.previous} → {self.period}"
+
+
+class LegalHold(models.Model):
+    """A hold on a case (all its records and every recording linked to it) or on one
+    recording: nothing it covers is disposed of until it is released with a reason."""
+
+    kind = models.CharField("事由", max_length=16, choices=HoldKind.choices)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name="所属单位")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="legal_holds", verbose_name="案件")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="legal_holds", verbose_name="音像记录")
+    reason = models.TextField("冻结理由")
+    reference = models.CharField("文号/案号", max_length=120, blank=True)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="冻结人")
+    placed_at = models.DateTimeField("冻结时间", default=timezone.now)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name="解除人")
+    released_at = models.DateTimeField("解除时间", null=True, blank=True)
+    release_reason = models.TextField("解除理由", blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+    case_lookup = "case"
+
+    class Meta:
+        verbose_name = "冻结（暂停销毁）"
+        verbose_name_plural = "冻结（暂停销毁）"
+        ordering = ["-placed_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(case__isnull=False) | models.Q(recording__isnull=False),
+            name="legalhold_has_object")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class DisposalList(models.Model):
+    """A destruction register (销毁清册, 第十四条): the records keeper proposes the records
+    past their date and not held; the unit head and the legal affairs office approve; only
+    then is each original destroyed through ``evidence.disposal`` (its tombstone names this
+    register's number)."""
+
+    number = models.CharField("清册编号", max_length=60, unique=True)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name="单位")
+    status = models.CharField("状态", max_length=12, choices=DisposalStatus.choices,
+                              default=DisposalStatus.PROPOSED)
+    as_of = models.DateField("清理截止日")
+    note = models.TextField("说明", blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="提出人（档案管理人员）")
+    proposed_at = models.DateTimeField("提出时间", default=timezone.now)
+    head_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name="单位负责人")
+    head_at = models.DateTimeField("单位负责人批准时间", null=True, blank=True)
+    head_opinion = models.TextField("单位负责人意见", blank=True)
+    legal_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name="法制机构")
+    legal_at = models.DateTimeField("法制机构批准时间", null=True, blank=True)
+    legal_opinion = models.TextField("法制机构意见", blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name="不予批准人")
+    rejected_at = models.DateTimeField("不予批准时间", null=True, blank=True)
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name="执行人")
+    executed_at = models.DateTimeField("执行时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+
+    class Meta:
+        verbose_name = "销毁清册"
+        verbose_name_plural = "销毁清册"
+        ordering = ["-proposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DisposalItem(models.Model):
+    """One recording on a destruction register, with the retention that ended for it."""
+
+    register = models.ForeignKey(DisposalList, on_delete=models.PROTECT, related_name="items",
+                                 verbose_name="销毁清册")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="音像记录")
+    retention = models.JSONField("保存期限依据", default=dict)
+    outcome = models.CharField("执行结果", max_length=12, choices=DisposalItemOutcome.choices,
+                               default=DisposalItemOutcome.PENDING)
+    outcome_note = models.CharField("说明", max_length=500, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "register__unit"
+
+    class Meta:
+        verbose_name = "销毁清册条目"
+        verbose_name_plural = "销毁清册条目"
+        ordering = ["register", "id"]
+        constraints = [models.UniqueConstraint(fields=["register", "recording"],
+                                               name="disposalitem_once_per_register")]
+
+    def __str__(self) -> str:
+        return f"{self.register_id}: {self.recording_id}"

@@ -4,4 +4,11 @@ from liuhen.keeping import views
 
 urlpatterns = [
     path("keeping/retention/", views.retention_table, name="keeping_retention_table"),
+    path("keeping/holds/", views.hold_list, name="keeping_holds"),
+    path("keeping/holds/<int:pk>/release/", views.hold_release, name="keeping_hold_release"),
+    path("keeping/disposal/", views.disposal_page, name="keeping_disposal"),
+    path("keeping/disposal/<int:pk>/", views.disposal_register,
+         name="keeping_disposal_register"),
+    path("keeping/disposal/<int:pk>/pdf", views.disposal_register_pdf,
+         name="keeping_disposal_register_pdf"),
 ]

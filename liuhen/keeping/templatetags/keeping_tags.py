@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import template
 
-from liuhen.keeping import services
+from liuhen.keeping import holds, services
 
 register = template.Library()
 
@@ -14,7 +14,7 @@ register = template.Library()
 @register.inclusion_tag("keeping/_retention.html")
 def case_retention_panel(case):
     return {"retention": services.case_file_retention(case), "what": "案卷（卷宗）",
-            "anchor": "retention"}
+            "anchor": "retention", "holds": list(holds.active_holds().filter(case=case))}
 
 
 @register.inclusion_tag("keeping/_retention.html")
@@ -22,7 +22,7 @@ def recording_retention_panel(recording):
     if recording.disposed_at:
         return {"retention": None}
     return {"retention": services.recording_retention(recording), "what": "本音像资料",
-            "anchor": "retention"}
+            "anchor": "retention", "holds": holds.holds_on_recording(recording)}
 
 
 @register.inclusion_tag("keeping/_retention_line.html")

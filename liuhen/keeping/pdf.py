@@ -1,0 +1,19 @@
+"""The destruction register (销毁清册) as PDF (第十四条): what was proposed, by whom, both
+approvals, and each item with its digests, retention basis and outcome. Rendered by the
+records app's WeasyPrint helper (system fonts, no URL fetched)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from liuhen.keeping.models import DisposalList
+from liuhen.records.pdf import render_pdf
+
+
+def register_pdf(register: DisposalList) -> bytes:
+    items = list(register.items.select_related("recording", "recording__device",
+                                               "recording__officer", "recording__unit"))
+    html = render_to_string("keeping/pdf/register.html", {
+        "register": register, "items": items, "printed_at": timezone.localtime()})
+    return render_pdf(html)
