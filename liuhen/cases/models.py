@@ -103,6 +103,18 @@ class Case(models.Model):
     is_disputed = models.BooleanField("易引发争议的现场检查", default=False)
     is_major_incident = models.BooleanField("重大、突发事件", default=False)
     hearing_requested = models.BooleanField("当事人申请听证", default=False)
+    # 第五条第三款: “当场不利于制作劳动保障监察文书及书面记录的” and “其他需要音像记录的情况”
+    # (with the reason) also make audio-visual recording mandatory.
+    written_record_impractical = models.BooleanField(
+        "当场不利于制作执法文书及书面记录", default=False
+    )
+    av_other_reason = models.CharField(
+        "其他需要音像记录的情况（理由）", max_length=300, blank=True
+    )
+    # Acts recorded out of the law's order (a decision before the party's window closed, …),
+    # computed by the deadlines app (deadlines/procedure.py) and read by the completeness rules:
+    # a list of {"code", "text", "citation"}. Never typed by hand.
+    procedure_flags = models.JSONField("程序顺序提示", default=list, blank=True, editable=False)
     complaint_received_on = models.DateField("收到投诉/举报日期", null=True, blank=True)
     opened_on = models.DateField("立案日期", db_index=True)
     decided_on = models.DateField("决定日期", null=True, blank=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.models import StageLog
-from liuhen.deadlines.statutory import DeadlineRule, get_rule
+from liuhen.deadlines.statutory import DeadlineRule, add_months, get_rule
 from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentType
 from liuhen.records.models import Approval, Document, Service
 
@@ -39,7 +39,28 @@ DEADLINE_FACTS: dict[str, tuple[str, dict]] = {
     "litigation_received": ("收到行政诉讼起诉状副本", {"deadline_start": "litigation_response"}),
     "litigation_answered": ("提交行政诉讼答辩状及证据", {"deadline_met": "litigation_response"}),
     "hearing_notified": ("通知当事人举行听证", {}),
+    # 劳动保障监察条例第二十条, 行政处罚法第三十六条: the two years run from the violation (its
+    # end, when it continued).
+    "violation_ended": (
+        "违法行为发生（连续或者继续状态的，行为终了）",
+        {"deadline_start": "limitation"},
+    ),
+    # 行政处罚法第六十七条: the party pays within 15 days; paying also ends the need to enforce.
+    "fine_paid": ("当事人缴纳罚款", {"deadline_met": ["fine_payment", "court_enforcement"]}),
+    # 行政强制法第五十三条, for a case whose decision is not on record here (行政强制 cases).
+    "appeal_periods_ended": (
+        "复议、诉讼期限届满（当事人未申请复议、未起诉，又不履行）",
+        {"deadline_start": "court_enforcement"},
+    ),
+    "enforcement_applied": (
+        "申请人民法院强制执行",
+        {"deadline_met": ["court_enforcement", "reminder_period"]},
+    ),
 }
+
+#: 行政诉讼法第四十六条第一款: six months to sue from knowing of the decision (复议: sixty days,
+#: 行政复议法第二十条, ends earlier); 行政强制法第五十三条's three months run from the later.
+APPEAL_MONTHS = 6
 
 
 
@@ -167,18 +188,108 @@ class Item:
     met_by: str = ""
     met_known: bool = False  # met, even if the day is not on record (听证已申请)
     met_ids: dict = field(default_factory=dict)
+    note: str = ""  # said of this case (e.g. the surcharge accrued), beside the rule's note
 
 
 def deadline_items(facts: Facts) -> list[Item]:
     """Every deadline that has started for the case, with what met or extended it."""
-    items = [*_complaint_acceptance(facts), *_investigation(facts)]
+    items = [*_limitation(facts), *_complaint_acceptance(facts), *_investigation(facts)]
     if facts.case.kind == CaseKind.PENALTY:
         decision, decided = _penalty_decision(facts)
         items.append(decision)
         if decided:
-            items.append(_decision_service(facts, decided))
+            service = _decision_service(facts, decided)
+            items.append(service)
+            if service.met_on:
+                items += _after_service(facts, service)
         items += [*_hearing_request(facts), *_hearing_notice(facts)]
-    return [*items, *_evidence_preservation(facts), *_marked_deadlines(facts)]
+    return [
+        *items,
+        *_reminder(facts),
+        *_evidence_preservation(facts),
+        *_marked_deadlines(facts),
+    ]
+
+
+def _limitation(facts: Facts) -> list[Item]:
+    # 劳动保障监察条例第二十条, 行政处罚法第三十六条: two years from the violation (its end);
+    # met when the bureau learnt of it (complaint or report, or opening the case).
+    case = facts.case
+    started = [d for d in facts.marked("deadline_start", "limitation") if d.date]
+    if not started:
+        return []
+    item = Item(get_rule("limitation"), started[0].date, doc_label(started[0]))
+    found = [
+        (day, label)
+        for day, label in (
+            (case.complaint_received_on, "收到投诉/举报"),
+            (case.opened_on, "立案"),
+        )
+        if day
+    ]
+    day, label = min(found)
+    item.met_on, item.met_by = day, f"{label}（{day:%Y-%m-%d}）"
+    return [item]
+
+
+def _after_service(facts: Facts, service: Item) -> list[Item]:
+    """Fine payment (第六十七条, surcharge 第七十二条) and the three months to apply to a court
+    (行政强制法第五十三条), both from the day the decision was served."""
+    served = service.met_on
+    paid = [d for d in facts.marked("deadline_met", "fine_payment") if d.date]
+    payment = Item(get_rule("fine_payment"), served, f"送达行政处罚决定书（{served:%Y-%m-%d}）")
+    if paid:
+        payment.met_on, payment.met_by = paid[0].date, doc_label(paid[0])
+        payment.met_ids = {"document": paid[0].pk}
+    ended = add_months(served, APPEAL_MONTHS)
+    court = Item(
+        get_rule("court_enforcement"),
+        ended,
+        f"送达后六个月诉讼期限届满（行政诉讼法第四十六条，{ended:%Y-%m-%d}）",
+    )
+    applied = [
+        d
+        for d in [
+            *facts.docs(DocumentType.ENFORCEMENT_APPLICATION),
+            *facts.marked("deadline_met", "court_enforcement"),
+        ]
+        if d.date
+    ]
+    if applied:
+        first = min(applied, key=lambda d: d.date)
+        court.met_on, court.met_by, court.met_ids = first.date, doc_label(first), {
+            "document": first.pk
+        }
+    return [payment, court]
+
+
+def _reminder(facts: Facts) -> list[Item]:
+    # 行政强制法第三十五条、第五十四条: enforcement only after 10 (working, 第六十九条) days from
+    # the service of the 催告书; met by the application or the enforcement decision after it.
+    served = facts.served(DocumentType.REMINDER_NOTICE)
+    signed = [
+        d
+        for d in facts.docs(DocumentType.REMINDER_NOTICE)
+        if d.date and d.signature == "signed"
+    ]
+    if served:
+        start, by = day_of(served[0].served_at), service_label(served[0])
+    elif signed:
+        start, by = signed[0].date, f"送达并签收 {doc_label(signed[0])}"
+    else:
+        return []
+    item = Item(get_rule("reminder_period"), start, by)
+    acts = [
+        d
+        for d in facts.docs(DocumentType.ENFORCEMENT_APPLICATION, DocumentType.ENFORCEMENT_DECISION)
+        if d.date and d.date >= start
+    ] + [d for d in facts.marked("deadline_met", "reminder_period") if d.date and d.date >= start]
+    if acts:
+        first = min(acts, key=lambda d: d.date)
+        item.met_on, item.met_by, item.met_ids = first.date, doc_label(first), {
+            "document": first.pk
+        }
+    return [item]
 
 
 def _complaint_acceptance(facts: Facts) -> list[Item]:
@@ -230,9 +341,14 @@ def _penalty_decision(facts: Facts) -> tuple[Item, _dt.date | None]:
     # 行政处罚法 第六十条: decision within 90 days of opening. Returns the item and the day
     # the decision was made (None while there is none).
     case, closed = facts.case, facts.case.closed_on
+    # The rule is 劳动保障监察条例第十七条's (it displaces 第六十条's ninety days), so the
+    # approved extension of the investigation extends it too.
     item = Item(
         get_rule("penalty_decision"), case.opened_on, f"立案（{case.opened_on:%Y-%m-%d}）"
     )
+    ext = facts.approval(ApprovalAction.INVESTIGATION_EXTENSION)
+    if ext is not None:
+        item.extended, item.extended_by = True, approval_label(ext)
     decision_docs = [d for d in facts.docs(DocumentType.PENALTY_DECISION) if d.date]
     decided = case.decided_on or (decision_docs[0].date if decision_docs else None)
     if case.decided_on:
@@ -262,19 +378,26 @@ def _decision_service(facts: Facts, decided: _dt.date) -> Item:
     return item
 
 
-def _hearing_request(facts: Facts) -> list[Item]:
-    # 第六十四条第一项: the party may ask for a hearing within 5 days of being told.
-    told = facts.served(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
+def told(facts: Facts) -> tuple[_dt.date | None, str]:
+    """The day the party was told of the intended penalty and their rights (行政处罚法第四十四条,
+    第六十四条第一项): the first service of the 告知书, or one signed for; (None, "") if never."""
+    served = facts.served(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
     told_docs = [
         d
         for d in facts.docs(DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE)
         if d.date and d.signature == "signed"
     ]
     start = by = None
-    if told:
-        start, by = day_of(told[0].served_at), service_label(told[0])
+    if served:
+        start, by = day_of(served[0].served_at), service_label(served[0])
     elif told_docs:
         start, by = told_docs[0].date, f"告知并签收 {doc_label(told_docs[0])}"
+    return start, by or ""
+
+
+def _hearing_request(facts: Facts) -> list[Item]:
+    # 第六十四条第一项: the party may ask for a hearing within 5 days of being told.
+    start, by = told(facts)
     if not start:
         return []
     item = Item(get_rule("hearing_request"), start, by)
@@ -325,11 +448,23 @@ def _evidence_preservation(facts: Facts) -> list[Item]:
 def _marked_deadlines(facts: Facts) -> list[Item]:
     # 行政强制法 第二十五条 (seizure), 行政复议法 第四十八条, 行政诉讼法 第六十七条.
     items = []
-    for code in ("seizure", "review_response", "litigation_response"):
+    codes_ = ["seizure", "review_response", "litigation_response"]
+    if facts.case.kind != CaseKind.PENALTY:
+        codes_.append("court_enforcement")  # 行政强制法第五十三条 (penalty: from the service)
+    for code in codes_:
         started = [d for d in facts.marked("deadline_start", code) if d.date]
         if not started:
             continue
         item = _marked_item(facts, code, started[0].date, doc_label(started[0]))
+        if code == "court_enforcement" and item.met_on is None:
+            applied = [
+                d
+                for d in facts.docs(DocumentType.ENFORCEMENT_APPLICATION)
+                if d.date and d.date >= item.start
+            ]
+            if applied:
+                item.met_on, item.met_by = applied[0].date, doc_label(applied[0])
+                item.met_ids = {"document": applied[0].pk}
         if code == "seizure":
             ext = facts.approval(ApprovalAction.SEIZURE_EXTENSION)
             if ext is not None:

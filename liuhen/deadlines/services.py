@@ -32,6 +32,24 @@ Where each deadline starts and what meets it
   ``extra["deadline_met"] = <code>``; a seizure is extended by an approved
   ``seizure_extension``.
 
+* 违法行为追责时效, two years (劳动保障监察条例第二十条; 行政处罚法第三十六条): from a
+  ``violation_ended`` fact; met when the bureau learnt of it (complaint, or opening the case).
+* 缴纳罚款, 15 days (行政处罚法第六十七条第三款), the party's: from the service of the
+  decision; met by a ``fine_paid`` fact; when late, the 3 % daily surcharge (第七十二条第一项,
+  at most the fine) is stated.
+* 申请人民法院强制执行, three months (行政强制法第五十三条): from the end of the six months
+  to sue (行政诉讼法第四十六条) after the decision was served, or from an
+  ``appeal_periods_ended`` fact; met by a 强制执行申请书, an ``enforcement_applied`` or a
+  ``fine_paid`` fact.
+* 催告期, ten working days (行政强制法第三十五条、第五十四条、第六十九条), a waiting period:
+  from the service of the 催告书; the application or enforcement decision must come after it
+  (``premature`` otherwise).
+
+Where a special rule displaces a general one, the governing deadline carries the displaced one
+(``displaced``: its citation and due date) and the words that say why
+(:attr:`~liuhen.deadlines.statutory.DeadlineRule.displacement`). Acts recorded out of the law's
+order (a decision before the party's window closed) are :mod:`liuhen.deadlines.procedure`'s.
+
 Both markers accept a code or a list of codes (see :data:`liuhen.deadlines.statutory.RULES`).
 """
 
@@ -45,6 +63,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from liuhen.cases import events as case_events
 from liuhen.cases.choices import Stage
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput
@@ -52,7 +71,15 @@ from liuhen.deadlines.calendar import CalendarRangeError, WorkingCalendar
 from liuhen.deadlines.facts import DEADLINE_FACTS, Facts, Item, deadline_items, prefetch
 from liuhen.deadlines.holidays import current_calendar
 from liuhen.deadlines.models import CaseDeadlineEntry
-from liuhen.deadlines.statutory import Deadline, compute_deadline, status
+from liuhen.deadlines.procedure import procedure_flags
+from liuhen.deadlines.statutory import (
+    Deadline,
+    Direction,
+    compute_deadline,
+    displaced_rule,
+    late_payment_surcharge,
+    status,
+)
 from liuhen.records.choices import DocumentType
 from liuhen.records.services import add_document
 
@@ -83,6 +110,29 @@ PARTY_STATUS_LABELS = {
     "met": "已申请",
     "due_soon": "申请期将满",
     "ok": "申请期内",
+}
+#: A waiting period (催告期) is not a time limit: the act must come after it.
+WAIT_STATUS_LABELS = {
+    **STATUS_LABELS,
+    "waiting": "期间未满",
+    "ok": "期满，可以实施",
+    "met": "期满后实施",
+    "premature": "期满前实施（程序违法）",
+}
+#: Per deadline where the general words do not fit.
+STATUS_LABELS_BY_CODE = {
+    "fine_payment": {
+        **STATUS_LABELS,
+        "ok": "缴款期内",
+        "due_soon": "缴款期将满",
+        "overdue": "逾期未缴（加处罚款）",
+        "met": "已缴纳",
+    },
+    "limitation": {
+        **STATUS_LABELS,
+        "met": "时效内发现",
+        "overdue": "超过二年追责时效（不再查处）",
+    },
 }
 
 _ORGAN_OBLIGOR = "劳动保障行政部门"
@@ -117,6 +167,12 @@ class CaseDeadline:
     note: str = ""
     error: str = ""
     met_ids: dict = field(default_factory=dict)  # {"document": id} / {"service": id} / …
+    waiting_period: bool = False  # 催告期: the act must come after it (statutory.NOT_BEFORE)
+    #: The general rule this special one displaces: {"code", "name", "citation", "due",
+    #: "text"} (e.g. 行政处罚法第六十条's ninety days under 劳动保障监察条例第十七条).
+    displaced: dict | None = None
+    #: Said of this case, e.g. the surcharge accrued on a late fine (第七十二条).
+    case_note: str = ""
 
     @property
     def owed_by_party(self) -> bool:
@@ -124,6 +180,10 @@ class CaseDeadline:
 
     @property
     def status_label(self) -> str:
+        if self.code in STATUS_LABELS_BY_CODE:
+            return STATUS_LABELS_BY_CODE[self.code][self.status]
+        if self.waiting_period:
+            return WAIT_STATUS_LABELS[self.status]
         return (PARTY_STATUS_LABELS if self.owed_by_party else STATUS_LABELS)[self.status]
 
     @property
@@ -131,6 +191,7 @@ class CaseDeadline:
         """Still to be done by the bureau (what the dashboard counts)."""
         return (
             not self.owed_by_party
+            and not self.waiting_period
             and self.met_on is None
             and self.status != "met"
             and self.due is not None
@@ -159,6 +220,9 @@ class CaseDeadline:
             "working_days_left": self.working_days_left,
             "note": self.note,
             "error": self.error,
+            "waiting_period": self.waiting_period,
+            "displaced": self.displaced,
+            "case_note": self.case_note,
         }
 
 
@@ -178,6 +242,9 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
         met_by=item.met_by,
         met_ids=item.met_ids,
         note=rule.note,
+        waiting_period=rule.direction is Direction.NOT_BEFORE,
+        case_note=item.note,
+        displaced=_displaced(item, calendar),
     )
     try:
         deadline: Deadline = compute_deadline(
@@ -194,6 +261,13 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
             )
         except CalendarRangeError:
             state = status(deadline, today, warn_days=warn_days(), met_on=item.met_on)
+    if rule.code == "fine_payment" and state == "overdue":
+        days, percent = late_payment_surcharge(deadline.due, item.met_on or today)
+        base["case_note"] = (
+            f"逾期{days}日，依行政处罚法第七十二条第一项每日按罚款数额的3%加处罚款，"
+            f"{'已' if item.met_on else '至今'}累计罚款数额的{percent}%"
+            f"{'（已达上限，不得超出罚款数额）' if percent >= 100 else ''}"
+        )
     days_left = working_left = None
     if state not in ("met",) and item.met_on is None:
         days_left = (deadline.due - today).days
@@ -210,6 +284,26 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
         working_days_left=working_left,
         **base,
     )
+
+
+def _displaced(item: Item, calendar: WorkingCalendar) -> dict | None:
+    """The general rule displaced by ``item``'s special one, with the day it would have given
+    (shown so a reader sees which period was not applied, and why)."""
+    general = displaced_rule(item.rule)
+    if general is None:
+        return None
+    try:
+        due = compute_deadline(general, item.start, calendar=calendar).due
+    except CalendarRangeError:
+        due = None
+    return {
+        "code": general.code,
+        "name": general.name,
+        "citation": general.citation,
+        "description": general.describe(),
+        "due": due,
+        "text": item.rule.displacement,
+    }
 
 
 def case_deadlines(
@@ -271,8 +365,8 @@ def _open_entries(case, calendar: WorkingCalendar) -> list:
 def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> int:
     """Rewrite the stored open deadlines of ``case``; returns how many are open.
 
-    Called from ``liuhen.rules.services.case_changed`` inside the change's transaction, so
-    the stored rows always match the committed facts. An archived case has none.
+    Called from ``case_changed`` inside the change's transaction, so the stored rows always
+    match the committed facts. An archived case has none.
     """
 
     rows = _open_entries(case, calendar or current_calendar())
@@ -280,6 +374,18 @@ def refresh_case_deadlines(*, case, calendar: WorkingCalendar | None = None) -> 
         CaseDeadlineEntry.objects.filter(case_id=case.pk).delete()
         CaseDeadlineEntry.objects.bulk_create(rows)
     return len(rows)
+
+
+def store_procedure_flags(*, case, calendar: WorkingCalendar | None = None) -> bool:
+    """Store on ``case`` what its records show out of the law's order
+    (:func:`liuhen.deadlines.procedure.procedure_flags`); True when that changed."""
+
+    flags = procedure_flags(Facts(case), calendar or current_calendar())
+    if flags == (case.procedure_flags or []):
+        return False
+    Case.objects.filter(pk=case.pk).update(procedure_flags=flags)
+    case.procedure_flags = flags
+    return True
 
 
 def refresh_open_deadlines(*, batch_size: int = 500) -> int:
@@ -293,8 +399,11 @@ def refresh_open_deadlines(*, batch_size: int = 500) -> int:
     for i in range(0, len(ids), batch_size):
         chunk = ids[i : i + batch_size]
         cases = prefetch(Case.objects.filter(pk__in=chunk).order_by("pk"))
+        cases = list(cases)
         rows = [row for case in cases for row in _open_entries(case, calendar)]
         with transaction.atomic():
+            for case in cases:
+                store_procedure_flags(case=case, calendar=calendar)
             CaseDeadlineEntry.objects.filter(case_id__in=chunk).delete()
             CaseDeadlineEntry.objects.bulk_create(rows, batch_size=1000)
     # Archived cases keep none (normally already empty; this also heals an interrupted run).
@@ -303,9 +412,16 @@ def refresh_open_deadlines(*, batch_size: int = 500) -> int:
 
 
 def case_changed(*, case, actor=None) -> None:
-    """Store the case's open deadlines after any fact of it changed: the handler of the
-    ``cases.events.case_changed`` domain event (subscribed in ``DeadlinesConfig.ready``)."""
-    refresh_case_deadlines(case=case)
+    """Store the case's open deadlines and procedure flags after any fact of it changed: the
+    handler of the ``cases.events.case_changed`` domain event (``DeadlinesConfig.ready``).
+
+    When the flags changed, the event is published once more so the completeness rules (which
+    ran before this handler, INSTALLED_APPS order) read them; the second pass finds them
+    unchanged and stops."""
+    calendar = current_calendar()
+    refresh_case_deadlines(case=case, calendar=calendar)
+    if store_procedure_flags(case=case, calendar=calendar):
+        case_events.case_changed.publish(case=case, actor=actor)
 
 
 def record_deadline_fact(

@@ -17,6 +17,19 @@
 * 期限可延长的，``extended=True`` 时总期限 = 原期限 + 延长期限，均自起算日起连续计算，
   延长后的自然日期限同样适用届满日顺延。
 * “某日之前 n 日”一类的期限（听证通知）向前倒数，不顺延。
+* 按月计算的期限（申请人民法院强制执行的三个月、二年追责时效）以起算日在届满月的
+  对应日为届满日，届满月没有对应日的，以该月最后一日为届满日（民事诉讼法第八十五条
+  参照；行政强制法第五十三条、劳动保障监察条例第二十条）。
+* “届满后方可”一类的等待期（催告书送达十日后方可申请强制执行，行政强制法第五十四条）：
+  ``due`` 是等待期的最后一日，行为须在 ``due`` 之后实施，早于或等于 ``due`` 即为“过早”。
+
+特别规定优先（:attr:`DeadlineRule.displaces`）
+----------------------------------------------
+行政处罚法第六十条：“行政机关应当自行政处罚案件立案之日起九十日内作出行政处罚决定。
+法律、法规、规章另有规定的，从其规定。”劳动保障监察案件由《劳动保障监察条例》第十七条
+规定期限（六十个工作日，经负责人批准延长三十个工作日），故处罚决定的期限是第十七条的期限，
+第六十条的九十日不适用。期限表中“作出行政处罚决定”（``penalty_decision``）按第十七条
+计算，并以 ``displaces`` 指明被排除的一般规定（``penalty_decision_general``）。
 """
 
 from __future__ import annotations
@@ -37,8 +50,11 @@ __all__ = [
     "DeadlineStatus",
     "Direction",
     "UnknownDeadlineRuleError",
+    "add_months",
     "compute_deadline",
+    "displaced_rule",
     "get_rule",
+    "late_payment_surcharge",
     "status",
 ]
 
@@ -55,18 +71,21 @@ HOLIDAY_ROLL_FORWARD_CITATION = (
 class Counting(StrEnum):
     WORKING_DAYS = "working_days"  # 工作日
     CALENDAR_DAYS = "calendar_days"  # 自然日
+    MONTHS = "months"  # 月
 
     @property
     def label(self) -> str:
-        return {"working_days": "个工作日", "calendar_days": "日"}[self.value]
+        return {"working_days": "个工作日", "calendar_days": "日", "months": "个月"}[self.value]
 
 
 class Direction(StrEnum):
     AFTER = "after"  # 起算事实发生后 n 日内
     BEFORE = "before"  # 某日之前至少 n 日
+    NOT_BEFORE = "not_before"  # 起算事实发生 n 日后方可（等待期）
 
 
-DeadlineStatus = Literal["ok", "due_soon", "overdue", "met"]
+#: ``waiting``/``premature`` only for waiting periods (:attr:`Direction.NOT_BEFORE`).
+DeadlineStatus = Literal["ok", "due_soon", "overdue", "met", "waiting", "premature"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,10 @@ class DeadlineRule:
     #: 自然日期限届满日遇法定休假日是否顺延；对工作日期限和倒数期限无意义。
     roll_forward: bool = True
     note: str = ""
+    #: 本规则作为特别规定所排除的一般规定（规则 code），及说明，如
+    #: “依劳动保障监察条例第十七条，不适用行政处罚法第六十条九十日期限”。
+    displaces: str = ""
+    displacement: str = ""
 
     @property
     def extendable(self) -> bool:
@@ -96,6 +119,8 @@ class DeadlineRule:
         length = self.length + ((self.extension_length or 0) if extended else 0)
         if self.direction is Direction.BEFORE:
             return f"{self.trigger}前至少{length}{self.counting.label}"
+        if self.direction is Direction.NOT_BEFORE:
+            return f"{self.trigger}起{length}{self.counting.label}届满后方可"
         return f"{self.trigger}起{length}{self.counting.label}内"
 
 
@@ -153,12 +178,41 @@ _RULE_LIST: tuple[DeadlineRule, ...] = (
     DeadlineRule(
         code="penalty_decision",
         name="作出行政处罚决定",
+        # 行政处罚法第六十条“法律、法规、规章另有规定的，从其规定”：劳动保障监察案件的
+        # 期限由劳动保障监察条例第十七条规定，第六十条的九十日不适用。
+        citation="《劳动保障监察条例》第十七条（《中华人民共和国行政处罚法》第六十条“从其规定”）",
+        counting=Counting.WORKING_DAYS,
+        length=60,
+        extension_length=30,
+        extension_approval="情况复杂的，经劳动保障行政部门负责人批准",
+        trigger="立案之日",
+        obligor=_ORGAN,
+        displaces="penalty_decision_general",
+        displacement="依劳动保障监察条例第十七条，不适用行政处罚法第六十条九十日期限",
+        note="劳动保障监察案件应当自立案之日起六十个工作日内完成，"
+        "情况复杂的经负责人批准延长三十个工作日。",
+    ),
+    DeadlineRule(
+        code="penalty_decision_general",
+        name="作出行政处罚决定（一般规定）",
         citation="《中华人民共和国行政处罚法》第六十条",
         counting=Counting.CALENDAR_DAYS,
         length=90,
         trigger="立案之日",
         obligor=_ORGAN,
-        note="法律、法规、规章另有规定的，从其规定。",
+        note="法律、法规、规章另有规定的，从其规定（劳动保障监察案件适用劳动保障监察条例第十七条）。",
+    ),
+    DeadlineRule(
+        code="limitation",
+        name="违法行为追责时效",
+        citation="《劳动保障监察条例》第二十条；《中华人民共和国行政处罚法》第三十六条",
+        counting=Counting.MONTHS,
+        length=24,
+        trigger="违法行为发生之日（连续或者继续状态的，行为终了之日）",
+        obligor=_ORGAN,
+        roll_forward=False,
+        note="二年内未被劳动保障行政部门发现，也未被举报、投诉的，不再查处"
+        "（行政处罚法第三十六条：涉及公民生命健康安全、金融安全且有危害后果的，延长至五年）。",
     ),
     DeadlineRule(
         code="decision_service",
@@ -192,6 +246,41 @@ _RULE_LIST: tuple[DeadlineRule, ...] = (
         obligor=_ORGAN,
         note="应当在举行听证的七日前通知当事人及有关人员；due 为最迟通知日。"
         "依第八十五条，“七日”指工作日。",
+    ),
+    DeadlineRule(
+        code="fine_payment",
+        name="缴纳罚款",
+        citation="《中华人民共和国行政处罚法》第六十七条第三款、第七十二条第一项",
+        counting=Counting.CALENDAR_DAYS,
+        length=15,
+        trigger="收到行政处罚决定书之日",
+        obligor=_PARTY,
+        note="到期不缴纳罚款的，每日按罚款数额的百分之三加处罚款，"
+        "加处罚款的数额不得超出罚款的数额（第七十二条第一项）。",
+    ),
+    DeadlineRule(
+        code="reminder_period",
+        name="催告期（申请强制执行前）",
+        citation="《中华人民共和国行政强制法》第三十五条、第五十四条、第六十九条",
+        counting=Counting.WORKING_DAYS,
+        length=10,
+        direction=Direction.NOT_BEFORE,
+        trigger="催告书送达之日",
+        obligor=_ORGAN,
+        note="催告书送达十日后当事人仍未履行义务的，方可申请人民法院强制执行（第五十四条）"
+        "或作出强制执行决定（第三十七条）；依第六十九条，“十日”指工作日。",
+    ),
+    DeadlineRule(
+        code="court_enforcement",
+        name="申请人民法院强制执行",
+        citation="《中华人民共和国行政强制法》第五十三条",
+        counting=Counting.MONTHS,
+        length=3,
+        trigger="复议、诉讼期限届满之日",
+        obligor=_ORGAN,
+        note="当事人在法定期限内不申请行政复议或者提起行政诉讼，又不履行的，"
+        "自期限届满之日起三个月内申请人民法院强制执行；诉讼期限为知道作出行政行为之日起"
+        "六个月（行政诉讼法第四十六条第一款），复议期限为六十日（行政复议法第二十条）。",
     ),
     DeadlineRule(
         code="evidence_preservation",
@@ -252,6 +341,32 @@ def get_rule(code: str) -> DeadlineRule:
         raise UnknownDeadlineRuleError(code) from None
 
 
+def displaced_rule(rule: DeadlineRule) -> DeadlineRule | None:
+    """The general rule ``rule`` displaces as a special rule, or None."""
+    return get_rule(rule.displaces) if rule.displaces else None
+
+
+def add_months(day: _dt.date, months: int) -> _dt.date:
+    """The day ``months`` months after ``day``: the same day of the month, or the month's last
+    day when it has none (2月28日/29日 for 8月31日 + 6 months)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return _dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def late_payment_surcharge(due: _dt.date, paid_or_today: _dt.date) -> tuple[int, int]:
+    """行政处罚法第七十二条第一项: (days late, surcharge in percent of the fine). 3 % per day
+    after the last day to pay, never more than the fine itself (100 %)."""
+    days = max((paid_or_today - due).days, 0)
+    return days, min(3 * days, 100)
+
+
 def compute_deadline(
     rule_code: str | DeadlineRule,
     start_date: _dt.date,
@@ -281,6 +396,13 @@ def compute_deadline(
     if rule.counting is Counting.WORKING_DAYS:
         due = cal.add_working_days(start_date, sign * length)
         unadjusted = due
+    elif rule.counting is Counting.MONTHS:
+        unadjusted = add_months(start_date, sign * length)
+        do_roll = rule.roll_forward if roll_forward is None else roll_forward
+        if do_roll and rule.direction is Direction.AFTER:
+            due = cal.next_working_day(unadjusted)
+        else:
+            due = unadjusted
     else:
         unadjusted = start_date + _dt.timedelta(days=sign * length)
         do_roll = rule.roll_forward if roll_forward is None else roll_forward
@@ -317,11 +439,19 @@ def status(
     * ``due_soon``：未履行，距届满日（含当日）不超过 ``warn_days`` 天；
     * ``ok``：其他情形。
 
+    等待期（``Direction.NOT_BEFORE``）：``met`` 在期满后实施，``premature`` 期满前（含末日）
+    实施，``waiting`` 期间未满，``ok`` 期满、可以实施。
+
     :param met_on: 履行之日；省略时取 ``deadline.met_on``。
     :param calendar: 提供时 ``warn_days`` 按该日历的工作日计（推荐在长假前后使用），
         即今日之后至届满日（含）之间的工作日数；省略时按自然日计。
     """
     done = met_on if met_on is not None else deadline.met_on
+    if deadline.rule.direction is Direction.NOT_BEFORE:
+        # A waiting period: the act is lawful only after its last day.
+        if done is not None:
+            return "met" if done > deadline.due else "premature"
+        return "waiting" if today <= deadline.due else "ok"
     if done is not None:
         return "met" if done <= deadline.due else "overdue"
     if today > deadline.due:

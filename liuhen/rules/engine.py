@@ -43,6 +43,8 @@ CONDITIONS = {
     "signature_refused": "当事人拒绝签字",
     "service_left_at_premises": "留置送达",
     "service_public_notice": "公告送达",
+    # 行政处罚法第四十五条、第六十二条至第六十五条; 行政强制法第三十五至三十七条、第五十四条.
+    "procedure_flagged": "决定或强制执行早于当事人陈述申辩、听证或催告期届满",
 }
 # Mark labels agreed with the vault (liuhen.evidence.choices.MarkLabel).
 MARK_LABELS = {
@@ -316,6 +318,7 @@ def _conditions(facts: CaseFacts) -> set[str]:
             "is_disputed",
             "is_major_incident",
             "hearing_requested",
+            "procedure_flagged",
         )
         if facts.flags.get(name)
     }

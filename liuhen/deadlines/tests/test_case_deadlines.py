@@ -113,21 +113,42 @@ def test_investigation_60_working_days_extension_and_end(people):
     assert "investigation" not in stored(case)
 
 
-def test_penalty_decision_90_days_rolls_past_national_day(people):
-    """行政处罚法 第六十条: 90 days from opening; 2025-07-04 + 90 = 10月2日, a holiday, so the
-    last day moves to the first working day after the holiday (10月9日)."""
+def test_penalty_decision_governed_by_article_17_not_the_90_days(people):
+    """行政处罚法第六十条 gives 90 days "法律、法规、规章另有规定的，从其规定": a labour-inspection
+    case's decision is due in 60 working days (劳动保障监察条例第十七条). Opened 2025-07-04, the
+    60th working day after it is 9月26日; the displaced 90 days would have ended 10月2日, a
+    holiday, rolled to 10月9日 — named, not applied."""
     case = penalty_case(people, opened_on=D(2025, 7, 4))
     d = by_code(case, D(2025, 9, 1))["penalty_decision"]
-    assert d.due == D(2025, 10, 9) and d.rolled_forward and d.status == "ok"
-    assert by_code(case, D(2025, 10, 8))["penalty_decision"].status == "due_soon"
-    assert by_code(case, D(2025, 10, 10))["penalty_decision"].status == "overdue"
+    assert d.due == D(2025, 9, 26) == nth_working_day_after(D(2025, 7, 4), 60)
+    assert d.status == "ok" and "第十七条" in d.citation
+    assert d.displaced["text"] == "依劳动保障监察条例第十七条，不适用行政处罚法第六十条九十日期限"
+    assert d.displaced["due"] == D(2025, 10, 9) and "第六十条" in d.displaced["citation"]
+    assert by_code(case, D(2025, 9, 24))["penalty_decision"].status == "due_soon"
+    assert by_code(case, D(2025, 9, 29))["penalty_decision"].status == "overdue"
 
     case_services.update_case_facts(
-        actor=people["officer_a"].user, case=case, decided_on=D(2025, 9, 30)
+        actor=people["officer_a"].user, case=case, decided_on=D(2025, 9, 25)
     )
     d = by_code(case, D(2025, 12, 1))["penalty_decision"]
-    assert d.status == "met" and d.met_on == D(2025, 9, 30)
+    assert d.status == "met" and d.met_on == D(2025, 9, 25)
     assert "penalty_decision" not in stored(case)
+
+
+def test_2026_03_02_case_with_extension_shows_no_false_overdue(people):
+    """The case of issue 8: opened 2026-03-02, investigation extended with the approval of the
+    bureau's head (第十七条). On 06-15 the 90 calendar days of 第六十条 have passed, but they do
+    not govern: the decision is due with the investigation, 60 + 30 working days, 2026-07-10."""
+    case = penalty_case(people, opened_on=D(2026, 3, 2))
+    approve(case, people, ApprovalAction.INVESTIGATION_EXTENSION)
+    ds = by_code(case, D(2026, 6, 15))
+    decision, investigation = ds["penalty_decision"], ds["investigation"]
+    assert decision.due == investigation.due == D(2026, 7, 10)
+    assert decision.status == investigation.status == "ok"
+    assert decision.status_label == "期限内" and decision.extended
+    assert all(d.status != "overdue" for d in ds.values())
+    assert decision.displaced["due"] == D(2026, 5, 31) + dt.timedelta(days=1)  # 5月31日 Sunday
+    assert stored(case)["penalty_decision"] == D(2026, 7, 10)
 
 
 def test_decision_service_7_working_days_met_by_service(people, tmp_path):

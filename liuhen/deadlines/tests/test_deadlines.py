@@ -38,7 +38,12 @@ def test_rule_table_is_complete():
         "complaint_acceptance",
         "investigation",
         "penalty_decision",
+        "penalty_decision_general",
+        "limitation",
         "decision_service",
+        "fine_payment",
+        "reminder_period",
+        "court_enforcement",
         "hearing_request",
         "hearing_notice",
         "evidence_preservation",
@@ -55,7 +60,7 @@ def test_rule_table_is_complete():
     assert get_rule("investigation").describe() == "立案之日起60个工作日内"
     assert get_rule("investigation").describe(extended=True) == "立案之日起90个工作日内"
     assert get_rule("hearing_notice").describe() == "举行听证之日前至少7个工作日"
-    assert get_rule("penalty_decision").describe() == "立案之日起90日内"
+    assert get_rule("penalty_decision_general").describe() == "立案之日起90日内"
 
 
 # --------------------------------------------------------------------------- 每条规则
@@ -92,17 +97,17 @@ def test_investigation_60_working_days_and_30_day_extension():
 
 
 def test_penalty_decision_90_calendar_days():
-    rule = get_rule("penalty_decision")
+    rule = get_rule("penalty_decision_general")
     assert rule.citation == "《中华人民共和国行政处罚法》第六十条"
     assert (rule.counting, rule.length) == (Counting.CALENDAR_DAYS, 90)
     # 2025-06-04 立案：6 月余 26 天（至 6/30），+7 月 31 → 57，+8 月 31 → 88，
     # 再 2 天 → 9/2（二），工作日，不顺延。
-    d = compute_deadline("penalty_decision", date(2025, 6, 4))
+    d = compute_deadline("penalty_decision_general", date(2025, 6, 4))
     assert d.due == date(2025, 9, 2)
     assert not d.rolled_forward
     # 2025-09-01 立案：9 月余 29 天（至 9/30），+10 月 31 → 60，+11 月 30 → 90，
     # 即 11/30（周日）→ 顺延至 12/1（一）。
-    d = compute_deadline("penalty_decision", date(2025, 9, 1))
+    d = compute_deadline("penalty_decision_general", date(2025, 9, 1))
     assert d.unadjusted_due == date(2025, 11, 30)
     assert d.due == date(2025, 12, 1)
     assert d.rolled_forward
@@ -196,13 +201,13 @@ def test_holiday_roll_forward_option():
     assert "民事诉讼法》第八十五条" in HOLIDAY_ROLL_FORWARD_CITATION
     # 行政处罚决定 90 日：2025-07-05 立案，7 月余 26 天 → 7/31；+8 月 31 → 57；
     # +9 月 30 → 87；再 3 天 → 10/3（国庆放假）。
-    on = compute_deadline("penalty_decision", date(2025, 7, 5))
+    on = compute_deadline("penalty_decision_general", date(2025, 7, 5))
     assert on.unadjusted_due == date(2025, 10, 3)
     assert on.due == date(2025, 10, 9)  # 10/1–10/8 放假，10/9（四）上班
     # 关闭顺延（按次调用或按规则）。
-    off = compute_deadline("penalty_decision", date(2025, 7, 5), roll_forward=False)
+    off = compute_deadline("penalty_decision_general", date(2025, 7, 5), roll_forward=False)
     assert off.due == date(2025, 10, 3)
-    no_roll_rule = dataclasses.replace(get_rule("penalty_decision"), roll_forward=False)
+    no_roll_rule = dataclasses.replace(get_rule("penalty_decision_general"), roll_forward=False)
     assert compute_deadline(no_roll_rule, date(2025, 7, 5)).due == date(2025, 10, 3)
     # 工作日期限不受 roll_forward 影响（结果本来就是工作日）。
     assert compute_deadline("hearing_request", date(2025, 9, 26), roll_forward=False).due == date(
@@ -217,7 +222,7 @@ def test_unknown_rule_and_non_extendable_rule():
     with pytest.raises(UnknownDeadlineRuleError, match="未定义"):
         compute_deadline("no_such_rule", date(2025, 3, 3))
     with pytest.raises(ValueError, match="不能延长"):
-        compute_deadline("penalty_decision", date(2025, 3, 3), extended=True)
+        compute_deadline("penalty_decision_general", date(2025, 3, 3), extended=True)
 
 
 def test_out_of_range_is_an_error_not_a_guess():
@@ -227,7 +232,7 @@ def test_out_of_range_is_an_error_not_a_guess():
         compute_deadline("investigation", date(2027, 11, 1), calendar=shipped)
     # 2027-11-15 + 90 日 = 2028-02-13，无法判断是否为休假日。
     with pytest.raises(CalendarRangeError):
-        compute_deadline("penalty_decision", date(2027, 11, 15), calendar=shipped)
+        compute_deadline("penalty_decision_general", date(2027, 11, 15), calendar=shipped)
     with pytest.raises(CalendarRangeError):
         compute_deadline("complaint_acceptance", date(2024, 12, 30), calendar=shipped)
 
@@ -238,7 +243,7 @@ def test_deadline_in_provisional_year_is_flagged():
     assert d.due == date(2027, 2, 19)
     assert d.provisional
     # 跨入 2027 年的期限也标记为暂定。
-    assert compute_deadline("penalty_decision", date(2026, 12, 1)).provisional
+    assert compute_deadline("penalty_decision_general", date(2026, 12, 1)).provisional
 
 
 def test_explicit_calendar_is_used():

@@ -70,28 +70,29 @@ def test_seeded_from_toml_and_same_calendar():
 def test_admin_edit_moves_open_deadlines_and_is_audited(
     client, people, superuser, django_capture_on_commit_callbacks
 ):
-    """Declaring 2025-10-09 a holiday moves a decision deadline that ended on it to 10-10."""
+    """Declaring 2025-09-26 a holiday moves the decision deadline that ended on it (60 working
+    days, 劳动保障监察条例第十七条) to 09-28, the Sunday worked before National Day."""
     from liuhen.org.models import Officer
 
     Officer.objects.update(qualification_valid_from=D(2020, 1, 1))
-    case = penalty_case(people, opened_on=D(2025, 7, 4))  # 90 days → 10-02 → rolled to 10-09
+    case = penalty_case(people, opened_on=D(2025, 7, 4))  # 60 working days → 09-26
     entry = CaseDeadlineEntry.objects.get(case=case, code="penalty_decision")
-    assert entry.due == D(2025, 10, 9)
+    assert entry.due == D(2025, 9, 26)
 
     year = HolidayYear.objects.get(year=2025)
     client.force_login(superuser)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
             reverse("admin:deadlines_holidayyear_change", args=[year.pk]),
-            change_form_data(year, [{"date": "2025-10-09", "name": "国庆节", "kind": "holiday"}]),
+            change_form_data(year, [{"date": "2025-09-26", "name": "国庆节", "kind": "holiday"}]),
         )
     assert len(callbacks) == 1  # the refresh job is queued after the commit
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert current_calendar().is_rest_day(D(2025, 10, 9))
+    assert current_calendar().is_rest_day(D(2025, 9, 26))
     entry = CaseDeadlineEntry.objects.get(case=case, code="penalty_decision")
-    assert entry.due == D(2025, 10, 10)
+    assert entry.due == D(2025, 9, 28)
     audit = AuditEntry.objects.filter(action=event_calendar_changed).latest("seq")
-    assert audit.actor_id == superuser.pk and "2025-10-09 国庆节 holiday" in audit.detail["changed"]
+    assert audit.actor_id == superuser.pk and "2025-09-26 国庆节 holiday" in audit.detail["changed"]
 
 
 def test_admin_refuses_a_weekday_workday(client, superuser):

@@ -227,6 +227,34 @@ def test_行政处罚法第六十四条_听证_requires_hearing_notice_and_recor
     )
 
 
+def test_行政处罚法第六十二条_decision_out_of_order_needs_the_party_waiver():
+    """A decision recorded before the party's statement/hearing window closed (the deadlines app
+    stores the flag on the case) is missing until the party's written waiver is on record;
+    without the flag the rule does not apply."""
+    flagged = {"procedure_flagged": True}
+    for kind, rule_id in (
+        ("penalty", "penalty.procedure_order"),
+        ("coercion", "coercion.procedure_order"),
+    ):
+        assert status(facts(kind), rule_id) == "not_applicable"
+        assert_rule(
+            rule_id,
+            CaseFacts(case_id=1, kind=kind, stage="archiving", flags=flagged),
+            CaseFacts(
+                case_id=1,
+                kind=kind,
+                stage="archiving",
+                flags=flagged,
+                documents=[d("statement_record", statement_waived="书面放弃")],
+            ),
+        )
+        assert status(
+            CaseFacts(case_id=1, kind=kind, stage="archiving", flags=flagged,
+                      documents=[d("statement_record")]),
+            rule_id,
+        ) == "missing"
+
+
 def test_第五条第四款_送达_requires_service_receipt():
     assert_rule(
         "penalty.service_receipt",
