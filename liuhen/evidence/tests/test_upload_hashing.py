@@ -146,8 +146,55 @@ def test_a_dead_hasher_is_replaced_and_the_digests_rebuilt_once(tus_a, hashed, t
     UploadSession.objects.update(hasher=OTHER_NODE, hasher_until=timezone.now() - timedelta(1))
     response = tus_a.patch(url, 1_400_000, data[1_400_000:])
     assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
-    # Two rebuilds (700,000 and 1,400,000 bytes) besides the bytes themselves, no more.
-    assert hashed["bytes"] == len(data) + 700_000 + 1_400_000
+    # The first PATCH was hashed as it arrived (700,000 bytes). The second one's new hasher
+    # was behind (a fresh state at byte 0), so it only wrote the body and left the rebuild to
+    # its follower (not running here); the third process rebuilt the whole file once.
+    assert hashed["bytes"] == 700_000 + len(data)
+
+
+def test_a_patch_reaching_the_hasher_behind_only_writes_and_the_follower_hashes(
+    tus_a, workers, hashed, tmp_path
+):
+    """Regression of 3259a36 (bench_serve_upload.py, 0.2-0.5 s more per 16 MiB chunk): the
+    hasher must not make the client wait while it catches up with the previous chunk (which
+    another worker wrote); it writes the body only and its follower hashes both, once."""
+    data = _media(tmp_path, 3 << 20)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[: 1 << 20]).status_code == 204
+    assert hashed["bytes"] == 1 << 20  # the hasher, caught up: hashed while receiving
+    other = workers.as_other(lambda: tus_a.patch(url, 1 << 20, data[1 << 20 : 2 << 20]))
+    assert other.status_code == 204
+    assert tus_a.patch(url, 2 << 20, data[2 << 20 : (2 << 20) + 4096]).status_code == 204
+    assert hashed["bytes"] == 1 << 20  # behind: nothing hashed in the request
+    assert hashing.follow_once() is True
+    assert hashed["bytes"] == (2 << 20) + 4096  # the follower read both back, once
+    response = tus_a.patch(url, (2 << 20) + 4096, data[(2 << 20) + 4096 :])
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert hashed["bytes"] == len(data)  # caught up again: the last one hashed inline
+
+
+class _LoopEnded(Exception):
+    pass
+
+
+def test_the_follower_never_waits_holding_the_lock_every_request_takes(monkeypatch):
+    """Regression of 3259a36: the follower of a worker holding no upload slept 0.5 s with
+    ``_guard`` held and took it again at once, so each PATCH reaching that worker waited
+    0.5-2 s in ``_claim`` (bench_serve_upload.py: 12.9 s for 256 MiB against 4.8 s)."""
+    hashing.forget_all()
+    seen = []
+
+    def pause(seconds):
+        seen.append(hashing._guard.locked())
+        if len(seen) >= 3:
+            raise _LoopEnded
+        return False
+
+    monkeypatch.setattr(hashing._wake, "wait", pause)
+    monkeypatch.setattr(hashing.time, "sleep", pause)
+    with pytest.raises(_LoopEnded):
+        hashing._follow()
+    assert seen == [False, False, False]
 
 
 def test_tuspy_through_two_web_workers(server_process, tmp_path):

@@ -4,9 +4,10 @@
 The design: **one hasher per upload, leased in the database, that follows the partial file.**
 The process that first receives bytes of an upload takes a lease on it (``hasher``,
 ``hasher_until``) and keeps its running SHA-256 and SM3 in memory. When a PATCH reaches that
-process it hashes the body while receiving it (the lanes of ``digests.py``), as a single worker
-always did. When a PATCH reaches another worker or another node, that process only writes the
-bytes and advances the durable offset; the hasher's follower thread sees the offset move and
+process while its digests are caught up, it hashes the body while receiving it (the lanes of
+``digests.py``), as a single worker always did. When a PATCH reaches another worker or another
+node, or the hasher while it is behind, that process only writes the bytes and advances the
+durable offset; the hasher's follower thread sees the offset move and
 hashes the new bytes by reading them back from the partial file (from the page cache on the
 same machine, from the shared upload volume on another node). The last PATCH, wherever it
 lands, waits for the hasher to publish the final digests in the row. Each byte is thus hashed
@@ -108,6 +109,7 @@ class _State:
 _states: dict[str, _State] = {}
 _guard = threading.Lock()
 _follower: tuple[int, threading.Thread] | None = None  # (pid, thread): a fork has none
+_wake = threading.Event()  # set when the follower has work now: don't wait for its next poll
 
 
 def _take_lease(upload: UploadSession) -> bool:
@@ -126,8 +128,8 @@ def _take_lease(upload: UploadSession) -> bool:
 def _claim(upload: UploadSession) -> _State | None:
     """This process's state for ``upload`` if it is (or now becomes) its hasher, else None.
 
-    ``upload`` must be fresh from the database. A new state starts at byte 0: the caller's
-    catch-up rebuilds it from the partial file (once, after a restart or a lost lease)."""
+    ``upload`` must be fresh from the database. A new state starts at byte 0: the follower
+    (or ``final``) rebuilds it from the partial file (once, after a restart or a lost lease)."""
     key = str(upload.pk)
     with _guard:
         state = _states.get(key)
@@ -138,6 +140,7 @@ def _claim(upload: UploadSession) -> _State | None:
     with _guard:
         state = _states.setdefault(key, _State())
     _ensure_follower()
+    _wake.set()
     return state
 
 
@@ -176,16 +179,32 @@ def publish(upload_id, state: _State) -> Digests:
 
 @contextlib.contextmanager
 def inline(upload: UploadSession, path: Path) -> Iterator[_State | None]:
-    """For a request holding the upload's write lock: this process's running digests at
-    ``upload.offset`` (caught up from the file first), to be fed the body as it arrives;
-    None when another live process is the hasher (it follows the file)."""
+    """For a request holding the upload's write lock: this process's running digests, exactly
+    at ``upload.offset``, to be fed the body as it arrives; None when the request should only
+    write the body and leave it to the follower.
+
+    None when another live process is the hasher, and also when this process is but its
+    digests are behind (the previous PATCH reached another worker) or its follower is
+    hashing now: catching up here, before the body, would make the client wait for SM3 over
+    the previous chunk (0.2-0.5 s for 16 MiB on the 2-core machine) and then again over this
+    one; written only, this body is received while the follower hashes the previous chunk,
+    and the follower reads this one back from the page cache afterwards (issue 9 item 1)."""
     state = _claim(upload)
     if state is None:
         yield None
         return
-    with state.lock:
-        _catch_up(state, path, upload.offset, upload.pk)
+    if not state.lock.acquire(blocking=False):
+        yield None  # the follower is catching up
+        return
+    if state.offset != upload.offset:
+        state.lock.release()
+        _wake.set()
+        yield None
+        return
+    try:
         yield state
+    finally:
+        state.lock.release()
 
 
 def final(upload: UploadSession, path: Path) -> Digests:
@@ -253,10 +272,14 @@ def _follow() -> None:
         if moved:
             last_progress = now
         with _guard:
-            if not _states:
-                time.sleep(POLL_IDLE)
-                continue
-        time.sleep(POLL_BUSY if now - last_progress < IDLE_AFTER else POLL_IDLE)
+            holding = bool(_states)
+        # Never sleep holding _guard: every request of this process takes it (_claim), and a
+        # thread that sleeps with it and takes it again at once starves them (3259a36 made
+        # each PATCH on a worker without uploads wait 0.5-2 s for it: bench_serve_upload.py).
+        busy = holding and now - last_progress < IDLE_AFTER
+        if _wake.wait(POLL_BUSY if busy else POLL_IDLE):
+            _wake.clear()  # a new upload, or a request of this process left bytes to hash
+            last_progress = time.monotonic()
 
 
 def follow_once(*, renew: bool = False) -> bool:
