@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "liuhen.rules",
     "liuhen.deadlines",
     "liuhen.keeping",
+    "liuhen.supervision",
     "liuhen.web",
 ]
 

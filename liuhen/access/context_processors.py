@@ -22,6 +22,7 @@ def liuhen(request):
             "late": can("recording.late_report"),
             "fixity": can("recording.fixity"),
             "devices": can("device.view"),
+            "violations": can("violation.view"),
             "reports": can("report.view"),
             "keeping": can("disposal.view"),
             "audit": can("audit.view"),

@@ -49,6 +49,8 @@ ACTIONS = {
     "disposal.propose": "提出销毁（档案管理人员）",
     "disposal.approve": "批准销毁（单位负责人、法制机构）",
     "disposal.execute": "执行销毁",
+    "violation.view": "查看违规事项（第二十六条）",
+    "violation.handle": "核查处理违规事项（第二十六条）",
 }
 
 _OFFICER = {
@@ -57,7 +59,7 @@ _OFFICER = {
     "recording.view": OWN, "recording.upload": OWN, "recording.download": OWN,
     "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "device.use": OWN,
     "document.view": OWN,
-    "document.create": OWN, "rules.view": OWN,
+    "document.create": OWN, "rules.view": OWN, "violation.view": OWN,
 }
 
 MATRIX: dict[str, dict[str, str]] = {
@@ -74,6 +76,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.view": BUREAU, "device.view": BUREAU, "document.view": BUREAU,
         "approval.decide": BUREAU, "rules.view": BUREAU, "report.view": BUREAU,
         "retention.change": BUREAU, "hold.view": BUREAU, "disposal.view": BUREAU,
+        "violation.view": BUREAU,
     },
     Role.LEGAL_OFFICE: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -83,6 +86,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
         "retention.change": BUREAU, "hold.view": BUREAU, "hold.manage": BUREAU,
         "disposal.view": BUREAU, "disposal.approve": BUREAU,
+        "violation.view": BUREAU, "violation.handle": BUREAU,
     },
     Role.RECORDS_KEEPER: {
         "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,

@@ -20,6 +20,7 @@ from liuhen.evidence.api import router as evidence_router
 from liuhen.org.api import router as org_router
 from liuhen.records.api import router as records_router
 from liuhen.rules.api import router as rules_router
+from liuhen.supervision.api import router as supervision_router
 from liuhen.web.auditlog.api import router as audit_router
 
 
@@ -149,7 +150,8 @@ def _http_error(request, exc: HttpError):
 
 def register_routers() -> None:
     for router in (org_router, access_router, cases_router, audit_router, evidence_router,
-                   devices_router, rules_router, records_router, deadlines_router):
+                   devices_router, rules_router, records_router, deadlines_router,
+                   supervision_router):
         api.add_router("/", router)
 
 

@@ -52,6 +52,7 @@ urlpatterns = [
     path("", include("liuhen.deadlines.urls")),
     path("", include("liuhen.keeping.urls")),
     path("", include("liuhen.devices.urls")),
+    path("", include("liuhen.supervision.urls")),
     re_path(rf"^admin/(?P<old>{'|'.join(MOVED_ADMIN_PAGES)})/(?P<rest>.*)$", _moved_admin_page),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

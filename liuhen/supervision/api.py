@@ -1,0 +1,141 @@
+"""JSON API of violations (第二十六条): list and show (scoped like the pages), the legal
+affairs office's steps, manual entry and a detector run; thin over the services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Router, Schema, Status
+
+from liuhen.access.services import get_for, require
+from liuhen.core.errors import InvalidInput
+from liuhen.org.models import Officer, Unit
+from liuhen.supervision import events, services
+from liuhen.supervision.choices import ViolationItem
+from liuhen.supervision.models import Violation
+
+router = Router(tags=["监督检查"])
+
+
+class ViolationOut(Schema):
+    id: int
+    item: int
+    item_label: str = Field(..., alias="get_item_display")
+    detector: str
+    title: str
+    unit_id: int | None
+    officer_id: int | None
+    subject_type: str
+    subject_id: str
+    evidence: dict
+    detected_at: datetime
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+    decision_reason: str
+    measure: str
+    measure_deadline: date | None
+    measure_note: str
+    closing_note: str
+    closed_at: datetime | None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class MeasureIn(Schema):
+    measure: str
+    deadline: date | None = None
+    note: str = ""
+
+
+class CloseIn(Schema):
+    note: str
+
+
+class ReportIn(Schema):
+    unit_id: int
+    description: str
+    officer_id: int | None = None
+    item: int = ViolationItem.OTHER
+
+
+class DetectOut(Schema):
+    findings: int
+    created: int
+    refreshed: int
+
+
+def _violation(request, violation_id: int) -> Violation:
+    return get_for(request.user, "violation.view", services.visible_violations(request.user),
+                   violation_id)
+
+
+@router.get("/violations", response=list[ViolationOut], summary="违规事项列表（第二十六条）")
+def list_violations(request, item: int | None = None, status: str = "",
+                    unit: int | None = None):
+    require(request.user, "violation.view", event=events.event_violations_listed)
+    qs = services.visible_violations(request.user)
+    if item:
+        qs = qs.filter(item=item)
+    if status:
+        qs = qs.filter(status=status)
+    if unit:
+        qs = qs.filter(unit_id=unit)
+    return list(qs[:500])
+
+
+# Before /violations/{violation_id}: the literal path must be tried first.
+@router.post("/violations/detect", response=DetectOut, summary="运行违规检测")
+def detect(request):
+    services.require_handle(request.user, events.event_violations_detected)
+    return services.detect_violations(actor=request.user)
+
+
+@router.get("/violations/{violation_id}", response=ViolationOut, summary="违规事项详情")
+def show_violation(request, violation_id: int):
+    return get_for(request.user, "violation.view", services.visible_violations(request.user),
+                   violation_id, read_event=events.event_violation_viewed)
+
+
+@router.post("/violations", response={201: ViolationOut}, summary="人工登记违规事项")
+def report_violation(request, payload: ReportIn):
+    services.require_handle(request.user, events.event_violation_reported)
+    unit = Unit.objects.filter(pk=payload.unit_id).first()
+    if unit is None:
+        raise InvalidInput("单位不存在", detail={"field": "unit_id"})
+    officer = None
+    if payload.officer_id:
+        officer = Officer.objects.filter(pk=payload.officer_id).first()
+        if officer is None:
+            raise InvalidInput("人员不存在", detail={"field": "officer_id"})
+    return Status(201, services.report_violation(
+        actor=request.user, unit=unit, officer=officer, description=payload.description,
+        item=payload.item))
+
+
+@router.post("/violations/{violation_id}/confirm", response=ViolationOut, summary="确认")
+def confirm(request, violation_id: int, payload: ReasonIn):
+    return services.confirm(actor=request.user, violation=_violation(request, violation_id),
+                            reason=payload.reason)
+
+
+@router.post("/violations/{violation_id}/dismiss", response=ViolationOut, summary="排除")
+def dismiss(request, violation_id: int, payload: ReasonIn):
+    return services.dismiss(actor=request.user, violation=_violation(request, violation_id),
+                            reason=payload.reason)
+
+
+@router.post("/violations/{violation_id}/measure", response=ViolationOut,
+             summary="处理措施：批评教育、限期整改、移送处分")
+def take_measure(request, violation_id: int, payload: MeasureIn):
+    return services.take_measure(actor=request.user,
+                                 violation=_violation(request, violation_id),
+                                 measure=payload.measure, deadline=payload.deadline,
+                                 note=payload.note)
+
+
+@router.post("/violations/{violation_id}/close", response=ViolationOut, summary="办结")
+def close(request, violation_id: int, payload: CloseIn):
+    return services.close(actor=request.user, violation=_violation(request, violation_id),
+                          note=payload.note)

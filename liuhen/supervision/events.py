@@ -1,0 +1,10 @@
+"""Audit actions of supervision (第二十六条)."""
+
+event_violations_detected = "violation.detected"
+event_violation_reported = "violation.reported"
+event_violations_listed = "violation.listed"
+event_violation_viewed = "violation.viewed"
+event_violation_confirmed = "violation.confirmed"
+event_violation_dismissed = "violation.dismissed"
+event_violation_measure_taken = "violation.measure_taken"
+event_violation_closed = "violation.closed"
