@@ -11,6 +11,7 @@ from django.contrib import admin
 from liuhen.access.admin import ScopedReadOnlyAdmin
 from liuhen.cases import events
 from liuhen.cases.models import Case, Party, Patrol
+from liuhen.cases.privacy import listed_parties
 
 
 @admin.register(Case)
@@ -36,9 +37,21 @@ class PatrolAdmin(ScopedReadOnlyAdmin):
 class PartyAdmin(ScopedReadOnlyAdmin):
     view_action = "party.view"
     read_event = events.event_party_viewed
-    list_display = ("masked_name", "kind", "masked_id_number", "unit")
+    # 第十七条第四款 (liuhen/cases/privacy.py): the admin is no handling unit's work page, so
+    # it shows what lists show: a person's name and every ID number masked.
+    list_display = ("shown_name", "kind", "shown_id_number", "unit")
     list_select_related = ("unit",)
-    exclude = ("id_number",)
+    exclude = ("id_number", "name")
+
+    @admin.display(description="名称/姓名")
+    def shown_name(self, obj):
+        return listed_parties([obj])[0].name
+
+    @admin.display(description="身份证号/统一社会信用代码")
+    def shown_id_number(self, obj):
+        return listed_parties([obj])[0].id_number
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "id_number"]
+        hidden = set(self.exclude)
+        return ["shown_name", "shown_id_number",
+                *(f.name for f in self.model._meta.fields if f.name not in hidden)]

@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema, Status
 from liuhen.access.services import get_for, require
 from liuhen.cases import events, services
 from liuhen.cases.models import Case, Party, Patrol
+from liuhen.cases.privacy import listed_parties, shown_party
 from liuhen.cases.queries import CaseFilter, case_page, search_cases
 from liuhen.cases.schemas import (
     CaseDetailOut,
@@ -116,7 +117,8 @@ def list_parties(request, q: str = "", limit: int = 50):
     qs = Party.objects.restrict(request.user, "party.view")
     if q:
         qs = qs.filter(name__contains=q.strip())
-    return list(qs[: max(1, min(limit, 200))])
+    # 第十七条第四款: a list shows persons' names masked, to everyone (cases.privacy).
+    return listed_parties(qs[: max(1, min(limit, 200))])
 
 
 @router.post("/parties", response={201: PartyOut}, summary="登记当事人")
@@ -126,13 +128,14 @@ def create_party(request, payload: PartyIn):
         name=payload.name, id_number=payload.id_number,
         legal_representative=payload.legal_representative, phone=payload.phone,
         address=payload.address)
-    return Status(201, party)
+    return Status(201, shown_party(request.user, party))
 
 
 @router.get("/parties/{party_id}", response=PartyOut, summary="当事人详情")
 def get_party(request, party_id: int):
-    return get_for(request.user, "party.view", Party.objects, party_id,
-                   read_event=events.event_party_viewed)
+    party = get_for(request.user, "party.view", Party.objects.select_related("unit"), party_id,
+                    read_event=events.event_party_viewed)
+    return shown_party(request.user, party)
 
 
 @router.get("/patrols", response=list[PatrolOut], summary="巡查列表")

@@ -12,6 +12,8 @@ from liuhen.access.permissions import BUREAU, OWN, scope_for
 from liuhen.access.querysets import user_role, user_unit
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.models import Party
+from liuhen.cases.privacy import party_label
+from liuhen.cases.services import parties_for_case
 from liuhen.cases.validators import id_card_error, uscc_error
 from liuhen.org.models import Officer, Unit
 
@@ -172,8 +174,9 @@ class CaseForm(forms.Form):
         self.fields["officers"].queryset = (
             officers.filter(unit__path__startswith=chosen.path) if chosen else officers.none())
         self.fields["parties"].queryset = (
-            Party.objects.restrict(user, "party.view").filter(unit__path__startswith=chosen.path)
-            if chosen else Party.objects.none())
+            parties_for_case(actor=user, unit=chosen) if chosen else Party.objects.none())
+        self.fields["parties"].label_from_instance = (
+            lambda party: party_label(user, party, unit=chosen))
 
     def _chosen_unit(self, units):
         raw = self.data.get(self.add_prefix("unit")) if self.is_bound else None
@@ -211,8 +214,9 @@ class FromPatrolForm(forms.Form):
 
     def __init__(self, *args, user, patrol, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parties"].queryset = Party.objects.restrict(user, "party.view").filter(
-            unit__path__startswith=patrol.unit.path)
+        self.fields["parties"].queryset = parties_for_case(actor=user, unit=patrol.unit)
+        self.fields["parties"].label_from_instance = (
+            lambda party: party_label(user, party, unit=patrol.unit))
 
 
 class PatrolForm(forms.Form):

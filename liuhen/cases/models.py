@@ -34,7 +34,10 @@ class Party(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "id_number"], name="party_unique_per_unit")]
 
     def __str__(self) -> str:
-        return self.name
+        # Masked: str() reaches the audit log (object_repr, its CSV), admin titles and any
+        # default rendering, which people outside the handling unit read (第十七条第四款,
+        # liuhen/cases/privacy.py). Code that needs the name reads ``name``.
+        return self.masked_name
 
     @property
     def masked_id_number(self) -> str:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
+from liuhen.cases.privacy import shown_parties
 from liuhen.cases.stages import allowed_next
 
 # A database id: positive and within a 64-bit integer, so an absurd number is a 422 naming the
@@ -150,8 +151,9 @@ class CaseDetailOut(CaseOut):
         return list(obj.officers.all())
 
     @staticmethod
-    def resolve_parties(obj):
-        return list(obj.parties.all())
+    def resolve_parties(obj, context):
+        # 第十七条第四款: full names only for the handling unit (cases.privacy, one rule).
+        return shown_parties(context["request"].user, obj.parties.all(), unit=obj.unit)
 
     @staticmethod
     def resolve_timeline(obj):

@@ -40,6 +40,12 @@ def _check_officers(officers, unit, *, actor, purpose: str, on: date | None = No
     ensure_qualified(officers, on=on, actor=actor, purpose=purpose)
 
 
+def require_case_create(*, actor, unit) -> None:
+    """Refuse (403, audited) opening a case in ``unit``: the case forms ask before they show
+    anything, so a role that cannot open cases there never sees the form (issue 16 item 14)."""
+    _require_unit(actor, "case.create", unit, events.event_case_created)
+
+
 def create_party(*, actor, unit, kind: str, name: str, id_number: str,
                  legal_representative: str = "", phone: str = "", address: str = "") -> Party:
     """Register a party, its ID card or unified social credit code checked."""
@@ -84,6 +90,13 @@ def create_patrol(*, actor, unit, date: date, area: str, officer_ids, notes: str
     return patrol
 
 
+def parties_for_case(*, actor, unit):
+    """The parties a case of ``unit`` may name: those ``actor`` may see, registered by ``unit``
+    or a unit below it. One rule for the form and the API (issue 16 item 7): naming another
+    unit's party would show its name and ID number to the handling unit (第十七条第四款)."""
+    return Party.objects.restrict(actor, "party.view").filter(unit__path__startswith=unit.path)
+
+
 def _next_number(unit, year: int) -> tuple[str, int]:
     prefix = unit.number_prefix()
     counter, _ = CaseCounter.objects.select_for_update().get_or_create(prefix=prefix, year=year)
@@ -118,10 +131,11 @@ def create_case(*, actor, unit, kind: str, cause: str, source: str, officer_ids,
             f"{CaseKind(kind).label}案件应由不少于{minimum}名执法人员承办（行政处罚法第四十二条）",
             detail={"field": "officer_ids"})
     _check_officers(officers, unit, actor=actor, purpose="承办案件", on=opened_on)
-    parties = list(Party.objects.restrict(actor, "party.view").filter(
+    parties = list(parties_for_case(actor=actor, unit=unit).filter(
         pk__in=[i for i in party_ids if 0 < i < 2**63]))  # out of range cannot exist
     if len(parties) != len(set(party_ids)):
-        raise InvalidInput("当事人不存在或无权访问", detail={"field": "party_ids"})
+        raise InvalidInput(f"当事人不存在、无权访问或不属于{unit.name}",
+                           detail={"field": "party_ids"})
     if patrol is not None and patrol.unit_id != unit.pk:
         raise InvalidInput("来源巡查不属于本单位")
     with transaction.atomic():

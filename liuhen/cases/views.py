@@ -29,6 +29,7 @@ from liuhen.cases.forms import (
     TransitionForm,
 )
 from liuhen.cases.models import Case, Party, Patrol, StageLog
+from liuhen.cases.privacy import sees_identity, shown_parties
 from liuhen.cases.queries import (
     COUNT_CAP,
     CaseFilter,
@@ -162,8 +163,8 @@ def detail_context(request, case, **extra):
     user = request.user
     officers = list(case.officers.select_related("unit").order_by("name"))
     may_change = unit_allowed(user, "case.change", case.unit) and case.stage != Stage.ARCHIVING
-    # Full identity numbers only for the handling unit; everyone else sees them masked.
-    show_full_ids = unit_allowed(user, "case.change", case.unit)
+    # 第十七条第四款: full names and ID numbers only for the handling unit (cases.privacy).
+    parties = shown_parties(user, case.parties.all(), unit=case.unit)
     next_stages = [(s, Stage(s).label) for s in stages.allowed_next(case)
                    if _can_move(user, case, s, officers)]
     path = stages.path(case.kind)
@@ -172,9 +173,9 @@ def detail_context(request, case, **extra):
     current = path.index(case.stage) if case.stage in path else -1
     context = {
         "case": case, "officers": officers,
-        "parties": list(case.parties.all()),
+        "parties": parties,
         "logs": list(StageLog.objects.filter(case=case).order_by("at", "id")),
-        "show_full_ids": show_full_ids, "may_change": may_change, "next_stages": next_stages,
+        "show_full_ids": sees_identity(user, case.unit), "may_change": may_change, "next_stages": next_stages,
         "path": [(s, Stage(s).label, i < current, i == current) for i, s in enumerate(path)],
         "facts_form": FactsForm(initial={f: getattr(case, f) for f in services.EDITABLE_FACTS}),
     }
@@ -349,6 +350,7 @@ def patrol_open_case(request, pk):
     patrol = get_for(request.user, "patrol.view",
                      Patrol.objects.select_related("unit").prefetch_related("officers"), pk,
                      read_event=events.event_patrol_viewed if request.method == "GET" else None)
+    services.require_case_create(actor=request.user, unit=patrol.unit)
     form = FromPatrolForm(request.POST or None, user=request.user, patrol=patrol)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
