@@ -101,6 +101,15 @@ MATRIX: dict[str, dict[str, str]] = {
     Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},
 }
 
+# Officers' credential numbers and qualification dates (第十一条) are personal data: seen where
+# the role works, not bureau-wide for everyone (issue 16 item 9). A device is issued to an
+# officer of the keeper's units (第十八条). Kept apart so the rows above stay as they were.
+ACTIONS["officer.view"] = "查看执法人员"
+for _role, _scope in {Role.OFFICER: OWN, Role.UNIT_HEAD: TREE, Role.RECORDS_KEEPER: TREE,
+                      Role.DEVICE_KEEPER: TREE, Role.BUREAU_LEADER: BUREAU,
+                      Role.LEGAL_OFFICE: BUREAU, Role.ADMIN: BUREAU}.items():
+    MATRIX[_role]["officer.view"] = _scope
+
 
 def scope_for(role: str | None, action: str) -> str | None:
     if action not in ACTIONS:

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 from ninja import Field, Schema
 
 from liuhen.cases.privacy import shown_parties
 from liuhen.cases.stages import allowed_next
-
-# A database id: positive and within a 64-bit integer, so an absurd number is a 422 naming the
-# field instead of an OverflowError deep in the database driver.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+from liuhen.core.schemas import Id
 
 
 class PartyIn(Schema):

@@ -176,6 +176,12 @@ def update_case_facts(*, actor, case: Case, **changes) -> Case:
         raise IllegalTransition("案件已归档，不能再修改")
     if "cause" in changes and not (changes["cause"] or "").strip():
         raise InvalidInput("请填写案由", detail={"field": "cause"})
+    # null for a fact that cannot be empty (a flag, the summary) is bad input, not a database
+    # error (issue 16 item 12: PATCH {"is_disputed": null} answered 500).
+    for key, value in changes.items():
+        if value is None and not Case._meta.get_field(key).null:
+            raise InvalidInput(f"「{Case._meta.get_field(key).verbose_name}」不能为空",
+                               detail={"field": key})
     with transaction.atomic():
         before = {k: getattr(case, k) for k in changes}
         for key, value in changes.items():

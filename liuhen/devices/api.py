@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
 from liuhen.core.errors import InvalidInput
+from liuhen.core.schemas import Id
 from liuhen.devices import events, services
 from liuhen.devices.choices import DeviceKind, DeviceStatus
 from liuhen.devices.models import Device
@@ -44,7 +45,7 @@ class DeviceIn(Schema):
 
 
 @router.get("/devices", response=list[DeviceOut], summary="设备列表")
-def list_devices(request, number: str = "", unit: int | None = None):
+def list_devices(request, number: str = "", unit: Id | None = None):
     require(request.user, "device.view", event=events.event_device_listed)
     qs = Device.objects.restrict(request.user, "device.view").select_related("unit")
     if number.strip():

@@ -18,6 +18,7 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core.errors import InvalidInput, NotFound
+from liuhen.core.schemas import Id
 from liuhen.evidence import events, links, services
 from liuhen.evidence.models import CaseLink, Recording, RecordingSubmission
 from liuhen.evidence.queries import fixity_checks_for, recording_page
@@ -186,7 +187,7 @@ class FixityOut(Schema):
 # -- recordings ----------------------------------------------------------------------------
 class RecordingQuery(Schema):
     device: str = ""
-    officer: int | None = None
+    officer: Id | None = None
     case: str = ""
     party: str = ""
     kind: str = ""

@@ -8,6 +8,8 @@ from ninja import Router, Schema
 
 from liuhen.access.permissions import MATRIX
 from liuhen.access.querysets import user_role
+from liuhen.access.services import require
+from liuhen.core.schemas import Id
 from liuhen.org.models import Officer, Unit
 
 router = Router(tags=["单位与人员"])
@@ -58,8 +60,14 @@ def list_units(request):
 
 
 @router.get("/officers", response=list[OfficerOut], summary="执法人员")
-def list_officers(request, unit: int | None = None, qualified_only: bool = False):
-    qs = Officer.objects.select_related("unit")
+def list_officers(request, unit: Id | None = None, qualified_only: bool = False):
+    """The officers the user may see (``officer.view``: own unit for an officer, the tree for a
+    unit head or a device keeper, bureau-wide for the leaders, the legal office and the
+    administrator)."""
+    # Credential numbers and qualification dates are personal data: an unscoped list showed
+    # every unit's to every role (issue 16 item 9).
+    require(request.user, "officer.view")
+    qs = Officer.objects.restrict(request.user, "officer.view").select_related("unit")
     if unit:
         qs = qs.filter(unit_id=unit)
     officers = list(qs)

@@ -130,6 +130,13 @@ def _validation_error(request, exc: ValidationError):
         f"{f['field']} {f['message']}" for f in fields)[:500], {"fields": fields})
 
 
+@api.exception_handler(OverflowError)
+def _overflow_error(request, exc: OverflowError):
+    # A safety net behind the typed ids (core.schemas.Id): a number too large for the database
+    # is the client's mistake, never a 500 (issue 16 item 12).
+    return _error(request, 400, "invalid_input", "输入的数值超出范围")
+
+
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
     return _error(request, 401, "unauthenticated", "请先登录或提供有效的 API 令牌")
