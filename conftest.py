@@ -124,6 +124,30 @@ class ApiClient:
 
 
 @pytest.fixture
+def grant_access(db):
+    """Factory: ``grant_access(requester, approver, obj, actions=("view",), days=7)`` asks for
+    ``obj`` through the real service and has ``approver`` (a unit head) approve it (第十六条);
+    returns the Grant."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from liuhen.access import grants
+
+    def make(requester, approver, obj, actions=("view",), *, days: int = 7):
+        meta = obj._meta
+        request = grants.create_request(
+            requester=getattr(requester, "user", requester),
+            target_type=f"{meta.app_label}.{meta.model_name}", target_id=obj.pk,
+            actions=list(actions), reason="办案需要",
+            wanted_until=timezone.localdate() + timedelta(days=days - 1))
+        return grants.approve_request(approver=getattr(approver, "user", approver),
+                                      request_id=request.pk)
+
+    return make
+
+
+@pytest.fixture
 def api():
     def make(officer_or_user=None, token=None):
         user = getattr(officer_or_user, "user", officer_or_user)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuhen.access import events
-from liuhen.access.models import ApiToken
+from liuhen.access.models import AccessRequest, ApiToken, Grant
 from liuhen.access.querysets import allows
 from liuhen.audit.services import record, record_denied
 
@@ -119,3 +119,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
                        detail={"owner": token.user_id, "via": "admin"})
                 count += 1
         messages.success(request, f"已吊销 {count} 个令牌")
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdmin):
+    """调阅申请 as a register for the legal affairs office (第十六条, 第二十六条 (三)); decided
+    only through the inbox."""
+
+    view_action = "audit.view"
+    list_display = ("number", "target_label", "requester", "unit", "status", "created_at",
+                    "decided_by", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("number", "target_label")
+
+
+@admin.register(Grant)
+class GrantAdmin(ReadOnlyAdmin):
+    """调阅授权: what was allowed, to whom, until when, and revocations."""
+
+    view_action = "audit.view"
+    list_display = ("number", "user", "target_type", "target_id", "valid_from", "valid_until",
+                    "granted_by", "revoked_at")
+    search_fields = ("number",)

@@ -13,3 +13,20 @@ class Role(models.TextChoices):
     RECORDS_KEEPER = "records_keeper", "专门人员（归档/存储）"
     DEVICE_KEEPER = "device_keeper", "设备管理"
     ADMIN = "admin", "系统管理员"
+
+
+class UseAction(models.TextChoices):
+    """What a person does with a record's content (第十六条: 查阅、复制、拷贝)."""
+
+    VIEW = "view", "查阅"
+    COPY = "copy", "复制"
+    EXPORT = "export", "拷贝/导出"
+
+
+class RequestStatus(models.TextChoices):
+    """The states of an access request (调阅申请); one function per transition in access.use."""
+
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "不予批准"
+    WITHDRAWN = "withdrawn", "已撤回"

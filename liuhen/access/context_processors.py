@@ -1,3 +1,4 @@
+from liuhen.access.choices import Role
 from liuhen.access.querysets import allows, user_role
 
 
@@ -26,6 +27,9 @@ def liuhen(request):
             "reports": can("report.view"),
             "keeping": can("disposal.view"),
             "audit": can("audit.view"),
+            # 第十六条: unit heads approve access requests; whoever views records may ask.
+            "access_inbox": role == Role.UNIT_HEAD,
+            "access_mine": can("recording.view") or can("case.view"),
             "admin": bool(user and user.is_staff),
         },
     }

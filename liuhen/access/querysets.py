@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
+from liuhen.access.models import Grant
 from liuhen.access.permissions import BUREAU, OWN, TREE, scope_for
+
+CASE_TYPE = "cases.case"
+# Actions a grant (调阅授权, 第十六条) widens: a person granted a record of another unit must
+# be able to find it. Other actions (change, link, mark) keep the role's scope.
+GRANT_WIDENED = frozenset({"case.view", "recording.view", "recording.download", "document.view"})
 
 
 def user_role(user) -> str | None:
@@ -32,10 +39,9 @@ class RestrictedQuerySet(models.QuerySet):
     itself, "case", "recording__case").
 
     ``restrict()`` is the one place every list, page, API call and admin asks "may this user
-    do this to these objects now". Grants (调阅授权, 第十六、十七条: the access issue) are added
-    here: a grant for a user, action and case widens the scope below by
-    ``| Q(**{f"{model.case_lookup}__in": granted case ids})``; ``get_for()`` goes through here
-    too, so nothing else changes.
+    see these objects now". A grant in force (调阅授权, 第十六条) widens the viewing actions
+    by the granted records and cases (``granted_scope``); ``get_for()`` goes through here too.
+    Using a record's content is the second question, ``access.use.check_use``.
     """
 
     def restrict(self, user, action: str):
@@ -45,8 +51,9 @@ class RestrictedQuerySet(models.QuerySet):
         if scope == BUREAU:
             return self
         unit = user_unit(user)
+        granted = granted_scope(user, self.model) if action in GRANT_WIDENED else None
         if unit is None:
-            return self.none()
+            return self.filter(granted) if granted is not None else self.none()
         lookup = self.model.unit_lookup
         if scope == OWN:
             # Unit declares unit_lookup = "pk": compare ids, not a Unit instance with a pk.
@@ -67,7 +74,10 @@ class RestrictedQuerySet(models.QuerySet):
         # ORed in when there are any, so the common query stays a plain index scan.
         scope_links = getattr(self.model, "scope_links", None)
         linked = scope_links(unit_ids) if scope_links is not None else None
-        return self.filter(scoped | linked if linked is not None else scoped)
+        for extra in (linked, granted):
+            if extra is not None:
+                scoped |= extra
+        return self.filter(scoped)
 
 
 def sub_unit_ids(unit) -> list[int]:
@@ -91,3 +101,31 @@ def unit_allowed(user, action: str, unit) -> bool:
     if scope == OWN:
         return own.pk == unit.pk
     return unit.path.startswith(own.path)
+
+
+def active_grants(user, *, at=None):
+    """The user's grants in force now: not revoked, started, not expired (compared at every
+    request, not only at login)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Grant.objects.none()
+    at = at or timezone.now()
+    return Grant.objects.filter(user=user, revoked_at__isnull=True, valid_from__lte=at,
+                                valid_until__gt=at)
+
+
+def granted_scope(user, model) -> models.Q | None:
+    """A Q that widens ``restrict()`` to the records the user holds a grant in force for (a
+    request across units, 第十六条), or None when there are none (the common case: the
+    query stays a plain index scan). A case grant covers the case's own records."""
+    label = f"{model._meta.app_label}.{model._meta.model_name}"
+    case_lookup = getattr(model, "case_lookup", None)
+    kinds = [label, CASE_TYPE] if case_lookup else [label]
+    rows = list(active_grants(user).filter(target_type__in=kinds)
+                .values_list("target_type", "target_id"))
+    own = [int(i) for t, i in rows if t == label and i.isdigit()]
+    cases = [int(i) for t, i in rows if t == CASE_TYPE and i.isdigit()]
+    q = models.Q(pk__in=own) if own else None
+    if cases and case_lookup:
+        by_case = models.Q(**{f"{case_lookup}__in": cases})
+        q = by_case if q is None else q | by_case
+    return q

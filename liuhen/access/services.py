@@ -16,9 +16,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from liuhen.access import events
+from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
-from liuhen.access.querysets import allows
+from liuhen.access.querysets import active_grants, allows
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
 
@@ -117,3 +117,16 @@ def authenticate_token(raw: str):
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- use of records (第十六条): see access.use and access.grants -------------------------
+# The names other apps call: one check before any content is served, and the inbox query.
+check_use = use.check_use
+may_use = use.may_use
+pending_for = grants.pending_for
+
+
+def access_counts(user) -> dict:
+    """The requester's open items for the dashboard: requests pending, grants in force."""
+    return {"pending": grants.requests_of(user).filter(status="pending").count(),
+            "active": active_grants(user).count()}

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.access.use import UseTarget
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.validators import mask_number, mask_party_name
 
@@ -149,6 +150,23 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.cause}"
+
+    @property
+    def is_handled(self) -> bool:
+        """Still being handled (办理期间): not archived."""
+        return self.archived_at is None and self.stage != Stage.ARCHIVING
+
+    def handling_user_ids(self) -> frozenset[int]:
+        """The users of the case's own officers while it is handled (by right, 第十六条)."""
+        if not self.is_handled:
+            return frozenset()
+        return frozenset(self.officers.values_list("user_id", flat=True))
+
+    def use_target(self) -> UseTarget:
+        """What ``access.use.check_use`` needs to decide who may view or copy this case."""
+        return UseTarget(type="cases.case", id=str(self.pk), label=str(self)[:200],
+                         unit=self.unit, case_ids=frozenset({self.pk}),
+                         handling_user_ids=self.handling_user_ids(), open=self.is_handled)
 
 
 class StageLog(models.Model):

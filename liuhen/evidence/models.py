@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.access.use import UseTarget
 from liuhen.evidence.choices import (
     CaptureTimeSource,
     DerivationStatus,
@@ -142,6 +143,27 @@ class Recording(models.Model):
         the evidence of its own cases (``RestrictedQuerySet.restrict`` ORs this in)."""
         ids = linked_recording_ids(unit_ids)
         return models.Q(pk__in=ids) if ids else None
+
+    def use_target(self) -> UseTarget:
+        """What ``access.use.check_use`` needs: the owning unit, every case the recording is
+        evidence in, who handles those cases, and who recorded and uploaded it."""
+        cases = {c.pk: c for c in self.linked_cases()}
+        handled = [c for c in cases.values() if c.is_handled]
+        handling = frozenset().union(*(c.handling_user_ids() for c in handled))
+        producers = {self.uploaded_by_id}
+        if self.officer_id:
+            producers.add(self.officer.user_id)
+        return UseTarget(type="evidence.recording", id=str(self.pk), label=str(self)[:200],
+                         unit=self.unit, case_ids=frozenset(cases), handling_user_ids=handling,
+                         producer_user_ids=frozenset(producers),
+                         open=not cases or bool(handled))
+
+    def linked_cases(self) -> list:
+        """The primary case and the cases of active links (each recording's evidence role)."""
+        found = [self.case] if self.case_id else []
+        found += [link.case for link in self.case_links.filter(ended_at__isnull=True)
+                  .exclude(case_id=self.case_id).select_related("case", "case__unit")]
+        return found
 
     @property
     def flag_labels(self) -> list[str]:

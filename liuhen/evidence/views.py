@@ -10,6 +10,11 @@ starts a playback: without ``Range`` or with a range starting at byte 0 (what br
 first, and again when a new playback starts). Requests for later ranges of the same file are
 not audited one by one. Downloads (``?download=1``) are always audited
 (``recording.downloaded``) and need ``recording.download``.
+
+Using the content (第十六条) is checked by ``access.use.check_use`` on every stream: a view
+goes only to the player's own fetches, a copy (download, or any other fetch of the bytes)
+needs the role's ``recording.download`` and a copy grant. Streams are audited with the right
+relied on and the grant number.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from liuhen.access.choices import UseAction
 from liuhen.access.querysets import allows
-from liuhen.access.services import get_for, require
+from liuhen.access.services import check_use, get_for, require
+from liuhen.access.use import right_for, watermark_text
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record, record_denied
-from liuhen.core.errors import LiuhenError
+from liuhen.core.errors import Forbidden, LiuhenError
 from liuhen.devices.queries import corrected_capture_time
 from liuhen.evidence import events, link_views, queries
 from liuhen.evidence.choices import DerivativeKind, MarkLabel, RecordingKind
@@ -148,11 +155,8 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
     )
     base = reverse("recording_detail", args=[recording.pk])
     play_url = f"{base}proxy" if proxy else f"{base}original"
-    can_download = allows(request.user, "recording.download") and (
-        Recording.objects.restrict(request.user, "recording.download")
-        .filter(pk=recording.pk)
-        .exists()
-    )
+    copy_right = _may_copy(request, recording)
+    view_right = copy_right or right_for(request.user, recording, UseAction.VIEW)
     can_mark = (
         recording.kind in (RecordingKind.VIDEO, RecordingKind.AUDIO)
         and Recording.objects.restrict(request.user, "recording.mark")
@@ -175,7 +179,10 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         "play_url": play_url,
         "play_type": proxy.media_type if proxy else recording.media_type,
         "submissions": list(recording.submissions.select_related("submitted_by")),
-        "can_download": can_download,
+        "can_download": copy_right is not None,
+        "view_right": view_right,
+        "watermark": watermark_text(request.user, view_right) if view_right else "",
+        "request_url": f"{reverse('access_request_new')}?target=evidence.recording:{recording.pk}",
         "can_mark": can_mark,
         "mark_form": mark_form or MarkForm(duration=recording.duration_seconds),
         "can_link": Recording.objects.restrict(request.user, "recording.link")
@@ -248,6 +255,34 @@ def _starts_playback(request) -> bool:
     return byte_range is None or byte_range.start == 0
 
 
+# Fetches a browser's player makes (<video>, <audio>, <img>): the only way content is served
+# as a view. Browsers that predate Sec-Fetch-Dest send Range from their media elements.
+PLAYER_DESTINATIONS = frozenset({"video", "audio", "image", "track"})
+
+
+def _player_fetch(request) -> bool:
+    """Whether the request is the player fetching what it shows, not a copy being taken.
+
+    The server tells viewing from copying (issue 16 item 11, 第十六条), not a query
+    parameter: a copy is ``?download=1`` or any fetch that is not the player's (a top-level
+    navigation has ``Sec-Fetch-Dest: document``). What a player is sent can still be kept by
+    a determined user; that is why a view is watermarked on screen and audited, and why the
+    original as a file needs ``recording.download`` and a copy grant."""
+    dest = request.headers.get("Sec-Fetch-Dest")
+    if dest is not None:
+        return dest in PLAYER_DESTINATIONS
+    return "Range" in request.headers
+
+
+def _may_copy(request, recording: Recording):
+    """The copy right for ``recording``, or None: the role's ``recording.download`` in scope
+    and a copy grant (copying always needs approval, 第十六条)."""
+    if not Recording.objects.restrict(request.user, "recording.download").filter(
+            pk=recording.pk).exists():
+        return None
+    return right_for(request.user, recording, UseAction.COPY)
+
+
 def _stream(
     request,
     recording: Recording,
@@ -259,38 +294,42 @@ def _stream(
     etag: str,
     what: str,
 ):
-    """Stream one stored file of ``recording`` with Range support, auditing as documented."""
+    """Stream one stored file of ``recording`` with Range support, as a view (to the player,
+    ``check_use`` view) or as a copy (download, ``check_use`` copy), audited as documented."""
+    copy_right = _may_copy(request, recording)
     download = request.GET.get("download") == "1"
-    if download:
-        if (
-            not Recording.objects.restrict(request.user, "recording.download")
-            .filter(pk=recording.pk)
-            .exists()
-        ):
-
+    if download or (copy_right is None and not _player_fetch(request)):
+        if copy_right is None:
             record_denied(
                 actor=request.user,
                 action=events.event_recording_downloaded,
                 target=recording,
-                reason="无下载权限",
-                detail={"file": what},
+                reason="无复制授权（第十六条）" if allows(request.user, "recording.download")
+                else "角色无下载权限",
+                detail={"file": what, "use": "copy"},
             )
-            raise Http404
+            raise Forbidden("原件和副本只能在批准复制后下载（第十六条）；查阅请在记录页面的播放器中进行",
+                            code="copy_not_allowed")
+        download = True
         record(
             actor=request.user,
             action=events.event_recording_downloaded,
             target=recording,
-            detail={"file": what, "range": request.headers.get("Range", "")},
+            detail={"file": what, "range": request.headers.get("Range", ""),
+                    **copy_right.detail},
         )
-    elif request.method == "GET" and _starts_playback(request):
-        record(
-            actor=request.user,
-            action=events.event_recording_streamed,
-            target=recording,
-            detail={"file": what, "range": request.headers.get("Range", "")},
-        )
+    else:
+        use = copy_right or check_use(request.user, recording, UseAction.VIEW,
+                                      event=events.event_recording_streamed)
+        if request.method == "GET" and _starts_playback(request):
+            record(
+                actor=request.user,
+                action=events.event_recording_streamed,
+                target=recording,
+                detail={"file": what, "range": request.headers.get("Range", ""), **use.detail},
+            )
     storage = _storage()
-    return ranged_response(
+    response = ranged_response(
         request,
         opener=lambda: storage.open(key),
         size=size,
@@ -299,6 +338,9 @@ def _stream(
         download=download,
         etag=etag,
     )
+    if not download:
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 class Disposed(LiuhenError):

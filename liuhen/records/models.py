@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.access.use import UseTarget
 from liuhen.cases.choices import Stage
 from liuhen.records.choices import (
     ApprovalAction,
@@ -82,6 +83,15 @@ class Document(models.Model):
     @property
     def has_file(self) -> bool:
         return bool(self.storage_key)
+
+    def use_target(self) -> UseTarget:
+        """A document is used under its case's rules (``access.use``); its author counts as
+        the one who produced it while the case is handled."""
+        case = self.case
+        return UseTarget(type="records.document", id=str(self.pk), label=str(self)[:200],
+                         unit=case.unit, case_ids=frozenset({case.pk}),
+                         handling_user_ids=case.handling_user_ids(),
+                         producer_user_ids=frozenset({self.created_by_id}), open=case.is_handled)
 
 
 class Approval(models.Model):

@@ -10,6 +10,7 @@ from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from liuhen.access.api import router as access_router
+from liuhen.access.grant_api import router as grant_router
 from liuhen.access.services import authenticate_token
 from liuhen.audit import context
 from liuhen.cases.api import router as cases_router
@@ -158,7 +159,7 @@ def _http_error(request, exc: HttpError):
 def register_routers() -> None:
     for router in (org_router, access_router, cases_router, audit_router, evidence_router,
                    devices_router, rules_router, records_router, deadlines_router,
-                   supervision_router):
+                   supervision_router, grant_router):
         api.add_router("/", router)
 
 

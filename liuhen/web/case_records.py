@@ -14,8 +14,10 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from liuhen.access.choices import UseAction
 from liuhen.access.querysets import unit_allowed
-from liuhen.access.services import get_for
+from liuhen.access.services import check_use, get_for
+from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.errors import LiuhenError
 from liuhen.core.files import save_upload
@@ -331,26 +333,30 @@ def service_add(request, pk):
 @login_required
 @handles_errors
 def document_download(request, pk, doc_id):
-    """The stored file of a document, as stored (its read is audited, 第十六条)."""
+    """The stored file of a document, as stored, shown in the browser: a view under
+    ``check_use`` (第十六条: by right or by grant), audited with the right or grant number."""
 
     case = _case(request, pk, "document.view", denied=events.event_document_refused)
     doc = get_for(
         request.user,
         "document.view",
-        Document.objects.filter(case=case),
+        Document.objects.filter(case=case).select_related("case__unit"),
         doc_id,
-        read_event=events.event_document_downloaded,
     )
     if not doc.storage_key:
         messages.error(request, "该文字记录没有附件")
         return redirect("case_records", pk=case.pk)
+    use = check_use(request.user, doc, UseAction.VIEW, event=events.event_document_downloaded)
+    record(actor=request.user, action=events.event_document_downloaded, target=doc,
+           detail=use.detail)
     response = FileResponse(
         get_storage().open(doc.storage_key),
-        as_attachment=True,
+        as_attachment=False,
         filename=doc.original_name or f"document-{doc.pk}",
         content_type=doc.media_type or "application/octet-stream",
     )
     response["X-Content-SHA256"] = doc.sha256
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from liuhen.access import services as access_services
 from liuhen.access.querysets import allows, user_role
 from liuhen.access.services import get_for
 from liuhen.cases import events as case_events
@@ -31,6 +32,9 @@ def dashboard(request):
         context["per_stage"] = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage
                                 if s != Stage.PATROL]
         context["case_total"] = sum(counts.values())
+    # 第十六条: what waits for this approver, and the requester's own open items.
+    context["access_pending"] = access_services.pending_for(user).count()
+    context["access_mine"] = access_services.access_counts(user)
     return render(request, "web/dashboard.html", context)
 
 

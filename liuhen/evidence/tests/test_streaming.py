@@ -91,6 +91,11 @@ def test_content_disposition_keeps_chinese_names():
 # -- through the views ---------------------------------------------------------------------
 
 
+# What a browser's <video> element sends: the server serves content as a view only to the
+# player's own fetches (issue 16 item 11, 第十六条).
+PLAYER = {"HTTP_SEC_FETCH_DEST": "video"}
+
+
 def _client(officer) -> Client:
     client = Client()
     client.force_login(officer.user)
@@ -111,12 +116,13 @@ def test_original_range_requests_return_exact_bytes(people, stored_recording, ma
     client = _client(people["officer_a"])
     url = f"/recordings/{recording.pk}/original"
 
-    full = client.get(url)
+    full = client.get(url, **PLAYER)
     assert full.status_code == 200
     assert full["Content-Type"] == "video/mp4"
     assert full["Content-Length"] == str(len(data))
     assert full["Accept-Ranges"] == "bytes"
     assert full["Content-Disposition"].startswith("inline;")
+    assert full["Cache-Control"] == "private, no-store"
     body = b"".join(full.streaming_content)
     assert hashlib.sha256(body).hexdigest() == recording.sha256
 
@@ -136,24 +142,51 @@ def test_original_range_requests_return_exact_bytes(people, stored_recording, ma
     streamed = _entries(events.event_recording_streamed, recording)
     assert streamed.count() == 3
     assert streamed.first().actor_id == people["officer_a"].user.pk
+    # The uploader plays it by right (第十三条、第十六条), and the entry says so.
+    assert streamed.first().detail["right"] == "producer"
 
 
 @pytest.mark.django_db
-def test_download_is_always_audited_and_needs_permission(people, stored_recording):
+def test_download_is_a_copy_and_needs_a_grant(people, stored_recording, grant_access):
+    """A download is a copy: the role's ``recording.download`` and a copy grant approved by
+    the unit head (第十六条); refused and audited without, audited with the grant number."""
     recording = stored_recording()
     url = f"/recordings/{recording.pk}/original?download=1"
-    response = _client(people["officer_a"]).get(url, HTTP_RANGE="bytes=10-20")
+    officer = _client(people["officer_a"])
+    refused = officer.get(url, HTTP_RANGE="bytes=10-20")
+    assert refused.status_code == 403
+    denied = _entries(events.event_recording_downloaded, recording).get(outcome="denied")
+    assert denied.actor_id == people["officer_a"].user.pk and "第十六条" in denied.reason
+
+    grant = grant_access(people["officer_a"], people["head_a"], recording, ["copy"])
+    response = officer.get(url, HTTP_RANGE="bytes=10-20")
     assert response.status_code == 206
     assert response["Content-Disposition"].startswith("attachment;")
-    entry = _entries(events.event_recording_downloaded, recording).get()
-    assert entry.outcome == "succeeded" and entry.detail["file"] == "original"
+    entry = _entries(events.event_recording_downloaded, recording).get(outcome="succeeded")
+    assert entry.detail["file"] == "original" and entry.detail["grant"] == grant.number
+    assert entry.detail["grant"].startswith("授权〔")
 
-    # The bureau leader may view recordings but not download them.
+
+@pytest.mark.django_db
+def test_viewing_is_not_copying(people, stored_recording, grant_access):
+    """Issue 16 item 11: a role without ``recording.download`` never gets the original as a
+    file, with or without ``?download=1``; with a view grant its player streams it."""
+    recording = stored_recording()
+    url = f"/recordings/{recording.pk}/original"
     leader = _client(people["leader"])
-    assert leader.get(f"/recordings/{recording.pk}/original").status_code == 200
-    assert leader.get(url).status_code == 404
+    # No right yet: the bureau leader sees the record listed but may not view it (第十六条).
+    assert leader.get(url, **PLAYER).status_code == 403
+    assert _entries(events.event_recording_streamed, recording).get(outcome="denied").actor_id \
+        == people["leader"].user.pk
+
+    grant_access(people["leader"], people["head_a"], recording, ["view"])
+    played = leader.get(url, HTTP_RANGE="bytes=0-", **PLAYER)
+    assert played.status_code == 206 and played["Content-Disposition"].startswith("inline;")
+    for attempt in ({}, {"HTTP_SEC_FETCH_DEST": "document"}):  # a plain fetch, a navigation
+        assert leader.get(url, **attempt).status_code == 403
+    assert leader.get(f"{url}?download=1", **PLAYER).status_code == 403
     denied = _entries(events.event_recording_downloaded, recording).filter(outcome="denied")
-    assert denied.get().actor_id == people["leader"].user.pk
+    assert denied.count() == 3 and denied.first().reason == "角色无下载权限"
 
 
 @pytest.mark.django_db
@@ -178,16 +211,17 @@ def test_proxy_poster_and_thumbnail_stream(people, stored_recording, vault):
     proxy = recording.derivatives.get(kind="proxy")
     with vault.open(proxy.storage_key) as fh:
         stored = fh.read()
-    client = _client(people["keeper_a"])
+    client = _client(people["officer_a"])
     base = f"/recordings/{recording.pk}"
     part = client.get(f"{base}/proxy", HTTP_RANGE="bytes=8-")
     assert part.status_code == 206 and part["Content-Type"] == "video/mp4"
     assert b"".join(part.streaming_content) == stored[8:]
-    poster = client.get(f"{base}/poster")
+    image = {"HTTP_SEC_FETCH_DEST": "image"}
+    poster = client.get(f"{base}/poster", **image)
     assert poster.status_code == 200 and poster["Content-Type"] == "image/jpeg"
-    assert client.get(f"{base}/thumbnails/5").status_code == 200
-    assert client.get(f"{base}/thumbnails/6").status_code == 404
-    head = client.head(f"{base}/proxy")
+    assert client.get(f"{base}/thumbnails/5", **image).status_code == 200
+    assert client.get(f"{base}/thumbnails/6", **image).status_code == 404
+    head = client.head(f"{base}/proxy", **PLAYER)
     assert head.status_code == 200 and head["Content-Length"] == str(proxy.size)
 
 

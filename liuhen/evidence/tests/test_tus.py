@@ -537,7 +537,7 @@ def test_another_units_officer_is_accepted_and_flagged(people, bureau, tus_a, ma
     assert Recording.objects.get(pk=response["Liuhen-Recording-Id"]).flags == []
 
 
-def test_control_characters_in_a_file_name(people, tus_a, make_media):
+def test_control_characters_in_a_file_name(people, tus_a, make_media, grant_access):
     """Issue 16 item 12: CR/LF in a name is stored visibly (␍␊) and the original is served
     with an RFC 6266 ``filename*`` — never a broken header or a 500."""
     from urllib.parse import unquote
@@ -551,6 +551,7 @@ def test_control_characters_in_a_file_name(people, tus_a, make_media):
     assert created.detail["filename"].startswith("现场\r\nSet-Cookie")  # as sent
     browser = Client()
     browser.force_login(people["officer_a"].user)
+    grant_access(people["officer_a"], people["head_a"], recording, ["copy"])  # 第十六条
     response = browser.get(f"/recordings/{recording.pk}/original?download=1")
     assert response.status_code == 200
     header = response["Content-Disposition"]

@@ -1,0 +1,163 @@
+"""Every URL and API operation that returns record content consults ``check_use`` (第十六条).
+
+The test walks the whole URL tree (pages, API, admin), calls every GET route with the ids of a
+real recording (with proxy, poster and thumbnails) and a document with a file, first as a
+person who may see them listed but has no right to use them, then as one who has that right
+by the by-right table. Known bytes of each stored file are looked for in every answer: none
+may reach the first person, and exactly the known content routes give them to the second
+(so a new route that serves content without the check fails here).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from liuhen.audit.models import AuditEntry
+from liuhen.cases.tests.factories import make_case
+from liuhen.evidence.tasks import derive_media
+from liuhen.records import services as records_services
+
+pytestmark = pytest.mark.django_db
+
+CONTENT_ROUTES = {"recording_original", "recording_proxy", "recording_poster",
+                  "recording_thumbnail", "case_document_file"}
+PLAYER = {"HTTP_SEC_FETCH_DEST": "video"}
+
+
+def _routes(resolver=None, prefix=""):
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def _fill(route: str, ids: dict) -> str | None:
+    """A concrete path for ``route`` with the fixture's ids, or None for regex routes."""
+    if route.startswith("^"):
+        return None
+
+    def value(match):
+        name = match.group("name")
+        if name == "pk":
+            return str(ids["recording"] if route.startswith("recordings/") else
+                       ids["case"] if route.startswith("cases/") else 1)
+        return str(ids.get(name, 1))
+
+    return "/" + re.sub(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>", value, route)
+
+
+def _body(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+@pytest.fixture
+def stored(people, bureau, stored_recording, vault, tmp_path):
+    """A recording of team A with its derivatives, in a case of team A that has a document
+    with a file; the known bytes of each stored file."""
+    case = make_case(actor=people["officer_a"].user, unit=bureau["team_a"],
+                     officers=[people["officer_a"], people["officer_a2"]])
+    recording = stored_recording("hevc", case=case)
+    derive_media.call(recording.pk)
+    text = tmp_path / "询问笔录.txt"
+    text.write_text("询问笔录 " + uuid.uuid4().hex * 8, encoding="utf-8")
+    document = records_services.add_document(
+        actor=people["officer_a"].user, case=case, doc_type="inquiry_record",
+        file_path=text, number="询-1")
+    files = {"original": recording.storage_key, "document": document.storage_key}
+    for derivative in recording.derivatives.all():
+        files[f"{derivative.kind}:{derivative.storage_key}"] = derivative.storage_key
+    signatures = {}
+    for name, key in files.items():
+        with vault.open(key) as fh:
+            data = fh.read()
+        middle = len(data) // 2
+        signatures[name] = data[middle:middle + 32]
+    ids = {"recording": recording.pk, "recording_id": recording.pk, "case": case.pk,
+           "case_id": case.pk, "doc_id": document.pk, "index": 0, "sha256": recording.sha256,
+           "object_id": recording.pk, "upload_id": uuid.uuid4(), "doc_type": "inquiry_record"}
+    return {"recording": recording, "document": document, "ids": ids,
+            "signatures": signatures}
+
+
+def _leaks(client, stored) -> dict[str, set[str]]:
+    """Route name → the stored files whose bytes its GET answer contains."""
+    found = {}
+    for route, name in _routes():
+        path = _fill(route, stored["ids"])
+        if path is None or "logout" in route:
+            continue
+        body = _body(client.get(path, **PLAYER))
+        hits = {file for file, sig in stored["signatures"].items() if sig in body}
+        if hits:
+            found[name or route] = hits
+    return found
+
+
+def test_every_content_route_consults_check_use(people, stored):
+    leader = people["leader"]  # sees every unit's records listed; no right to use them
+    leader.user.is_staff = True  # the admin is walked too
+    leader.user.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(leader.user)
+    assert _leaks(client, stored) == {}
+    recording, document = stored["recording"], stored["document"]
+    for name in CONTENT_ROUTES:
+        denied = AuditEntry.objects.filter(actor_id=leader.user.pk, outcome="denied")
+        target = document if name == "case_document_file" else recording
+        assert denied.filter(object_id=str(target.pk)).exists(), name
+
+    # The control: the unit head (by right, 第十六条) gets the bytes from exactly those routes,
+    # so the search above could have found them.
+    head = Client()
+    head.force_login(people["head_a"].user)
+    leaks = _leaks(head, stored)
+    assert set(leaks) == CONTENT_ROUTES
+    assert leaks["case_document_file"] == {"document"}
+    assert leaks["recording_original"] == {"original"}
+
+
+def test_the_recording_page_offers_a_request_then_plays_with_a_watermark(
+        people, stored, grant_access):
+    recording = stored["recording"]
+    client = Client()
+    client.force_login(people["leader"].user)
+    page = client.get(f"/recordings/{recording.pk}/").content.decode()
+    assert "查阅须经批准" in page and 'id="player"' not in page
+    assert f"/access/requests/new/?target=evidence.recording:{recording.pk}" in page
+
+    grant = grant_access(people["leader"], people["head_a"], recording, ["view"])
+    page = client.get(f"/recordings/{recording.pk}/").content.decode()
+    assert 'id="player"' in page and 'class="watermark"' in page
+    assert grant.number in page and people["leader"].name in page
+    played = client.get(f"/recordings/{recording.pk}/proxy", HTTP_RANGE="bytes=0-", **PLAYER)
+    assert played.status_code == 206
+    entry = AuditEntry.objects.filter(action="recording.streamed",
+                                      outcome="succeeded").order_by("seq").last()
+    assert entry.actor_id == people["leader"].user.pk and entry.detail["grant"] == grant.number
+
+
+def test_document_file_is_a_view_under_check_use(people, stored, grant_access):
+    document = stored["document"]
+    url = f"/cases/{document.case_id}/records/documents/{document.pk}/file/"
+    officer = Client()
+    officer.force_login(people["officer_a"].user)
+    shown = officer.get(url)
+    assert shown.status_code == 200 and shown["Content-Disposition"].startswith("inline")
+    entry = AuditEntry.objects.get(action="document.downloaded", outcome="succeeded")
+    assert entry.detail["right"] == "case_officer"
+
+    leader = Client()
+    leader.force_login(people["leader"].user)
+    assert leader.get(url).status_code == 403
+    grant = grant_access(people["leader"], people["head_a"], document.case, ["view"])
+    assert leader.get(url).status_code == 200
+    assert AuditEntry.objects.filter(action="document.downloaded",
+                                     outcome="succeeded").order_by("seq").last().detail["grant"] == grant.number
