@@ -159,6 +159,12 @@ elif TASKS_BACKEND == "rq":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# 档号 of a bound case file (卷宗, 第十二条): 全宗号-年度-保管期限-件号 by default (DA/T 22 codes:
+# Y permanent, D30, D10). Fields: {fonds} {year} {period} {seq}.
+FONDS_NUMBER = conf.env_str("LIUHEN_FONDS_NUMBER", "J001")
+ARCHIVE_NUMBER_PATTERN = conf.env_str("LIUHEN_ARCHIVE_NUMBER_PATTERN",
+                                      "{fonds}-{year}-{period}-{seq:04d}")
+
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")
 

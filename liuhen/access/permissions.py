@@ -51,6 +51,8 @@ ACTIONS = {
     "disposal.execute": "执行销毁",
     "violation.view": "查看违规事项（第二十六条）",
     "violation.handle": "核查处理违规事项（第二十六条）",
+    "casefile.assemble": "制作卷宗（第十二条）",
+    "casefile.bind": "检查装订卷宗（档案管理人员）",
 }
 
 _OFFICER = {
@@ -60,6 +62,7 @@ _OFFICER = {
     "recording.mark": OWN, "recording.link": OWN, "device.view": OWN, "device.use": OWN,
     "document.view": OWN,
     "document.create": OWN, "rules.view": OWN, "violation.view": OWN,
+    "casefile.assemble": OWN,
 }
 
 MATRIX: dict[str, dict[str, str]] = {
@@ -96,6 +99,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "document.view": TREE, "document.create": TREE, "rules.view": TREE,
         "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE,
         "disposal.propose": TREE, "disposal.execute": TREE,
+        "casefile.assemble": TREE, "casefile.bind": TREE,
     },
     Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE, "device.use": TREE},
     Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},

@@ -20,3 +20,9 @@ event_disposal_executed = "disposal.executed"
 event_disposal_refused = "disposal.refused"
 event_disposal_register_viewed = "disposal.register_viewed"
 event_disposal_register_printed = "disposal.register_printed"
+
+# Case files (casefile.py, 第十二条).
+event_casefile_assembled = "casefile.assembled"
+event_casefile_bound = "casefile.bound"
+event_casefile_refused = "casefile.refused"
+event_casefile_downloaded = "casefile.downloaded"

@@ -146,3 +146,54 @@ class DisposalItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.register_id}: {self.recording_id}"
+
+
+class CaseFile(models.Model):
+    """One version of a case's file (卷宗, 第十二条) as PDF/A: cover, 卷内目录, the documents
+    in their order, the audio-visual evidence list and the 备考表, pages numbered throughout.
+
+    Assembled (a draft) when the case reaches the file stage; the records keeper checks and
+    binds it, which gives it its 档号 and makes it immutable. A correction is a new version
+    with a reason; the old one stays (``is_current`` false once the new one is bound).
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="case_files",
+                             verbose_name="案件")
+    version = models.PositiveIntegerField("版本", default=1)
+    replaces = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name="更正的版本")
+    correction_reason = models.TextField("更正理由", blank=True)
+    is_bound = models.BooleanField("已装订", default=False)
+    is_current = models.BooleanField("现行版本", default=True)
+    archive_number = models.CharField("档号", max_length=80, blank=True, db_index=True)
+    archive_year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    archive_period = models.CharField("保管期限代码", max_length=8, blank=True)
+    archive_seq = models.PositiveIntegerField("件号", null=True, blank=True)
+    retention_label = models.CharField("保管期限", max_length=40, blank=True)
+    page_count = models.PositiveIntegerField("页数", default=0)
+    contents = models.JSONField("卷内目录", default=list, blank=True)
+    storage_key = models.CharField("存储键", max_length=300, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    size = models.BigIntegerField("大小（字节）", default=0)
+    assembled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name="立卷人")
+    assembled_at = models.DateTimeField("立卷时间", default=timezone.now)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name="检查人（档案管理人员）")
+    checked_at = models.DateTimeField("检查装订时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "case__unit"
+    case_lookup = "case"
+
+    class Meta:
+        verbose_name = "卷宗"
+        verbose_name_plural = "卷宗"
+        ordering = ["case", "-version"]
+        constraints = [models.UniqueConstraint(fields=["case", "version"],
+                                               name="casefile_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.archive_number or '（未装订）'} 第{self.version}版"

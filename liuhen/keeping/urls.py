@@ -11,4 +11,9 @@ urlpatterns = [
          name="keeping_disposal_register"),
     path("keeping/disposal/<int:pk>/pdf", views.disposal_register_pdf,
          name="keeping_disposal_register_pdf"),
+    path("keeping/cases/<int:pk>/case-file/", views.case_file_assemble,
+         name="keeping_case_file_assemble"),
+    path("keeping/case-files/<int:pk>/bind/", views.case_file_bind,
+         name="keeping_case_file_bind"),
+    path("keeping/case-files/<int:pk>/pdf", views.case_file_pdf, name="keeping_case_file_pdf"),
 ]

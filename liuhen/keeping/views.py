@@ -3,10 +3,13 @@ holds, and the disposal list with its destruction registers."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,9 +21,9 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
 from liuhen.evidence.models import Recording
-from liuhen.keeping import disposal, events, holds, services
+from liuhen.keeping import casefile, disposal, events, holds, services
 from liuhen.keeping.choices import DisposalStatus, HoldKind
-from liuhen.keeping.models import DisposalList, LegalHold, RetentionChange
+from liuhen.keeping.models import CaseFile, DisposalList, LegalHold, RetentionChange
 from liuhen.keeping.pdf import register_pdf
 
 
@@ -202,4 +205,46 @@ def disposal_register_pdf(request, pk):
            request=request, detail={"number": register.number})
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{register.number}.pdf"'
+    return response
+
+
+# --- case files ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@handles_errors
+def case_file_assemble(request, pk):
+    case = get_for(request.user, "case.view", Case.objects.select_related("unit"), pk)
+    try:
+        casefile.assemble(actor=request.user, case=case, reason=request.POST.get("reason", ""))
+        messages.success(request, "卷宗已制作，待档案管理人员检查装订")
+    except LiuhenError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('case_detail', args=[case.pk])}#case-file")
+
+
+@login_required
+@require_POST
+@handles_errors
+def case_file_bind(request, pk):
+    case_file = get_for(request.user, "case.view",
+                        CaseFile.objects.select_related("case", "case__unit"), pk)
+    try:
+        casefile.bind(actor=request.user, case_file=case_file)
+        messages.success(request, "卷宗已检查装订，此后不可更改")
+    except LiuhenError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('case_detail', args=[case_file.case_id])}#case-file")
+
+
+@login_required
+@handles_errors
+def case_file_pdf(request, pk):
+    """The case file's PDF/A as stored; the read is audited."""
+    case_file = get_for(request.user, "document.view", CaseFile.objects.select_related("case"),
+                        pk, read_event=events.event_casefile_downloaded)
+    response = HttpResponse(casefile.read_pdf(case_file), content_type="application/pdf")
+    name = case_file.archive_number or f"{case_file.case.number}-v{case_file.version}"
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}.pdf"
     return response

@@ -1,12 +1,15 @@
 """Retention on the case, recording and records pages (第十二条, 第十四条):
 ``{% case_retention_panel case %}``, ``{% recording_retention_panel recording %}``,
-``{% document_retention_line case %}``. Shown to whoever may see the record itself."""
+``{% document_retention_line case %}``, shown to whoever may see the record itself; the case
+file panel ``{% case_file_panel case %}`` (第十二条)."""
 
 from __future__ import annotations
 
 from django import template
 
+from liuhen.access.querysets import unit_allowed
 from liuhen.keeping import holds, services
+from liuhen.keeping.casefile import CASE_FILE_STAGES
 
 register = template.Library()
 
@@ -31,3 +34,17 @@ def document_retention_line(case):
     if document is None:
         return {"retention": None}
     return {"retention": services.document_retention(document)}
+
+
+@register.inclusion_tag("keeping/_case_file.html", takes_context=True)
+def case_file_panel(context, case):
+    """卷宗 on the case page: its versions, and assemble / bind for who may (第十二条)."""
+    user = context["request"].user
+    return {
+        "case": case,
+        "versions": list(case.case_files.select_related("assembled_by", "checked_by")),
+        "at_file_stage": case.stage in CASE_FILE_STAGES,
+        "may_assemble": unit_allowed(user, "casefile.assemble", case.unit),
+        "may_bind": unit_allowed(user, "casefile.bind", case.unit),
+        "csrf_token": context.get("csrf_token"),
+    }
