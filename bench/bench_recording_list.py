@@ -156,6 +156,14 @@ def seed(rows: int) -> dict:
         stop = min(rows, start + 200_000)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_insert_sql(pg, start, stop, ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Each recording linked to a case has its primary link, as migration 0008 gives them.
+        cursor.execute(
+            "INSERT INTO evidence_caselink (recording_id, case_id, is_primary, linked_by_id, "
+            "linked_at, reason, end_reason) SELECT id, case_id, %s, uploaded_by_id, stored_at, "
+            "'存储时关联', '' FROM evidence_recording WHERE case_id IS NOT NULL",
+            [True],
+        )
     with connection.cursor() as cursor:
         # PostgreSQL: VACUUM as autovacuum would soon after a bulk load (the test server runs
         # with autovacuum off); without it no page is all-visible and index-only scans read
@@ -199,7 +207,8 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         duration_seconds, width, height, media_info, captured_start, captured_end,
         capture_time_source, device_id, officer_id, unit_id, patrol_id, case_id, party_id,
         location, sha256, sm3, storage_key, uploaded_by_id, channel, stored_at, deadline_at,
-        late_seconds, is_late, readable, read_error, flags, is_flagged, derivation_status)
+        late_seconds, is_late, readable, read_error, flags, is_flagged, derivation_status,
+        disposal_register)
     SELECT
         CASE WHEN {h} % 10 = 9 THEN 'photo' WHEN {h} % 10 = 8 THEN 'audio' ELSE 'video' END,
         'DSJ_' || {x} || '.MP4', 100000000 + {x}, 'video/mp4', 'mp4', 'hevc', 'aac',
@@ -219,7 +228,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         (CASE WHEN {late} THEN '["late"]' WHEN ({h} {div} 13) % 50 = 1 THEN '["device_faulty"]'
              ELSE '[]' END){jsonb},
         CASE WHEN {late} OR ({h} {div} 13) % 50 = 1 THEN {true} ELSE {false} END,
-        'done'
+        'done', ''
     FROM {series}
     """
 
