@@ -113,6 +113,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "liuhen.access.views.lockout_response"
 AXES_VERBOSE = False
 
+# The unit and officer options of the list filters are kept this long per process (a new
+# officer appears in the filters within it; cases/forms.py QuickSelect, issue 9 item 3).
+FILTER_OPTIONS_SECONDS = conf.env_int("LIUHEN_FILTER_OPTIONS_SECONDS", 60, minimum=0)
+
 # Idle timeout: the session expires after this much inactivity.
 SESSION_IDLE_MINUTES = conf.env_int("LIUHEN_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60

@@ -9,5 +9,7 @@ os.environ.setdefault("LIUHEN_TASKS", "immediate")
 # In-process tests step the upload hasher's follower themselves (uploads/hashing.py); servers
 # started by tests do not inherit LIUHEN_TEST_* variables and run it as deployed.
 os.environ.setdefault("LIUHEN_TEST_NO_UPLOAD_FOLLOWER", "1")
+# Tests add officers and units and look for them in the list filters at once.
+os.environ.setdefault("LIUHEN_FILTER_OPTIONS_SECONDS", "0")
 
 from liuhen.settings import *  # noqa: E402,F403

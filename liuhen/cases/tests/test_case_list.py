@@ -218,3 +218,33 @@ def test_party_and_patrol_lists_past_their_end_show_the_last_page(people, bureau
         response = client.get(reverse(name), {"page": "3"})
         assert response.status_code == 200
         assert "第 1 / 1 页" in response.content.decode()
+
+
+def test_filter_options_are_kept_a_minute_and_escaped(people, bureau, make_officer, settings,
+                                                       frozen_clock):
+    """Issue 9 item 3: the officer and unit options of the list filters are written once a
+    minute per scope, not on every request; a new officer appears after that minute, a name
+    is escaped, and the chosen option is still marked."""
+    from liuhen.cases.forms import QuickSelect
+
+    settings.FILTER_OPTIONS_SECONDS = 60
+    QuickSelect._kept.clear()
+    legal = people["legal"].user
+    html = str(CaseFilterForm(None, user=legal)["officer"])
+    assert f'<option value="{people["officer_a"].pk}">' in html
+    newcomer = make_officer(bureau["team_a"])
+    newcomer.name = "<b>新人</b>"
+    newcomer.save(update_fields=["name"])
+    with CaptureQueriesContext(connection) as queries_run:
+        kept = str(CaseFilterForm({"officer": people["officer_b"].pk}, user=legal)["officer"])
+    # No list of officers read (validating the bound choice still reads that one officer).
+    assert not [q for q in queries_run if "org_officer" in q["sql"] and "LIMIT" not in q["sql"]]
+    assert f'value="{newcomer.pk}"' not in kept
+    assert f'<option value="{people["officer_b"].pk}" selected>' in kept
+    # Another scope has options of its own.
+    head = str(CaseFilterForm(None, user=people["head_a"].user)["officer"])
+    assert f'value="{people["officer_b"].pk}"' not in head
+    frozen_clock.shift(timedelta(seconds=61))
+    fresh = str(CaseFilterForm(None, user=legal)["officer"])
+    assert f'<option value="{newcomer.pk}">&lt;b&gt;新人&lt;/b&gt;' in fresh
+    QuickSelect._kept.clear()
