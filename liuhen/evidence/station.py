@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from liuhen.core.exports import safe_cell
 from liuhen.evidence import media
 from liuhen.evidence.choices import CaptureTimeSource, IngestChannel
 from liuhen.evidence.classify import filename_patterns
@@ -116,7 +117,8 @@ class Receipt:
             writer = csv.DictWriter(fh, fieldnames=[RECEIPT_HEADERS[f] for f in RECEIPT_FIELDS])
             writer.writeheader()
             for item in self.items:
-                writer.writerow(_csv_row(item))
+                # File names come from the device's card: no cell may run as a formula.
+                writer.writerow({k: safe_cell(v) for k, v in _csv_row(item).items()})
         csv_sha = hashlib.sha256(csv_path.read_bytes()).hexdigest()
         body = {
             "station": self.station,

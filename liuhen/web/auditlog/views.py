@@ -21,6 +21,7 @@ from liuhen.audit.choices import Outcome
 from liuhen.audit.queries import CSV_COLUMNS, AuditFilter, search_entries
 from liuhen.audit.services import format_time, record
 from liuhen.core.errors import InvalidInput
+from liuhen.core.exports import safe_row
 from liuhen.core.pages import form_error, handles_errors
 
 PAGE_SIZE = 100
@@ -113,7 +114,8 @@ def _csv_rows(qs):
         values[1] = str(values[1])
         values[2] = format_time(values[2])
         values[15] = json.dumps(values[15], ensure_ascii=False, sort_keys=True)
-        yield writer.writerow(["" if v is None else v for v in values])
+        # Reasons, names and details are typed by people: no cell may run as a formula.
+        yield writer.writerow(safe_row("" if v is None else v for v in values))
 
 
 @login_required

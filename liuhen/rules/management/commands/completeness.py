@@ -17,6 +17,7 @@ import unicodedata
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from liuhen.core.exports import safe_row
 from liuhen.org.models import Unit
 from liuhen.rules import engine
 from liuhen.rules.summary import Summary, completeness_summary
@@ -74,8 +75,9 @@ class Command(BaseCommand):
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_HEADER)
         for r in summary.rows:
-            writer.writerow([r.number, r.unit, r.kind_label, r.stage_label, f"{r.ratio:.4f}",
-                             r.met, r.missing_count, r.waived, r.applicable, r.missing_text()])
+            writer.writerow(safe_row([r.number, r.unit, r.kind_label, r.stage_label,
+                                      f"{r.ratio:.4f}", r.met, r.missing_count, r.waived,
+                                      r.applicable, r.missing_text()]))
         self.stdout.write(buffer.getvalue(), ending="")
 
     def _table(self, summary: Summary) -> None:
