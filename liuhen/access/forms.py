@@ -10,7 +10,7 @@ from django.utils import timezone
 from liuhen.access.choices import UseAction
 from liuhen.access.grants import MAX_DAYS
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AccessRequestForm(forms.Form):
