@@ -123,6 +123,7 @@ def authenticate_token(raw: str):
 # The names other apps call: one check before any content is served, and the inbox query.
 check_use = use.check_use
 may_use = use.may_use
+right_for = use.right_for
 pending_for = grants.pending_for
 
 

@@ -51,7 +51,8 @@ def case_detail(request, pk):
     case = get_for(request.user, "case.view",
                    Case.objects.select_related("unit", "patrol", "created_by"), pk,
                    read_event=case_events.event_case_viewed)
-    context = detail_context(request, case, panels="web/_case_panels.html")
+    context = detail_context(request, case, panels="web/_case_panels.html",
+                             case_use=access_services.right_for(request.user, case, "view"))
     return render(request, "cases/case_detail.html", context)
 
 

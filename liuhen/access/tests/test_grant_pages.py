@@ -99,3 +99,14 @@ def test_api_request_inbox_decide_and_revoke(people, case_a, api):
     assert bad.status_code == 400 and "工作事由" in bad.json()["message"]
     revoked = head.post(f"/api/access/grants/{grant_id}/revoke", {"reason": "已答复"})
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+
+
+def test_the_case_page_says_on_what_right_and_offers_a_request(people, case_a, grant_access):
+    url = f"/cases/{case_a.pk}/"
+    mine = _client(people["officer_a"]).get(url).content.decode()
+    assert 'id="case-access"' in mine and "依职权（第十六条）" in mine
+    leader = _client(people["leader"])
+    page = leader.get(url).content.decode()
+    assert "须因工作需要" in page and f"?target=cases.case:{case_a.pk}" in page
+    grant = grant_access(people["leader"], people["head_a"], case_a)
+    assert grant.number in leader.get(url).content.decode()
