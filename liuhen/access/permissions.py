@@ -53,6 +53,7 @@ ACTIONS = {
     "violation.handle": "核查处理违规事项（第二十六条）",
     "casefile.assemble": "制作卷宗（第十二条）",
     "casefile.bind": "检查装订卷宗（档案管理人员）",
+    "longterm.mark": "标记长期保存（第十五条）",
 }
 
 _OFFICER = {
@@ -73,6 +74,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "report.view": TREE, "recording.late_report": TREE,
         "recording.fixity": TREE,
         "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE, "disposal.approve": TREE,
+        "longterm.mark": TREE,
     },
     Role.BUREAU_LEADER: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -99,7 +101,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "document.view": TREE, "document.create": TREE, "rules.view": TREE,
         "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE,
         "disposal.propose": TREE, "disposal.execute": TREE,
-        "casefile.assemble": TREE, "casefile.bind": TREE,
+        "casefile.assemble": TREE, "casefile.bind": TREE, "longterm.mark": TREE,
     },
     Role.DEVICE_KEEPER: {"device.view": TREE, "device.manage": TREE, "device.use": TREE},
     Role.ADMIN: {"org.manage": BUREAU, "device.view": BUREAU, "device.manage": BUREAU},

@@ -26,3 +26,12 @@ class DisposalItemOutcome(models.TextChoices):
     DISPOSED = "disposed", "已销毁"
     WAITING = "waiting", "存储锁定期未满，待重试"
     SKIPPED = "skipped", "未销毁（情况已变化）"
+
+
+class LongTermReason(models.TextChoices):
+    """The four situations of 第十五条 in which recordings are kept long-term on disc or media."""
+
+    OBJECTION = "objection", "（一）当事人对现场执法、办案有异议或者投诉、上访"
+    OBSTRUCTION = "obstruction", "（二）当事人逃避、拒绝、阻碍执行公务，或者谩骂、侮辱、殴打执法人员"
+    INCIDENT = "incident", "（三）执法人员参与处置群体性事件、突发事件"
+    OTHER = "other", "（四）其他需要长期保存的重要情况"

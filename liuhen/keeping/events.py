@@ -26,3 +26,7 @@ event_casefile_assembled = "casefile.assembled"
 event_casefile_bound = "casefile.bound"
 event_casefile_refused = "casefile.refused"
 event_casefile_downloaded = "casefile.downloaded"
+
+# Long-term keeping (longterm.py, 第十五条).
+event_longterm_marked = "longterm.marked"
+event_longterm_refused = "longterm.refused"

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
-from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus, HoldKind
+from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus, HoldKind, LongTermReason
 
 
 class RetentionChange(models.Model):
@@ -197,3 +197,37 @@ class CaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.archive_number or '（未装订）'} 第{self.version}版"
+
+
+class LongTermMark(models.Model):
+    """A case's recordings, or one recording, marked for long-term keeping (第十五条) with one
+    of its four reasons; (四) needs a written explanation. Marked recordings are kept
+    permanently (retention row ``recording.long_term``) and never listed for disposal."""
+
+    reason = models.CharField("情形", max_length=16, choices=LongTermReason.choices)
+    note = models.TextField("说明", blank=True)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name="所属单位")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="long_term_marks", verbose_name="案件")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="long_term_marks",
+                                  verbose_name="音像记录")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="标记人")
+    marked_at = models.DateTimeField("标记时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+    case_lookup = "case"
+
+    class Meta:
+        verbose_name = "长期保存标记"
+        verbose_name_plural = "长期保存标记"
+        ordering = ["-marked_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(case__isnull=False) | models.Q(recording__isnull=False),
+            name="longtermmark_has_object")]
+
+    def __str__(self) -> str:
+        return self.get_reason_display()

@@ -114,7 +114,7 @@ class Row:
     kind: str = ""  # case_file rows: the kind of enforcement act
     outcome: str = "any"
     when_any: tuple[str, ...] = ()
-    applies: str = ""  # recording rows: every | case_kind
+    applies: str = ""  # recording rows: every | case_kind | long_term (第十五条)
     kinds: tuple[str, ...] = ()
 
 
@@ -151,8 +151,8 @@ def _row(group: str, raw: dict) -> Row:
                 if cond not in CONDITIONS:
                     raise RetentionDataError(f"条件 {cond!r} 不存在")
         if group == "recording":
-            if row.applies not in ("every", "case_kind"):
-                raise RetentionDataError("applies 应为 every 或 case_kind")
+            if row.applies not in ("every", "case_kind", "long_term"):
+                raise RetentionDataError("applies 应为 every、case_kind 或 long_term")
             if row.applies == "every" and row.period.case_file:
                 raise RetentionDataError("适用于全部音像资料的行须写明期限")
             for kind in row.kinds:

@@ -17,7 +17,7 @@ from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseSource
 from liuhen.core.errors import InvalidInput
 from liuhen.evidence.models import CaseLink
-from liuhen.keeping import events
+from liuhen.keeping import events, longterm
 from liuhen.keeping.models import RetentionChange
 from liuhen.keeping.retention import (
     Basis,
@@ -103,6 +103,11 @@ def recording_retention(recording, *, periods: dict | None = None) -> Retention:
         for row in table.group("recording"):
             if row.applies == "case_kind" and link.case.kind in row.kinds:
                 bases.append(_via_case(row, periods[row.id], link.case, periods))
+    if marks := longterm.marks_on_recording(recording):  # 第十五条
+        note = "；".join(m.get_reason_display()[:4] + (m.case.number if m.case_id else "")
+                        for m in marks)
+        bases += [basis_for(row, periods[row.id], captured, note=note)
+                  for row in table.group("recording") if row.applies == "long_term"]
     return longest(bases)
 
 

@@ -16,4 +16,8 @@ urlpatterns = [
     path("keeping/case-files/<int:pk>/bind/", views.case_file_bind,
          name="keeping_case_file_bind"),
     path("keeping/case-files/<int:pk>/pdf", views.case_file_pdf, name="keeping_case_file_pdf"),
+    path("keeping/cases/<int:pk>/long-term/", views.case_long_term,
+         name="keeping_case_long_term"),
+    path("keeping/recordings/<int:pk>/long-term/", views.recording_long_term,
+         name="keeping_recording_long_term"),
 ]

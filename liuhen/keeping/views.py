@@ -21,7 +21,7 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
 from liuhen.evidence.models import Recording
-from liuhen.keeping import casefile, disposal, events, holds, services
+from liuhen.keeping import casefile, disposal, events, holds, longterm, services
 from liuhen.keeping.choices import DisposalStatus, HoldKind
 from liuhen.keeping.models import CaseFile, DisposalList, LegalHold, RetentionChange
 from liuhen.keeping.pdf import register_pdf
@@ -248,3 +248,34 @@ def case_file_pdf(request, pk):
     name = case_file.archive_number or f"{case_file.case.number}-v{case_file.version}"
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}.pdf"
     return response
+
+
+# --- long-term keeping (第十五条) -------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@handles_errors
+def case_long_term(request, pk):
+    case = get_for(request.user, "case.view", Case.objects.select_related("unit"), pk)
+    _mark(request, case=case)
+    return redirect(f"{reverse('case_detail', args=[case.pk])}#long-term")
+
+
+@login_required
+@require_POST
+@handles_errors
+def recording_long_term(request, pk):
+    recording = get_for(request.user, "recording.view", Recording.objects.select_related("unit"),
+                        pk)
+    _mark(request, recording=recording)
+    return redirect(f"{reverse('recording_detail', args=[recording.pk])}#long-term")
+
+
+def _mark(request, **target):
+    try:
+        longterm.mark(actor=request.user, reason=request.POST.get("reason", ""),
+                      note=request.POST.get("note", ""), **target)
+        messages.success(request, "已标记长期保存（第十五条），该音像资料永久保存，不列入销毁")
+    except LiuhenError as exc:
+        messages.error(request, exc.message)
