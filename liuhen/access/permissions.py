@@ -89,6 +89,8 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.fixity": BUREAU,
         "device.view": BUREAU, "document.view": BUREAU, "rules.view": BUREAU,
         "report.view": BUREAU, "audit.view": BUREAU, "audit.export": BUREAU,
+        # 行政处罚法第五十八条: 法制审核 (approvals.toml gives this role nothing else to approve).
+        "approval.decide": BUREAU,
         "retention.change": BUREAU, "hold.view": BUREAU, "hold.manage": BUREAU,
         "disposal.view": BUREAU, "disposal.approve": BUREAU,
         "violation.view": BUREAU, "violation.handle": BUREAU,

@@ -284,7 +284,14 @@ class FactsForm(forms.Form):
     is_random_inspection = forms.BooleanField(label="随机抽查（第五条）", required=False)
     is_disputed = forms.BooleanField(label="易引发争议的现场检查（第五条）", required=False)
     is_major_incident = forms.BooleanField(label="重大、突发事件（第五条）", required=False)
+    written_record_impractical = forms.BooleanField(
+        label="当场不利于制作执法文书及书面记录（第五条）", required=False)
+    av_other_reason = forms.CharField(
+        label="其他需要音像记录的情况（第五条，写明理由）", max_length=300, required=False)
     hearing_requested = forms.BooleanField(label="当事人申请听证", required=False)
+    is_complex_or_major = forms.BooleanField(
+        label="情节复杂或者重大违法行为（行政处罚法第五十七条第二款：集体讨论；第五十八条：法制审核）",
+        required=False)
     complaint_received_on = forms.DateField(label="收到投诉/举报日期", required=False,
                                             widget=DATE_WIDGET)
     decided_on = forms.DateField(label="决定日期", required=False, widget=DATE_WIDGET)

@@ -107,6 +107,8 @@ class Case(models.Model):
     is_disputed = models.BooleanField("易引发争议的现场检查", default=False)
     is_major_incident = models.BooleanField("重大、突发事件", default=False)
     hearing_requested = models.BooleanField("当事人申请听证", default=False)
+    # 行政处罚法第五十七条第二款 (集体讨论) and 第五十八条第一款第三项 (法制审核).
+    is_complex_or_major = models.BooleanField("情节复杂或者重大违法行为", default=False)
     # 第五条第三款: “当场不利于制作劳动保障监察文书及书面记录的” and “其他需要音像记录的情况”
     # (with the reason) also make audio-visual recording mandatory.
     written_record_impractical = models.BooleanField(

@@ -24,7 +24,8 @@ MIN_OFFICERS = {CaseKind.PENALTY: 2, CaseKind.COERCION: 2}
 # Facts of a case that may be changed after it is opened (each change is audited).
 EDITABLE_FACTS = ("cause", "summary", "is_random_inspection", "is_disputed",
                   "is_major_incident", "hearing_requested", "complaint_received_on",
-                  "decided_on", "closed_on")
+                  "decided_on", "closed_on", "is_complex_or_major",
+                  "written_record_impractical", "av_other_reason")
 
 
 def _require_unit(actor, action: str, unit, event: str) -> None:

@@ -20,6 +20,8 @@ class DocumentType(models.TextChoices):
     REMINDER_NOTICE = "reminder_notice", "催告书"
     ENFORCEMENT_DECISION = "enforcement_decision", "强制执行决定书"
     ENFORCEMENT_APPLICATION = "enforcement_application", "强制执行申请书"
+    # 第五条第四款 “执行结果”: the court's ruling or the record of what was enforced.
+    ENFORCEMENT_RESULT = "enforcement_result", "强制执行结果（裁定书/执行情况记录）"
     PUBLIC_NOTICE = "public_notice", "公告"
     RECTIFICATION_NOTICE = "rectification_notice", "责令改正通知书"
     CLOSING_APPROVAL = "closing_approval", "结案审批表"
@@ -46,6 +48,7 @@ class ApprovalAction(models.TextChoices):
     FILING = "filing", "立案"
     INVESTIGATION_END = "investigation_end", "调查终结"
     INVESTIGATION_EXTENSION = "investigation_extension", "延长调查期限"
+    LEGAL_REVIEW = "legal_review", "法制审核"
     PENALTY_DECISION = "penalty_decision", "处罚决定"
     ENFORCEMENT = "enforcement", "强制执行"
     CLOSING = "closing", "结案"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -77,8 +78,30 @@ def _store_file(file_path: Path):
         staged.discard()
 
 
+#: 行政处罚法第五十七条第二款: the organ's leaders decide together; a meeting of fewer than
+#: three is no collective discussion.
+MIN_DISCUSSION_PARTICIPANTS = 3
+
+
+def _check_discussion(day, extra: dict) -> None:
+    """A 集体讨论记录 is a meeting: its date, who took part and what they concluded."""
+    participants = [str(p).strip() for p in extra.get("participants") or () if str(p).strip()]
+    if day is None:
+        raise InvalidInput("集体讨论记录须填写讨论日期（行政处罚法第五十七条第二款）",
+                           detail={"field": "date"})
+    if len(set(participants)) < MIN_DISCUSSION_PARTICIPANTS:
+        raise InvalidInput(
+            f"集体讨论记录须列明参加讨论的负责人（至少{MIN_DISCUSSION_PARTICIPANTS}人，"
+            "行政处罚法第五十七条第二款）",
+            detail={"field": "participants"},
+        )
+    if not str(extra.get("conclusion", "")).strip():
+        raise InvalidInput("集体讨论记录须写明讨论结论（行政处罚法第五十七条第二款）",
+                           detail={"field": "conclusion"})
+
+
 def _check_document(case: Case, *, doc_type: str, signature: str, stage: str | None, parties,
-                    replaces: Document | None) -> list[int]:
+                    extra=None, date=None, replaces: Document | None) -> list[int]:
     """Refuse what a new document may not be; the ids of its parties (of this case)."""
     if doc_type not in DocumentType.values:
         raise InvalidInput(f"未知文书类型：{doc_type}")
@@ -89,6 +112,8 @@ def _check_document(case: Case, *, doc_type: str, signature: str, stage: str | N
     if case.archived_at:
         raise Conflict("案件已归档，不能再添加文字记录")
     party_ids = [p.pk if isinstance(p, Party) else int(p) for p in parties]
+    if doc_type == DocumentType.COLLECTIVE_DISCUSSION:
+        _check_discussion(date, extra or {})
     if party_ids and case.parties.filter(pk__in=party_ids).count() != len(set(party_ids)):
         raise InvalidInput("当事人不属于该案件")
     if replaces is not None:
@@ -137,7 +162,7 @@ def add_document(
         actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
     )
     party_ids = _check_document(case, doc_type=doc_type, signature=signature, stage=stage,
-                                parties=parties, replaces=replaces)
+                                parties=parties, extra=extra, date=date, replaces=replaces)
     digests, key, media_type = None, "", ""
     if file_path is not None:
         original_name = original_name or Path(file_path).name
@@ -194,23 +219,55 @@ def add_document(
 # --- approvals ---------------------------------------------------------------------------
 
 
+#: The roles as the law names them where it gives an approval to them.
+AUTHORITY_ROLE_NAMES = {
+    Role.BUREAU_LEADER: "行政机关负责人（主管负责人）",
+    Role.UNIT_HEAD: "单位负责人",
+    Role.LEGAL_OFFICE: "法制机构（法制审核人员）",
+}
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Who may approve one action, and the article that says so (approvals.toml)."""
+
+    action: str
+    roles: tuple[str, ...]
+    article: str
+    basis: str
+
+    @property
+    def roles_text(self) -> str:
+        return "、".join(AUTHORITY_ROLE_NAMES.get(r, Role(r).label) for r in self.roles)
+
+
 @cache
-def approval_authority(path: str = str(APPROVALS_FILE)) -> dict[str, tuple[str, ...]]:
-    """Which roles may approve which action (第五条第四款: 审批权限), from approvals.toml."""
+def authorities(path: str = str(APPROVALS_FILE)) -> dict[str, Authority]:
+    """Each approval action's authority (第五条第四款: 审批权限), read from approvals.toml; a row
+    without roles or article, an unknown role or action, or a missing action stops start-up."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuntimeError(f"审批权限文件 {path} 无法读取：{exc}") from None
-    authority = data.get("authority", {})
-    for action, roles in authority.items():
+    result = {}
+    for action, row in data.get("authority", {}).items():
         if action not in ApprovalAction.values:
             raise RuntimeError(f"approvals.toml：未知审批事项 {action!r}")
+        roles = row.get("roles") if isinstance(row, dict) else None
         if not roles or any(r not in Role.values for r in roles):
             raise RuntimeError(f"approvals.toml：{action} 的角色无效 {roles!r}")
-    missing = set(ApprovalAction.values) - set(authority)
+        if "第" not in row.get("article", "") or "条" not in row.get("article", ""):
+            raise RuntimeError(f"approvals.toml：{action} 须写明依据的条款（article）")
+        result[action] = Authority(action, tuple(roles), row["article"], row.get("basis", ""))
+    missing = set(ApprovalAction.values) - set(result)
     if missing:
         raise RuntimeError(f"approvals.toml：缺少审批事项 {sorted(missing)}")
-    return {action: tuple(roles) for action, roles in authority.items()}
+    return result
+
+
+def approval_authority(path: str = str(APPROVALS_FILE)) -> dict[str, tuple[str, ...]]:
+    """Which roles may approve which action (see :func:`authorities`)."""
+    return {action: a.roles for action, a in authorities(path).items()}
 
 
 def request_approval(
@@ -264,16 +321,45 @@ def authority_problem(*, actor, approval: Approval) -> str | None:
     for the action, the case's unit must be in the actor's scope, and nobody approves their
     own request."""
     role = user_role(actor)
-    allowed = approval_authority().get(approval.action, ())
+    authority = authorities()[approval.action]
     label = ApprovalAction(approval.action).label
-    if role not in allowed:
-        return f"您的角色无权审批「{label}」"
+    if role not in authority.roles:
+        # The law names who approves; an approval by anyone else makes the act unlawful.
+        return (
+            f"您的角色无权审批「{label}」：依{authority.article}，应由{authority.roles_text}审批"
+            f"（{authority.basis}）"
+        )
     permission = "rules.waive" if approval.action == ApprovalAction.WAIVER else "approval.decide"
     if not unit_allowed(actor, permission, approval.case.unit):
         return "该案件不在您的审批范围内"
     if approval.requested_by_id == actor.pk:
         return "不能审批本人提出的申请"
     return None
+
+
+def legal_review_required(case: Case) -> bool:
+    """行政处罚法第五十八条第一款: 法制审核 before the decision where the case went through a
+    hearing (第二项) or is complex or a major violation (第三项); the bureau's list of major
+    decisions (第四项) is kept the same way, by the case's fact."""
+    return bool(case.hearing_requested or case.is_complex_or_major)
+
+
+def _check_decision_prerequisites(case: Case) -> None:
+    """Before the head approves a penalty decision: 集体讨论 (第五十七条第二款) and 法制审核
+    (第五十八条: “未经法制审核或者审核未通过的，不得作出决定”) where the law asks for them."""
+    if case.is_complex_or_major and not Document.objects.filter(
+        case=case, doc_type=DocumentType.COLLECTIVE_DISCUSSION, is_current=True
+    ).exists():
+        raise Conflict(
+            "情节复杂或者重大违法行为给予行政处罚，行政机关负责人应当集体讨论决定"
+            "（行政处罚法第五十七条第二款）：请先登记集体讨论记录（参加人员、日期、结论）"
+        )
+    if legal_review_required(case) and not Approval.objects.filter(
+        case=case, action=ApprovalAction.LEGAL_REVIEW, decision=ApprovalDecision.APPROVED
+    ).exists():
+        raise Conflict(
+            "未经法制审核或者审核未通过的，不得作出决定（行政处罚法第五十八条）：请先由法制机构审核"
+        )
 
 
 def decide_approval(*, actor, approval: Approval, approve: bool, opinion: str = "") -> Approval:
@@ -286,6 +372,8 @@ def decide_approval(*, actor, approval: Approval, approve: bool, opinion: str = 
         raise Forbidden(problem)
     if approval.action == ApprovalAction.WAIVER and approve and not opinion.strip():
         raise InvalidInput("批准缺项说明须填写审批意见")
+    if approval.action == ApprovalAction.PENALTY_DECISION and approve:
+        _check_decision_prerequisites(approval.case)
     with transaction.atomic():
         locked = Approval.objects.select_for_update().select_related("case").get(pk=approval.pk)
         if locked.decision != ApprovalDecision.PENDING:

@@ -40,12 +40,23 @@ CONDITIONS = {
     "is_disputed": "易引发争议的现场检查",
     "is_major_incident": "重大、突发事件",
     "hearing_requested": "当事人申请听证",
+    "is_complex_or_major": "情节复杂或者重大违法行为",
+    "written_record_impractical": "当场不利于制作执法文书及书面记录",
+    "av_other": "其他需要音像记录的情况",
+    "enforcement_started": "申请强制执行（已催告、已申请或已报批强制执行）",
     "signature_refused": "当事人拒绝签字",
     "service_left_at_premises": "留置送达",
     "service_public_notice": "公告送达",
     # 行政处罚法第四十五条、第六十二条至第六十五条; 行政强制法第三十五至三十七条、第五十四条.
     "procedure_flagged": "决定或强制执行早于当事人陈述申辩、听证或催告期届满",
 }
+# Documents whose presence says the decision is being enforced (第五条第四款).
+ENFORCEMENT_DOCUMENTS = frozenset({
+    DocumentType.REMINDER_NOTICE,
+    DocumentType.ENFORCEMENT_APPLICATION,
+    DocumentType.ENFORCEMENT_DECISION,
+    DocumentType.ENFORCEMENT_RESULT,
+})
 # Mark labels agreed with the vault (liuhen.evidence.choices.MarkLabel).
 MARK_LABELS = {
     "credentials_shown": "表明身份出示证件",
@@ -318,10 +329,18 @@ def _conditions(facts: CaseFacts) -> set[str]:
             "is_disputed",
             "is_major_incident",
             "hearing_requested",
+            "is_complex_or_major",
+            "written_record_impractical",
+            "av_other",
             "procedure_flagged",
         )
         if facts.flags.get(name)
     }
+    # 第五条第四款: 履行行政决定、申请强制执行过程和执行结果 are recorded once enforcement begins.
+    if any(d.doc_type in ENFORCEMENT_DOCUMENTS for d in facts.documents) or any(
+        a.action == ApprovalAction.ENFORCEMENT for a in facts.approvals
+    ):
+        active.add("enforcement_started")
     for s in facts.services:
         if s.method == "left_at_premises":
             active.add("service_left_at_premises")

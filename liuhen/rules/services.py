@@ -65,7 +65,10 @@ def gather_facts(case_rows: list[dict], *, on: date | None = None) -> list[engin
         row["id"]: engine.CaseFacts(
             case_id=row["id"], kind=row["kind"], stage=row["stage"],
             flags={**{k: row[k] for k in ("is_random_inspection", "is_disputed",
-                                          "is_major_incident", "hearing_requested")},
+                                          "is_major_incident", "hearing_requested",
+                                          "is_complex_or_major",
+                                          "written_record_impractical")},
+                   "av_other": bool(row.get("av_other_reason")),
                    # Acts out of the law's order, found by the deadlines app
                    # (deadlines/procedure.py) and stored on the case.
                    "procedure_flagged": bool(row.get("procedure_flags"))})
@@ -155,7 +158,8 @@ def _count_qualified_officers(facts: dict, by_case: dict, on: date) -> None:
 
 
 CASE_FIELDS = ("id", "kind", "stage", "is_random_inspection", "is_disputed",
-               "is_major_incident", "hearing_requested", "procedure_flags")
+               "is_major_incident", "hearing_requested", "procedure_flags",
+               "is_complex_or_major", "written_record_impractical", "av_other_reason")
 
 
 def _snapshot(case_id: int, result: dict, now) -> CaseCompleteness:

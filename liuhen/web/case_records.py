@@ -7,6 +7,8 @@ Thin over ``records.services``; every error shows its Chinese message on the pag
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,6 +53,13 @@ class DocumentForm(forms.Form):
     amount = forms.DecimalField(
         label="金额（元，收费票据）", max_digits=14, decimal_places=2, required=False, min_value=0
     )
+    # 行政处罚法第五十七条第二款: a 集体讨论记录 is a meeting (its date is the document's date).
+    participants = forms.CharField(
+        label="参加讨论人员（集体讨论记录，以顿号或逗号分隔）", max_length=500, required=False
+    )
+    conclusion = forms.CharField(
+        label="讨论结论（集体讨论记录）", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     replaces = forms.IntegerField(
         label="替换的文书（编号）", required=False, widget=forms.HiddenInput
     )
@@ -68,6 +77,12 @@ class DocumentForm(forms.Form):
 
     def extra(self) -> dict:
         data = self.cleaned_data
+        if data.get("doc_type") == DocumentType.COLLECTIVE_DISCUSSION:
+            names = re.split(r"[、,，;；\s]+", data.get("participants") or "")
+            return {
+                "participants": [n for n in names if n],
+                "conclusion": (data.get("conclusion") or "").strip(),
+            }
         if data.get("doc_type") != DocumentType.FEE_RECEIPT:
             return {}
         return {"bill_number": data["bill_number"].strip(), "amount": str(data["amount"])}

@@ -9,6 +9,7 @@ from liuhen.access.choices import Role
 from liuhen.cases import services as case_services
 from liuhen.cases.choices import CaseKind, Stage
 from liuhen.cases.models import Case
+from liuhen.core.errors import LiuhenError
 from liuhen.org.models import Officer
 from liuhen.records import services as rs
 from liuhen.records.choices import ApprovalAction, SignatureStatus
@@ -26,10 +27,22 @@ def _head(case: Case):
     return None
 
 
+def _approver(case: Case, action: str):
+    """Who the law lets approve ``action`` (approvals.toml): the case's unit head where a unit
+    head may, else a bureau leader (行政机关负责人) or the legal office (法制审核)."""
+    roles = rs.approval_authority()[action]
+    if Role.UNIT_HEAD in roles:
+        return _head(case)
+    for role in (Role.BUREAU_LEADER, Role.LEGAL_OFFICE):
+        if role in roles:
+            officer = Officer.objects.filter(role=role).order_by("pk").first()
+            return officer.user if officer else None
+    return None
+
+
 def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
     """Add what the case's missing rules need, each item with probability ``keep``."""
     actor = case.officers.first().user
-    head = _head(case)
     result = rules_services.evaluate_case(case)
     by_id = engine.rules_by_id()
     for code in result["missing"]:
@@ -43,6 +56,10 @@ def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
                         "bill_number": f"冀非税{rng.randint(1000000, 9999999)}",
                         "amount": f"{rng.randint(1, 50) * 100}.00",
                     }
+                elif need["document"] == "collective_discussion":
+                    # 行政处罚法第五十七条第二款: a meeting with its participants and conclusion.
+                    extra = {"participants": ["孙局长", "李副局长", "王副局长"],
+                             "conclusion": "同意承办机构意见"}
                 rs.add_document(
                     actor=actor,
                     case=case,
@@ -53,11 +70,16 @@ def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
                     extra=extra,
                     note="演示数据（未附扫描件）",
                 )
-            elif "approval" in need and head is not None:
-                approval = rs.request_approval(
-                    actor=actor, case=case, action=need["approval"], reason="演示数据"
-                )
-                rs.decide_approval(actor=head, approval=approval, approve=True, opinion="同意")
+            elif "approval" in need and _approver(case, need["approval"]) is not None:
+                try:
+                    approval = rs.request_approval(
+                        actor=actor, case=case, action=need["approval"], reason="演示数据"
+                    )
+                    rs.decide_approval(actor=_approver(case, need["approval"]),
+                                       approval=approval, approve=True, opinion="同意")
+                except LiuhenError:
+                    # e.g. a decision before its 法制审核 (第五十八条): left pending, a gap.
+                    continue
 
 
 def add_records(*, rng: random.Random) -> None:

@@ -60,8 +60,19 @@ def approve(case, people, action, *, requirement_code="", reason=""):
         reason=reason,
     )
     return rs.decide_approval(
-        actor=people["head_a"].user, approval=approval, approve=True, opinion="同意"
+        actor=approver_for(people, action).user, approval=approval, approve=True, opinion="同意"
     )
+
+
+def approver_for(people, action):
+    """Who the law lets approve ``action`` (approvals.toml): the unit head where a unit head
+    may, else the bureau leader (行政机关负责人), or the legal office for 法制审核."""
+    roles = rs.approval_authority()[action]
+    if "unit_head" in roles:
+        return people["head_a"]
+    if "bureau_leader" in roles:
+        return people["leader"]
+    return people["legal"]
 
 
 def statuses(case) -> dict[str, str]:

@@ -204,7 +204,7 @@ def test_第五条第四款_approval_authority_is_checked(people):
     with pytest.raises(Forbidden, match="本人"):
         rs.decide_approval(actor=people["head_a"].user, approval=own, approve=True)
     assert AuditEntry.objects.filter(action="approval.refused", outcome="denied").count() == 5
-    # 局领导 may approve a penalty decision (approvals.toml), the detachment head too.
+    # 行政处罚法第五十七条: the decision is the 行政机关负责人's (局领导), not a unit head's.
     decision = rs.request_approval(
         actor=people["officer_a"].user, case=case, action="penalty_decision"
     )
@@ -212,8 +212,10 @@ def test_第五条第四款_approval_authority_is_checked(people):
         actor=people["leader"].user, approval=decision, approve=True, opinion="同意"
     )
     assert approved.decision == "approved" and approved.approver_role == "bureau_leader"
-    with pytest.raises(Conflict, match="已审批"):
+    with pytest.raises(Forbidden, match="第五十七条"):
         rs.decide_approval(actor=people["head_detachment"].user, approval=decision, approve=False)
+    with pytest.raises(Conflict, match="已审批"):
+        rs.decide_approval(actor=people["leader"].user, approval=decision, approve=False)
 
 
 def test_rejected_approval_does_not_meet_the_requirement(people):

@@ -255,6 +255,55 @@ def test_行政处罚法第六十二条_decision_out_of_order_needs_the_party_wa
         ) == "missing"
 
 
+def test_行政处罚法第五十七条_第五十八条_collective_discussion_and_legal_review():
+    assert status(facts(), "penalty.legal_review") == "not_applicable"
+    assert status(facts(), "penalty.collective_discussion") == "not_applicable"
+    for trigger in ({"hearing_requested": True}, {"is_complex_or_major": True}):
+        assert_rule(
+            "penalty.legal_review",
+            facts(**trigger),
+            facts(**trigger, approvals=[a("legal_review")]),
+        )
+    assert_rule(
+        "penalty.collective_discussion",
+        facts(is_complex_or_major=True, documents=[d("collective_discussion")]),
+        facts(is_complex_or_major=True,
+              documents=[d("collective_discussion", conclusion="罚款", participants="x")]),
+    )
+
+
+def test_第五条第三款_impractical_writing_and_other_cases_need_recordings():
+    for flag, rule_id in (
+        ("written_record_impractical", "penalty.av_written_record_impractical"),
+        ("av_other", "penalty.av_other"),
+    ):
+        assert status(facts(), rule_id) == "not_applicable"
+        on = {flag: True}
+        assert_rule(
+            rule_id,
+            CaseFacts(case_id=1, kind="penalty", stage="archiving", flags=on),
+            CaseFacts(case_id=1, kind="penalty", stage="archiving", flags=on,
+                      recordings=[r()]),
+        )
+
+
+def test_第五条第四款_enforcement_needs_reminder_application_and_result():
+    """Once enforcement begins (an enforcement approval or any of its documents), the 催告书,
+    the 强制执行申请书 and the result are recorded in writing."""
+    for rule_id in ("penalty.reminder_notice", "penalty.enforcement_application",
+                    "penalty.enforcement_result"):
+        assert status(facts(), rule_id) == "not_applicable"
+    started = [a("enforcement")]
+    assert_rule("penalty.reminder_notice", facts(approvals=started),
+                facts(approvals=started, documents=[d("reminder_notice")]))
+    assert_rule("penalty.enforcement_application", facts(documents=[d("reminder_notice")]),
+                facts(documents=[d("reminder_notice"), d("enforcement_application")]))
+    assert_rule("penalty.enforcement_result", facts(documents=[d("enforcement_application")]),
+                facts(documents=[d("enforcement_application"), d("enforcement_result")]))
+    assert status(facts(stage="decision", approvals=started), "penalty.enforcement_result") == (
+        "not_applicable")
+
+
 def test_第五条第四款_送达_requires_service_receipt():
     assert_rule(
         "penalty.service_receipt",
