@@ -169,6 +169,12 @@ FONDS_NUMBER = conf.env_str("LIUHEN_FONDS_NUMBER", "J001")
 ARCHIVE_NUMBER_PATTERN = conf.env_str("LIUHEN_ARCHIVE_NUMBER_PATTERN",
                                       "{fonds}-{year}-{period}-{seq:04d}")
 
+# Owed work (issue 16 item 3): a recording still pending derivation this many minutes after it
+# was stored is queued again; a database job RUNNING this many hours is made ready again (at once
+# when its worker on this machine is gone).
+REQUEUE_AFTER_MINUTES = conf.env_int("LIUHEN_REQUEUE_AFTER_MINUTES", 30, minimum=1)
+TASK_LEASE_HOURS = conf.env_int("LIUHEN_TASK_LEASE_HOURS", 6, minimum=1)
+
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")
 

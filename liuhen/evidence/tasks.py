@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -35,6 +36,9 @@ from liuhen.evidence.uploads import clean_expired_uploads
 log = logging.getLogger(__name__)
 
 THUMBNAIL_COUNT = 6
+# Work folders of a derivation: ``liuhen-derive-<pid>-…`` in the system's temporary folder, so
+# that the owed-work round (liuhen.web.jobs) can remove those whose process was killed.
+DERIVE_TEMP_PREFIX = "liuhen-derive-"
 _HASH_CHUNK = 1024 * 1024
 
 
@@ -96,7 +100,9 @@ def derive_recording(*, recording_id: int, force: bool = False) -> str:
                 detail={"tool_version": media.TOOL_VERSION},
             )
         return DerivationStatus.FAILED
-    status = DerivationStatus.DONE if made else DerivationStatus.NOT_NEEDED
+    # Run a second time (a re-queued job, two workers), nothing new is made: still ``done``.
+    has_any = made or recording.derivatives.exists()
+    status = DerivationStatus.DONE if has_any else DerivationStatus.NOT_NEEDED
     with transaction.atomic():
         Recording.objects.filter(pk=recording.pk).update(derivation_status=status)
         record(
@@ -113,7 +119,7 @@ def _derive(recording: Recording) -> list[dict]:
     storage = get_storage()
     existing = set(recording.derivatives.values_list("kind", flat=True))
     made: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="liuhen-derive-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{DERIVE_TEMP_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         with storage.local_path(recording.storage_key) as src:  # S3: a streamed temp copy
             info = media.probe(src)

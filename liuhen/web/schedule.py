@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # A job never run is first due this long after the scheduler started (capped at its interval),
 # so that start-up is not slowed by a fixity pass.
 FIRST_DELAY = timedelta(minutes=10)
+OWED_WORK_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,17 @@ class Periodic:
     every: timedelta
     kwargs: dict = field(default_factory=dict)
     label: str = ""
+    # Run in the scheduler's own process instead of queued: for work that must go on while the
+    # queue is down (re-queueing what the queue lost).
+    inline: bool = False
 
     def enqueue(self) -> None:
         module, _, attr = self.task.rpartition(".")
-        getattr(import_module(module), attr).enqueue(**self.kwargs)
+        target = getattr(import_module(module), attr)
+        if self.inline:
+            target(**self.kwargs)
+        else:
+            target.enqueue(**self.kwargs)
 
 
 def jobs() -> list[Periodic]:
@@ -64,6 +72,12 @@ def jobs() -> list[Periodic]:
     found.append(Periodic(
         "upload-cleanup", "liuhen.evidence.tus.recovery.upload_upkeep_task",
         timedelta(minutes=15), {}, "完成已传完的上传，清理过期的未完成上传",
+    ))
+    # The database says what work is owed (issue 16 item 3): derivations still pending and jobs
+    # whose worker died are queued again, temporary folders of killed derivations removed.
+    found.append(Periodic(
+        "owed-work", "liuhen.web.jobs.requeue_owed_work", OWED_WORK_EVERY, {},
+        "重新排队未完成的派生任务和中断的任务", inline=True,
     ))
     return found
 

@@ -41,7 +41,8 @@ def test_jobs_follow_the_settings(settings):
     fixity = {job.name: job for job in schedule.jobs()}["fixity"]
     assert fixity.every == timedelta(hours=6) and fixity.kwargs == {"sample": 50}
     settings.FIXITY_EVERY_HOURS = 0
-    assert [job.name for job in schedule.jobs()] == ["audit-anchor", "upload-cleanup"]
+    assert [job.name for job in schedule.jobs()] == ["audit-anchor", "upload-cleanup",
+                                                     "owed-work"]
 
 
 def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
@@ -52,11 +53,11 @@ def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
     assert _fixity_runs() == 0
     later = started + schedule.FIRST_DELAY
     assert sorted(schedule.run_due(state, now=later, started=started)) == [
-        "audit-anchor", "fixity", "upload-cleanup"]
+        "audit-anchor", "fixity", "owed-work", "upload-cleanup"]
     assert _fixity_runs() == 1  # the immediate test backend ran the enqueued job
     # An hour on: only the hourly clean-up; a day on: fixity again.
     assert schedule.run_due(state, now=later + timedelta(hours=1), started=started) == [
-        "upload-cleanup"]
+        "upload-cleanup", "owed-work"]
     assert "fixity" in schedule.run_due(state, now=later + timedelta(hours=24), started=started)
     assert _fixity_runs() == 2
 
@@ -85,7 +86,7 @@ def test_a_queue_that_is_down_is_retried(monkeypatch, state_file):
     assert schedule.run_due(state, now=now + timedelta(hours=2), started=now) == []
     assert state == {}  # still due on the next tick
     assert schedule.next_wake(state, now, now) == 300  # sleeps at most five minutes
-    almost = now + schedule.FIRST_DELAY - timedelta(seconds=30)
+    almost = now + schedule.OWED_WORK_EVERY - timedelta(seconds=30)
     assert schedule.next_wake(state, almost, now) == pytest.approx(30, abs=1)
 
 
@@ -107,7 +108,8 @@ def test_scheduler_command_once_and_list(settings, state_file, capsys):
     assert "固定值校验（全部原件）" in capsys.readouterr().out
     call_command("scheduler", "--once")
     assert _fixity_runs() == 1
-    assert set(schedule.load_state()) == {"audit-anchor", "fixity", "upload-cleanup"}
+    assert set(schedule.load_state()) == {"audit-anchor", "fixity", "upload-cleanup",
+                                              "owed-work"}
     call_command("scheduler", "--list")
     assert "从未" not in capsys.readouterr().out
 
@@ -134,4 +136,5 @@ def test_serve_starts_the_scheduler_beside_the_worker(server_process):
             break
         time.sleep(0.3)
     assert any("liuhen scheduler" in c for c in commands), commands
-    assert any("db_worker" in c or "rqworker" in c for c in commands)
+    assert any("liuhen worker" in c for c in commands)
+    assert any("liuhen supervise" in c for c in commands)

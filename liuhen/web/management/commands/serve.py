@@ -1,18 +1,19 @@
 """`liuhen serve`: the web server (gunicorn, threaded) and, by default, the job worker and the
-scheduler of periodic jobs (fixity checks, clean-up of expired uploads)."""
+scheduler of periodic jobs (fixity checks, clean-up of expired uploads), both supervised by
+`liuhen supervise` (restarted when they exit)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
-import subprocess
-import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from liuhen import conf
+from liuhen.web.supervise import Child, Supervisor, liuhen_command
 from liuhen.wsgi import application
 
 
@@ -31,17 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
         from gunicorn.app.base import BaseApplication  # only `liuhen serve` runs gunicorn
 
-        worker = None
-        if not no_worker and settings.TASKS_BACKEND == "db":
-            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "db_worker",
-                                       "--queue-name", "default"])
-        elif not no_worker and settings.TASKS_BACKEND == "rq":
-            worker = subprocess.Popen([sys.executable, "-m", "liuhen", "rqworker", "default",
-                                       "--job-class", "django_tasks_rq.backend.Job"])
-
-        children = [worker] if worker is not None else []
-        if not no_scheduler and settings.TASKS_BACKEND in ("db", "rq"):
-            children.append(subprocess.Popen([sys.executable, "-m", "liuhen", "scheduler"]))
+        # The worker and the scheduler run under `liuhen supervise`, which restarts them when
+        # they exit (issue 16 item 2); this process restarts the supervisor itself if it dies.
+        supervisor = None
+        if settings.TASKS_BACKEND in ("db", "rq") and not (no_worker and no_scheduler):
+            args = ["supervise"] + ["--no-worker"] * no_worker + ["--no-scheduler"] * no_scheduler
+            supervisor = Supervisor([Child("supervise", liuhen_command(*args))])
+            supervisor.start()
+            threading.Thread(target=_watch, args=(supervisor,), name="liuhen-supervise",
+                             daemon=True).start()
 
         _queue_upload_recovery()
         _preload_media_libraries()
@@ -56,6 +55,14 @@ class Command(BaseCommand):
                 self.cfg.set("timeout", 300)
                 self.cfg.set("graceful_timeout", 10)
                 self.cfg.set("accesslog", os.environ.get("LIUHEN_ACCESS_LOG") or None)
+                # gunicorn's control socket defaults to one path per user
+                # (~/.gunicorn/gunicorn.ctl), so two servers on one machine took each other's;
+                # Liuhen does not use it: off unless LIUHEN_CONTROL_SOCKET names a path.
+                control = os.environ.get("LIUHEN_CONTROL_SOCKET", "").strip()
+                if control:
+                    self.cfg.set("control_socket", control)
+                else:
+                    self.cfg.set("control_socket_disable", True)
 
             def load(self):
                 return application
@@ -64,13 +71,15 @@ class Command(BaseCommand):
         try:
             App().run()
         finally:
-            for child in children:
-                child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            if supervisor is not None:
+                supervisor.terminate()
+
+
+def _watch(supervisor: Supervisor) -> None:
+    """Restart `liuhen supervise` if it exits (gunicorn reaps it, so its status reads 0)."""
+    while not supervisor.stopping:
+        supervisor.poll()
+        time.sleep(1)
 
 
 def _queue_upload_recovery() -> None:
