@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -198,7 +198,6 @@ def clean_stale_temp_folders(folder: Path | None = None) -> list[Path]:
 def requeue_owed_work() -> dict:
     """The scheduler's owed-work round (every few minutes): all three above, each on its own
     so that one failing (Redis down) does not keep the others from running."""
-    close_old_connections()
     result: dict = {}
     for name, step in (("released", release_stuck_tasks),
                        ("requeued", requeue_pending_derivations),

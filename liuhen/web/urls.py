@@ -57,3 +57,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+# An outage (database unreachable, disk full) answers 503, not a 500 (issue 16 item 4).
+handler500 = "liuhen.core.outage.server_error"

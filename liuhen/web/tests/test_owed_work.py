@@ -109,8 +109,11 @@ def test_temp_folders_of_killed_derivations_are_removed(tmp_path):
     for folder in (dead, alive, old, new, other):
         folder.mkdir()
         (folder / "proxy.mp4").write_bytes(b"partial")
-    two_days_ago = time.time() - 2 * 86400
+    # Times from the (frozen) clock the code reads, not the real one the files were made at.
+    two_days_ago, a_minute_ago = time.time() - 2 * 86400, time.time() - 60
     os.utime(old, (two_days_ago, two_days_ago))
+    for folder in (dead, alive, new, other):
+        os.utime(folder, (a_minute_ago, a_minute_ago))
     assert sorted(jobs.clean_stale_temp_folders(tmp_path)) == sorted([dead, old])
     assert alive.exists() and new.exists() and other.exists()
 

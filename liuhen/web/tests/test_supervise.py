@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from django.db import OperationalError
 
 from liuhen.web import jobs
@@ -68,7 +67,6 @@ def test_terminate_stops_running_children():
     assert describe(-9) == "SIGKILL" and describe(2) == "2"
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_worker_waits_out_a_database_outage(monkeypatch, caplog):
     """Two outages in a row: the worker logs each, closes its connections, backs off, and is
     still running (it used to end with the OperationalError)."""

@@ -6,6 +6,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 from django.utils import timezone
 
 from liuhen.web import schedule
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.write("定期任务调度已启动")
         try:
             while not stopping:
+                close_old_connections()  # a database restarted since the last tick
                 if schedule.run_due(state, started=started):
                     schedule.save_state(state)
                 deadline = time.monotonic() + schedule.next_wake(state, timezone.now(), started)
