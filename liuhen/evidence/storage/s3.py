@@ -17,12 +17,23 @@ from liuhen.evidence.digests import CHUNK, Digests, digest_file
 from liuhen.evidence.storage.base import (
     ORIGINALS_PREFIX,
     Staged,
+    StorageFull,
     _os_error,
     check_erase_permit,
     derived_key,
 )
 
 log = logging.getLogger(__name__)
+
+
+class StagingSpaceTooSmall(StorageFull):
+    """The worker's staging folder cannot hold the original it must read from a local path."""
+
+    code = "staging_space"
+
+
+def _mib(size: int) -> int:
+    return -(-size // (1024 * 1024))
 
 
 class _S3Reader(io.RawIOBase):
@@ -176,8 +187,15 @@ class S3Storage:
 
     @contextlib.contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
-        """Download to a temporary file (streamed) for tools that need a path (PyAV)."""
+        """Download to a temporary file (streamed) for tools that need a path (PyAV).
+
+        The derivation worker needs this much free disk in the staging folder
+        (``LIUHEN_UPLOAD_DIR``): the whole original, up to the 64 GiB upload maximum, plus
+        ``STAGING_HEADROOM`` (issue 14 item 6; docs/uploads.md). Checked before the download
+        starts, so a worker whose disk is too small fails at once with a message that says
+        how much is needed and where, instead of filling its disk and failing half-way."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
+        self._check_staging_space(key)
         fd, name = tempfile.mkstemp(dir=self.staging_dir, suffix=".s3")
         try:
             with os.fdopen(fd, "wb") as out, self.open(key) as src:
@@ -186,6 +204,20 @@ class S3Storage:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
+
+    STAGING_HEADROOM = 256 * 1024 * 1024  # what else the folder must keep (uploads in progress)
+
+    def _check_staging_space(self, key: str) -> None:
+        size = self.size(key)
+        free = shutil.disk_usage(self.staging_dir).free
+        if free < size + self.STAGING_HEADROOM:
+            raise StagingSpaceTooSmall(
+                f"派生处理需把原始文件临时下载到 {self.staging_dir}：需要 "
+                f"{_mib(size + self.STAGING_HEADROOM)} MiB，可用 {_mib(free)} MiB。"
+                "请扩大该磁盘或将 LIUHEN_UPLOAD_DIR 设到更大的磁盘后重新派生",
+                detail={"key": key, "size": size, "free": free,
+                        "staging_dir": str(self.staging_dir)},
+            )
 
     # -- writing -------------------------------------------------------------------------
     def stage(self, source: Path, *, digests: Digests | None = None) -> Staged:
