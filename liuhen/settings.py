@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "liuhen.deadlines",
     "liuhen.keeping",
     "liuhen.supervision",
+    "liuhen.disclosure",
     "liuhen.web",
 ]
 
