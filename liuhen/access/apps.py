@@ -5,3 +5,10 @@ class AccessConfig(AppConfig):
     name = "liuhen.access"
     label = "access"
     verbose_name = "权限与令牌"
+
+    def ready(self):
+        from liuhen.access.permissions import ACTIONS
+        from liuhen.core import display
+
+        # 权限的名称 (issue 13 item 1): "recording.upload" reads 上传音像记录 wherever it shows.
+        display.register_codes(lambda: dict(ACTIONS))

@@ -3,3 +3,11 @@
 event_token_created = "auth.token_created"
 event_token_revoked = "auth.token_revoked"
 event_token_denied = "auth.token_denied"
+
+# 审计操作的名称 (core.display): what the audit log page, its exports and the CLI show.
+ACTION_LABELS = {
+    event_token_created: "创建个人接口令牌",
+    event_token_revoked: "吊销个人接口令牌",
+    event_token_denied: "接口令牌被拒绝",
+}
+

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
+from liuhen.access.permissions import ACTIONS
 from liuhen.access.querysets import active_grants, allows
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
@@ -53,7 +54,8 @@ def require(user, action: str, *, target=None, event: str | None = None) -> None
     """Refuse (403, audited) a user whose role may not do ``action`` anywhere."""
     if not allows(user, action):
         record_denied(actor=user, action=event or action, target=target,
-                      reason=f"角色无权执行：{action}")
+                      reason=f"角色无权执行：{ACTIONS.get(action, action)}",
+                      detail={"permission": action})
         raise Forbidden()
 
 

@@ -8,3 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from liuhen.audit import signals  # noqa: F401  (login/logout/lockout are audited)
+        from liuhen.audit.queries import RENAMED_OBJECT_TYPES
+        from liuhen.core import display
+
+        display.register_object_aliases(RENAMED_OBJECT_TYPES)

@@ -14,3 +14,22 @@ event_audit_exported = "audit.exported"
 event_audit_verified = "audit.verified"
 event_audit_tamper_refused = "audit.tamper_refused"
 event_audit_anchored = "audit.anchored"
+
+# 审计操作的名称 (core.display): what the audit log page, its exports and the CLI show.
+ACTION_LABELS = {
+    event_login: "登录",
+    event_login_failed: "登录失败",
+    event_lockout: "账号被锁定",
+    event_logout: "退出登录",
+    event_otp_failed: "动态口令错误",
+    event_otp_enrolled: "绑定动态口令",
+    event_token_created: "创建个人接口令牌",
+    event_token_revoked: "吊销个人接口令牌",
+    event_token_denied: "接口令牌被拒绝",
+    event_audit_viewed: "查阅审计日志",
+    event_audit_exported: "导出审计日志",
+    event_audit_verified: "校验审计日志",
+    event_audit_tamper_refused: "拒绝篡改审计日志",
+    event_audit_anchored: "审计日志锚定",
+}
+

@@ -13,6 +13,21 @@ event_party_viewed = "party.viewed"
 event_patrol_created = "patrol.created"
 event_patrol_viewed = "patrol.viewed"
 
+# 审计操作的名称 (core.display): what the audit log page, its exports and the CLI show.
+ACTION_LABELS = {
+    event_case_created: "立案登记",
+    event_case_viewed: "查看案件",
+    event_case_listed: "查看案件列表",
+    event_case_changed: "修改案件",
+    event_case_stage_changed: "变更环节",
+    event_case_transition_refused: "拒绝变更环节",
+    event_party_created: "登记当事人",
+    event_party_viewed: "查看当事人",
+    event_patrol_created: "登记巡查",
+    event_patrol_viewed: "查看巡查",
+}
+
+
 # A fact, stage, written record or recording of a case changed: ``case=``, ``actor=``. The
 # rules app re-evaluates completeness (第十条), the deadlines app the statutory deadlines.
 case_changed = DomainEvent("cases.case_changed")

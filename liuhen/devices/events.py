@@ -16,3 +16,21 @@ event_device_returned = "device.returned"
 event_device_assigned = "device.assigned"
 event_device_checked = "device.checked"
 event_device_maintained = "device.maintained"
+
+# 审计操作的名称 (core.display): what the audit log page, its exports and the CLI show.
+ACTION_LABELS = {
+    event_device_registered: "登记设备",
+    event_device_changed: "修改设备",
+    event_device_viewed: "查看设备",
+    event_device_listed: "查看设备列表",
+    event_device_put_in_service: "设备投入使用",
+    event_device_fault_reported: "报告设备故障",
+    event_device_repair_started: "设备送修",
+    event_device_repaired: "设备修复",
+    event_device_retired: "设备报废",
+    event_device_checked_out: "领用设备",
+    event_device_returned: "归还设备",
+    event_device_assigned: "指定设备使用人",
+    event_device_checked: "设备使用前检查",
+    event_device_maintained: "设备维护",
+}

@@ -49,6 +49,43 @@ event_recording_disposed = "recording.disposed"
 event_recording_object_erased = "recording.object_erased"
 event_recording_disposal_refused = "recording.disposal_refused"
 
+# 审计操作的名称 (core.display): what the audit log page, its exports and the CLI show.
+ACTION_LABELS = {
+    event_recording_viewed: "查看音像记录",
+    event_recording_listed: "查看音像记录列表",
+    event_recording_streamed: "播放音像记录",
+    event_recording_downloaded: "下载音像记录原件",
+    event_recording_late_report_viewed: "查看逾期上传报告",
+    event_upload_page_viewed: "打开上传页面",
+    event_recording_derived: "生成播放用派生文件",
+    event_recording_derivation_failed: "派生文件生成失败",
+    event_recording_stored: "存储音像记录",
+    event_recording_duplicate_submitted: "重复提交音像记录",
+    event_recording_refused: "拒绝存储音像记录",
+    event_recording_linked: "关联音像记录",
+    event_recording_case_linked: "音像记录关联案件",
+    event_recording_case_unlinked: "结束音像记录与案件的关联",
+    event_recording_links_viewed: "查看音像记录的关联",
+    event_recording_modification_refused: "拒绝修改音像记录",
+    event_recording_marked: "标注音像记录",
+    event_recording_digest_queried: "按固定值查询音像记录",
+    event_submissions_viewed: "查看提交记录",
+    event_mark_viewed: "查看标注",
+    event_upload_created: "开始上传",
+    event_upload_terminated: "取消上传",
+    event_upload_refused: "拒绝上传",
+    event_fixity_checked: "固定值校验通过",
+    event_fixity_failed: "固定值校验未通过",
+    event_fixity_orphan: "发现无记录的存储对象",
+    event_fixity_run: "执行固定值校验",
+    event_fixity_listed: "查看固定值校验列表",
+    event_fixity_viewed: "查看固定值校验",
+    event_recording_disposed: "销毁音像记录",
+    event_recording_object_erased: "擦除存储对象",
+    event_recording_disposal_refused: "拒绝销毁音像记录",
+}
+
+
 # A recording was stored, or its links or marks changed: ``recording=``, ``actor=``. The
 # keeping app recomputes its retention (第十四条); cases it is linked to get
 # ``cases.events.case_changed`` as well.

@@ -30,3 +30,25 @@ event_casefile_downloaded = "casefile.downloaded"
 # Long-term keeping (longterm.py, 第十五条).
 event_longterm_marked = "longterm.marked"
 event_longterm_refused = "longterm.refused"
+# 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
+ACTION_LABELS = {
+    event_retention_changed: "修改保存期限",
+    event_retention_change_refused: "拒绝修改保存期限",
+    event_retention_table_viewed: "查看保存期限表",
+    event_hold_placed: "设置法律冻结",
+    event_hold_released: "解除法律冻结",
+    event_hold_refused: "拒绝法律冻结操作",
+    event_holds_viewed: "查看法律冻结列表",
+    event_disposal_listed: "查看到期待销毁列表",
+    event_disposal_proposed: "提出销毁清册",
+    event_disposal_approved: "批准销毁清册",
+    event_disposal_rejected: "驳回销毁清册",
+    event_disposal_executed: "执行销毁",
+    event_disposal_refused: "拒绝销毁操作",
+    event_disposal_register_viewed: "查看销毁清册",
+    event_disposal_register_printed: "打印销毁清册",
+    event_casefile_assembled: "组卷",
+    event_casefile_bound: "案卷装订定稿",
+    event_casefile_refused: "拒绝组卷操作",
+    event_casefile_downloaded: "下载案卷",
+}

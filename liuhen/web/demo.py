@@ -12,7 +12,7 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import LiuhenError
 from liuhen.org.models import Officer
 from liuhen.records import services as rs
-from liuhen.records.choices import ApprovalAction, SignatureStatus
+from liuhen.records.choices import ApprovalAction, DocumentType, SignatureStatus
 from liuhen.rules import engine
 from liuhen.rules import services as rules_services
 
@@ -64,7 +64,7 @@ def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
                     actor=actor,
                     case=case,
                     doc_type=need["document"],
-                    number=f"{case.number}-{need['document'][:4]}",
+                    number=f"{case.number}（{DocumentType(need['document']).label}）",
                     date=case.opened_on,
                     signature=SignatureStatus.SIGNED,
                     extra=extra,

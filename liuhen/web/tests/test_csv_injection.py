@@ -45,7 +45,7 @@ def test_audit_export_neutralises_a_formula_in_an_object_name(people, bureau):
     body = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(body)))
     header, row = rows[0], rows[1]
-    assert row[header.index("object_repr")] == "'" + ATTACK
+    assert row[header.index("对象")] == "'" + ATTACK
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 
