@@ -12,6 +12,7 @@ class KeepingConfig(AppConfig):
 
     def ready(self):
         # Imported here: models may only be imported once the app registry is ready.
+        from liuhen.core import display
         from liuhen.keeping import checks  # noqa: F401 (registers the system check)
         from liuhen.keeping.retention import RetentionDataError, load_table
 
@@ -21,3 +22,5 @@ class KeepingConfig(AppConfig):
             load_table()
         except RetentionDataError as exc:
             raise ImproperlyConfigured(f"保存期限表有误：{exc}") from None
+        # 保存期限表的条目名称 (core.display, issue 13 item 1): "recording.patrol" reads as its title.
+        display.register_codes(lambda: {row.id: row.title for row in load_table().rows})
