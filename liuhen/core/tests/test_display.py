@@ -33,6 +33,7 @@ def test_every_audit_action_has_a_chinese_name():
     }
     assert len(constants) > 60
     unnamed = sorted(code for code in constants if display.action_label(code) == code)
+    # Name a new action in ACTION_LABELS beside its constant in the app's events.py.
     assert unnamed == []
     assert all(CHINESE.search(display.action_label(code)) for code in constants)
 
