@@ -51,4 +51,6 @@ ACTION_LABELS = {
     event_casefile_bound: "案卷装订定稿",
     event_casefile_refused: "拒绝组卷操作",
     event_casefile_downloaded: "下载案卷",
+    event_longterm_marked: "标记长期保存",
+    event_longterm_refused: "拒绝长期保存操作",
 }

@@ -50,7 +50,7 @@ ACTION_GROUPS = {
     "org.": "单位与人员", "document.": "文字记录", "approval.": "内部审批", "service.": "送达",
     "levy.": "征收", "fee_receipt.": "收费票据", "completeness.": "记录完整性",
     "rules_report.": "完整性统计", "retention.": "保存期限", "hold.": "法律冻结",
-    "disposal.": "销毁", "casefile.": "案卷", "violation.": "违规",
+    "disposal.": "销毁", "casefile.": "案卷", "longterm.": "长期保存", "violation.": "违规",
 }
 
 
