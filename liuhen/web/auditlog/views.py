@@ -51,6 +51,7 @@ ACTION_GROUPS = {
     "levy.": "征收", "fee_receipt.": "收费票据", "completeness.": "记录完整性",
     "rules_report.": "完整性统计", "retention.": "保存期限", "hold.": "法律冻结",
     "disposal.": "销毁", "casefile.": "案卷", "longterm.": "长期保存", "violation.": "违规",
+    "party_copy.": "当事人复制",
 }
 
 
