@@ -68,12 +68,22 @@ def _is_producer(user, target: UseTarget) -> bool:
     return target.open and user.pk in target.producer_user_ids
 
 
+def _over(user, target: UseTarget, role: str) -> bool:
+    unit = user_unit(user)
+    return (user_role(user) == role and unit is not None and target.unit is not None
+            and target.unit.path.startswith(unit.path))
+
+
 def _is_unit_head_over(user, target: UseTarget) -> bool:
     # The unit head is the approver of 第十六条: what they could approve for others they may
     # look at themselves, in their own unit and below.
-    unit = user_unit(user)
-    return (user_role(user) == Role.UNIT_HEAD and unit is not None and target.unit is not None
-            and target.unit.path.startswith(unit.path))
+    return _over(user, target, Role.UNIT_HEAD)
+
+
+def _is_keeper_over(user, target: UseTarget) -> bool:
+    # 第十二条、第十三条: the records keeper stores the recordings and builds and binds the case
+    # files of the units they serve; checking what they file means looking at it.
+    return _over(user, target, Role.RECORDS_KEEPER)
 
 
 # Filled by the supervision app (第二十三条: the legal affairs office's spot checks): each
@@ -102,6 +112,8 @@ BY_RIGHT: tuple[Right, ...] = (
           "第十三条、第十六条", VIEW_ONLY, _is_producer),
     Right("unit_head", "记录所属单位及其上级单位的单位负责人（审批人）", "第十六条",
           VIEW_ONLY, _is_unit_head_over),
+    Right("records_keeper", "专门人员（存储、立卷归档其所服务单位的记录）", "第十二条、第十三条",
+          VIEW_ONLY, _is_keeper_over),
     Right("spot_check", "法制机构对其开展的抽检", "第二十三条", VIEW_ONLY, _in_spot_check),
 )
 

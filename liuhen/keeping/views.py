@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from liuhen.access.choices import Role
+from liuhen.access.choices import Role, UseAction
 from liuhen.access.querysets import allows, user_role
-from liuhen.access.services import get_for, require
+from liuhen.access.services import check_use, get_for, require
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
@@ -241,9 +241,14 @@ def case_file_bind(request, pk):
 @login_required
 @handles_errors
 def case_file_pdf(request, pk):
-    """The case file's PDF/A as stored; the read is audited."""
-    case_file = get_for(request.user, "document.view", CaseFile.objects.select_related("case"),
-                        pk, read_event=events.event_casefile_downloaded)
+    """The case file's PDF/A as stored: a view of the 执法案卷 under ``check_use`` (第十六条),
+    audited with the right or grant it relies on."""
+    case_file = get_for(request.user, "document.view",
+                        CaseFile.objects.select_related("case", "case__unit"), pk)
+    use = check_use(request.user, case_file.case, UseAction.VIEW,
+                    event=events.event_casefile_downloaded)
+    record(actor=request.user, action=events.event_casefile_downloaded, target=case_file,
+           detail=use.detail)
     response = HttpResponse(casefile.read_pdf(case_file), content_type="application/pdf")
     name = case_file.archive_number or f"{case_file.case.number}-v{case_file.version}"
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}.pdf"

@@ -37,11 +37,12 @@ def test_the_case_officers_and_the_unit_heads_use_by_right(people, case_a):
     """The by-right table: the case's own officers while it is handled, the heads of the
     owning unit and above; nobody else, and nobody copies by right."""
     for who, right in [("officer_a", "case_officer"), ("officer_a2", "case_officer"),
-                       ("head_a", "unit_head"), ("head_detachment", "unit_head")]:
+                       ("head_a", "unit_head"), ("head_detachment", "unit_head"),
+                       ("keeper_a", "records_keeper")]:
         assert use.right_for(people[who].user, case_a, "view").right == right
     for who in ("officer_b", "leader", "legal", "keeper_a", "head_a"):
         assert use.right_for(people[who].user, case_a, "copy") is None
-    for who in ("officer_b", "leader", "legal", "keeper_a"):
+    for who in ("officer_b", "leader", "legal"):
         assert use.right_for(people[who].user, case_a, "view") is None
 
     Case.objects.filter(pk=case_a.pk).update(archived_at=timezone.now())
@@ -52,7 +53,7 @@ def test_the_case_officers_and_the_unit_heads_use_by_right(people, case_a):
 
 def test_every_by_right_row_cites_its_article():
     assert {row.code for row in use.BY_RIGHT} == {"case_officer", "producer", "unit_head",
-                                                  "spot_check"}
+                                                  "records_keeper", "spot_check"}
     for row in use.BY_RIGHT:
         assert row.article.startswith("第") and row.actions == {UseAction.VIEW}
 

@@ -185,3 +185,8 @@ def test_case_page_assemble_bind_download(client, people, filed_case):
     assert AuditEntry.objects.filter(action="casefile.downloaded").exists()
     client.force_login(people["officer_b"].user)  # another team: not found, refusal audited
     assert client.get(f"/keeping/case-files/{draft.pk}/pdf").status_code == 404
+    # The bureau leader sees the case listed but views its file only with a grant (第十六条).
+    client.force_login(people["leader"].user)
+    assert client.get(f"/keeping/case-files/{draft.pk}/pdf").status_code == 403
+    assert AuditEntry.objects.filter(action="casefile.downloaded", outcome="denied",
+                                     actor_id=people["leader"].user.pk).exists()
