@@ -25,10 +25,10 @@ class HolidayInline(admin.TabularInline):
 
 @admin.register(HolidayYear)
 class HolidayYearAdmin(admin.ModelAdmin):
-    list_display = ("year", "provisional", "source", "day_count", "updated_at")
+    list_display = ("year", "provisional", "source", "document_number", "day_count", "updated_at")
     list_filter = ("provisional",)
     search_fields = ("source",)
-    fields = ("year", "provisional", "source")
+    fields = ("year", "provisional", "source", "document_number")
     inlines = [HolidayInline]
 
     @admin.display(description="放假/调休天数")

@@ -23,7 +23,7 @@ from liuhen.deadlines.calendar import (
 )
 from liuhen.deadlines.models import HolidayYear
 
-__all__ = ["calendar_mapping", "current_calendar", "seed_from_toml"]
+__all__ = ["calendar_mapping", "current_calendar", "load_years", "seed_from_toml"]
 
 _lock = threading.Lock()
 _cache: dict = {"key": None, "calendar": None}
@@ -39,6 +39,7 @@ def calendar_mapping() -> dict:
                 "year": block.year,
                 "provisional": block.provisional,
                 "source": block.source,
+                "document_number": block.document_number,
                 "days": [
                     {"date": d.date, "name": d.name, "type": d.kind} for d in block.days.all()
                 ],
@@ -109,3 +110,47 @@ def seed_from_toml(holiday_year_model, holiday_model, path: str | Path | None = 
             )
             added += created
     return added
+
+
+def load_years(path: str | Path, *, replace: bool = False) -> list[int]:
+    """Add the years of a holiday file (the format of ``deadlines/data/holidays.toml``: one
+    ``[[years]]`` block per State Council notice, with ``source`` and ``document_number``) to the
+    bureau's calendar; returns the years loaded.
+
+    The file is checked as a whole first (:meth:`WorkingCalendar.from_mapping`); a year already
+    loaded is refused unless ``replace`` (then its days are replaced by the file's). The caller
+    audits the change and refreshes the stored deadlines.
+    """
+    from liuhen.deadlines.models import Holiday
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise CalendarDataError(f"无法读取 {path}：{exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarDataError(f"{path} 不是有效的 TOML：{exc}") from None
+    WorkingCalendar.from_mapping(data)
+    loaded = []
+    for block in data["years"]:
+        year_no = int(block["year"])
+        existing = HolidayYear.objects.filter(year=year_no).first()
+        if existing is not None and not replace:
+            raise CalendarDataError(f"{year_no} 年已载入；如需按通知更正，请使用替换（--replace）")
+        fields = {
+            "provisional": bool(block.get("provisional", False)),
+            "source": str(block.get("source", ""))[:300],
+            "document_number": str(block.get("document_number", ""))[:60],
+        }
+        if not fields["provisional"] and not fields["source"]:
+            raise CalendarDataError(f"{year_no} 年：正式年度须写明依据的通知（source）")
+        year, _ = HolidayYear.objects.update_or_create(year=year_no, defaults=fields)
+        year.days.all().delete()
+        for day in block.get("days", ()):
+            if Holiday.objects.filter(date=day["date"]).exclude(calendar_year=year).exists():
+                continue  # 元旦跨年: the earlier year's notice already lists the day
+            Holiday.objects.create(
+                calendar_year=year, date=day["date"], name=str(day["name"])[:30], kind=day["type"]
+            )
+        loaded.append(year_no)
+    return loaded

@@ -51,6 +51,9 @@ class HolidayYear(models.Model):
         blank=True,
         help_text="通知名称及文号，如《国务院办公厅关于2026年部分节假日安排的通知》",
     )
+    document_number = models.CharField(
+        "文号", max_length=60, blank=True, help_text="通知的文号，如 国办发明电〔2024〕12号"
+    )
     updated_at = models.DateTimeField("最近修改", default=timezone.now)
 
     class Meta:

@@ -251,7 +251,7 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
             rule, item.start, extended=item.extended, calendar=calendar
         )
     except CalendarRangeError as exc:
-        return CaseDeadline(due=None, status="unknown", error=str(exc), **base)
+        return CaseDeadline(due=None, status="unknown", error=calendar_end_message(exc), **base)
     if item.met_known and item.met_on is None:
         state = "met"
     else:
@@ -284,6 +284,51 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
         working_days_left=working_left,
         **base,
     )
+
+
+def calendar_end_message(exc: CalendarRangeError) -> str:
+    """Why a deadline cannot be computed, and what to do: the calendar has no such year."""
+    years = exc.years
+    if years and exc.date.year > years[-1]:
+        where = f"工作日历只载入至 {years[-1]} 年"
+    elif years and exc.date.year < years[0]:
+        where = f"工作日历自 {years[0]} 年起载入"
+    elif years:
+        where = f"工作日历缺少 {exc.date.year} 年"
+    else:
+        where = "工作日历未载入任何年度"
+    return (
+        f"{where}，{exc.date.year} 年的节假日安排尚未载入，该期限无法计算。"
+        f"请系统管理员按国务院办公厅关于 {exc.date.year} 年部分节假日安排的通知载入该年度"
+        "（系统管理 → 节假日安排（年度），或 liuhen holidays --load 文件）。"
+    )
+
+
+def calendar_coverage(calendar: WorkingCalendar) -> str:
+    """The years the calendar covers, provisional ones named, e.g. for ``liuhen deadlines``."""
+    if not calendar.years:
+        return "工作日历未载入任何年度：按工作日计算的期限均无法计算。"
+    first, last = calendar.years[0], calendar.years[-1]
+    text = f"工作日历载入 {first}–{last} 年，{last}-12-31 之后届满的期限无法计算"
+    if calendar.provisional_years:
+        text += "；" + "、".join(str(y) for y in calendar.provisional_years) + " 年为暂定（须核对）"
+    return text + "。"
+
+
+def uncomputable_deadlines(*, unit=None, batch_size: int = 500) -> list[tuple[Case, CaseDeadline]]:
+    """Deadlines of cases not archived that cannot be computed because the calendar ends."""
+    calendar = current_calendar()
+    cases = Case.objects.exclude(stage=Stage.ARCHIVING).order_by("pk")
+    if unit is not None:
+        cases = cases.filter(unit__path__startswith=unit.path)
+    ids = list(cases.values_list("pk", flat=True))
+    result = []
+    for i in range(0, len(ids), batch_size):
+        for case in prefetch(Case.objects.filter(pk__in=ids[i : i + batch_size]).order_by("pk")):
+            for d in case_deadlines(case, calendar=calendar):
+                if d.status == "unknown" and d.met_on is None:
+                    result.append((case, d))
+    return result
 
 
 def _displaced(item: Item, calendar: WorkingCalendar) -> dict | None:

@@ -25,9 +25,12 @@ def case_deadlines_panel(context, case):
     today = timezone.localdate()
     user = context.get("user")
     can_generate = user is not None and unit_allowed(user, "document.create", case.unit)
+    deadlines = case_deadlines(case, today=today)
     return {
         "case": case,
-        "deadlines": case_deadlines(case, today=today),
+        "deadlines": deadlines,
+        # 工作日历 ends: say which deadlines cannot be computed and what to do (issue 8 item 8).
+        "uncomputable": [d for d in deadlines if d.status == "unknown"],
         "today": today,
         "user": user,
         "parties": list(case.parties.all()) if can_generate else [],
