@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access import services
 from liuhen.access.models import ApiToken
+from liuhen.access.otp import is_verified
 
 # The same tag as the org router: the API groups them as it did before issue 15.
 router = Router(tags=["单位与人员"])
@@ -39,7 +40,8 @@ def list_tokens(request):
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="创建 API 令牌（仅显示一次）")
 def create_token(request, payload: TokenIn):
-    token, plain = services.create_token(user=request.user, name=payload.name, days=payload.days)
+    token, plain = services.create_token(user=request.user, name=payload.name, days=payload.days,
+                                         otp_verified=is_verified(request))
     token.token = plain
     return Status(201, token)
 

@@ -12,3 +12,4 @@ class AccessConfig(AppConfig):
 
         # 权限的名称 (issue 13 item 1): "recording.upload" reads 上传音像记录 wherever it shows.
         display.register_codes(lambda: dict(ACTIONS))
+        from liuhen.access import otp  # noqa: F401  (who must use TOTP is decided at login)

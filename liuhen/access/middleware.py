@@ -1,21 +1,22 @@
-"""Per-role enforcement of the TOTP second factor (LIUHEN_OTP_REQUIRED_ROLES), and the
-session's idle timeout (LIUHEN_SESSION_IDLE_MINUTES) without a write on every request."""
+"""Enforcement of the TOTP second factor (access.otp: the roles in LIUHEN_OTP_REQUIRED_ROLES
+and enrolled users), and the session's idle timeout (LIUHEN_SESSION_IDLE_MINUTES) without a write on every request."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from liuhen.access.querysets import user_role
+from liuhen.access.otp import session_requires_otp
 
 _OTP_EXEMPT = ("/login/", "/logout/", "/otp/", "/static/")
 
 
 class OtpEnforcementMiddleware:
-    """Users whose role is in LIUHEN_OTP_REQUIRED_ROLES must verify a TOTP code first."""
+    """A user who must use TOTP (access.otp: the roles in LIUHEN_OTP_REQUIRED_ROLES, and anyone
+    who enrolled an authenticator) must verify a code before anything else, on every path:
+    the admin included (issue 16 item 6: /admin/login/ gave a full session on the password)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,13 +24,12 @@ class OtpEnforcementMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            settings.OTP_REQUIRED_ROLES
-            and user is not None
+            user is not None
             and user.is_authenticated
             and not request.path.startswith(_OTP_EXEMPT)
             and not getattr(request, "auth_via_token", False)
-            and user_role(user) in settings.OTP_REQUIRED_ROLES
             and not user.is_verified()
+            and session_requires_otp(request)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "otp_required", "message": "请先完成动态口令验证"},

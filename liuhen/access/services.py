@@ -19,6 +19,7 @@ from django.utils import timezone
 from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
 from liuhen.access.permissions import ACTIONS
+from liuhen.access.otp import must_use_otp
 from liuhen.access.querysets import active_grants, allows
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
@@ -66,8 +67,19 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(*, user, name: str, days: int | None = 365) -> tuple[ApiToken, str]:
-    """Issue a token; the plain text is returned once and never stored."""
+def create_token(*, user, name: str, days: int | None = 365,
+                 otp_verified: bool | None = None) -> tuple[ApiToken, str]:
+    """Issue a token; the plain text is returned once and never stored.
+
+    ``otp_verified`` says whether the request asking passed TOTP (pages and API pass it; a
+    console command run by the operator passes nothing). A user who must use TOTP gets a
+    token only from a verified session: a token works without the second factor, so one
+    made from a password-only session, or from another token, would undo it (issue 16
+    item 6)."""
+    if otp_verified is False and must_use_otp(user):
+        record_denied(actor=user, action=events.event_token_created, target=user,
+                      reason="创建令牌前须完成动态口令验证")
+        raise Forbidden("创建 API 令牌前请先完成动态口令验证")
     name = (name or "").strip()
     if not name:
         raise InvalidInput("请填写令牌用途")

@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 
+from liuhen.access import views as access_views
 from liuhen.web import case_records, views
 from liuhen.web.api import api
 
 admin.site.site_header = "留痕 · 系统管理"
 admin.site.site_title = "留痕"
 admin.site.index_title = "配置"
+# One login path for everyone, with TOTP (issue 16 item 6): the admin sends people to ours.
+admin.site.login = access_views.admin_login
 
 # Admin pages of models that changed app in issue 15 keep their old addresses as redirects
 # (bookmarks, the user guide): /admin/<old app>/<model>/… → /admin/<new app>/<model>/….

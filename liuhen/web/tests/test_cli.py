@@ -97,6 +97,22 @@ def test_demo_cases_cover_kinds_stages_and_parties(demo):
     assert verify().ok
 
 
+@pytest.mark.django_db
+def test_demo_accounts_log_in_without_totp_even_where_their_role_needs_it(demo, settings):
+    """Issue 16 item 6: TOTP is required of the admin and bureau-wide roles by default, yet a
+    newcomer following the README gets into the demo at once: its accounts are exempt."""
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.OTP_REQUIRED_ROLES = ["admin", "bureau_leader", "legal_office"]
+    for username in ("admin", "leader1", "legal1"):
+        client = Client()
+        response = client.post(reverse("login"), {"username": username,
+                                                  "password": "liuhen-demo-2026"})
+        assert response.status_code == 302, username
+        assert client.get(reverse("dashboard")).status_code == 200, username
+
+
 def test_demo_twice_refuses_clearly(demo):
     with pytest.raises(CommandError) as err:
         call_command("demo", stdout=io.StringIO())

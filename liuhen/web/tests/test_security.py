@@ -77,7 +77,7 @@ def test_production_settings_argon2_lockout_idle_timeout_and_otp_roles(tmp_path)
         "cooloff": 15 * 60,
         "age": 30 * 60,
         "save_every": False,  # IdleSessionMiddleware: once a minute at most (issue 9 item 3)
-        "otp_roles": [],
+        "otp_roles": ["admin", "bureau_leader", "legal_office"],  # issue 16 item 6
     }
     result = _production_settings(
         tmp_path,
