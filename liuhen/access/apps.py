@@ -7,9 +7,9 @@ class AccessConfig(AppConfig):
     verbose_name = "权限与令牌"
 
     def ready(self):
+        from liuhen.access import otp  # noqa: F401  (who must use TOTP is decided at login)
         from liuhen.access.permissions import ACTIONS
         from liuhen.core import display
 
         # 权限的名称 (issue 13 item 1): "recording.upload" reads 上传音像记录 wherever it shows.
         display.register_codes(lambda: dict(ACTIONS))
-        from liuhen.access import otp  # noqa: F401  (who must use TOTP is decided at login)

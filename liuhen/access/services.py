@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
-from liuhen.access.permissions import ACTIONS
 from liuhen.access.otp import must_use_otp
+from liuhen.access.permissions import ACTIONS
 from liuhen.access.querysets import active_grants, allows
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
