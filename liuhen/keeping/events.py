@@ -30,6 +30,11 @@ event_casefile_downloaded = "casefile.downloaded"
 # Long-term keeping (longterm.py, 第十五条).
 event_longterm_marked = "longterm.marked"
 event_longterm_refused = "longterm.refused"
+
+# Archive packages (archive.py, 第十五条, DA/T 70).
+event_package_built = "package.built"
+event_package_refused = "package.refused"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_retention_changed: "修改保存期限",
@@ -53,4 +58,6 @@ ACTION_LABELS = {
     event_casefile_downloaded: "下载案卷",
     event_longterm_marked: "标记长期保存",
     event_longterm_refused: "拒绝长期保存操作",
+    event_package_built: "制作档案包（四性检测）",
+    event_package_refused: "拒绝制作档案包",
 }

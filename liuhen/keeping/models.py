@@ -231,3 +231,35 @@ class LongTermMark(models.Model):
 
     def __str__(self) -> str:
         return self.get_reason_display()
+
+
+class ArchivePackage(models.Model):
+    """An archive package of one case (第十五条): where it was written, its signed manifest's
+    digests, and the DA/T 70 four checks; ``preserved`` only when every check passed."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT,
+                             related_name="archive_packages", verbose_name="案件")
+    case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name="卷宗")
+    external_id = models.CharField("包标识", max_length=120, unique=True)
+    path = models.CharField("位置", max_length=500)
+    manifest_sha256 = models.CharField("清单SHA-256", max_length=64)
+    manifest_sm3 = models.CharField("清单SM3", max_length=64)
+    payload_bytes = models.BigIntegerField("内容字节数")
+    checks = models.JSONField("四性检测", default=dict)
+    preserved = models.BooleanField("已登记长期保存", default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="制作人")
+    created_at = models.DateTimeField("制作时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "case__unit"
+    case_lookup = "case"
+
+    class Meta:
+        verbose_name = "档案包"
+        verbose_name_plural = "档案包"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.external_id

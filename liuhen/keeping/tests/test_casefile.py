@@ -15,46 +15,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from liuhen.audit.models import AuditEntry
-from liuhen.cases import services as case_services
-from liuhen.cases.choices import Stage
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
-from liuhen.evidence import links
-from liuhen.evidence.tests import mediafactory
 from liuhen.keeping import casefile
 from liuhen.keeping.models import CaseFile
-from liuhen.records import pdf as record_pdf
-from liuhen.records import services as record_services
 
 pytestmark = pytest.mark.django_db
-
-
-def _walk_to_file_stage(actor, case):
-    for step in (case_services.start_investigation, case_services.make_decision,
-                 case_services.start_service, case_services.make_case_file):
-        case = step(actor=actor, case=case)
-    assert case.stage == Stage.CASE_FILE
-    return case
-
-
-@pytest.fixture
-def filed_case(people, new_case, stored_recording, tmp_path):
-    """A penalty case with a generated decision (PDF), a scanned filing form (JPEG), a record
-    kept on paper only, two recordings linked, walked to the file stage."""
-    actor = people["officer_a"].user
-    case = new_case("penalty", cause="拖欠劳动者工资（卷宗测试）")
-    today = timezone.localdate()
-    record_pdf.generate_document(actor=actor, case=case, doc_type="penalty_decision",
-                                 store=True)
-    scan = mediafactory.make_jpeg_with_exif(tmp_path / "立案审批表.jpg",
-                                            taken_at=timezone.now())
-    record_services.add_document(actor=actor, case=case, doc_type="filing_approval",
-                                 file_path=scan, original_name="立案审批表.jpg",
-                                 number="立字〔2026〕7号", date=today)
-    record_services.add_document(actor=actor, case=case, doc_type="inquiry_record", date=today)
-    for _ in range(2):
-        links.add_case_link(actor=actor, recording=stored_recording(), case=case,
-                            reason="现场检查录像")
-    return _walk_to_file_stage(actor, case)
 
 
 def _text(page) -> str:

@@ -1,0 +1,81 @@
+"""Archive package of a case (第十五条) and its DA/T 70 四性检测: written by the packaging
+library (BagIt validated by ``bagit``), metadata JSON and XML, audit extract, the offline
+verifier; the four checks pass on a good package and a flipped byte fails authenticity."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from xml.etree import ElementTree as ET
+
+import bagit
+import pytest
+from pypdf import PdfReader
+
+from liuhen.audit.models import AuditEntry
+from liuhen.core.errors import Conflict, Forbidden
+from liuhen.keeping import archive, casefile
+from liuhen.packaging import SigningKey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signer():
+    return SigningKey.generate()
+
+
+def test_case_package_and_four_checks(people, filed_case, signer, tmp_path):
+    keeper = people["keeper_a"].user
+    with pytest.raises(Conflict, match="装订"):
+        archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path, signer=signer)
+    bound = casefile.bind(actor=keeper, case_file=casefile.assemble(
+        actor=people["officer_a"].user, case=filed_case))
+    with pytest.raises(Forbidden):
+        archive.build_package(actor=people["officer_a"].user, case=filed_case,
+                              dest_dir=tmp_path, signer=signer)
+    package = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
+                                    signer=signer)
+    root = tmp_path / package.external_id
+    bagit.Bag(str(root)).validate()
+    paths = {p.relative_to(root / "data").as_posix() for p in (root / "data").rglob("*")
+             if p.is_file()}
+    assert f"卷宗/{bound.archive_number}.pdf" in paths
+    assert sum(p.startswith("音像资料/") for p in paths) == 2
+    assert sum(p.startswith("文字记录/") for p in paths) == 2  # the decision PDF and the scan
+    assert {"metadata.json", "metadata.xml", "audit.json"} <= paths
+    meta = json.loads((root / "data" / "metadata.json").read_text(encoding="utf-8"))
+    xml = ET.fromstring((root / "data" / "metadata.xml").read_bytes())
+    assert xml.tag == "案件档案包" and xml.findtext("档号") == bound.archive_number
+    assert len(xml.findall("文件")) == len(meta["文件"]) == 5
+    assert {f.findtext("SHA256") for f in xml.findall("文件")} == {f["SHA256"]
+                                                                  for f in meta["文件"]}
+    audit = json.loads((root / "data" / "audit.json").read_text(encoding="utf-8"))
+    assert any(e["action"] == "casefile.bound" for e in audit[f"卷宗/{bound.archive_number}.pdf"])
+
+    checks = package.checks
+    assert [checks[k]["name"] for k in archive.CHECKS] == ["真实性", "完整性", "可用性", "安全性"]
+    assert checks["authenticity"]["ok"] and checks["integrity"]["ok"]
+    assert checks["usability"]["ok"] and {u["format"].split("/")[0] for u in
+                                          checks["usability"]["files"]} >= {"PDF", "mov,mp4,m4a,3gp,3g2,mj2"}
+    if shutil.which("clamscan") is None:
+        assert checks["security"]["ok"] is None and "未安装" in checks["security"]["detail"]
+    assert package.preserved
+    report = json.loads(archive.report_json(package))
+    assert report["preserved"] and report["checks"]["integrity"]["ok"]
+    pdf = PdfReader(io.BytesIO(archive.report_pdf(package)))
+    text = "".join(p.extract_text() for p in pdf.pages).replace(" ", "")
+    assert all(name in text for name in ("真实性", "完整性", "可用性", "安全性", "已登记长期保存"))
+    assert AuditEntry.objects.filter(action="package.built", outcome="succeeded").exists()
+
+    # A flipped byte in an original: authenticity fails, the package would not be preserved.
+    victim = next((root / "data" / "音像资料").iterdir())
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.chmod(0o644)
+    victim.write_bytes(bytes(data))
+    items = archive._items(filed_case, bound)
+    again = archive.four_checks(root, items, fingerprint=signer.fingerprint)
+    assert again["authenticity"]["ok"] is False
+    assert any(victim.name in f for f in again["authenticity"]["failures"])
