@@ -239,3 +239,70 @@ def test_tuspy_through_two_web_workers(server_process, tmp_path):
         assert result["sm3"] == hashlib.new("sm3", data).hexdigest()
     log = (server.data_dir / "server.log").read_text(errors="replace")
     assert "Traceback" not in log
+
+
+@pytest.mark.timeout(600)  # two servers migrated and started: slow on a busy 2-core machine
+def test_two_nodes_sharing_the_upload_folder_and_database(server_process, tmp_path):
+    """Issue 14 item 1: two `liuhen serve` nodes, each with its own data folder, one PostgreSQL
+    database and one LIUHEN_UPLOAD_DIR
+    (the shared volume); a tus upload whose PATCHes alternate between them, as a round-robin
+    load balancer sends them, ends with the right SHA-256 and SM3, read back from either node,
+    and one recording."""
+    import base64
+    import http.client
+    import os
+    from urllib.parse import urlparse
+
+    from liuhen.evidence.tests.conftest import vault_server_token
+
+    if not os.environ.get("LIUHEN_DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("several nodes share a PostgreSQL database; SQLite is one node by "
+                    "construction (docs/uploads.md)")
+    shared = {"LIUHEN_UPLOAD_DIR": str(tmp_path / "shared-uploads")}
+    node_a = server_process(shared)
+    node_b = server_process({**shared, "LIUHEN_DATABASE_URL": node_a.env["LIUHEN_DATABASE_URL"]})
+    token = vault_server_token(node_a)
+    node_a.start(workers=2)
+    node_b.start(workers=2)
+    assert node_a.data_dir != node_b.data_dir
+
+    def call(node, method, path, body=b"", **headers):
+        conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+        headers = {name.replace("_", "-"): value for name, value in headers.items()}
+        conn.request(method, path, body=body, headers={
+            "Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", **headers})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response
+
+    data = mediafactory.make_large_file(tmp_path / "DSJ001_20261127083000_0001.MP4",
+                                        (3 << 20) + 4099).read_bytes()
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
+                    for k, v in {"filename": "DSJ001_20261127083000_0001.MP4",
+                                 "device": "DSJ001"}.items())
+    created = call(node_a, "POST", "/api/uploads/", Upload_Length=str(len(data)),
+                   Upload_Metadata=meta)
+    assert created.status == 201
+    path = urlparse(created.getheader("Location")).path
+    step = 512 * 1024
+    nodes = [node_a, node_b]
+    for index, start in enumerate(range(0, len(data), step)):
+        chunk = data[start:start + step]
+        node = nodes[index % 2]
+        assert int(call(node, "HEAD", path).getheader("Upload-Offset")) == start
+        sha = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        response = call(node, "PATCH", path, chunk, Upload_Offset=str(start),
+                        Upload_Checksum=f"sha256 {sha}",
+                        Content_Type="application/offset+octet-stream")
+        assert response.status == 204, (index, response.status)
+    assert response.getheader("Liuhen-Sha256") == hashlib.sha256(data).hexdigest()
+    assert response.getheader("Liuhen-Sm3") == hashlib.new("sm3", data).hexdigest()
+    for node in nodes:  # the upload's state is in the database: both nodes answer the same
+        head = call(node, "HEAD", path)
+        assert head.getheader("Upload-Offset") == str(len(data))
+        assert head.getheader("Liuhen-Sm3") == hashlib.new("sm3", data).hexdigest()
+    assert not list((tmp_path / "shared-uploads").glob("tus/*.part"))  # stored, then removed
+    for node in nodes:
+        log = (node.data_dir / "server.log").read_text(errors="replace")
+        assert "Traceback" not in log
