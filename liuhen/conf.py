@@ -94,12 +94,30 @@ def env_path(name: str, default: Path) -> Path:
 
 
 def secret_key(data_dir: Path) -> str:
-    """LIUHEN_SECRET_KEY, else a random key kept in the data folder so sessions survive restarts."""
+    """LIUHEN_SECRET_KEY, else LIUHEN_SECRET_KEY_FILE, else a random key kept in the data folder
+    so sessions survive restarts.
+
+    With several nodes (LIUHEN_MULTI_NODE=true) a key per data folder would log a user out
+    whenever the load balancer picks the other node (issue 14 item 4): there the key must come
+    from the environment or a file every node reads, and start-up stops without one.
+    """
     value = _raw("LIUHEN_SECRET_KEY")
+    key_path = _raw("LIUHEN_SECRET_KEY_FILE")
+    if not value and key_path:
+        try:
+            value = Path(key_path).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"LIUHEN_SECRET_KEY_FILE={key_path!r} cannot be read ({exc.strerror}).") from None
     if value:
         if len(value) < 32:
             raise ImproperlyConfigured("LIUHEN_SECRET_KEY is too short: set at least 32 random characters.")
         return value
+    if env_bool("LIUHEN_MULTI_NODE", False):
+        raise ImproperlyConfigured(
+            "LIUHEN_MULTI_NODE=true needs one key for every node: set LIUHEN_SECRET_KEY (at least "
+            "32 random characters, the same on every node) or LIUHEN_SECRET_KEY_FILE (a file on a "
+            "path every node reads). See docs/scale-out.md.")
     key_file = data_dir / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()

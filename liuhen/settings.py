@@ -12,6 +12,9 @@ DATA_DIR = conf.env_path("LIUHEN_DATA_DIR", Path.cwd() / "var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = conf.secret_key(DATA_DIR)
+# Key rotation (docs/scale-out.md): the new key in LIUHEN_SECRET_KEY, the old ones here (comma list)
+# until sessions signed with them have expired.
+SECRET_KEY_FALLBACKS = conf.env_list("LIUHEN_SECRET_KEY_FALLBACKS", [])
 DEBUG = conf.env_bool("LIUHEN_DEBUG", False)
 ALLOWED_HOSTS = conf.env_list("LIUHEN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = conf.env_list("LIUHEN_CSRF_TRUSTED_ORIGINS", [])
@@ -182,6 +185,9 @@ ARCHIVE_NUMBER_PATTERN = conf.env_str("LIUHEN_ARCHIVE_NUMBER_PATTERN",
 # when its worker on this machine is gone).
 REQUEUE_AFTER_MINUTES = conf.env_int("LIUHEN_REQUEUE_AFTER_MINUTES", 30, minimum=1)
 TASK_LEASE_HOURS = conf.env_int("LIUHEN_TASK_LEASE_HOURS", 6, minimum=1)
+# Nightly backup (issue 16 item 5): the scheduler writes `liuhen backup` into a new folder under
+# this one every day when it is set (empty: no scheduled backup).
+BACKUP_DIR = conf.env_str("LIUHEN_BACKUP_DIR", "")
 
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")

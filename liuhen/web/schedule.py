@@ -79,6 +79,10 @@ def jobs() -> list[Periodic]:
         "owed-work", "liuhen.web.jobs.requeue_owed_work", OWED_WORK_EVERY, {},
         "重新排队未完成的派生任务和中断的任务", inline=True,
     ))
+    if settings.BACKUP_DIR:
+        # In the scheduler's own process: a backup reads the database and the vault directly.
+        found.append(Periodic("backup", "liuhen.web.backup.nightly_backup", timedelta(hours=24),
+                              {}, "每日备份（数据库、音像原件、锚点、密钥）", inline=True))
     return found
 
 

@@ -100,3 +100,15 @@ def test_scheduler_anchors_daily(chain, settings):
     assert json.loads(path.read_text(encoding="utf-8"))["seq"] == 6
     settings.AUDIT_ANCHOR_EVERY_HOURS = 0
     assert "audit-anchor" not in {j.name for j in schedule.jobs()}
+
+
+def test_verify_says_when_it_checked_no_anchor(chain, settings, capsys):
+    """Issue 14 item 3: a node whose anchor folder is empty (the anchors were written on
+    another node) said nothing about anchors; now it says it checked none, and where it looked."""
+    call_command("audit", "verify")
+    out = capsys.readouterr().out
+    assert f"未核对任何锚点：{settings.AUDIT_ANCHOR_DIR} 中没有锚点文件" in out
+    make_anchor()
+    call_command("audit", "verify")
+    out = capsys.readouterr().out
+    assert "锚点 1 个均相符" in out and "未核对任何锚点" not in out

@@ -129,3 +129,41 @@ def test_the_running_suite_uses_the_database_it_was_given(db):
 
     url = os.environ.get("LIUHEN_DATABASE_URL", "")
     assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
+
+
+def test_multi_node_refuses_a_key_of_its_own(monkeypatch, tmp_path):
+    """Issue 14 item 4: each node generating its own key logged users out on the other node."""
+    monkeypatch.delenv("LIUHEN_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LIUHEN_SECRET_KEY_FILE", raising=False)
+    monkeypatch.setenv("LIUHEN_MULTI_NODE", "true")
+    with pytest.raises(ImproperlyConfigured, match="LIUHEN_SECRET_KEY"):
+        conf.secret_key(tmp_path)
+    assert not (tmp_path / "secret_key").exists()  # nothing generated
+    shared = tmp_path / "shared-key"
+    shared.write_text("k" * 40 + "\n")
+    monkeypatch.setenv("LIUHEN_SECRET_KEY_FILE", str(shared))
+    assert conf.secret_key(tmp_path) == "k" * 40
+    monkeypatch.setenv("LIUHEN_SECRET_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="LIUHEN_SECRET_KEY_FILE"):
+        conf.secret_key(tmp_path)
+    monkeypatch.setenv("LIUHEN_SECRET_KEY", "s" * 40)
+    assert conf.secret_key(tmp_path) == "s" * 40
+    monkeypatch.delenv("LIUHEN_MULTI_NODE")
+    monkeypatch.delenv("LIUHEN_SECRET_KEY")
+    monkeypatch.delenv("LIUHEN_SECRET_KEY_FILE")
+    single = conf.secret_key(tmp_path / "single")  # one node: a key of its own, kept
+    assert single == (tmp_path / "single" / "secret_key").read_text()
+
+
+def test_multi_node_start_up_says_what_to_set(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
+    env.update({"LIUHEN_DATA_DIR": str(tmp_path / "var"), "LIUHEN_MULTI_NODE": "true",
+                "DJANGO_SETTINGS_MODULE": "liuhen.settings"})
+    result = subprocess.run([sys.executable, "-m", "liuhen", "check"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "LIUHEN_MULTI_NODE=true needs one key for every node" in result.stderr

@@ -66,6 +66,11 @@ class Command(BaseCommand):
                 raise CommandError("审计日志与锚点不符：\n" + "\n".join(problems), returncode=1)
             if files:
                 self.stdout.write(f"锚点 {len(files)} 个均相符")
+            else:
+                # Issue 14 item 3: a node that found no anchor must say so, not pass in silence.
+                where = "、".join(str(p) for p in anchors) if anchors else str(anchoring.anchor_dir())
+                self.stdout.write(f"未核对任何锚点：{where} 中没有锚点文件"
+                                  "（多台服务器时请把 LIUHEN_AUDIT_ANCHOR_DIR 设为各节点共用的路径）")
             return
         raise CommandError(
             f"审计日志在第 {result.first_bad_seq} 条处断裂：{result.problem}"
