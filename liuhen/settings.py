@@ -100,6 +100,12 @@ if conf.env_bool("LIUHEN_FAST_PASSWORD_HASHER", False):
     # Only the test suite sets this: Argon2 on every factory-made user would dominate its runtime.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
+    # Not the user name with digits added (issue 16 item 14; OWASP ASVS 2.1.7's spirit).
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     # 0.5 rather than Django's 0.7: "zhangsan123456" for zhangsan is 0.73, "wang1123456" for
+     # wang1 only 0.625, and both are the user name with digits.
+     "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "email"),
+                 "max_similarity": 0.5}},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

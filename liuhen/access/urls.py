@@ -6,6 +6,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("otp/", views.otp_setup, name="otp_setup"),
+    path("me/password/", views.password_change, name="password_change"),
     path("me/tokens/", views.token_list, name="token_list"),
     path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     # Access requests and grants (调阅申请与授权, 第十六条).

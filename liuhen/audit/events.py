@@ -6,6 +6,7 @@ event_lockout = "auth.lockout"
 event_logout = "auth.logout"
 event_otp_failed = "auth.otp_failed"
 event_otp_enrolled = "auth.otp_enrolled"
+event_password_changed = "auth.password_changed"
 event_token_created = "auth.token_created"
 event_token_revoked = "auth.token_revoked"
 event_token_denied = "auth.token_denied"
@@ -23,6 +24,7 @@ ACTION_LABELS = {
     event_logout: "退出登录",
     event_otp_failed: "动态口令错误",
     event_otp_enrolled: "绑定动态口令",
+    event_password_changed: "修改密码",
     event_token_created: "创建个人接口令牌",
     event_token_revoked: "吊销个人接口令牌",
     event_token_denied: "接口令牌被拒绝",

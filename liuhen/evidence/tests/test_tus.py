@@ -451,8 +451,12 @@ def test_not_enough_disk_for_the_declared_length(tus_a, monkeypatch):
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(100, 90, 10))
     response = tus_a.create(11)
     assert response.status_code == 507 and response.json()["code"] == "storage_full"
+    # Issue 16 item 14: the free bytes are in the audit entry, never in the client's answer.
+    assert "free" not in response.content.decode() and "10" not in json.dumps(
+        response.json().get("detail", {}))
     assert not UploadSession.objects.exists()
-    assert AuditEntry.objects.filter(action="upload.refused", outcome="denied").exists()
+    entry = AuditEntry.objects.get(action="upload.refused", outcome="denied")
+    assert entry.detail["free"] == 10
 
 
 MIB = 1 << 20

@@ -135,7 +135,9 @@ def _new_session(user, *, length: int, metadata: dict, filename: str) -> UploadS
             reason="存储空间不足",
             detail={"length": length, "free": free},
         )
-        raise StorageFull(detail={"length": length, "free": free})
+        # The free bytes go to the audit entry, not to the client: how full the server's disk
+        # is tells an outsider nothing it needs (issue 16 item 14).
+        raise StorageFull(detail={"length": length})
     now = timezone.now()
     sha = parse_sha256(metadata.get("sha256", "")) or ""
     with transaction.atomic():
