@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from liuhen.audit.models import AuditEntry
+from liuhen.cases.models import Case
 from liuhen.cases.tests.factories import make_case
 from liuhen.core.errors import Conflict, InvalidInput, NotFound
 from liuhen.evidence import links
 from liuhen.evidence.models import CaseLink, Recording
 from liuhen.evidence.services import ingest_recording
-from liuhen.rules.services import gather_facts
+from liuhen.rules.services import CASE_FIELDS, gather_facts
 
 
 @pytest.fixture
@@ -56,10 +57,8 @@ def test_a_second_case_widens_access_and_completeness(people, stored_recording, 
     assert rec.submissions.model.objects.restrict(
         people["officer_b"].user, "recording.view").filter(recording=rec).exists()
     # Both cases count the recording (第十条 completeness).
-    facts = {f.case_id: f for f in gather_facts(
-        [dict(id=c.pk, kind=c.kind, stage=c.stage, is_random_inspection=False,
-              is_disputed=False, is_major_incident=False, hearing_requested=False)
-         for c in (case_a, case_b)])}
+    facts = {f.case_id: f for f in gather_facts(list(
+        Case.objects.filter(pk__in=[case_a.pk, case_b.pk]).values(*CASE_FIELDS)))}
     assert [r.id for r in facts[case_a.pk].recordings] == [rec.pk]
     assert [r.id for r in facts[case_b.pk].recordings] == [rec.pk]
     entry = AuditEntry.objects.filter(action="recording.case_linked").latest("seq")
