@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
 from xml.etree import ElementTree as ET
 
 import bagit
@@ -79,3 +80,29 @@ def test_case_package_and_four_checks(people, filed_case, signer, tmp_path):
     again = archive.four_checks(root, items, fingerprint=signer.fingerprint)
     assert again["authenticity"]["ok"] is False
     assert any(victim.name in f for f in again["authenticity"]["failures"])
+
+
+def test_archive_case_command_writes_package_and_disc_image(people, filed_case, tmp_path):
+    """liuhen archive_case: the package, its four checks, an ISO image read back with the
+    Chinese names intact."""
+    from django.core.management import call_command
+
+    from liuhen.packaging import read_back
+
+    keeper = people["keeper_a"].user
+    casefile.bind(actor=keeper, case_file=casefile.assemble(actor=people["officer_a"].user,
+                                                            case=filed_case))
+    key = tmp_path / "bureau.pem"
+    SigningKey.load_or_create(key)
+    out = io.StringIO()
+    call_command("archive_case", filed_case.number, "--as", keeper.username, "--key", str(key),
+                 "--dest", str(tmp_path / "out"), "--medium", "cd", stdout=out)
+    text = out.getvalue()
+    assert "真实性（authenticity）：通过" in text and "光盘映像" in text
+    (iso,) = (tmp_path / "out" / "iso").glob("*.iso")
+    report = read_back(iso)
+    assert report.ok
+    if shutil.which("isoinfo"):  # Debian's genisoimage; its -J prints CJK as '_' (test_disc)
+        listing = subprocess.run(["isoinfo", "-R", "-f", "-i", str(iso)], capture_output=True,
+                                 text=True, check=True).stdout
+        assert "/data/音像资料/" in listing and "/data/卷宗/" in listing
