@@ -136,6 +136,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = conf.env_bool("LIUHEN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Production behind a TLS reverse proxy (docs/deployment-tls.md, issue 16 item 14): the proxy
+# terminates HTTPS and sets X-Forwarded-Proto; Django then redirects plain HTTP, sends HSTS and
+# marks cookies Secure, and `liuhen check --deploy` is clean. Only set it when the proxy
+# overwrites X-Forwarded-Proto on every request (a client could otherwise claim https).
+BEHIND_TLS_PROXY = conf.env_bool("LIUHEN_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = conf.env_int("LIUHEN_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # The directive only allows a submission to the browsers' preload list; nothing is sent
+    # anywhere by it (an intranet name is never submitted).
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
