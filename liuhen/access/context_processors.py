@@ -24,6 +24,8 @@ def liuhen(request):
             "fixity": can("recording.fixity"),
             "devices": can("device.view"),
             "violations": can("violation.view"),
+            "spot_checks": can("spotcheck.view"),
+            "rectifications": can("rectification.view"),
             "reports": can("report.view"),
             "keeping": can("disposal.view"),
             "audit": can("audit.view"),

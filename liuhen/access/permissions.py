@@ -54,6 +54,10 @@ ACTIONS = {
     "casefile.assemble": "制作卷宗（第十二条）",
     "casefile.bind": "检查装订卷宗（档案管理人员）",
     "longterm.mark": "标记长期保存（第十五条）",
+    "spotcheck.view": "查看抽查与台帐（第二十三条）",
+    "spotcheck.manage": "组织抽查、评查（第二十三条）",
+    "rectification.view": "查看限期整改",
+    "rectification.report": "报告整改情况",
 }
 
 _OFFICER = {
@@ -75,13 +79,14 @@ MATRIX: dict[str, dict[str, str]] = {
         "recording.fixity": TREE,
         "hold.view": TREE, "hold.manage": TREE, "disposal.view": TREE, "disposal.approve": TREE,
         "longterm.mark": TREE,
+        "rectification.view": TREE, "rectification.report": TREE,
     },
     Role.BUREAU_LEADER: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
         "recording.view": BUREAU, "device.view": BUREAU, "document.view": BUREAU,
         "approval.decide": BUREAU, "rules.view": BUREAU, "report.view": BUREAU,
         "retention.change": BUREAU, "hold.view": BUREAU, "disposal.view": BUREAU,
-        "violation.view": BUREAU,
+        "violation.view": BUREAU, "spotcheck.view": BUREAU, "rectification.view": BUREAU,
     },
     Role.LEGAL_OFFICE: {
         "case.view": BUREAU, "patrol.view": BUREAU, "party.view": BUREAU,
@@ -94,6 +99,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "retention.change": BUREAU, "hold.view": BUREAU, "hold.manage": BUREAU,
         "disposal.view": BUREAU, "disposal.approve": BUREAU,
         "violation.view": BUREAU, "violation.handle": BUREAU,
+        "spotcheck.view": BUREAU, "spotcheck.manage": BUREAU, "rectification.view": BUREAU,
     },
     Role.RECORDS_KEEPER: {
         "case.view": TREE, "case.archive": TREE, "patrol.view": TREE, "party.view": TREE,

@@ -30,3 +30,31 @@ class Measure(models.TextChoices):
     CRITICISM = "criticism", "批评教育"
     RECTIFICATION = "rectification", "限期整改"
     REFERRAL = "referral", "移送处分"
+
+
+class Population(models.TextChoices):
+    """What a spot check samples (第二十三条)."""
+
+    RECORDINGS = "recordings", "音像记录"
+    CASES = "cases", "执法案件"
+    PATROLS = "patrols", "日常巡查"
+
+
+class Strata(models.TextChoices):
+    """How the population is divided before drawing: the sample size is met in each."""
+
+    UNIT = "unit", "按单位"
+    KIND = "kind", "按类型"
+    UNIT_KIND = "unit_kind", "按单位和类型"
+
+
+class ReviewResult(models.TextChoices):
+    PASSED = "passed", "合格"
+    PROBLEMS = "problems", "存在问题"
+    FAILED = "failed", "不合格"
+
+
+class RectificationStatus(models.TextChoices):
+    REQUESTED = "requested", "待整改"
+    REPORTED = "reported", "已报告整改"
+    VERIFIED = "verified", "已验收"

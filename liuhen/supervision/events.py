@@ -9,6 +9,17 @@ event_violation_dismissed = "violation.dismissed"
 event_violation_measure_taken = "violation.measure_taken"
 event_violation_closed = "violation.closed"
 
+# Spot checks and playback reviews (第二十三条).
+event_spot_check_opened = "spotcheck.opened"
+event_spot_check_viewed = "spotcheck.viewed"
+event_spot_check_listed = "spotcheck.listed"
+event_spot_check_redrawn = "spotcheck.redrawn"
+event_spot_check_item_reviewed = "spotcheck.item_reviewed"
+event_rectification_requested = "spotcheck.rectification_requested"
+event_rectification_reported = "spotcheck.rectification_reported"
+event_rectification_verified = "spotcheck.rectification_verified"
+event_ledger_exported = "spotcheck.ledger_exported"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_violations_detected: "发现违规",
@@ -19,4 +30,13 @@ ACTION_LABELS = {
     event_violation_dismissed: "排除违规",
     event_violation_measure_taken: "采取整改措施",
     event_violation_closed: "违规处理完毕",
+    event_spot_check_opened: "发起抽查",
+    event_spot_check_viewed: "查看抽查",
+    event_spot_check_listed: "查看抽查列表",
+    event_spot_check_redrawn: "重新抽取核对",
+    event_spot_check_item_reviewed: "评查抽查项",
+    event_rectification_requested: "发出限期整改",
+    event_rectification_reported: "报告整改情况",
+    event_rectification_verified: "验收整改",
+    event_ledger_exported: "导出检查台帐",
 }

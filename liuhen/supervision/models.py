@@ -9,7 +9,15 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
-from liuhen.supervision.choices import Measure, ViolationItem, ViolationStatus
+from liuhen.supervision.choices import (
+    Measure,
+    Population,
+    RectificationStatus,
+    ReviewResult,
+    Strata,
+    ViolationItem,
+    ViolationStatus,
+)
 
 
 class Violation(models.Model):
@@ -74,3 +82,120 @@ class ViolationStep(models.Model):
         verbose_name = "处理记录"
         verbose_name_plural = "处理记录"
         ordering = ["violation", "at", "id"]
+
+
+class SpotCheck(models.Model):
+    """A spot check of one period (第二十三条): the sampling plan (population, filters,
+    strata, size per stratum) and what makes the draw reproducible: the seed and the
+    population's identity (its size and the SHA-256 of its ids per stratum)."""
+
+    title = models.CharField("名称", max_length=200)
+    period_start = models.DateField("期间起")
+    period_end = models.DateField("期间止")
+    population = models.CharField("抽查对象", max_length=12, choices=Population.choices)
+    filters = models.JSONField("筛选条件", default=dict, blank=True)
+    strata = models.CharField("分层", max_length=12, choices=Strata.choices)
+    per_stratum = models.PositiveIntegerField("每层抽取数")
+    seed = models.CharField("随机种子", max_length=64)
+    population_size = models.PositiveIntegerField("总体数量", default=0)
+    population_digest = models.CharField("总体标识（SHA-256）", max_length=64)
+    strata_sizes = models.JSONField("各层数量", default=dict)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name="发起人")
+    opened_at = models.DateTimeField("发起时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    # Bureau-wide: the legal affairs office's own work; units see their items' rectifications.
+    unit_lookup = "opened_by__officer__unit"
+
+    class Meta:
+        verbose_name = "抽查"
+        verbose_name_plural = "抽查"
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SpotCheckItem(models.Model):
+    """One sampled record and its review: scores per criterion (data/review_criteria.toml),
+    findings on its timeline, an overall result."""
+
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.PROTECT, related_name="items",
+                                   verbose_name="抽查")
+    stratum = models.CharField("层", max_length=100)
+    position = models.PositiveIntegerField("序号")
+    object_type = models.CharField("对象类型", max_length=32)
+    object_id = models.PositiveBigIntegerField("对象ID")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name="单位")
+    scores = models.JSONField("评分", default=dict, blank=True)
+    result = models.CharField("结论", max_length=10, choices=ReviewResult.choices, blank=True)
+    comment = models.TextField("评查意见", blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name="评查人")
+    reviewed_at = models.DateTimeField("评查时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+
+    class Meta:
+        verbose_name = "抽查项"
+        verbose_name_plural = "抽查项"
+        ordering = ["spot_check", "position"]
+        constraints = [models.UniqueConstraint(fields=["spot_check", "position"],
+                                               name="spotcheck_item_position")]
+
+
+class ReviewFinding(models.Model):
+    """A problem seen in a review, at a moment of the recording's timeline when it has one."""
+
+    item = models.ForeignKey(SpotCheckItem, on_delete=models.PROTECT, related_name="findings",
+                             verbose_name="抽查项")
+    criterion = models.CharField("评查项目", max_length=40)
+    offset_seconds = models.FloatField("时间点（秒）", null=True, blank=True)
+    note = models.TextField("问题描述")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="记录人")
+    created_at = models.DateTimeField("记录时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "item__unit"
+
+    class Meta:
+        verbose_name = "评查发现"
+        verbose_name_plural = "评查发现"
+        ordering = ["item", "offset_seconds", "id"]
+
+
+class Rectification(models.Model):
+    """限期整改 asked of a unit for a reviewed item, and its follow-up (第二十三条)."""
+
+    item = models.ForeignKey(SpotCheckItem, on_delete=models.PROTECT,
+                             related_name="rectifications", verbose_name="抽查项")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name="整改单位")
+    request = models.TextField("整改要求")
+    deadline = models.DateField("整改期限")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name="提出人")
+    requested_at = models.DateTimeField("提出时间", default=timezone.now)
+    status = models.CharField("状态", max_length=10, choices=RectificationStatus.choices,
+                              default=RectificationStatus.REQUESTED)
+    response = models.TextField("整改情况", blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name="报告人")
+    reported_at = models.DateTimeField("报告时间", null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name="验收人")
+    verified_at = models.DateTimeField("验收时间", null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "unit"
+
+    class Meta:
+        verbose_name = "限期整改"
+        verbose_name_plural = "限期整改"
+        ordering = ["deadline", "id"]

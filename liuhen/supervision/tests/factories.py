@@ -15,12 +15,13 @@ from liuhen.evidence.models import FixityCheck, Recording
 _counter = itertools.count(1)
 
 
-def make_recording(*, officer, captured, unit=None, late_hours: float = 0, **fields):
+def make_recording(*, officer, captured, unit=None, late_hours: float = 0, kind="video",
+                   **fields):
     n = next(_counter)
     digest = hashlib.sha256(f"recording-{n}".encode()).hexdigest()
     late_seconds = int(late_hours * 3600)
     return Recording.objects.create(
-        kind="video", original_name=f"DSJ_{n}.mp4", size=1000 + n, captured_start=captured,
+        kind=kind, original_name=f"DSJ_{n}.mp4", size=1000 + n, captured_start=captured,
         capture_time_source="metadata", officer=officer, unit=unit or officer.unit,
         sha256=digest, sm3=hashlib.sha256(digest.encode()).hexdigest(),
         storage_key=f"sha256/{digest[:2]}/{digest}", uploaded_by=officer.user, channel="web",

@@ -1,0 +1,209 @@
+"""Spot checks (第二十三条): the draw is reproducible from the seed and the population, each
+stratum gets its sample size, reviews score criteria held as data with findings on the
+timeline, rectifications go to the unit and back, and the ledger exports as XLSX and PDF."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from liuhen.audit.models import AuditEntry
+from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
+from liuhen.supervision import sampling, spot_checks
+from liuhen.supervision.tests.factories import make_recording
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def population(people, at_local):
+    """Recordings of this month's first days: 7 of team A (5 video, 2 photo), 4 of team B."""
+    made = []
+    for day, (officer, kind, n) in enumerate([("officer_a", "video", 5), ("officer_a", "photo", 2),
+                                              ("officer_b", "video", 4)]):
+        for i in range(n):
+            made.append(make_recording(officer=people[officer], kind=kind,
+                                       captured=at_local(2 + day, 9 + i)))
+    return made
+
+
+def _period():
+    today = timezone.localdate()
+    return today - timedelta(days=10), today
+
+
+def _open(people, seed="2026-Q4", strata="unit", per_stratum=3, **kwargs):
+    start, end = _period()
+    return spot_checks.open_spot_check(
+        actor=people["legal"].user, title="第四季度音像记录抽查", period_start=start,
+        period_end=end, population="recordings", strata=strata, per_stratum=per_stratum,
+        seed=seed, **kwargs)
+
+
+def test_same_seed_and_population_draw_the_same_sample(people, bureau, population):
+    start, end = _period()
+    args = dict(population="recordings", start=start, end=end, filters={}, strata="unit_kind",
+                per_stratum=2)
+    first = sampling.draw(seed="abc", **args)
+    again = sampling.draw(seed="abc", **args)
+    other = sampling.draw(seed="xyz", **args)
+    assert first == again
+    assert other.population_digest == first.population_digest
+    assert first.population_size == 11
+    a, b = bureau["team_a"].pk, bureau["team_b"].pk
+    assert first.strata_sizes == {f"unit:{a}|kind:photo": 2, f"unit:{a}|kind:video": 5,
+                                  f"unit:{b}|kind:video": 4}
+    per = {}
+    for stratum, _pk, _unit in first.sample:
+        per[stratum] = per.get(stratum, 0) + 1
+    assert per == {name: 2 for name in first.strata_sizes}  # every stratum gets its size
+    drawn_ids = {pk for _s, pk, _u in first.sample}
+    assert drawn_ids <= {r.pk for r in population}
+
+
+def test_open_and_redraw(people, bureau, population, at_local):
+    check = _open(people)
+    assert check.items.count() == 6 and check.population_size == 11
+    entry = AuditEntry.objects.get(action="spotcheck.opened")
+    assert entry.detail["seed"] == "2026-Q4"
+    assert entry.detail["population_digest"] == check.population_digest
+    assert spot_checks.redraw(actor=people["leader"].user, spot_check=check) == {
+        "same_population": True, "same_sample": True,
+        "population_digest": check.population_digest}
+    # A recording added to the period changes the population's identity: the redraw says so.
+    make_recording(officer=people["officer_b"], captured=at_local(3, 15))
+    result = spot_checks.redraw(actor=people["leader"].user, spot_check=check)
+    assert result["same_population"] is False
+
+
+def test_only_the_legal_office_opens_checks(people, population):
+    with pytest.raises(Forbidden):
+        _open(people | {"legal": people["head_a"]})
+    assert AuditEntry.objects.filter(action="spotcheck.opened", outcome="denied").exists()
+    with pytest.raises(InvalidInput):
+        _open(people, per_stratum=0)
+
+
+def _review(people, check):
+    item = check.items.filter(unit=people["officer_a"].unit).first()
+    spot_checks.review_item(
+        actor=people["legal"].user, item=item,
+        scores={"appearance": 10, "civility": 12, "prior_notice": 5},
+        result="problems", comment="未事先告知录音录像",
+        findings=[{"criterion": "prior_notice", "offset_seconds": 12.0,
+                   "note": "开始执法时未告知当事人正在录音录像（第二十条）"},
+                  {"criterion": "continuous", "offset_seconds": 95.5,
+                   "note": "01:35 处记录中断约 20 秒"}])
+    return item
+
+
+def test_review_and_rectification(people, population):
+    check = _open(people)
+    item = _review(people, check)
+    item.refresh_from_db()
+    assert item.result == "problems" and sum(item.scores.values()) == 27
+    assert [f.offset_seconds for f in item.findings.all()] == [12.0, 95.5]
+    with pytest.raises(InvalidInput, match="0–10"):
+        spot_checks.review_item(actor=people["legal"].user, item=item,
+                                scores={"appearance": 11}, result="problems")
+    with pytest.raises(InvalidInput, match="至少一项"):
+        spot_checks.review_item(actor=people["legal"].user,
+                                item=check.items.exclude(pk=item.pk).first(),
+                                scores={}, result="failed")
+    with pytest.raises(InvalidInput, match="晚于今天"):
+        spot_checks.request_rectification(actor=people["legal"].user, item=item,
+                                          request="组织学习第二十条", deadline=timezone.localdate())
+    rect = spot_checks.request_rectification(
+        actor=people["legal"].user, item=item, request="组织学习第二十条，逐一告知",
+        deadline=timezone.localdate() + timedelta(days=10))
+    assert rect.unit == people["officer_a"].unit
+    with pytest.raises(IllegalTransition):
+        spot_checks.verify_rectification(actor=people["legal"].user, rectification=rect)
+    with pytest.raises(Forbidden):
+        spot_checks.report_rectification(actor=people["officer_a"].user, rectification=rect,
+                                         response="已学习")
+    spot_checks.report_rectification(actor=people["head_a"].user, rectification=rect,
+                                      response="已组织全队学习第二十条")
+    spot_checks.verify_rectification(actor=people["legal"].user, rectification=rect)
+    rect.refresh_from_db()
+    assert rect.status == "verified" and rect.reported_by == people["head_a"].user
+
+
+def test_pages_the_unit_head_sees_the_rectification(people, population):
+    check = _open(people)
+    item = _review(people, check)
+    legal = Client()
+    legal.force_login(people["legal"].user)
+    page = legal.get(f"/supervision/spot-checks/items/{item.pk}/").content.decode()
+    assert "事先告知录音录像" in page and "12 秒" in page and "发出限期整改" in page
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    legal.post(f"/supervision/spot-checks/items/{item.pk}/rectification/",
+               {"request": "整改告知程序", "deadline": due})
+    head = Client()
+    head.force_login(people["head_a"].user)
+    listed = head.get("/supervision/rectifications/").content.decode()
+    assert "整改告知程序" in listed and "01:35 处记录中断" in listed
+    other = Client()
+    other.force_login(people["officer_b"].user)
+    assert other.get("/supervision/rectifications/").status_code == 403
+    head_b = Client()
+    head_b.force_login(people["head_detachment"].user)  # the detachment is above team A
+    assert "整改告知程序" in head_b.get("/supervision/rectifications/").content.decode()
+    assert head.get(f"/supervision/spot-checks/{check.pk}/").status_code in (403, 404)
+    response = legal.post(f"/supervision/spot-checks/items/{item.pk}/",
+                          {"result": "problems", "finding_criterion": "clarity",
+                           "finding_at": "aa:bb", "finding_note": "模糊"}, follow=True)
+    assert "时间点格式不正确" in response.content.decode()
+    response = legal.post("/supervision/spot-checks/", {
+        "title": "页面抽查", "period_start": _period()[0].isoformat(),
+        "period_end": _period()[1].isoformat(), "population": "recordings",
+        "strata": "unit", "per_stratum": "2", "seed": "s1"}, follow=True)
+    assert "已抽取 4 项" in response.content.decode()
+    assert "重新抽取结果一致" in legal.post(
+        f"/supervision/spot-checks/{check.pk}/redraw/", follow=True).content.decode()
+
+
+def test_ledger_exports(people, population, tmp_path):
+    import openpyxl
+
+    check = _open(people)
+    _review(people, check)
+    legal = Client()
+    legal.force_login(people["legal"].user)
+    html = legal.get("/supervision/ledger/", {"result": "problems"}).content.decode()
+    assert "未告知当事人正在录音录像" in html
+    response = legal.get("/supervision/ledger.xlsx", {"check": check.pk})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "抽查" and len(rows) == 1 + 6
+    problem = [r for r in rows[1:] if r[8] == "存在问题"]
+    assert len(problem) == 1 and "00:12 事先告知录音录像" in problem[0][9]
+    pdf = legal.get("/supervision/ledger.pdf", {"check": check.pk})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "ledger.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "检查台帐" in text and "共 6 项" in text and "存在问题" in text.replace("\n", "")
+    assert AuditEntry.objects.filter(action="spotcheck.ledger_exported").count() == 2
+    officer = Client()
+    officer.force_login(people["officer_a"].user)
+    assert officer.get("/supervision/ledger.xlsx").status_code == 403
+
+
+def test_sampled_cases_by_right(people, bureau):
+    from liuhen.cases.tests.factories import make_case
+
+    case = make_case(actor=people["head_a"].user, unit=bureau["team_a"],
+                     officers=[people["officer_a"], people["officer_a2"]])
+    make_recording(officer=people["officer_a"], captured=timezone.now() - timedelta(days=2),
+                   case=case)
+    _open(people)
+    assert spot_checks.sampled_case_ids(people["legal"].user) == {case.pk}
+    assert spot_checks.sampled_case_ids(people["leader"].user) == set()
