@@ -207,3 +207,17 @@ def sampled_case_ids(user) -> set[int]:
     ids |= set(Recording.objects.filter(pk__in=list(recording_ids), case__isnull=False)
                .values_list("case_id", flat=True))
     return ids
+
+
+def reviews_in_spot_check(user, target) -> bool:
+    """Whether ``target`` (an ``access.use.UseTarget``) was drawn, itself or through one of
+    its cases, in a spot check ``user`` opened: the by-right row of 第二十三条."""
+    items = SpotCheckItem.objects.filter(spot_check__opened_by=user)
+    if target.id.isdigit() and items.filter(object_type=target.type,
+                                             object_id=int(target.id)).exists():
+        return True
+    if target.case_ids and items.filter(object_type="cases.case",
+                                        object_id__in=list(target.case_ids)).exists():
+        return True
+    return target.type == "cases.case" and target.id in {
+        str(pk) for pk in sampled_case_ids(user)}

@@ -207,3 +207,21 @@ def test_sampled_cases_by_right(people, bureau):
     _open(people)
     assert spot_checks.sampled_case_ids(people["legal"].user) == {case.pk}
     assert spot_checks.sampled_case_ids(people["leader"].user) == set()
+
+
+def test_the_legal_office_views_what_its_spot_check_drew_by_right(people, bureau):
+    """access.use's by-right row "spot_check" (第二十三条) is answered by this app."""
+    from liuhen.access.use import right_for
+    from liuhen.cases.tests.factories import make_case
+
+    case = make_case(actor=people["head_a"].user, unit=bureau["team_a"],
+                     officers=[people["officer_a"], people["officer_a2"]])
+    recording = make_recording(officer=people["officer_a"],
+                               captured=timezone.now() - timedelta(days=2), case=case)
+    outside = make_recording(officer=people["officer_b"],
+                             captured=timezone.now() - timedelta(days=40))
+    _open(people, filters={"units": [bureau["team_a"].pk]})
+    legal = people["legal"].user
+    assert right_for(legal, recording, "view").right == "spot_check"
+    assert right_for(legal, case, "view").right == "spot_check"
+    assert right_for(legal, outside, "view") is None
