@@ -51,7 +51,7 @@ def test_a_user_without_a_role_is_refused_and_audited(django_user_model, api):
     assert response.status_code == 403
     entry = AuditEntry.objects.order_by("-seq").first()
     assert entry.outcome == "denied" and entry.actor_id == user.pk
-    assert "officer.view" in entry.reason
+    assert entry.action == "officer.view" and "查看执法人员" in entry.reason
 
 
 @pytest.mark.parametrize("unit", [str(2**63), str(2**64), "9" * 30])
