@@ -11,7 +11,7 @@ from django.utils import timezone
 from liuhen.access.choices import Role
 from liuhen.access.querysets import unit_allowed, user_role
 from liuhen.audit.services import record, record_denied
-from liuhen.cases import events, stages
+from liuhen.cases import dates, events, stages
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.models import Case, CaseCounter, Party, Patrol, StageLog
 from liuhen.cases.validators import id_card_error, uscc_error
@@ -81,6 +81,7 @@ def create_patrol(*, actor, unit, date: date, area: str, officer_ids, notes: str
     officers = officers_by_ids(officer_ids)
     if not officers:
         raise InvalidInput("请至少指定一名执法人员")
+    dates.check_event_date(field="date", label="巡查日期", value=date)
     _check_officers(officers, unit, actor=actor, purpose="参加日常巡查", on=date)
     with transaction.atomic():
         patrol = Patrol.objects.create(unit=unit, date=date, area=area.strip()[:200],
@@ -183,6 +184,10 @@ def update_case_facts(*, actor, case: Case, **changes) -> Case:
         if value is None and not Case._meta.get_field(key).null:
             raise InvalidInput(f"「{Case._meta.get_field(key).verbose_name}」不能为空",
                                detail={"field": key})
+    dated = {field for field, _label, _stage in dates.CASE_DATES}
+    if dated & set(changes):
+        values = {field: changes.get(field, getattr(case, field)) for field in dated}
+        dates.check_case_dates(kind=case.kind, stage=case.stage, values=values)
     with transaction.atomic():
         before = {k: getattr(case, k) for k in changes}
         for key, value in changes.items():

@@ -21,6 +21,7 @@ from django.utils import timezone
 from liuhen.access.choices import Role
 from liuhen.access.querysets import unit_allowed, user_role
 from liuhen.audit.services import record, record_denied
+from liuhen.cases import dates
 from liuhen.cases import events as case_events
 from liuhen.cases.choices import Stage
 from liuhen.cases.models import Case, Party
@@ -161,6 +162,10 @@ def add_document(
     _require(
         actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
     )
+    # Issue 13 item 3: a written record dated in the future lies. One dated before the case
+    # opened does not always (a receipt imported for a levy case, a record of the violation
+    # that starts the limitation period), so that is not refused here.
+    dates.check_event_date(field="date", label="文书日期", value=date)
     party_ids = _check_document(case, doc_type=doc_type, signature=signature, stage=stage,
                                 parties=parties, extra=extra, date=date, replaces=replaces)
     digests, key, media_type = None, "", ""

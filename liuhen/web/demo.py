@@ -4,6 +4,9 @@ complete cases archived (called once at the end of the demo build)."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
+
+from django.utils import timezone
 
 from liuhen.access.choices import Role
 from liuhen.cases import services as case_services
@@ -40,6 +43,33 @@ def _approver(case: Case, action: str):
     return None
 
 
+# Written records in the order the law has them (issue 13 item 3): the notices before the
+# decision, the decision on its day, service and what follows after it. Days after the opening.
+_NOTICES = {DocumentType.VIOLATION_NOTICE, DocumentType.HEARING_NOTICE, DocumentType.HEARING_RECORD,
+            DocumentType.STATEMENT_RECORD, DocumentType.LEGAL_REVIEW,
+            DocumentType.COLLECTIVE_DISCUSSION}
+_DECISIONS = {DocumentType.PENALTY_DECISION, DocumentType.ENFORCEMENT_DECISION}
+_AFTER = {DocumentType.SERVICE_RECEIPT, DocumentType.REMINDER_NOTICE,
+          DocumentType.ENFORCEMENT_APPLICATION, DocumentType.ENFORCEMENT_RESULT,
+          DocumentType.PUBLIC_NOTICE, DocumentType.CLOSING_APPROVAL}
+
+
+def _document_date(case: Case, doc_type: str):
+    """A believable date for a demo document: never before the opening, never after today,
+    the decision on the decision date, notices before it and service after it."""
+    today = timezone.localdate()
+    decided = case.decided_on or min(case.opened_on + timedelta(days=20), today)
+    if doc_type in _DECISIONS:
+        day = decided
+    elif doc_type in _NOTICES:
+        day = max(case.opened_on, decided - timedelta(days=5))
+    elif doc_type in _AFTER:
+        day = decided + timedelta(days=2)
+    else:
+        day = case.opened_on
+    return min(max(day, case.opened_on), today)
+
+
 def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
     """Add what the case's missing rules need, each item with probability ``keep``."""
     actor = case.officers.first().user
@@ -65,7 +95,7 @@ def _fill(case: Case, rng: random.Random, *, keep: float) -> None:
                     case=case,
                     doc_type=need["document"],
                     number=f"{case.number}（{DocumentType(need['document']).label}）",
-                    date=case.opened_on,
+                    date=_document_date(case, need["document"]),
                     signature=SignatureStatus.SIGNED,
                     extra=extra,
                     note="演示数据（未附扫描件）",

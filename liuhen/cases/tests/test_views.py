@@ -386,7 +386,8 @@ def test_edit_facts_sets_hearing_and_article_5_flags(people, case_a):
         reverse("case_edit", args=[case_a.pk]),
         {"cause": case_a.cause, "decided_on": "2026-05-05", "closed_on": "2026-05-01"},
     )
-    assert "结案日期不能早于决定日期" in response.content.decode()
+    # issue 13 item 3: the case is not concluded; the message names the date
+    assert "还不能填写结案日期（2026-05-01）" in response.content.decode()
     response = client_for(people["officer_b"]).get(reverse("case_edit", args=[case_a.pk]))
     assert response.status_code == 404
 

@@ -200,7 +200,7 @@ class Command(BaseCommand):
                                                    to_stage=options[0], note="演示数据")
                     if case.stage == Stage.DECISION and kind == CaseKind.PENALTY:
                         case_services.update_case_facts(actor=head.user, case=case,
-                                                        decided_on=opened + timedelta(days=20))
+                                                        decided_on=min(opened + timedelta(days=20), today))
         # Written records with realistic gaps (rules, issue 4); a few complete cases archived.
         add_records(rng=rng)
 
