@@ -247,7 +247,8 @@ def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
         StageLog.objects.create(case=locked, from_stage=from_stage, to_stage=to_stage,
                                 actor=actor, actor_name=_name(actor), note=note[:2000])
         record(actor=actor, action=events.event_case_stage_changed, target=locked,
-               detail={"from": from_stage, "to": to_stage, "note": note[:500]})
+               detail={"from": from_stage, "to": to_stage, "note": note[:500],
+                       "article": stages.article(locked.kind, to_stage)})
         _case_changed(locked, actor)
     return locked
 
@@ -268,7 +269,7 @@ def start_service(*, actor, case: Case, note: str = "") -> Case:
 
 
 def hold_hearing(*, actor, case: Case, note: str = "") -> Case:
-    """送达执行 → 行政听证 (only when the party requested a hearing)."""
+    """调查取证 → 行政听证 (penalty cases whose party requested one, 行政处罚法第六十三、六十四条)."""
     return _transition(case, Stage.HEARING, actor=actor, note=note)
 
 

@@ -112,24 +112,63 @@ def test_the_whole_path_is_walked_with_logs_and_audit(team, kind):
         services.update_case_facts(actor=team["head"], case=case, cause="改案由")
 
 
-@pytest.mark.parametrize("kind", [CaseKind.PENALTY, CaseKind.COERCION])
-def test_hearing_only_when_requested(team, kind):
-    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"], kind=kind)
-    _force_stage(case, Stage.SERVICE)
+def test_penalty_hearing_comes_before_the_decision(team):
+    """行政处罚法第六十三至六十五条: told of the intended penalty, the party asks for a hearing; it
+    is held, and only then is the decision made. Unlawful orders are refused."""
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
+                     kind=CaseKind.PENALTY)
+    case = services.start_investigation(actor=team["actor"], case=case)
+    assert stages.allowed_next(case) == [Stage.DECISION]
     with pytest.raises(IllegalTransition):
-        services.hold_hearing(actor=team["actor"], case=case)
-    assert stages.allowed_next(case) == [Stage.CASE_FILE]
+        services.hold_hearing(actor=team["actor"], case=case)  # nobody asked for one
 
     services.update_case_facts(actor=team["actor"], case=case, hearing_requested=True)
     case.refresh_from_db()
-    # Requested: the hearing must come before the case file.
     assert stages.allowed_next(case) == [Stage.HEARING]
     with pytest.raises(IllegalTransition):
-        services.make_case_file(actor=team["actor"], case=case)
+        services.make_decision(actor=team["actor"], case=case)  # decision before the hearing
     case = services.hold_hearing(actor=team["actor"], case=case, note="听证会")
-    assert case.stage == Stage.HEARING
+    assert stages.allowed_next(case) == [Stage.DECISION]
+    with pytest.raises(IllegalTransition):
+        services.make_case_file(actor=team["actor"], case=case)
+    case = services.make_decision(actor=team["actor"], case=case)
+    case = services.start_service(actor=team["actor"], case=case)
+    assert stages.allowed_next(case) == [Stage.CASE_FILE]  # no hearing after the decision
+    with pytest.raises(IllegalTransition):
+        services.hold_hearing(actor=team["actor"], case=case)
+    log = StageLog.objects.filter(case=case, to_stage=Stage.HEARING).get()
+    assert log.from_stage == Stage.INVESTIGATION
+    entry = AuditEntry.objects.filter(action="case.stage_changed",
+                                      detail__to=Stage.HEARING).latest("seq")
+    assert "第六十三条" in entry.detail["article"]
+
+
+def test_coercion_has_no_hearing(team):
+    """行政强制法 has 陈述、申辩 (第三十六条), not a hearing: never offered, even if asked."""
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
+                     kind=CaseKind.COERCION)
+    services.update_case_facts(actor=team["actor"], case=case, hearing_requested=True)
+    assert Stage.HEARING not in stages.path(CaseKind.COERCION)
+    for stage in stages.path(CaseKind.COERCION):
+        _force_stage(case, stage, hearing_requested=True)
+        assert Stage.HEARING not in stages.allowed_next(case)
+    assert "行政强制法第三十五条" in stages.article(CaseKind.COERCION, Stage.DECISION)
+
+
+def test_a_case_heard_after_its_decision_keeps_its_history(team):
+    """A case that followed the earlier order (hearing after 送达执行) goes on to the file; its
+    timeline keeps the old path."""
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
+                     kind=CaseKind.PENALTY)
+    for stage in (Stage.INVESTIGATION, Stage.DECISION, Stage.SERVICE, Stage.HEARING):
+        StageLog.objects.create(case=case, from_stage=case.stage, to_stage=stage,
+                                actor=team["actor"], actor_name="旧流程")
+        _force_stage(case, stage, hearing_requested=True)
+        case.refresh_from_db()
+    assert stages.allowed_next(case) == [Stage.CASE_FILE]
     case = services.make_case_file(actor=team["actor"], case=case)
-    assert case.stage == Stage.CASE_FILE
+    assert list(StageLog.objects.filter(case=case).values_list("to_stage", flat=True))[-2:] == [
+        Stage.HEARING, Stage.CASE_FILE]
 
 
 @pytest.mark.parametrize("kind", [CaseKind.LEVY, CaseKind.FEE, CaseKind.INSPECTION])

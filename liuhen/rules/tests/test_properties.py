@@ -3,7 +3,8 @@ one never raises it (第十条: every record counts, none counts against the cas
 
 Records here are what meets requirements: documents, decided approvals, recordings with
 marks. Facts that *trigger* requirements (a service by public notice, a refused signature,
-a pending approval) are deliberately outside: recording them is supposed to reveal a gap.
+a pending approval, an enforcement begun: its approval or documents, 第五条第四款) are
+deliberately outside: recording them is supposed to reveal a gap.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from liuhen.rules.engine import ApprovalFact, CaseFacts, DocFact, RecordingFact,
 
 KINDS = list(engine.KIND_FILES)
 MARKS = sorted(engine.MARK_LABELS)
-ACTIONS = ["filing", "investigation_end", "penalty_decision", "enforcement", "closing"]
+ACTIONS = ["filing", "investigation_end", "penalty_decision", "closing"]
 CODES = sorted(engine.rules_by_id())
 
 documents = st.builds(
     DocFact,
     id=st.integers(1, 10**6),
-    doc_type=st.sampled_from(DocumentType.values),
+    doc_type=st.sampled_from(
+        [t for t in DocumentType.values if t not in engine.ENFORCEMENT_DOCUMENTS]
+    ),
     signature=st.sampled_from(["signed", "not_present", "pending"]),
     extra_keys=st.frozensets(st.sampled_from(["bill_number", "amount"])),
 )
