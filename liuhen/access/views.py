@@ -31,6 +31,11 @@ from liuhen.audit.services import record
 from liuhen.core.errors import LiuhenError
 from liuhen.core.pages import handles_errors
 
+# Issue 13 item 7: after a wrong code the authenticator's current code is refused too for a
+# short while (django-otp throttles failures and never accepts a code twice), so say to wait.
+WAIT_FOR_NEXT_CODE = ("动态口令不正确。请等待验证器显示下一个新口令（约30秒）后再输入，"
+                      "不要重复输入刚才的口令。")
+
 
 def lockout_response(request, original_response=None, credentials=None):
     return render(request, "access/login.html", {
@@ -62,7 +67,7 @@ def login_view(request):
             if device is None:
                 record(actor=user, action=events.event_otp_failed, target=user,
                        outcome=Outcome.FAILED, reason="动态口令错误或缺失", request=request)
-                context["error"] = "请输入正确的6位动态口令"
+                context["error"] = WAIT_FOR_NEXT_CODE if token else "请输入6位动态口令"
                 context["need_otp"] = True
                 return render(request, "access/login.html", context, status=200)
         login(request, user)
@@ -139,7 +144,7 @@ def otp_setup(request):
             otp_login(request, target)
             messages.success(request, "动态口令已验证")
             return redirect("dashboard")
-        error = "动态口令不正确，请重试"
+        error = WAIT_FOR_NEXT_CODE
         record(actor=user, action=events.event_otp_failed, target=user, outcome=Outcome.FAILED,
                reason=error)
     qr_svg = ""
