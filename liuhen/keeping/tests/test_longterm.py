@@ -16,6 +16,7 @@ from liuhen.evidence import links
 from liuhen.evidence.models import Mark
 from liuhen.keeping import disposal, longterm, services
 from liuhen.keeping.choices import LongTermReason
+from liuhen.keeping.tests.conftest import reached_file_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,7 @@ def test_marking_keeps_recordings_permanently_and_out_of_disposal(
     keeper = people["keeper_a"].user
     own, via_case, plain = (stored_recording() for _ in range(3))
     case = new_case("inspection", source="patrol")
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case,
                                     closed_on=timezone.localdate())
     links.add_case_link(actor=people["officer_a"].user, recording=via_case, case=case,

@@ -13,6 +13,7 @@ from liuhen.cases import services as case_services
 from liuhen.evidence import links
 from liuhen.keeping.models import RetentionChange
 from liuhen.keeping.retention import Period
+from liuhen.keeping.tests.conftest import reached_file_stage
 from liuhen.records import services as record_services
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def test_case_page_shows_the_case_file_period_basis_and_date(client, people, new_case):
     case = new_case("penalty")
     today = timezone.localdate()
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case,
                                     closed_on=today, decided_on=today)
     client.force_login(people["officer_a"].user)

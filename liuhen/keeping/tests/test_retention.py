@@ -19,6 +19,7 @@ from liuhen.core.errors import Forbidden, InvalidInput
 from liuhen.evidence import links
 from liuhen.keeping import retention, services
 from liuhen.keeping.retention import Period
+from liuhen.keeping.tests.conftest import reached_file_stage
 from liuhen.records import services as record_services
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +87,7 @@ def test_case_file_period_by_kind_and_outcome(people, new_case, kind, facts, lab
     case = new_case(kind)
     today = timezone.localdate()
     changes = {k: (today if k == "decided_on" else v) for k, v in facts.items()}
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case,
                                     closed_on=today, **changes)
     got = services.case_file_retention(case)
@@ -104,6 +106,7 @@ def test_an_open_case_file_is_pending_until_filed(new_case):
 
 def test_a_decision_document_makes_the_case_decided(people, new_case):
     case = new_case("penalty")
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case,
                                     closed_on=timezone.localdate())
     assert services.case_file_retention(case).winner.row_id == "case_file.penalty.not_decided"
@@ -136,6 +139,7 @@ def test_evidence_recording_is_kept_as_long_as_its_case_file(
     case = new_case(kind)
     today = timezone.localdate()
     changes = {k: (today if k == "decided_on" else v) for k, v in facts.items()}
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case,
                                     closed_on=today, **changes)
     rec = stored_recording()
@@ -156,7 +160,9 @@ def test_several_case_links_the_longest_wins_and_ended_links_do_not_count(
     actor = people["officer_a"].user
     today = timezone.localdate()
     short, long_, open_ = new_case("penalty"), new_case("penalty"), new_case("coercion")
+    reached_file_stage(short)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=actor, case=short, closed_on=today)  # 10 years
+    reached_file_stage(long_)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=actor, case=long_, closed_on=today,
                                     decided_on=today)  # 30 years
     rec = stored_recording()
@@ -178,6 +184,7 @@ def test_documents_are_kept_with_their_case_file(people, new_case):
     document = record_services.add_document(actor=people["officer_a"].user, case=case,
                                             doc_type="penalty_decision", number="罚字1号",
                                             date=today)
+    reached_file_stage(case)  # a closing date needs 案卷制作 (cases.dates)
     case_services.update_case_facts(actor=people["officer_a"].user, case=case, closed_on=today)
     got = services.document_retention(document)
     assert got.winner.row_id == "document.case_file" and got.disposal_date == \

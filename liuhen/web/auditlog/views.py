@@ -21,7 +21,12 @@ from liuhen.access.choices import Role
 from liuhen.access.services import require
 from liuhen.audit import events
 from liuhen.audit.choices import Outcome
-from liuhen.audit.queries import CSV_COLUMNS, AuditFilter, search_entries
+from liuhen.audit.queries import (
+    CSV_COLUMNS,
+    RENAMED_OBJECT_TYPES,
+    AuditFilter,
+    search_entries,
+)
 from liuhen.audit.services import record
 from liuhen.core import display
 from liuhen.core.errors import InvalidInput
@@ -68,10 +73,20 @@ def object_type_choices() -> list:
     return [("", "全部"), *display.object_type_choices()]
 
 
+class ObjectTypeField(forms.ChoiceField):
+    """A model's name before the layout moved it (``evidence.device``, kept in old entries,
+    bookmarks and exported links) is read as its current name; the search then finds the
+    entries under both (audit.queries.RENAMED_OBJECT_TYPES)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return RENAMED_OBJECT_TYPES.get(value, value)
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="操作人（姓名或ID）", required=False, max_length=150)
     action = forms.ChoiceField(label="操作", required=False, choices=action_choices)
-    object_type = forms.ChoiceField(label="对象类型", required=False, choices=object_type_choices)
+    object_type = ObjectTypeField(label="对象类型", required=False, choices=object_type_choices)
     object_id = forms.CharField(label="对象ID", required=False, max_length=64)
     outcome = forms.ChoiceField(label="结果", required=False,
                                 choices=[("", "全部")] + list(Outcome.choices))
