@@ -27,10 +27,11 @@ bureau = Unit.objects.create(name="某市人力资源和社会保障局", kind="
 team = Unit.objects.create(name="监察一大队", parent=bureau, kind="team", case_number_prefix="冀人社监")
 people = {{}}
 for n, (username, name, role) in enumerate([("zhang", "张伟", "officer"), ("wang", "王芳", "officer"),
-                                            ("head", "赵队长", "unit_head"), ("keeper", "陈档案", "records_keeper")]):
+                                            ("head", "赵队长", "unit_head"), ("keeper", "陈档案", "records_keeper"),
+                                            ("leader", "李局长", "bureau_leader")]):
     user = get_user_model().objects.create_user(username, password="{PASSWORD}")
     people[username] = Officer.objects.create(
-        user=user, name=name, unit=team, role=role, credential_number=f"130100{{n:04d}}",
+        user=user, name=name, unit=bureau if role == "bureau_leader" else team, role=role, credential_number=f"130100{{n:04d}}",
         qualification_number=f"Q{{n}}", qualification_valid_from=date.today() - timedelta(days=700),
         qualification_valid_to=date.today() + timedelta(days=365)).user
 z, h = people["zhang"], people["head"]
@@ -47,7 +48,9 @@ for t in ("officer_info", "violation_notice", "statement_record", "penalty_decis
     rs.add_document(actor=z, case=case, doc_type=t, signature="signed")
 for action in ("filing", "investigation_end", "penalty_decision", "closing"):
     a = rs.request_approval(actor=z, case=case, action=action)
-    rs.decide_approval(actor=h, approval=a, approve=True, opinion="同意")
+    # 行政处罚法第五十七条: the decision is the bureau leader's (records/data/approvals.toml).
+    approver = people["leader"] if action == "penalty_decision" else h
+    rs.decide_approval(actor=approver, approval=a, approve=True, opinion="同意")
 path = mediafactory.make_jpeg_with_exif("{{tmp}}/IMG_0001.jpg", taken_at=timezone.now() - timedelta(hours=2))
 rec = ingest_recording(source_path=path, original_name="IMG_0001.jpg", actor=z, channel="web", case=case).recording
 for label in ("recording_notice", "party_signed"):
