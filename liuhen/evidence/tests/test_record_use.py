@@ -105,7 +105,11 @@ def test_every_content_route_consults_check_use(people, stored):
     leader = people["leader"]  # sees every unit's records listed; no right to use them
     leader.user.is_staff = True  # the admin is walked too
     leader.user.save(update_fields=["is_staff"])
-    client = Client()
+    # A route walked with an id that does not exist may fail inside a third-party view
+    # (django-otp's admin device config raises DoesNotExist for an unknown pk, seen on
+    # PostgreSQL where ids run on between tests): that answer carries no record bytes,
+    # which is all this walk is about.
+    client = Client(raise_request_exception=False)
     client.force_login(leader.user)
     assert _leaks(client, stored) == {}
     recording, document = stored["recording"], stored["document"]
