@@ -199,7 +199,8 @@ def test_the_longest_chinese_name_a_disc_holds_is_accepted(tmp_path, signer):
     )
     name = "劳" * 20 + ".pdf"  # 64 bytes of UTF-8: pycdlib's Joliet limit
     builder.add_bytes(f"{name[:-4]}/{name}", b"x")
-    builder.finish()
+    result = builder.finish()
+    assert [f.path for f in result.files] == [f"data/{name[:-4]}/{name}"]
 
 
 def test_names_that_would_merge_on_windows_are_refused(tmp_path, signer):
