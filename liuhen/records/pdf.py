@@ -136,15 +136,14 @@ def document_context(
     }
 
 
-def _refuse_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"生成文书不加载外部资源：{url}")
-
-
 def render_pdf(html: str) -> bytes:
     """HTML → PDF bytes, fonts from the system (fontconfig), no URL ever fetched."""
-    from weasyprint import HTML  # heavy (Pango, fonts); loaded when a PDF is rendered
+    from weasyprint import HTML, URLFetcher  # heavy (Pango, fonts); loaded when a PDF is rendered
 
-    return HTML(string=html, url_fetcher=_refuse_fetch, base_url=None).write_pdf()
+    # Only inline data: URLs; any other resource stops the rendering (a plain function as the
+    # fetcher broke WeasyPrint 70, which reads the fetcher's fail_on_errors attribute).
+    fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    return HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
 
 
 def generate_document(

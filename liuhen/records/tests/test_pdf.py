@@ -133,3 +133,19 @@ def test_renders_to_an_image_with_ink_on_the_page(people, case, tmp_path):
     assert len(PdfReader(io.BytesIO(result.content)).pages) == 1  # the receipt fits one page
     dark = sum(1 for px in image.getdata() if px < 128)
     assert dark > 0.01 * image.width * image.height  # table lines and text, not a blank page
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/logo.png", "file:///etc/passwd"])
+def test_a_document_never_fetches_an_outside_resource(url):
+    """A generated document is made from the case alone (第四条): a resource outside the page
+    stops the rendering with WeasyPrint's own error, never a fetch and never a crash in the
+    fetcher (a plain function as fetcher raised AttributeError in WeasyPrint 70)."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    from liuhen.records.pdf import render_pdf
+
+    with pytest.raises(FatalURLFetchingError):
+        render_pdf(f'<p>文书</p><img src="{url}">')
+    pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4"
+             "nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")
+    assert render_pdf(f'<p>文书</p><img src="{pixel}">').startswith(b"%PDF")
