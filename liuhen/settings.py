@@ -227,6 +227,8 @@ FIXITY_SAMPLE = conf.env_int("LIUHEN_FIXITY_SAMPLE", 0, minimum=0)
 # write them, and how often the scheduler does (0: never). Copy them off this machine.
 AUDIT_ANCHOR_DIR = conf.env_path("LIUHEN_AUDIT_ANCHOR_DIR", DATA_DIR / "audit-anchors")
 AUDIT_ANCHOR_EVERY_HOURS = conf.env_int("LIUHEN_AUDIT_ANCHOR_EVERY_HOURS", 24, minimum=0)
+# 第二十六条 detectors (liuhen/supervision/detectors.py): how often the scheduler runs them (0: never).
+VIOLATION_DETECT_EVERY_HOURS = conf.env_int("LIUHEN_VIOLATION_DETECT_EVERY_HOURS", 24, minimum=0)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
 # 第二十一条 定期维护保养: days between two maintenances of a device (a device may set its own).
 DEVICE_MAINTENANCE_DAYS = conf.env_int("LIUHEN_DEVICE_MAINTENANCE_DAYS", 90, minimum=1)

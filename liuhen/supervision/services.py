@@ -59,12 +59,15 @@ def detect_violations(*, actor=None, now=None) -> dict:
                 Violation.objects.filter(pk=known.pk).update(evidence=finding.evidence,
                                                              title=finding.title[:200])
                 refreshed += 1
-        Violation.objects.bulk_create(created, batch_size=500)
-        new = Violation.objects.filter(fingerprint__in=[v.fingerprint for v in created])
+        # Two runs at once (the scheduler's job and the page's button) may both see a finding
+        # as new: the unique fingerprint keeps one row, the other insert is skipped.
+        Violation.objects.bulk_create(created, batch_size=500, ignore_conflicts=True)
+        new = list(Violation.objects.filter(
+            fingerprint__in=[v.fingerprint for v in created], steps__isnull=True))
         ViolationStep.objects.bulk_create(
             [ViolationStep(violation=v, to_status=V.OPEN, at=now, note="系统检测")
              for v in new], batch_size=500)
-        summary = {"findings": len(by_print), "created": len(created), "refreshed": refreshed}
+        summary = {"findings": len(by_print), "created": len(new), "refreshed": refreshed}
         record(actor=actor, action=events.event_violations_detected,
                actor_name="system" if actor is None else None, detail=summary)
     return summary

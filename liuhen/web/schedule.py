@@ -67,6 +67,12 @@ def jobs() -> list[Periodic]:
             "audit-anchor", "liuhen.audit.tasks.anchor_task",
             timedelta(hours=settings.AUDIT_ANCHOR_EVERY_HOURS), {}, "审计日志链头锚点",
         ))
+    if settings.VIOLATION_DETECT_EVERY_HOURS:
+        # 第二十六条: the detectors list new suspected violations for the legal affairs office.
+        found.append(Periodic(
+            "violations", "liuhen.supervision.tasks.detect_violations_task",
+            timedelta(hours=settings.VIOLATION_DETECT_EVERY_HOURS), {}, "第二十六条违规检测",
+        ))
     # Finishes uploads whose bytes all arrived but were never stored (a crash), then removes
     # expired unfinished ones (issue 16); `liuhen serve` also queues it once at start-up.
     found.append(Periodic(
