@@ -24,6 +24,24 @@ class Stage(models.TextChoices):
     ARCHIVING = "archiving", "归档管理"
 
 
+class PenaltyOutcome(models.TextChoices):
+    """What a penalty decision imposed (行政处罚法第九条, 第五十七条第一款): whether a fine is to be
+    paid decides the payment deadline (第六十七条) and the surcharge (第七十二条第一项)."""
+
+    UNRECORDED = "", "未登记"
+    FINE = "fine", "罚款（含并处其他处罚）"
+    WARNING = "warning", "仅警告"
+    OTHER_NO_FINE = "other_no_fine", "其他不含罚款的处罚（没收违法所得、责令停产停业等）"
+    NO_PENALTY = "no_penalty", "不予行政处罚"
+
+
+#: Outcomes with no fine: no payment deadline (第六十七条) and no surcharge (第七十二条).
+NO_FINE_OUTCOMES = frozenset({PenaltyOutcome.WARNING, PenaltyOutcome.OTHER_NO_FINE,
+                              PenaltyOutcome.NO_PENALTY})
+#: Outcomes with nothing the party must do: nothing to enforce (行政强制法第五十三条).
+NOTHING_TO_ENFORCE = frozenset({PenaltyOutcome.WARNING, PenaltyOutcome.NO_PENALTY})
+
+
 class CaseSource(models.TextChoices):
     COMPLAINT = "complaint", "投诉"
     REPORT = "report", "举报"

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 
 from liuhen.access.permissions import BUREAU, OWN, scope_for
 from liuhen.access.querysets import user_role, user_unit
-from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
+from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, PenaltyOutcome, Stage
 from liuhen.cases.models import Party
 from liuhen.cases.privacy import party_label
 from liuhen.cases.services import parties_for_case
@@ -295,6 +295,9 @@ class FactsForm(forms.Form):
     complaint_received_on = forms.DateField(label="收到投诉/举报日期", required=False,
                                             widget=DATE_WIDGET)
     decided_on = forms.DateField(label="决定日期", required=False, widget=DATE_WIDGET)
+    penalty_outcome = forms.ChoiceField(
+        label="处罚决定内容（行政处罚法第六十七条：有罚款的，十五日内缴纳）",
+        choices=PenaltyOutcome.choices, required=False)
     closed_on = forms.DateField(label="结案日期", required=False, widget=DATE_WIDGET)
 
     # The order of the dates and today are checked by the service (cases.dates), whose

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.access.use import UseTarget
-from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
+from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, PenaltyOutcome, Stage
 from liuhen.cases.validators import mask_number, mask_party_name
 
 
@@ -124,6 +124,10 @@ class Case(models.Model):
     complaint_received_on = models.DateField("收到投诉/举报日期", null=True, blank=True)
     opened_on = models.DateField("立案日期", db_index=True)
     decided_on = models.DateField("决定日期", null=True, blank=True)
+    # 行政处罚法第六十七条, 第七十二条: a fine to pay starts the payment deadline and the surcharge;
+    # a decision of 警告 only or 不予行政处罚 (第五十七条第一款第二、三项) starts neither.
+    penalty_outcome = models.CharField("处罚决定内容", max_length=16, blank=True, default="",
+                                       choices=PenaltyOutcome.choices)
     closed_on = models.DateField("结案日期", null=True, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

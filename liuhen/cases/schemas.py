@@ -82,6 +82,9 @@ class CaseFactsIn(Schema):
     complaint_received_on: date | None = None
     decided_on: date | None = None
     closed_on: date | None = None
+    penalty_outcome: str | None = Field(
+        None, description="处罚决定内容：fine 罚款 / warning 仅警告 / other_no_fine 其他不含罚款 / "
+        "no_penalty 不予行政处罚 / 空 未登记（行政处罚法第六十七条、第七十二条）")
 
 
 class TransitionIn(Schema):
@@ -141,6 +144,7 @@ class CaseDetailOut(CaseOut):
     complaint_received_on: date | None
     decided_on: date | None
     closed_on: date | None
+    penalty_outcome: str
 
     @staticmethod
     def resolve_officers(obj):

@@ -12,7 +12,7 @@ from liuhen.access.choices import Role
 from liuhen.access.querysets import unit_allowed, user_role
 from liuhen.audit.services import record, record_denied
 from liuhen.cases import dates, events, stages
-from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
+from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, PenaltyOutcome, Stage
 from liuhen.cases.models import Case, CaseCounter, Party, Patrol, StageLog
 from liuhen.cases.validators import id_card_error, uscc_error
 from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
@@ -25,7 +25,7 @@ MIN_OFFICERS = {CaseKind.PENALTY: 2, CaseKind.COERCION: 2}
 EDITABLE_FACTS = ("cause", "summary", "is_random_inspection", "is_disputed",
                   "is_major_incident", "hearing_requested", "complaint_received_on",
                   "decided_on", "closed_on", "is_complex_or_major",
-                  "written_record_impractical", "av_other_reason")
+                  "written_record_impractical", "av_other_reason", "penalty_outcome")
 
 
 def _require_unit(actor, action: str, unit, event: str) -> None:
@@ -184,6 +184,10 @@ def update_case_facts(*, actor, case: Case, **changes) -> Case:
         if value is None and not Case._meta.get_field(key).null:
             raise InvalidInput(f"「{Case._meta.get_field(key).verbose_name}」不能为空",
                                detail={"field": key})
+    if changes.get("penalty_outcome", "") not in PenaltyOutcome.values:
+        raise InvalidInput("处罚决定内容无效", detail={"field": "penalty_outcome"})
+    if changes.get("penalty_outcome") and case.kind != CaseKind.PENALTY:
+        raise InvalidInput("只有行政处罚案件登记处罚决定内容", detail={"field": "penalty_outcome"})
     dated = {field for field, _label, _stage in dates.CASE_DATES}
     if dated & set(changes):
         values = {field: changes.get(field, getattr(case, field)) for field in dated}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from liuhen.cases.choices import CaseKind, Stage
+from liuhen.cases.choices import NO_FINE_OUTCOMES, NOTHING_TO_ENFORCE, CaseKind, Stage
 from liuhen.cases.models import StageLog
 from liuhen.deadlines.statutory import DeadlineRule, add_months, get_rule
 from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentType
@@ -234,13 +234,21 @@ def _limitation(facts: Facts) -> list[Item]:
 
 def _after_service(facts: Facts, service: Item) -> list[Item]:
     """Fine payment (第六十七条, surcharge 第七十二条) and the three months to apply to a court
-    (行政强制法第五十三条), both from the day the decision was served."""
+    (行政强制法第五十三条), both from the day the decision was served. A decision without a fine
+    (警告 only, 不予行政处罚, 第五十七条第一款) has no payment to make and so neither the
+    deadline nor the surcharge; one that leaves the party nothing to do has nothing to enforce."""
     served = service.met_on
+    outcome = facts.case.penalty_outcome
+    items: list[Item] = []
     paid = [d for d in facts.marked("deadline_met", "fine_payment") if d.date]
     payment = Item(get_rule("fine_payment"), served, f"送达行政处罚决定书（{served:%Y-%m-%d}）")
     if paid:
         payment.met_on, payment.met_by = paid[0].date, doc_label(paid[0])
         payment.met_ids = {"document": paid[0].pk}
+    if outcome not in NO_FINE_OUTCOMES:
+        items.append(payment)
+    if outcome in NOTHING_TO_ENFORCE:
+        return items
     ended = add_months(served, APPEAL_MONTHS)
     court = Item(
         get_rule("court_enforcement"),
@@ -260,7 +268,7 @@ def _after_service(facts: Facts, service: Item) -> list[Item]:
         court.met_on, court.met_by, court.met_ids = first.date, doc_label(first), {
             "document": first.pk
         }
-    return [payment, court]
+    return [*items, court]
 
 
 def _reminder(facts: Facts) -> list[Item]:

@@ -64,7 +64,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuhen.cases import events as case_events
-from liuhen.cases.choices import Stage
+from liuhen.cases.choices import NO_FINE_OUTCOMES, Stage
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput
 from liuhen.deadlines.calendar import CalendarRangeError, WorkingCalendar
@@ -482,6 +482,12 @@ def record_deadline_fact(
         raise InvalidInput("未知的期限事实", detail={"field": "kind"})
     if not isinstance(on, _dt.date) or on > timezone.localdate():
         raise InvalidInput("事实发生日期应为今天或以前的日期", detail={"field": "on"})
+    if kind == "fine_paid" and case.penalty_outcome in NO_FINE_OUTCOMES:
+        raise InvalidInput(
+            f"该案处罚决定内容为「{case.get_penalty_outcome_display()}」，没有应缴纳的罚款"
+            "（行政处罚法第六十七条）",
+            detail={"field": "kind"},
+        )
     label, extra = DEADLINE_FACTS[kind]
     extra = {**extra, "deadline_fact": kind}
     if kind == "hearing_notified":

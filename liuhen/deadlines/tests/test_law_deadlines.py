@@ -278,3 +278,49 @@ def test_case_page_names_the_governing_deadline_and_the_flag(client, people, qua
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "依劳动保障监察条例第十七条，不适用行政处罚法第六十条九十日期限" in page
     assert "程序顺序提示" in page and "未告知拟作出的处罚" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("outcome", "payment", "court"),
+    [
+        ("", True, True),  # not recorded (cases from before the field): as before
+        ("fine", True, True),
+        ("warning", False, False),  # 警告 only: nothing to pay, nothing to enforce
+        ("no_penalty", False, False),  # 不予行政处罚 (第五十七条第一款第二、三项)
+        ("other_no_fine", False, True),  # 没收违法所得 etc.: enforceable, but no fine
+    ],
+)
+def test_a_decision_without_a_fine_has_no_payment_deadline(
+    people, qualified_since_2020, outcome, payment, court
+):
+    """行政处罚法第六十七条 (15 days to pay) and 第七十二条 (3 % a day) concern a fine: a
+    decision of 警告 or 不予行政处罚 shows neither, even long after the service."""
+    actor = people["officer_a"].user
+    case = penalty_case(people, opened_on=D(2025, 6, 2))
+    decision = doc(case, people, DocumentType.PENALTY_DECISION, date=D(2025, 9, 19))
+    serve(case, people, decision, D(2025, 9, 20))
+    if outcome:
+        case_services.update_case_facts(actor=actor, case=case, penalty_outcome=outcome)
+    ds = by_code(case, D(2025, 12, 1))  # 72 days after service: a fine would be overdue
+    assert ("fine_payment" in ds) is payment
+    assert ("court_enforcement" in ds) is court
+    assert ds["decision_service"].status == "met"
+    notes = " ".join(d.case_note for d in ds.values())
+    assert ("第七十二条" in notes) is payment
+
+
+@pytest.mark.django_db
+def test_fine_paid_and_outcome_are_refused_where_they_cannot_apply(people, qualified_since_2020):
+    from liuhen.core.errors import InvalidInput
+
+    actor = people["officer_a"].user
+    case = penalty_case(people, opened_on=D(2025, 6, 2))
+    case_services.update_case_facts(actor=actor, case=case, penalty_outcome="warning")
+    with pytest.raises(InvalidInput, match="第六十七条"):
+        record_deadline_fact(actor=actor, case=case, kind="fine_paid", on=D(2025, 10, 31))
+    with pytest.raises(InvalidInput, match="处罚决定内容无效"):
+        case_services.update_case_facts(actor=actor, case=case, penalty_outcome="jail")
+    coercion = penalty_case(people, kind=CaseKind.COERCION, opened_on=D(2025, 6, 2))
+    with pytest.raises(InvalidInput, match="只有行政处罚案件"):
+        case_services.update_case_facts(actor=actor, case=coercion, penalty_outcome="fine")
