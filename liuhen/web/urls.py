@@ -32,6 +32,8 @@ def _moved_admin_page(request, old, rest):
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("inbox/", views.inbox_page, name="inbox"),
+    path("inbox/count/", views.inbox_count, name="inbox_count"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("", include("liuhen.access.urls")),
     path("", include("liuhen.cases.urls")),

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from liuhen.access import services as access_services
 from liuhen.access.querysets import allows, user_role
@@ -15,6 +16,7 @@ from liuhen.cases import events as case_events
 from liuhen.cases.choices import Stage
 from liuhen.cases.models import Case
 from liuhen.cases.views import detail_context
+from liuhen.core import inbox
 from liuhen.core.pages import handles_errors
 from liuhen.evidence import views as evidence_views
 
@@ -26,8 +28,10 @@ def dashboard(request):
     context = {"officer": officer, "role": user_role(user)}
     if allows(user, "case.view"):
         visible = Case.objects.restrict(user, "case.view")
-        context["my_cases"] = (visible.filter(officers__user=user).exclude(stage=Stage.ARCHIVING)
-                               .select_related("unit").order_by("-opened_on")[:10])
+        mine = visible.filter(officers__user=user).exclude(stage=Stage.ARCHIVING)
+        context["my_cases"] = mine.select_related("unit").order_by("-opened_on")[:10]
+        # The list stops at 10 rows: say how many there are and link to all of them.
+        context["my_case_count"] = mine.count() if officer is not None else 0
         counts = dict(visible.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
         context["per_stage"] = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage
                                 if s != Stage.PATROL]
@@ -35,7 +39,25 @@ def dashboard(request):
     # 第十六条: what waits for this approver, and the requester's own open items.
     context["access_pending"] = access_services.pending_for(user).count()
     context["access_mine"] = access_services.access_counts(user)
+    context["inbox"] = inbox.sections(user, limit=0)
     return render(request, "web/dashboard.html", context)
+
+
+@login_required
+def inbox_page(request):
+    """待办 (issue 13 item 2): everything that waits for this person, each linked to the place
+    to act; the same providers give the count in the navigation and on the dashboard."""
+    sections = inbox.sections(request.user)
+    return render(request, "web/inbox.html", {
+        "sections": sections, "total": sum(s.count for s in sections),
+        "today": timezone.localdate()})
+
+
+@login_required
+def inbox_count(request):
+    """htmx: the number beside 待办 in the navigation, refreshed every two minutes."""
+    total = inbox.total(request.user)
+    return render(request, "web/_inbox_count.html", {"total": total})
 
 
 def healthz(request):
