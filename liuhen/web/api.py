@@ -23,6 +23,7 @@ from liuhen.records.api import router as records_router
 from liuhen.rules.api import router as rules_router
 from liuhen.supervision.api import router as supervision_router
 from liuhen.web.auditlog.api import router as audit_router
+from liuhen.web.openapi import add_error_responses
 
 
 class TokenAuth(HttpBearer):
@@ -97,6 +98,11 @@ class LiuhenAPI(NinjaAPI):
         module = operation.view_func.__module__
         name = PUBLISHED_MODULE_NAMES.get(module, module)
         return f"{name}_{operation.view_func.__name__}".replace(".", "_")
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        # The error answers each operation can give, with their schema (issue 16 item 15).
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return add_error_responses(schema)
 
 
 api = LiuhenAPI(
