@@ -5,40 +5,79 @@ from __future__ import annotations
 import datetime as _dt
 
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput
 from liuhen.deadlines.events import event_case_deadlines_viewed, event_deadlines_listed
+from liuhen.deadlines.holidays import current_calendar
 from liuhen.deadlines.queries import DeadlineFilter, alerts, summary
-from liuhen.deadlines.services import STATUS_LABELS, case_deadlines, record_deadline_fact
+from liuhen.deadlines.services import (
+    STATUS_LABELS,
+    calendar_coverage,
+    case_deadline_report,
+    record_deadline_fact,
+)
 
 router = Router(tags=["法定期限"])
 
 
-class CaseDeadlineOut(Schema):
+class ProcedureFlagOut(Schema):
+    """An act recorded out of the law's order (deadlines.procedure)."""
+
+    code: str = Field(description="如 decision_before_window（陈述申辩、申请听证期届满前作出决定）")
+    text: str
+    citation: str = Field(description="违反的条文，如“行政处罚法第四十五条、第六十二条、第六十四条第一项”")
+
+
+class DisplacedOut(Schema):
+    """The general rule a special rule displaced (特别规定优先, 行政处罚法第六十条“从其规定”)."""
+
     code: str
     name: str
     citation: str
     description: str
+    due: _dt.date | None = Field(description="若适用一般规定将届满之日（仅供对照，不适用）")
+    text: str = Field(description="如“依劳动保障监察条例第十七条，不适用行政处罚法第六十条九十日期限”")
+
+
+class CaseDeadlineOut(Schema):
+    code: str = Field(description="期限规则代码（deadlines.statutory.RULES），如 penalty_decision")
+    name: str
+    kind: str = Field(
+        description="organ_duty 机关应在期限内履行 / party_period 当事人的期间 / "
+        "waiting_period 等待期（期满后方可实施，行政强制法第五十四条）"
+    )
+    kind_label: str
+    citation: str = Field(description="法律依据（条文）")
+    description: str
+    counting: str = Field(description="working_days 工作日 / calendar_days 自然日 / months 月")
     obligor: str
     start: _dt.date | None
     started_by: str
-    due: _dt.date | None
-    status: str
+    due: _dt.date | None = Field(description="届满日；工作日历未载入该年度时为 null（见 error）")
+    status: str = Field(
+        description="ok / due_soon / overdue / met / unknown；等待期另有 waiting / premature"
+    )
     status_label: str
     met_on: _dt.date | None
     met_by: str
     met_ids: dict
     extended: bool
     extended_by: str
-    provisional: bool
+    provisional: bool = Field(description="计算用到了暂定（尚未发布）的节假日安排")
     rolled_forward: bool
+    waiting_period: bool
     days_left: int | None
     working_days_left: int | None
+    displaced: DisplacedOut | None = Field(
+        description="本期限作为特别规定所排除的一般规定；无则为 null"
+    )
+    flags: list[ProcedureFlagOut] = Field(description="与本期限有关的程序顺序提示")
     note: str
+    case_note: str = Field(description="就本案所作说明，如逾期缴纳罚款的加处罚款（第七十二条）")
     error: str
 
 
@@ -46,7 +85,11 @@ class CaseDeadlinesOut(Schema):
     case_id: int
     number: str
     today: _dt.date
+    calendar: str = Field(description="工作日历载入的年度及暂定年度")
     deadlines: list[CaseDeadlineOut]
+    procedure_flags: list[ProcedureFlagOut] = Field(
+        description="案件记录显示的程序顺序问题（如陈述申辩期届满前作出决定）"
+    )
 
 
 class AlertOut(Schema):
@@ -92,11 +135,15 @@ def get_case_deadlines(request, case_id: int):
         read_event=event_case_deadlines_viewed,
     )
     today = timezone.localdate()
+    calendar = current_calendar()
+    deadlines, flags = case_deadline_report(case, today, calendar=calendar)
     return {
         "case_id": case.pk,
         "number": case.number,
         "today": today,
-        "deadlines": [d.as_dict() for d in case_deadlines(case, today=today)],
+        "calendar": calendar_coverage(calendar),
+        "deadlines": [d.as_dict() for d in deadlines],
+        "procedure_flags": flags,
     }
 
 
@@ -192,5 +239,5 @@ def post_deadline_fact(request, case_id: int, payload: DeadlineFactIn):
     )
     return Status(201, {
         "document_id": document.pk,
-        "deadlines": [d.as_dict() for d in case_deadlines(case)],
+        "deadlines": [d.as_dict() for d in case_deadline_report(case)[0]],
     })

@@ -24,7 +24,17 @@ from liuhen.deadlines.facts import Facts, day_of, told
 from liuhen.deadlines.statutory import compute_deadline
 from liuhen.records.choices import DocumentType
 
-__all__ = ["decision_day", "procedure_flags"]
+__all__ = ["FLAG_DEADLINES", "decision_day", "procedure_flags"]
+
+#: The deadlines each flag concerns (a flag is shown beside them, e.g. in the API): a decision
+#: before the party's window closed concerns the decision and the party's hearing request.
+FLAG_DEADLINES: dict[str, tuple[str, ...]] = {
+    "decision_without_notice": ("penalty_decision", "hearing_request"),
+    "decision_before_window": ("penalty_decision", "hearing_request"),
+    "decision_before_hearing": ("penalty_decision", "hearing_notice"),
+    "enforcement_without_reminder": ("reminder_period", "court_enforcement"),
+    "enforcement_before_reminder_period": ("reminder_period", "court_enforcement"),
+}
 
 
 def decision_day(facts: Facts) -> _dt.date | None:

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -71,7 +71,7 @@ from liuhen.deadlines.calendar import CalendarRangeError, WorkingCalendar
 from liuhen.deadlines.facts import DEADLINE_FACTS, Facts, Item, deadline_items, prefetch
 from liuhen.deadlines.holidays import current_calendar
 from liuhen.deadlines.models import CaseDeadlineEntry
-from liuhen.deadlines.procedure import procedure_flags
+from liuhen.deadlines.procedure import FLAG_DEADLINES, procedure_flags
 from liuhen.deadlines.statutory import (
     Deadline,
     Direction,
@@ -89,6 +89,7 @@ __all__ = [
     "DEADLINE_FACTS",
     "STATUS_LABELS",
     "CaseDeadline",
+    "case_deadline_report",
     "case_deadlines",
     "record_deadline_fact",
     "refresh_case_deadlines",
@@ -137,6 +138,12 @@ STATUS_LABELS_BY_CODE = {
 
 _ORGAN_OBLIGOR = "劳动保障行政部门"
 
+DEADLINE_KIND_LABELS = {
+    "organ_duty": "机关应在期限内履行",
+    "party_period": "当事人的期间",
+    "waiting_period": "等待期（期满后方可实施）",
+}
+
 
 def warn_days() -> int:
     """Working days before the due date from which a deadline shows yellow."""
@@ -173,10 +180,27 @@ class CaseDeadline:
     displaced: dict | None = None
     #: Said of this case, e.g. the surcharge accrued on a late fine (第七十二条).
     case_note: str = ""
+    #: How the period is counted: working_days / calendar_days / months (statutory.Counting).
+    counting: str = ""
+    #: Acts out of the law's order that concern this deadline ({"code", "text", "citation"},
+    #: deadlines.procedure); filled by :func:`case_deadline_report`.
+    flags: tuple = ()
 
     @property
     def owed_by_party(self) -> bool:
         return self.obligor != _ORGAN_OBLIGOR
+
+    @property
+    def kind(self) -> str:
+        """organ_duty (the bureau must act in time), party_period (the party's period) or
+        waiting_period (the bureau may act only after it, 行政强制法第五十四条)."""
+        if self.waiting_period:
+            return "waiting_period"
+        return "party_period" if self.owed_by_party else "organ_duty"
+
+    @property
+    def kind_label(self) -> str:
+        return DEADLINE_KIND_LABELS[self.kind]
 
     @property
     def status_label(self) -> str:
@@ -223,6 +247,10 @@ class CaseDeadline:
             "waiting_period": self.waiting_period,
             "displaced": self.displaced,
             "case_note": self.case_note,
+            "kind": self.kind,
+            "kind_label": self.kind_label,
+            "counting": self.counting,
+            "flags": list(self.flags),
         }
 
 
@@ -245,6 +273,7 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
         waiting_period=rule.direction is Direction.NOT_BEFORE,
         case_note=item.note,
         displaced=_displaced(item, calendar),
+        counting=rule.counting.value,
     )
     try:
         deadline: Deadline = compute_deadline(
@@ -364,6 +393,21 @@ def case_deadlines(
     result = [_evaluate(item, today, calendar) for item in deadline_items(Facts(case))]
     result.sort(key=lambda d: (d.due or _dt.date.max, d.code))
     return result
+
+
+def case_deadline_report(
+    case, today: _dt.date | None = None, *, calendar: WorkingCalendar | None = None
+) -> tuple[list[CaseDeadline], list[dict]]:
+    """The case's deadlines, each with the procedure flags that concern it, and all its flags
+    (computed now from its records, deadlines.procedure), for the API and the case page."""
+    calendar = calendar or current_calendar()
+    deadlines = case_deadlines(case, today, calendar=calendar)
+    flags = procedure_flags(Facts(case), calendar)
+    by_code: dict[str, list[dict]] = {}
+    for flag in flags:
+        for code in FLAG_DEADLINES.get(flag["code"], ()):
+            by_code.setdefault(code, []).append(flag)
+    return [replace(d, flags=tuple(by_code.get(d.code, ()))) for d in deadlines], flags
 
 
 # --------------------------------------------------------------------------- stored entries
