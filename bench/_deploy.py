@@ -86,13 +86,14 @@ def mediafactory():
 
 
 def quiet_scheduler() -> None:
-    """Mark every periodic job as just run (``LIUHEN_DATA_DIR/scheduler.json``), as on an
+    """Mark every periodic job as just run (``web.PeriodicRun`` rows), as on an
     installation that has been up for a while: otherwise the scheduler's first fixity pass falls
     ten minutes after start-up, inside a long benchmark, and re-reads every stored original."""
     from django.utils import timezone
 
     schedule = liuhen().schedule
-    schedule.save_state({job.name: timezone.now() for job in schedule.jobs()})
+    for job in schedule.jobs():
+        schedule.record_run(job.name, timezone.now())
 
 
 def _setup_people() -> dict:

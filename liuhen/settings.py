@@ -229,6 +229,10 @@ AUDIT_ANCHOR_DIR = conf.env_path("LIUHEN_AUDIT_ANCHOR_DIR", DATA_DIR / "audit-an
 AUDIT_ANCHOR_EVERY_HOURS = conf.env_int("LIUHEN_AUDIT_ANCHOR_EVERY_HOURS", 24, minimum=0)
 # 第二十六条 detectors (liuhen/supervision/detectors.py): how often the scheduler runs them (0: never).
 VIOLATION_DETECT_EVERY_HOURS = conf.env_int("LIUHEN_VIOLATION_DETECT_EVERY_HOURS", 24, minimum=0)
+# Several nodes may each run `liuhen scheduler`; the one holding the lease row leads and renews
+# it every third of this; when it dies another node takes over after at most this long
+# (issue 14 item 2: less than the shortest period, the 5-minute owed-work round).
+SCHEDULER_LEASE_SECONDS = conf.env_int("LIUHEN_SCHEDULER_LEASE_SECONDS", 90, minimum=3)
 UPLOAD_DEADLINE_HOURS = conf.env_int("LIUHEN_UPLOAD_DEADLINE_HOURS", 24, minimum=1)
 # 第二十一条 定期维护保养: days between two maintenances of a device (a device may set its own).
 DEVICE_MAINTENANCE_DAYS = conf.env_int("LIUHEN_DEVICE_MAINTENANCE_DAYS", 90, minimum=1)

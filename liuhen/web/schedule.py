@@ -4,14 +4,21 @@
 ``make run`` still gets its fixity checks (第二十六条 (二): nobody may alter or delete a recording
 unnoticed), a daily anchor of the audit chain's head and its expired uploads cleaned. The
 scheduler only *enqueues* jobs through the django-tasks API (database queue or RQ); the worker
-runs them. When each job last ran is kept in
-``LIUHEN_DATA_DIR/scheduler.json``, so a restart neither repeats a daily fixity run nor forgets it.
+runs them. When each job last ran is kept in the database (``web.PeriodicRun``), so a restart
+neither repeats a daily fixity run nor forgets it.
+
+Several nodes may run the scheduler (issue 14 item 2, docs/scale-out.md): the one holding the
+lease row (``web.SchedulerLease``) leads and enqueues; the others wait and take over within
+``LIUHEN_SCHEDULER_LEASE_SECONDS`` when it dies. Each run is also claimed by compare-and-set on
+its row, so a period's job runs once whatever the node count.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -20,7 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from liuhen.core.files import write_atomically
+from liuhen.web.models import PeriodicRun, SchedulerLease
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,7 @@ log = logging.getLogger(__name__)
 # so that start-up is not slowed by a fixity pass.
 FIRST_DELAY = timedelta(minutes=10)
 OWED_WORK_EVERY = timedelta(minutes=5)
+LEASE_NAME = "scheduler"
 
 
 @dataclass(frozen=True)
@@ -92,27 +100,71 @@ def jobs() -> list[Periodic]:
     return found
 
 
-def state_path() -> Path:
-    return Path(settings.DATA_DIR) / "scheduler.json"
+def node_name() -> str:
+    """This scheduler process as the lease and the run rows name it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def load_state(path: Path | None = None) -> dict[str, datetime]:
-    """When each job was last enqueued; an unreadable file counts as never (logged)."""
-    path = path or state_path()
+# -- Leadership: one scheduler enqueues for the whole cluster (issue 14 item 2) ---------------
+
+def take_lead(holder: str, now: datetime | None = None) -> bool:
+    """Take or renew the scheduler's lease for ``holder``; True when it leads now.
+
+    One conditional UPDATE on the lease row (works alike on PostgreSQL and SQLite): it succeeds
+    when ``holder`` already holds the lease or the lease has expired, so a leader that died is
+    replaced within ``LIUHEN_SCHEDULER_LEASE_SECONDS``. Node clocks are compared through the
+    expiry time, so the nodes keep their clocks synchronised (NTP), as recordings need anyway.
+    """
+    now = now or timezone.now()
+    SchedulerLease.objects.bulk_create(
+        [SchedulerLease(name=LEASE_NAME, holder="", expires_at=now, taken_at=now)],
+        ignore_conflicts=True)
+    expires = now + timedelta(seconds=settings.SCHEDULER_LEASE_SECONDS)
+    lease = SchedulerLease.objects.filter(name=LEASE_NAME)
+    if lease.filter(holder=holder).update(expires_at=expires):
+        return True
+    return bool(lease.filter(expires_at__lte=now).update(holder=holder, expires_at=expires,
+                                                         taken_at=now))
+
+
+def give_up_lead(holder: str) -> None:
+    """Let another node lead at once (a scheduler stopped on purpose, not crashed)."""
+    SchedulerLease.objects.filter(name=LEASE_NAME, holder=holder).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def leader() -> SchedulerLease | None:
+    """The lease row (who leads, until when), or None before any scheduler ran."""
+    return SchedulerLease.objects.filter(name=LEASE_NAME).first()
+
+
+# -- When each job last ran, in the database so that every node sees it -----------------------
+
+def load_state() -> dict[str, datetime]:
+    """When each job was last enqueued (jobs never run are absent)."""
+    return dict(PeriodicRun.objects.filter(last_run__isnull=False)
+                .values_list("name", "last_run"))
+
+
+def record_run(name: str, now: datetime, node: str = "") -> None:
+    """Note that ``name`` was enqueued at ``now`` (``liuhen scheduler --once``)."""
+    PeriodicRun.objects.update_or_create(name=name, defaults={"last_run": now, "node": node})
+
+
+def import_legacy_state(path: Path | None = None) -> None:
+    """Carry ``LIUHEN_DATA_DIR/scheduler.json`` (where the state lived before it moved into the
+    database) over once, so an upgraded node neither repeats nor forgets a daily run."""
+    path = path or Path(settings.DATA_DIR) / "scheduler.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {name: datetime.fromisoformat(value) for name, value in raw.items()}
+        for name, value in raw.items():
+            PeriodicRun.objects.get_or_create(
+                name=name, defaults={"last_run": datetime.fromisoformat(value)})
     except FileNotFoundError:
-        return {}
+        return
     except (OSError, ValueError, TypeError, AttributeError):
-        log.warning("scheduler: %s unreadable, treating every job as never run", path)
-        return {}
-
-
-def save_state(state: dict[str, datetime], path: Path | None = None) -> None:
-    """Write the state atomically (temporary file, then rename)."""
-    write_atomically(path or state_path(),
-                     json.dumps({k: v.isoformat() for k, v in state.items()}))
+        log.warning("scheduler: %s unreadable, not carried over", path)
+    path.rename(path.with_name(path.name + ".imported"))
 
 
 def due_at(job: Periodic, state: dict[str, datetime], started: datetime) -> datetime:
@@ -122,30 +174,45 @@ def due_at(job: Periodic, state: dict[str, datetime], started: datetime) -> date
     return started + min(job.every, FIRST_DELAY) if last is None else last + job.every
 
 
-def run_due(state: dict[str, datetime], now: datetime | None = None,
-            started: datetime | None = None) -> list[str]:
-    """Enqueue every due job, record it in ``state``; return the names enqueued.
+def _claim(job: Periodic, last: datetime | None, now: datetime, node: str) -> bool:
+    """Compare-and-set the job's last run from ``last`` to ``now``: True for exactly one node
+    when two try the same period."""
+    PeriodicRun.objects.bulk_create([PeriodicRun(name=job.name)], ignore_conflicts=True)
+    row = PeriodicRun.objects.filter(name=job.name)
+    row = row.filter(last_run__isnull=True) if last is None else row.filter(last_run=last)
+    return bool(row.update(last_run=now, node=node))
 
-    A job whose queue is unreachable is logged and tried again on the next tick, never lost.
+
+def run_due(now: datetime | None = None, started: datetime | None = None,
+            node: str = "") -> list[str]:
+    """Enqueue every due job and record its run in the database; return the names enqueued.
+
+    Each job is claimed before it is enqueued, so two schedulers never both enqueue one
+    period's run. A job whose queue is unreachable gets its previous last run back, is logged
+    and tried again on the next tick, never lost.
     """
     now = now or timezone.now()
     started = started or now
     enqueued = []
     for job in jobs():
-        if now < due_at(job, state, started):
+        last = load_state().get(job.name)
+        if now < due_at(job, {job.name: last} if last else {}, started):
             continue
+        if not _claim(job, last, now, node):
+            continue  # another node ran it for this period
         try:
             job.enqueue()
         except Exception:  # noqa: BLE001 - the next tick tries again
             log.exception("scheduler: could not enqueue %s", job.name)
+            PeriodicRun.objects.filter(name=job.name, last_run=now).update(last_run=last)
             continue
-        state[job.name] = now
         enqueued.append(job.name)
     return enqueued
 
 
-def next_wake(state: dict[str, datetime], now: datetime, started: datetime) -> float:
+def next_wake(now: datetime, started: datetime) -> float:
     """Seconds until the next job falls due (at least 5 s, at most 5 minutes)."""
+    state = load_state()
     times = [due_at(job, state, started) for job in jobs()]
     if not times:
         return 300.0

@@ -3,6 +3,7 @@ remembering a cron line (第二十六条 (二): alterations and deletions must n
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import timedelta
@@ -18,6 +19,7 @@ from liuhen.evidence import uploads as upload_files
 from liuhen.evidence.models import UploadSession
 from liuhen.evidence.tests.test_tus import Tus, _path
 from liuhen.web import schedule
+from liuhen.web.models import PeriodicRun
 
 pytestmark = pytest.mark.django_db
 
@@ -48,32 +50,36 @@ def test_jobs_follow_the_settings(settings):
 def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
     settings.FIXITY_EVERY_HOURS, settings.FIXITY_SAMPLE = 24, 0
     started = timezone.now()
-    state: dict = {}
-    assert schedule.run_due(state, now=started, started=started) == []
+    assert schedule.run_due(now=started, started=started) == []
     assert _fixity_runs() == 0
     later = started + schedule.FIRST_DELAY
-    assert sorted(schedule.run_due(state, now=later, started=started)) == [
+    assert sorted(schedule.run_due(now=later, started=started)) == [
         "audit-anchor", "fixity", "owed-work", "upload-cleanup", "violations"]
     assert _fixity_runs() == 1  # the immediate test backend ran the enqueued job
     # An hour on: only the hourly clean-up; a day on: fixity again.
-    assert schedule.run_due(state, now=later + timedelta(hours=1), started=started) == [
+    assert schedule.run_due(now=later + timedelta(hours=1), started=started) == [
         "upload-cleanup", "owed-work"]
-    assert "fixity" in schedule.run_due(state, now=later + timedelta(hours=24), started=started)
+    assert "fixity" in schedule.run_due(now=later + timedelta(hours=24), started=started)
     assert _fixity_runs() == 2
 
 
-def test_state_survives_a_restart_and_a_damaged_file(state_file):
+def test_state_survives_a_restart_and_is_carried_over_from_the_old_file(state_file):
     now = timezone.now()
-    schedule.save_state({"fixity": now})
+    schedule.record_run("fixity", now)
     assert schedule.load_state() == {"fixity": now}
-    assert not list(state_file.parent.glob("*.tmp"))  # written by rename
     # Restarted five minutes later: fixity is not repeated.
     started = now + timedelta(minutes=5)
-    state = schedule.load_state()
-    ran = schedule.run_due(state, now=started + schedule.FIRST_DELAY, started=started)
-    assert "fixity" not in ran
+    ran = schedule.run_due(now=started + schedule.FIRST_DELAY, started=started)
+    assert "fixity" not in ran and "audit-anchor" in ran
+    # Before issue 14 the state was a file in the node's data folder: read once, then set aside.
+    PeriodicRun.objects.all().delete()
+    state_file.write_text(json.dumps({"fixity": now.isoformat()}), encoding="utf-8")
+    schedule.import_legacy_state()
+    assert schedule.load_state() == {"fixity": now}
+    assert not state_file.exists() and state_file.with_name("scheduler.json.imported").exists()
     state_file.write_text("{not json", encoding="utf-8")
-    assert schedule.load_state() == {}
+    schedule.import_legacy_state()  # logged, not fatal
+    assert schedule.load_state() == {"fixity": now}
 
 
 def test_a_queue_that_is_down_is_retried(monkeypatch, state_file):
@@ -82,12 +88,46 @@ def test_a_queue_that_is_down_is_retried(monkeypatch, state_file):
 
     monkeypatch.setattr(schedule.Periodic, "enqueue", down)
     now = timezone.now()
-    state: dict = {}
-    assert schedule.run_due(state, now=now + timedelta(hours=2), started=now) == []
-    assert state == {}  # still due on the next tick
-    assert schedule.next_wake(state, now, now) == 300  # sleeps at most five minutes
+    assert schedule.run_due(now=now + timedelta(hours=2), started=now) == []
+    assert schedule.load_state() == {}  # still due on the next tick
+    assert schedule.next_wake(now, now) == 300  # sleeps at most five minutes
     almost = now + schedule.OWED_WORK_EVERY - timedelta(seconds=30)
-    assert schedule.next_wake(state, almost, now) == pytest.approx(30, abs=1)
+    assert schedule.next_wake(almost, now) == pytest.approx(30, abs=1)
+
+
+def test_one_leader_at_a_time_and_a_dead_one_is_replaced(settings):
+    """Issue 14 item 2: of two schedulers only the lease holder leads; it renews; when it stops
+    renewing (died) the other takes over once the lease has run out, not before."""
+    settings.SCHEDULER_LEASE_SECONDS = 90
+    now = timezone.now()
+    assert schedule.take_lead("node-a", now)
+    assert not schedule.take_lead("node-b", now + timedelta(seconds=1))
+    assert schedule.take_lead("node-a", now + timedelta(seconds=30))  # renewed to now+120 s
+    assert not schedule.take_lead("node-b", now + timedelta(seconds=119))
+    assert schedule.take_lead("node-b", now + timedelta(seconds=120))
+    assert schedule.leader().holder == "node-b"
+    assert not schedule.take_lead("node-a", now + timedelta(seconds=121))
+    schedule.give_up_lead("node-b")  # stopped on purpose: hands over at once
+    assert schedule.take_lead("node-a", timezone.now())
+
+
+def test_a_period_runs_once_when_two_nodes_both_think_they_lead(state_file):
+    """A leader that stalled past its lease and a new leader tick in the same minute: each
+    job's run is claimed on its row, so only one of them enqueues it."""
+    started = timezone.now()
+    later = started + schedule.FIRST_DELAY
+    first = schedule.run_due(now=later, started=started, node="node-a")
+    assert "fixity" in first and _fixity_runs() == 1
+    assert schedule.run_due(now=later + timedelta(seconds=2), started=started,
+                            node="node-b") == []
+    assert _fixity_runs() == 1
+    assert PeriodicRun.objects.get(name="fixity").node == "node-a"
+    # Both read the same last run and race for it: the compare-and-set lets one through.
+    last = schedule.load_state()["fixity"]
+    job = {j.name: j for j in schedule.jobs()}["fixity"]
+    day_on = last + job.every
+    assert schedule._claim(job, last, day_on, "node-a")
+    assert not schedule._claim(job, last, day_on, "node-b")
 
 
 def test_hourly_cleanup_drops_expired_partial_uploads(people, state_file):
@@ -97,7 +137,7 @@ def test_hourly_cleanup_drops_expired_partial_uploads(people, state_file):
     url = _path(client.create(100))
     UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     now = timezone.now()
-    assert "upload-cleanup" in schedule.run_due({}, now=now + timedelta(hours=1), started=now)
+    assert "upload-cleanup" in schedule.run_due(now=now + timedelta(hours=1), started=now)
     assert not UploadSession.objects.exists() and not list(upload_files.upload_dir().iterdir())
     assert client.head(url).status_code in (404, 410)
 

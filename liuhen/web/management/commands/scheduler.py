@@ -1,19 +1,24 @@
-"""`liuhen scheduler`: enqueue the periodic jobs (fixity, upload clean-up) when they fall due."""
+"""`liuhen scheduler`: enqueue the periodic jobs (fixity, anchors, upload clean-up) when they fall
+due. Any number of nodes may run it: the one holding the database lease leads (issue 14 item 2)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from liuhen.web import schedule
 
+log = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
-    help = "按计划把定期任务（固定值校验、清理过期上传）放入任务队列"
+    help = "按计划把定期任务（固定值校验、锚点、清理过期上传）放入任务队列；多节点时由持有租约的一个节点调度"
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true",
@@ -21,32 +26,64 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", dest="list_jobs", help="列出定期任务及上次运行时间")
 
     def handle(self, *args, once, list_jobs, **options):
-        state = schedule.load_state()
+        schedule.import_legacy_state()
         if list_jobs:
-            for job in schedule.jobs():
-                last = state.get(job.name)
-                when = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未"
-                hours = job.every.total_seconds() / 3600
-                self.stdout.write(f"{job.name}\t{job.label}\t每 {hours:g} 小时\t上次：{when}")
-            return
-        if once:
+            self._list()
+        elif once:
+            now = timezone.now()
             for job in schedule.jobs():
                 job.enqueue()
-                state[job.name] = timezone.now()
+                schedule.record_run(job.name, now, schedule.node_name())
                 self.stdout.write(f"已放入队列：{job.label}")
-            schedule.save_state(state)
-            return
+        else:
+            self._loop()
+
+    def _list(self) -> None:
+        state = schedule.load_state()
+        for job in schedule.jobs():
+            last = state.get(job.name)
+            when = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else "从未"
+            hours = job.every.total_seconds() / 3600
+            self.stdout.write(f"{job.name}\t{job.label}\t每 {hours:g} 小时\t上次：{when}")
+        lease = schedule.leader()
+        if lease and lease.expires_at > timezone.now():
+            self.stdout.write(f"调度主节点：{lease.holder}（租约至 "
+                              f"{timezone.localtime(lease.expires_at):%H:%M:%S}）")
+        else:
+            self.stdout.write("调度主节点：无（没有正在运行的调度进程）")
+
+    def _loop(self) -> None:
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         started = timezone.now()
-        self.stdout.write("定期任务调度已启动")
+        node = schedule.node_name()
+        renew_every = settings.SCHEDULER_LEASE_SECONDS / 3
+        leading: bool | None = None  # said on the first tick, then on every change
+        self.stdout.write(f"定期任务调度已启动（节点 {node}）")
         try:
             while not stopping:
                 close_old_connections()  # a database restarted since the last tick
-                if schedule.run_due(state, started=started):
-                    schedule.save_state(state)
-                deadline = time.monotonic() + schedule.next_wake(state, timezone.now(), started)
+                was_leading, wait = leading, renew_every
+                try:
+                    leading = schedule.take_lead(node)
+                    if leading:
+                        schedule.run_due(started=started, node=node)
+                        wait = min(wait, schedule.next_wake(timezone.now(), started))
+                except DatabaseError:  # the database is down: not leading; retry next tick
+                    log.exception("scheduler: database unavailable")
+                    leading = False
+                if leading != was_leading:
+                    self.stdout.write("本节点为调度主节点" if leading
+                                      else "另一节点正在调度，本节点待命")
+                    self.stdout.flush()
+                deadline = time.monotonic() + wait
                 while not stopping and time.monotonic() < deadline:
-                    time.sleep(1)
+                    time.sleep(min(1.0, wait))
         except KeyboardInterrupt:  # Ctrl+C reaches the whole process group of `liuhen serve`
             pass
+        finally:
+            if leading:
+                try:
+                    schedule.give_up_lead(node)
+                except DatabaseError:
+                    pass  # the lease expires by itself
