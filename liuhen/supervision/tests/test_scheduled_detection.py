@@ -37,17 +37,17 @@ def test_scheduler_runs_the_detectors_when_due_and_only_then(settings, state, pe
     settings.VIOLATION_DETECT_EVERY_HOURS, settings.FIXITY_EVERY_HOURS = 24, 0  # no fixity alert
     night = make_recording(officer=people["officer_a"], captured=at_local(1, 23, 30))
     started = timezone.now()
-    assert "violations" not in schedule.run_due(state, now=started, started=started)
+    assert "violations" not in schedule.run_due(now=started, started=started)
     assert not Violation.objects.exists()
     later = started + schedule.FIRST_DELAY
-    assert "violations" in schedule.run_due(state, now=later, started=started)
+    assert "violations" in schedule.run_due(now=later, started=started)
     [violation] = Violation.objects.all()
     assert violation.detector == "outside_duty" and violation.item == 5
     assert night.pk in violation.evidence["recordings"]
     # An hour on it is not due; a day on it runs again and lists the same finding once.
-    assert "violations" not in schedule.run_due(state, now=later + timedelta(hours=1),
+    assert "violations" not in schedule.run_due(now=later + timedelta(hours=1),
                                                 started=started)
-    assert "violations" in schedule.run_due(state, now=later + timedelta(hours=24),
+    assert "violations" in schedule.run_due(now=later + timedelta(hours=24),
                                             started=started)
     assert Violation.objects.count() == 1
     assert ViolationStep.objects.filter(violation=violation).count() == 1
