@@ -26,6 +26,8 @@ def liuhen(request):
             "violations": can("violation.view"),
             "spot_checks": can("spotcheck.view"),
             "rectifications": can("rectification.view"),
+            "circulars": can("circular.view"),
+            "training": can("training.view"),
             "reports": can("report.view"),
             "keeping": can("disposal.view"),
             "audit": can("audit.view"),

@@ -124,6 +124,22 @@ for _role, _scope in {Role.OFFICER: OWN, Role.UNIT_HEAD: TREE, Role.RECORDS_KEEP
                       Role.LEGAL_OFFICE: BUREAU, Role.ADMIN: BUREAU}.items():
     MATRIX[_role]["officer.view"] = _scope
 
+# 第二十四条: circulars go to every unit (a unit head reads the whole circular, its ranking
+# included); the legal affairs office makes and publishes them. 第二十五条: training records,
+# an officer his own, a unit head his units', kept by the legal affairs office.
+ACTIONS["circular.view"] = "查看通报与绩效评分（第二十四条）"
+ACTIONS["circular.manage"] = "制作、发布通报（第二十四条）"
+for _role, _scope in {Role.UNIT_HEAD: BUREAU, Role.BUREAU_LEADER: BUREAU,
+                      Role.LEGAL_OFFICE: BUREAU}.items():
+    MATRIX[_role]["circular.view"] = _scope
+MATRIX[Role.LEGAL_OFFICE]["circular.manage"] = BUREAU
+ACTIONS["training.view"] = "查看培训记录（第二十五条）"
+ACTIONS["training.manage"] = "登记培训与考勤（第二十五条）"
+for _role, _scope in {Role.OFFICER: OWN, Role.UNIT_HEAD: TREE, Role.BUREAU_LEADER: BUREAU,
+                      Role.LEGAL_OFFICE: BUREAU}.items():
+    MATRIX[_role]["training.view"] = _scope
+MATRIX[Role.LEGAL_OFFICE]["training.manage"] = BUREAU
+
 
 def scope_for(role: str | None, action: str) -> str | None:
     if action not in ACTIONS:

@@ -58,3 +58,16 @@ class RectificationStatus(models.TextChoices):
     REQUESTED = "requested", "待整改"
     REPORTED = "reported", "已报告整改"
     VERIFIED = "verified", "已验收"
+
+
+class PeriodKind(models.TextChoices):
+    """How often a circular reports (第二十四条 定期通报)."""
+
+    MONTH = "month", "月度"
+    QUARTER = "quarter", "季度"
+    YEAR = "year", "年度"
+
+
+class CircularStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"

@@ -20,6 +20,13 @@ event_rectification_reported = "spotcheck.rectification_reported"
 event_rectification_verified = "spotcheck.rectification_verified"
 event_ledger_exported = "spotcheck.ledger_exported"
 
+# Circulars and scores (第二十四条).
+event_circular_created = "circular.created"
+event_circular_published = "circular.published"
+event_circular_viewed = "circular.viewed"
+event_circular_listed = "circular.listed"
+event_circular_exported = "circular.exported"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_violations_detected: "发现违规",
@@ -39,4 +46,9 @@ ACTION_LABELS = {
     event_rectification_reported: "报告整改情况",
     event_rectification_verified: "验收整改",
     event_ledger_exported: "导出检查台帐",
+    event_circular_created: "制作通报",
+    event_circular_published: "发布通报",
+    event_circular_viewed: "查看通报",
+    event_circular_listed: "查看通报列表",
+    event_circular_exported: "导出通报",
 }

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.supervision.choices import (
+    CircularStatus,
     Measure,
+    PeriodKind,
     Population,
     RectificationStatus,
     ReviewResult,
@@ -199,3 +201,37 @@ class Rectification(models.Model):
         verbose_name = "限期整改"
         verbose_name_plural = "限期整改"
         ordering = ["deadline", "id"]
+
+
+class Circular(models.Model):
+    """A circular (通报, 第二十四条) of one period: the office's text, the scoring formula and
+    every unit's inputs and scores as they were when it was made, and once published its PDF
+    with the PDF's SHA-256. Kept, never changed after publication."""
+
+    title = models.CharField("标题", max_length=200)
+    period_kind = models.CharField("周期", max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField("期间起")
+    period_end = models.DateField("期间止")
+    text = models.TextField("通报正文", blank=True)
+    formula = models.JSONField("评分办法", default=dict)
+    rows = models.JSONField("各单位数据与得分", default=list)
+    as_of = models.DateField("数据截至")
+    status = models.CharField("状态", max_length=10, choices=CircularStatus.choices,
+                              default=CircularStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="制作人")
+    created_at = models.DateTimeField("制作时间", default=timezone.now)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name="发布人")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    pdf = models.BinaryField("通报PDF", null=True, blank=True)
+    pdf_sha256 = models.CharField("PDF SHA-256", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "通报"
+        verbose_name_plural = "通报"
+        ordering = ["-period_start", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from liuhen.supervision.views import spot_checks, violations
+from liuhen.supervision.views import circulars, spot_checks, violations
 
 urlpatterns = [
     path("supervision/violations/", violations.violation_list, name="violation_list"),
@@ -23,5 +23,13 @@ urlpatterns = [
     path("supervision/ledger/", spot_checks.ledger_view, name="ledger"),
     path("supervision/ledger.xlsx", spot_checks.ledger_view, {"fmt": "xlsx"},
          name="ledger_xlsx"),
+    path("supervision/circulars/", circulars.circular_list, name="circular_list"),
+    path("supervision/circulars/<int:pk>/", circulars.circular_detail, name="circular_detail"),
+    path("supervision/circulars/<int:pk>/publish/", circulars.circular_publish,
+         name="circular_publish"),
+    path("supervision/circulars/<int:pk>.pdf", circulars.circular_export, {"fmt": "pdf"},
+         name="circular_pdf"),
+    path("supervision/circulars/<int:pk>.xlsx", circulars.circular_export, {"fmt": "xlsx"},
+         name="circular_xlsx"),
     path("supervision/ledger.pdf", spot_checks.ledger_view, {"fmt": "pdf"}, name="ledger_pdf"),
 ]

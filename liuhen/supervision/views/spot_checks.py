@@ -29,7 +29,10 @@ def _error(request, exc: LiuhenError):
 
 
 def _date(value, label: str):
-    parsed = parse_date(value or "")
+    try:
+        parsed = parse_date(value or "")
+    except ValueError:  # well formed but no such day (2026-02-30)
+        parsed = None
     if parsed is None:
         raise InvalidInput(f"{label}格式不正确，应为 YYYY-MM-DD")
     return parsed
