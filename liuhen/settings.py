@@ -209,6 +209,12 @@ TASK_LEASE_HOURS = conf.env_int("LIUHEN_TASK_LEASE_HOURS", 6, minimum=1)
 # this one every day when it is set (empty: no scheduled backup).
 BACKUP_DIR = conf.env_str("LIUHEN_BACKUP_DIR", "")
 
+# What leaves the bureau (第十七条第三款): the Ed25519 key that signs evidence packages (created
+# by `liuhen signing_key`, mode 0600) and the folder where each package as supplied is kept
+# (复制留存), read-only, beside the register's digests.
+SIGNING_KEY_FILE = conf.env_path("LIUHEN_SIGNING_KEY_FILE", DATA_DIR / "keys" / "signing-ed25519.pem")
+SUPPLY_DIR = conf.env_path("LIUHEN_SUPPLY_DIR", DATA_DIR / "supplied")
+
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")
 

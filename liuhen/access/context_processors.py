@@ -30,6 +30,8 @@ def liuhen(request):
             "training": can("training.view"),
             "reports": can("report.view"),
             "keeping": can("disposal.view"),
+            # 第十七条: party copies, supplies to review bodies and courts, marks.
+            "disclosure": can("disclosure.view"),
             "audit": can("audit.view"),
             # 第十六条: unit heads approve access requests; whoever views records may ask.
             "access_inbox": role == Role.UNIT_HEAD,

@@ -141,6 +141,28 @@ for _role, _scope in {Role.OFFICER: OWN, Role.UNIT_HEAD: TREE, Role.BUREAU_LEADE
 MATRIX[Role.LEGAL_OFFICE]["training.manage"] = BUREAU
 
 
+# What leaves the bureau (第十七条): the register of party copies and supplies to review bodies
+# and courts, who may register them, who sets confidentiality marks (第十七条第四款), and who
+# reads the unusual-use listing (第二十六条(三)). Approval of a copy or a supply is the leader
+# in charge's (disclosure.services / disclosure.supply), not a matrix row.
+ACTIONS.update({
+    "disclosure.view": "查看复制与提供登记（第十七条）",
+    "disclosure.register": "登记复制申请和复议、诉讼提供（第十七条）",
+    "confidentiality.mark": "设定保密标记（第十七条第四款）",
+    "use.unusual": "查看异常使用（第二十六条第三项）",
+})
+for _role, _rows in {
+    Role.OFFICER: {"disclosure.view": OWN, "disclosure.register": OWN},
+    Role.UNIT_HEAD: {"disclosure.view": TREE, "disclosure.register": TREE,
+                     "confidentiality.mark": TREE},
+    Role.RECORDS_KEEPER: {"disclosure.view": TREE, "disclosure.register": TREE},
+    Role.BUREAU_LEADER: {"disclosure.view": BUREAU, "confidentiality.mark": BUREAU},
+    Role.LEGAL_OFFICE: {"disclosure.view": BUREAU, "disclosure.register": BUREAU,
+                        "confidentiality.mark": BUREAU, "use.unusual": BUREAU},
+}.items():
+    MATRIX[_role].update(_rows)
+
+
 def scope_for(role: str | None, action: str) -> str | None:
     if action not in ACTIONS:
         raise KeyError(f"unknown action {action!r}: add it to ACTIONS in access/permissions.py")

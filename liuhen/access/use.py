@@ -102,6 +102,26 @@ def _in_spot_check(user, target: UseTarget) -> bool:
         provider(user, target) for provider in spot_check_providers)
 
 
+# Filled by the disclosure app (第十七条第四款: confidentiality marks): each callable answers,
+# for (user, target, action), a Chinese reason why the use is refused whatever right or grant
+# the user holds (国家秘密: no copy, no export), or None.
+use_limits: list[Callable[[object, UseTarget, str], str | None]] = []
+
+
+def register_use_limit(limit: Callable[[object, UseTarget, str], str | None]) -> None:
+    """Let a higher app (disclosure) refuse some uses of some records outright."""
+    if limit not in use_limits:
+        use_limits.append(limit)
+
+
+def limit_for(user, target: UseTarget, action: str) -> str | None:
+    for limit in use_limits:
+        reason = limit(user, target, str(action))
+        if reason:
+            return reason
+    return None
+
+
 VIEW_ONLY = frozenset({UseAction.VIEW})
 
 # Access by right, without a request: the whole list. Anything else needs a grant, and
@@ -164,6 +184,8 @@ def right_for(user, obj, action: str) -> Use | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     target = target_of(obj)
+    if limit_for(user, target, action):
+        return None
     for row in BY_RIGHT:
         if action in row.actions and row.applies(user, target):
             return Use(action, row.code, row.article)
@@ -184,6 +206,13 @@ def check_use(user, obj, action: str, *, event: str | None = None) -> Use:
     use = right_for(user, obj, action)
     if use is None:
         target = target_of(obj)
+        limit = limit_for(user, target, action)
+        if limit:
+            record_denied(actor=user, action=event or event_use_refused,
+                          target=(target.type, target.id, target.label), reason=limit[:500],
+                          detail={"use": str(action), "limit": "confidentiality"})
+            raise Forbidden(limit, code="confidential",
+                            detail={"target": f"{target.type}:{target.id}", "use": str(action)})
         label = UseAction(action).label
         record_denied(actor=user, action=event or event_use_refused,
                       target=(target.type, target.id, target.label),

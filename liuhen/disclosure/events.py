@@ -1,10 +1,26 @@
-"""Audit actions of party copies (第十七条第二款)."""
+"""Audit actions of what leaves the bureau: party copies (第十七条第二款), supplies to review
+bodies and courts (第十七条第三款)."""
 
 event_copy_registered = "party_copy.registered"
 event_copy_approved = "party_copy.approved"
 event_copy_refused = "party_copy.refused"
 event_copy_made = "party_copy.made"
 event_copy_handed_over = "party_copy.handed_over"
+event_copy_downloaded = "party_copy.downloaded"
+event_copies_viewed = "party_copy.list_viewed"
+event_copy_plan_set = "party_copy.plan_set"
+
+event_supply_registered = "supply.registered"
+event_supply_approved = "supply.approved"
+event_supply_refused = "supply.refused"
+event_supply_built = "supply.built"
+event_supply_supplied = "supply.supplied"
+event_supply_downloaded = "supply.downloaded"
+event_supply_checked = "supply.checked"
+event_supplies_viewed = "supply.register_viewed"
+event_supplies_exported = "supply.register_exported"
+event_mark_set = "confidentiality.marked"
+event_unusual_viewed = "use.unusual_viewed"
 
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
@@ -13,4 +29,18 @@ ACTION_LABELS = {
     event_copy_refused: "拒绝当事人复制",
     event_copy_made: "制作当事人复制件",
     event_copy_handed_over: "交付当事人复制件",
+    event_copy_downloaded: "下载当事人复制件",
+    event_copies_viewed: "查看当事人复制登记",
+    event_copy_plan_set: "制定复制件遮挡方案",
+    event_supply_registered: "登记复议、诉讼调取",
+    event_supply_approved: "批准向复议机关、法院提供",
+    event_supply_refused: "不批准向复议机关、法院提供",
+    event_supply_built: "制作提供证据包",
+    event_supply_supplied: "登记已提供证据包",
+    event_supply_downloaded: "下载提供证据包",
+    event_supply_checked: "核对留存证据包",
+    event_supplies_viewed: "查看提供登记",
+    event_supplies_exported: "导出提供登记",
+    event_mark_set: "设定保密标记",
+    event_unusual_viewed: "查看异常使用",
 }

@@ -1,5 +1,6 @@
-"""Party copies (当事人复制, 第十七条第二款): what a party asked for, who approved it, and
-exactly what was handed over (a derived, watermarked file with its own digests)."""
+"""What leaves the bureau (第十七条): party copies (当事人复制, 第十七条第二款) — what a party
+asked for, who approved it, exactly what was handed over — and supplies to a review body or a
+court (第十七条第三款) with the signed evidence package kept as supplied (复制留存)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
-from liuhen.disclosure.choices import CopyStatus, IdentityCheck
+from liuhen.disclosure.choices import (
+    BodyKind,
+    Confidentiality,
+    CopyStatus,
+    IdentityCheck,
+    SupplyStatus,
+)
 
 
 class PartyCopy(models.Model):
@@ -47,6 +54,9 @@ class PartyCopy(models.Model):
                                 blank=True, related_name="+", verbose_name="制作人")
     made_at = models.DateTimeField("制作时间", null=True, blank=True)
     handed_over_at = models.DateTimeField("交付时间", null=True, blank=True)
+    # 第十七条第四款: what the copy hides (liuhen.redaction.RedactionPlan as JSON), set before
+    # approval so the approver sees it; empty: nothing hidden.
+    redaction_plan = models.JSONField("遮挡方案", default=dict, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
@@ -59,3 +69,93 @@ class PartyCopy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.recipient_name}"
+
+
+class Supply(models.Model):
+    """One supply of records to a review body or a court (第十七条第三款), from their letter to
+    the package handed over: what was asked (the body, their letter's 文号, the records), who
+    approved it (the leader in charge), and the signed package as supplied, kept unchanged
+    (复制留存) with the digests of its manifest and of the ZIP file given out."""
+
+    number = models.CharField("提供登记编号", max_length=30, unique=True)
+    body_kind = models.CharField("提供对象", max_length=10, choices=BodyKind.choices)
+    body_name = models.CharField("机关名称", max_length=200)
+    letter_number = models.CharField("来函文号/案号", max_length=100)
+    received_on = models.DateField("收到申请书/起诉状副本之日")
+    response_due = models.DateField("答复/举证期限", null=True, blank=True)
+    response_rule = models.CharField("期限依据", max_length=200, blank=True)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="supplies",
+                             verbose_name="案件")
+    recordings = models.ManyToManyField("evidence.Recording", blank=True, related_name="supplies",
+                                        verbose_name="音像记录")
+    documents = models.ManyToManyField("records.Document", blank=True, related_name="supplies",
+                                       verbose_name="文字记录")
+    note = models.TextField("说明", blank=True)
+    status = models.CharField("状态", max_length=10, choices=SupplyStatus.choices,
+                              default=SupplyStatus.REQUESTED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name="登记人")
+    requested_at = models.DateTimeField("登记时间", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name="审批人（主管负责人）")
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    package_id = models.CharField("证据包编号", max_length=100, blank=True)
+    package_path = models.CharField("留存位置", max_length=500, blank=True)
+    manifest_sha256 = models.CharField("清单 SHA-256", max_length=64, blank=True)
+    manifest_sm3 = models.CharField("清单 SM3", max_length=64, blank=True)
+    zip_sha256 = models.CharField("ZIP SHA-256", max_length=64, blank=True)
+    zip_sm3 = models.CharField("ZIP SM3", max_length=64, blank=True)
+    zip_size = models.BigIntegerField("ZIP 大小（字节）", null=True, blank=True)
+    file_count = models.PositiveIntegerField("文件数", null=True, blank=True)
+    payload_bytes = models.BigIntegerField("内容大小（字节）", null=True, blank=True)
+    key_fingerprint = models.CharField("签名公钥指纹", max_length=64, blank=True)
+    built_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name="制作人")
+    built_at = models.DateTimeField("制作时间", null=True, blank=True)
+    supplied_at = models.DateTimeField("提供时间", null=True, blank=True)
+    supplied_how = models.CharField("提供方式", max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "case__unit"
+    case_lookup = "case"
+
+    class Meta:
+        verbose_name = "提供登记（复议、诉讼）"
+        verbose_name_plural = "提供登记（复议、诉讼）"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.body_name}"
+
+
+class ConfidentialityMark(models.Model):
+    """A confidentiality mark on a case or a recording (第十七条第四款), with its reason.
+
+    Never changed in place: a change is a new current row and the old one stays with
+    ``is_current=False``, so who marked what, when and why can always be read back."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="confidentiality_marks", verbose_name="案件")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="confidentiality_marks",
+                                  verbose_name="音像记录")
+    level = models.CharField("保密标记", max_length=14, choices=Confidentiality.choices)
+    reason = models.TextField("理由")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name="标记人")
+    set_at = models.DateTimeField("标记时间", default=timezone.now)
+    is_current = models.BooleanField("现行", default=True, db_index=True)
+
+    class Meta:
+        verbose_name = "保密标记"
+        verbose_name_plural = "保密标记"
+        ordering = ["-set_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(case__isnull=False, recording__isnull=True)
+            | models.Q(case__isnull=True, recording__isnull=False),
+            name="disclosure_mark_one_target")]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()}：{self.case or self.recording}"

@@ -17,17 +17,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuhen.access.choices import Role
-from liuhen.access.querysets import user_role
+from liuhen.access.querysets import unit_allowed, user_role
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from liuhen.disclosure import events
-from liuhen.disclosure.choices import CopyStatus, IdentityCheck
+from liuhen.disclosure import events, marks
+from liuhen.disclosure.choices import Confidentiality, CopyStatus, IdentityCheck
 from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.choices import RecordingKind
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import derived_key, get_storage
-from liuhen.redaction import watermark_image, watermark_lines, watermark_video
+from liuhen.redaction import (
+    ManualBox,
+    MuteRange,
+    PlanError,
+    RedactionPlan,
+    detect_faces,
+    detect_image_faces,
+    redact_image,
+    redact_video,
+    watermark_lines,
+)
+from liuhen.redaction import (
+    preview_redaction as redaction_preview,
+)
 
 # 第十七条第二款: 经主管负责人（或主要负责人）批准.
 APPROVER_ROLES = frozenset({Role.BUREAU_LEADER})
@@ -55,6 +68,10 @@ def register_party_copy(*, actor, recording: Recording, recipient_name: str,
         raise InvalidInput("请填写申请理由", detail={"field": "reason"})
     if recording.disposed_at is not None:
         raise Conflict("该音像记录的原件已依法销毁，不能复制")
+    if marks.effective_mark(recording) == Confidentiality.STATE_SECRET:
+        record_denied(actor=actor, action=events.event_copy_registered, target=recording,
+                      reason=marks.STATE_SECRET_NOTICE)
+        raise Conflict(marks.STATE_SECRET_NOTICE)
     with transaction.atomic():
         copy = PartyCopy.objects.create(
             number=f"tmp-{uuid.uuid4().hex[:20]}", recording=recording, party=party,
@@ -120,6 +137,10 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
     if copy.status != CopyStatus.APPROVED:
         raise Conflict("只有经批准的登记才能制作副本（第十七条第二款）")
     recording = copy.recording
+    refusal = mark_refusal(copy)
+    if refusal:
+        record_denied(actor=actor, action=events.event_copy_made, target=copy, reason=refusal)
+        raise Conflict(refusal)
     made_at = timezone.now()
     mark = watermark_lines(viewer_name=copy.recipient_name,
                            viewer_number=copy.recipient_number or "—", at=made_at,
@@ -130,12 +151,14 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
         with storage.open(recording.storage_key) as reader, open(source, "wb") as out:
             for chunk in iter(lambda: reader.read(1 << 20), b""):
                 out.write(chunk)
-        if recording.kind == RecordingKind.PHOTO:
+        photo = recording.kind == RecordingKind.PHOTO
+        plan = build_plan(copy.redaction_plan, source, photo=photo)
+        if photo:
             target = Path(folder) / f"copy{source.suffix}"
-            derived = watermark_image(source=source, target=target, watermark=mark)
+            derived = redact_image(source=source, target=target, plan=plan, watermark=mark)
         else:
             target = Path(folder) / "copy.mp4"
-            derived = watermark_video(source=source, target=target, watermark=mark)
+            derived = redact_video(source=source, target=target, plan=plan, watermark=mark)
         staged = storage.stage(derived.path, digests=derived.digests)
         try:
             key = derived_key(recording.sha256, f"party-copy-{copy.pk}{target.suffix}")
@@ -151,7 +174,8 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
         copy.save()
         record(actor=actor, action=events.event_copy_made, target=copy,
                detail={"sha256": derived.sha256, "sm3": derived.sm3,
-                       "size": derived.digests.size, "source_sha256": recording.sha256})
+                       "size": derived.digests.size, "source_sha256": recording.sha256,
+                       "redacted": has_redaction(copy.redaction_plan)})
     return copy
 
 
@@ -169,3 +193,139 @@ def hand_over_party_copy(*, actor, copy_id) -> PartyCopy:
         record(actor=actor, action=events.event_copy_handed_over, target=copy,
                detail={"sha256": copy.copy_sha256})
     return copy
+
+
+def visible_copies(user):
+    """Party copies in the user's scope (``disclosure.view``)."""
+    return PartyCopy.objects.restrict(user, "disclosure.view")
+
+
+# --- redaction plan (第十七条第四款) -----------------------------------------------------------
+#
+# The plan an officer writes for a copy, one item per line, kept as JSON with the request:
+#   自动人脸                         blur every face the detector finds
+#   遮挡 起 止 x y 宽 高 [说明]         a box (pixels of the upright picture) from start to end
+#   静音 起 止 [理由]                  silence the audio from start to end (seconds)
+# The original is never touched: the plan is applied to the derived copy only.
+
+
+def parse_plan(text: str) -> dict:
+    """The plan's lines as data, or InvalidInput naming the line that is wrong."""
+    plan = {"auto_faces": False, "manual": [], "mutes": [], "text": (text or "").strip()[:4000]}
+    for n, raw in enumerate(plan["text"].splitlines(), 1):
+        parts = raw.split()
+        if not parts:
+            continue
+        try:
+            if parts[0] == "自动人脸":
+                plan["auto_faces"] = True
+            elif parts[0] == "遮挡" and len(parts) >= 7:
+                box = ManualBox(f"M{len(plan['manual']) + 1}", parts[1], parts[2], parts[3],
+                                parts[4], parts[5], parts[6], " ".join(parts[7:])[:200])
+                plan["manual"].append({"id": box.id, "start": box.start, "end": box.end,
+                                       "x": box.x, "y": box.y, "w": box.w, "h": box.h,
+                                       "note": box.note})
+            elif parts[0] == "静音" and len(parts) >= 3:
+                mute = MuteRange(parts[1], parts[2], " ".join(parts[3:])[:200])
+                plan["mutes"].append({"start": mute.start, "end": mute.end,
+                                      "reason": mute.reason})
+            else:
+                raise PlanError("应为“自动人脸”“遮挡 起 止 x y 宽 高 说明”或“静音 起 止 理由”")
+        except (PlanError, ValueError) as exc:
+            raise InvalidInput(f"遮挡方案第 {n} 行有误：{exc}", detail={"field": "plan"}) \
+                from None
+    return plan
+
+
+def has_redaction(plan: dict) -> bool:
+    return bool(plan and (plan.get("auto_faces") or plan.get("manual") or plan.get("mutes")))
+
+
+def build_plan(plan: dict, source: Path, *, photo: bool) -> RedactionPlan:
+    """The stored plan as a ``RedactionPlan`` for ``source`` (faces detected now)."""
+    plan = plan or {}
+    faces = None
+    if plan.get("auto_faces"):
+        faces = detect_image_faces(source) if photo else detect_faces(source)
+    return RedactionPlan(
+        faces=faces,
+        manual=[ManualBox(**box) for box in plan.get("manual", [])],
+        mutes=[MuteRange(**mute) for mute in plan.get("mutes", [])])
+
+
+def mark_refusal(copy: PartyCopy) -> str | None:
+    """Why a confidentiality mark refuses this copy now (第十七条第四款), or None."""
+    level = marks.effective_mark(copy.recording)
+    if level == Confidentiality.STATE_SECRET:
+        return marks.STATE_SECRET_NOTICE
+    if level != Confidentiality.NONE and not has_redaction(copy.redaction_plan):
+        return (f"该记录标记为{marks.label(level)}，须先制定遮挡方案（人脸、区域或静音），"
+                "否则不予复制（第十七条第四款）")
+    return None
+
+
+def set_redaction_plan(*, actor, copy_id, text: str) -> PartyCopy:
+    """Set the plan before the copy is made; the approver sees it and its preview."""
+    copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
+    if copy is None or not _in_scope(actor, copy.recording) \
+            or not unit_allowed(actor, "disclosure.register", copy.recording.unit):
+        record_denied(actor=actor, action=events.event_copy_plan_set,
+                      target=("disclosure.partycopy", str(copy_id)), reason="无权制定遮挡方案")
+        raise NotFound()
+    plan = parse_plan(text)
+    with transaction.atomic():
+        copy = PartyCopy.objects.select_for_update().get(pk=copy_id)
+        if copy.status not in (CopyStatus.REGISTERED, CopyStatus.APPROVED):
+            raise Conflict("副本已制作或不予批准，不能再修改遮挡方案")
+        if copy.status == CopyStatus.APPROVED and plan != copy.redaction_plan:
+            # What the leader approved must be what is made: a changed plan goes back to them.
+            copy.status, copy.decided_by, copy.decided_at = CopyStatus.REGISTERED, None, None
+        copy.redaction_plan = plan
+        copy.save(update_fields=["redaction_plan", "status", "decided_by", "decided_at"])
+        record(actor=actor, action=events.event_copy_plan_set, target=copy,
+               detail={"auto_faces": plan["auto_faces"], "boxes": len(plan["manual"]),
+                       "mutes": len(plan["mutes"])})
+    return copy
+
+
+def preview_redaction(*, actor, copy_id, at) -> bytes:
+    """One still of the original at ``at`` seconds with the plan's boxes drawn (internal, for
+    the approver; never handed over)."""
+    copy = visible_copies(actor).select_related("recording").filter(pk=copy_id).first()
+    if copy is None:
+        raise NotFound()
+    try:
+        seconds = max(0.0, min(float(at), 86400.0))
+    except (TypeError, ValueError):
+        raise InvalidInput("时间应为秒数", detail={"field": "t"}) from None
+    recording = copy.recording
+    photo = recording.kind == RecordingKind.PHOTO
+    with tempfile.TemporaryDirectory(prefix="liuhen-preview-") as folder:
+        source = _fetch(recording, Path(folder))
+        preview = redaction_preview(source=source, target_dir=Path(folder) / "out",
+                                    plan=build_plan(copy.redaction_plan, source, photo=photo),
+                                    times=None if photo else [seconds], count=1)
+        if not preview.stills:
+            raise Conflict("该记录没有可预览的画面")
+        return preview.stills[0].read_bytes()
+
+
+def _fetch(recording: Recording, folder: Path) -> Path:
+    source = folder / f"original{Path(recording.original_name).suffix or '.bin'}"
+    with get_storage().open(recording.storage_key) as reader, open(source, "wb") as out:
+        for chunk in iter(lambda: reader.read(1 << 20), b""):
+            out.write(chunk)
+    return source
+
+
+def copy_for_download(*, actor, copy_id, request=None) -> str:
+    """The storage key of the made copy, audited as downloaded; never the original."""
+    copy = visible_copies(actor).select_related("recording").filter(pk=copy_id).first()
+    if copy is None or not copy.copy_key \
+            or not unit_allowed(actor, "disclosure.register", copy.recording.unit):
+        record_denied(actor=actor, action=events.event_copy_downloaded,
+                      target=("disclosure.partycopy", str(copy_id)), reason="无权下载该复制件")
+        raise NotFound()
+    record(actor=actor, action=events.event_copy_downloaded, target=copy, request=request,
+           detail={"sha256": copy.copy_sha256})
+    return copy.copy_key

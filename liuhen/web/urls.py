@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("liuhen.rules.urls")),
     path("", include("liuhen.deadlines.urls")),
     path("", include("liuhen.keeping.urls")),
+    path("", include("liuhen.disclosure.urls")),
     path("", include("liuhen.devices.urls")),
     path("", include("liuhen.supervision.urls")),
     re_path(rf"^admin/(?P<old>{'|'.join(MOVED_ADMIN_PAGES)})/(?P<rest>.*)$", _moved_admin_page),

@@ -1,0 +1,391 @@
+"""Supply to a review body or a court (第十七条第三款): register, approve or refuse, build, hand
+over, and prove later what was given.
+
+第十七条第三款: 行政复议机关、人民法院依法调取执法案卷、声像资料的，应当提供，并复制留存. A supply
+names the body (行政复议机关 or 人民法院), the 文号 of its letter (or the case number of the
+lawsuit), the day the application or complaint copy arrived (the response deadline is computed
+from it by the deadline rules: 行政复议法第四十八条, 行政诉讼法第六十七条) and the records. The
+leader in charge (主管负责人) approves it; the registrar never approves their own.
+
+The package is built with the one shared :class:`liuhen.packaging.PackageBuilder`: the case's
+written records in order, the original recordings unaltered (their digests must match what the
+vault recorded, or nothing is built), an evidence list (证据清单) PDF, the audit extract of every
+item, a manifest with SHA-256 and SM3, size, capture time, device, officer and chain of custody
+per file, signed with the bureau's Ed25519 key (``settings.SIGNING_KEY_FILE``, made by
+``liuhen signing_key``) and the offline verifier inside. The package folder and the ZIP handed
+out are kept read-only under ``settings.SUPPLY_DIR`` (复制留存); the register holds the digests of
+both, so :func:`check_kept` can prove years later that what is kept is what was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+import uuid
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from liuhen.access.choices import Role
+from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.audit.queries import entries_about
+from liuhen.audit.services import record, record_denied
+from liuhen.core.display import action_label
+from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liuhen.deadlines.calendar import CalendarRangeError
+from liuhen.deadlines.statutory import compute_deadline, get_rule
+from liuhen.disclosure import events
+from liuhen.disclosure.choices import BodyKind, SupplyStatus
+from liuhen.disclosure.models import Supply
+from liuhen.evidence.digests import digest_file
+from liuhen.evidence.models import CaseLink, Recording
+from liuhen.evidence.storage import get_storage
+from liuhen.packaging import PackageBuilder, PackagingError, SigningKey, verify
+from liuhen.records.pdf import render_pdf
+
+# 第十七条第三款 with 第十七条第二款's approver: 经主管负责人批准.
+APPROVER_ROLES = frozenset({Role.BUREAU_LEADER})
+# The deadline rule a supply's response runs under (liuhen.deadlines.statutory).
+RESPONSE_RULES = {BodyKind.REVIEW: "review_response", BodyKind.COURT: "litigation_response"}
+
+
+def response_deadline(body_kind: str, received_on: dt.date) -> tuple[dt.date | None, str]:
+    """The day the answer and the evidence are due, and the rule's name and article; no date
+    when the holiday calendar does not reach that far (the rule text says so)."""
+    rule = get_rule(RESPONSE_RULES[body_kind])
+    text = f"{rule.name}（{rule.citation}）"
+    try:
+        return compute_deadline(rule, received_on).due, text
+    except CalendarRangeError:
+        return None, text + "；节假日日历未覆盖，须人工计算"
+
+
+def signing_key() -> SigningKey:
+    """The bureau's signing key from ``settings.SIGNING_KEY_FILE``; never made here (a key
+    appearing silently on first use would sign with a key nobody registered)."""
+    path = Path(settings.SIGNING_KEY_FILE)
+    if not path.exists():
+        raise Conflict("尚未生成本局签名密钥：请系统管理员运行 liuhen signing_key")
+    try:
+        return SigningKey.load(path)
+    except PackagingError as exc:
+        raise Conflict(f"签名密钥不可用：{exc}") from exc
+
+
+def _case_records(case):
+    documents = list(case.documents.filter(is_current=True).exclude(storage_key="")
+                     .order_by("date", "pk"))
+    linked = set(CaseLink.objects.filter(case=case, ended_at__isnull=True)
+                 .values_list("recording_id", flat=True))
+    recordings = list(Recording.objects.filter(disposed_at__isnull=True)
+                      .filter(pk__in=linked | set(case.recordings.values_list("pk", flat=True)))
+                      .order_by("captured_start", "pk"))
+    return documents, recordings
+
+
+def _ids(values) -> set[int]:
+    out = set()
+    for value in values or []:
+        try:
+            out.add(int(value))
+        except (TypeError, ValueError):
+            raise InvalidInput(f"记录编号无效：{str(value)[:20]}", detail={"field": "records"}) \
+                from None
+    return out
+
+
+def register_supply(*, actor, case, body_kind: str, body_name: str, letter_number: str,
+                    received_on: dt.date, recording_ids=None, document_ids=None,
+                    note: str = "") -> Supply:
+    """Register a review body's or a court's request for the records of ``case``. Without
+    chosen records, every current written record and every linked recording is supplied."""
+    if case is None or not unit_allowed(actor, "disclosure.register", case.unit):
+        record_denied(actor=actor, action=events.event_supply_registered,
+                      target=case if case is not None else ("cases.case", ""),
+                      reason="无权登记该案件的复议、诉讼提供")
+        raise NotFound()
+    if body_kind not in BodyKind.values:
+        raise InvalidInput("请选择提供对象（行政复议机关或人民法院）", detail={"field": "body_kind"})
+    body_name, letter_number = (body_name or "").strip(), (letter_number or "").strip()
+    if not body_name:
+        raise InvalidInput("请填写机关名称", detail={"field": "body_name"})
+    if not letter_number:
+        raise InvalidInput("请填写来函文号或案号", detail={"field": "letter_number"})
+    if not isinstance(received_on, dt.date) or isinstance(received_on, dt.datetime):
+        raise InvalidInput("请填写收到申请书或起诉状副本的日期", detail={"field": "received_on"})
+    if received_on > timezone.localdate():
+        raise InvalidInput("收到日期不能晚于今天", detail={"field": "received_on"})
+    documents, recordings = _case_records(case)
+    want_docs, want_recs = _ids(document_ids), _ids(recording_ids)
+    if want_docs or want_recs:
+        unknown = (want_docs - {d.pk for d in documents}) | (want_recs - {r.pk for r in recordings})
+        if unknown:
+            raise InvalidInput("所选记录不属于该案件或已销毁", detail={"field": "records"})
+        documents = [d for d in documents if d.pk in want_docs]
+        recordings = [r for r in recordings if r.pk in want_recs]
+    if not documents and not recordings:
+        raise InvalidInput("该案件没有可提供的记录", detail={"field": "records"})
+    due, rule_text = response_deadline(body_kind, received_on)
+    with transaction.atomic():
+        supply = Supply.objects.create(
+            number=f"tmp-{uuid.uuid4().hex[:20]}", body_kind=body_kind,
+            body_name=body_name[:200], letter_number=letter_number[:100],
+            received_on=received_on, response_due=due, response_rule=rule_text[:200],
+            case=case, note=(note or "").strip()[:2000], requested_by=actor)
+        supply.number = f"提供〔{timezone.localdate().year}〕{supply.pk}号"
+        supply.save(update_fields=["number"])
+        supply.documents.set(documents)
+        supply.recordings.set(recordings)
+        record(actor=actor, action=events.event_supply_registered, target=supply,
+               detail={"case": case.pk, "body_kind": body_kind, "letter": letter_number[:100],
+                       "documents": [d.pk for d in documents],
+                       "recordings": [r.pk for r in recordings],
+                       "response_due": due.isoformat() if due else None})
+    return supply
+
+
+def _visible(actor, supply_id) -> Supply | None:
+    return (Supply.objects.restrict(actor, "disclosure.view").select_related("case", "case__unit")
+            .filter(pk=supply_id).first())
+
+
+def _check_approver(approver, supply_id, event: str) -> Supply:
+    supply = Supply.objects.filter(pk=supply_id).first()
+    if supply is None or user_role(approver) not in APPROVER_ROLES \
+            or supply.requested_by_id == approver.pk:
+        record_denied(actor=approver, action=event, target=("disclosure.supply", str(supply_id)),
+                      reason="复议、诉讼提供须经主管负责人批准（第十七条第三款），登记人不得自批")
+        raise Forbidden("复议、诉讼提供须经主管负责人批准（第十七条第三款）")
+    return supply
+
+
+def _locked(supply_id, status: str) -> Supply:
+    supply = Supply.objects.select_for_update().get(pk=supply_id)
+    if supply.status != status:
+        raise Conflict(f"该登记{supply.get_status_display()}，不能执行此操作")
+    return supply
+
+
+def approve_supply(*, approver, supply_id, note: str = "") -> Supply:
+    _check_approver(approver, supply_id, events.event_supply_approved)
+    with transaction.atomic():
+        supply = _locked(supply_id, SupplyStatus.REQUESTED)
+        supply.status, supply.decided_by = SupplyStatus.APPROVED, approver
+        supply.decided_at, supply.decision_note = timezone.now(), (note or "").strip()[:2000]
+        supply.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        record(actor=approver, action=events.event_supply_approved, target=supply)
+    return supply
+
+
+def refuse_supply(*, approver, supply_id, reason: str) -> Supply:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("不予批准须说明理由", detail={"field": "note"})
+    _check_approver(approver, supply_id, events.event_supply_refused)
+    with transaction.atomic():
+        supply = _locked(supply_id, SupplyStatus.REQUESTED)
+        supply.status, supply.decided_by = SupplyStatus.REFUSED, approver
+        supply.decided_at, supply.decision_note = timezone.now(), reason[:2000]
+        supply.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        record(actor=approver, action=events.event_supply_refused, target=supply,
+               reason=reason[:500])
+    return supply
+
+
+def _custody(obj) -> list[dict]:
+    """The chain of custody of one item, from the audit log (who did what, when)."""
+    return [{"seq": e.seq, "at": timezone.localtime(e.at).isoformat(timespec="seconds"),
+             "actor": e.actor_name, "action": e.action, "action_label": action_label(e.action),
+             "outcome": e.outcome, "hash": e.hash}
+            for e in entries_about(obj).order_by("seq")]
+
+
+def _items(supply: Supply) -> list[dict]:
+    items = []
+    for n, doc in enumerate(supply.documents.order_by("date", "pk"), 1):
+        ext = Path(doc.original_name).suffix or ".bin"
+        items.append({"path": f"文字记录/{n:03d}-{doc.get_doc_type_display()}{ext}",
+                      "kind": "document", "title": doc.get_doc_type_display(), "row": doc,
+                      "number": doc.number, "date": doc.date.isoformat() if doc.date else "",
+                      "source": doc.original_name})
+    recordings = (supply.recordings.select_related("device", "officer")
+                  .order_by("captured_start", "pk"))
+    for rec in recordings:
+        items.append({"path": f"音像资料/{rec.pk:06d}-{rec.original_name}", "kind": "recording",
+                      "title": rec.get_kind_display(), "row": rec, "source": rec.original_name,
+                      "captured_at": timezone.localtime(rec.captured_start)
+                      .isoformat(timespec="seconds"),
+                      "device": rec.device.number if rec.device_id else "",
+                      "officer": rec.officer.name if rec.officer_id else ""})
+    return items
+
+
+def evidence_list_pdf(supply: Supply, items: list[dict], made_at: dt.datetime) -> bytes:
+    """证据清单: every item with its source, capture time, device, officer and digests."""
+    html = render_to_string("disclosure/pdf/evidence_list.html", {
+        "supply": supply, "items": items, "made_at": timezone.localtime(made_at)})
+    return render_pdf(html)
+
+
+def _readonly(path: Path) -> None:
+    """Keep what was supplied unchangeable by accident: files 0444, folders 0555."""
+    for dirpath, _dirnames, filenames in os.walk(path, topdown=False):
+        for name in filenames:
+            os.chmod(Path(dirpath) / name, stat.S_IRUSR | stat.S_IRGRP)
+        os.chmod(dirpath, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+
+
+def _zip(folder: Path, target: Path, when: dt.datetime) -> None:
+    """The package as one ZIP (stored, not compressed: media are already compressed), every
+    entry under the package's folder name, dated with the package's time, in name order: the
+    same package always gives the same bytes."""
+    stamp = timezone.localtime(when).timetuple()[:6]
+    stamp = (max(stamp[0], 1980), *stamp[1:])
+    with zipfile.ZipFile(target, "x", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}",
+                                   date_time=stamp)
+            info.external_attr = 0o444 << 16
+            info.flag_bits |= 0x800  # UTF-8 names (Chinese file names read right on Windows)
+            with open(path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                for chunk in iter(lambda src=src: src.read(1 << 20), b""):
+                    dst.write(chunk)
+
+
+def build_supply(*, actor, supply_id) -> Supply:
+    """Build the approved supply's signed package and keep it as supplied (复制留存)."""
+    supply = _visible(actor, supply_id)
+    if supply is None or not unit_allowed(actor, "disclosure.register", supply.case.unit):
+        record_denied(actor=actor, action=events.event_supply_built,
+                      target=("disclosure.supply", str(supply_id)), reason="无权制作该证据包")
+        raise NotFound()
+    if supply.status != SupplyStatus.APPROVED:
+        raise Conflict("经主管负责人批准后方可制作证据包（第十七条第三款）")
+    signer = signing_key()
+    now = timezone.now()
+    package_id = f"SUPPLY-{supply.pk:06d}-{timezone.localtime(now):%Y%m%d%H%M%S}"
+    items = _items(supply)
+    storage = get_storage()
+    root = Path(settings.SUPPLY_DIR)
+    target = root / package_id
+    case = supply.case
+    meta = {"提供登记编号": supply.number, "提供对象": supply.get_body_kind_display(),
+            "机关名称": supply.body_name, "来函文号": supply.letter_number,
+            "收到日期": supply.received_on.isoformat(),
+            "答复期限": supply.response_due.isoformat() if supply.response_due else "",
+            "案件编号": case.number, "案由": case.cause, "执法单位": case.unit.name,
+            "批准人": str(supply.decided_by), "依据": "《人力资源社会保障行政执法全过程记录制度》第十七条第三款"}
+    try:
+        with PackageBuilder(target, title=f"{case.number} 向{supply.body_name}提供的证据材料",
+                            organization=case.unit.name, external_id=package_id, signer=signer,
+                            created_at=timezone.localtime(now), metadata=meta) as builder:
+            for item in items:
+                row = item["row"]
+                custody = _custody(row)
+                item["custody"] = custody
+                extra = {k: item[k] for k in ("number", "date", "captured_at", "device",
+                                              "officer") if item.get(k)}
+                builder.add_stream(
+                    item["path"], lambda key=row.storage_key: storage.open(key), row.size,
+                    expected=row, metadata={"kind": item["kind"], "title": item["title"],
+                                            "source_name": item["source"], **extra,
+                                            "custody": custody})
+            builder.add_bytes("证据清单.pdf", evidence_list_pdf(supply, items, now),
+                              metadata={"kind": "evidence_list"})
+            builder.add_bytes("audit.json", json.dumps(
+                {i["path"]: i["custody"] for i in items} | {"案件": _custody(case)},
+                ensure_ascii=False, indent=2).encode(), metadata={"kind": "audit_extract"})
+            result = builder.finish()
+    except PackagingError as exc:
+        record(actor=actor, action=events.event_supply_built, target=supply, outcome="failed",
+               reason=str(getattr(exc, "message", exc))[:500])
+        raise Conflict(f"证据包未生成：{getattr(exc, 'message', exc)}") from exc
+    archive = root / f"{package_id}.zip"
+    _zip(result.path, archive, now)
+    digests = digest_file(archive)
+    _readonly(result.path)
+    os.chmod(archive, stat.S_IRUSR | stat.S_IRGRP)
+    with transaction.atomic():
+        supply = _locked(supply_id, SupplyStatus.APPROVED)
+        supply.status, supply.built_by, supply.built_at = SupplyStatus.BUILT, actor, now
+        supply.package_id, supply.package_path = package_id, str(result.path)
+        supply.manifest_sha256, supply.manifest_sm3 = result.manifest_sha256, result.manifest_sm3
+        supply.zip_sha256, supply.zip_sm3, supply.zip_size = (digests.sha256, digests.sm3,
+                                                              digests.size)
+        supply.file_count, supply.payload_bytes = len(result.files), result.payload_bytes
+        supply.key_fingerprint = result.key_fingerprint
+        supply.save()
+        record(actor=actor, action=events.event_supply_built, target=supply,
+               detail={"package": package_id, "manifest_sha256": result.manifest_sha256,
+                       "zip_sha256": digests.sha256, "zip_sm3": digests.sm3,
+                       "files": len(result.files), "key_fingerprint": result.key_fingerprint})
+    return supply
+
+
+def mark_supplied(*, actor, supply_id, how: str) -> Supply:
+    """Record that the package was handed to the body (when, how: 当面递交, 邮寄 with number…)."""
+    how = (how or "").strip()
+    if not how:
+        raise InvalidInput("请填写提供方式（如当面递交、邮寄及单号）", detail={"field": "how"})
+    supply = _visible(actor, supply_id)
+    if supply is None or not unit_allowed(actor, "disclosure.register", supply.case.unit):
+        record_denied(actor=actor, action=events.event_supply_supplied,
+                      target=("disclosure.supply", str(supply_id)), reason="无权登记提供")
+        raise NotFound()
+    with transaction.atomic():
+        supply = _locked(supply_id, SupplyStatus.BUILT)
+        supply.status, supply.supplied_at = SupplyStatus.SUPPLIED, timezone.now()
+        supply.supplied_how = how[:200]
+        supply.save(update_fields=["status", "supplied_at", "supplied_how"])
+        record(actor=actor, action=events.event_supply_supplied, target=supply,
+               detail={"how": how[:200], "zip_sha256": supply.zip_sha256})
+    return supply
+
+
+def kept_zip(supply: Supply) -> Path:
+    return Path(settings.SUPPLY_DIR) / f"{supply.package_id}.zip"
+
+
+def check_kept(supply: Supply) -> dict:
+    """Whether what is kept is what was supplied: the ZIP's digests against the register, and
+    the kept folder through the offline verifier (manifest, signature, every file)."""
+    if not supply.package_id:
+        raise Conflict("该登记尚未制作证据包")
+    archive = kept_zip(supply)
+    zip_ok = archive.is_file() and digest_file(archive).sha256 == supply.zip_sha256
+    report = verify(supply.package_path, fingerprint=supply.key_fingerprint)
+    return {"zip_ok": zip_ok, "package_ok": report.ok,
+            "failures": [f"{f.code} {f.path or ''}".strip() for f in report.failures]}
+
+
+def visible_supplies(user):
+    return (Supply.objects.restrict(user, "disclosure.view")
+            .select_related("case", "requested_by", "decided_by"))
+
+
+REGISTER_COLUMNS = ["登记编号", "提供对象", "机关名称", "来函文号/案号", "收到日期", "答复期限",
+                    "案件编号", "文字记录", "音像记录", "状态", "登记人", "批准人", "制作时间",
+                    "提供时间", "提供方式", "ZIP SHA-256"]
+
+
+def register_rows(supplies) -> list[list[str]]:
+    """提供登记 as table rows (page, XLSX, PDF)."""
+    def when(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    rows = []
+    for s in supplies:
+        rows.append([s.number, s.get_body_kind_display(), s.body_name, s.letter_number,
+                     s.received_on.isoformat(),
+                     s.response_due.isoformat() if s.response_due else "未计算",
+                     s.case.number, str(s.documents.count()), str(s.recordings.count()),
+                     s.get_status_display(), str(s.requested_by),
+                     str(s.decided_by) if s.decided_by_id else "", when(s.built_at),
+                     when(s.supplied_at), s.supplied_how, s.zip_sha256])
+    return rows

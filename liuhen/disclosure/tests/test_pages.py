@@ -1,0 +1,188 @@
+"""Pages of 第十七条: party copies (register, approve, make, download the watermarked copy),
+supplies with their register and exports, confidentiality marks (第十七条第四款) refusing
+copies and exports, redaction plans, and the unusual-use listing (第二十六条第三项)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from pypdf import PdfReader
+
+from liuhen.access import grants
+from liuhen.access.use import check_use
+from liuhen.audit.models import AuditEntry
+from liuhen.core.errors import Conflict, Forbidden, InvalidInput
+from liuhen.disclosure import events, marks, services, unusual
+from liuhen.disclosure.models import PartyCopy, Supply
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def recording(stored_recording):
+    return stored_recording()
+
+
+def test_party_copy_through_the_pages(people, recording):
+    officer, leader = _client(people["officer_a"].user), _client(people["leader"].user)
+    assert officer.get("/disclosure/").status_code == 200
+    page = officer.get(f"/disclosure/copies/new/?recording={recording.pk}")
+    assert page.status_code == 200 and "身份核验方式" in page.content.decode()
+    response = officer.post("/disclosure/copies/new/", {
+        "recording": recording.pk, "recipient_name": "王某", "recipient_number": "",
+        "identity_check": "id_card", "reason": "申请行政复议"})
+    copy = PartyCopy.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/disclosure/copies/{copy.pk}/"
+    # The officer cannot approve; the leader in charge can, on the page.
+    officer.post(f"/disclosure/copies/{copy.pk}/approve/", {"note": ""})
+    assert PartyCopy.objects.get().status == "registered"
+    page = leader.get(f"/disclosure/copies/{copy.pk}/").content.decode()
+    assert "批准" in page and "不予批准" in page
+    leader.post(f"/disclosure/copies/{copy.pk}/approve/", {"note": "同意"})
+    assert PartyCopy.objects.get().status == "approved"
+    assert officer.get(f"/disclosure/copies/{copy.pk}/download").status_code == 404  # not made
+    officer.post(f"/disclosure/copies/{copy.pk}/make/")
+    copy.refresh_from_db()
+    assert copy.status == "made"
+    download = officer.get(f"/disclosure/copies/{copy.pk}/download")
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == copy.copy_sha256 != recording.sha256
+    assert AuditEntry.objects.filter(action=events.event_copy_downloaded,
+                                     outcome="succeeded").exists()
+    # Another team's officer sees nothing of it.
+    other = _client(people["officer_b"].user)
+    assert other.get(f"/disclosure/copies/{copy.pk}/").status_code == 404
+    assert other.get(f"/disclosure/copies/{copy.pk}/download").status_code == 404
+    officer.post(f"/disclosure/copies/{copy.pk}/hand-over/")
+    assert PartyCopy.objects.get().status == "handed_over"
+    # Bad input never 500s.
+    assert officer.get("/disclosure/copies/new/?recording=abc").status_code == 200
+    assert officer.post("/disclosure/copies/new/", {"recording": "x"}).status_code == 400
+    assert officer.post(f"/disclosure/copies/{copy.pk}/nonsense/").status_code == 404
+    assert officer.get(f"/disclosure/copies/{copy.pk}/preview.jpg?t=x").status_code == 400
+
+
+def test_supply_pages_register_and_exports(people, filed_case, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.SIGNING_KEY_FILE = tmp_path / "key.pem"
+    settings.SUPPLY_DIR = tmp_path / "supplied"
+    call_command("signing_key", stdout=io.StringIO())
+    legal, leader = _client(people["legal"].user), _client(people["leader"].user)
+    form = legal.get(f"/disclosure/supplies/new/?case_number={filed_case.number}")
+    assert form.status_code == 200 and "来函文号" in form.content.decode()
+    received = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    bad = legal.post("/disclosure/supplies/new/", {"case_number": filed_case.number,
+                                                    "body_kind": "court", "body_name": "法院",
+                                                    "letter_number": "x", "received_on": "昨天"})
+    assert bad.status_code == 400 and "年-月-日" in bad.content.decode()
+    legal.post("/disclosure/supplies/new/", {
+        "case_number": filed_case.number, "body_kind": "review", "body_name": "某市人民政府",
+        "letter_number": "某政复〔2026〕9号", "received_on": received})
+    supply = Supply.objects.get()
+    leader.post(f"/disclosure/supplies/{supply.pk}/approve/", {"note": "同意"})
+    legal.post(f"/disclosure/supplies/{supply.pk}/build/")
+    supply.refresh_from_db()
+    assert supply.status == "built"
+    zipped = legal.get(f"/disclosure/supplies/{supply.pk}/download")
+    assert hashlib.sha256(b"".join(zipped.streaming_content)).hexdigest() == supply.zip_sha256
+    legal.post(f"/disclosure/supplies/{supply.pk}/check/")
+    page = legal.get(f"/disclosure/supplies/{supply.pk}/").content.decode()
+    assert "与登记一致" in page and "校验通过" in page
+    register = legal.get("/disclosure/supplies/").content.decode()
+    assert supply.number in register and "某政复〔2026〕9号" in register
+    xlsx = legal.get("/disclosure/supplies/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert [c.value for c in sheet[2]][:4] == [supply.number, "行政复议机关", "某市人民政府",
+                                              "某政复〔2026〕9号"]
+    pdf = legal.get("/disclosure/supplies/export.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "提供登记" in text.replace(" ", "")
+    assert legal.get("/disclosure/supplies/export.doc").status_code == 404
+    assert _client(people["officer_b"].user).get(
+        f"/disclosure/supplies/{supply.pk}/").status_code == 404
+    assert AuditEntry.objects.filter(action=events.event_supplies_exported).count() == 2
+
+
+def test_marks_refuse_copies_unless_redacted(people, recording):
+    head, officer = people["head_a"].user, people["officer_a"].user
+    with pytest.raises(Forbidden):  # an officer does not set marks
+        marks.set_mark(actor=officer, target=recording, level="privacy", reason="x")
+    with pytest.raises(InvalidInput):  # never without a reason
+        marks.set_mark(actor=head, target=recording, level="privacy", reason=" ")
+    response = _client(head).post("/disclosure/marks/", {
+        "recording_id": recording.pk, "level": "privacy", "reason": "画面中有未成年人"})
+    assert response.status_code == 302
+    assert marks.effective_mark(recording) == "privacy"
+    copy = services.register_party_copy(actor=officer, recording=recording,
+                                        recipient_name="王某", identity_check="id_card",
+                                        reason="复议")
+    services.approve_party_copy(approver=people["leader"].user, copy_id=copy.pk)
+    page = _client(officer).get(f"/disclosure/copies/{copy.pk}/").content.decode()
+    assert "个人隐私" in page and "遮挡方案" in page
+    with pytest.raises(Conflict, match="遮挡方案"):
+        services.make_party_copy(actor=officer, copy_id=copy.pk)
+    with pytest.raises(InvalidInput, match="第 1 行"):
+        services.set_redaction_plan(actor=officer, copy_id=copy.pk, text="静音 5 1")
+    services.set_redaction_plan(actor=officer, copy_id=copy.pk, text="静音 0 0.5 第三人姓名")
+    copy.refresh_from_db()
+    assert copy.status == "registered"  # a changed plan goes back to the leader
+    preview = _client(people["leader"].user).get(f"/disclosure/copies/{copy.pk}/preview.jpg")
+    assert preview.status_code == 200 and preview.content[:2] == b"\xff\xd8"
+    services.approve_party_copy(approver=people["leader"].user, copy_id=copy.pk)
+    made = services.make_party_copy(actor=officer, copy_id=copy.pk)
+    assert made.copy_description  # redacted copy made, with its own digests
+    assert made.copy_sha256 and made.copy_sha256 != recording.sha256
+
+    # 国家秘密: no party copy at all, no copy or export even with a grant.
+    marks.set_mark(actor=people["legal"].user, target=recording, level="state_secret",
+                   reason="经保密部门确定")
+    with pytest.raises(Conflict, match="保密渠道"):
+        services.register_party_copy(actor=officer, recording=recording, recipient_name="王某",
+                                     identity_check="id_card", reason="复议")
+    asked = grants.create_request(
+        requester=people["officer_a2"].user, target_type="evidence.recording",
+        target_id=recording.pk, actions=["view", "copy"], reason="复核",
+        wanted_until=timezone.localdate() + dt.timedelta(days=3))
+    grants.approve_request(approver=head, request_id=asked.pk)
+    assert check_use(people["officer_a2"].user, recording, "view").grant is not None
+    with pytest.raises(Forbidden, match="国家秘密"):
+        check_use(people["officer_a2"].user, recording, "copy")
+    assert AuditEntry.objects.filter(outcome="denied", reason__contains="国家秘密").exists()
+    assert len(marks.history(recording)) == 2
+
+
+def test_unusual_use_listing(people):
+    base = timezone.make_aware(dt.datetime(2026, 12, 2, 21, 0))
+    entries = [SimpleNamespace(at=base + dt.timedelta(minutes=3 * n), actor_id=7,
+                               actor_name="执法员甲", action="recording.downloaded",
+                               object_repr="DSJ.mp4", object_type="evidence.recording",
+                               object_id=str(n), seq=n) for n in range(12)]
+    found = unusual.bursts(entries)
+    assert len(found) == 1 and found[0]["count"] == 12 and found[0]["actor"] == "执法员甲"
+    assert unusual.bursts(entries[:unusual.BURST_COUNT - 1]) == []
+    assert len(unusual.off_hours(entries)) == 12  # 21:00 Beijing time
+    day = [SimpleNamespace(**{**e.__dict__, "at": e.at - dt.timedelta(hours=11)})
+           for e in entries]  # 10:00 on a Wednesday
+    assert unusual.off_hours(day) == []
+
+    legal = _client(people["legal"].user)
+    page = legal.get("/disclosure/unusual/?days=abc")
+    assert page.status_code == 200 and "异常使用" in page.content.decode()
+    assert _client(people["officer_a"].user).get("/disclosure/unusual/").status_code == 403

@@ -1,0 +1,177 @@
+"""Supply to a review body or a court (第十七条第三款): registered with the body's letter, approved
+by the leader in charge (never a unit head, never the registrar), built with the shared
+PackageBuilder and signed with the key `liuhen signing_key` made, kept as supplied (复制留存);
+the offline verifier inside passes under a Python with only the standard library, and a flipped
+byte, an edited manifest line or a swapped signature each fail it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from liuhen.audit.models import AuditEntry
+from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liuhen.deadlines.calendar import CalendarRangeError
+from liuhen.deadlines.statutory import compute_deadline
+from liuhen.disclosure import events, supply
+from liuhen.evidence.digests import digest_file
+from liuhen.packaging import SigningKey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key(settings, tmp_path):
+    settings.SIGNING_KEY_FILE = tmp_path / "keys" / "signing.pem"
+    settings.SUPPLY_DIR = tmp_path / "supplied"
+    out = io.StringIO()
+    call_command("signing_key", stdout=out)
+    assert "已生成签名密钥" in out.getvalue()
+    again = io.StringIO()
+    call_command("signing_key", stdout=again)  # never overwritten
+    assert "已有签名密钥" in again.getvalue()
+    signer = SigningKey.load(settings.SIGNING_KEY_FILE)
+    assert signer.fingerprint in out.getvalue()
+    return signer
+
+
+def _register(people, case, **kwargs):
+    values = {"body_kind": "court", "body_name": "某市某区人民法院",
+              "letter_number": "（2026）冀0102行初15号",
+              "received_on": timezone.localdate() - timedelta(days=2)} | kwargs
+    return supply.register_supply(actor=people["legal"].user, case=case, **values)
+
+
+def _run(python, folder, *args):
+    return subprocess.run([str(python), "-I", str(folder / "verify.py"), str(folder), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _unzip(archive, dest):
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(dest)
+    (folder,) = [p for p in dest.iterdir() if p.is_dir()]
+    return folder
+
+
+def test_supply_built_kept_and_verified_offline(people, filed_case, key, bare_python,
+                                                tmp_path, settings):
+    s = _register(people, filed_case)
+    assert s.number.startswith("提供〔") and s.status == "requested"
+    assert s.documents.count() == 2 and s.recordings.count() == 2  # the case's stored records
+    # 行政诉讼法第六十七条: fifteen days from the complaint copy, by the deadline rules.
+    try:
+        due = compute_deadline("litigation_response", s.received_on).due
+    except CalendarRangeError:
+        due = None
+    assert s.response_due == due and "第六十七条" in s.response_rule
+
+    with pytest.raises(Conflict):  # nothing is built before approval
+        supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    with pytest.raises(Forbidden):  # 主管负责人, not a unit head
+        supply.approve_supply(approver=people["head_a"].user, supply_id=s.pk)
+    assert AuditEntry.objects.filter(action=events.event_supply_approved, outcome="denied",
+                                     actor_id=people["head_a"].user.pk).exists()
+    supply.approve_supply(approver=people["leader"].user, supply_id=s.pk, note="同意提供")
+    with pytest.raises(NotFound):  # an officer of another team cannot build it
+        supply.build_supply(actor=people["officer_b"].user, supply_id=s.pk)
+    s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    assert s.status == "built" and s.key_fingerprint == key.fingerprint
+    assert s.file_count == 6  # 2 documents, 2 recordings, 证据清单.pdf, audit.json
+
+    archive = supply.kept_zip(s)
+    assert digest_file(archive).sha256 == s.zip_sha256  # what is kept is what is registered
+    assert supply.check_kept(s) == {"zip_ok": True, "package_ok": True, "failures": []}
+    kept = json.loads((settings.SUPPLY_DIR / s.package_id / "manifest.json").read_bytes())
+    recordings = [f for f in kept["files"] if f["metadata"].get("kind") == "recording"]
+    original = {r.sha256 for r in s.recordings.all()}
+    assert {f["sha256"] for f in recordings} == original  # originals unaltered
+    assert all(f["metadata"]["custody"] and f["metadata"]["captured_at"] for f in recordings)
+    assert kept["package"]["metadata"]["来函文号"] == "（2026）冀0102行初15号"
+
+    # The receiver unzips the ZIP and runs the verifier with only the standard library.
+    folder = _unzip(archive, tmp_path / "court")
+    good = _run(bare_python, folder, "--fingerprint", key.fingerprint)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "结论：通过" in good.stdout and "Result: PASSED" in good.stdout
+
+    victim = next((folder / "data" / "音像资料").iterdir())
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.chmod(0o644)
+    victim.write_bytes(bytes(data))
+    flipped = _run(bare_python, folder)
+    assert flipped.returncode == 1 and victim.name in flipped.stdout
+    assert "结论：未通过" in flipped.stdout
+
+    folder = _unzip(archive, tmp_path / "court2")
+    manifest = folder / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text(manifest.read_text("utf-8").replace(
+        "（2026）冀0102行初15号", "（2026）冀0102行初16号", 1), "utf-8")
+    edited = _run(bare_python, folder)
+    assert edited.returncode == 1 and "签名无效" in edited.stdout
+
+    folder = _unzip(archive, tmp_path / "court3")
+    sig = folder / "manifest.sig"
+    sig.chmod(0o644)
+    sig.write_bytes(base64.b64encode(SigningKey.generate().sign(manifest.read_bytes())) + b"\n")
+    swapped = _run(bare_python, folder)
+    assert swapped.returncode == 1 and "签名无效" in swapped.stdout
+
+    s = supply.mark_supplied(actor=people["legal"].user, supply_id=s.pk, how="当面递交书记员")
+    assert s.status == "supplied" and s.supplied_at is not None
+    actions = set(AuditEntry.objects.filter(object_type="disclosure.supply", object_id=str(s.pk))
+                  .values_list("action", flat=True))
+    assert {events.event_supply_registered, events.event_supply_approved,
+            events.event_supply_built, events.event_supply_supplied} <= actions
+
+
+def test_kept_copy_altered_is_found(people, filed_case, key, settings):
+    s = _register(people, filed_case, body_kind="review", body_name="某市人民政府",
+                  letter_number="某政复〔2026〕3号")
+    assert "行政复议法》第四十八条" in s.response_rule
+    supply.approve_supply(approver=people["leader"].user, supply_id=s.pk)
+    s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    archive = supply.kept_zip(s)
+    archive.chmod(0o644)
+    with open(archive, "r+b") as fh:
+        fh.seek(200)
+        byte = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    assert supply.check_kept(s)["zip_ok"] is False
+
+
+def test_refusals(people, filed_case, settings, tmp_path):
+    with pytest.raises(NotFound):  # another team's case
+        _register_as = supply.register_supply
+        _register_as(actor=people["officer_b"].user, case=filed_case, body_kind="court",
+                     body_name="法院", letter_number="1号", received_on=timezone.localdate())
+    assert AuditEntry.objects.filter(action=events.event_supply_registered,
+                                     outcome="denied").exists()
+    with pytest.raises(InvalidInput):
+        _register(people, filed_case, letter_number=" ")
+    with pytest.raises(InvalidInput):
+        _register(people, filed_case, received_on=timezone.localdate() + timedelta(days=1))
+    with pytest.raises(InvalidInput):
+        _register(people, filed_case, recording_ids=[999999])
+    s = _register(people, filed_case)
+    with pytest.raises(Forbidden):  # the registrar never approves (and is not the leader)
+        supply.approve_supply(approver=people["legal"].user, supply_id=s.pk)
+    with pytest.raises(InvalidInput):
+        supply.refuse_supply(approver=people["leader"].user, supply_id=s.pk, reason="")
+    supply.refuse_supply(approver=people["leader"].user, supply_id=s.pk, reason="来函不全")
+    settings.SIGNING_KEY_FILE = tmp_path / "none.pem"
+    s2 = _register(people, filed_case)
+    supply.approve_supply(approver=people["leader"].user, supply_id=s2.pk)
+    with pytest.raises(Conflict, match="signing_key"):
+        supply.build_supply(actor=people["legal"].user, supply_id=s2.pk)

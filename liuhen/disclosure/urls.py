@@ -1,0 +1,26 @@
+from django.urls import path
+
+from liuhen.disclosure import views
+
+urlpatterns = [
+    path("disclosure/", views.index, name="disclosure_index"),
+    path("disclosure/copies/new/", views.copy_new, name="disclosure_copy_new"),
+    path("disclosure/copies/<int:pk>/", views.copy_detail, name="disclosure_copy"),
+    path("disclosure/copies/<int:pk>/preview.jpg", views.copy_preview,
+         name="disclosure_copy_preview"),
+    path("disclosure/copies/<int:pk>/download", views.copy_download,
+         name="disclosure_copy_download"),
+    path("disclosure/copies/<int:pk>/<str:action>/", views.copy_action,
+         name="disclosure_copy_action"),
+    path("disclosure/supplies/", views.supply_register, name="disclosure_supply_register"),
+    path("disclosure/supplies/export.<str:fmt>", views.supply_register,
+         name="disclosure_supply_register_export"),
+    path("disclosure/supplies/new/", views.supply_new, name="disclosure_supply_new"),
+    path("disclosure/supplies/<int:pk>/", views.supply_detail, name="disclosure_supply"),
+    path("disclosure/supplies/<int:pk>/download", views.supply_download,
+         name="disclosure_supply_download"),
+    path("disclosure/supplies/<int:pk>/<str:action>/", views.supply_action,
+         name="disclosure_supply_action"),
+    path("disclosure/marks/", views.marks_page, name="disclosure_marks"),
+    path("disclosure/unusual/", views.unusual_page, name="disclosure_unusual"),
+]

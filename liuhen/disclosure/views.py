@@ -1,0 +1,399 @@
+"""Pages of what leaves the bureau (第十七条): party copies (第十七条第二款) — register, approve
+or refuse, make, hand over, download the watermarked copy — and supplies to review bodies and
+courts (第十七条第三款) with their register (提供登记) and its XLSX/PDF exports. Thin over
+disclosure.services and disclosure.supply: every rule and every audit entry is there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from liuhen.access.querysets import allows, unit_allowed, user_role
+from liuhen.access.services import require
+from liuhen.audit.services import record
+from liuhen.cases.models import Case
+from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
+from liuhen.core.exports import safe_row
+from liuhen.core.pages import handles_errors
+from liuhen.disclosure import events, marks, services, supply, unusual
+from liuhen.disclosure.choices import (
+    BodyKind,
+    Confidentiality,
+    CopyStatus,
+    IdentityCheck,
+    SupplyStatus,
+)
+from liuhen.disclosure.models import PartyCopy
+from liuhen.evidence.models import Recording
+from liuhen.evidence.storage import get_storage
+from liuhen.records.pdf import render_pdf
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _attachment(name: str) -> str:
+    return f"attachment; filename*=UTF-8''{quote(name)}"
+
+
+# --- the overview ----------------------------------------------------------------------------
+
+
+@login_required
+@handles_errors
+def index(request):
+    """复制与提供: party copies and supplies in the user's scope, what waits for the leader."""
+    require(request.user, "disclosure.view", event=events.event_copies_viewed)
+    record(actor=request.user, action=events.event_copies_viewed, request=request)
+    copies = (services.visible_copies(request.user)
+              .select_related("recording", "registered_by", "decided_by")[:200])
+    supplies = supply.visible_supplies(request.user)[:200]
+    leader = user_role(request.user) in services.APPROVER_ROLES
+    return render(request, "disclosure/index.html", {
+        "copies": copies, "supplies": supplies, "is_approver": leader,
+        "may_register": allows(request.user, "disclosure.register"),
+        "may_unusual": allows(request.user, "use.unusual"),
+        "may_mark": allows(request.user, "confidentiality.mark"),
+        "waiting_copies": sum(c.status == CopyStatus.REGISTERED for c in copies),
+        "waiting_supplies": sum(s.status == SupplyStatus.REQUESTED for s in supplies),
+    })
+
+
+# --- party copies (第十七条第二款) --------------------------------------------------------------
+
+
+@login_required
+@handles_errors
+def copy_new(request):
+    """Register a party's request for a copy of one recording (``?recording=<id>``)."""
+    require(request.user, "disclosure.register", event=events.event_copy_registered)
+    recording_id = _int(request.POST.get("recording") or request.GET.get("recording"))
+    recording = (Recording.objects.restrict(request.user, "recording.view")
+                 .filter(pk=recording_id).first()) if recording_id else None
+    context = {"recording": recording, "checks": IdentityCheck.choices, "values": request.POST,
+               "mark": marks.effective_mark(recording) if recording else None}
+    if request.method == "POST":
+        if recording is None:
+            messages.error(request, "请填写本人可查看的音像记录编号")
+            return render(request, "disclosure/copy_new.html", context, status=400)
+        try:
+            copy = services.register_party_copy(
+                actor=request.user, recording=recording,
+                recipient_name=request.POST.get("recipient_name", ""),
+                recipient_number=request.POST.get("recipient_number", ""),
+                identity_check=request.POST.get("identity_check", ""),
+                reason=request.POST.get("reason", ""))
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            return render(request, "disclosure/copy_new.html", context, status=exc.status)
+        messages.success(request, f"已登记 {copy.number}，待主管负责人审批")
+        return redirect("disclosure_copy", copy.pk)
+    return render(request, "disclosure/copy_new.html", context)
+
+
+def _copy(request, pk) -> PartyCopy:
+    copy = (services.visible_copies(request.user)
+            .select_related("recording", "registered_by", "decided_by", "made_by")
+            .filter(pk=pk).first())
+    if copy is None:
+        raise NotFound()
+    return copy
+
+
+@login_required
+@handles_errors
+def copy_detail(request, pk):
+    copy = _copy(request, pk)
+    role = user_role(request.user)
+    return render(request, "disclosure/copy_detail.html", {
+        "copy": copy, "mark": marks.effective_mark(copy.recording),
+        "may_decide": role in services.APPROVER_ROLES
+        and copy.registered_by_id != request.user.pk and copy.status == CopyStatus.REGISTERED,
+        "may_make": unit_allowed(request.user, "disclosure.register", copy.recording.unit),
+        "plan": copy.redaction_plan or {},
+    })
+
+
+@login_required
+@require_POST
+@handles_errors
+def copy_action(request, pk, action):
+    copy = _copy(request, pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "approve":
+            services.approve_party_copy(approver=request.user, copy_id=copy.pk, note=note)
+            messages.success(request, "已批准")
+        elif action == "refuse":
+            services.refuse_party_copy(approver=request.user, copy_id=copy.pk, reason=note)
+            messages.success(request, "已不予批准，理由已记录")
+        elif action == "plan":
+            services.set_redaction_plan(actor=request.user, copy_id=copy.pk,
+                                        text=request.POST.get("plan", ""))
+            messages.success(request, "遮挡方案已保存，审批前可预览")
+        elif action == "make":
+            services.make_party_copy(actor=request.user, copy_id=copy.pk)
+            messages.success(request, "复制件已制作（已加水印，原件未改动）")
+        elif action == "hand-over":
+            services.hand_over_party_copy(actor=request.user, copy_id=copy.pk)
+            messages.success(request, "已登记交付")
+        else:
+            raise NotFound()
+    except LiuhenError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+    return redirect("disclosure_copy", copy.pk)
+
+
+@login_required
+@handles_errors
+def copy_preview(request, pk):
+    """A still of the redaction plan applied (第十七条第四款), before approval: JPEG."""
+    copy = _copy(request, pk)
+    seconds = request.GET.get("t", "0")
+    data = services.preview_redaction(actor=request.user, copy_id=copy.pk, at=seconds)
+    return HttpResponse(data, content_type="image/jpeg",
+                        headers={"Cache-Control": "no-store"})
+
+
+@login_required
+@handles_errors
+def copy_download(request, pk):
+    """The made copy (watermarked, redacted where planned) — never the original."""
+    copy = _copy(request, pk)
+    path = services.copy_for_download(actor=request.user, copy_id=copy.pk, request=request)
+    suffix = path.rsplit(".", 1)[-1] if "." in path else "bin"
+    handle = get_storage().open(path)
+    return FileResponse(handle, as_attachment=True,
+                        filename=f"{copy.number}-复制件.{suffix}",
+                        headers={"Cache-Control": "no-store"})
+
+
+# --- supplies to review bodies and courts (第十七条第三款) ---------------------------------------
+
+
+@login_required
+@handles_errors
+def supply_new(request):
+    require(request.user, "disclosure.register", event=events.event_supply_registered)
+    values = request.POST if request.method == "POST" else request.GET
+    context = {"kinds": BodyKind.choices, "values": values}
+    number = (values.get("case_number") or "").strip()
+    case = (Case.objects.restrict(request.user, "case.view").filter(number=number).first()
+            if number else None)
+    if case is not None:
+        documents, recordings = supply._case_records(case)
+        context |= {"case": case, "documents": documents, "recordings": recordings}
+    if request.method == "POST":
+        try:
+            if case is None:
+                raise InvalidInput("请填写本人可查看的案件编号", detail={"field": "case_number"})
+            try:
+                received = dt.date.fromisoformat(request.POST.get("received_on", "").strip())
+            except ValueError:
+                raise InvalidInput("收到日期格式应为 年-月-日",
+                                   detail={"field": "received_on"}) from None
+            created = supply.register_supply(
+                actor=request.user, case=case, body_kind=request.POST.get("body_kind", ""),
+                body_name=request.POST.get("body_name", ""),
+                letter_number=request.POST.get("letter_number", ""), received_on=received,
+                recording_ids=request.POST.getlist("recordings"),
+                document_ids=request.POST.getlist("documents"),
+                note=request.POST.get("note", ""))
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            return render(request, "disclosure/supply_new.html", context, status=exc.status)
+        messages.success(request, f"已登记 {created.number}，待主管负责人审批")
+        return redirect("disclosure_supply", created.pk)
+    return render(request, "disclosure/supply_new.html", context)
+
+
+def _supply(request, pk):
+    found = supply.visible_supplies(request.user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@login_required
+@handles_errors
+def supply_detail(request, pk):
+    found = _supply(request, pk)
+    return render(request, "disclosure/supply_detail.html", {
+        "supply": found, "documents": found.documents.order_by("date", "pk"),
+        "recordings": found.recordings.order_by("captured_start", "pk"),
+        "may_decide": user_role(request.user) in supply.APPROVER_ROLES
+        and found.requested_by_id != request.user.pk and found.status == SupplyStatus.REQUESTED,
+        "may_build": unit_allowed(request.user, "disclosure.register", found.case.unit),
+        "check": request.session.pop(f"supply-check-{found.pk}", None),
+    })
+
+
+@login_required
+@require_POST
+@handles_errors
+def supply_action(request, pk, action):
+    found = _supply(request, pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "approve":
+            supply.approve_supply(approver=request.user, supply_id=found.pk, note=note)
+            messages.success(request, "已批准提供")
+        elif action == "refuse":
+            supply.refuse_supply(approver=request.user, supply_id=found.pk, reason=note)
+            messages.success(request, "已不予批准，理由已记录")
+        elif action == "build":
+            supply.build_supply(actor=request.user, supply_id=found.pk)
+            messages.success(request, "证据包已制作并留存")
+        elif action == "supplied":
+            supply.mark_supplied(actor=request.user, supply_id=found.pk,
+                                 how=request.POST.get("how", ""))
+            messages.success(request, "已登记提供")
+        elif action == "check":
+            result = supply.check_kept(found)
+            record(actor=request.user, action=events.event_supply_checked, target=found,
+                   outcome="succeeded" if result["zip_ok"] and result["package_ok"]
+                   else "failed", detail=result, request=request)
+            request.session[f"supply-check-{found.pk}"] = result
+        else:
+            raise NotFound()
+    except LiuhenError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+    return redirect("disclosure_supply", found.pk)
+
+
+@login_required
+@handles_errors
+def supply_download(request, pk):
+    """The ZIP as kept: the same bytes the register's digests describe."""
+    found = _supply(request, pk)
+    if not found.package_id or not unit_allowed(request.user, "disclosure.register",
+                                                found.case.unit):
+        raise NotFound()
+    path = supply.kept_zip(found)
+    if not path.is_file():
+        raise NotFound()
+    record(actor=request.user, action=events.event_supply_downloaded, target=found,
+           detail={"zip_sha256": found.zip_sha256}, request=request)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,
+                        headers={"Cache-Control": "no-store"})
+
+
+@login_required
+@handles_errors
+def supply_register(request, fmt="html"):
+    """提供登记 (复制留存's register): every supply in scope; XLSX and PDF exports."""
+    require(request.user, "disclosure.view", event=events.event_supplies_viewed)
+    if fmt not in ("html", "xlsx", "pdf"):
+        raise NotFound()
+    supplies = list(supply.visible_supplies(request.user).order_by("-received_on", "-id")[:5000])
+    rows = supply.register_rows(supplies)
+    if fmt == "html":
+        record(actor=request.user, action=events.event_supplies_viewed, request=request)
+        return render(request, "disclosure/supply_register.html", {
+            "columns": supply.REGISTER_COLUMNS,
+            "rows_supplies": list(zip(rows, supplies, strict=True))})
+    record(actor=request.user, action=events.event_supplies_exported, request=request,
+           detail={"format": fmt, "rows": len(rows)})
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    if fmt == "xlsx":
+        import openpyxl  # heavy; only the export needs it
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "提供登记"
+        sheet.append(supply.REGISTER_COLUMNS)
+        for row in rows:
+            sheet.append(safe_row(row))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": _attachment(f"提供登记-{stamp}.xlsx")})
+    html = render_to_string("disclosure/pdf/register.html", {
+        "columns": supply.REGISTER_COLUMNS, "rows": rows, "made_at": timezone.localtime()})
+    return HttpResponse(render_pdf(html), content_type="application/pdf",
+                        headers={"Content-Disposition": _attachment(f"提供登记-{stamp}.pdf")})
+
+
+# --- confidentiality marks (第十七条第四款) -----------------------------------------------------
+
+
+@login_required
+@handles_errors
+def marks_page(request):
+    """保密标记: set or change a case's or a recording's mark with a reason; current marks."""
+    require(request.user, "confidentiality.mark", event=events.event_mark_set)
+    if request.method == "POST":
+        try:
+            number = (request.POST.get("case_number") or "").strip()
+            recording_id = _int(request.POST.get("recording_id"))
+            if number:
+                target = (Case.objects.restrict(request.user, "case.view")
+                          .filter(number=number).first())
+            elif recording_id:
+                target = (Recording.objects.restrict(request.user, "recording.view")
+                          .filter(pk=recording_id).first())
+            else:
+                raise InvalidInput("请填写案件编号或音像记录编号")
+            if target is None:
+                raise InvalidInput("案件或音像记录不存在或不在本人范围内")
+            marks.set_mark(actor=request.user, target=target,
+                           level=request.POST.get("level", ""),
+                           reason=request.POST.get("reason", ""))
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            return _marks_page(request, status=exc.status)
+        messages.success(request, "保密标记已设定，理由已记录")
+        return redirect("disclosure_marks")
+    return _marks_page(request)
+
+
+def _marks_page(request, status: int = 200):
+    cases = Case.objects.restrict(request.user, "case.view").values("pk")
+    recordings = Recording.objects.restrict(request.user, "recording.view").values("pk")
+    current = (marks.ConfidentialityMark.objects.filter(is_current=True)
+               .exclude(level=Confidentiality.NONE)
+               .filter(Q(case__in=cases) | Q(recording__in=recordings))
+               .select_related("case", "recording", "set_by")[:500])
+    return render(request, "disclosure/marks.html", {
+        "levels": Confidentiality.choices, "current": current,
+        "values": request.POST}, status=status)
+
+
+# --- unusual use (第二十六条第三项) ------------------------------------------------------------
+
+
+@login_required
+@handles_errors
+def unusual_page(request):
+    """异常使用: many copies/downloads by one person in a short time, copies and exports
+    outside working hours, uses refused for want of a grant, for the legal affairs office."""
+    require(request.user, "use.unusual", event=events.event_unusual_viewed)
+    days = _int(request.GET.get("days")) or 30
+    days = min(days, 366)
+    found = unusual.listing(days=days)
+    record(actor=request.user, action=events.event_unusual_viewed, request=request,
+           detail={"days": days, "rows": sum(len(v) for v in found.values())})
+    return render(request, "disclosure/unusual.html", {"found": found, "days": days,
+                                                       "threshold": unusual.BURST_COUNT,
+                                                       "window": unusual.BURST_MINUTES})
