@@ -27,6 +27,13 @@ event_circular_viewed = "circular.viewed"
 event_circular_listed = "circular.listed"
 event_circular_exported = "circular.exported"
 
+# Training (第二十五条).
+event_training_session_added = "training.session_added"
+event_training_attendance_recorded = "training.attendance_recorded"
+event_training_listed = "training.listed"
+event_training_viewed = "training.viewed"
+event_training_record_viewed = "training.record_viewed"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_violations_detected: "发现违规",
@@ -51,4 +58,9 @@ ACTION_LABELS = {
     event_circular_viewed: "查看通报",
     event_circular_listed: "查看通报列表",
     event_circular_exported: "导出通报",
+    event_training_session_added: "登记培训",
+    event_training_attendance_recorded: "登记参训人员",
+    event_training_listed: "查看培训列表",
+    event_training_viewed: "查看培训",
+    event_training_record_viewed: "查看个人培训记录",
 }

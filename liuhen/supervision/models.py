@@ -235,3 +235,49 @@ class Circular(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TrainingSession(models.Model):
+    """A training on whole-process recording given by or for the legal affairs office
+    (第二十五条): topic, date, hours, trainer, materials."""
+
+    topic = models.CharField("培训主题", max_length=200)
+    held_on = models.DateField("培训日期", db_index=True)
+    hours = models.DecimalField("学时", max_digits=4, decimal_places=1)
+    trainer = models.CharField("授课人", max_length=100)
+    materials = models.TextField("培训材料", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name="登记人")
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "培训"
+        verbose_name_plural = "培训"
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%Y-%m-%d} {self.topic}"
+
+
+class TrainingAttendance(models.Model):
+    """One officer's attendance of a training, with the hours credited (a part may be less
+    than the session's hours)."""
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.PROTECT,
+                                related_name="attendances", verbose_name="培训")
+    officer = models.ForeignKey("org.Officer", on_delete=models.PROTECT,
+                                related_name="trainings", verbose_name="参训人员")
+    hours = models.DecimalField("计入学时", max_digits=4, decimal_places=1)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="登记人")
+    recorded_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "officer__unit"
+
+    class Meta:
+        verbose_name = "参训记录"
+        verbose_name_plural = "参训记录"
+        ordering = ["session", "officer"]
+        constraints = [models.UniqueConstraint(fields=["session", "officer"],
+                                               name="training_attendance_once")]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from liuhen.supervision.views import circulars, spot_checks, violations
+from liuhen.supervision.views import circulars, spot_checks, training, violations
 
 urlpatterns = [
     path("supervision/violations/", violations.violation_list, name="violation_list"),
@@ -31,5 +31,9 @@ urlpatterns = [
          name="circular_pdf"),
     path("supervision/circulars/<int:pk>.xlsx", circulars.circular_export, {"fmt": "xlsx"},
          name="circular_xlsx"),
+    path("supervision/training/", training.training_list, name="training_list"),
+    path("supervision/training/<int:pk>/", training.training_detail, name="training_detail"),
+    path("supervision/training/officers/<int:pk>/", training.officer_training,
+         name="officer_training"),
     path("supervision/ledger.pdf", spot_checks.ledger_view, {"fmt": "pdf"}, name="ledger_pdf"),
 ]
