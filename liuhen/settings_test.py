@@ -11,6 +11,8 @@ os.environ.setdefault("LIUHEN_TASKS", "immediate")
 os.environ.setdefault("LIUHEN_TEST_NO_UPLOAD_FOLLOWER", "1")
 # Tests add officers and units and look for them in the list filters at once.
 os.environ.setdefault("LIUHEN_FILTER_OPTIONS_SECONDS", "0")
+# ... and meet deadlines and read the dashboard's counts at once.
+os.environ.setdefault("LIUHEN_DEADLINE_SUMMARY_SECONDS", "0")
 # Tests log users in with force_login; the TOTP tests switch enforcement on themselves.
 os.environ.setdefault("LIUHEN_OTP_REQUIRED_ROLES", "")
 

@@ -199,3 +199,70 @@ def test_command_lists_and_refreshes(people, cases):
     out = io.StringIO()
     call_command("deadlines", "--refresh", stdout=out)
     assert "3 件" in out.getvalue()
+
+
+def _summary_the_long_way(user, today):
+    """What summary() answered with four queries before (issue 9 item 3): its reference."""
+    from django.db.models import Count, Q
+
+    from liuhen.deadlines.queries import visible_entries
+
+    qs = visible_entries(user).filter(warn_from__lte=today)
+    counts = {"overdue": Count("id", filter=Q(due__lt=today)),
+              "due_soon": Count("id", filter=Q(due__gte=today))}
+    return {
+        "total": qs.aggregate(**counts),
+        "mine": qs.filter(case__officers__user=user).aggregate(**counts),
+        "per_unit": sorted((r["case__unit_id"], r["overdue"], r["due_soon"]) for r in
+                           qs.values("case__unit_id").annotate(**counts).order_by()),
+        "per_officer": sorted((r["case__officers__id"], r["overdue"], r["due_soon"]) for r in
+                              qs.filter(case__officers__isnull=False)
+                              .values("case__officers__id").annotate(**counts).order_by()),
+    }
+
+
+@pytest.mark.parametrize("role", ["officer_a", "officer_a2", "officer_b", "head_a",
+                                  "head_detachment", "legal", "device_keeper"])
+def test_summary_in_two_queries_answers_what_the_four_did(people, cases, role):
+    """Totals from the units' rows and the user's own counts from their officer's row equal
+    the separate aggregates, for every scope (cases with two officers each)."""
+    today = timezone.localdate()
+    open_case(people, "b", LONG_AGO - dt.timedelta(days=40))
+    user = people[role].user
+    got = summary(user, today)
+    want = _summary_the_long_way(user, today)
+    assert got["total"] == want["total"]
+    assert got["mine"] == want["mine"]
+    assert sorted((r["case__unit_id"], r["overdue"], r["due_soon"])
+                  for r in got["per_unit"]) == want["per_unit"]
+    assert sorted((r["case__officers__id"], r["overdue"], r["due_soon"])
+                  for r in got["per_officer"]) == want["per_officer"]
+
+
+def test_summary_kept_briefly_per_scope(people, cases, settings, monkeypatch):
+    """Kept DEADLINE_SUMMARY_SECONDS per scope: a second dashboard of the same scope reads no
+    counts; another scope does not get this one's; after the window the counts are fresh."""
+    from liuhen.deadlines import queries
+
+    settings.DEADLINE_SUMMARY_SECONDS = 30
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(queries.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(queries, "_kept", {})
+    today = timezone.localdate()
+    legal, officer_a = people["legal"].user, people["officer_a"].user
+    first = summary(legal, today)
+    assert first["total"] == {"overdue": 4, "due_soon": 1}
+    with CaptureQueriesContext(connection) as again:
+        assert summary(legal, today) == first
+    assert len(again) <= 2  # the scope (restrict) and the user's officer; no counting
+    assert summary(officer_a, today)["total"] == {"overdue": 2, "due_soon": 1}
+
+    case_services.update_case_facts(
+        actor=people["officer_b"].user, case=cases["b1"], decided_on=today
+    )
+    clock["now"] += 29
+    assert summary(legal, today)["total"]["overdue"] == 4  # still the kept counts
+    clock["now"] += 2
+    assert summary(legal, today)["total"]["overdue"] == 3
+    first["per_unit"][0]["overdue"] = 99  # a caller changing its rows changes no kept ones
+    assert summary(legal, today)["per_unit"][0]["overdue"] != 99
