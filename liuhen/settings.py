@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "liuhen.core.middleware.RequestIdMiddleware",  # first: error pages and logs name the id
     "django.middleware.security.SecurityMiddleware",
     "liuhen.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "liuhen.web.urls"
+CSRF_FAILURE_VIEW = "liuhen.core.pages.csrf_failure"  # the same error card as every page
 WSGI_APPLICATION = "liuhen.wsgi.application"
 
 TEMPLATES = [

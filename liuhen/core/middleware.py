@@ -1,6 +1,34 @@
-"""Security headers on every response (per-role TOTP enforcement: liuhen/access/middleware.py)."""
+"""Security headers and a request id on every response (per-role TOTP enforcement:
+liuhen/access/middleware.py)."""
 
 from __future__ import annotations
+
+import re
+import uuid
+
+# A request id a proxy in front may pass on (nginx's $request_id: 32 hex digits), else ours.
+_GOOD_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def request_id(request) -> str:
+    """The id of ``request`` shown on error pages and in JSON errors (``X-Request-ID``), so a
+    clerk can quote it and the administrator find the log line."""
+    return getattr(request, "request_id", "") if request is not None else ""
+
+
+class RequestIdMiddleware:
+    """Gives every request an id: the proxy's ``X-Request-ID`` when well-formed, else a new
+    one; answered in the ``X-Request-ID`` header and shown on the error pages (issue 13 item 7)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.request_id = given if _GOOD_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+        response = self.get_response(request)
+        response.headers.setdefault("X-Request-ID", request.request_id)
+        return response
 
 # No inline scripts or styles anywhere: every asset is served by the app itself (intranet).
 CSP = (

@@ -21,7 +21,8 @@ import sys
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
-from django.views.defaults import server_error as django_server_error
+
+from liuhen.core.middleware import request_id
 
 log = logging.getLogger("liuhen.outage")
 
@@ -61,18 +62,19 @@ def outage_response(request, cause: str, exc: BaseException | None = None) -> Ht
     """The 503 answer for ``cause``, and the log line naming it."""
     detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}" \
         if exc is not None else ""
-    log.error("outage: %s (%s) answering 503 to %s %s", cause, detail, request.method,
-              request.path)
+    rid = request_id(request)
+    log.error("outage: %s (%s) answering 503 to %s %s request_id=%s", cause, detail,
+              request.method, request.path, rid)
     message = MESSAGES[cause]
     if wants_json(request):
-        response = HttpResponse(json.dumps({"code": cause, "message": message},
+        response = HttpResponse(json.dumps({"code": cause, "message": message, "request_id": rid},
                                            ensure_ascii=False),
                                 status=503, content_type="application/json")
         if request.path.startswith("/api/uploads"):
             response["Tus-Resumable"] = "1.0.0"
     else:
         # No request context: the context processors (the menu, the user) need the database.
-        body = loader.get_template("503.html").render({"message": message})
+        body = loader.get_template("503.html").render({"message": message, "request_id": rid})
         response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
@@ -80,9 +82,19 @@ def outage_response(request, cause: str, exc: BaseException | None = None) -> Ht
 
 
 def server_error(request, template_name: str = "500.html"):
-    """``handler500``: an outage answers 503 (above); anything else is Django's 500 page."""
+    """``handler500``: an outage answers 503 (above); anything else is a 500, as JSON with a
+    code for the API and as the error page otherwise, both with the request id that the log
+    line below names (Django's own log line has the traceback)."""
     exc = sys.exc_info()[1]
     cause = outage_cause(exc)
     if cause is not None:
         return outage_response(request, cause, exc)
-    return django_server_error(request, template_name=template_name)
+    rid = request_id(request)
+    log.error("server error answering 500 to %s %s request_id=%s", request.method,
+              request.path, rid)
+    if wants_json(request):
+        return HttpResponse(json.dumps({"code": "server_error", "message": "服务器内部错误，请求未完成，未保存任何内容",
+                                        "request_id": rid}, ensure_ascii=False),
+                            status=500, content_type="application/json")
+    body = loader.get_template(template_name).render({"request_id": rid})
+    return HttpResponse(body, status=500, content_type="text/html; charset=utf-8")

@@ -15,6 +15,7 @@ from liuhen.access.services import authenticate_token
 from liuhen.audit import context
 from liuhen.cases.api import router as cases_router
 from liuhen.core.errors import LiuhenError
+from liuhen.core.middleware import request_id
 from liuhen.deadlines.api import router as deadlines_router
 from liuhen.devices.api import router as devices_router
 from liuhen.evidence.api import router as evidence_router
@@ -119,12 +120,14 @@ def _error(request, status: int, code: str, message: str, detail=None):
     body = {"code": code, "message": message}
     if detail:
         body["detail"] = detail
+    body["request_id"] = request_id(request)  # the same id as the X-Request-ID header
     return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(LiuhenError)
 def _liuhen_error(request, exc: LiuhenError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    return api.create_response(request, {**exc.as_dict(), "request_id": request_id(request)},
+                               status=exc.status)
 
 
 @api.exception_handler(ValidationError)

@@ -66,3 +66,7 @@ urlpatterns = [
 
 # An outage (database unreachable, disk full) answers 503, not a 500 (issue 16 item 4).
 handler500 = "liuhen.core.outage.server_error"
+# One look for the other errors; JSON with a code under /api/ (issue 13 item 7).
+handler400 = "liuhen.core.pages.bad_request"
+handler403 = "liuhen.core.pages.permission_denied"
+handler404 = "liuhen.core.pages.page_not_found"
