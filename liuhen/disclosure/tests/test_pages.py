@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from liuhen.access import grants
 from liuhen.access.use import check_use
 from liuhen.audit.models import AuditEntry
+from liuhen.core import inbox
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
 from liuhen.disclosure import events, marks, services, unusual
 from liuhen.disclosure.models import PartyCopy, Supply
@@ -45,6 +46,11 @@ def test_party_copy_through_the_pages(people, recording):
         "identity_check": "id_card", "reason": "申请行政复议"})
     copy = PartyCopy.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/disclosure/copies/{copy.pk}/"
+    # 待办: it waits for the leader in charge, not for the officer who registered it.
+    waiting = {s.key: s for s in inbox.sections(people["leader"].user)}
+    assert waiting["disclosure_approvals"].count == 1
+    assert waiting["disclosure_approvals"].items[0].url == f"/disclosure/copies/{copy.pk}/"
+    assert "disclosure_approvals" not in {s.key for s in inbox.sections(people["officer_a"].user)}
     # The officer cannot approve; the leader in charge can, on the page.
     officer.post(f"/disclosure/copies/{copy.pk}/approve/", {"note": ""})
     assert PartyCopy.objects.get().status == "registered"
@@ -93,6 +99,8 @@ def test_supply_pages_register_and_exports(people, filed_case, settings, tmp_pat
         "case_number": filed_case.number, "body_kind": "review", "body_name": "某市人民政府",
         "letter_number": "某政复〔2026〕9号", "received_on": received})
     supply = Supply.objects.get()
+    due = {s.key: s for s in inbox.sections(people["legal"].user)}["disclosure_supplies"]
+    assert due.count == 1 and due.items[0].due == supply.response_due
     leader.post(f"/disclosure/supplies/{supply.pk}/approve/", {"note": "同意"})
     legal.post(f"/disclosure/supplies/{supply.pk}/build/")
     supply.refresh_from_db()
