@@ -17,7 +17,7 @@ import time_machine
 from django.test import Client
 
 from liuhen.access.choices import Role
-from liuhen.core.testing import TEST_NOW, faketime_env
+from liuhen.core.testing import TEST_NOW, subprocess_clock_env
 from liuhen.org.choices import UnitKind
 
 ROOT = Path(__file__).resolve().parent
@@ -175,8 +175,8 @@ class ServerProcess:
         self.env.update({"LIUHEN_DATA_DIR": str(self.data_dir), "LIUHEN_TASKS": "db",
                          "DJANGO_SETTINGS_MODULE": "liuhen.settings",
                          "LIUHEN_FAST_PASSWORD_HASHER": "1"})
-        # The server's wall clock reads the test's frozen time (libfaketime).
-        self.env.update(faketime_env())
+        # The server's wall clock reads the test's frozen time (time-machine at start-up).
+        self.env.update(subprocess_clock_env())
         self.pg_db = None
         base_url = os.environ.get("LIUHEN_DATABASE_URL", "")
         if base_url.startswith("postgres"):

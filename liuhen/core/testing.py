@@ -4,7 +4,7 @@ The root ``conftest.py`` travels to ``TEST_NOW`` (time-machine, ticking) before 
 factories derive every date from the frozen "today", so a suite that passes today passes on any
 day. ``LIUHEN_TEST_NOW`` (an ISO 8601 time with offset) moves the whole suite: CI runs it once
 more two years ahead (``make test-future``). Server processes started by tests get the same
-clock through libfaketime (:func:`faketime_env`).
+clock through time-machine started at their start-up (:func:`subprocess_clock_env`).
 
 Test support only: imported by conftest files and factories, never by application code.
 """
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-__all__ = ["LOCAL_TZ", "TEST_NOW", "TEST_TODAY", "faketime_env", "today"]
+__all__ = ["LOCAL_TZ", "TEST_NOW", "TEST_TODAY", "subprocess_clock_env", "today"]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # A Thursday morning in Beijing, an ordinary working day (no holiday near it).
@@ -35,7 +35,7 @@ TEST_NOW: dt.datetime = _parse(os.environ["LIUHEN_TEST_NOW"]) if os.environ.get(
     "LIUHEN_TEST_NOW") else _DEFAULT_NOW
 TEST_TODAY: dt.date = TEST_NOW.astimezone(LOCAL_TZ).date()
 
-_LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+_SUBPROCESS_CLOCK = Path(__file__).with_name("subprocess_clock")
 
 
 def today() -> dt.date:
@@ -45,24 +45,15 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def faketime_env(now: dt.datetime | None = None) -> dict[str, str]:
-    """Environment for a subprocess whose wall clock should read ``now`` (default: the test's
-    current frozen time). The offset is taken against the real clock, so it keeps ticking.
-    Monotonic clocks are shifted by the same offset: libfaketime's "don't fake monotonic" mode
-    breaks Python's ``time.sleep`` (EINVAL from clock_nanosleep), while a shifted monotonic
-    clock keeps every interval right. Empty when libfaketime is absent (``make test`` installs
-    Debian's ``faketime``)."""
-    if not _LIBFAKETIME.exists():
-        return {}
+def subprocess_clock_env(now: dt.datetime | None = None) -> dict[str, str]:
+    """Environment for a Python subprocess whose wall clock should read ``now`` (default: the
+    test's current frozen time). The offset is taken against the real clock, so it keeps
+    ticking; monotonic clocks stay real, so timeouts and sleeps keep their length (see
+    ``subprocess_clock/sitecustomize.py``, which applies it at the subprocess's start-up)."""
     target = (now or dt.datetime.now(dt.UTC)).timestamp()
-    real = _real_time()
-    offset = int(round(target - real))
-    return {
-        "LD_PRELOAD": str(_LIBFAKETIME),
-        "FAKETIME": f"{offset:+d}",
-        "FAKETIME_DONT_RESET": "1",
-        "FAKETIME_NO_CACHE": "1",
-    }
+    offset = target - _real_time()
+    path = os.pathsep.join(p for p in (str(_SUBPROCESS_CLOCK), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "LIUHEN_CLOCK_OFFSET": f"{offset:.6f}"}
 
 
 def _real_time() -> float:
