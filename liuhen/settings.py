@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "liuhen.core.middleware.InputLimitMiddleware",  # text over limits.MAX_FIELD_CHARS: 400
 ]
 
 ROOT_URLCONF = "liuhen.web.urls"

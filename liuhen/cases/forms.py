@@ -18,6 +18,7 @@ from liuhen.cases.models import Party
 from liuhen.cases.privacy import party_label
 from liuhen.cases.services import parties_for_case
 from liuhen.cases.validators import id_card_error, uscc_error
+from liuhen.core import limits
 from liuhen.org.models import Officer, Unit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -170,7 +171,7 @@ class CaseForm(forms.Form):
     kind = forms.ChoiceField(label="执法行为", choices=CaseKind.choices)
     source = forms.ChoiceField(label="案件来源", choices=CaseSource.choices)
     cause = forms.CharField(label="案由", max_length=300)
-    summary = forms.CharField(label="案情摘要", required=False,
+    summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 3}))
     opened_on = forms.DateField(label="立案日期", widget=DATE_WIDGET)
     complaint_received_on = forms.DateField(label="收到投诉/举报日期", required=False,
@@ -237,7 +238,7 @@ class FromPatrolForm(forms.Form):
 
     kind = forms.ChoiceField(label="执法行为", choices=CaseKind.choices)
     cause = forms.CharField(label="案由", max_length=300)
-    summary = forms.CharField(label="案情摘要", required=False,
+    summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 3}))
     parties = forms.ModelMultipleChoiceField(label="当事人（可不选，立案后补充）",
                                              queryset=Party.objects.none(), required=False,
@@ -258,7 +259,7 @@ class PatrolForm(forms.Form):
     area = forms.CharField(label="巡查区域", max_length=200)
     officers = OfficerChoiceField(label="巡查人员", queryset=Officer.objects.none(),
                                   widget=forms.CheckboxSelectMultiple)
-    notes = forms.CharField(label="巡查情况", required=False,
+    notes = forms.CharField(label="巡查情况", required=False, max_length=limits.SUMMARY,
                             widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, user, **kwargs):
@@ -279,7 +280,7 @@ class FactsForm(forms.Form):
     """The facts of a case that may change after it is opened (第五条 flags, hearing, dates)."""
 
     cause = forms.CharField(label="案由", max_length=300)
-    summary = forms.CharField(label="案情摘要", required=False,
+    summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 4}))
     is_random_inspection = forms.BooleanField(label="随机抽查（第五条）", required=False)
     is_disputed = forms.BooleanField(label="易引发争议的现场检查（第五条）", required=False)
@@ -305,5 +306,6 @@ class FactsForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    to = forms.ChoiceField(choices=[c for c in Stage.choices if c[0] != Stage.PATROL])
-    note = forms.CharField(required=False, max_length=2000)
+    to = forms.ChoiceField(label="转入环节",
+                           choices=[c for c in Stage.choices if c[0] != Stage.PATROL])
+    note = forms.CharField(label="说明", required=False, max_length=limits.REASON)

@@ -40,7 +40,7 @@ from liuhen.cases.queries import (
 )
 from liuhen.cases.validators import mask_party_name
 from liuhen.core.errors import InvalidInput, LiuhenError
-from liuhen.core.pages import error_page, form_error, handles_errors
+from liuhen.core.pages import error_page, first_error, form_error, handles_errors
 from liuhen.org.models import Officer, Unit
 
 PAGE_SIZE = 50
@@ -191,7 +191,8 @@ def case_move(request, pk):
     case = get_for(request.user, "case.view", Case.objects.select_related("unit"), pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择要转入的环节")
+        # The field's own error (a note too long is not “choose a stage”, issue 13 item 4).
+        messages.error(request, "请选择要转入的环节" if "to" in form.errors else first_error(form))
         return redirect("case_detail", pk=case.pk)
     try:
         moved = services.move_case(actor=request.user, case=case,

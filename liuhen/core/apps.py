@@ -77,4 +77,7 @@ class CoreConfig(AppConfig):
     verbose_name = "系统"
 
     def ready(self):
+        from liuhen.core.limits import install_messages
+
         name_third_party_apps()
+        install_messages()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.shortcuts import render
+
+from liuhen.core import limits
+
 # A request id a proxy in front may pass on (nginx's $request_id: 32 hex digits), else ours.
 _GOOD_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
@@ -50,3 +54,24 @@ class SecurityHeadersMiddleware:
         if request.user.is_authenticated if hasattr(request, "user") else False:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class InputLimitMiddleware:
+    """The net behind the forms (issue 13 item 4): a page's POST with a text field longer than
+    ``limits.MAX_FIELD_CHARS`` is answered 400 with the error card before any view reads it.
+    The API has its own (``web.api.LiuhenParser``, JSON with code ``too_long``); uploads go
+    there too, so no file is read here beyond what the CSRF check already parsed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            longest = max((len(v) for _, values in request.POST.lists() for v in values),
+                          default=0)
+            if longest > limits.MAX_FIELD_CHARS:
+                message = limits.TOO_LONG_MESSAGE.format(
+                    field="提交的内容", limit=limits.MAX_FIELD_CHARS, length=longest)
+                return render(request, "core/error.html",
+                              {"error": message, "code": "too_long"}, status=400)
+        return self.get_response(request)

@@ -42,6 +42,16 @@ def handles_errors(view):
     return wrapped
 
 
+def first_error(form, default: str = "输入有误") -> str:
+    """The first of an invalid form's errors as one line, “字段：错误” (for a form answered by
+    a redirect and a message: the real reason, not a guess)."""
+    for name, errors in form.errors.items():
+        if errors:
+            label = form.fields[name].label if name in form.fields else ""
+            return f"{label}：{errors[0]}" if label else str(errors[0])
+    return default
+
+
 def form_error(form, exc: LiuhenError) -> None:
     """Attach a service error to the form field it names (detail.field), else to the form."""
     field = (exc.detail or {}).get("field")

@@ -11,6 +11,7 @@ from liuhen.access.permissions import BUREAU, OWN, scope_for
 from liuhen.access.querysets import user_role, user_unit
 from liuhen.cases.forms import QuickSelect
 from liuhen.cases.models import Case, Party, Patrol
+from liuhen.core import limits
 from liuhen.devices.models import Device
 from liuhen.evidence.choices import MarkLabel, RecordingKind
 from liuhen.org.models import Officer, Unit
@@ -98,7 +99,8 @@ class LateReportForm(forms.Form):
 class MarkForm(forms.Form):
     """A mark on the timeline: a point in time and the regulation item it shows."""
 
-    offset_seconds = forms.FloatField(label="时间点（秒）", min_value=0)
+    offset_seconds = forms.FloatField(label="时间点（秒）", min_value=0,
+                                      max_value=limits.MAX_OFFSET_SECONDS)
     label = forms.ChoiceField(label="标注内容", choices=MarkLabel.choices)
     note = forms.CharField(label="说明", max_length=500, required=False)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,7 +15,8 @@ from liuhen.access.grant_api import router as grant_router
 from liuhen.access.services import authenticate_token
 from liuhen.audit import context
 from liuhen.cases.api import router as cases_router
-from liuhen.core.errors import LiuhenError
+from liuhen.core import limits
+from liuhen.core.errors import InvalidInput, LiuhenError
 from liuhen.core.middleware import request_id
 from liuhen.deadlines.api import router as deadlines_router
 from liuhen.devices.api import router as devices_router
@@ -57,6 +59,13 @@ def _refuse_nul(value, loc: tuple) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ValidationError([{"loc": loc, "msg": "不能包含空字符（\\x00）"}])
+        if len(value) > limits.MAX_FIELD_CHARS:
+            # The net behind the schemas' own limits (issue 13 item 4): never a 500, the field
+            # named, code too_long.
+            field = ".".join(str(p) for p in loc) or "请求内容"
+            raise InvalidInput(limits.TOO_LONG_MESSAGE.format(
+                field=field, limit=limits.MAX_FIELD_CHARS, length=len(value)),
+                code="too_long", detail={"field": field, "limit": limits.MAX_FIELD_CHARS})
     elif isinstance(value, dict):
         for key, item in value.items():
             _refuse_nul(key, loc)
@@ -148,6 +157,13 @@ def _overflow_error(request, exc: OverflowError):
     return _error(request, 400, "invalid_input", "输入的数值超出范围")
 
 
+@api.exception_handler(DataError)
+def _data_error(request, exc: DataError):
+    # PostgreSQL refuses a text longer than its column or a number out of range: the client's
+    # input, never a 500 (SQLite stores it as given).
+    return _error(request, 400, "too_long", "输入的内容超出允许的长度或范围，未保存任何内容")
+
+
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
     return _error(request, 401, "unauthenticated", "请先登录或提供有效的 API 令牌")
@@ -160,6 +176,8 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, LiuhenError):  # the parser's refusal (too long), as it is
+        return _liuhen_error(request, exc.__cause__)
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         # Malformed JSON (or text with NUL characters): say so in Chinese, with a stable code.
         return _error(request, 400, "invalid_input", "请求内容无法解析：应为有效的 JSON，且不含空字符")

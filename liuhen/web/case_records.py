@@ -21,9 +21,10 @@ from liuhen.access.querysets import unit_allowed
 from liuhen.access.services import check_use, get_for
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
+from liuhen.core import limits
 from liuhen.core.errors import LiuhenError
 from liuhen.core.files import save_upload
-from liuhen.core.pages import handles_errors
+from liuhen.core.pages import first_error, handles_errors
 from liuhen.evidence.storage import get_storage
 from liuhen.records import events
 from liuhen.records import services as rs
@@ -51,19 +52,22 @@ class DocumentForm(forms.Form):
     file = forms.FileField(label="扫描件/照片/PDF", required=False)
     bill_number = forms.CharField(label="票据号码（收费票据）", max_length=60, required=False)
     amount = forms.DecimalField(
-        label="金额（元，收费票据）", max_digits=14, decimal_places=2, required=False, min_value=0
+        label="金额（元，收费票据）", max_digits=14, decimal_places=2, required=False, min_value=0,
+        max_value=limits.MAX_AMOUNT,
     )
     # 行政处罚法第五十七条第二款: a 集体讨论记录 is a meeting (its date is the document's date).
     participants = forms.CharField(
         label="参加讨论人员（集体讨论记录，以顿号或逗号分隔）", max_length=500, required=False
     )
     conclusion = forms.CharField(
-        label="讨论结论（集体讨论记录）", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="讨论结论（集体讨论记录）", required=False, max_length=limits.SUMMARY, widget=forms.Textarea(attrs={"rows": 2})
     )
     replaces = forms.IntegerField(
-        label="替换的文书（编号）", required=False, widget=forms.HiddenInput
+        label="替换的文书（编号）", required=False, widget=forms.HiddenInput, min_value=1,
+        max_value=2**63 - 1
     )
-    note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label="备注", required=False, max_length=limits.REASON,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
         data = super().clean()
@@ -94,14 +98,14 @@ class ApprovalForm(forms.Form):
         choices=[c for c in ApprovalAction.choices if c[0] != ApprovalAction.WAIVER],
     )
     reason = forms.CharField(
-        label="申请理由", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="申请理由", required=False, max_length=limits.REASON, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class WaiverForm(forms.Form):
     requirement_code = forms.ChoiceField(label="缺项")
     reason = forms.CharField(
-        label="缺项说明（理由）", min_length=10, widget=forms.Textarea(attrs={"rows": 3})
+        label="缺项说明（理由）", min_length=10, max_length=limits.REASON, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -261,7 +265,7 @@ def approval_request(request, pk):
             (code, code) for code in rules_services.completeness_for(case).missing
         ]
     if not form.is_valid():
-        messages.error(request, "请检查填写的内容" + ("（理由至少10个字）" if waiver else ""))
+        messages.error(request, "请检查填写的内容：" + first_error(form))
         key = "waiver_form" if waiver else "approval_form"
         return render(
             request,
@@ -296,12 +300,14 @@ def approval_decide(request, pk, approval_id):
         approval_id,
         denied_event=events.event_approval_refused,
     )
+    opinion = request.POST.get("opinion", "")
     try:
+        limits.check_length(opinion, limit=limits.REASON, field="审批意见")
         rs.decide_approval(
             actor=request.user,
             approval=approval,
             approve=request.POST.get("decision") == "approve",
-            opinion=request.POST.get("opinion", ""),
+            opinion=opinion,
         )
     except LiuhenError as exc:
         return _fail(request, case, exc)
