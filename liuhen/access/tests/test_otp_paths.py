@@ -139,3 +139,19 @@ def test_production_default_requires_totp_of_admin_and_bureau_wide_roles(tmp_pat
         env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["admin", "bureau_leader", "legal_office"]
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_the_totp_device_admin_answers_404_for_an_unknown_device(view, people):
+    """django-otp's own view raised DoesNotExist (a 500) for an id that names no device."""
+    from django.contrib.auth import get_user_model
+
+    superuser = get_user_model().objects.create_superuser("root-otp", password=PASSWORD)
+    client = Client(raise_request_exception=False)
+    client.force_login(superuser)
+    known = _enrol(superuser)
+    missing = known.pk + 1000
+    response = client.get(f"/admin/otp_totp/totpdevice/{missing}/{view}/")
+    assert response.status_code == 404
+    response = client.get(f"/admin/otp_totp/totpdevice/{known.pk}/{view}/")
+    assert response.status_code in (200, 302), response.status_code
