@@ -2,7 +2,7 @@
 item 15): before, the document declared only 200/201, so clients and fuzzers could not tell a
 documented refusal from a fault.
 
-Every error is the same JSON object, ``{code, message, detail?}`` (``ErrorOut``), whatever the
+Every error is the same JSON object, ``{code, message, detail?, request_id}`` (``ErrorOut``), whatever the
 status. Which statuses an operation can give follows from what it takes and does, by one rule
 that ``web/tests/test_openapi_errors.py`` checks against real answers for every operation:
 
@@ -31,6 +31,8 @@ ERROR_SCHEMA = {
         "message": {"title": "Message", "type": "string", "minLength": 1,
                     "description": "中文说明"},
         "detail": {"title": "Detail", "type": "object"},
+        "request_id": {"title": "Request Id", "type": "string",
+                       "description": "请求编号（与响应头 X-Request-ID 相同），报告问题时请提供"},
     },
     "required": ["code", "message"],
 }
