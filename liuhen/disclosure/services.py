@@ -148,7 +148,8 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
     storage = get_storage()
     with tempfile.TemporaryDirectory(prefix="liuhen-party-copy-") as folder:
         source = Path(folder) / f"original{Path(recording.original_name).suffix or '.bin'}"
-        with storage.open(recording.storage_key) as reader, open(source, "wb") as out:
+        with storage.open(recording.storage_key,
+                                                 recording.storage_version) as reader, open(source, "wb") as out:
             for chunk in iter(lambda: reader.read(1 << 20), b""):
                 out.write(chunk)
         photo = recording.kind == RecordingKind.PHOTO

@@ -76,6 +76,9 @@ class FixityOutcome(models.TextChoices):
     MISMATCH = "mismatch", "不一致"
     MISSING = "missing", "缺失"
     ERROR = "error", "错误"
+    # The pinned version is intact, but another version was put on the original's S3 key: an
+    # attempt to alter it (第二十六条 (二)); the new bytes are never served (issue 14 item 5).
+    NEW_VERSION = "tampered", "存储键上出现新版本（疑似篡改）"
 
 
 class FixityObjectKind(models.TextChoices):

@@ -153,13 +153,24 @@ def _rows(kind: StoredKind, selection: dict | None):
     return (row for i in range(0, len(ids), 500) for row in qs.filter(pk__in=ids[i:i + 500]))
 
 
+def _other_versions(storage, key: str, pinned: str) -> list[str]:
+    """Versions on ``key`` besides the pinned one (S3 only): someone put new bytes on an
+    original's key. Object Lock keeps the pinned version, Liuhen never serves the new one;
+    fixity reports it as a tamper attempt (第二十六条 (二), issue 14 item 5)."""
+    return [f"{v['VersionId']} ({v['Size']} B, {v['LastModified'].isoformat()})"
+            for v in storage.versions_of(key) if v["VersionId"] != pinned][:20]
+
+
 def _read_object(storage, recording: Recording) -> tuple[str, Digests | None, dict]:
     """Re-read one original (streaming) and compare; no database access, so that several
     run at once on threads (hashlib releases the GIL)."""
     writer = DigestWriter()
     outcome, detail = FixityOutcome.OK, {"size": recording.size, "storage": storage.name}
+    version = getattr(recording, "storage_version", "")  # documents keep no version
+    if version:
+        detail["version"] = version
     try:
-        with storage.open(recording.storage_key) as fh:
+        with storage.open(recording.storage_key, version) as fh:
             for chunk in iter_chunks(fh, READ_CHUNK):
                 writer.update(chunk)
         found = writer.digests()
@@ -170,6 +181,8 @@ def _read_object(storage, recording: Recording) -> tuple[str, Digests | None, di
             recording.size,
         ):
             outcome = FixityOutcome.MISMATCH
+        elif version and (others := _other_versions(storage, recording.storage_key, version)):
+            outcome, detail["other_versions"] = FixityOutcome.NEW_VERSION, others
     except FileNotFoundError:
         outcome, found = FixityOutcome.MISSING, None
     except (OSError, LiuhenError) as exc:

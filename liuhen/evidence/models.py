@@ -73,6 +73,11 @@ class Recording(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, unique=True, validators=[hex64])
     sm3 = models.CharField("SM3", max_length=64, validators=[hex64])
     storage_key = models.CharField("存储键", max_length=300)
+    # The S3 VersionId written at ingest (issue 14 item 5): reads, streams, derivation and
+    # fixity use this version only, so a newer version put on the key is never served
+    # (第二十六条 (二)). "" for the local folder and for originals stored before pinning.
+    # Set once: the database refuses to change it afterwards (triggers.install_version_pin).
+    storage_version = models.CharField("对象版本", max_length=200, blank=True, default="")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+", verbose_name="上传人")
     channel = models.CharField("上传方式", max_length=8, choices=IngestChannel.choices)

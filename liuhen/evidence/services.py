@@ -214,10 +214,11 @@ def ingest_recording(
         identified = _identify(staged.path, original_name, captured_at, now,
                                officer=officer, actor=actor)
         classified = _classify(identified, now, device=device, officer=officer, unit=unit)
-        key = _store(storage, staged, found)
+        key, version = _store(storage, staged, found)
         try:
             recording, submission = _register(
-                found, key, identified, classified, now, storage=storage, actor=actor,
+                found, key, identified, classified, now, storage=storage, version=version,
+                actor=actor,
                 channel=channel, original_name=original_name, device=device,
                 officer=officer, unit=unit, patrol=patrol, case=case, party=party,
                 location=location, upload=upload)
@@ -313,12 +314,13 @@ def _classify(identified: Identified, now, *, device, officer, unit) -> Classifi
     return Classified(deadline, late_seconds, flags)
 
 
-def _store(storage, staged, found: Digests) -> str:
-    """Write the object under its content address (never over another one)."""
+def _store(storage, staged, found: Digests) -> tuple[str, str]:
+    """Write the object under its content address (never over another one); return the key
+    and the object version to pin (S3 VersionId, issue 14 item 5; "" for a folder)."""
     key = original_key(found.sha256)
-    storage.commit(staged, key)
+    version = storage.commit(staged, key) or ""
     _crash_point("after_object")
-    return key
+    return key, version
 
 
 def _recording_fields(found: Digests, key: str, identified: Identified,
@@ -356,7 +358,7 @@ def _recording_fields(found: Digests, key: str, identified: Identified,
 
 def _register(found: Digests, key: str, identified: Identified, classified: Classified, now,
               *, storage, actor, channel: str, original_name: str, device, officer, unit,
-              patrol, case, party, location: str, upload=None):
+              patrol, case, party, location: str, upload=None, version: str = ""):
     """The row, its first submission and the audit entry, in one transaction; the derivation
     is queued once it commits, and the case's completeness and deadlines recompute."""
     with transaction.atomic():
@@ -364,7 +366,7 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
             **_recording_fields(found, key, identified, classified, original_name),
             device=device, officer=officer, unit=unit, patrol=patrol, case=case,
             party=party, location=(location or "")[:200], uploaded_by=actor,
-            channel=channel, stored_at=now,
+            channel=channel, stored_at=now, storage_version=version,
         )
         submission = RecordingSubmission.objects.create(
             recording=recording, submitted_by=actor, channel=channel,
@@ -383,6 +385,7 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
                 "size": found.size,
                 "storage": storage.name,
                 "key": key,
+                **({"version": version} if version else {}),
                 "channel": channel,
                 "capture_time_source": identified.source,
                 "flags": recording.flags,

@@ -121,7 +121,8 @@ def _derive(recording: Recording) -> list[dict]:
     made: list[dict] = []
     with tempfile.TemporaryDirectory(prefix=f"{DERIVE_TEMP_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
-        with storage.local_path(recording.storage_key) as src:  # S3: a streamed temp copy
+        # S3: a streamed temp copy of the pinned version (issue 14 item 5)
+        with storage.local_path(recording.storage_key, recording.storage_version) as src:
             info = media.probe(src)
             if not info.readable:
                 # Unreadable evidence is kept as is (flagged at ingest); nothing can be derived.

@@ -179,3 +179,49 @@ def remove_tombstone(connection) -> None:
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
+
+
+# -- the pinned object version (migration 0010, issue 14 item 5) ---------------------------
+# ``storage_version`` is set at ingest, or once later for an original stored before versions
+# were pinned ("" → a version); afterwards nothing may change it: re-pointing a recording at
+# another version of its key would serve bytes that were never ingested (第二十六条 (二)).
+_SQLITE_VERSION_PIN = [
+    f"""CREATE TRIGGER IF NOT EXISTS recording_version_pinned BEFORE UPDATE ON {TABLE}
+        WHEN OLD.storage_version <> '' AND NEW.storage_version IS NOT OLD.storage_version
+        BEGIN SELECT RAISE(ABORT, 'recording object version is pinned: UPDATE refused'); END""",
+]
+_SQLITE_VERSION_PIN_REMOVE = ["DROP TRIGGER IF EXISTS recording_version_pinned"]
+_PG_VERSION_PIN = [
+    """CREATE OR REPLACE FUNCTION liuhen_recording_version_pinned() RETURNS trigger AS $$
+       BEGIN
+         IF OLD.storage_version <> '' AND NEW.storage_version IS DISTINCT FROM OLD.storage_version
+         THEN
+           RAISE EXCEPTION 'recording object version is pinned: UPDATE refused'
+             USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         RETURN NEW;
+       END; $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS recording_version_pinned ON {TABLE}",
+    f"""CREATE TRIGGER recording_version_pinned BEFORE UPDATE ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION liuhen_recording_version_pinned()""",
+]
+_PG_VERSION_PIN_REMOVE = [f"DROP TRIGGER IF EXISTS recording_version_pinned ON {TABLE}"]
+
+
+def install_version_pin(connection) -> None:
+    """All the recording triggers so far (again: SQLite drops them when a migration rebuilds
+    the table, as adding ``storage_version`` does) and the version pin. A later migration that
+    rebuilds ``evidence_recording`` calls this again."""
+    install_tombstone(connection)
+    sql = _PG_VERSION_PIN if connection.vendor == "postgresql" else _SQLITE_VERSION_PIN
+    with connection.cursor() as cursor:
+        for statement in sql:
+            cursor.execute(statement)
+
+
+def remove_version_pin(connection) -> None:
+    sql = (_PG_VERSION_PIN_REMOVE if connection.vendor == "postgresql"
+           else _SQLITE_VERSION_PIN_REMOVE)
+    with connection.cursor() as cursor:
+        for statement in sql:
+            cursor.execute(statement)

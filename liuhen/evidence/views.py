@@ -293,9 +293,12 @@ def _stream(
     filename: str,
     etag: str,
     what: str,
+    version: str = "",
 ):
     """Stream one stored file of ``recording`` with Range support, as a view (to the player,
-    ``check_use`` view) or as a copy (download, ``check_use`` copy), audited as documented."""
+    ``check_use`` view) or as a copy (download, ``check_use`` copy), audited as documented.
+    An original is read at its pinned version (issue 14 item 5): a newer version put on its
+    S3 key is never served."""
     copy_right = _may_copy(request, recording)
     download = request.GET.get("download") == "1"
     if download or (copy_right is None and not _player_fetch(request)):
@@ -331,7 +334,7 @@ def _stream(
     storage = _storage()
     response = ranged_response(
         request,
-        opener=lambda: storage.open(key),
+        opener=lambda: storage.open(key, version),
         size=size,
         content_type=content_type,
         filename=filename,
@@ -372,6 +375,7 @@ def recording_original(request, pk: int):
         filename=recording.original_name,
         etag=recording.sha256,
         what="original",
+        version=recording.storage_version,
     )
 
 

@@ -118,7 +118,10 @@ def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
                         metadata={"档号": bound.archive_number, "案件编号": case.number}) as b:
         for item in items:
             row = item["row"]
-            b.add_stream(item["path"], lambda key=row.storage_key: storage.open(key), row.size,
+            # A recording's original is read at its pinned S3 version (issue 14 item 5).
+            b.add_stream(item["path"], lambda row=row: storage.open(
+                             row.storage_key, getattr(row, "storage_version", "")),
+                         row.size,
                          expected=row, metadata={"kind": item["kind"], "title": item["title"]})
         b.add_bytes("metadata.json", json.dumps(meta, ensure_ascii=False, indent=2).encode())
         b.add_bytes("metadata.xml", metadata_xml(meta))

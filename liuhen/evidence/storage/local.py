@@ -168,8 +168,9 @@ class LocalStorage:
             raise ValueError(f"key outside storage: {key!r}")
         return path
 
-    def open(self, key: str):
-        """A seekable binary file; read it in chunks."""
+    def open(self, key: str, version: str = ""):
+        """A seekable binary file; read it in chunks. A local folder keeps no versions, so
+        ``version`` (S3's VersionId, issue 14 item 5) is always ""."""
         try:
             return open(self.path(key), "rb")
         except FileNotFoundError:
@@ -180,7 +181,7 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def size(self, key: str) -> int:
+    def size(self, key: str, version: str = "") -> int:
         return self.path(key).stat().st_size
 
     def iter_keys(self, prefix: str = ORIGINALS_PREFIX) -> Iterator[str]:
@@ -193,7 +194,7 @@ class LocalStorage:
                 yield str(Path(dirpath, name).relative_to(self.root)).replace(os.sep, "/")
 
     @contextlib.contextmanager
-    def local_path(self, key: str) -> Iterator[Path]:
+    def local_path(self, key: str, version: str = "") -> Iterator[Path]:
         """A path PyAV can open (the stored file itself here: open it read-only)."""
         yield self.path(key)
 
@@ -241,8 +242,9 @@ class LocalStorage:
         except OSError as exc:
             raise _os_error(exc) from exc
 
-    def commit(self, staged: Staged, key: str) -> None:
-        """Make the staged bytes visible under ``key`` atomically (rename + directory fsync).
+    def commit(self, staged: Staged, key: str) -> str:
+        """Make the staged bytes visible under ``key`` atomically (rename + directory fsync);
+        returns "" (a folder has no object versions to pin).
 
         If ``key`` exists already it is an object left by an interrupted ingest (no row):
         replacing it with the bytes just verified is the same content, so the rename is safe.
@@ -261,6 +263,7 @@ class LocalStorage:
             _fsync_dir(final.parent)
         except OSError as exc:
             raise _os_error(exc) from exc
+        return ""
 
     def put_file(self, key: str, local_path: Path) -> None:
         """Store a file (derived media) atomically under ``key``. Originals go through the

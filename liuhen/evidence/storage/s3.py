@@ -39,8 +39,9 @@ def _mib(size: int) -> int:
 class _S3Reader(io.RawIOBase):
     """A seekable, streaming reader of one S3 object (ranged GETs, nothing buffered whole)."""
 
-    def __init__(self, storage: S3Storage, key: str, size: int) -> None:
+    def __init__(self, storage: S3Storage, key: str, size: int, version: str = "") -> None:
         self._storage, self._key, self._size = storage, key, size
+        self._version = {"VersionId": version} if version else {}
         self._pos = 0
         self._body = None
 
@@ -70,6 +71,7 @@ class _S3Reader(io.RawIOBase):
                 Bucket=self._storage.bucket,
                 Key=self._key,
                 Range=f"bytes={self._pos}-",
+                **self._version,
             )
             self._body = response["Body"]
         data = self._body.read(len(buffer))
@@ -158,11 +160,18 @@ class S3Storage:
         return self._lock_enabled
 
     # -- reading -------------------------------------------------------------------------
-    def head(self, key: str) -> dict:
-        return self._call("head_object", Bucket=self.bucket, Key=key)
+    # ``version``: the VersionId pinned on the recording at ingest (issue 14 item 5). With
+    # versioning on, anyone holding write access can put a new version on an original's key;
+    # Object Lock keeps the locked version but not the key's "latest". Originals are read by
+    # their pinned version only, so a newer version is never served; "" reads the latest
+    # (derived files, and originals stored before versions were pinned).
+    def head(self, key: str, version: str = "") -> dict:
+        extra = {"VersionId": version} if version else {}
+        return self._call("head_object", Bucket=self.bucket, Key=key, **extra)
 
-    def open(self, key: str):
-        return io.BufferedReader(_S3Reader(self, key, self.size(key)), buffer_size=CHUNK)
+    def open(self, key: str, version: str = ""):
+        reader = _S3Reader(self, key, self.size(key, version), version)
+        return io.BufferedReader(reader, buffer_size=CHUNK)
 
     def exists(self, key: str) -> bool:
         try:
@@ -171,8 +180,26 @@ class S3Storage:
         except FileNotFoundError:
             return False
 
-    def size(self, key: str) -> int:
-        return int(self.head(key)["ContentLength"])
+    def size(self, key: str, version: str = "") -> int:
+        return int(self.head(key, version)["ContentLength"])
+
+    def versions_of(self, key: str) -> list[dict]:
+        """Every version of exactly ``key``, oldest first (VersionId, Size, LastModified). An
+        object written while the bucket kept no versions ("null") is not one to pin."""
+        found = [v for v in self._versions(key) if v["Key"] == key and v["VersionId"] != "null"]
+        return sorted(found, key=lambda v: v["LastModified"])
+
+    def bucket_report(self) -> dict:
+        """The bucket's set-up as `liuhen storage check` reports it: versioning, Object Lock and
+        its default retention (第二十六条 (二): originals that nobody can alter or delete)."""
+        versioning = self._call("get_bucket_versioning", Bucket=self.bucket).get("Status", "")
+        report = {"bucket": self.bucket, "versioning": versioning or "Disabled",
+                  "object_lock": self.object_lock_enabled(), "default_retention": None}
+        if report["object_lock"]:
+            conf = self._call("get_object_lock_configuration", Bucket=self.bucket)
+            rule = conf.get("ObjectLockConfiguration", {}).get("Rule", {})
+            report["default_retention"] = rule.get("DefaultRetention")
+        return report
 
     def iter_keys(self, prefix: str = ORIGINALS_PREFIX) -> Iterator[str]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -186,7 +213,7 @@ class S3Storage:
             raise StorageUnavailable(detail={"error": str(exc)[:300]}) from exc
 
     @contextlib.contextmanager
-    def local_path(self, key: str) -> Iterator[Path]:
+    def local_path(self, key: str, version: str = "") -> Iterator[Path]:
         """Download to a temporary file (streamed) for tools that need a path (PyAV).
 
         The derivation worker needs this much free disk in the staging folder
@@ -195,10 +222,10 @@ class S3Storage:
         starts, so a worker whose disk is too small fails at once with a message that says
         how much is needed and where, instead of filling its disk and failing half-way."""
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        self._check_staging_space(key)
+        self._check_staging_space(key, version)
         fd, name = tempfile.mkstemp(dir=self.staging_dir, suffix=".s3")
         try:
-            with os.fdopen(fd, "wb") as out, self.open(key) as src:
+            with os.fdopen(fd, "wb") as out, self.open(key, version) as src:
                 shutil.copyfileobj(src, out, CHUNK)
             yield Path(name)
         finally:
@@ -207,8 +234,8 @@ class S3Storage:
 
     STAGING_HEADROOM = 256 * 1024 * 1024  # what else the folder must keep (uploads in progress)
 
-    def _check_staging_space(self, key: str) -> None:
-        size = self.size(key)
+    def _check_staging_space(self, key: str, version: str = "") -> None:
+        size = self.size(key, version)
         free = shutil.disk_usage(self.staging_dir).free
         if free < size + self.STAGING_HEADROOM:
             raise StagingSpaceTooSmall(
@@ -273,17 +300,28 @@ class S3Storage:
             },
         )
 
-    def commit(self, staged: Staged, key: str) -> None:
-        """Upload under ``key``; an object already there with our digests is adopted as is."""
+    def commit(self, staged: Staged, key: str) -> str:
+        """Upload under ``key``; an object already there with our digests is adopted as is.
+        Returns the VersionId to pin on the recording ("" in a bucket without versioning)."""
         try:
             existing = self.head(key)
             if existing.get("Metadata", {}).get("sha256") == staged.digests.sha256:
-                return
+                return existing.get("VersionId") or ""
         except FileNotFoundError:
             pass
         self._upload(
             staged.path, key, self._extra_args(sha256=staged.digests.sha256, sm3=staged.digests.sm3)
         )
+        return self._written_version(key, staged.digests.sha256)
+
+    def _written_version(self, key: str, sha256: str) -> str:
+        """The version just written: the newest one carrying our digest (not merely the
+        latest, which someone may have put on the key in between)."""
+        for version in reversed(self.versions_of(key)):
+            head = self.head(key, version["VersionId"])
+            if head.get("Metadata", {}).get("sha256") == sha256:
+                return version["VersionId"]
+        return ""
 
     def put_file(self, key: str, local_path: Path) -> None:
         if key.startswith(ORIGINALS_PREFIX):

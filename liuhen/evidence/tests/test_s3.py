@@ -171,8 +171,8 @@ def test_derivation_needs_the_original_on_disk_and_says_so(people, make_media, s
     monkeypatch.setattr(s3_module.shutil, "disk_usage", lambda _p: usage(free, 0, free))
     downloads = []
     real_open = S3Storage.open
-    monkeypatch.setattr(S3Storage, "open", lambda self, key: downloads.append(key)
-                        or real_open(self, key))
+    monkeypatch.setattr(S3Storage, "open", lambda self, key, version="": downloads.append(key)
+                        or real_open(self, key, version))
     assert derive_recording(recording_id=rec.pk) == DerivationStatus.FAILED
     assert downloads == []  # refused before the download began
     entry = AuditEntry.objects.filter(action=events.event_recording_derivation_failed,
@@ -184,3 +184,122 @@ def test_derivation_needs_the_original_on_disk_and_says_so(people, make_media, s
     monkeypatch.setattr(s3_module.shutil, "disk_usage", real_usage)
     assert derive_recording(recording_id=rec.pk, force=True) == DerivationStatus.DONE
     assert downloads == [rec.storage_key]
+
+
+# -- pinned object versions (issue 14 item 5, 第二十六条 (二)) ------------------------------
+
+
+def _ingest(people, path):
+    return ingest_recording(source_path=path, original_name=path.name, channel="web",
+                            actor=people["officer_a"].user).recording
+
+
+def _storage_check(*args) -> tuple[int, str, str]:
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("storage", "check", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_new_version_on_an_originals_key_is_never_served_and_is_reported(people, make_media,
+                                                                           s3, capsys):
+    """Object Lock refuses deleting the locked version, but S3 accepts a new version on the
+    same key. Liuhen reads the version pinned at ingest everywhere (player, fixity, derivation),
+    and fixity and `liuhen storage check` report the new version as a tamper attempt."""
+    from django.core.management import call_command
+    from django.db import DatabaseError, transaction
+    from django.test import Client
+
+    from liuhen.audit.models import AuditEntry
+    from liuhen.evidence import events
+    from liuhen.evidence.models import FixityCheck
+
+    bucket = s3()
+    path = make_media("h264")
+    data = path.read_bytes()
+    rec = _ingest(people, path)
+    head = s3.client.head_object(Bucket=bucket, Key=rec.storage_key)
+    assert rec.storage_version and rec.storage_version == head["VersionId"]
+    stored = AuditEntry.objects.get(action=events.event_recording_stored, object_id=str(rec.pk))
+    assert stored.detail["version"] == rec.storage_version
+    assert _storage_check("--sample", "1")[0] == 0
+
+    forged = bytearray(data)
+    forged[100] ^= 0xFF
+    s3.client.put_object(Bucket=bucket, Key=rec.storage_key, Body=bytes(forged))
+    latest = s3.client.get_object(Bucket=bucket, Key=rec.storage_key)["Body"].read()
+    assert latest == bytes(forged)  # the bucket's "latest" is now the altered copy
+
+    client = Client()
+    client.force_login(people["officer_a"].user)
+    response = client.get(f"/recordings/{rec.pk}/original", HTTP_SEC_FETCH_DEST="video")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == data  # the pinned bytes, never the forgery
+    part = client.get(f"/recordings/{rec.pk}/original", HTTP_RANGE="bytes=90-109",
+                      HTTP_SEC_FETCH_DEST="video")
+    assert part.status_code == 206 and b"".join(part.streaming_content) == data[90:110]
+    with get_storage().local_path(rec.storage_key, rec.storage_version) as local:
+        assert local.read_bytes() == data  # what derivation reads
+
+    with pytest.raises(SystemExit):
+        call_command("verify")
+    err = capsys.readouterr().err
+    assert "疑似篡改" in err and rec.sha256 in err
+    check = FixityCheck.objects.filter(recording=rec).latest("pk")
+    assert check.outcome == "tampered" and check.found_sha256 == rec.sha256  # pinned intact
+    assert len(check.detail["other_versions"]) == 1
+
+    code, out, err = _storage_check("--sample", "0")
+    assert code == 1
+    assert "版本控制 Enabled" in out and "对象锁定 已启用" in out
+    assert f"[存储键上出现新版本（疑似篡改）] recording {rec.pk} {rec.storage_key}" in err
+    assert "出现新版本 1" in out
+
+    # The pin itself cannot be moved to the forged version.
+    forged_version = s3.client.head_object(Bucket=bucket, Key=rec.storage_key)["VersionId"]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Recording.objects.filter(pk=rec.pk).update(storage_version=forged_version)
+
+
+def test_storage_check_reports_bucket_setup_missing_and_changed(people, make_media, s3):
+    """Every stored object against its row: a bucket without versioning or Object Lock is a
+    set-up problem; a deleted object is missing, one rewritten with other bytes changed."""
+    bucket = s3(lock=False)  # moto: no versioning, no Object Lock
+    kept, gone, altered = (_ingest(people, make_media("h264")) for _ in range(3))
+    assert kept.storage_version == ""  # nothing to pin in a bucket without versions
+    s3.client.delete_object(Bucket=bucket, Key=gone.storage_key)
+    s3.client.put_object(Bucket=bucket, Key=altered.storage_key, Body=b"not the original")
+    code, out, err = _storage_check("--sample", "0")
+    assert code == 1
+    assert "未启用版本控制" in err and "未启用对象锁定" in err
+    assert f"[缺失] recording {gone.pk}" in err
+    assert f"[已改变] recording {altered.pk}" in err
+    assert f"recording {kept.pk}" not in err.replace("[未固定版本]", "")
+    assert "已检查 3 个对象：缺失 1，已改变 1" in out
+
+
+def test_storage_check_pins_an_original_stored_before_versions_were_pinned(
+        people, make_media, s3, monkeypatch):
+    """An original stored in a versioned bucket before Liuhen pinned versions: reported, then
+    pinned by --pin after its only version was re-hashed; clean afterwards."""
+    bucket = s3()
+    monkeypatch.setattr(S3Storage, "_written_version", lambda self, key, sha256: "")
+    old = _ingest(people, make_media("h264"))
+    monkeypatch.undo()
+    assert old.storage_version == ""
+    code, out, err = _storage_check("--sample", "0")
+    assert code == 0 and f"[未固定版本] recording {old.pk}" in err
+    code, out, err = _storage_check("--sample", "0", "--pin")
+    assert code == 0 and "本次固定 1" in out
+    old.refresh_from_db()
+    assert old.storage_version == s3.client.head_object(Bucket=bucket,
+                                                        Key=old.storage_key)["VersionId"]
+    code, out, err = _storage_check("--sample", "1")
+    assert code == 0 and err == "" and "抽样重算摘要 1 个，不一致 0" in out
