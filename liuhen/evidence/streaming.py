@@ -5,7 +5,9 @@ chunks straight from the vault storage (local files or S3), and browsers seek in
 ``Range: bytes=a-b`` requests (RFC 9110 §14). One range per request is served (206 with
 ``Content-Range``); several ranges, or a malformed header, are ignored and the whole file is
 sent (200), as RFC 9110 allows; an unsatisfiable range answers 416 with ``Content-Range:
-bytes */size``.
+bytes */size`` (a zero-length file has no satisfiable range). ``If-Range`` compares strongly,
+``If-None-Match`` weakly (RFC 9110 §13.1). The edge cases are tested through the original view
+on local and S3 storage (``tests/test_range_edges.py``).
 
 Pure Django, no models: the views pass an ``opener`` that returns a binary file object.
 """
@@ -109,6 +111,14 @@ def content_disposition(filename: str, *, download: bool) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def _none_match(header: str | None, quoted_etag: str) -> bool:
+    """If-None-Match (RFC 9110 §13.1.2): ``*`` or a list of ETags, compared weakly."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or quoted_etag in tags
+
+
 def ranged_response(
     request,
     *,
@@ -126,13 +136,15 @@ def ranged_response(
     can cache posters and resume downloads safely.
     """
     quoted_etag = f'"{etag}"' if etag else None
-    if quoted_etag and request.headers.get("If-None-Match") == quoted_etag:
+    if quoted_etag and _none_match(request.headers.get("If-None-Match"), quoted_etag):
         response = HttpResponse(status=304)
         response["ETag"] = quoted_etag
         return response
     header = request.headers.get("Range")
     if_range = request.headers.get("If-Range")
-    if header and if_range and if_range != quoted_etag:  # stale partial: send it all again
+    if header and if_range and if_range.strip() != quoted_etag:
+        # If-Range (RFC 9110 §13.1.5) compares strongly: a stale or weak ETag, or a date
+        # (no Last-Modified is sent, so none can match), sends the whole file again.
         header = None
     try:
         byte_range = parse_range(header, size)
