@@ -20,6 +20,7 @@ event_supply_checked = "supply.checked"
 event_supplies_viewed = "supply.register_viewed"
 event_supplies_exported = "supply.register_exported"
 event_mark_set = "confidentiality.marked"
+event_document_viewer_opened = "document.viewer_opened"
 event_unusual_viewed = "use.unusual_viewed"
 
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
@@ -42,5 +43,6 @@ ACTION_LABELS = {
     event_supplies_viewed: "查看提供登记",
     event_supplies_exported: "导出提供登记",
     event_mark_set: "设定保密标记",
+    event_document_viewer_opened: "在水印阅览器中查阅文字记录",
     event_unusual_viewed: "查看异常使用",
 }

@@ -21,6 +21,9 @@ urlpatterns = [
          name="disclosure_supply_download"),
     path("disclosure/supplies/<int:pk>/<str:action>/", views.supply_action,
          name="disclosure_supply_action"),
+    path("documents/<int:doc_id>/view/", views.document_viewer, name="document_viewer"),
+    path("documents/<int:doc_id>/view/<int:page>.png", views.document_page,
+         name="document_viewer_page"),
     path("disclosure/marks/", views.marks_page, name="disclosure_marks"),
     path("disclosure/unusual/", views.unusual_page, name="disclosure_unusual"),
 ]

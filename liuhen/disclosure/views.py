@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -18,8 +19,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from liuhen.access.choices import UseAction
 from liuhen.access.querysets import allows, unit_allowed, user_role
-from liuhen.access.services import require
+from liuhen.access.services import get_for, require
+from liuhen.access.use import check_use, watermark_text
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
@@ -36,6 +39,7 @@ from liuhen.disclosure.choices import (
 from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
+from liuhen.records.models import Document
 from liuhen.records.pdf import render_pdf
 
 
@@ -397,3 +401,82 @@ def unusual_page(request):
     return render(request, "disclosure/unusual.html", {"found": found, "days": days,
                                                        "threshold": unusual.BURST_COUNT,
                                                        "window": unusual.BURST_MINUTES})
+
+
+# --- the document viewer with its watermark (第十六条、第二十六条第三项) ------------------------
+
+VIEWER_PAGES = 200
+
+
+def _viewable_document(request, doc_id):
+    """The document if the user may view its content now (check_use: by right or grant)."""
+    doc = get_for(request.user, "document.view",
+                  Document.objects.select_related("case", "case__unit"), doc_id)
+    if not doc.storage_key:
+        raise NotFound()
+    return doc, check_use(request.user, doc, UseAction.VIEW,
+                          event=events.event_document_viewer_opened)
+
+
+def _is_pdf(doc) -> bool:
+    return doc.media_type == "application/pdf" or doc.original_name.lower().endswith(".pdf")
+
+
+@login_required
+@handles_errors
+def document_viewer(request, doc_id):
+    """A written record shown as page images under a visible watermark (viewer, number, time,
+    grant): the file itself is not handed to the browser here, so what is seen carries who saw
+    it. Audited with the right or grant relied on."""
+    doc, use = _viewable_document(request, doc_id)
+    pages = 1
+    if _is_pdf(doc):
+        from pypdf import PdfReader  # loaded for PDFs only
+
+        try:
+            with get_storage().open(doc.storage_key) as fh:
+                pages = min(len(PdfReader(io.BytesIO(fh.read())).pages), VIEWER_PAGES)
+        except Exception:  # a damaged PDF: the viewer says so instead of failing
+            pages = 0
+    record(actor=request.user, action=events.event_document_viewer_opened, target=doc,
+           detail={**use.detail, "pages": pages}, request=request)
+    return render(request, "disclosure/document_viewer.html", {
+        "doc": doc, "pages": range(1, pages + 1), "watermark": watermark_text(request.user, use),
+        "mark": marks.effective_mark(doc.case)})
+
+
+@login_required
+@handles_errors
+def document_page(request, doc_id, page):
+    """One page of the viewer as PNG (PDF pages rendered by pdftoppm, scans re-encoded)."""
+    doc, _use = _viewable_document(request, doc_id)
+    if page < 1 or page > VIEWER_PAGES:
+        raise NotFound()
+    with get_storage().open(doc.storage_key) as fh:
+        data = fh.read()
+    try:
+        png = _render_page(data, page, pdf=_is_pdf(doc))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        raise NotFound() from None
+    return HttpResponse(png, content_type="image/png",
+                        headers={"Cache-Control": "private, no-store"})
+
+
+def _render_page(data: bytes, page: int, *, pdf: bool) -> bytes:
+    if pdf:
+        done = subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", "110",
+                               "-png", "-singlefile", "-"], input=data,
+                              capture_output=True, timeout=60, check=False)
+        if done.returncode != 0 or not done.stdout:
+            raise ValueError("page not rendered")
+        return done.stdout
+    if page != 1:
+        raise ValueError("an image has one page")
+    from PIL import Image, ImageOps  # loaded for scans only
+
+    with Image.open(io.BytesIO(data)) as img:
+        upright = ImageOps.exif_transpose(img).convert("RGB")
+        upright.thumbnail((1600, 1600))
+        out = io.BytesIO()
+        upright.save(out, "PNG")
+        return out.getvalue()

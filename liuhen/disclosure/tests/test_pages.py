@@ -194,3 +194,31 @@ def test_unusual_use_listing(people):
     page = legal.get("/disclosure/unusual/?days=abc")
     assert page.status_code == 200 and "异常使用" in page.content.decode()
     assert _client(people["officer_a"].user).get("/disclosure/unusual/").status_code == 403
+
+
+def test_document_viewer_with_watermark(people, filed_case, make_officer, bureau):
+    officer = people["officer_a"]
+    pdf = filed_case.documents.get(doc_type="penalty_decision")
+    scan = filed_case.documents.get(doc_type="filing_approval")
+    client = _client(officer.user)
+    records = client.get(f"/cases/{filed_case.pk}/records/").content.decode()
+    assert f"/documents/{pdf.pk}/view/" in records  # reachable from the case's records
+    page = client.get(f"/documents/{pdf.pk}/view/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="watermark"' in html and officer.name in html and "依职权" in html
+    assert f"/documents/{pdf.pk}/view/1.png" in html
+    png = client.get(f"/documents/{pdf.pk}/view/1.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    assert client.get(f"/documents/{scan.pk}/view/1.png").content[:4] == b"\x89PNG"
+    assert client.get(f"/documents/{scan.pk}/view/2.png").status_code == 404
+    entry = AuditEntry.objects.get(action=events.event_document_viewer_opened,
+                                   outcome="succeeded")
+    assert entry.detail["right"] == "case_officer"
+    # In scope but not on the case and without a grant: refused and audited, no bytes.
+    stranger = _client(make_officer(bureau["team_a"]).user)
+    assert stranger.get(f"/documents/{pdf.pk}/view/").status_code == 403
+    assert stranger.get(f"/documents/{pdf.pk}/view/1.png").status_code == 403
+    assert AuditEntry.objects.filter(action=events.event_document_viewer_opened,
+                                     outcome="denied").count() == 2
+    assert _client(people["officer_b"].user).get(f"/documents/{pdf.pk}/view/").status_code == 404
