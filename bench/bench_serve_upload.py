@@ -125,6 +125,15 @@ def run_clients(
         if line.strip() != "ready":
             raise RuntimeError(f"client did not start: {line}{proc.stderr.read()[-2000:]}")
     load_before, cpu_before = d.loadavg(), dep.cpu()
+    perf = None
+    if os.environ.get("BENCH_PERF"):  # a profile of the web workers: perf report -i FILE
+        pids = ",".join(str(p) for p in dep.roles()["web"])
+        perf = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "997", "-g", "-o", os.environ["BENCH_PERF"], "-p", pids],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
     with d.RssSampler(dep) as rss:
         for proc in procs:
             proc.stdin.write("go\n")
@@ -144,6 +153,9 @@ def run_clients(
             else:
                 results.append(json.loads(out.strip().splitlines()[-1]))
     cpu_after = dep.cpu()
+    if perf is not None:
+        perf.send_signal(2)
+        perf.wait(timeout=60)
     wall = (
         max(r["end"] for r in results) - min(r["start"] for r in results)
         if results and not errors

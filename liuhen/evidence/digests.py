@@ -16,6 +16,7 @@ import base64
 import binascii
 import collections
 import hashlib
+import mmap
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -159,6 +160,39 @@ class DigestWriter:
     def digests(self) -> Digests:
         self.wait()
         return Digests(self._sha256.hexdigest(), self._sm3.hexdigest(), self.size)
+
+
+class BufferPool:
+    """Page-aligned anonymous mappings of one size, kept for reuse (at most ``keep`` spare).
+
+    A fresh mapping costs a page fault and a zeroed page for every 4 KiB the first time it is
+    filled; an upload's PATCHes and read-backs allocated one each, which a profile of a
+    deployed upload showed as 5-9 % of the server's CPU (issue 9 item 1). A pooled one is
+    faulted in once; the pool never holds more than ``keep`` idle, so memory stays flat.
+    Page-aligned, so that ``O_DIRECT`` reads and writes can use it."""
+
+    def __init__(self, size: int, *, keep: int = 2) -> None:
+        self.size = size
+        self._keep = keep
+        self._free: list[mmap.mmap] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> mmap.mmap:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return mmap.mmap(-1, self.size)
+
+    def give(self, memory: mmap.mmap) -> None:
+        """Back to the pool: only once nothing reads or writes it any more (lanes joined)."""
+        with self._lock:
+            if len(self._free) < self._keep:
+                self._free.append(memory)
+                return
+        try:
+            memory.close()
+        except BufferError:  # a view still alive: unmapped when it goes
+            pass
 
 
 def iter_chunks(fileobj, chunk_size: int = CHUNK, limit: int | None = None) -> Iterator[bytes]:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from liuhen.evidence import uploads as upload_files
-from liuhen.evidence.digests import DigestWriter
+from liuhen.evidence.digests import Digests, DigestWriter
 from liuhen.evidence.models import Recording, UploadSession
 from liuhen.evidence.tests import mediafactory
 from liuhen.evidence.tests.test_tus import Tus, _b64sha, _path
@@ -306,3 +306,55 @@ def test_two_nodes_sharing_the_upload_folder_and_database(server_process, tmp_pa
     for node in nodes:
         log = (node.data_dir / "server.log").read_text(errors="replace")
         assert "Traceback" not in log
+
+
+def test_patches_at_unaligned_offsets_read_back_exactly(tus_a, workers, hashed, tmp_path):
+    """The hasher reads the other process's bytes back in whole blocks (O_DIRECT) from a block
+    boundary: cuts that are not multiples of 4096 hash neither a byte twice nor one too few."""
+    data = _media(tmp_path, (3 << 20) + 12345)
+    cut = [0, 1000, 5000, (1 << 20) + 4097, (2 << 20) + 1, (2 << 20) + 2, len(data)]
+    url = _path(tus_a.create(len(data)))
+    for index, (start, end) in enumerate(zip(cut, cut[1:], strict=False)):
+        def send(start=start, end=end):
+            return tus_a.patch(url, start, data[start:end])
+
+        response = send() if index % 2 == 0 else workers.as_other(send)
+        assert response.status_code == 204, response.content
+    assert response["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert hashed["bytes"] == len(data)
+
+
+@pytest.mark.parametrize(("start", "stops"), [
+    (0, [1]),
+    (0, [4096, 4097, 9000]),
+    (4095, [4096 * 7 + 3, 40000]),
+    (12345, [40000]),  # more than the ring holds in one go: buffers reused
+])
+def test_catch_up_reads_exactly_the_durable_range(tmp_path, monkeypatch, start, stops):
+    monkeypatch.setattr(hashing, "READ_CHUNK", 8192)  # a ring of 3 × 2 blocks
+    data = bytes(range(256)) * 200  # 51,200 bytes, no block alike at its own offset
+    path = tmp_path / "x.part"
+    path.write_bytes(data)
+    state = hashing._State()
+    state.writer.update(data[:start])
+    state.offset = start
+    for stop in stops:
+        hashing._catch_up(state, path, stop, "u")
+        assert state.offset == stop
+        assert state.writer.digests() == Digests(
+            hashlib.sha256(data[:stop]).hexdigest(), hashlib.new("sm3", data[:stop]).hexdigest(),
+            stop,
+        )
+
+
+def test_catch_up_of_a_file_shorter_than_the_offset_says_is_refused(tmp_path):
+    from liuhen.core.errors import StorageUnavailable
+
+    path = tmp_path / "x.part"
+    path.write_bytes(b"a" * 5000)
+    state = hashing._State()
+    with pytest.raises(StorageUnavailable):
+        hashing._catch_up(state, path, 9000, "u")
+    with pytest.raises(StorageUnavailable):
+        hashing._catch_up(hashing._State(), tmp_path / "missing.part", 10, "u")

@@ -9,7 +9,6 @@ import errno
 import hashlib
 import itertools
 import logging
-import mmap
 import os
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from liuhen.core.errors import InvalidInput, LiuhenError, StorageUnavailable
 from liuhen.devices.models import Device
 from liuhen.evidence import events, services
 from liuhen.evidence import uploads as upload_files
-from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, parse_sha256
+from liuhen.evidence.digests import CHUNK, BufferPool, Digests, DigestWriter, Lane, parse_sha256
 from liuhen.evidence.models import UploadSession
 from liuhen.evidence.storage import StorageFull, StreamedFile
 from liuhen.evidence.tus.protocol import (
@@ -48,6 +47,10 @@ BODY_CHUNK = 2 * 1024 * 1024  # one buffer: one hand-off to each lane
 
 
 BODY_BUFFERS = 4
+
+
+# Rings are reused between PATCHes (a fresh one cost a page fault per 4 KiB on every request).
+_RINGS = BufferPool(BODY_CHUNK * BODY_BUFFERS)
 
 
 def _lookup(user, metadata: dict) -> dict:
@@ -252,15 +255,17 @@ def _receive(
         return start, 413
     chunk_hash = hashlib.sha256() if checksum is not None else None
     chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
-    # Without the digests here, the hasher reads these bytes back soon: keep them in the
-    # page cache (no O_DIRECT, no early drop) so that it reads memory, not the disk.
-    out = StreamedFile(fh, offset=start, direct_path=path, keep_cached=writer is None)
+    # Written with O_DIRECT also when the hasher reads these bytes back (the digests are not
+    # here): it reads them with O_DIRECT too (``hashing._catch_up``), so the bytes never pass
+    # through the page cache. Kept cached, the write's copy into the cache and the read's copy
+    # out of it were a fifth of the server's CPU on a 2-worker upload (issue 9 item 1).
+    out = StreamedFile(fh, offset=start, direct_path=path)
     digest_lanes = writer.lanes if writer is not None else ()
     lanes = (*out.lanes, *digest_lanes, *((chunk_lane,) if chunk_lane else ()))
     first = [lane.submitted for lane in lanes]
-    # Mapped, not malloc'ed: the ring is returned to the system when the request ends instead
-    # of staying in (and fragmenting) the thread's malloc arena.
-    ring_memory = mmap.mmap(-1, BODY_CHUNK * BODY_BUFFERS)
+    # Mapped, not malloc'ed (page-aligned for O_DIRECT; no fragmenting of the thread's malloc
+    # arena), and taken from a small pool: at most two idle rings stay mapped.
+    ring_memory = _RINGS.take()
     whole = memoryview(ring_memory)
     ring = [whole[i * BODY_CHUNK : (i + 1) * BODY_CHUNK] for i in range(BODY_BUFFERS)]
     stream = _body_stream(request)
@@ -315,8 +320,7 @@ def _receive(
         if chunk_lane is not None:
             chunk_lane.join()
         chunk = buffer = ring = whole = None
-        with contextlib.suppress(BufferError):  # a view still alive: unmapped when it goes
-            ring_memory.close()
+        _RINGS.give(ring_memory)  # every lane is joined: nothing reads it any more
     if chunk_hash is not None and chunk_hash.digest() != checksum:
         fh.truncate(start)
         return start, 460
