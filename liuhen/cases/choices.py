@@ -12,10 +12,31 @@ class CaseKind(models.TextChoices):
 
 
 class Stage(models.TextChoices):
-    """Stages of the enforcement process (第二条)."""
+    """Steps of the enforcement process in the law's order. Each belongs to one of 第二条's
+    phases (:data:`liuhen.cases.stages.PHASES`), the names cases are reported by; the finer
+    steps are those the law orders (行政处罚法第五十七条、第五十八条、第六十二条至第六十五条,
+    行政强制法第三十五条至第三十七条)."""
 
     INITIATION = "initiation", "程序启动"
     PATROL = "patrol", "日常巡查"
+    INVESTIGATION = "investigation", "调查取证"
+    NOTICE = "notice", "事先告知"
+    REMINDER = "reminder", "催告、陈述申辩"
+    HEARING = "hearing", "行政听证"
+    LEGAL_REVIEW = "legal_review", "法制审核"
+    COLLECTIVE = "collective", "集体讨论"
+    DECISION = "decision", "审查决定"
+    SERVICE = "service", "送达"
+    ENFORCEMENT = "enforcement", "执行"
+    CLOSING = "closing", "结案"
+    CASE_FILE = "case_file", "案卷制作"
+    ARCHIVING = "archiving", "归档管理"
+
+
+class Phase(models.TextChoices):
+    """The phases of 第二条 (程序启动、调查取证、审查决定、送达执行、行政听证、案卷制作、归档管理)."""
+
+    INITIATION = "initiation", "程序启动"
     INVESTIGATION = "investigation", "调查取证"
     DECISION = "decision", "审查决定"
     SERVICE = "service", "送达执行"

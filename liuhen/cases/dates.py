@@ -24,7 +24,8 @@ CASE_DATES = (
     # A decision date is checked against the others, not the stage: the decision document
     # itself (行政处罚决定书) is what meets its deadline, and its facts may be entered first.
     ("decided_on", "决定日期", None),
-    ("closed_on", "结案日期", Stage.CASE_FILE),
+    # 结案: from the closing step (案卷制作 for the kinds without one).
+    ("closed_on", "结案日期", Stage.CLOSING),
 )
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from liuhen.cases import stages
 from liuhen.cases.privacy import shown_parties
 from liuhen.cases.stages import allowed_next
 from liuhen.core.schemas import Id
@@ -103,6 +104,10 @@ class CaseOut(Schema):
     source: str
     stage: str
     stage_label: str
+    phase: str = Field(description="第二条环节：initiation 程序启动 / investigation 调查取证 / "
+                       "decision 审查决定 / service 送达执行 / hearing 行政听证 / "
+                       "case_file 案卷制作 / archiving 归档管理")
+    phase_label: str
     opened_on: date
     hearing_requested: bool
     is_random_inspection: bool
@@ -120,6 +125,14 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_stage_label(obj):
         return obj.get_stage_display()
+
+    @staticmethod
+    def resolve_phase(obj):
+        return stages.phase(obj.stage)
+
+    @staticmethod
+    def resolve_phase_label(obj):
+        return stages.phase_label(obj.stage)
 
 
 class StageLogOut(Schema):

@@ -247,6 +247,9 @@ def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
             locked.archived_at = locked.updated_at
             locked.closed_on = locked.closed_on or timezone.localdate()
             fields += ["archived_at", "closed_on"]
+        elif to_stage == Stage.CLOSING and locked.closed_on is None:
+            locked.closed_on = timezone.localdate()  # 结案: the day it is closed
+            fields.append("closed_on")
         locked.save(update_fields=fields)
         StageLog.objects.create(case=locked, from_stage=from_stage, to_stage=to_stage,
                                 actor=actor, actor_name=_name(actor), note=note[:2000])
@@ -268,12 +271,42 @@ def make_decision(*, actor, case: Case, note: str = "") -> Case:
 
 
 def start_service(*, actor, case: Case, note: str = "") -> Case:
-    """审查决定 → 送达执行."""
+    """审查决定 → 送达 (行政处罚法第六十一条; 行政强制法第三十八条)."""
     return _transition(case, Stage.SERVICE, actor=actor, note=note)
 
 
+def give_notice(*, actor, case: Case, note: str = "") -> Case:
+    """调查取证 → 事先告知 (行政处罚法第四十四条、第六十二条): the party's window opens."""
+    return _transition(case, Stage.NOTICE, actor=actor, note=note)
+
+
+def remind(*, actor, case: Case, note: str = "") -> Case:
+    """调查取证 → 催告、陈述申辩 (行政强制法第三十五条、第三十六条; 强制措施 第十八条)."""
+    return _transition(case, Stage.REMINDER, actor=actor, note=note)
+
+
+def review_legality(*, actor, case: Case, note: str = "") -> Case:
+    """→ 法制审核 where 行政处罚法第五十八条 applies."""
+    return _transition(case, Stage.LEGAL_REVIEW, actor=actor, note=note)
+
+
+def discuss_collectively(*, actor, case: Case, note: str = "") -> Case:
+    """→ 集体讨论 where 行政处罚法第五十七条第二款 applies."""
+    return _transition(case, Stage.COLLECTIVE, actor=actor, note=note)
+
+
+def enforce(*, actor, case: Case, note: str = "") -> Case:
+    """送达 → 执行 (行政处罚法第六十六条、第六十七条; 行政强制法第五十三条、第五十四条)."""
+    return _transition(case, Stage.ENFORCEMENT, actor=actor, note=note)
+
+
+def close_case(*, actor, case: Case, note: str = "") -> Case:
+    """→ 结案 (第五条第四款); the closing date is today unless one was recorded."""
+    return _transition(case, Stage.CLOSING, actor=actor, note=note)
+
+
 def hold_hearing(*, actor, case: Case, note: str = "") -> Case:
-    """调查取证 → 行政听证 (penalty cases whose party requested one, 行政处罚法第六十三、六十四条)."""
+    """事先告知 → 行政听证 (penalty cases whose party requested one, 行政处罚法第六十三、六十四条)."""
     return _transition(case, Stage.HEARING, actor=actor, note=note)
 
 
@@ -289,9 +322,15 @@ def archive_case(*, actor, case: Case, note: str = "") -> Case:
 
 TRANSITION_SERVICES = {
     Stage.INVESTIGATION: start_investigation,
+    Stage.NOTICE: give_notice,
+    Stage.REMINDER: remind,
+    Stage.HEARING: hold_hearing,
+    Stage.LEGAL_REVIEW: review_legality,
+    Stage.COLLECTIVE: discuss_collectively,
     Stage.DECISION: make_decision,
     Stage.SERVICE: start_service,
-    Stage.HEARING: hold_hearing,
+    Stage.ENFORCEMENT: enforce,
+    Stage.CLOSING: close_case,
     Stage.CASE_FILE: make_case_file,
     Stage.ARCHIVING: archive_case,
 }

@@ -165,11 +165,11 @@ def detail_context(request, case, **extra):
     may_change = unit_allowed(user, "case.change", case.unit) and case.stage != Stage.ARCHIVING
     # 第十七条第四款: full names and ID numbers only for the handling unit (cases.privacy).
     parties = shown_parties(user, case.parties.all(), unit=case.unit)
-    next_stages = [(s, Stage(s).label) for s in stages.allowed_next(case)
-                   if _can_move(user, case, s, officers)]
-    path = stages.path(case.kind)
-    if not case.hearing_requested and case.stage != Stage.HEARING:
-        path = [s for s in path if s != Stage.HEARING]
+    next_stages = [(s, Stage(s).label, stages.article(case.kind, s))
+                   for s in stages.allowed_next(case) if _can_move(user, case, s, officers)]
+    # The steps that apply to this case (a hearing only when asked for, 法制审核 and 集体讨论
+    # only where 第五十八条 and 第五十七条第二款 apply), each under its 第二条 phase.
+    path = [step.stage for step in stages.steps(case)]
     current = path.index(case.stage) if case.stage in path else -1
     context = {
         "case": case, "officers": officers,
@@ -177,6 +177,7 @@ def detail_context(request, case, **extra):
         "logs": list(StageLog.objects.filter(case=case).order_by("at", "id")),
         "show_full_ids": sees_identity(user, case.unit), "may_change": may_change, "next_stages": next_stages,
         "path": [(s, Stage(s).label, i < current, i == current) for i, s in enumerate(path)],
+        "phase_label": stages.phase_label(case.stage),
         "facts_form": FactsForm(initial={f: getattr(case, f) for f in services.EDITABLE_FACTS}),
     }
     context.update(extra)

@@ -18,13 +18,7 @@ from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentTyp
 from liuhen.records.models import Approval, Document, Service
 
 #: Stages that come after the investigation (第十七条: the investigation is over).
-AFTER_INVESTIGATION = {
-    Stage.DECISION,
-    Stage.SERVICE,
-    Stage.HEARING,
-    Stage.CASE_FILE,
-    Stage.ARCHIVING,
-}
+AFTER_INVESTIGATION = set(Stage.values) - {Stage.INITIATION, Stage.PATROL, Stage.INVESTIGATION}
 
 #: Facts that start or meet a deadline and have no field of their own on the case: recorded
 #: as a written record (文字记录, type “其他”) carrying the marker in ``extra``, so the fact

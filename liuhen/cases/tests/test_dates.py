@@ -38,6 +38,11 @@ CASE_TABLE = [
                                           "closed_on": 20}, None, ""),
     (CaseKind.PENALTY, Stage.DECISION, {"decided_on": 0}, None, ""),
     (CaseKind.INSPECTION, Stage.CASE_FILE, {"closed_on": 5}, None, ""),
+    # 结案 is its own step for penalty and coercion cases: the closing date exists from there
+    (CaseKind.PENALTY, Stage.CLOSING, {"decided_on": 10, "closed_on": 20}, None, ""),
+    (CaseKind.COERCION, Stage.CLOSING, {"closed_on": 20}, None, ""),
+    (CaseKind.PENALTY, Stage.ENFORCEMENT, {"decided_on": 10, "closed_on": 20}, "closed_on",
+     "结案"),
     # the case: opened, still investigating, closed "2020-01-01"
     (CaseKind.PENALTY, Stage.INVESTIGATION, {"closed_on": -2000}, "closed_on", "还不能填写结案日期"),
     # closed before it was opened, though concluded
@@ -104,7 +109,7 @@ def test_case_dates_on_the_form_and_the_api(people, case, api, kind, stage, offs
                                             words):
     actor = people["officer_a"]
     path = {Stage.INITIATION: [], Stage.INVESTIGATION: [Stage.INVESTIGATION],
-            Stage.DECISION: [Stage.INVESTIGATION, Stage.DECISION]}[stage]
+            Stage.DECISION: [Stage.INVESTIGATION, Stage.NOTICE, Stage.DECISION]}[stage]
     case = _move(case, actor.user, *path)
     values = {k: _d(v).strftime(FMT) for k, v in offsets.items()}
     client = Client()

@@ -21,10 +21,60 @@ from liuhen.cases.tests.factories import make_case
 from liuhen.core.errors import Forbidden, IllegalTransition
 
 MOVABLE = [s for s in Stage.values if s != Stage.INITIATION]  # every possible target
+S = Stage
 
 
-def _legal_pairs(kind):
-    return {(a, b) for a, targets in stages.TRANSITIONS[kind].items() for b in targets}
+def lawful_order(kind, *, hearing=False, complex_=False, outcome=""):
+    """The steps of a case in the law's order, written out here independently of the table in
+    ``cases.stages`` (行政处罚法第四十四条、第五十七条、第五十八条、第六十二条至第六十七条;
+    行政强制法第三十五条至第三十八条; 第二条)."""
+    if kind == CaseKind.PENALTY:
+        return [S.INITIATION, S.INVESTIGATION, S.NOTICE,
+                *([S.HEARING] if hearing else []),
+                *([S.LEGAL_REVIEW] if hearing or complex_ else []),
+                *([S.COLLECTIVE] if complex_ else []),
+                S.DECISION, S.SERVICE,
+                *([] if outcome in ("warning", "no_penalty") else [S.ENFORCEMENT]),
+                S.CLOSING, S.CASE_FILE, S.ARCHIVING]
+    return {
+        CaseKind.COERCION: [S.INITIATION, S.INVESTIGATION, S.REMINDER, S.DECISION, S.SERVICE,
+                            S.ENFORCEMENT, S.CLOSING, S.CASE_FILE, S.ARCHIVING],
+        CaseKind.LEVY: [S.INITIATION, S.INVESTIGATION, S.DECISION, S.CASE_FILE, S.ARCHIVING],
+        CaseKind.FEE: [S.INITIATION, S.DECISION, S.CASE_FILE, S.ARCHIVING],
+        CaseKind.INSPECTION: [S.INITIATION, S.INVESTIGATION, S.CASE_FILE, S.ARCHIVING],
+    }[kind]
+
+
+#: Moves kept for cases of the earlier order (a coercion case left at 行政听证 goes on).
+LEGACY_PAIRS = {CaseKind.COERCION: {(S.HEARING, S.CLOSING), (S.HEARING, S.CASE_FILE)}}
+
+#: Facts per kind under test: (hearing requested, complex or major, penalty outcome).
+FACTS = [(k, (False, False, "")) for k in CaseKind.values] + [
+    (CaseKind.PENALTY, (True, True, "warning")),
+    (CaseKind.PENALTY, (True, False, "fine")),
+    (CaseKind.PENALTY, (False, True, "no_penalty")),
+]
+
+
+def _legal_pairs(kind, facts=(False, False, "")):
+    hearing, complex_, outcome = facts
+    order = lawful_order(kind, hearing=hearing, complex_=complex_, outcome=outcome)
+    pairs = set(zip(order, order[1:], strict=False)) | LEGACY_PAIRS.get(kind, set())
+    # A case at a step that no longer applies (reached before its facts changed) goes on to
+    # the next step that does.
+    full = lawful_order(kind, hearing=True, complex_=True)
+    for i, stage in enumerate(full):
+        if stage not in order:
+            pairs.add((stage, next(s for s in full[i + 1:] if s in order)))
+    return pairs
+
+
+def _with_facts(case, facts):
+    hearing, complex_, outcome = facts
+    Case.objects.filter(pk=case.pk).update(hearing_requested=hearing, is_complex_or_major=complex_,
+                                           penalty_outcome=outcome)
+    case.refresh_from_db()
+    return case
 
 
 def _force_stage(case, stage, *, hearing_requested=False):
@@ -57,16 +107,18 @@ def team(people, bureau):
     }
 
 
-@pytest.mark.parametrize("kind", CaseKind.values)
-def test_every_illegal_transition_is_refused(team, kind):
+@pytest.mark.parametrize(("kind", "facts"), FACTS)
+def test_every_illegal_transition_is_refused(team, kind, facts):
     case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"], kind=kind)
-    legal = _legal_pairs(kind)
+    case = _with_facts(case, facts)
+    legal = _legal_pairs(kind, facts)
     refused = 0
     for from_stage in Stage.values:
         for to_stage in MOVABLE:
             if (from_stage, to_stage) in legal:
                 continue
-            _force_stage(case, from_stage)
+            Case.objects.filter(pk=case.pk).update(stage=from_stage)
+            case.refresh_from_db()
             logs = StageLog.objects.filter(case=case).count()
             # Archiving is checked by role first; use the head so only the machine refuses.
             actor = team["head"]
@@ -85,9 +137,10 @@ def test_every_illegal_transition_is_refused(team, kind):
 
 
 @pytest.mark.usefixtures("no_completeness_gate")
-@pytest.mark.parametrize("kind", CaseKind.values)
-def test_the_whole_path_is_walked_with_logs_and_audit(team, kind):
+@pytest.mark.parametrize(("kind", "facts"), FACTS)
+def test_the_whole_path_is_walked_with_logs_and_audit(team, kind, facts):
     case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"], kind=kind)
+    case = _with_facts(case, facts)
     path = stages.path(kind)
     assert path[0] == Stage.INITIATION and path[-1] == Stage.ARCHIVING
     walked = [Stage.INITIATION]
@@ -101,7 +154,9 @@ def test_the_whole_path_is_walked_with_logs_and_audit(team, kind):
         entry = _last_entry()
         assert (entry.action, entry.outcome) == ("case.stage_changed", "succeeded")
         assert entry.detail["to"] == to_stage and entry.actor_id == actor.pk
-    assert walked == [s for s in path if s != Stage.HEARING]
+        assert entry.detail["article"] == stages.article(kind, to_stage) != "第二条"
+    hearing, complex_, outcome = facts
+    assert walked == lawful_order(kind, hearing=hearing, complex_=complex_, outcome=outcome)
     assert case.archived_at is not None and case.closed_on is not None
     timeline = list(StageLog.objects.filter(case=case).values_list("from_stage", "to_stage"))
     assert timeline[0] == ("", Stage.INITIATION) and len(timeline) == len(walked)
@@ -112,12 +167,27 @@ def test_the_whole_path_is_walked_with_logs_and_audit(team, kind):
         services.update_case_facts(actor=team["head"], case=case, cause="改案由")
 
 
+def test_every_step_has_a_phase_of_article_2():
+    """第二条's phases stay the names cases are reported by; each step belongs to one."""
+    from liuhen.cases.choices import Phase
+
+    assert {stages.phase(s) for s in Stage.values} == set(Phase.values)
+    assert stages.phase_label(Stage.NOTICE) == "审查决定"
+    assert stages.phase_label(Stage.ENFORCEMENT) == "送达执行"
+    assert stages.phase_label(Stage.HEARING) == "行政听证"
+
+
 def test_penalty_hearing_comes_before_the_decision(team):
-    """行政处罚法第六十三至六十五条: told of the intended penalty, the party asks for a hearing; it
-    is held, and only then is the decision made. Unlawful orders are refused."""
+    """行政处罚法第六十二条至第六十五条: told of the intended penalty, the party asks for a
+    hearing; it is held, reviewed (第五十八条第一款第二项: 经过听证程序的), and only then is the
+    decision made. Unlawful orders are refused."""
     case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
                      kind=CaseKind.PENALTY)
     case = services.start_investigation(actor=team["actor"], case=case)
+    assert stages.allowed_next(case) == [Stage.NOTICE]
+    with pytest.raises(IllegalTransition):
+        services.make_decision(actor=team["actor"], case=case)  # no 事先告知 (第六十二条)
+    case = services.give_notice(actor=team["actor"], case=case)
     assert stages.allowed_next(case) == [Stage.DECISION]
     with pytest.raises(IllegalTransition):
         services.hold_hearing(actor=team["actor"], case=case)  # nobody asked for one
@@ -128,19 +198,59 @@ def test_penalty_hearing_comes_before_the_decision(team):
     with pytest.raises(IllegalTransition):
         services.make_decision(actor=team["actor"], case=case)  # decision before the hearing
     case = services.hold_hearing(actor=team["actor"], case=case, note="听证会")
-    assert stages.allowed_next(case) == [Stage.DECISION]
+    assert stages.allowed_next(case) == [Stage.LEGAL_REVIEW]
     with pytest.raises(IllegalTransition):
-        services.make_case_file(actor=team["actor"], case=case)
+        services.make_decision(actor=team["actor"], case=case)  # not reviewed (第五十八条)
+    case = services.review_legality(actor=team["actor"], case=case)
     case = services.make_decision(actor=team["actor"], case=case)
     case = services.start_service(actor=team["actor"], case=case)
-    assert stages.allowed_next(case) == [Stage.CASE_FILE]  # no hearing after the decision
+    assert stages.allowed_next(case) == [Stage.ENFORCEMENT]  # no hearing after the decision
     with pytest.raises(IllegalTransition):
         services.hold_hearing(actor=team["actor"], case=case)
+    with pytest.raises(IllegalTransition):
+        services.close_case(actor=team["actor"], case=case)  # the fine is not yet paid/enforced
     log = StageLog.objects.filter(case=case, to_stage=Stage.HEARING).get()
-    assert log.from_stage == Stage.INVESTIGATION
+    assert log.from_stage == Stage.NOTICE
     entry = AuditEntry.objects.filter(action="case.stage_changed",
                                       detail__to=Stage.HEARING).latest("seq")
     assert "第六十三条" in entry.detail["article"]
+
+
+def test_collective_discussion_only_when_required(team):
+    """行政处罚法第五十七条第二款: 情节复杂或者重大违法 → 集体讨论 before the decision; not otherwise."""
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
+                     kind=CaseKind.PENALTY)
+    case = services.start_investigation(actor=team["actor"], case=case)
+    case = services.give_notice(actor=team["actor"], case=case)
+    with pytest.raises(IllegalTransition):
+        services.discuss_collectively(actor=team["actor"], case=case)
+    services.update_case_facts(actor=team["actor"], case=case, is_complex_or_major=True)
+    case.refresh_from_db()
+    assert stages.allowed_next(case) == [Stage.LEGAL_REVIEW]  # 第五十八条第一款第三项
+    case = services.review_legality(actor=team["actor"], case=case)
+    with pytest.raises(IllegalTransition):
+        services.make_decision(actor=team["actor"], case=case)
+    case = services.discuss_collectively(actor=team["actor"], case=case)
+    entry = AuditEntry.objects.filter(action="case.stage_changed",
+                                      detail__to=Stage.COLLECTIVE).latest("seq")
+    assert entry.detail["article"] == "行政处罚法第五十七条第二款"
+    assert stages.allowed_next(case) == [Stage.DECISION]
+
+
+def test_closing_sets_the_closing_date(team, no_completeness_gate):
+    case = make_case(actor=team["actor"], unit=team["unit"], officers=team["officers"],
+                     kind=CaseKind.PENALTY)
+    services.update_case_facts(actor=team["actor"], case=case, penalty_outcome="warning")
+    case.refresh_from_db()
+    for step in (services.start_investigation, services.give_notice, services.make_decision,
+                 services.start_service):
+        case = step(actor=team["actor"], case=case)
+    assert stages.allowed_next(case) == [Stage.CLOSING]  # 警告: nothing to enforce
+    assert case.closed_on is None
+    case = services.close_case(actor=team["actor"], case=case)
+    from django.utils import timezone
+
+    assert case.closed_on == timezone.localdate()
 
 
 def test_coercion_has_no_hearing(team):
@@ -152,7 +262,11 @@ def test_coercion_has_no_hearing(team):
     for stage in stages.path(CaseKind.COERCION):
         _force_stage(case, stage, hearing_requested=True)
         assert Stage.HEARING not in stages.allowed_next(case)
-    assert "行政强制法第三十五条" in stages.article(CaseKind.COERCION, Stage.DECISION)
+    assert stages.article(CaseKind.COERCION, Stage.DECISION) == "行政强制法第三十七条"
+    assert "行政强制法第三十五条" in stages.article(CaseKind.COERCION, Stage.REMINDER)
+    # 催告 and 陈述申辩 come before the decision (第三十五条至第三十七条).
+    order = stages.path(CaseKind.COERCION)
+    assert order.index(Stage.REMINDER) < order.index(Stage.DECISION)
 
 
 def test_a_case_heard_after_its_decision_keeps_its_history(team):
@@ -165,7 +279,7 @@ def test_a_case_heard_after_its_decision_keeps_its_history(team):
                                 actor=team["actor"], actor_name="旧流程")
         _force_stage(case, stage, hearing_requested=True)
         case.refresh_from_db()
-    assert stages.allowed_next(case) == [Stage.CASE_FILE]
+    assert stages.allowed_next(case) == [Stage.CLOSING, Stage.CASE_FILE]
     case = services.make_case_file(actor=team["actor"], case=case)
     assert list(StageLog.objects.filter(case=case).values_list("to_stage", flat=True))[-2:] == [
         Stage.HEARING, Stage.CASE_FILE]

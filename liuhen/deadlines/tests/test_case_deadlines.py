@@ -109,7 +109,7 @@ def test_investigation_60_working_days_extension_and_end(people):
 
     case = walk(case, Stage.DECISION, people["officer_a"].user)
     d = by_code(case, D(2027, 1, 1))["investigation"]
-    assert d.met_on == timezone.localdate() and "审查决定" in d.met_by
+    assert d.met_on == timezone.localdate() and "事先告知" in d.met_by  # 调查终结, then 告知
     assert "investigation" not in stored(case)
 
 

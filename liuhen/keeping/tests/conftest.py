@@ -32,8 +32,9 @@ def new_case(people, bureau):
 
 
 def _walk_to_file_stage(actor, case):
-    for step in (case_services.start_investigation, case_services.make_decision,
-                 case_services.start_service, case_services.make_case_file):
+    for step in (case_services.start_investigation, case_services.give_notice,
+                 case_services.make_decision, case_services.start_service,
+                 case_services.enforce, case_services.close_case, case_services.make_case_file):
         case = step(actor=actor, case=case)
     assert case.stage == Stage.CASE_FILE
     return case

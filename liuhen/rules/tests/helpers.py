@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from liuhen.cases import services as case_services
-from liuhen.cases.choices import CaseKind, Stage
+from liuhen.cases.choices import CaseKind
 from liuhen.cases.models import Case
 from liuhen.cases.tests.factories import make_case, make_party
 from liuhen.records import services as rs
@@ -34,14 +34,15 @@ def penalty_case(people, *, kind=CaseKind.PENALTY, **facts) -> Case:
 
 
 def walk(case: Case, to_stage: str, actor) -> Case:
-    """Move a case forward along the main line up to ``to_stage`` (no archiving)."""
+    """Move a case forward along its lawful steps up to ``to_stage`` (no archiving): each move
+    is the one ``stages.allowed_next`` offers (steps that do not apply are passed over)."""
     from liuhen.cases import stages
 
     order = stages.path(case.kind)
-    for stage in order[order.index(case.stage) + 1 : order.index(to_stage) + 1]:
-        if stage == Stage.HEARING and not case.hearing_requested:
-            continue
-        case = case_services.move_case(actor=actor, case=case, to_stage=stage)
+    while order.index(case.stage) < order.index(to_stage):
+        options = stages.allowed_next(case)
+        assert options, f"no lawful move from {case.stage} towards {to_stage}"
+        case = case_services.move_case(actor=actor, case=case, to_stage=options[0])
     return case
 
 

@@ -41,7 +41,8 @@ case = cs.create_case(actor=z, unit=team, kind="penalty", cause="浏览器测试
                       source="complaint", officer_ids=[people["zhang"].officer.pk, people["wang"].officer.pk],
                       party_ids=[party.pk])
 rs.add_document(actor=z, case=case, doc_type="filing_approval", signature="signed")
-for stage in ("investigation", "decision", "service", "case_file"):
+for stage in ("investigation", "notice", "decision", "service", "enforcement", "closing",
+              "case_file"):
     case = cs.move_case(actor=z, case=case, to_stage=stage)
 for t in ("officer_info", "violation_notice", "statement_record", "penalty_decision",
           "service_receipt", "closing_approval"):

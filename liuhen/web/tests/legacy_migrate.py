@@ -83,6 +83,7 @@ def report() -> dict:
 
     from liuhen.access.models import ApiToken
     from liuhen.audit.queries import entries_about
+    from liuhen.cases.models import Case, StageLog
     from liuhen.deadlines.models import CaseDeadlineEntry, Holiday, HolidayYear
     from liuhen.devices.models import Device
     from liuhen.evidence.models import CaseLink, Recording
@@ -107,6 +108,11 @@ def report() -> dict:
         "primary_links": sorted(CaseLink.objects.filter(is_primary=True, ended_at__isnull=True)
                                 .values_list("recording_id", "case_id")),
         "originals_frozen": _originals_frozen(recording),
+        # cases 0008: each case on the law's step its records put it at (issue 8 item 2).
+        "case_stages": {str(pk): stage for pk, stage in Case.objects.values_list("pk", "stage")},
+        "upgrade_logs": sorted(StageLog.objects.filter(actor_name="系统升级")
+                               .values_list("case_id", "from_stage", "to_stage")),
+        "old_logs": StageLog.objects.exclude(actor_name="系统升级").count(),
     }
 
 

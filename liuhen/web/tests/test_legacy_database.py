@@ -72,6 +72,8 @@ def test_database_of_the_old_code_migrates_forward(legacy_env):
         expected = {t: old.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608
                     for t in MOVED_TABLES}
         chain = old.execute("SELECT COUNT(*) FROM audit_auditentry").fetchone()[0]
+        old_stages = dict(old.execute("SELECT id, stage FROM cases_case").fetchall())
+        old_logs = old.execute("SELECT COUNT(*) FROM cases_stagelog").fetchone()[0]
     assert all(expected.values()), expected  # the fixture has rows of every moved model
 
     result = _run(env, "-m", "liuhen.web.tests.legacy_migrate", str(fixture))
@@ -89,6 +91,20 @@ def test_database_of_the_old_code_migrates_forward(legacy_env):
     assert "evidence.device" in report["device_history"]
     assert report["recordings_with_case"] and report["primary_links"] == report["recordings_with_case"]
     assert report["originals_frozen"] is True
+    # cases 0008 (行政处罚法第六十二条, 行政强制法第三十五条至第三十八条): a coercion case with a
+    # 催告书 and a 强制执行决定书 at the old 送达执行 is at 执行; penalty cases at the old 审查决定
+    # stay there when their decision is on record (决定日期 or 行政处罚决定书; the move to 事先告知
+    # is tested in cases/tests/test_stage_migration.py); every old log row is kept.
+    stages = {int(k): v for k, v in report["case_stages"].items()}
+    assert (old_stages[3], stages[3]) == ("decision", "decision")  # 决定日期 on record
+    assert (old_stages[15], stages[15]) == ("decision", "decision")  # 行政处罚决定书 on record
+    assert (old_stages[28], stages[28]) == ("service", "enforcement")
+    assert (old_stages[27], stages[27]) == ("decision", "decision")  # 强制执行决定书
+    assert (old_stages[4], stages[4]) == ("service", "service")
+    moved = {pk for pk in stages if stages[pk] != old_stages[pk]}
+    assert {(pk, old_stages[pk], stages[pk]) for pk in moved} == {
+        tuple(row) for row in report["upgrade_logs"]}
+    assert report["old_logs"] == old_logs
 
     verified = _run(env, "-m", "liuhen", "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -192,6 +192,10 @@ class Command(BaseCommand):
                         n % 4 == 1 or target == Stage.HEARING):
                     case_services.update_case_facts(actor=team[0].user, case=case,
                                                     hearing_requested=True)
+                # 集体讨论 only for 情节复杂或者重大违法 (行政处罚法第五十七条第二款).
+                if kind == CaseKind.PENALTY and target in (Stage.LEGAL_REVIEW, Stage.COLLECTIVE):
+                    case_services.update_case_facts(actor=team[0].user, case=case,
+                                                    is_complex_or_major=True)
                 while case.stage not in (target, Stage.CASE_FILE):
                     options = stages.allowed_next(case)
                     if not options:
