@@ -216,6 +216,14 @@ def finish_full(upload: UploadSession) -> HttpResponse | None:
 def _fill(stream, buffer: memoryview) -> int:
     """Read from ``stream`` into ``buffer`` until it is full or the body ends."""
     filled = 0
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:  # the socket itself (protocol._SocketBody): no copy of ours
+        while filled < len(buffer):
+            count = readinto(buffer[filled:])
+            if not count:
+                break
+            filled += count
+        return filled
     while filled < len(buffer):
         data = stream.read(min(CHUNK, len(buffer) - filled))
         if not data:
