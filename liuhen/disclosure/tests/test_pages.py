@@ -222,3 +222,24 @@ def test_document_viewer_with_watermark(people, filed_case, make_officer, bureau
     assert AuditEntry.objects.filter(action=events.event_document_viewer_opened,
                                      outcome="denied").count() == 2
     assert _client(people["officer_b"].user).get(f"/documents/{pdf.pk}/view/").status_code == 404
+
+
+def test_use_after_the_grant_ran_out_is_listed(people, recording, frozen_clock):
+    """第二十六条第三项: a download refused after the grant expired is listed as 授权期外."""
+    asker = people["officer_a2"].user
+    asked = grants.create_request(
+        requester=asker, target_type="evidence.recording", target_id=recording.pk,
+        actions=["view"], reason="复核", wanted_until=timezone.localdate())
+    grants.approve_request(approver=people["head_a"].user, request_id=asked.pk)
+    assert check_use(asker, recording, "view").grant is not None
+    frozen_clock.shift(dt.timedelta(days=2))
+    with pytest.raises(Forbidden):
+        check_use(asker, recording, "view")
+    with pytest.raises(Forbidden):  # never held a grant: refused, not 授权期外
+        check_use(people["officer_b"].user, recording, "view")
+    rows = unusual.listing(days=7)["refusals"]
+    by_actor = {r["actor_id"]: r for r in rows}
+    assert by_actor[asker.pk]["lapsed"] is True
+    assert by_actor[people["officer_b"].user.pk]["lapsed"] is False
+    page = _client(people["legal"].user).get("/disclosure/unusual/").content.decode()
+    assert "授权期外" in page and "是" in page
