@@ -8,14 +8,15 @@ its evidence; the legal affairs office confirms or dismisses it (``services``)."
 from __future__ import annotations
 
 import tomllib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.db.models.functions import ExtractHour, TruncDate, TruncMonth
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
+from django.db.models.functions import ExtractHour, RowNumber, TruncDate, TruncMonth
 from django.utils import timezone
 
 from liuhen.audit.models import AuditEntry
@@ -93,35 +94,39 @@ def missing_records(rule, now) -> list[Finding]:
 
 
 def _recording_groups(queryset, rule, key: str) -> list[Finding]:
-    """Recordings grouped by officer, unit and month of capture: one finding per group."""
-    groups = (queryset.annotate(month=TruncMonth("captured_start", tzinfo=_zone()))
+    """Recordings grouped by officer, unit and month of capture: one finding per group, with
+    the first ``EVIDENCE_SAMPLE`` recordings of each group as its evidence. Two statements
+    whatever the number of groups: the counts, then the samples ranked by a window function."""
+    month = TruncMonth("captured_start", tzinfo=_zone())
+    groups = (queryset.annotate(month=month)
               .values("officer_id", "unit_id", "month")
               .annotate(n=Count("id")).order_by("unit_id", "officer_id", "month"))
+    groups = [g for g in groups if g["n"] >= rule.get("min_count", 1)]
+    if not groups:
+        return []
+    ranked = (queryset.annotate(month=month, rank=Window(
+        RowNumber(), partition_by=[F("officer_id"), F("unit_id"), month],
+        order_by=[F("captured_start").asc(), F("id").asc()]))
+        .filter(rank__lte=EVIDENCE_SAMPLE).order_by()
+        .values_list("officer_id", "unit_id", "month", "captured_start", "pk"))
+    samples: dict[tuple, list] = defaultdict(list)
+    for officer_id, unit_id, group_month, captured, pk in ranked:
+        samples[(officer_id, unit_id, _month(group_month))].append((captured, pk))
     findings = []
     for group in groups:
-        if group["n"] < rule.get("min_count", 1):
-            continue
-        month = _month(group["month"])
-        members = queryset.filter(officer_id=group["officer_id"], unit_id=group["unit_id"],
-                                  captured_start__gte=group["month"])
-        sample = list(members.filter(
-            captured_start__lt=_next_month(group["month"])
-        ).order_by("captured_start").values_list("pk", flat=True)[:EVIDENCE_SAMPLE])
+        month_name = _month(group["month"])
+        sample = [pk for _, pk in sorted(
+            samples[(group["officer_id"], group["unit_id"], month_name)])]
         who = f"officer:{group['officer_id']}" if group["officer_id"] else \
             f"unit:{group['unit_id']}"
         findings.append(_finding(
-            rule, f"{who}:{month}", title=f"{rule['title']}（{month}，{group['n']} 条）",
+            rule, f"{who}:{month_name}",
+            title=f"{rule['title']}（{month_name}，{group['n']} 条）",
             unit_id=group["unit_id"], officer_id=group["officer_id"],
-            evidence={"month": month, "count": group["n"], "recordings": sample,
+            evidence={"month": month_name, "count": group["n"], "recordings": sample,
                       "article": rule["article"], key: rule.get(key)},
         ))
     return findings
-
-
-def _next_month(start: datetime) -> datetime:
-    local = timezone.localtime(start) if timezone.is_aware(start) else start
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return local.replace(year=year, month=month, day=1)
 
 
 def late_uploads(rule, now) -> list[Finding]:

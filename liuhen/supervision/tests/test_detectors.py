@@ -176,3 +176,17 @@ def test_rules_are_data_with_articles():
         assert rule["article"].startswith("第二十六条") and 1 <= rule["item"] <= 5
     assert set(detectors.DETECTORS) == set(detectors.rules())
     assert timedelta(days=detectors.rules()["unlinked_recordings"]["after_days"]) > timedelta(0)
+
+
+def test_evidence_lists_the_first_recordings_of_each_group(people, at_local, monkeypatch):
+    """A group's evidence is its first EVIDENCE_SAMPLE recordings by capture time, per officer
+    and month (ranked in one statement for every group)."""
+    monkeypatch.setattr(detectors, "EVIDENCE_SAMPLE", 3)
+    mine = [make_recording(officer=people["officer_a"], captured=at_local(1, 22, m))
+            for m in (50, 10, 40, 20, 30)]
+    other = make_recording(officer=people["officer_b"], captured=at_local(1, 23, 5))
+    found = {f.officer_id: f for f in run("outside_duty")}
+    first = sorted(mine, key=lambda r: r.captured_start)[:3]
+    assert found[people["officer_a"].pk].evidence["recordings"] == [r.pk for r in first]
+    assert found[people["officer_a"].pk].evidence["count"] == 5
+    assert found[people["officer_b"].pk].evidence["recordings"] == [other.pk]
