@@ -34,3 +34,16 @@ ACTION_LABELS = {
     event_device_checked: "设备使用前检查",
     event_device_maintained: "设备维护",
 }
+
+# 审计详情中的字段名称 (core.display).
+DETAIL_LABELS = {
+    "battery_percent": "电量（%）",
+    "free_storage_mb": "剩余存储（MB）",
+    "clock_offset_seconds": "时钟偏差（秒）",
+    "at": "时间",
+    "holding": "领用记录",
+    "officer_name": "人员姓名",
+    "organisation": "维修单位",
+    "performed_by": "维护人",
+    "repairer": "维修人",
+}

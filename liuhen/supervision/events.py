@@ -64,3 +64,26 @@ ACTION_LABELS = {
     event_training_viewed: "查看培训",
     event_training_record_viewed: "查看个人培训记录",
 }
+
+# 审计详情中的字段名称 (core.display): what the audit page shows for these actions' details.
+DETAIL_LABELS = {
+    "findings": "发现问题",
+    "object": "对象",
+    "scores": "评分",
+    "formula_version": "评分办法版本",
+    "period": "期间",
+    "hours": "学时",
+    "result": "结论",
+    "seed": "随机种子",
+    "population": "抽查对象",
+    "strata": "分层",
+    "per_stratum": "每层抽取数",
+    "population_size": "总体数量",
+    "population_digest": "总体标识",
+    "sample": "样本数",
+    "same_population": "总体一致",
+    "same_sample": "样本一致",
+    "item": "抽查项",
+    "deadline": "整改期限",
+    "refreshed": "更新",
+}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from liuhen.core.display import object_type_label
 from liuhen.records.pdf import render_pdf
 from liuhen.supervision.choices import RectificationStatus, ReviewResult
 from liuhen.supervision.models import SpotCheckItem
@@ -53,7 +54,7 @@ def rows(filters: LedgerFilter) -> list[list[str]]:
             check.title,
             f"{check.period_start:%Y-%m-%d}至{check.period_end:%Y-%m-%d}",
             str(item.position),
-            f"{item.object_type}#{item.object_id}",
+            f"{object_type_label(item.object_type)} {item.object_id} 号",
             item.unit.name,
             (reviewer.officer.name if reviewer and hasattr(reviewer, "officer")
              else reviewer.get_username() if reviewer else ""),

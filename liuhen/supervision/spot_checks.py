@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from liuhen.access.querysets import allows, unit_allowed
 from liuhen.audit.services import record, record_denied
+from liuhen.core.display import object_type_label
 from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
 from liuhen.evidence.models import Recording
 from liuhen.supervision import events, sampling
@@ -139,8 +140,9 @@ def review_item(*, actor, item: SpotCheckItem, scores: dict, result: str, commen
                           offset_seconds=f.get("offset_seconds"), note=f["note"].strip(),
                           created_by=actor) for f in findings])
         record(actor=actor, action=events.event_spot_check_item_reviewed, target=item,
-               detail={"scores": clean, "result": result, "findings": len(findings),
-                       "object": f"{item.object_type}:{item.object_id}"})
+               detail={"scores": {known[k]["title"]: v for k, v in clean.items()},
+                       "result": result, "findings": len(findings),
+                       "object": f"{object_type_label(item.object_type)} {item.object_id} 号"})
     return item
 
 

@@ -132,6 +132,13 @@ def spot_check_redraw(request, pk: int):
     return redirect("spot_check_detail", pk=pk)
 
 
+def _titled(finding):
+    """The finding with its criterion's name to show (the id is data, not for reading)."""
+    finding.criterion_title = spot_checks.criteria().get(
+        finding.criterion, {}).get("title", finding.criterion)
+    return finding
+
+
 def _review_context(request, item):
     recording = None
     if item.object_type == "evidence.recording":
@@ -141,7 +148,7 @@ def _review_context(request, item):
         "item": item, "check": item.spot_check, "recording": recording,
         "criteria": [{**c, "id": key, "score": item.scores.get(key, "")}
                      for key, c in spot_checks.criteria().items()],
-        "findings": item.findings.select_related("created_by__officer"),
+        "findings": [_titled(f) for f in item.findings.select_related("created_by__officer")],
         "rectifications": item.rectifications.all(),
         "results": ReviewResult.choices,
         "can_manage": allows(request.user, "spotcheck.manage"),

@@ -68,6 +68,38 @@ def test_demo_builds_the_bureau(demo):
     assert "演示账号" in demo and "liuhen-demo-2026" in demo
 
 
+def test_demo_has_devices_recordings_and_supervision(demo):
+    """Issue 12: a newcomer's devices, recordings, spot check, violations, training and
+    circular pages are populated (第十八、二十一至二十六条)."""
+    import av
+    from django.utils import timezone
+
+    from liuhen.devices.models import Device
+    from liuhen.evidence.models import Recording
+    from liuhen.evidence.storage import get_storage
+    from liuhen.supervision.models import Circular, ReviewFinding, Violation
+    from liuhen.supervision.training import standings
+
+    devices = Device.objects.all()
+    assert devices.filter(officer__isnull=False).count() >= 3
+    assert devices.filter(status="faulty").count() == 1
+    recordings = Recording.objects.filter(device__isnull=False)
+    assert recordings.count() >= 4 and recordings.filter(case__isnull=False).exists()
+    assert any("device_faulty" in r.flags for r in recordings)
+    held = recordings.exclude(device__status="faulty").first()
+    assert "device_unassigned" not in held.flags  # made by the device's holder
+    video = recordings.filter(kind="video").first()
+    with get_storage().open(video.storage_key) as fh, av.open(fh) as container:
+        assert container.streams.video  # real media, not a placeholder
+    assert ReviewFinding.objects.filter(offset_seconds__isnull=False).count() >= 2
+    assert Violation.objects.filter(status="measure_taken").exists()
+    assert Violation.objects.filter(detector="outside_duty").exists()
+    assert Circular.objects.filter(status="published").exclude(pdf=None).exists()
+    legal = Officer.objects.get(user__username="legal1").user
+    year = standings(legal, timezone.localdate().year)
+    assert any(s.short for s in year) and any(not s.short for s in year)
+
+
 def test_demo_cases_cover_kinds_stages_and_parties(demo):
     cases = Case.objects.all()
     assert 50 <= cases.count() <= 70

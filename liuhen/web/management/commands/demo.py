@@ -19,6 +19,7 @@ from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
 from liuhen.cases.validators import id_card_check_char, uscc_check_char
 from liuhen.org.choices import UnitKind
 from liuhen.org.models import Officer, Unit
+from liuhen.supervision.demo import add_supervision
 from liuhen.web.demo import add_records
 
 DEMO_PASSWORD = "liuhen-demo-2026"
@@ -207,6 +208,8 @@ class Command(BaseCommand):
                                                         decided_on=min(opened + timedelta(days=20), today))
         # Written records with realistic gaps (rules, issue 4); a few complete cases archived.
         add_records(rng=rng)
+        # Devices, real recordings, a spot check, violations, training, a circular (issue 12).
+        add_supervision(officers=officers)
 
 
 UNITS_BY_KEY = [(key, name) for key, name, *_ in UNITS]

@@ -1,0 +1,122 @@
+"""Benchmark: supervision over 1,000,000 recordings (issue 12), SQLite and PostgreSQL.
+
+    python bench/bench_supervision.py                  # 1,000,000 rows, both databases
+    python bench/bench_supervision.py --rows 100000 --db sqlite
+
+Seeds the same throw-away bureau as bench_recording_list.py (30 teams, 300 officers and
+devices, ~5,000 cases, recordings one per minute from 2024-01-01, bulk SQL), then times:
+the spot-check draw (第二十三条) over the whole population and over one month, stratified by
+unit; the 第二十六条 detectors (``detectors.run_all``) and ``detect_violations`` (which also
+stores the findings) at the end of the data; and a circular's inputs and scores (第二十四条)
+for a month and a year. Targets: draw < 2 s, detectors < 60 s. Prints the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return round(time.perf_counter() - started, 3), value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    if args.db == "both":
+        for db in ("sqlite", "postgres"):
+            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--db", db],
+                           check=True)
+        return
+    run_one(args.db, args.rows)
+
+
+def run_one(db: str, rows: int) -> None:
+    from bench_recording_list import _pg, seed
+
+    data_dir = Path(tempfile.mkdtemp(prefix="liuhen-bench-sup-"))
+    os.environ.update({
+        "LIUHEN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "liuhen.settings",
+        "LIUHEN_FAST_PASSWORD_HASHER": "1", "LIUHEN_TASKS": "immediate",
+    })
+    pg_admin = pg_name = None
+    if db == "postgres":
+        base = os.environ.get("LIUHEN_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+        pg_name = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
+        pg_admin = base.rstrip("/") + "/postgres"
+        _pg(pg_admin, f'CREATE DATABASE "{pg_name}"')
+        os.environ["LIUHEN_DATABASE_URL"] = base.rstrip("/") + "/" + pg_name
+    else:
+        os.environ.pop("LIUHEN_DATABASE_URL", None)
+    sys.path.insert(0, str(ROOT))
+    try:
+        import django
+
+        django.setup()
+        from datetime import date, datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        from django.core.management import call_command
+
+        from liuhen.supervision import circulars, detectors, sampling, services
+
+        call_command("migrate", verbosity=0)
+        seeded, _ = _timed(lambda: seed(rows))
+        print(f"[{db}] seeded {rows:,} recordings in {seeded:.1f} s", flush=True)
+        result = {"db": db, "rows": rows, "seed_seconds": seeded}
+
+        def draw(start, end):
+            return sampling.draw(population="recordings", start=start, end=end, filters={},
+                                 strata="unit", per_stratum=5, seed="bench")
+
+        for name, (start, end) in {"draw_all": (date(2023, 1, 1), date(2026, 12, 31)),
+                                   "draw_month": (date(2025, 3, 1), date(2025, 3, 31))}.items():
+            first, drawn = _timed(lambda s=start, e=end: draw(s, e))
+            again, _ = _timed(lambda s=start, e=end: draw(s, e))
+            result[name] = {"seconds": first, "again": again,
+                            "population": drawn.population_size, "sample": len(drawn.sample)}
+        # The data ends about 694 days after 2024-01-01 for a million rows.
+        end = datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")) + timedelta(minutes=rows)
+        seconds, found = _timed(lambda: detectors.run_all(end))
+        result["detectors"] = {"seconds": seconds, "findings": len(found)}
+        seconds, summary = _timed(lambda: services.detect_violations(now=end))
+        result["detect_violations"] = {"seconds": seconds, **summary}
+        seconds, again = _timed(lambda: services.detect_violations(now=end))
+        result["detect_violations_again"] = {"seconds": seconds, **again}
+        rule = circulars.formula()
+        day = end.date().replace(day=1)
+        for kind in ("month", "year"):
+            start, stop = circulars.period_bounds(kind, day)
+            seconds, rows_ = _timed(lambda s=start, t=stop: circulars.score_units(
+                circulars.gather_inputs(s, t, as_of=day), rule))
+            result[f"circular_{kind}"] = {"seconds": seconds, "units": len(rows_)}
+        result["load"] = os.getloadavg()
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    finally:
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if pg_name:
+            from django.db import connections
+
+            connections.close_all()
+            _pg(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
