@@ -402,7 +402,7 @@ def test_matrix(world, db, api, name, role, where):
     expected = 403 if visible else row.denied
     assert response.status_code == expected, (response.status_code, data)
     # Nothing of the object leaks: the body is only the error.
-    assert set(data) <= {"code", "message", "detail"}, data
+    assert set(data) <= {"code", "message", "detail", "request_id"}, data  # 1febbd9: the request id
     assert data["code"] in ("not_found", "forbidden", "illegal_transition"), data
     target = world["targets"][where]
     text = json.dumps(data, ensure_ascii=False)

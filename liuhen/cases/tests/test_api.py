@@ -75,7 +75,7 @@ def _assert_clean_error(response, status=None, code=None):
     if status is not None:
         assert response.status_code == status, response.content[:500]
     body = response.json()
-    assert set(body) <= {"code", "message", "detail"} and body["message"], body
+    assert set(body) <= {"code", "message", "detail", "request_id"} and body["message"], body
     if code is not None:
         assert body["code"] == code, body
     return body
