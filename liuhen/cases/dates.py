@@ -68,6 +68,11 @@ def check_case_dates(*, kind: str, stage: str, values: dict, today: date | None 
         earlier = (field, label, value)
 
 
+def case_began(case) -> date:
+    """The day ``case`` began: its complaint or its opening, whichever came first."""
+    return min(d for d in (case.complaint_received_on, case.opened_on) if d is not None)
+
+
 def check_event_date(*, field: str, label: str, value: date | None, case=None,
                      today: date | None = None) -> None:
     """A patrol's or a written record's date: not after today, not before its case began (the
@@ -78,7 +83,7 @@ def check_event_date(*, field: str, label: str, value: date | None, case=None,
     if value > today:
         _refuse(field, f"{label}（{value:%Y-%m-%d}）不能晚于今天（{today:%Y-%m-%d}）")
     if case is not None:
-        began = min(d for d in (case.complaint_received_on, case.opened_on) if d is not None)
+        began = case_began(case)
         began_label = "收到投诉/举报日期" if began != case.opened_on else "立案日期"
         if value < began:
             _refuse(field, f"{label}（{value:%Y-%m-%d}）不能早于本案{began_label}（{began:%Y-%m-%d}）")

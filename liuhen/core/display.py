@@ -70,6 +70,8 @@ COMMON_DETAIL_LABELS = {
     "dry_run": "试运行",
     "due_soon": "即将到期",
     "duplicates": "重复",
+    "early_date_reason": "日期早于本案开始的理由",
+    "early_dated": "日期早于本案开始的条数",
     "end": "结束",
     "entries": "条目",
     "errno": "错误号",

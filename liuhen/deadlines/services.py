@@ -513,6 +513,12 @@ def case_changed(*, case, actor=None) -> None:
         case_events.case_changed.publish(case=case, actor=actor)
 
 
+# Facts that happen before their case began by nature, and why (recorded with the document).
+EARLY_FACTS = {
+    "violation_ended": "违法行为发生在立案之前，追责时效自其发生（终了）之日起算（行政处罚法第三十六条）",
+}
+
+
 def record_deadline_fact(
     *, actor, case, kind: str, on: _dt.date, hearing_date: _dt.date | None = None, note: str = ""
 ):
@@ -548,4 +554,7 @@ def record_deadline_fact(
         date=on,
         extra=extra,
         note=f"{label}。{note.strip()}".rstrip("。") + "。",
+        # The violation comes before its case by nature (the two years of 第三十六条 run from
+        # it); any other record dated before the case began is refused (issue 13 item 3).
+        early_date_reason=EARLY_FACTS.get(kind, ""),
     )

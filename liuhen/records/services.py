@@ -25,6 +25,7 @@ from liuhen.cases import dates
 from liuhen.cases import events as case_events
 from liuhen.cases.choices import Stage
 from liuhen.cases.models import Case, Party
+from liuhen.core import limits
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
 from liuhen.evidence.storage import get_storage, original_key
 from liuhen.records import events
@@ -154,18 +155,26 @@ def add_document(
     generated: bool = False,
     replaces: Document | None = None,
     note: str = "",
+    early_date_reason: str = "",
 ) -> Document:
     """Add a written record (文字记录, 第四条) to a case, its file stored with both digests.
 
     ``replaces`` makes the new row the current version; the old row stays, not current.
+    A date before the case began (its complaint or its opening) is refused unless
+    ``early_date_reason`` says why (imports only: a levy payment that preceded the case); the
+    reason is kept in the document's note and in the audit entry.
     """
     _require(
         actor, "document.create", case, events.event_document_refused, "无权为该案件添加文字记录"
     )
-    # Issue 13 item 3: a written record dated in the future lies. One dated before the case
-    # opened does not always (a receipt imported for a levy case, a record of the violation
-    # that starts the limitation period), so that is not refused here.
-    dates.check_event_date(field="date", label="文书日期", value=date)
+    # Issue 13 item 3: a written record dated in the future lies, and so does one dated before
+    # its case began, unless an import says why (a receipt imported for a levy case).
+    early_date_reason = (early_date_reason or "").strip()[:limits.REASON]
+    dates.check_event_date(field="date", label="文书日期", value=date,
+                           case=None if early_date_reason else case)
+    early = bool(early_date_reason and date and date < dates.case_began(case))
+    if early:
+        note = f"{note}（日期早于本案开始，理由：{early_date_reason}）".strip()
     party_ids = _check_document(case, doc_type=doc_type, signature=signature, stage=stage,
                                 parties=parties, extra=extra, date=date, replaces=replaces)
     digests, key, media_type = None, "", ""
@@ -215,6 +224,7 @@ def add_document(
                 "sm3": doc.sm3,
                 "version": version,
                 "replaces": replaces.pk if replaces else None,
+                **({"early_date_reason": early_date_reason} if early else {}),
             },
         )
         _case_changed(case, actor)

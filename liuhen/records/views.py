@@ -77,6 +77,7 @@ def levy_import(request):
                         file_path=path,
                         file_name=upload.name,
                         dry_run=request.POST.get("dry_run") == "1",
+                        early_date_reason=request.POST.get("early_date_reason", ""),
                     ).as_dict()
             except LiuhenError as exc:
                 messages.error(request, exc.message)

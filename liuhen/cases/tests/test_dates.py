@@ -149,11 +149,13 @@ def test_patrol_date_table(people, bureau, api, offset, words):
 
 
 @pytest.mark.parametrize(("offset", "words"), [
-    (0, None), (30, None), (-1, None), (31, "不能晚于今天"), (150, "不能晚于今天"),
+    (0, None), (30, None), (-1, "不能早于本案立案日期"), (-400, "不能早于本案立案日期"),
+    (31, "不能晚于今天"), (150, "不能晚于今天"),
 ])
 def test_document_date_table(people, case, api, offset, words):
-    """A written record dated 2027-06-01 on a case of 2026 was accepted (the issue). One dated
-    before the opening stays possible (the violation's own record, an imported receipt)."""
+    """A written record dated 2027-06-01 on a case of 2026 was accepted (the issue); so was one
+    dated before the case opened. Both are refused on the service, the page and the API (an
+    import alone may give a reason: records/tests/test_imports.py)."""
     day = _d(offset)
     kwargs = {"actor": people["officer_a"].user, "case": case, "doc_type": "inquiry_record",
               "date": day}
@@ -169,3 +171,7 @@ def test_document_date_table(people, case, api, offset, words):
     response = client.post(f"/api/cases/{case.pk}/documents",
                            {"doc_type": "inquiry_record", "date": day.strftime(FMT)})
     assert response.status_code == 400 and words in response.json()["message"]
+    page = client.post(reverse("case_document_add", args=[case.pk]),
+                       {"doc_type": "inquiry_record", "date": day.strftime(FMT),
+                        "signature": "signed"})
+    assert page.status_code == 400 and words in page.content.decode()

@@ -5,8 +5,6 @@ recorded meeting (第五十七条第二款). A wrong role is refused with the ar
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone
 
@@ -101,8 +99,8 @@ def test_complex_case_needs_collective_discussion_and_legal_review(people):
     with pytest.raises(InvalidInput, match="日期"):
         rs.add_document(actor=actor, case=case, doc_type=DocumentType.COLLECTIVE_DISCUSSION,
                         extra={"participants": ["甲", "乙", "丙"], "conclusion": "罚款"})
-    discussion(case, people, ["孙局长", "李副局长", "王副局长"],
-               day=timezone.localdate() - dt.timedelta(days=1))
+    # Held the day the case opened (a record before it would be refused, issue 13 item 3).
+    discussion(case, people, ["孙局长", "李副局长", "王副局长"], day=case.opened_on)
 
     with pytest.raises(Conflict, match="第五十八条"):
         rs.decide_approval(actor=people["leader"].user, approval=decision, approve=True)

@@ -3,6 +3,8 @@ matching by case number or unified social credit code, and the report of unmatch
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.core.management import call_command
 
@@ -15,6 +17,10 @@ from liuhen.records.models import Document
 from liuhen.rules.tests.helpers import statuses, vault  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("vault")
+
+# The cases are opened before the exports' payment dates (a payment dated before its case
+# began needs a reason, issue 13 item 3: test_payment_before_the_case_needs_a_reason).
+OPENED = date(2026, 10, 1)
 
 
 @pytest.fixture
@@ -31,6 +37,7 @@ def levy_setup(bureau, make_officer):
         kind=CaseKind.LEVY,
         cause="2026年10月社会保险费申报",
         parties=[payer],
+        opened_on=OPENED,
     )
     fee_case = make_case(
         actor=clerk.user,
@@ -39,6 +46,7 @@ def levy_setup(bureau, make_officer):
         kind=CaseKind.FEE,
         cause="职业技能鉴定收费",
         parties=[payer],
+        opened_on=OPENED,
     )
     return {"clerk": clerk, "head": head, "payer": payer, "case": case, "fee_case": fee_case}
 
@@ -130,3 +138,29 @@ def test_levy_import_page_pair(levy_setup, people, client, tmp_path):
         {"kind": "levy", "file": SimpleUploadedFile("x.txt", b"hello", "text/plain")},
     )
     assert bad.status_code == 400 and "仅支持CSV或Excel" in bad.content.decode()
+
+
+def test_payment_before_the_case_needs_a_reason(levy_setup, tmp_path):
+    """Issue 13 item 3: a written record dated before its case began is refused on the pages
+    and the API; an import takes it only with a reason, kept on the document and audited."""
+    s = levy_setup
+    path = tmp_path / "早于立案.csv"
+    path.write_text(CSV.format(uscc=s["payer"].id_number, unknown=valid_uscc()), encoding="gbk")
+    # The payment of 2026-11-05 precedes a case opened on 2026-11-20.
+    type(s["case"]).objects.filter(pk=s["case"].pk).update(opened_on=date(2026, 11, 20))
+    refused = import_records(actor=s["clerk"].user, kind="levy", file_path=path)
+    assert refused.imported == []
+    early = [u for u in refused.unmatched if "早于本案开始" in u["reason"]]
+    assert len(early) == 1 and "2026-11-05" in early[0]["reason"]
+    assert not Document.objects.filter(case=s["case"]).exists()
+
+    reason = "缴费在先，据核心平台缴费记录立案"
+    taken = import_records(actor=s["clerk"].user, kind="levy", file_path=path,
+                           early_date_reason=reason)
+    assert len(taken.imported) == 1 and taken.early_dated == 1
+    doc = Document.objects.get(case=s["case"])
+    assert doc.date == date(2026, 11, 5) and reason in doc.note
+    added = AuditEntry.objects.filter(action="document.added", object_id=str(doc.pk)).get()
+    assert added.detail["early_date_reason"] == reason
+    imported = AuditEntry.objects.filter(action="levy.imported").order_by("-id").first()
+    assert imported.detail["early_date_reason"] == reason and imported.detail["early_dated"] == 1

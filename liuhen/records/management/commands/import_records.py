@@ -20,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=["levy", "fee"], default="levy")
         parser.add_argument("--user", required=True, help="以哪个用户的名义导入（须有权限）")
         parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--early-date-reason", default="",
+                            help="缴费日期早于本案开始的行也导入，并记录此理由（否则列为未匹配）")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
@@ -32,6 +34,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 file_path=options["file"],
                 dry_run=options["dry_run"],
+                early_date_reason=options["early_date_reason"],
             )
         except (LiuhenError, FileNotFoundError) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from None
