@@ -47,6 +47,13 @@ def frozen_clock():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def own_evidence_folder(settings, tmp_path):
+    """Each test's own local evidence store: audit anchors go there too (issue 14 item 3), and
+    `audit verify` must not meet anchors another test's database wrote."""
+    settings.EVIDENCE_DIR = tmp_path / "evidence-store"
+
+
 @pytest.fixture
 def bureau(db):
     """bureau → detachment (with team A, team B) and a separate levy section."""

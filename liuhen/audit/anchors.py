@@ -7,6 +7,11 @@ write access to the database recomputes every later hash. An anchor closes that 
 (and the scheduler does so daily into ``LIUHEN_AUDIT_ANCHOR_DIR``); copies kept elsewhere — a
 printed line in the legal office's ledger, a file on another server or a disc — then pin the
 chain: ``liuhen audit verify`` checks that the entry numbered in every anchor still has that hash.
+
+With several nodes each node's folder holds only the anchors it wrote, so every anchor is also
+written to the stores registered here (issue 14 item 3): the evidence app registers the
+evidence store (S3 under Object Lock, or the vault folder), where every node and an auditor
+find all of them, and ``liuhen audit verify`` checks them too and says how many it checked.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from django.conf import settings
 from django.utils import timezone
@@ -42,6 +48,32 @@ def anchor_dir() -> Path:
     return Path(settings.AUDIT_ANCHOR_DIR)
 
 
+class AnchorStore(Protocol):
+    """Somewhere besides the local folder that keeps every anchor (registered by an app above
+    the audit app, which may not import it)."""
+
+    label: str
+
+    def put(self, name: str, data: bytes) -> str:
+        """Keep the anchor file ``name``; return where it went (for the audit entry)."""
+
+    def items(self) -> list[tuple[str, bytes]]:
+        """Every anchor kept: (where, content)."""
+
+
+_STORES: list[AnchorStore] = []
+
+
+def register_anchor_store(store: AnchorStore) -> None:
+    """Write every anchor to ``store`` too and check the anchors found there (apps' ready())."""
+    if all(type(known) is not type(store) for known in _STORES):
+        _STORES.append(store)
+
+
+def anchor_stores() -> tuple[AnchorStore, ...]:
+    return tuple(_STORES)
+
+
 def make_anchor(out_dir: Path | None = None, *, actor_name: str = "liuhen audit anchor"
                 ) -> tuple[Anchor, Path] | None:
     """Write an anchor of the current head into ``out_dir``; None while the log is empty.
@@ -57,9 +89,12 @@ def make_anchor(out_dir: Path | None = None, *, actor_name: str = "liuhen audit 
     folder = Path(out_dir or anchor_dir())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"anchor-{anchor.seq:012d}-{timezone.now():%Y%m%d%H%M%S}.json"
-    write_atomically(path, json.dumps(asdict(anchor), ensure_ascii=False, indent=2))
+    content = json.dumps(asdict(anchor), ensure_ascii=False, indent=2)
+    write_atomically(path, content)
+    stored = [store.put(path.name, content.encode()) for store in _STORES]
     record(actor=None, actor_name=actor_name, action=event_audit_anchored,
-           detail={"seq": anchor.seq, "hash": anchor.hash, "file": path.name})
+           detail={"seq": anchor.seq, "hash": anchor.hash, "file": path.name,
+                   **({"stored": stored} if stored else {})})
     return anchor, path
 
 
@@ -76,20 +111,27 @@ def anchor_files(paths: list[Path] | None = None) -> list[Path]:
     return found
 
 
-def check_anchors(files: list[Path]) -> list[str]:
-    """Problems found (empty: every anchor matches its entry). An unreadable anchor file is a
-    problem too: it cannot vouch for anything."""
+def stored_anchors() -> list[tuple[str, bytes]]:
+    """Every anchor kept in the registered stores: (where, content)."""
+    return [item for store in _STORES for item in store.items()]
+
+
+def check_anchors(files: list[Path], stored: list[tuple[str, bytes]] = ()) -> list[str]:
+    """Problems found (empty: every anchor matches its entry), for anchor files and stored
+    anchors alike. An unreadable anchor is a problem too: it cannot vouch for anything."""
     problems = []
-    for path in files:
+    items = [(path.name, path) for path in files] + list(stored)
+    for name, source in items:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = source.read_bytes() if isinstance(source, Path) else source
+            data = json.loads(raw.decode("utf-8"))
             seq, expected = int(data["seq"]), str(data["hash"])
         except (OSError, ValueError, KeyError, TypeError):
-            problems.append(f"{path.name}：锚点文件无法读取")
+            problems.append(f"{name}：锚点文件无法读取")
             continue
         found = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
         if found is None:
-            problems.append(f"{path.name}：第 {seq} 条已不存在（日志被截短或重编号）")
+            problems.append(f"{name}：第 {seq} 条已不存在（日志被截短或重编号）")
         elif found != expected:
-            problems.append(f"{path.name}：第 {seq} 条的哈希与锚点不符（日志可能被整体重算）")
+            problems.append(f"{name}：第 {seq} 条的哈希与锚点不符（日志可能被整体重算）")
     return problems

@@ -112,3 +112,32 @@ def test_verify_says_when_it_checked_no_anchor(chain, settings, capsys):
     call_command("audit", "verify")
     out = capsys.readouterr().out
     assert "锚点 1 个均相符" in out and "未核对任何锚点" not in out
+
+
+def test_anchors_go_to_the_evidence_store_and_every_node_checks_them(chain, settings, capsys,
+                                                                     tmp_path):
+    """Issue 14 item 3: an anchor written on node A is also kept in the evidence store, which
+    every node reaches; `audit verify` on node B (its own anchor folder empty) checks it and
+    says how many it checked and where; an altered stored anchor fails there too."""
+    from liuhen.evidence.storage import get_storage
+
+    anchor, path = make_anchor()
+    key = f"audit-anchors/{path.name}"
+    stored = get_storage().read_bytes(key)
+    assert stored == path.read_bytes()
+    entry = AuditEntry.objects.filter(action="audit.anchored").latest("seq")
+    assert entry.detail["stored"] == [str(settings.EVIDENCE_DIR / key)]
+
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "node-b-anchors"  # another node's own folder
+    call_command("audit", "verify", "--quiet")
+    out = capsys.readouterr().out
+    assert (f"锚点 1 个均相符（{settings.AUDIT_ANCHOR_DIR} 中 0 个，证据存储中 1 个）"
+            in out), out
+
+    forged = json.loads(stored)
+    forged["hash"] = "0" * 64
+    (settings.EVIDENCE_DIR / key).chmod(0o644)
+    (settings.EVIDENCE_DIR / key).write_text(json.dumps(forged), encoding="utf-8")
+    with pytest.raises(CommandError) as err:
+        call_command("audit", "verify", "--quiet")
+    assert f"{key}：第 {anchor.seq} 条的哈希与锚点不符" in str(err.value)

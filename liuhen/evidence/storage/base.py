@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 ORIGINALS_PREFIX = "sha256/"
 DERIVED_PREFIX = "derived/"
+ANCHORS_PREFIX = "audit-anchors/"  # the audit chain's anchors (issue 14 item 3)
 INCOMING_DIR = ".incoming"
 STREAM_CHUNK = 4 * 1024 * 1024  # reads feeding the lanes: fewer hand-offs per GiB
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from liuhen.core.files import write_atomically
 from liuhen.evidence.digests import Digests, DigestWriter, Lane
 from liuhen.evidence.storage.base import (
     INCOMING_DIR,
@@ -264,6 +265,18 @@ class LocalStorage:
         except OSError as exc:
             raise _os_error(exc) from exc
         return ""
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        """A small file (an audit anchor) written atomically under ``key``; returns its path."""
+        if key.startswith(ORIGINALS_PREFIX):
+            raise ValueError("originals are stored by the ingest service only")
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data.decode("utf-8"))
+        return str(path)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
 
     def put_file(self, key: str, local_path: Path) -> None:
         """Store a file (derived media) atomically under ``key``. Originals go through the

@@ -323,6 +323,20 @@ class S3Storage:
                 return version["VersionId"]
         return ""
 
+    def put_bytes(self, key: str, data: bytes) -> str:
+        """A small object (an audit anchor) under Object Lock when the bucket has it; returns
+        where it went."""
+        if key.startswith(ORIGINALS_PREFIX):
+            raise ValueError("originals are stored by the ingest service only")
+        extra = self._extra_args()
+        response = self._call("put_object", Bucket=self.bucket, Key=key, Body=data, **extra)
+        version = response.get("VersionId")
+        return f"s3://{self.bucket}/{key}" + (f"?versionId={version}" if version else "")
+
+    def read_bytes(self, key: str, version: str = "") -> bytes:
+        extra = {"VersionId": version} if version else {}
+        return self._call("get_object", Bucket=self.bucket, Key=key, **extra)["Body"].read()
+
     def put_file(self, key: str, local_path: Path) -> None:
         if key.startswith(ORIGINALS_PREFIX):
             raise ValueError("originals are stored by the ingest service only")

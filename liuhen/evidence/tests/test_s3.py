@@ -303,3 +303,33 @@ def test_storage_check_pins_an_original_stored_before_versions_were_pinned(
                                                         Key=old.storage_key)["VersionId"]
     code, out, err = _storage_check("--sample", "1")
     assert code == 0 and err == "" and "抽样重算摘要 1 个，不一致 0" in out
+
+
+def test_audit_anchors_are_kept_in_the_bucket_under_object_lock(people, s3, settings, tmp_path,
+                                                                capsys):
+    """Issue 14 item 3 with S3: the anchor is an object under Object Lock in the evidence
+    bucket, and `audit verify` on a node whose own anchor folder is empty checks it."""
+    from django.core.management import call_command
+
+    from liuhen.audit.anchors import make_anchor
+    from liuhen.audit.services import record
+
+    bucket = s3()
+    record(actor=None, actor_name="测试", action="test.event", target=("x.y", "1"))
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "node-a-anchors"
+    anchor, path = make_anchor()
+    key = f"audit-anchors/{path.name}"
+    head = s3.client.head_object(Bucket=bucket, Key=key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert s3.client.get_object(Bucket=bucket, Key=key)["Body"].read() == path.read_bytes()
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "node-b-anchors"
+    call_command("audit", "verify", "--quiet")
+    assert "锚点 1 个均相符" in capsys.readouterr().out
+    # A forged anchor put on the key (a new version; the locked one stays) is a mismatch.
+    forged = path.read_bytes().replace(anchor.hash.encode(), b"0" * 64)
+    s3.client.put_object(Bucket=bucket, Key=key, Body=forged)
+    with pytest.raises(Exception, match="哈希与锚点不符") as err:
+        call_command("audit", "verify", "--quiet")
+    assert f"{key}?versionId=" in str(err.value)
+    # Each version is checked: the locked original still vouches, the forgery is named alone.
+    assert str(err.value).count("哈希与锚点不符") == 1

@@ -57,20 +57,30 @@ class Command(BaseCommand):
                 f"审计日志完整：共 {result.checked} 条，链头 #{result.head_seq} {result.head_hash}"
                 f"（{seconds:.2f} 秒，{rate:,.0f} 条/秒）")
             files = anchoring.anchor_files(anchors)
-            problems = anchoring.check_anchors(files)
+            # Issue 14 item 3: the anchors every node wrote to the evidence store, unless
+            # particular files were named.
+            stored = anchoring.stored_anchors() if anchors is None else []
+            problems = anchoring.check_anchors(files, stored)
             if problems:
                 if not quiet:
                     record(actor=None, actor_name="liuhen audit verify",
                            action=events.event_audit_verified, outcome=Outcome.FAILED,
                            reason="锚点不符", detail={"anchors": problems[:20]})
                 raise CommandError("审计日志与锚点不符：\n" + "\n".join(problems), returncode=1)
-            if files:
-                self.stdout.write(f"锚点 {len(files)} 个均相符")
+            where = "、".join(str(p) for p in anchors) if anchors else str(anchoring.anchor_dir())
+            if files or stored:
+                stores = "、".join(store.label for store in anchoring.anchor_stores())
+                # One anchor kept in both places counts once; each copy was checked.
+                distinct = {p.name for p in files} | {
+                    name.split("?", 1)[0].rsplit("/", 1)[-1] for name, _ in stored}
+                self.stdout.write(
+                    f"锚点 {len(distinct)} 个均相符（{where} 中 {len(files)} 个"
+                    + (f"，{stores}中 {len(stored)} 个" if anchors is None and stores else "")
+                    + "）")
             else:
                 # Issue 14 item 3: a node that found no anchor must say so, not pass in silence.
-                where = "、".join(str(p) for p in anchors) if anchors else str(anchoring.anchor_dir())
                 self.stdout.write(f"未核对任何锚点：{where} 中没有锚点文件"
-                                  "（多台服务器时请把 LIUHEN_AUDIT_ANCHOR_DIR 设为各节点共用的路径）")
+                                  + ("，证据存储中也没有" if anchors is None else ""))
             return
         raise CommandError(
             f"审计日志在第 {result.first_bad_seq} 条处断裂：{result.problem}"
