@@ -181,7 +181,9 @@ class ServerProcess:
                     if not k.startswith("LIUHEN_TEST") or k == "LIUHEN_TEST_NOW"}
         self.env.update({"LIUHEN_DATA_DIR": str(self.data_dir), "LIUHEN_TASKS": "db",
                          "DJANGO_SETTINGS_MODULE": "liuhen.settings",
-                         "LIUHEN_FAST_PASSWORD_HASHER": "1"})
+                         "LIUHEN_FAST_PASSWORD_HASHER": "1",
+                         # no PDF font warm-up per test server (test_first_start covers it)
+                         "LIUHEN_WARM_PDF_FONTS": "0"})
         # The server's wall clock reads the test's frozen time (time-machine at start-up).
         self.env.update(subprocess_clock_env())
         self.pg_db = None

@@ -1,0 +1,57 @@
+"""First start (issue 13 item 6): the Makefile installs with uv where it is installed and with
+pip otherwise, from the same pyproject.toml; `liuhen serve` warms the PDF fonts in the
+background so the first generated document does not wait for fontconfig's cache.
+(The timing itself: bench/bench_first_start.py.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from liuhen.web.management.commands import serve
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _install(tmp_path, *, uv: bool, extra=()):
+    (tmp_path / "pyproject.toml").write_text("")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    fakebin = tmp_path / "fakebin"
+    fakebin.mkdir()
+    log = tmp_path / "uv.log"
+    if uv:
+        (fakebin / "uv").write_text(
+            f'#!/bin/sh\necho "$*" >> {log}\n[ "$1" = venv ] && mkdir -p .venv/bin\nexit 0\n')
+        (fakebin / "uv").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fakebin}:{os.environ['PATH']}"}
+    result = subprocess.run(["make", "--no-print-directory", ".venv/bin/.installed", *extra],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    return result, (log.read_text() if log.exists() else "")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_makefile_uses_uv_when_installed_and_pip_otherwise(tmp_path):
+    (tmp_path / "uv").mkdir()
+    result, calls = _install(tmp_path / "uv", uv=True)
+    assert result.returncode == 0, result.stderr
+    assert "venv -q --seed --allow-existing" in calls
+    assert "pip install -q --python .venv/bin/python -e .[test]" in calls
+    # Without uv (or with NO_UV=1) it is python -m venv and pip; a failing step stops make.
+    for extra in ((), ("NO_UV=1",)):
+        where = tmp_path / f"pip{len(extra)}"
+        where.mkdir()
+        result, calls = _install(where, uv=bool(extra), extra=("PYTHON=/bin/false", *extra))
+        assert result.returncode != 0 and "/bin/false -m venv .venv" in result.stdout
+        assert calls == "" and not (where / ".venv/bin/.installed").exists()
+
+
+def test_serve_warms_the_pdf_fonts_in_the_background(monkeypatch):
+    process = serve._warm_pdf_fonts()
+    assert process is not None
+    assert process.wait(timeout=240) == 0
+    monkeypatch.setenv("LIUHEN_WARM_PDF_FONTS", "0")
+    assert serve._warm_pdf_fonts() is None
