@@ -68,6 +68,9 @@ class CaseDeadlineOut(Schema):
     extended: bool
     extended_by: str
     provisional: bool = Field(description="计算用到了暂定（尚未发布）的节假日安排")
+    provisional_years: list[int] = Field(
+        description="期间经过的暂定年度（如 [2027]）：国务院通知载入后届满日可能变动"
+    )
     rolled_forward: bool
     waiting_period: bool
     days_left: int | None

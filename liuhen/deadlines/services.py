@@ -168,6 +168,9 @@ class CaseDeadline:
     extended: bool = False
     extended_by: str = ""  # the approval that extended it
     provisional: bool = False  # counted on a provisional (not yet published) calendar year
+    #: The provisional years the period runs through (e.g. (2027,)): its due date may still
+    #: move when the State Council's notice for that year is loaded.
+    provisional_years: tuple = ()
     rolled_forward: bool = False  # the last day fell on a rest day and moved to the next
     days_left: int | None = None  # calendar days from today to due (negative when overdue)
     working_days_left: int | None = None
@@ -239,6 +242,7 @@ class CaseDeadline:
             "extended": self.extended,
             "extended_by": self.extended_by,
             "provisional": self.provisional,
+            "provisional_years": list(self.provisional_years),
             "rolled_forward": self.rolled_forward,
             "days_left": self.days_left,
             "working_days_left": self.working_days_left,
@@ -304,10 +308,12 @@ def _evaluate(item: Item, today: _dt.date, calendar: WorkingCalendar) -> CaseDea
             working_left = calendar.working_days_between(today, deadline.due)
         except CalendarRangeError:
             working_left = None
+    lo, hi = sorted((deadline.start, deadline.due))
     return CaseDeadline(
         due=deadline.due,
         status=state,
         provisional=deadline.provisional,
+        provisional_years=tuple(y for y in calendar.provisional_years if lo.year <= y <= hi.year),
         rolled_forward=deadline.rolled_forward,
         days_left=days_left,
         working_days_left=working_left,

@@ -31,6 +31,9 @@ def case_deadlines_panel(context, case):
         "deadlines": deadlines,
         # 工作日历 ends: say which deadlines cannot be computed and what to do (issue 8 item 8).
         "uncomputable": [d for d in deadlines if d.status == "unknown"],
+        # 2027 (and any year not yet published) is provisional: say so above the list.
+        "provisional_years": sorted({y for d in deadlines if d.met_on is None
+                                     for y in d.provisional_years}),
         "today": today,
         "user": user,
         "parties": list(case.parties.all()) if can_generate else [],

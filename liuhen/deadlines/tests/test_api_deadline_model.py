@@ -144,3 +144,41 @@ def test_deadline_fact_answer_has_the_same_model(api, people, qualified):
     limitation = {d["code"]: d for d in response.json()["deadlines"]}["limitation"]
     assert limitation["counting"] == "months" and limitation["kind"] == "organ_duty"
     assert limitation["status"] == "met" and limitation["flags"] == []
+
+
+def test_a_deadline_into_a_provisional_year_is_marked(api, client, people, qualified):
+    """A deadline whose period runs into a year whose holidays are only estimated (2027 in the
+    shipped table, or the synthetic years of a clock moved ahead) is marked 暂定 with the year,
+    on the case page and in the API; one that stays in a published year is not."""
+    calendar = current_calendar()
+    if not calendar.provisional_years:
+        pytest.skip("no provisional year in this calendar")
+    year = calendar.provisional_years[0]
+    today = timezone.localdate()
+    # Opened so that the 60 working days of 第十七条 end in the provisional year.
+    opened = min(today, dt.date(year, 1, 1) - dt.timedelta(days=20))
+    if calendar.add_working_days(opened, 60).year < year:
+        pytest.skip("the frozen clock is too early for a period into the provisional year")
+    case = penalty_case(people, opened_on=opened)
+    body = api(people["officer_a"]).get(f"/api/cases/{case.pk}/deadlines").json()
+    investigation = {d["code"]: d for d in body["deadlines"]}["investigation"]
+    assert investigation["provisional"] is True and year in investigation["provisional_years"]
+
+    client.force_login(people["officer_a"].user)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"部分期限跨入 {year} 年" in page and f"暂定：{year}年日历未确认" in page
+
+
+def test_a_deadline_in_published_years_is_not_marked(api, client, people, qualified):
+    calendar = current_calendar()
+    today = timezone.localdate()
+    published = [y for y in calendar.years if y not in calendar.provisional_years]
+    start = today - dt.timedelta(days=150)
+    if not published or calendar.add_working_days(start, 90).year in calendar.provisional_years \
+            or start.year in calendar.provisional_years:
+        pytest.skip("the frozen clock's year is provisional in this calendar")
+    case = penalty_case(people, opened_on=start)
+    body = api(people["officer_a"]).get(f"/api/cases/{case.pk}/deadlines").json()
+    assert all(d["provisional_years"] == [] for d in body["deadlines"])
+    client.force_login(people["officer_a"].user)
+    assert "部分期限跨入" not in client.get(f"/cases/{case.pk}/").content.decode()
