@@ -452,10 +452,12 @@ class Deployment:
                 continue
             if pid == self.proc.pid:
                 found["master"].append(pid)
-            elif b"db_worker" in cmd or b"rqworker" in cmd:
-                found["jobs"].append(pid)
+            elif b"db_worker" in cmd or b"rqworker" in cmd or b"worker" in cmd:
+                found["jobs"].append(pid)  # `liuhen worker`, under `liuhen supervise`
             elif b"scheduler" in cmd:
                 found["scheduler"].append(pid)
+            elif b"supervise" in cmd:
+                found["master"].append(pid)  # restarts the job worker and the scheduler
             else:
                 found["web"].append(pid)
         return found
