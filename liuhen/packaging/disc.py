@@ -13,11 +13,13 @@ and README, BagIt tag files for its share (``Bag-Count: 2 of 3``), and a volume 
 the same key (``volume.sig``). ``verify.py`` checks one volume alone, or all of them together.
 
 Files are streamed into the image (``pycdlib`` opens each at write time and copies it in 1 MiB
-blocks): memory stays flat whatever the package size. Each image is then read back once
-(:func:`liuhen.packaging.readback.read_back`): that pass yields the image's own SHA-256 and SM3
-for the burn register and checks every file on it against the manifest by SHA-256 (each file's
-SM3 was computed from the same bytes while the package was built; a third SM3 pass would add
-time, not certainty). A later check of a kept disc (``read_back``) recomputes both (DA/T 70
+blocks): memory stays flat whatever the package size. The image's own SHA-256 and SM3 (for the
+burn register) are computed while it is written (:class:`~liuhen.packaging.readback.
+HashingWriter`); each image is then read back once (:func:`liuhen.packaging.readback.read_back`)
+with SHA-256 alone: the image must read back with the SHA-256 it was written with, and every
+file on it must match the manifest by SHA-256 (each file's SM3 was computed from the same bytes
+while the package was built, or recorded at ingest; another SM3 pass would add time, not
+certainty). A later check of a kept disc (``read_back``) recomputes both (DA/T 70
 安全性: the medium's read-back check).
 """
 
@@ -369,14 +371,19 @@ def write_disc_images(
                     detail=f"volume {number}: {size} > {target.capacity}",
                 )
             path = dest / (f"{stem}.iso" if total == 1 else f"{stem}-{number}of{total}.iso")
-            with open(path, "xb") as out:
-                iso.write_fp(out, blocksize=WRITE_BLOCK)
+            # "xb+": the writer reads back what pycdlib wrote before the file data (metadata).
+            with open(path, "xb+") as out:
+                hashing = readback.HashingWriter(out)
+                iso.write_fp(hashing, blocksize=WRITE_BLOCK)
+                written = hashing.digests()
                 if fsync:
                     out.flush()
                     os.fsync(out.fileno())
         finally:
             iso.close()
-        result = readback.read_back(path, fingerprint=signer.fingerprint, sm3="skip", files=verify)
+        result = readback.read_back(
+            path, fingerprint=signer.fingerprint, sm3="skip", files=verify, written=written
+        )
         if verify and not result.ok:
             failures = "; ".join(f"{f.code} {f.path or ''}" for f in result.failures)
             raise PackageInvalid(f"光盘映像回读校验未通过：{path.name}", detail=failures)

@@ -16,6 +16,7 @@ import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO
 
 import pycdlib
 
@@ -97,12 +98,13 @@ class IsoSource:
         return sum(len(files) for _root, _dirs, files in self.iso.walk(iso_path="/"))
 
     def scan(
-        self, *, files: bool = True, file_sm3: bool = True
+        self, *, files: bool = True, file_sm3: bool = True, image_sm3: bool = True
     ) -> tuple[Digests, dict[str, tuple[int, str, str | None]]]:
         """Read the image once: its own digests, and (``files``) every file's, cut out of the
-        same stream by extent (SHA-256 only when not ``file_sm3``)."""
-        new = DigestWriter if file_sm3 else _Sha256Writer
-        image = DigestWriter()
+        same stream by extent (SHA-256 only when not ``file_sm3``; the image's SHA-256 only
+        when not ``image_sm3``)."""
+        new = DigestWriter if file_sm3 else Sha256Writer
+        image = DigestWriter() if image_sm3 else Sha256Writer()
         ranges = []
         if files:
             for rel, kind in self._kinds:
@@ -150,9 +152,10 @@ class IsoSource:
         return image.digests(), found
 
 
-class _Sha256Writer:
+class Sha256Writer:
     """SHA-256 alone, on a lane: enough to catch any changed byte when the file's SM3 was
-    computed from the same bytes already (the read-back right after writing an image)."""
+    computed from the same bytes already (the read-back right after writing an image, a copy
+    of a stored original whose SM3 was recorded at ingest). ``digests().sm3`` is ``None``."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
@@ -166,6 +169,82 @@ class _Sha256Writer:
     def digests(self) -> Digests:
         self._lane.join()
         return Digests(self._hash.hexdigest(), None, self.size)  # type: ignore[arg-type]
+
+
+class HashingWriter:
+    """A binary file wrapper for ``pycdlib``'s ``write_fp`` that computes the image's SHA-256
+    and SM3 while the image is written, so the read-back right after needs SHA-256 alone.
+
+    ``pycdlib`` seeks: descriptors and directory records first (small, not always in order),
+    then the file data in extent order, then one padding byte at the end. Small writes are only
+    written; before a large one (file data) the bytes between what is hashed and where it lands
+    are read back from the file (the metadata written so far, zeros for holes) and hashed, then
+    the data itself is hashed on its way. A later write below what is already hashed makes
+    the digests unusable: ``digests()`` then returns ``None`` and the read-back computes them
+    from the file instead. Correctness never rests on this class: the read-back compares the
+    image's SHA-256 with the one computed here, and every file on the image with the manifest.
+    """
+
+    LARGE = 64 * 1024
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._hash = DigestWriter()
+        self._hashed = 0
+        self._valid = True
+
+    def write(self, data) -> int:
+        position = self._out.tell()
+        if self._valid and position < self._hashed:
+            self._valid = False
+        elif self._valid and len(data) >= self.LARGE:
+            self._catch_up(position)
+            self._hash.update(bytes(data))
+            self._hashed = position + len(data)
+        return self._out.write(data)
+
+    def _catch_up(self, position: int) -> None:
+        if position <= self._hashed:
+            return
+        here = self._out.tell()
+        self._out.flush()
+        with open(self._out.fileno(), "rb", closefd=False) as reader:
+            reader.seek(self._hashed)
+            left = position - self._hashed
+            while left:
+                chunk = reader.read(min(CHUNK, left))
+                if not chunk:  # a hole past the end: zeros
+                    chunk = bytes(min(CHUNK, left))
+                self._hash.update(chunk)
+                left -= len(chunk)
+        self._out.seek(here)
+        self._hashed = position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._out.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._out.tell()
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def fileno(self) -> int:
+        return self._out.fileno()
+
+    @property
+    def mode(self) -> str:
+        return self._out.mode
+
+    def digests(self) -> Digests | None:
+        """The image's digests, once everything is written; ``None`` when they could not be
+        computed on the way (the read-back computes them)."""
+        if not self._valid:
+            self._hash.digests()  # let the lanes finish
+            return None
+        self._out.flush()
+        self._catch_up(os.fstat(self._out.fileno()).st_size)
+        return self._hash.digests()
 
 
 def _empty(sm3: bool) -> tuple[str, str | None]:
@@ -192,6 +271,7 @@ def read_back(
     fingerprint: str | None = None,
     sm3: str = "auto",
     files: bool = True,
+    written: object = None,
 ) -> verifier.Report:
     """Check disc images (``.iso`` files), mounted discs or folders against their manifest and
     return the verifier's :class:`~liuhen.packaging.verifier.Report`. Several locations are the
@@ -200,12 +280,16 @@ def read_back(
     only) makes a difference from the recorded image digests a failure too. ``fingerprint``:
     the bureau's key fingerprint the signature must match. ``sm3``: as for the verifier
     (``skip``: files by SHA-256 only; the image's own SM3 is always computed).
-    ``files=False`` computes only the image digests."""
+    ``files=False`` computes only the image digests. ``written`` (one image only): the
+    digests computed while the image was written (:class:`HashingWriter`); the read-back then
+    computes the image's SHA-256 alone, must find the same SHA-256 and size, and reports the
+    SM3 computed while writing (the bytes read back are the bytes hashed then)."""
     if isinstance(locations, str | os.PathLike):
         locations = [locations]
     sources: list[object] = []
     precomputed: dict[tuple[str, str], tuple[int, str, str]] = {}
     media = []
+    written_failures: list[tuple[IsoSource, Mapping[str, object], Digests]] = []
     try:
         for location in locations:
             if Path(location).is_dir():
@@ -213,7 +297,17 @@ def read_back(
                 continue
             source = IsoSource(location)
             sources.append(source)
-            digests, found = source.scan(files=files, file_sm3=sm3 != "skip")
+            known = _as_expected(written) if written is not None else {}
+            digests, found = source.scan(
+                files=files, file_sm3=sm3 != "skip", image_sm3=not known.get("sm3")
+            )
+            if known.get("sm3"):
+                same = digests.sha256 == str(known.get("sha256", "")).lower() and (
+                    digests.size == known.get("size", digests.size)
+                )
+                digests = Digests(digests.sha256, str(known["sm3"]) if same else None, digests.size)
+                if not same:
+                    written_failures.append((source, known, digests))
             precomputed.update({(source.label, rel): v for rel, v in found.items()})
             media.append((source, digests))
         if not files:
@@ -223,6 +317,16 @@ def read_back(
             report = verifier.Verifier(
                 sources, sm3=sm3, fingerprint=fingerprint, precomputed=precomputed
             ).run()
+        for source, known, digests in written_failures:
+            report.add(
+                verifier.FAIL,
+                "image.readback",
+                f"映像回读的 SHA-256 与写入时计算的不符：写入时 {known.get('sha256')}，"
+                f"回读 {digests.sha256}（{digests.size} 字节）。",
+                f"the image read back differs from what was written: SHA-256 written "
+                f"{known.get('sha256')}, read back {digests.sha256} ({digests.size} bytes).",
+                location=source.label,
+            )
         for source, digests in media:
             _check_image(
                 report,

@@ -132,6 +132,40 @@ def test_matching_expected_digests_are_accepted(tmp_path, signer, originals):
     assert len(result.files) == 2
 
 
+def test_recorded_sm3_is_reused_when_the_copy_has_the_recorded_sha256(
+    tmp_path, signer, originals, monkeypatch
+):
+    """Packaging hashes each copy once, with SHA-256 only, when the original's SHA-256 and SM3
+    were recorded at ingest: equal SHA-256 means equal bytes, so the recorded SM3 holds (the
+    bench's second SM3 pass removed, issue 11). No SM3 is computed for the payload here."""
+    from liuhen.packaging import builder as builder_module
+
+    def no_sm3(*args, **kwargs):
+        raise AssertionError("SM3 computed for a payload whose SM3 was recorded")
+
+    monkeypatch.setattr(builder_module, "DigestWriter", no_sm3)
+    name, path = next(iter(originals.items()))
+    recorded = digest_file(path)
+    with PackageBuilder(
+        tmp_path / "p", title="t", organization="o", external_id="x", signer=signer
+    ) as builder:
+        added = builder.add_file(name, path, expected=recorded)
+        builder.finish()
+    assert (added.size, added.sha256, added.sm3) == (recorded.size, recorded.sha256, recorded.sm3)
+    # A changed byte still fails the build: SHA-256 is always computed from the copy.
+    changed = tmp_path / "changed.mp4"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    changed.write_bytes(bytes(data))
+    with (
+        PackageBuilder(
+            tmp_path / "q", title="t", organization="o", external_id="x", signer=signer
+        ) as builder,
+        pytest.raises(DigestMismatch, match="sha256"),
+    ):
+        builder.add_file(name, changed, expected=recorded)
+
+
 @pytest.mark.parametrize("field", ["sha256", "sm3", "size"])
 def test_an_original_that_differs_from_its_recorded_digests_fails_the_build(
     tmp_path, signer, originals, field
@@ -141,7 +175,16 @@ def test_an_original_that_differs_from_its_recorded_digests_fails_the_build(
     expected = {"sha256": recorded.sha256, "sm3": recorded.sm3, "size": recorded.size}
     expected[field] = "0" * 64 if field != "size" else recorded.size + 1
     dest = tmp_path / "p"
-    builder = PackageBuilder(dest, title="t", organization="o", external_id="x", signer=signer)
+    # A recorded SM3 is reused when the copy's SHA-256 matches (see the next test); a recorded
+    # SM3 that is itself wrong is caught when the builder is told to recompute it.
+    builder = PackageBuilder(
+        dest,
+        title="t",
+        organization="o",
+        external_id="x",
+        signer=signer,
+        recompute_sm3=field == "sm3",
+    )
     builder.add_bytes("before.txt", b"added before")
     with pytest.raises(DigestMismatch, match="包未生成") as caught:
         builder.add_file(name, path, expected=expected)

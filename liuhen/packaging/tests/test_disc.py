@@ -255,3 +255,50 @@ def test_many_long_chinese_names_in_nested_folders_split_within_the_medium(signe
     report = read_back([i.path for i in images])
     assert report.ok, report.render()
     assert report.files_checked == 120
+
+
+def test_image_digests_are_computed_while_writing_and_the_read_back_needs_only_sha256(
+    package, signer, tmp_path, monkeypatch
+):
+    """The image's SHA-256 and SM3 come from the write itself (HashingWriter), so the read-back
+    right after computes SHA-256 alone (one SM3 pass over the image, not two; issue 11's
+    packaging bench); the digests equal a fresh hash of the file."""
+    from liuhen.packaging import readback
+
+    seen = []
+    real = readback.HashingWriter.digests
+
+    def record(self):
+        found = real(self)
+        seen.append(found)
+        return found
+
+    monkeypatch.setattr(readback.HashingWriter, "digests", record)
+    scans = []
+    real_scan = readback.IsoSource.scan
+
+    def scan(self, **kwargs):
+        scans.append(kwargs)
+        return real_scan(self, **kwargs)
+
+    monkeypatch.setattr(readback.IsoSource, "scan", scan)
+    (image,) = write_disc_images(package.path, tmp_path / "d", signer=signer, medium_name="cd")
+    data = image.path.read_bytes()
+    assert seen and seen[0] is not None, "the writer fell back to hashing on read-back"
+    assert (seen[0].sha256, seen[0].sm3, seen[0].size) == (
+        hashlib.sha256(data).hexdigest(),
+        hashlib.new("sm3", data).hexdigest(),
+        len(data),
+    )
+    assert (image.sha256, image.sm3) == (seen[0].sha256, seen[0].sm3)
+    assert scans == [{"files": True, "file_sm3": False, "image_sm3": False}]
+
+
+def test_a_read_back_that_differs_from_the_written_digest_fails(image, signer):
+    written = {"sha256": "0" * 64, "sm3": image.sm3, "size": image.size}
+    report = read_back(image.path, fingerprint=signer.fingerprint, sm3="skip", written=written)
+    assert not report.ok
+    assert "image.readback" in {f.code for f in report.failures}
+    good = {"sha256": image.sha256, "sm3": image.sm3, "size": image.size}
+    report = read_back(image.path, fingerprint=signer.fingerprint, sm3="skip", written=good)
+    assert report.ok and report.media[str(image.path)]["sm3"] == image.sm3
