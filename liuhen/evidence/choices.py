@@ -84,10 +84,12 @@ class FixityOutcome(models.TextChoices):
 class FixityObjectKind(models.TextChoices):
     """What a fixity check re-read: a recording's original, or another kind of stored original
     that an app above registers (``fixity.register_stored_kind``: the records app's document
-    scans, 第二十六条 (二) covers 文字记录 as much as 音像记录), or an orphan object."""
+    scans, 第二十六条 (二) covers 文字记录 as much as 音像记录; the keeping app's case-file PDFs,
+第十二条), or an orphan object."""
 
     RECORDING = "recording", "音像记录"
     DOCUMENT = "document", "文字记录扫描件"
+    CASE_FILE = "case_file", "卷宗"
     ORPHAN = "orphan", "孤立对象"
 
 

@@ -52,7 +52,7 @@ class Command(BaseCommand):
             if check.outcome != "ok":
                 self.stderr.write(
                     f"[{check.get_outcome_display()}] {kind} {item.pk} "
-                    f"{item.original_name} {check.storage_key} "
+                    f"{getattr(item, 'original_name', None) or item} {check.storage_key} "
                     f"应为 {check.expected_sha256} 实为 {check.found_sha256 or '—'}"
                 )
             elif options["verbosity"] >= 2:
