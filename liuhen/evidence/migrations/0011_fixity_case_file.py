@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0009_caselink_secondary_index'),
+        ('evidence', '0010_recording_storage_version'),
     ]
 
     operations = [
