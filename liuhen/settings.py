@@ -220,6 +220,8 @@ BACKUP_DIR = conf.env_str("LIUHEN_BACKUP_DIR", "")
 # (复制留存), read-only, beside the register's digests.
 SIGNING_KEY_FILE = conf.env_path("LIUHEN_SIGNING_KEY_FILE", DATA_DIR / "keys" / "signing-ed25519.pem")
 SUPPLY_DIR = conf.env_path("LIUHEN_SUPPLY_DIR", DATA_DIR / "supplied")
+# Archive packages of cases (第十五条) made from the package page, with their disc images.
+ARCHIVE_DIR = conf.env_path("LIUHEN_ARCHIVE_DIR", DATA_DIR / "archive")
 
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")

@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,12 +30,51 @@ from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Conflict, Forbidden
 from liuhen.evidence.models import CaseLink
 from liuhen.evidence.storage import get_storage
-from liuhen.keeping import casefile, events
+from liuhen.keeping import burns, casefile, events
 from liuhen.keeping.models import ArchivePackage, CaseFile
-from liuhen.packaging import PackageBuilder, verify
+from liuhen.packaging import (
+    PackageBuilder,
+    PackagingError,
+    SigningKey,
+    read_back,
+    verify,
+    write_disc_images,
+)
 
 CHECKS = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性",
           "security": "安全性"}
+
+
+def signing_key() -> SigningKey:
+    """The bureau's signing key (``settings.SIGNING_KEY_FILE``, made by ``liuhen signing_key``),
+    the same that signs evidence packages; never made here."""
+    path = Path(settings.SIGNING_KEY_FILE)
+    if not path.exists():
+        raise Conflict("尚未生成本局签名密钥：请系统管理员运行 liuhen signing_key")
+    try:
+        return SigningKey.load(path)
+    except PackagingError as exc:
+        raise Conflict(f"签名密钥不可用：{exc}") from exc
+
+
+def archive_case(*, actor, case, medium: str | None = None, dest_dir: Path | None = None,
+                 signer: SigningKey | None = None) -> ArchivePackage:
+    """The package page's one step (and ``liuhen archive_case``'s): build the package with its
+    four checks; with ``medium``, write its disc images, record them in the burn register
+    (待刻录) and read them back into the 安全性 check."""
+    signer = signer or signing_key()
+    dest = Path(dest_dir or settings.ARCHIVE_DIR)
+    package = build_package(actor=actor, case=case, dest_dir=dest, signer=signer)
+    if medium:
+        try:
+            images = write_disc_images(package.path, dest / "iso" / package.external_id,
+                                       signer=signer, medium_name=medium)
+        except PackagingError as exc:
+            raise Conflict(f"光盘映像未能写成：{exc}") from exc
+        burns.record_images(actor=actor, package=package, images=images)
+        package = disc_readback(actor=actor, package=package, images=images,
+                                fingerprint=signer.fingerprint)
+    return package
 
 
 def _audit_extract(obj) -> list[dict]:
@@ -194,6 +234,44 @@ def _virus_scan(folder: Path) -> dict:
     done = subprocess.run([clamscan, "-r", "--no-summary", str(folder)], capture_output=True,
                           text=True, timeout=3600)
     return {"ok": done.returncode == 0, "detail": done.stdout[-2000:] or "未发现病毒"}
+
+
+def disc_readback(*, actor, package: ArchivePackage, images, fingerprint: str) -> ArchivePackage:
+    """The medium's read-back check of DA/T 70 安全性: every disc image written for the package
+    is read back with ``pycdlib`` and must give the size, SHA-256 and SM3 recorded for it (the
+    burn register's) and every file the manifest's SHA-256, names intact. The result joins the
+    security check; a failed read-back unregisters the package as preserved."""
+    results = []
+    for image in images:
+        try:
+            report = read_back(image.path, expected=image, fingerprint=fingerprint, sm3="skip")
+            ok = report.ok
+            detail = (f"回读通过：{report.files_checked} 个文件，映像 SHA-256/SM3 与登记一致"
+                      if ok else "；".join(f.zh for f in report.failures)[:1000])
+        except PackagingError as exc:
+            ok, detail = False, f"无法读取：{exc}"[:1000]
+        results.append({"image": Path(image.path).name, "volume": image.volume,
+                        "sha256": image.sha256, "sm3": image.sm3, "ok": ok, "detail": detail})
+    with transaction.atomic():
+        locked = ArchivePackage.objects.select_for_update().get(pk=package.pk)
+        checks = dict(locked.checks)
+        security = dict(checks.get("security") or {"name": CHECKS["security"]})
+        virus = security.get("virus_ok", security.get("ok"))
+        security["virus_ok"] = virus
+        security["disc"] = results
+        disc_ok = all(r["ok"] for r in results)
+        security["ok"] = disc_ok if virus is None else bool(virus) and disc_ok
+        security["disc_detail"] = (f"光盘映像回读 {len(results)} 张："
+                                   + ("全部通过" if disc_ok else "有未通过"))
+        checks["security"] = security
+        locked.checks = checks
+        locked.preserved = all(c["ok"] for c in checks.values() if c["ok"] is not None)
+        locked.save(update_fields=["checks", "preserved"])
+        record(actor=actor, action=events.event_package_disc_checked, target=locked,
+               outcome="succeeded" if disc_ok else "failed",
+               detail={"images": [{k: r[k] for k in ("image", "ok", "sha256")}
+                                  for r in results], "preserved": locked.preserved})
+    return locked
 
 
 def report_json(package: ArchivePackage) -> bytes:

@@ -35,6 +35,19 @@ event_longterm_refused = "longterm.refused"
 event_package_built = "package.built"
 event_package_refused = "package.refused"
 
+# Burn register (burns.py, 第十五条): disc images written, discs burnt, discs read back.
+event_burn_image_recorded = "burn.image_recorded"
+event_burn_registered = "burn.registered"
+event_burn_checked = "burn.checked"
+event_burn_refused = "burn.refused"
+event_burns_viewed = "burn.listed"
+event_burns_exported = "burn.exported"
+event_package_disc_checked = "package.disc_checked"
+event_packages_viewed = "package.listed"
+event_package_verified = "package.verified"
+event_package_report_downloaded = "package.report_downloaded"
+event_burn_image_downloaded = "burn.image_downloaded"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_retention_changed: "修改保存期限",
@@ -60,4 +73,15 @@ ACTION_LABELS = {
     event_longterm_refused: "拒绝长期保存操作",
     event_package_built: "制作档案包（四性检测）",
     event_package_refused: "拒绝制作档案包",
+    event_burn_image_recorded: "登记光盘映像",
+    event_burn_registered: "登记光盘刻录",
+    event_burn_checked: "光盘回读校验",
+    event_burn_refused: "拒绝光盘刻录登记操作",
+    event_burns_viewed: "查看光盘刻录登记",
+    event_burns_exported: "导出光盘刻录登记",
+    event_package_disc_checked: "档案包光盘映像回读（安全性检测）",
+    event_packages_viewed: "查看档案包",
+    event_package_verified: "校验档案包",
+    event_package_report_downloaded: "下载四性检测报告",
+    event_burn_image_downloaded: "下载光盘映像",
 }

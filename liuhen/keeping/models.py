@@ -263,3 +263,52 @@ class ArchivePackage(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class DiscBurn(models.Model):
+    """光盘刻录登记 (第十五条: long-term keeping on disc): one disc image of an archive package,
+    as written (its own size, SHA-256 and SM3, computed while it was written and checked by a
+    read-back), then the disc burnt from it: label, medium, date, who burnt it and who checked
+    it (two different people), where it is kept; and the latest read-back check of the disc.
+
+    A row is made when the image is written (``burned_on`` empty: 待刻录); the records keeper
+    registers the burn; a later check reads the disc (or its image) back and compares."""
+
+    package = models.ForeignKey(ArchivePackage, on_delete=models.PROTECT,
+                                related_name="disc_burns", verbose_name="档案包")
+    archive_number = models.CharField("档号", max_length=80)
+    volume = models.PositiveSmallIntegerField("卷号", default=1)
+    volumes = models.PositiveSmallIntegerField("总卷数", default=1)
+    medium = models.CharField("介质", max_length=8)
+    volume_label = models.CharField("卷标", max_length=32)
+    image_name = models.CharField("映像文件", max_length=200)
+    image_path = models.CharField("映像位置", max_length=500)
+    size = models.BigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    sm3 = models.CharField("SM3", max_length=64)
+    written_at = models.DateTimeField("写入映像时间", default=timezone.now)
+    disc_label = models.CharField("光盘标签", max_length=120, blank=True)
+    burned_on = models.DateField("刻录日期", null=True, blank=True)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name="刻录人")
+    checker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name="检查人")
+    location = models.CharField("存放位置", max_length=200, blank=True)
+    registered_at = models.DateTimeField("登记时间", null=True, blank=True)
+    checked_at = models.DateTimeField("最近回读校验时间", null=True, blank=True)
+    check_ok = models.BooleanField("最近回读校验结果", null=True, blank=True)
+    check_detail = models.TextField("回读校验说明", blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "package__case__unit"
+    case_lookup = "package__case"
+
+    class Meta:
+        verbose_name = "光盘刻录登记"
+        verbose_name_plural = "光盘刻录登记"
+        ordering = ["-written_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["package", "volume"],
+                                               name="discburn_volume_once")]
+
+    def __str__(self) -> str:
+        return self.disc_label or self.image_name

@@ -20,4 +20,13 @@ urlpatterns = [
          name="keeping_case_long_term"),
     path("keeping/recordings/<int:pk>/long-term/", views.recording_long_term,
          name="keeping_recording_long_term"),
+    path("keeping/packages/", views.package_list, name="keeping_packages"),
+    path("keeping/packages/<int:pk>/verify/", views.package_verify,
+         name="keeping_package_verify"),
+    path("keeping/packages/<int:pk>/report.<str:fmt>", views.package_report,
+         name="keeping_package_report"),
+    path("keeping/burns/<int:pk>/image", views.burn_image, name="keeping_burn_image"),
+    path("keeping/burns/", views.burn_register, name="keeping_burns"),
+    path("keeping/burns/<int:pk>/check/", views.burn_check, name="keeping_burn_check"),
+    path("keeping/burns/export.csv", views.burn_export, name="keeping_burns_export"),
 ]

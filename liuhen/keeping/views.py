@@ -3,11 +3,13 @@ holds, and the disposal list with its destruction registers."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +23,18 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
 from liuhen.evidence.models import Recording
-from liuhen.keeping import casefile, disposal, events, holds, longterm, services
+from liuhen.keeping import archive, burns, casefile, disposal, events, holds, longterm, services
 from liuhen.keeping.choices import DisposalStatus, HoldKind
-from liuhen.keeping.models import CaseFile, DisposalList, LegalHold, RetentionChange
+from liuhen.keeping.models import (
+    ArchivePackage,
+    CaseFile,
+    DiscBurn,
+    DisposalList,
+    LegalHold,
+    RetentionChange,
+)
 from liuhen.keeping.pdf import register_pdf
+from liuhen.packaging import PackagingError
 
 
 @login_required
@@ -146,6 +156,7 @@ def _disposal_page(request, status: int = 200):
         "today": timezone.localdate(),
         "candidates": disposal.candidates(user=request.user) if may_propose else [],
         "may_propose": may_propose,
+        "may_keep": allows(request.user, burns.PERMISSION),  # packages and the burn register
         "registers": DisposalList.objects.restrict(request.user, "disposal.view")
         .select_related("unit", "proposed_by")[:200],
     }
@@ -284,3 +295,203 @@ def _mark(request, **target):
         messages.success(request, "已标记长期保存（第十五条），该音像资料永久保存，不列入销毁")
     except LiuhenError as exc:
         messages.error(request, exc.message)
+
+
+# --- burn register (光盘刻录登记, 第十五条) ---------------------------------------------------
+
+
+def _burns(user):
+    return (DiscBurn.objects.restrict(user, burns.PERMISSION)
+            .select_related("package", "operator", "checker"))
+
+
+@login_required
+@handles_errors
+def burn_register(request):
+    """光盘刻录登记: every disc image of an archive package, 待刻录 or burnt (label, medium,
+    date, operator, checker, where kept, the image's digests) and its latest read-back. POST
+    registers the burn of one image (the operator is the user; the checker another person)."""
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
+    if request.method == "POST":
+        try:
+            burn = _burns(request.user).filter(pk=_int(request.POST.get("burn"))).first()
+            if burn is None:
+                raise NotFound("没有找到该光盘映像（或无权办理）")
+            checker = (get_user_model().objects.filter(
+                username=request.POST.get("checker", "").strip(), is_active=True).first())
+            if checker is None:
+                raise InvalidInput("检查人登录名不存在")
+            burns.register_burn(actor=request.user, burn=burn,
+                                disc_label=request.POST.get("disc_label", ""),
+                                burned_on=request.POST.get("burned_on", ""), checker=checker,
+                                location=request.POST.get("location", ""))
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            return _burn_page(request, status=exc.status)
+        messages.success(request, "光盘刻录已登记")
+        return redirect("keeping_burns")
+    record(actor=request.user, action=events.event_burns_viewed, request=request)
+    return _burn_page(request)
+
+
+def _int(value) -> int:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 18 else 0
+
+
+def _burn_page(request, status: int = 200):
+    rows = list(_burns(request.user)[:500])
+    context = {"pending": [b for b in rows if b.burned_on is None],
+               "burnt": [b for b in rows if b.burned_on is not None],
+               "media": burns.MEDIA, "today": timezone.localdate()}
+    return render(request, "keeping/burns.html", context, status=status)
+
+
+@login_required
+@require_POST
+@handles_errors
+def burn_check(request, pk):
+    """Read the disc's image back and compare with the register. Only the registered image
+    is read from a page (no path typed by a user reaches the server's file system); a disc
+    itself is checked where it is mounted with ``burns.check_disc(location=…)``."""
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
+    burn = _burns(request.user).filter(pk=pk).first()
+    if burn is None:
+        raise NotFound("没有找到该光盘（或无权办理）")
+    try:
+        burns.check_disc(actor=request.user, burn=burn)
+    except LiuhenError as exc:
+        messages.error(request, exc.message)
+        return _burn_page(request, status=exc.status)
+    burn.refresh_from_db()
+    if burn.check_ok:
+        messages.success(request, f"回读校验通过：{burn.check_detail}")
+    else:
+        messages.error(request, f"回读校验未通过：{burn.check_detail}")
+    return redirect("keeping_burns")
+
+
+@login_required
+@handles_errors
+def burn_export(request):
+    """The burn register as CSV (UTF-8 with BOM)."""
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
+    rows = list(_burns(request.user))
+    record(actor=request.user, action=events.event_burns_exported, request=request,
+           detail={"rows": len(rows)})
+    response = HttpResponse(burns.export_csv(rows), content_type="text/csv; charset=utf-8")
+    name = f"光盘刻录登记-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+# --- archive packages (档案包, 第十五条) ------------------------------------------------------
+
+
+def _packages(user):
+    return (ArchivePackage.objects.restrict(user, burns.PERMISSION)
+            .select_related("case", "case_file", "created_by"))
+
+
+@login_required
+@handles_errors
+def package_list(request):
+    """档案包: every archive package in the user's scope with its 四性检测 results, its disc
+    images and reports; POST builds one for a case (by its number), with disc images when a
+    medium is chosen (the records keeper)."""
+    require(request.user, burns.PERMISSION, event=events.event_package_refused)
+    if request.method == "POST":
+        try:
+            number = request.POST.get("case_number", "").strip()
+            case = (Case.objects.restrict(request.user, burns.PERMISSION)
+                    .filter(number=number).first()) if number else None
+            if case is None:
+                raise NotFound("没有找到该案件编号（或无权办理）")
+            medium = request.POST.get("medium", "").strip() or None
+            if medium is not None and medium not in burns.MEDIA:
+                raise InvalidInput("未知的光盘介质")
+            package = archive.archive_case(actor=request.user, case=case, medium=medium)
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            return _package_page(request, status=exc.status)
+        if package.preserved:
+            messages.success(request, f"档案包 {package.external_id} 已制作，四性检测通过，已登记长期保存")
+        else:
+            messages.error(request, f"档案包 {package.external_id} 有检测项未通过，未登记长期保存")
+        return redirect("keeping_packages")
+    record(actor=request.user, action=events.event_packages_viewed, request=request)
+    return _package_page(request)
+
+
+def _package_page(request, status: int = 200):
+    packages = list(_packages(request.user)[:200])
+    images = {}
+    for burn in DiscBurn.objects.filter(package__in=packages).order_by("volume"):
+        images.setdefault(burn.package_id, []).append(burn)
+    rows = [{"package": p, "checks": [(p.checks.get(k) or {"name": name, "ok": None})
+                                      for k, name in archive.CHECKS.items()],
+             "images": images.get(p.pk, [])} for p in packages]
+    context = {"rows": rows, "media": burns.MEDIA,
+               "verified": request.session.pop("keeping_package_verified", None)}
+    return render(request, "keeping/packages.html", context, status=status)
+
+
+@login_required
+@require_POST
+@handles_errors
+def package_verify(request, pk):
+    """Check the package as kept (the offline verifier: signature, SHA-256 and SM3 manifests,
+    every file) and show the result."""
+    require(request.user, burns.PERMISSION, event=events.event_package_refused)
+    package = _packages(request.user).filter(pk=pk).first()
+    if package is None:
+        raise NotFound("没有找到该档案包（或无权办理）")
+    try:
+        signer = archive.signing_key()
+        report = archive.verify(package.path, fingerprint=signer.fingerprint)
+        ok, failures = report.ok, [f.zh for f in report.failures][:20]
+    except PackagingError as exc:
+        ok, failures = False, [f"无法校验：{exc}"]
+    record(actor=request.user, action=events.event_package_verified, target=package,
+           outcome="succeeded" if ok else "failed", request=request,
+           detail={"ok": ok, "failures": failures[:5]})
+    if ok:
+        messages.success(request, f"档案包 {package.external_id} 校验通过：签名、SHA-256 与 SM3 清单、"
+                                  f"{report.files_checked} 个文件均一致")
+    else:
+        messages.error(request, f"档案包 {package.external_id} 校验未通过：" + "；".join(failures))
+    return redirect("keeping_packages")
+
+
+@login_required
+@handles_errors
+def package_report(request, pk, fmt):
+    """The 四性检测 report as PDF or JSON."""
+    require(request.user, burns.PERMISSION, event=events.event_package_refused)
+    package = _packages(request.user).filter(pk=pk).first()
+    if package is None or fmt not in ("pdf", "json"):
+        raise NotFound("没有找到该档案包")
+    record(actor=request.user, action=events.event_package_report_downloaded, target=package,
+           request=request, detail={"format": fmt})
+    if fmt == "pdf":
+        body, kind = archive.report_pdf(package), "application/pdf"
+    else:
+        body, kind = archive.report_json(package), "application/json"
+    response = HttpResponse(body, content_type=kind)
+    name = f"四性检测报告-{package.external_id}.{fmt}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+@handles_errors
+def burn_image(request, pk):
+    """Download a disc image to burn it (the records keeper)."""
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
+    burn = _burns(request.user).filter(pk=pk).first()
+    if burn is None or not Path(burn.image_path).is_file():
+        raise NotFound("没有找到该光盘映像")
+    record(actor=request.user, action=events.event_burn_image_downloaded, target=burn,
+           request=request, detail={"sha256": burn.sha256})
+    return FileResponse(open(burn.image_path, "rb"), as_attachment=True,
+                        filename=burn.image_name, content_type="application/x-iso9660-image")

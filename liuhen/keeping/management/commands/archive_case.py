@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from liuhen.cases.models import Case
 from liuhen.core.errors import LiuhenError
-from liuhen.keeping import archive
+from liuhen.keeping import archive, burns
 from liuhen.packaging import PackagingError, SigningKey, write_disc_images
 
 
@@ -38,6 +38,10 @@ class Command(BaseCommand):
             if options["medium"]:
                 images = write_disc_images(package.path, Path(options["dest"]) / "iso",
                                            signer=signer, medium_name=options["medium"])
+                # 光盘刻录登记 (待刻录) and the disc read-back of the 安全性 check (DA/T 70).
+                burns.record_images(actor=user, package=package, images=images)
+                package = archive.disc_readback(actor=user, package=package, images=images,
+                                                fingerprint=signer.fingerprint)
         except (LiuhenError, PackagingError) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from exc
         for key, check in package.checks.items():
