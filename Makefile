@@ -11,7 +11,7 @@ TEST_SYSTEM_PACKAGES := redis-server chromium genisoimage libarchive-tools ffmpe
 # years after that "today", so no test can depend on the day it runs.
 FUTURE_NOW ?= 2028-12-03T10:00:00+08:00
 
-.PHONY: run test lint check pytest-sqlite pytest-postgres pytest-future system-deps test-system-deps bench clean
+.PHONY: run test lint check pytest-sqlite pytest-postgres pytest-future system-deps test-system-deps bench cluster clean
 
 # The virtualenv and the project from pyproject.toml: with uv where it is installed (a fresh
 # machine's first `make run` spent 3 min 45 s in pip, issue 13 item 6), else with pip. uv's
@@ -63,6 +63,11 @@ pytest-future: $(BIN)/.installed
 	LIUHEN_STRICT_SKIPS=1 LIUHEN_TEST_NOW=$(FUTURE_NOW) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: test-system-deps lint check pytest-sqlite pytest-postgres pytest-future
+
+# Two nodes as one on loopback (docs/scale-out.md): PostgreSQL, moto S3, Redis, two nodes behind a
+# round-robin proxy, one worker; the URLs are printed, Ctrl+C stops it all.
+cluster: test-system-deps $(BIN)/.installed
+	PG_URL=$(PG_URL) $(BIN)/python bench/cluster.py
 
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,32 @@
+"""`make cluster` as a CI test (issue 14 item 7): the script that starts two nodes, a worker, a
+round-robin proxy, moto's S3 and Redis on the machine's PostgreSQL runs its own smoke checks —
+a session made on node A works on node B, a tus upload whose PATCHes go to A, B and through the
+proxy in turn ends with the right SHA-256 and SM3 in S3 under Object Lock with its version
+pinned, `liuhen storage check` reports the bucket's versioning and Object Lock, one scheduler
+leads — and stops everything, its database dropped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.timeout(1200)  # migrate + demo + three processes on a busy 2-core machine
+def test_make_cluster_starts_two_nodes_as_one_and_passes_its_checks():
+    url = os.environ.get("LIUHEN_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the cluster runs on PostgreSQL (the machine's own, as `make cluster` does)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
+    result = subprocess.run([sys.executable, "bench/cluster.py", "--check"], cwd=ROOT,
+                            env={**env, "PG_URL": url}, capture_output=True, text=True,
+                            timeout=1100)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "集群检查通过" in result.stdout
+    assert "缺失 0，已改变 0，出现新版本 0" in result.stdout, result.stdout
+    for port_line in ("负载均衡（轮询）", "节点 A", "节点 B"):
+        assert port_line in result.stdout
