@@ -20,7 +20,8 @@ from conftest import ROOT
 def test_make_cluster_starts_two_nodes_as_one_and_passes_its_checks():
     url = os.environ.get("LIUHEN_DATABASE_URL", "")
     if not url.startswith("postgres"):
-        pytest.skip("the cluster runs on PostgreSQL (the machine's own, as `make cluster` does)")
+        pytest.skip("several nodes share a PostgreSQL database (the machine's own, as "
+                    "`make cluster` uses)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")}
     result = subprocess.run([sys.executable, "bench/cluster.py", "--check"], cwd=ROOT,
                             env={**env, "PG_URL": url}, capture_output=True, text=True,
