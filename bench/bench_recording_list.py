@@ -206,7 +206,8 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         kind, original_name, size, media_type, container, video_codec, audio_codec,
         duration_seconds, width, height, media_info, captured_start, captured_end,
         capture_time_source, device_id, officer_id, unit_id, patrol_id, case_id, party_id,
-        location, sha256, sm3, storage_key, uploaded_by_id, channel, stored_at, deadline_at,
+        location, sha256, sm3, storage_key, storage_version, uploaded_by_id, channel, stored_at,
+        deadline_at,
         late_seconds, is_late, readable, read_error, flags, is_flagged, derivation_status,
         disposal_register)
     SELECT
@@ -219,7 +220,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
              + {team} END,
         CASE WHEN ({h} {div} 11) % 7 = 0 THEN {ids['party']} + ((({h} {div} 77) % {PARTIES_PER_TEAM}) * {TEAMS})
              + {team} END,
-        '', {hexed}, {hexed}, 'sha256/' || {hexed}, {ids['user']} + ({x} % {OFFICERS}), 'station',
+        '', {hexed}, {hexed}, 'sha256/' || {hexed}, '', {ids['user']} + ({x} % {OFFICERS}), 'station',
         CASE WHEN {late} THEN {plus(at, 259200)} ELSE {plus(at, 7200)} END,
         {plus(at, 86400)},
         CASE WHEN {late} THEN 172800 ELSE 0 END,
