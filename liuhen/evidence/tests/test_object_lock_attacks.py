@@ -1,0 +1,64 @@
+"""Object Lock tested as an attacker with the app's own credentials would (issue 16 item 18;
+第二十六条 (二): no one may delete or alter an original). Against moto's server over HTTP, as
+the vault talks to S3: a locked version cannot be deleted — not even with the governance
+bypass header, the default mode being COMPLIANCE — and an overwrite or a plain delete only adds a version or a delete marker above it: the stored bytes
+stay readable with their digest.
+
+Not shown here, because moto does not enforce them (it accepts both): that a COMPLIANCE
+retention cannot be shortened (AWS refuses it), and that GOVERNANCE-mode bypass is refused to the app's credentials. That is IAM
+policy (no ``s3:BypassGovernanceRetention`` for the app's key), which moto does not enforce;
+production stores in COMPLIANCE mode (``S3_OBJECT_LOCK_MODE``), where no key can bypass."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from botocore.exceptions import ClientError
+
+from liuhen.evidence.services import ingest_recording
+
+
+@pytest.fixture
+def locked(people, make_media, s3):
+    bucket = s3()
+    path = make_media("h264")
+    data = path.read_bytes()
+    recording = ingest_recording(source_path=path, original_name=path.name, channel="web",
+                                 actor=people["officer_a"].user).recording
+    head = s3.client.head_object(Bucket=bucket, Key=recording.storage_key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    return s3.client, bucket, recording, data, head["VersionId"]
+
+
+def _refused(call, **kwargs):
+    with pytest.raises(ClientError) as refused:
+        call(**kwargs)
+    assert refused.value.response["Error"]["Code"] in ("AccessDenied", "InvalidRequest"), \
+        refused.value.response
+
+
+def _original(client, bucket, recording, version) -> bytes:
+    return client.get_object(Bucket=bucket, Key=recording.storage_key,
+                             VersionId=version)["Body"].read()
+
+
+def test_a_locked_version_cannot_be_deleted_even_with_the_bypass_header(locked):
+    client, bucket, recording, data, version = locked
+    _refused(client.delete_object, Bucket=bucket, Key=recording.storage_key, VersionId=version)
+    _refused(client.delete_object, Bucket=bucket, Key=recording.storage_key, VersionId=version,
+             BypassGovernanceRetention=True)
+    result = client.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": recording.storage_key, "VersionId": version}]})
+    assert not result.get("Deleted") and result["Errors"], result
+    assert hashlib.sha256(_original(client, bucket, recording, version)).hexdigest() \
+        == recording.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_an_overwrite_or_a_plain_delete_leaves_the_locked_bytes(locked):
+    client, bucket, recording, data, version = locked
+    client.put_object(Bucket=bucket, Key=recording.storage_key, Body=b"forged")
+    client.delete_object(Bucket=bucket, Key=recording.storage_key)  # a delete marker on top
+    assert _original(client, bucket, recording, version) == data
+    versions = client.list_object_versions(Bucket=bucket, Prefix=recording.storage_key)
+    assert version in {v["VersionId"] for v in versions["Versions"]}
