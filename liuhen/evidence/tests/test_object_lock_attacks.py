@@ -1,13 +1,13 @@
 """Object Lock tested as an attacker with the app's own credentials would (issue 16 item 18;
 第二十六条 (二): no one may delete or alter an original). Against moto's server over HTTP, as
 the vault talks to S3: a locked version cannot be deleted — not even with the governance
-bypass header, the default mode being COMPLIANCE — and an overwrite or a plain delete only adds a version or a delete marker above it: the stored bytes
-stay readable with their digest.
+bypass header, the default mode being COMPLIANCE — and an overwrite or a plain delete only
+adds a version or a delete marker above it: the stored bytes stay readable with their digest.
 
 Not shown here, because moto does not enforce them (it accepts both): that a COMPLIANCE
-retention cannot be shortened (AWS refuses it), and that GOVERNANCE-mode bypass is refused to the app's credentials. That is IAM
-policy (no ``s3:BypassGovernanceRetention`` for the app's key), which moto does not enforce;
-production stores in COMPLIANCE mode (``S3_OBJECT_LOCK_MODE``), where no key can bypass."""
+retention cannot be shortened (AWS refuses it), and that GOVERNANCE-mode bypass is refused to
+the app's credentials (IAM policy: no ``s3:BypassGovernanceRetention`` for the app's key).
+Production stores in COMPLIANCE mode (``S3_OBJECT_LOCK_MODE``), where no key can bypass."""
 
 from __future__ import annotations
 
