@@ -71,12 +71,10 @@ def test_demo_builds_the_bureau(demo):
 def test_demo_has_devices_recordings_and_supervision(demo):
     """Issue 12: a newcomer's devices, recordings, spot check, violations, training and
     circular pages are populated (第十八、二十一至二十六条)."""
-    import av
     from django.utils import timezone
 
     from liuhen.devices.models import Device
     from liuhen.evidence.models import Recording
-    from liuhen.evidence.storage import get_storage
     from liuhen.supervision.models import Circular, ReviewFinding, Violation
     from liuhen.supervision.training import standings
 
@@ -89,8 +87,8 @@ def test_demo_has_devices_recordings_and_supervision(demo):
     held = recordings.exclude(device__status="faulty").first()
     assert "device_unassigned" not in held.flags  # made by the device's holder
     video = recordings.filter(kind="video").first()
-    with get_storage().open(video.storage_key) as fh, av.open(fh) as container:
-        assert container.streams.video  # real media, not a placeholder
+    # Real media, read by PyAV at ingest (the file itself lives in that test's storage folder).
+    assert video.readable and video.video_codec == "h264" and video.width == 320
     assert ReviewFinding.objects.filter(offset_seconds__isnull=False).count() >= 2
     assert Violation.objects.filter(status="measure_taken").exists()
     assert Violation.objects.filter(detector="outside_duty").exists()
