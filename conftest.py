@@ -97,6 +97,20 @@ def people(bureau, make_officer):
     }
 
 
+def logged_in(officer_or_user, **kwargs) -> Client:
+    """A page client logged in as an officer (or a user), as the tests' many ``_client`` did."""
+    client = Client(**kwargs)
+    client.force_login(getattr(officer_or_user, "user", officer_or_user))
+    return client
+
+
+def last_entry(action):
+    """The newest audit entry of ``action`` (or None)."""
+    from liuhen.audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
+
+
 class ApiClient:
     """A logged-in client that speaks JSON to /api/ (session auth, CSRF enforced)."""
 

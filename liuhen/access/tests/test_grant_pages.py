@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
+from conftest import logged_in as _client
 from liuhen.access import grants
 from liuhen.access.models import AccessRequest, Grant
 from liuhen.audit.models import AuditEntry
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 def case_a(people, bureau):
     return make_case(actor=people["officer_a"].user, unit=bureau["team_a"],
                      officers=[people["officer_a"], people["officer_a2"]])
-
-
-def _client(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 def test_request_inbox_approve_and_mine_through_the_pages(people, case_a):

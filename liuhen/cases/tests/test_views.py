@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from liuhen.audit.models import AuditEntry
+from conftest import last_entry
 from liuhen.cases.choices import CaseKind, PartyKind, Stage
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.cases.tests.factories import make_case, make_party, valid_id_card, valid_uscc
@@ -40,10 +40,6 @@ def case_a(people, bureau):
         officers=[people["officer_a"], people["officer_a2"]],
         parties=[party],
     )
-
-
-def last_entry(action):
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
 
 
 def create_payload(bureau, people, **overrides):

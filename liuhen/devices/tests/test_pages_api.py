@@ -6,16 +6,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from conftest import logged_in as _client
 from liuhen.audit.models import AuditEntry
 from liuhen.devices.tests.conftest import earlier
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 def test_list_and_detail_are_scoped(people, device):

@@ -4,18 +4,12 @@ check passes; scoped like every read (第二十六条 (二); 第二十三条 sup
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
+from conftest import logged_in as _client
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence import events
 from liuhen.evidence.fixity import verify_recordings
 from liuhen.evidence.tests.test_fixity import _flip_byte
-
-
-def _client(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
+from conftest import logged_in as _client
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence import events
 from liuhen.evidence.streaming import (
@@ -94,12 +95,6 @@ def test_content_disposition_keeps_chinese_names():
 # What a browser's <video> element sends: the server serves content as a view only to the
 # player's own fetches (issue 16 item 11, 第十六条).
 PLAYER = {"HTTP_SEC_FETCH_DEST": "video"}
-
-
-def _client(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 def _entries(action, recording):

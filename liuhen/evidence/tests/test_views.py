@@ -9,21 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
+from conftest import logged_in as _client
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence import events
 from liuhen.evidence.models import Mark
 from liuhen.evidence.tasks import derive_media
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 def _audited(action, officer, outcome="succeeded", **filters):

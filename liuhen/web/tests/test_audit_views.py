@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import last_entry
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record
 
@@ -24,10 +25,6 @@ def client_for(officer) -> Client:
     client = Client()
     client.force_login(officer.user)
     return client
-
-
-def last_entry(action):
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
 
 
 @pytest.fixture

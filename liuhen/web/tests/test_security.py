@@ -19,16 +19,12 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from conftest import last_entry
 from liuhen.access.models import ApiToken
-from liuhen.audit.models import AuditEntry
 from liuhen.cases.tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
-
-
-def last_entry(action):
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
 
 
 def login_post(client, username, password=PASSWORD, otp=""):
