@@ -13,7 +13,8 @@ from liuhen.access import services as access_services
 from liuhen.access.querysets import allows, user_role
 from liuhen.access.services import get_for
 from liuhen.cases import events as case_events
-from liuhen.cases.choices import Stage
+from liuhen.cases import stages
+from liuhen.cases.choices import Phase, Stage
 from liuhen.cases.models import Case
 from liuhen.cases.views import detail_context
 from liuhen.core import inbox
@@ -33,8 +34,13 @@ def dashboard(request):
         # The list stops at 10 rows: say how many there are and link to all of them.
         context["my_case_count"] = mine.count() if officer is not None else 0
         counts = dict(visible.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
-        context["per_stage"] = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage
-                                if s != Stage.PATROL]
+        steps = [(s.value, s.label, counts.get(s.value, 0)) for s in Stage if s != Stage.PATROL]
+        context["per_stage"] = steps
+        # Reported by 第二条's phases, each with the law's finer steps under it (issue 8 item 2).
+        context["per_phase"] = [
+            (p.label, sum(n for code, _, n in steps if stages.phase(code) == p),
+             [step for step in steps if stages.phase(step[0]) == p])
+            for p in Phase]
         context["case_total"] = sum(counts.values())
     # 第十六条: what waits for this approver, and the requester's own open items.
     context["access_pending"] = access_services.pending_for(user).count()
