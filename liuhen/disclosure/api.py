@@ -1,16 +1,21 @@
-"""JSON API of party copies (第十七条第二款) and the supply register (第十七条第三款): thin over
-disclosure.services and disclosure.supply (every rule and audit entry is there)."""
+"""JSON API of party copies (第十七条第二款) and supplies to review bodies and courts
+(第十七条第三款): register, the leader in charge's decision, make or build, hand over, download
+what was given. Thin over disclosure.services and disclosure.supply, the same functions the pages
+call (every rule and audit entry is there)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
 
+from django.http import FileResponse
 from ninja import Field, Router, Schema, Status
 
+from liuhen.cases.models import Case
 from liuhen.core.errors import NotFound
 from liuhen.disclosure import marks, services, supply
 from liuhen.evidence.models import Recording
+from liuhen.evidence.storage import get_storage
 
 router = Router(tags=["复制与提供（第十七条）"])
 
@@ -59,6 +64,32 @@ class PartyCopyPlanIn(Schema):
     plan: str = Field(max_length=4000)
 
 
+class SupplyIn(Schema):
+    case_id: int = Field(ge=1, le=2**63 - 1)
+    body_kind: Literal["review", "court"]
+    body_name: str = Field(max_length=200)
+    letter_number: str = Field(max_length=100)
+    received_on: date
+    recording_ids: list[int] = Field(default_factory=list, max_length=1000)
+    document_ids: list[int] = Field(default_factory=list, max_length=1000)
+    note: str = Field("", max_length=2000)
+
+
+class SupplyDecisionIn(Schema):
+    decision: Literal["approve", "refuse"]
+    note: str = Field("", max_length=2000)
+
+
+class SupplyHandOverIn(Schema):
+    how: str = Field(max_length=200)
+
+
+class SupplyCheckOut(Schema):
+    zip_ok: bool
+    package_ok: bool
+    failures: list[str]
+
+
 class SupplyOut(Schema):
     id: int
     number: str
@@ -70,6 +101,11 @@ class SupplyOut(Schema):
     response_rule: str
     case_id: int
     status: str
+    decided_by_id: int | None
+    decided_at: datetime | None
+    decision_note: str
+    document_ids: list[int]
+    recording_ids: list[int]
     package_id: str
     manifest_sha256: str
     zip_sha256: str
@@ -78,6 +114,14 @@ class SupplyOut(Schema):
     built_at: datetime | None
     supplied_at: datetime | None
     supplied_how: str
+
+    @staticmethod
+    def resolve_document_ids(obj) -> list[int]:
+        return sorted(obj.documents.values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_recording_ids(obj) -> list[int]:
+        return sorted(obj.recordings.values_list("pk", flat=True))
 
 
 def _copy(request, copy_id: int):
@@ -143,6 +187,92 @@ def hand_over(request, copy_id: int):
     return services.hand_over_party_copy(actor=request.user, copy_id=copy_id)
 
 
+@router.get("/disclosure/copies/{copy_id}/download", summary="下载复制件（已加水印，非原件）",
+            openapi_extra={"responses": {200: {
+                "description": "复制件（视频或照片），交付当事人的同一文件",
+                "content": {"application/octet-stream": {}}}}})
+def copy_download(request, copy_id: int):
+    found = _copy(request, copy_id)
+    path = services.copy_for_download(actor=request.user, copy_id=found.pk, request=request)
+    suffix = path.rsplit(".", 1)[-1] if "." in path else "bin"
+    return FileResponse(get_storage().open(path), as_attachment=True,
+                        filename=f"{found.number}-复制件.{suffix}",
+                        headers={"Cache-Control": "no-store"})
+
+
+# --- supplies to review bodies and courts (第十七条第三款) ---------------------------------------
+
+
+def _supply(request, supply_id: int):
+    found = supply.visible_supplies(request.user).filter(pk=supply_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
 @router.get("/disclosure/supplies", response=list[SupplyOut], summary="提供登记（复议、诉讼）")
 def supplies(request):
-    return list(supply.visible_supplies(request.user)[:500])
+    return list(supply.visible_supplies(request.user)
+                .prefetch_related("documents", "recordings")[:500])
+
+
+@router.post("/disclosure/supplies", response={201: SupplyOut},
+             summary="登记行政复议机关、人民法院调取（第十七条第三款）")
+def register_supply(request, payload: SupplyIn):
+    case = Case.objects.restrict(request.user, "case.view").filter(pk=payload.case_id).first()
+    if case is None:
+        raise NotFound()
+    created = supply.register_supply(
+        actor=request.user, case=case, body_kind=payload.body_kind, body_name=payload.body_name,
+        letter_number=payload.letter_number, received_on=payload.received_on,
+        recording_ids=payload.recording_ids, document_ids=payload.document_ids,
+        note=payload.note)
+    return Status(201, created)
+
+
+@router.get("/disclosure/supplies/{supply_id}", response=SupplyOut, summary="一件提供登记")
+def supply_detail(request, supply_id: int):
+    return _supply(request, supply_id)
+
+
+@router.post("/disclosure/supplies/{supply_id}/decision", response=SupplyOut,
+             summary="审批提供（主管负责人，登记人不得自批）")
+def decide_supply(request, supply_id: int, payload: SupplyDecisionIn):
+    _supply(request, supply_id)
+    if payload.decision == "approve":
+        return supply.approve_supply(approver=request.user, supply_id=supply_id,
+                                     note=payload.note)
+    return supply.refuse_supply(approver=request.user, supply_id=supply_id, reason=payload.note)
+
+
+@router.post("/disclosure/supplies/{supply_id}/build", response=SupplyOut,
+             summary="制作证据包并留存（签名清单、离线核验程序）")
+def build_supply(request, supply_id: int):
+    _supply(request, supply_id)
+    return supply.build_supply(actor=request.user, supply_id=supply_id)
+
+
+@router.post("/disclosure/supplies/{supply_id}/supplied", response=SupplyOut,
+             summary="登记已提供（方式、时间）")
+def supplied(request, supply_id: int, payload: SupplyHandOverIn):
+    _supply(request, supply_id)
+    return supply.mark_supplied(actor=request.user, supply_id=supply_id, how=payload.how)
+
+
+@router.post("/disclosure/supplies/{supply_id}/check", response=SupplyCheckOut,
+             summary="核验留存件与提供时一致（复制留存）")
+def check_supply(request, supply_id: int):
+    _supply(request, supply_id)
+    return supply.check_supply(actor=request.user, supply_id=supply_id, request=request)
+
+
+@router.get("/disclosure/supplies/{supply_id}/package", summary="下载留存的证据包（ZIP）",
+            openapi_extra={"responses": {200: {
+                "description": "证据包 ZIP：与登记的 SHA-256、SM3 相同的字节",
+                "content": {"application/zip": {}}}}})
+def supply_package(request, supply_id: int):
+    _supply(request, supply_id)
+    path = supply.package_for_download(actor=request.user, supply_id=supply_id,
+                                       request=request)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,
+                        headers={"Cache-Control": "no-store"})

@@ -348,6 +348,38 @@ def mark_supplied(*, actor, supply_id, how: str) -> Supply:
     return supply
 
 
+def package_for_download(*, actor, supply_id, request=None) -> Path:
+    """The kept ZIP of a built supply, audited as downloaded: the same bytes the register's
+    digests describe. Only who may register supplies for the case's unit gets it."""
+    supply = _visible(actor, supply_id)
+    if supply is None or not supply.package_id \
+            or not unit_allowed(actor, "disclosure.register", supply.case.unit):
+        record_denied(actor=actor, action=events.event_supply_downloaded,
+                      target=("disclosure.supply", str(supply_id)), reason="无权下载该证据包")
+        raise NotFound()
+    path = kept_zip(supply)
+    if not path.is_file():
+        raise NotFound()
+    record(actor=actor, action=events.event_supply_downloaded, target=supply, request=request,
+           detail={"zip_sha256": supply.zip_sha256})
+    return path
+
+
+def check_supply(*, actor, supply_id, request=None) -> dict:
+    """Check what is kept against what was supplied (:func:`check_kept`), audited with its
+    outcome, failures included."""
+    supply = _visible(actor, supply_id)
+    if supply is None:
+        record_denied(actor=actor, action=events.event_supply_checked,
+                      target=("disclosure.supply", str(supply_id)), reason="无权核验该证据包")
+        raise NotFound()
+    result = check_kept(supply)
+    record(actor=actor, action=events.event_supply_checked, target=supply, request=request,
+           outcome="succeeded" if result["zip_ok"] and result["package_ok"] else "failed",
+           detail=result)
+    return result
+
+
 def kept_zip(supply: Supply) -> Path:
     return Path(settings.SUPPLY_DIR) / f"{supply.package_id}.zip"
 

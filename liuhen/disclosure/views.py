@@ -270,11 +270,8 @@ def supply_action(request, pk, action):
                                  how=request.POST.get("how", ""))
             messages.success(request, "已登记提供")
         elif action == "check":
-            result = supply.check_kept(found)
-            record(actor=request.user, action=events.event_supply_checked, target=found,
-                   outcome="succeeded" if result["zip_ok"] and result["package_ok"]
-                   else "failed", detail=result, request=request)
-            request.session[f"supply-check-{found.pk}"] = result
+            request.session[f"supply-check-{found.pk}"] = supply.check_supply(
+                actor=request.user, supply_id=found.pk, request=request)
         else:
             raise NotFound()
     except LiuhenError as exc:
@@ -289,14 +286,7 @@ def supply_action(request, pk, action):
 def supply_download(request, pk):
     """The ZIP as kept: the same bytes the register's digests describe."""
     found = _supply(request, pk)
-    if not found.package_id or not unit_allowed(request.user, "disclosure.register",
-                                                found.case.unit):
-        raise NotFound()
-    path = supply.kept_zip(found)
-    if not path.is_file():
-        raise NotFound()
-    record(actor=request.user, action=events.event_supply_downloaded, target=found,
-           detail={"zip_sha256": found.zip_sha256}, request=request)
+    path = supply.package_for_download(actor=request.user, supply_id=found.pk, request=request)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,
                         headers={"Cache-Control": "no-store"})
 

@@ -7,14 +7,12 @@ byte, an edited manifest line or a swapped signature each fail it."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 import subprocess
 import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from liuhen.audit.models import AuditEntry
@@ -26,21 +24,6 @@ from liuhen.evidence.digests import digest_file
 from liuhen.packaging import SigningKey
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def key(settings, tmp_path):
-    settings.SIGNING_KEY_FILE = tmp_path / "keys" / "signing.pem"
-    settings.SUPPLY_DIR = tmp_path / "supplied"
-    out = io.StringIO()
-    call_command("signing_key", stdout=out)
-    assert "已生成签名密钥" in out.getvalue()
-    again = io.StringIO()
-    call_command("signing_key", stdout=again)  # never overwritten
-    assert "已有签名密钥" in again.getvalue()
-    signer = SigningKey.load(settings.SIGNING_KEY_FILE)
-    assert signer.fingerprint in out.getvalue()
-    return signer
 
 
 def _register(people, case, **kwargs):

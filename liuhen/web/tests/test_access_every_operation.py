@@ -75,7 +75,8 @@ NEEDS: dict[str, str | None] = {
     # in flux while issue 10 builds them out; tested in disclosure/tests.
     **{f"liuhen_disclosure_api_{name}": SIGNED_IN for name in (
         "copies", "register_copy", "copy_detail", "decide", "hand_over", "make", "plan",
-        "supplies")},
+        "copy_download", "supplies", "register_supply", "supply_detail", "decide_supply",
+        "build_supply", "supplied", "check_supply", "supply_package")},
     # cases
     "liuhen_cases_api_list_cases": "case.view",
     "liuhen_cases_api_create_case": "case.create",
