@@ -21,8 +21,8 @@ into the files' padding), so nothing is a duplicate.
 
 Baseline, measured in the same run on the same files just before and just after each scenario
 (the faster of the two is used): ``cat FILE | tee >(sha256sum) | openssl dgst -sm3`` (read +
-SHA-256 + SM3, the digests the server must compute), one pipeline per file, all at once for
-the concurrent scenario. Its digests are then compared with the stored recording's, read back
+SHA-256 + SM3, the digests the server must compute; the process substitution as a named pipe,
+see ``pipeline``), one pipeline per file, all at once for the concurrent scenario. Its digests are then compared with the stored recording's, read back
 through the API (``GET /api/uploads/<id>/result`` and ``GET /api/recordings/<id>``).
 
 Printed per scenario: wall time and MB/s; the server's CPU time (its whole process tree from
@@ -30,6 +30,9 @@ Printed per scenario: wall time and MB/s; the server's CPU time (its whole proce
 wall and CPU; wall ratio = baseline wall / upload wall (target >= 0.8); CPU ratio = server CPU /
 baseline CPU (target <= 1.3); the RSS of the largest web worker at 25/50/75/100 % of the upload
 and its peak (flat as the file grows = streaming); the load average before and after.
+``BENCH_PERF=FILE`` records a ``perf`` profile of the web workers during each upload,
+``BENCH_PYSPY=PREFIX`` their Python stacks (``py-spy``, the ``bench`` extra) into
+``PREFIX-<pid>.txt``.
 The derivation job each new recording queues is waited for between scenarios (its CPU time is
 printed apart), so that it does not run inside the next measurement.
 """
@@ -134,6 +137,19 @@ def run_clients(
             stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)
+    spies = []
+    if os.environ.get("BENCH_PYSPY"):  # Python stacks of each web worker: PREFIX-<pid>.txt
+        py_spy = Path(sys.executable).with_name("py-spy")
+        spies = [
+            subprocess.Popen(
+                [str(py_spy), "record", "--nonblocking", "--threads", "-r", "250", "-f", "raw",
+                 "-o", f"{os.environ['BENCH_PYSPY']}-{pid}.txt", "-p", str(pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid in dep.roles()["web"]
+        ]
+        time.sleep(1.0)
     with d.RssSampler(dep) as rss:
         for proc in procs:
             proc.stdin.write("go\n")
@@ -156,6 +172,9 @@ def run_clients(
     if perf is not None:
         perf.send_signal(2)
         perf.wait(timeout=60)
+    for spy in spies:
+        spy.send_signal(2)
+        spy.wait(timeout=60)
     wall = (
         max(r["end"] for r in results) - min(r["start"] for r in results)
         if results and not errors
@@ -185,9 +204,17 @@ def tag(path: Path, label: str) -> None:
 
 
 def pipeline(path: Path) -> str:
+    """``cat FILE | tee >(sha256sum) | openssl dgst -sm3``, with the process substitution
+    spelled as a named pipe so that ``sha256sum`` is a child of the shell.
+
+    Written as ``>(sha256sum)``, sha256sum is forked by the shell that then becomes ``tee``,
+    which never waits for it: its CPU time (as much as SM3's, coreutils' SHA-256 has no SHA
+    instructions) was reaped by nobody and missing from the baseline (1.4 instead of 2.6-2.9 s for 256 MiB at load 15): the CPU
+    ratios printed before 2026-12-04 were about twice what they are with the same work."""
+    fifo = f"{path}.fifo"
     return (
-        f"cat '{path}' | tee >(sha256sum > '{path}.sha256') | openssl dgst -sm3 "
-        f"> '{path}.sm3'; wait $!"
+        f"rm -f '{fifo}'; mkfifo '{fifo}'; sha256sum < '{fifo}' > '{path}.sha256' & "
+        f"cat '{path}' | tee '{fifo}' | openssl dgst -sm3 > '{path}.sm3'; wait; rm -f '{fifo}'"
     )
 
 
