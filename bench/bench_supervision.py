@@ -37,16 +37,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--draw-only", action="store_true", help="only the spot-check draw")
     args = parser.parse_args()
     if args.db == "both":
         for db in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--db", db],
-                           check=True)
+            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--db", db]
+                           + (["--draw-only"] if args.draw_only else []), check=True)
         return
-    run_one(args.db, args.rows)
+    run_one(args.db, args.rows, args.draw_only)
 
 
-def run_one(db: str, rows: int) -> None:
+def _cpu() -> float:
+    """CPU seconds of this process plus, on PostgreSQL, of its server backend (another process
+    on this machine: its utime + stime from /proc)."""
+    from django.db import connection
+
+    spent = time.process_time()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        spent += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
+def run_one(db: str, rows: int, draw_only: bool = False) -> None:
     from bench_recording_list import _pg, seed
 
     data_dir = Path(tempfile.mkdtemp(prefix="liuhen-bench-sup-"))
@@ -86,10 +102,17 @@ def run_one(db: str, rows: int) -> None:
 
         for name, (start, end) in {"draw_all": (date(2023, 1, 1), date(2026, 12, 31)),
                                    "draw_month": (date(2025, 3, 1), date(2025, 3, 31))}.items():
+            cpu = _cpu()
             first, drawn = _timed(lambda s=start, e=end: draw(s, e))
-            again, _ = _timed(lambda s=start, e=end: draw(s, e))
+            again, redrawn = _timed(lambda s=start, e=end: draw(s, e))
+            assert redrawn == drawn  # the same seed and population: the same sample
             result[name] = {"seconds": first, "again": again,
+                            "cpu_seconds_both": round(_cpu() - cpu, 3),
                             "population": drawn.population_size, "sample": len(drawn.sample)}
+        if draw_only:
+            result["load"] = os.getloadavg()
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            return
         # The data ends about 694 days after 2024-01-01 for a million rows.
         end = datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")) + timedelta(minutes=rows)
         seconds, found = _timed(lambda: detectors.run_all(end))

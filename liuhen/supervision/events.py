@@ -75,6 +75,7 @@ DETAIL_LABELS = {
     "hours": "学时",
     "result": "结论",
     "seed": "随机种子",
+    "method": "抽取方法",
     "population": "抽查对象",
     "strata": "分层",
     "per_stratum": "每层抽取数",

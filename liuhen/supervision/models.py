@@ -89,7 +89,8 @@ class ViolationStep(models.Model):
 class SpotCheck(models.Model):
     """A spot check of one period (第二十三条): the sampling plan (population, filters,
     strata, size per stratum) and what makes the draw reproducible: the seed and the
-    population's identity (its size and the SHA-256 of its ids per stratum)."""
+    population's identity (its size and a SHA-256 over its members per stratum, as the draw
+    method computes it: see ``sampling``)."""
 
     title = models.CharField("名称", max_length=200)
     period_start = models.DateField("期间起")
@@ -99,6 +100,10 @@ class SpotCheck(models.Model):
     strata = models.CharField("分层", max_length=12, choices=Strata.choices)
     per_stratum = models.PositiveIntegerField("每层抽取数")
     seed = models.CharField("随机种子", max_length=64)
+    # sampling.METHOD of the draw: 1 read every id, 2 groups by id buckets; a redraw uses it.
+    draw_method = models.PositiveSmallIntegerField(
+        "抽取方法", default=2, choices=[(1, "方法一：逐条读取编号计算标识"),
+                                      (2, "方法二：按编号分段汇总计算标识")])
     population_size = models.PositiveIntegerField("总体数量", default=0)
     population_digest = models.CharField("总体标识（SHA-256）", max_length=64)
     strata_sizes = models.JSONField("各层数量", default=dict)

@@ -68,7 +68,7 @@ def open_spot_check(*, actor, title: str, period_start: date, period_end: date,
         check = SpotCheck.objects.create(
             title=title[:200], period_start=period_start, period_end=period_end,
             population=population, filters=filters, strata=strata, per_stratum=per_stratum,
-            seed=seed, population_size=drawn.population_size,
+            seed=seed, draw_method=drawn.method, population_size=drawn.population_size,
             population_digest=drawn.population_digest, strata_sizes=drawn.strata_sizes,
             opened_by=actor)
         SpotCheckItem.objects.bulk_create([
@@ -76,7 +76,8 @@ def open_spot_check(*, actor, title: str, period_start: date, period_end: date,
                           object_type=OBJECT_TYPES[population], object_id=pk)
             for i, (stratum, pk, unit_id) in enumerate(drawn.sample, start=1)])
         record(actor=actor, action=events.event_spot_check_opened, target=check,
-               detail={"seed": seed, "population": population, "strata": strata,
+               detail={"seed": seed, "method": drawn.method, "population": population,
+                       "strata": strata,
                        "per_stratum": per_stratum, "population_size": drawn.population_size,
                        "population_digest": drawn.population_digest,
                        "sample": len(drawn.sample)})
@@ -89,7 +90,7 @@ def redraw(*, actor, spot_check: SpotCheck) -> dict:
     drawn = sampling.draw(population=spot_check.population, start=spot_check.period_start,
                           end=spot_check.period_end, filters=spot_check.filters,
                           strata=spot_check.strata, per_stratum=spot_check.per_stratum,
-                          seed=spot_check.seed)
+                          seed=spot_check.seed, method=spot_check.draw_method)
     stored = list(spot_check.items.order_by("position").values_list("stratum", "object_id"))
     result = {
         "same_population": drawn.population_digest == spot_check.population_digest,

@@ -66,6 +66,73 @@ def test_same_seed_and_population_draw_the_same_sample(people, bureau, populatio
     assert drawn_ids <= {r.pk for r in population}
 
 
+@pytest.mark.parametrize("strata", ["unit", "kind", "unit_kind"])
+def test_grouped_draw_matches_reading_every_id(people, bureau, population, monkeypatch, strata):
+    """Method 2 (counts per id bucket, positions resolved by range queries) draws exactly what
+    method 1 (every id read in order) draws, for many seeds; buckets of 2 ids make every
+    stratum span several buckets, so the position → bucket → offset arithmetic is exercised."""
+    monkeypatch.setattr(sampling, "BUCKET", 2)
+    start, end = _period()
+    args = dict(population="recordings", start=start, end=end, filters={}, strata=strata)
+    for seed in ("a", "b", "c", "2026-Q4", "7"):
+        for per_stratum in (1, 3, 6):
+            grouped = sampling.draw(seed=seed, per_stratum=per_stratum, **args)
+            every_id = sampling.draw(seed=seed, per_stratum=per_stratum, method=1, **args)
+            assert grouped.method == 2 and every_id.method == 1
+            assert grouped.sample == every_id.sample
+            assert grouped.strata_sizes == every_id.strata_sizes
+            assert grouped.population_size == every_id.population_size == 11
+            # Strata sizes are met: per_stratum from each, all of a smaller stratum.
+            per = {}
+            for stratum, _pk, _unit in grouped.sample:
+                per[stratum] = per.get(stratum, 0) + 1
+            assert per == {name: min(per_stratum, n) for name, n in grouped.strata_sizes.items()}
+            assert len({pk for _s, pk, _u in grouped.sample}) == len(grouped.sample)
+
+
+def test_population_identity_changes_with_its_members(people, bureau):
+    """The identity is more than the counts: the same number of members with one swapped for
+    another, or one moved to another unit, gives another identity (第二十三条)."""
+    from liuhen.cases.models import Case
+    from liuhen.cases.tests.factories import make_case
+
+    cases = [make_case(actor=people["head_a"].user, unit=bureau["team_a"],
+                       officers=[people["officer_a"], people["officer_a2"]]) for _ in range(5)]
+    start, end = _period()
+    args = dict(population="cases", start=start, end=end, filters={}, strata="unit",
+                per_stratum=2, seed="s")
+    before = sampling.draw(**args)
+    assert before.population_size == 5
+    swapped = cases[2]
+    Case.objects.filter(pk=swapped.pk).update(opened_on=start - timedelta(days=1))
+    added = make_case(actor=people["head_a"].user, unit=bureau["team_a"],
+                      officers=[people["officer_a"], people["officer_a2"]])
+    after = sampling.draw(**args)
+    assert after.strata_sizes == before.strata_sizes
+    assert after.population_digest != before.population_digest
+    Case.objects.filter(pk=added.pk).update(opened_on=start - timedelta(days=1))
+    Case.objects.filter(pk=swapped.pk).update(opened_on=swapped.opened_on)
+    assert sampling.draw(**args) == before  # back as it was: the same identity and sample
+    Case.objects.filter(pk=swapped.pk).update(unit=bureau["team_b"])
+    moved = sampling.draw(**args)
+    assert moved.population_size == before.population_size
+    assert moved.population_digest != before.population_digest
+
+
+def test_a_check_drawn_by_method_one_is_redrawn_by_it(people, bureau, population):
+    check = _open(people)
+    assert check.draw_method == 2
+    old = sampling.draw(population="recordings", start=check.period_start,
+                        end=check.period_end, filters={}, strata="unit", per_stratum=3,
+                        seed=check.seed, method=1)
+    type(check).objects.filter(pk=check.pk).update(draw_method=1,
+                                                   population_digest=old.population_digest)
+    check.refresh_from_db()
+    assert spot_checks.redraw(actor=people["leader"].user, spot_check=check) == {
+        "same_population": True, "same_sample": True,
+        "population_digest": old.population_digest}
+
+
 def test_open_and_redraw(people, bureau, population, at_local):
     check = _open(people)
     assert check.items.count() == 6 and check.population_size == 11
