@@ -83,8 +83,9 @@ def derive_recording(*, recording_id: int, force: bool = False) -> str:
         return "missing"
     if recording.derivation_status != DerivationStatus.PENDING and not force:
         return recording.derivation_status
+    read: dict = {}
     try:
-        made = _derive(recording)
+        made = _derive(recording, read)
     except Exception as exc:  # noqa: BLE001 - recorded below, visible on the page and audit log
         log.exception("derivation of recording %s failed", recording_id)
         with transaction.atomic():
@@ -109,41 +110,55 @@ def derive_recording(*, recording_id: int, force: bool = False) -> str:
             actor=None,
             action=events.event_recording_derived,
             target=recording,
-            detail={"status": str(status), "tool_version": media.TOOL_VERSION, "derivatives": made},
+            detail={"status": str(status), "tool_version": media.TOOL_VERSION, "derivatives": made,
+                    **read},
         )
     return status
 
 
-def _derive(recording: Recording) -> list[dict]:
-    """Produce and store what is missing; return a description of each new derivative."""
+def _derive(recording: Recording, read: dict | None = None) -> list[dict]:
+    """Produce and store what is missing; return a description of each new derivative.
+
+    The original is read where it is stored, its pinned version (issue 14 item 5): on S3 by
+    ranged GETs, with no local copy (issue 14 item 6, ``S3Source``); ``read`` gets how many
+    bytes and requests that took (``{"source_read": ...}``, kept in the audit entry)."""
     storage = get_storage()
     existing = set(recording.derivatives.values_list("kind", flat=True))
     made: list[dict] = []
     with tempfile.TemporaryDirectory(prefix=f"{DERIVE_TEMP_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
-        # S3: a streamed temp copy of the pinned version (issue 14 item 5)
-        with storage.local_path(recording.storage_key, recording.storage_version) as src:
-            info = media.probe(src)
-            if not info.readable:
-                # Unreadable evidence is kept as is (flagged at ingest); nothing can be derived.
-                if not recording.readable:
-                    return []
-                raise media.MediaError(f"original unreadable: {info.error}")
-            pictures = info.kind in ("video", "photo")
-            if pictures and DerivativeKind.POSTER not in existing:
-                poster = work / "poster.jpg"
-                media.make_poster(src, poster)
-                made.append(_store(storage, recording, DerivativeKind.POSTER, poster, "poster.jpg"))
-            if info.kind == "video" and DerivativeKind.THUMBNAIL not in existing:
-                for path in media.make_thumbnails(src, work / "thumbs", count=THUMBNAIL_COUNT):
-                    made.append(
-                        _store(storage, recording, DerivativeKind.THUMBNAIL, path, path.name)
-                    )
-            needs_proxy = info.kind in ("video", "audio") and not media.is_browser_playable(info)
-            if needs_proxy and DerivativeKind.PROXY not in existing:
-                proxy = work / "proxy.mp4"
-                media.make_proxy(src, proxy)
-                made.append(_store(storage, recording, DerivativeKind.PROXY, proxy, "proxy.mp4"))
+        with storage.media_source(recording.storage_key, recording.storage_version) as src:
+            try:
+                return _derive_from(storage, recording, src, work, existing, made)
+            finally:
+                if read is not None and hasattr(src, "fetched"):
+                    read["source_read"] = {"size": src.size, "fetched": src.fetched,
+                                           "requests": src.requests}
+
+
+def _derive_from(storage, recording, src, work: Path, existing: set, made: list) -> list[dict]:
+    """The derivatives of ``recording`` from ``src`` (a path, or an S3 stream source)."""
+    info = media.probe(src)
+    if not info.readable:
+        # Unreadable evidence is kept as is (flagged at ingest); nothing can be derived.
+        if not recording.readable:
+            return []
+        raise media.MediaError(f"original unreadable: {info.error}")
+    pictures = info.kind in ("video", "photo")
+    if pictures and DerivativeKind.POSTER not in existing:
+        poster = work / "poster.jpg"
+        media.make_poster(src, poster)
+        made.append(_store(storage, recording, DerivativeKind.POSTER, poster, "poster.jpg"))
+    if info.kind == "video" and DerivativeKind.THUMBNAIL not in existing:
+        for path in media.make_thumbnails(src, work / "thumbs", count=THUMBNAIL_COUNT):
+            made.append(
+                _store(storage, recording, DerivativeKind.THUMBNAIL, path, path.name)
+            )
+    needs_proxy = info.kind in ("video", "audio") and not media.is_browser_playable(info)
+    if needs_proxy and DerivativeKind.PROXY not in existing:
+        proxy = work / "proxy.mp4"
+        media.make_proxy(src, proxy)
+        made.append(_store(storage, recording, DerivativeKind.PROXY, proxy, "proxy.mp4"))
     return made
 
 

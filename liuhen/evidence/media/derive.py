@@ -12,31 +12,33 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from liuhen.evidence.media.probe import (
     _AAC_RATES,
-    _OPEN,
     _OUT_TB,
     _SEEK_DECODE_LIMIT,
     MediaError,
     MediaInfo,
+    Source,
     _main_video_stream,
-    _photo_formats,
+    av_input,
+    open_image,
     probe,
 )
 
 
 def make_proxy(
-    src_path: str | os.PathLike, dst_path: str | os.PathLike, *, max_height: int = 720
+    src: Source, dst_path: str | os.PathLike, *, max_height: int = 720
 ) -> MediaInfo:
     """Transcode a recording to a browser-playable H.264/AAC MP4 (faststart) and probe it.
 
     Audio-only input gives an AAC-only MP4. Frames are streamed one at a time; source
     timestamps are kept (VFR too), so duration and A/V sync match the original. The output is
     written to ``<dst>.part`` and renamed, so a crash never leaves a half-written proxy.
-    Raises :class:`MediaError` when nothing can be decoded.
+    Raises :class:`MediaError` when nothing can be decoded. ``src``: a path or a stream
+    source (an S3 object read by ranged GETs, issue 14 item 6).
     """
-    src, dst = Path(src_path), Path(dst_path)
+    dst = Path(dst_path)
     tmp = dst.with_name(dst.name + ".part")
     try:
-        with av.open(str(src), **_OPEN) as inp:
+        with av_input(src) as inp:
             vin = _main_video_stream(inp)
             ain = inp.streams.audio[0] if inp.streams.audio else None
             if vin is None and ain is None:
@@ -74,7 +76,7 @@ def make_proxy(
     return info
 
 
-def _display_rotation(src: Path) -> int:
+def _display_rotation(src: Source) -> int:
     """The quarter turn (0, 90, 180 or 270, counter-clockwise) the first video frame needs.
 
     Phones and some body cameras record sideways and store a display matrix instead of turning
@@ -82,7 +84,7 @@ def _display_rotation(src: Path) -> int:
     applied to its pixels. Angles that are not quarter turns count as 0.
     """
     try:
-        with av.open(str(src), **_OPEN) as container:
+        with av_input(src) as container:
             stream = _main_video_stream(container)
             if stream is None:
                 return 0
@@ -207,7 +209,7 @@ class _AudioEncoder:
 
 
 def make_poster(
-    src_path: str | os.PathLike,
+    src_path: Source,
     dst_path: str | os.PathLike,
     *,
     at_seconds: float | None = None,
@@ -222,12 +224,12 @@ def make_poster(
     info = _readable(src_path)
     if at_seconds is None:
         at_seconds = info.duration_seconds * 0.1 if info.duration_seconds else 1.0
-    (image,) = _pictures(Path(src_path), info, [at_seconds], width)
+    (image,) = _pictures(src_path, info, [at_seconds], width)
     _save_jpeg(image, Path(dst_path), width)
 
 
 def make_thumbnails(
-    src_path: str | os.PathLike, dst_dir: str | os.PathLike, *, count: int = 6, width: int = 240
+    src_path: Source, dst_dir: str | os.PathLike, *, count: int = 6, width: int = 240
 ) -> list[Path]:
     """Write ``count`` evenly spaced JPEG thumbnails ``thumb_NN.jpg``; return their paths.
 
@@ -240,13 +242,13 @@ def make_thumbnails(
         return []
     duration = info.duration_seconds
     times = [duration * (i + 0.5) / count for i in range(count)] if duration else [0.0]
-    images = _pictures(Path(src_path), info, times, width)
+    images = _pictures(src_path, info, times, width)
     return [
         _save_jpeg(img, Path(dst_dir) / f"thumb_{i:02d}.jpg", width) for i, img in enumerate(images)
     ]
 
 
-def _readable(src_path: str | os.PathLike, *, allow_audio: bool = False) -> MediaInfo:
+def _readable(src_path: Source, *, allow_audio: bool = False) -> MediaInfo:
     """Probe ``src_path``; raise :class:`MediaError` unless it is a readable picture source."""
     info = probe(src_path)
     if not info.readable:
@@ -256,11 +258,11 @@ def _readable(src_path: str | os.PathLike, *, allow_audio: bool = False) -> Medi
     return info
 
 
-def _pictures(src: Path, info: MediaInfo, times: list[float], width: int) -> list[Image.Image]:
+def _pictures(src: Source, info: MediaInfo, times: list[float], width: int) -> list[Image.Image]:
     """Images for a photo (one, upright) or for each of ``times`` in a video."""
     if info.kind == "photo":
         try:
-            with Image.open(src, formats=_photo_formats()) as img:
+            with open_image(src) as img:
                 img.draft("RGB", (width, width))  # JPEG: decode at a scale still >= width
                 return [ImageOps.exif_transpose(img).convert("RGB")]
         except UnidentifiedImageError:  # HEIC without pillow-heif: FFmpeg decodes it
@@ -268,10 +270,10 @@ def _pictures(src: Path, info: MediaInfo, times: list[float], width: int) -> lis
     return _frames_at(src, times)
 
 
-def _frames_at(src: Path, times: list[float]) -> list[Image.Image]:
+def _frames_at(src: Source, times: list[float]) -> list[Image.Image]:
     """Decode the first frame at or after each time (seconds from the start) as RGB images."""
     images = []
-    with av.open(str(src), **_OPEN) as container:
+    with av_input(src) as container:
         stream = _main_video_stream(container) or container.streams.video[0]
         stream.thread_type = "AUTO"
         first = stream.start_time or 0

@@ -10,14 +10,16 @@ to be kept and flagged, not rejected; and files are streamed, never read whole i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path, PurePath
+from typing import BinaryIO, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import av
@@ -91,6 +93,55 @@ class MediaError(Exception):
     """A derivative (proxy, poster, thumbnail) could not be produced from a recording."""
 
 
+@runtime_checkable
+class StreamSource(Protocol):
+    """A recording read where it is stored, without a local copy (issue 14 item 6): an S3
+    object read by ranged GETs of its pinned version (``storage.s3.S3Source``). ``open()`` gives
+    a new seekable binary reader each time; ``size`` is the object's length, ``name`` says
+    where it is in messages."""
+
+    name: str
+    size: int
+
+    def open(self) -> BinaryIO: ...
+
+
+# What probing and deriving read: a local path, or a :class:`StreamSource`.
+Source = str | os.PathLike | StreamSource
+
+
+def _is_stream(src) -> bool:
+    return not isinstance(src, str | os.PathLike) and isinstance(src, StreamSource)
+
+
+def open_source(src: Source) -> BinaryIO:
+    """A seekable binary reader of ``src``; close it after use."""
+    return src.open() if _is_stream(src) else open(src, "rb")  # noqa: SIM115 - caller closes
+
+
+def source_size(src: Source) -> int:
+    return src.size if _is_stream(src) else Path(src).stat().st_size
+
+
+@contextlib.contextmanager
+def av_input(src: Source) -> Iterator[av.container.InputContainer]:
+    """PyAV's input container on ``src``: by path, or through a reader of a stream source (the
+    demuxer's seeks become the reader's, e.g. ranged GETs)."""
+    if not _is_stream(src):
+        with av.open(str(src), **_OPEN) as container:
+            yield container
+        return
+    with src.open() as fh, av.open(fh, **_OPEN) as container:
+        yield container
+
+
+@contextlib.contextmanager
+def open_image(src: Source) -> Iterator[Image.Image]:
+    """Pillow's image on ``src`` (a photo format of :data:`PHOTO_FORMATS`)."""
+    with open_source(src) as fh, Image.open(fh, formats=_photo_formats()) as img:
+        yield img
+
+
 @dataclass
 class MediaInfo:
     """What :func:`probe` learnt about a file. ``creation_time`` is an aware UTC datetime."""
@@ -127,7 +178,7 @@ class MediaInfo:
         self.media_type = mime
 
 
-def probe(path: str | os.PathLike) -> MediaInfo:
+def probe(path: Source) -> MediaInfo:
     """Describe a media file without ever raising.
 
     Photos are recognised by Pillow, audio/video by PyAV. Readability is decided cheaply: the
@@ -136,11 +187,11 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     """
     info = MediaInfo()
     try:
-        p = Path(path)
-        if not p.is_file():
+        p = path if _is_stream(path) else Path(path)
+        if not _is_stream(p) and not p.is_file():
             info.error = "not a regular file or does not exist"
             return info
-        with open(p, "rb") as fh:
+        with open_source(p) as fh:
             head = fh.read(16)
         if not head:
             info.error = "empty file"
@@ -178,13 +229,13 @@ def _photo_formats() -> list[str]:
     return [name for name in PHOTO_FORMATS if name in Image.OPEN]
 
 
-def _probe_photo(p: Path, info: MediaInfo) -> bool:
+def _probe_photo(p: Source, info: MediaInfo) -> bool:
     """Fill ``info`` if Pillow recognises a photo; return False to fall through to PyAV."""
-    try:
-        img = Image.open(p, formats=_photo_formats())
-    except UnidentifiedImageError:
-        return False
-    with img:
+    with contextlib.ExitStack() as stack:
+        try:
+            img = stack.enter_context(open_image(p))
+        except UnidentifiedImageError:
+            return False
         info.kind = "photo"
         info.set_container(PHOTO_FORMATS[img.format])
         info.width, info.height = img.size
@@ -237,15 +288,15 @@ def _exif_time(img: Image.Image) -> datetime | None:
     return None
 
 
-def _probe_av(p: Path, info: MediaInfo, head: bytes) -> None:
+def _probe_av(p: Source, info: MediaInfo, head: bytes) -> None:
     """Fill ``info`` from PyAV: streams, duration, creation time, structure and decodability."""
     problem = _structure_problem(p, head)
-    try:
-        container = av.open(str(p), **_OPEN)
-    except av.FFmpegError as exc:
-        info.error = "; ".join(filter(None, (problem, f"cannot open: {exc}")))
-        return
-    with container:
+    with contextlib.ExitStack() as stack:
+        try:
+            container = stack.enter_context(av_input(p))
+        except av.FFmpegError as exc:
+            info.error = "; ".join(filter(None, (problem, f"cannot open: {exc}")))
+            return
         video = _main_video_stream(container)
         audio = container.streams.audio[0] if container.streams.audio else None
         info.kind = "video" if video else "audio" if audio else "unknown"
@@ -307,7 +358,7 @@ def _container_time(container: av.container.InputContainer) -> datetime | None:
     return None
 
 
-def _structure_problem(p: Path, head: bytes) -> str | None:
+def _structure_problem(p: Source, head: bytes) -> str | None:
     """Walk top-level MP4 boxes or RIFF chunks (headers only) to detect truncated files.
 
     A recorder that loses power leaves no ``moov`` box, or a box running past the end of the
@@ -316,8 +367,8 @@ def _structure_problem(p: Path, head: bytes) -> str | None:
     iso, riff = head[4:8] == b"ftyp", head[:4] == b"RIFF"
     if not (iso or riff):
         return None
-    size, pos, seen, problems = p.stat().st_size, 0, set(), []
-    with open(p, "rb") as fh:
+    size, pos, seen, problems = source_size(p), 0, set(), []
+    with open_source(p) as fh:
         for _ in range(100_000):  # bound pathological files made of millions of tiny boxes
             if pos + 8 > size:
                 break

@@ -199,6 +199,9 @@ class LocalStorage:
         """A path PyAV can open (the stored file itself here: open it read-only)."""
         yield self.path(key)
 
+    # What derivation reads: the stored file itself (S3: a ranged stream, issue 14 item 6).
+    media_source = local_path
+
     # -- writing -------------------------------------------------------------------------
     def _incoming(self) -> Path:
         incoming = self.root / INCOMING_DIR

@@ -146,46 +146,6 @@ def test_tus_upload_to_s3_and_outage(people, make_media, s3, settings):
     assert upload_files.partial_path(url.rsplit("/", 1)[1]).stat().st_size == len(data)  # kept for retry
 
 
-def test_derivation_needs_the_original_on_disk_and_says_so(people, make_media, s3, monkeypatch):
-    """Issue 14 item 6: the worker copies an S3 original to its staging folder to derive from
-    it; when that disk cannot hold it, the derivation fails before downloading anything, with
-    the sizes and the folder in the message, recorded as failed and audited (第二十六条)."""
-    import shutil
-    from collections import namedtuple
-
-    from liuhen.audit.models import AuditEntry
-    from liuhen.evidence import events
-    from liuhen.evidence.choices import DerivationStatus
-    from liuhen.evidence.storage import s3 as s3_module
-    from liuhen.evidence.tasks import derive_recording
-
-    s3()
-    path = make_media("hevc")
-    rec = ingest_recording(
-        source_path=path, original_name=path.name, channel="web", actor=people["officer_a"].user
-    ).recording
-    Recording.objects.filter(pk=rec.pk).update(derivation_status=DerivationStatus.PENDING)
-    real_usage = shutil.disk_usage
-    usage = namedtuple("usage", "total used free")
-    free = 100 * 1024 * 1024  # 100 MiB: less than the original plus the 256 MiB headroom
-    monkeypatch.setattr(s3_module.shutil, "disk_usage", lambda _p: usage(free, 0, free))
-    downloads = []
-    real_open = S3Storage.open
-    monkeypatch.setattr(S3Storage, "open", lambda self, key, version="": downloads.append(key)
-                        or real_open(self, key, version))
-    assert derive_recording(recording_id=rec.pk) == DerivationStatus.FAILED
-    assert downloads == []  # refused before the download began
-    entry = AuditEntry.objects.filter(action=events.event_recording_derivation_failed,
-                                      object_id=str(rec.pk)).get()
-    need = -(-(path.stat().st_size + 256 * 1024 * 1024) // (1024 * 1024))
-    assert "StagingSpaceTooSmall" in entry.reason and f"需要 {need} MiB，可用 100 MiB" in entry.reason
-    assert "LIUHEN_UPLOAD_DIR" in entry.reason
-    # With room enough the same recording derives.
-    monkeypatch.setattr(s3_module.shutil, "disk_usage", real_usage)
-    assert derive_recording(recording_id=rec.pk, force=True) == DerivationStatus.DONE
-    assert downloads == [rec.storage_key]
-
-
 # -- pinned object versions (issue 14 item 5, 第二十六条 (二)) ------------------------------
 
 
