@@ -371,7 +371,8 @@ def _marks_page(request, status: int = 200):
                .select_related("case", "recording", "set_by")[:500])
     return render(request, "disclosure/marks.html", {
         "levels": Confidentiality.choices, "current": current,
-        "values": request.POST}, status=status)
+        # prefilled from the recording or case page's link (?case_number= / ?recording_id=)
+        "values": request.POST if request.method == "POST" else request.GET}, status=status)
 
 
 # --- unusual use (第二十六条第三项) ------------------------------------------------------------

@@ -21,6 +21,7 @@ from liuhen.core import inbox
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
 from liuhen.disclosure import events, marks, services, unusual
 from liuhen.disclosure.models import PartyCopy, Supply
+from liuhen.disclosure.supply import register_supply
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +244,46 @@ def test_use_after_the_grant_ran_out_is_listed(people, recording, frozen_clock):
     assert by_actor[people["officer_b"].user.pk]["lapsed"] is False
     page = _client(people["legal"].user).get("/disclosure/unusual/").content.decode()
     assert "授权期外" in page and "是" in page
+
+
+def test_recording_and_case_pages_show_the_mark_and_the_ways_on(people, filed_case):
+    """第十七条第四款 on the pages themselves: the mark in force with who set it and why, on the
+    recording page (a case's mark reaches its recordings) and on the case page; the links to
+    register a party copy or a supply, ask for a copy grant or change the mark only for who
+    may; 国家秘密 takes the copy link away and shows the secrecy notice."""
+    recording = filed_case.recording_links.filter(ended_at__isnull=True).first().recording
+    officer, head = _client(people["officer_a"].user), _client(people["head_a"].user)
+    page = officer.get(f"/recordings/{recording.pk}/").content.decode()
+    assert "没有保密标记" in page and f"/disclosure/copies/new/?recording={recording.pk}" in page
+    assert "/disclosure/marks/" not in page  # an officer does not set marks
+
+    marks.set_mark(actor=people["legal"].user, target=filed_case, level="privacy",
+                   reason="涉及未成年劳动者")
+    legal_name = str(people["legal"].user)
+    for who in (officer, head):
+        page = who.get(f"/recordings/{recording.pk}/").content.decode()
+        assert 'id="confidentiality">个人隐私' in page
+        assert "涉及未成年劳动者" in page and legal_name in page and filed_case.number in page
+        assert "须先制定遮挡方案" in page
+        assert f"/disclosure/copies/new/?recording={recording.pk}" in page
+    page = head.get(f"/recordings/{recording.pk}/").content.decode()
+    assert f"/disclosure/marks/?recording_id={recording.pk}" in page
+    marks_form = head.get(f"/disclosure/marks/?recording_id={recording.pk}").content.decode()
+    assert f'name="recording_id" inputmode="numeric" value="{recording.pk}"' in marks_form
+
+    case_page = officer.get(f"/cases/{filed_case.pk}/").content.decode()
+    assert 'id="confidentiality">个人隐私' in case_page and "涉及未成年劳动者" in case_page
+    assert f"/disclosure/supplies/new/?case_number={filed_case.number}" in case_page
+    s = register_supply(actor=people["legal"].user, case=filed_case, body_kind="court",
+                        body_name="某市某区人民法院", letter_number="（2026）冀0102行初9号",
+                        received_on=timezone.localdate())
+    assert s.number in officer.get(f"/cases/{filed_case.pk}/").content.decode()
+    assert _client(people["officer_b"].user).get(f"/cases/{filed_case.pk}/").status_code == 404
+
+    marks.set_mark(actor=people["legal"].user, target=recording, level="state_secret",
+                   reason="经保密部门确定")
+    page = officer.get(f"/recordings/{recording.pk}/").content.decode()
+    assert 'id="confidentiality">国家秘密' in page and "保密渠道" in page
+    assert "/disclosure/copies/new/" not in page and "request-copy-grant" not in page
+    assert "经保密部门确定" in page and "涉及未成年劳动者" in page  # both marks, each with why
+
