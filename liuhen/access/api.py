@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from liuhen.access import services
 from liuhen.access.models import ApiToken
 from liuhen.access.otp import is_verified
+from liuhen.core.schemas import Short
 
 # The same tag as the org router: the API groups them as it did before issue 15.
 router = Router(tags=["单位与人员"])
 
 
 class TokenIn(Schema):
-    name: str = Field(max_length=100)
+    name: Short
     days: int | None = 365
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from liuhen.access.choices import UseAction
 from liuhen.access.grants import MAX_DAYS
+from liuhen.core import limits
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -19,7 +20,7 @@ class AccessRequestForm(forms.Form):
     actions = forms.MultipleChoiceField(label="申请事项", choices=UseAction.choices,
                                         widget=forms.CheckboxSelectMultiple,
                                         initial=[UseAction.VIEW])
-    reason = forms.CharField(label="工作事由", max_length=2000,
+    reason = forms.CharField(label="工作事由", max_length=limits.REASON,
                              widget=forms.Textarea(attrs={"rows": 3}))
     wanted_from = forms.DateField(label="期限自", widget=_DATE)
     wanted_until = forms.DateField(label="期限至", widget=_DATE,
@@ -39,5 +40,5 @@ class DecisionForm(forms.Form):
     actions = forms.MultipleChoiceField(label="批准事项", choices=UseAction.choices,
                                         widget=forms.CheckboxSelectMultiple, required=False)
     valid_until = forms.DateField(label="授权至", widget=_DATE, required=False)
-    note = forms.CharField(label="审批意见", max_length=2000, required=False,
+    note = forms.CharField(label="审批意见", max_length=limits.REASON, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access import grants
 from liuhen.access.choices import UseAction
+from liuhen.core.schemas import Reason
 
 router = Router(tags=["调阅申请与授权"])
 
@@ -20,7 +21,7 @@ class AccessRequestIn(Schema):
     target_type: Literal["cases.case", "evidence.recording", "records.document"]
     target_id: int = Field(ge=1, le=2**63 - 1)
     actions: list[Use] = Field(default=[UseAction.VIEW], min_length=1)
-    reason: str = Field(max_length=2000)
+    reason: Reason
     wanted_from: date | None = None
     wanted_until: date
 
@@ -63,11 +64,11 @@ class AccessDecisionIn(Schema):
     decision: Literal["approve", "refuse"]
     actions: list[Use] | None = None
     valid_until: date | None = None
-    note: str = Field("", max_length=2000)
+    note: Reason = ""
 
 
 class GrantRevokeIn(Schema):
-    reason: str = Field("", max_length=2000)
+    reason: Reason = ""
 
 
 @router.post("/access/requests", response={201: AccessRequestOut}, summary="提交调阅申请")

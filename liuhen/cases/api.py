@@ -25,6 +25,7 @@ from liuhen.cases.schemas import (
     TransitionIn,
 )
 from liuhen.core.errors import InvalidInput, NotFound
+from liuhen.core.schemas import Code, Search
 from liuhen.org.models import Unit
 
 router = Router(tags=["案件"])
@@ -43,11 +44,11 @@ def _unit(user, unit_id: int) -> Unit:
 
 class CaseQuery(Schema):
     unit: int | None = None
-    kind: str | None = None
-    stage: str | None = None
+    kind: Code | None = None
+    stage: Code | None = None
     officer: int | None = None
-    party: str | None = None
-    q: str | None = None
+    party: Search | None = None
+    q: Search | None = None
     opened_from: date | None = None
     opened_to: date | None = None
     page: int = 1
@@ -112,7 +113,7 @@ def transition_case(request, case_id: int, payload: TransitionIn):
 
 
 @router.get("/parties", response=list[PartyOut], summary="当事人列表")
-def list_parties(request, q: str = "", limit: int = 50):
+def list_parties(request, q: Search = "", limit: int = 50):
     require(request.user, "party.view")
     qs = Party.objects.restrict(request.user, "party.view")
     if q:

@@ -108,7 +108,7 @@ class OfficerChoiceField(forms.ModelMultipleChoiceField):
 class CaseFilterForm(forms.Form):
     """Filters of the case list; every field optional, bad values give a Chinese message."""
 
-    q = forms.CharField(label="编号或案由", required=False, max_length=100)
+    q = forms.CharField(label="编号或案由", required=False, max_length=limits.SEARCH)
     unit = UnitChoiceField(label="执法单位", queryset=Unit.objects.none(), required=False,
                            empty_label="全部单位", widget=QuickSelect)
     kind = forms.ChoiceField(label="执法行为", required=False, widget=QuickSelect,
@@ -118,7 +118,7 @@ class CaseFilterForm(forms.Form):
                                                        if c[0] != Stage.PATROL])
     officer = forms.ModelChoiceField(label="承办人员", queryset=Officer.objects.none(),
                                      required=False, empty_label="全部人员", widget=QuickSelect)
-    party = forms.CharField(label="当事人（名称或证件号）", required=False, max_length=100)
+    party = forms.CharField(label="当事人（名称或证件号）", required=False, max_length=limits.SEARCH)
     opened_from = forms.DateField(label="立案日期自", required=False, widget=DATE_WIDGET)
     opened_to = forms.DateField(label="立案日期至", required=False, widget=DATE_WIDGET)
 
@@ -142,11 +142,11 @@ class PartyForm(forms.Form):
 
     unit = UnitChoiceField(label="登记单位", queryset=Unit.objects.none(), empty_label=None)
     kind = forms.ChoiceField(label="类型", choices=PartyKind.choices)
-    name = forms.CharField(label="名称/姓名", max_length=200)
-    id_number = forms.CharField(label="身份证号/统一社会信用代码", max_length=18, min_length=18)
-    legal_representative = forms.CharField(label="法定代表人", max_length=50, required=False)
-    phone = forms.CharField(label="联系电话", max_length=30, required=False)
-    address = forms.CharField(label="地址", max_length=200, required=False)
+    name = forms.CharField(label="名称/姓名", max_length=limits.NAME)
+    id_number = forms.CharField(label="身份证号/统一社会信用代码", max_length=limits.ID_NUMBER, min_length=limits.ID_NUMBER)
+    legal_representative = forms.CharField(label="法定代表人", max_length=limits.PERSON, required=False)
+    phone = forms.CharField(label="联系电话", max_length=limits.PHONE, required=False)
+    address = forms.CharField(label="地址", max_length=limits.NAME, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,7 +170,7 @@ class CaseForm(forms.Form):
     unit = UnitChoiceField(label="执法单位", queryset=Unit.objects.none(), empty_label=None)
     kind = forms.ChoiceField(label="执法行为", choices=CaseKind.choices)
     source = forms.ChoiceField(label="案件来源", choices=CaseSource.choices)
-    cause = forms.CharField(label="案由", max_length=300)
+    cause = forms.CharField(label="案由", max_length=limits.CAUSE)
     summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 3}))
     opened_on = forms.DateField(label="立案日期", widget=DATE_WIDGET)
@@ -188,9 +188,9 @@ class CaseForm(forms.Form):
     # One new party may be registered together with the case.
     new_party_kind = forms.ChoiceField(label="新当事人类型", required=False,
                                        choices=[("", "不登记新当事人")] + list(PartyKind.choices))
-    new_party_name = forms.CharField(label="新当事人名称/姓名", required=False, max_length=200)
+    new_party_name = forms.CharField(label="新当事人名称/姓名", required=False, max_length=limits.NAME)
     new_party_id_number = forms.CharField(label="身份证号/统一社会信用代码", required=False,
-                                          max_length=18)
+                                          max_length=limits.ID_NUMBER)
 
     def __init__(self, *args, user, unit=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,7 +237,7 @@ class FromPatrolForm(forms.Form):
     """Opening a case from a patrol (第五条: violations found on patrol)."""
 
     kind = forms.ChoiceField(label="执法行为", choices=CaseKind.choices)
-    cause = forms.CharField(label="案由", max_length=300)
+    cause = forms.CharField(label="案由", max_length=limits.CAUSE)
     summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 3}))
     parties = forms.ModelMultipleChoiceField(label="当事人（可不选，立案后补充）",
@@ -256,7 +256,7 @@ class PatrolForm(forms.Form):
 
     unit = UnitChoiceField(label="执法单位", queryset=Unit.objects.none(), empty_label=None)
     date = forms.DateField(label="巡查日期", widget=DATE_WIDGET)
-    area = forms.CharField(label="巡查区域", max_length=200)
+    area = forms.CharField(label="巡查区域", max_length=limits.NAME)
     officers = OfficerChoiceField(label="巡查人员", queryset=Officer.objects.none(),
                                   widget=forms.CheckboxSelectMultiple)
     notes = forms.CharField(label="巡查情况", required=False, max_length=limits.SUMMARY,
@@ -279,7 +279,7 @@ class PatrolForm(forms.Form):
 class FactsForm(forms.Form):
     """The facts of a case that may change after it is opened (第五条 flags, hearing, dates)."""
 
-    cause = forms.CharField(label="案由", max_length=300)
+    cause = forms.CharField(label="案由", max_length=limits.CAUSE)
     summary = forms.CharField(label="案情摘要", required=False, max_length=limits.SUMMARY,
                               widget=forms.Textarea(attrs={"rows": 4}))
     is_random_inspection = forms.BooleanField(label="随机抽查（第五条）", required=False)
@@ -288,7 +288,7 @@ class FactsForm(forms.Form):
     written_record_impractical = forms.BooleanField(
         label="当场不利于制作执法文书及书面记录（第五条）", required=False)
     av_other_reason = forms.CharField(
-        label="其他需要音像记录的情况（第五条，写明理由）", max_length=300, required=False)
+        label="其他需要音像记录的情况（第五条，写明理由）", max_length=limits.CAUSE, required=False)
     hearing_requested = forms.BooleanField(label="当事人申请听证", required=False)
     is_complex_or_major = forms.BooleanField(
         label="情节复杂或者重大违法行为（行政处罚法第五十七条第二款：集体讨论；第五十八条：法制审核）",

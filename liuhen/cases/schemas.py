@@ -7,17 +7,17 @@ from ninja import Field, Schema
 from liuhen.cases import stages
 from liuhen.cases.privacy import shown_parties
 from liuhen.cases.stages import allowed_next
-from liuhen.core.schemas import Id
+from liuhen.core.schemas import Cause, Code, Id, IdNumber, Name, Person, Phone, Reason, Summary
 
 
 class PartyIn(Schema):
     unit_id: Id
-    kind: str = Field(description="person 自然人 / organisation 单位")
-    name: str = Field(max_length=200)
-    id_number: str = Field(max_length=30, description="身份证号或统一社会信用代码")
-    legal_representative: str = ""
-    phone: str = ""
-    address: str = ""
+    kind: Code = Field(description="person 自然人 / organisation 单位")
+    name: Name
+    id_number: IdNumber = Field(description="身份证号或统一社会信用代码")
+    legal_representative: Person = ""
+    phone: Phone = ""
+    address: Name = ""
 
 
 class PartyOut(Schema):
@@ -31,9 +31,9 @@ class PartyOut(Schema):
 class PatrolIn(Schema):
     unit_id: Id
     date: date
-    area: str = Field(max_length=200)
+    area: Name
     officer_ids: list[Id]
-    notes: str = ""
+    notes: Summary = ""
 
 
 class PatrolOut(Schema):
@@ -51,13 +51,13 @@ class PatrolOut(Schema):
 
 class CaseIn(Schema):
     unit_id: Id
-    kind: str
-    cause: str = Field(max_length=300)
-    source: str
+    kind: Code
+    cause: Cause
+    source: Code
     officer_ids: list[Id]
     party_ids: list[Id] = []
     patrol_id: Id | None = None
-    summary: str = ""
+    summary: Summary = ""
     opened_on: date | None = None
     complaint_received_on: date | None = None
     is_random_inspection: bool = False
@@ -66,16 +66,16 @@ class CaseIn(Schema):
 
 
 class FromPatrolIn(Schema):
-    kind: str
-    cause: str = Field(max_length=300)
+    kind: Code
+    cause: Cause
     officer_ids: list[Id] | None = None
     party_ids: list[Id] = []
-    summary: str = ""
+    summary: Summary = ""
 
 
 class CaseFactsIn(Schema):
-    cause: str | None = None
-    summary: str | None = None
+    cause: Cause | None = None
+    summary: Summary | None = None
     is_random_inspection: bool | None = None
     is_disputed: bool | None = None
     is_major_incident: bool | None = None
@@ -83,14 +83,14 @@ class CaseFactsIn(Schema):
     complaint_received_on: date | None = None
     decided_on: date | None = None
     closed_on: date | None = None
-    penalty_outcome: str | None = Field(
+    penalty_outcome: Code | None = Field(
         None, description="处罚决定内容：fine 罚款 / warning 仅警告 / other_no_fine 其他不含罚款 / "
         "no_penalty 不予行政处罚 / 空 未登记（行政处罚法第六十七条、第七十二条）")
 
 
 class TransitionIn(Schema):
-    to: str = Field(description="目标环节，如 investigation")
-    note: str = ""
+    to: Code = Field(description="目标环节，如 investigation")
+    note: Reason = ""
 
 
 class CaseOut(Schema):

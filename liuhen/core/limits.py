@@ -18,6 +18,18 @@ SUMMARY = 5000  # a case summary, a patrol's findings, a discussion's conclusion
 MAX_FIELD_CHARS = 10000  # the net: no single text field of a page or the API is longer
 SEARCH = 100  # a search box (a GET stays far below the web server's URL limit)
 
+# Texts that fill a narrower column: the column's width, named once here.
+CODE = 64  # a choice's code or an identifier (kind, stage, status, an audit action, an id)
+PERSON = 50  # a person's name (法定代表人)
+SHORT = 100  # a short name: a person with their organisation (维修人员、申请人), a device model, a token's use
+ID_NUMBER = 18  # 身份证号 / 统一社会信用代码 (both 18 characters)
+MASKED_ID = 40  # a masked identity number (证件号码（脱敏）)
+PHONE = 30
+DOC_NUMBER = 80  # 文号
+CAUSE = 300  # 案由; also the reason for 其他需要音像记录的情况 (第五条)
+NOTE = 500  # a note on a recording: a mark's note, a reason for linking or unlinking a case
+PLAN = 4000  # a redaction plan (JSON)
+
 # A money amount in yuan (第九条 fee receipts) and a media offset in seconds (24 h).
 MAX_AMOUNT = 10**11
 MAX_OFFSET_SECONDS = 24 * 3600

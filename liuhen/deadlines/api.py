@@ -11,6 +11,7 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput
+from liuhen.core.schemas import Code, Reason
 from liuhen.deadlines.events import event_case_deadlines_viewed, event_deadlines_listed
 from liuhen.deadlines.holidays import current_calendar
 from liuhen.deadlines.queries import DeadlineFilter, alerts, summary
@@ -122,7 +123,7 @@ class AlertsOut(Schema):
 class AlertQuery(Schema):
     unit: int | None = None
     officer: int | None = None
-    status: str = "alert"
+    status: Code = "alert"
     limit: int = 200
 
 
@@ -213,10 +214,10 @@ def list_deadlines(request, query: Query[AlertQuery]):
 
 
 class DeadlineFactIn(Schema):
-    kind: str
+    kind: Code
     on: _dt.date
     hearing_date: _dt.date | None = None
-    note: str = ""
+    note: Reason = ""
 
 
 class DeadlineFactOut(Schema):

@@ -9,7 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
 from liuhen.core.errors import InvalidInput
-from liuhen.core.schemas import Id
+from liuhen.core.schemas import Code, Id, Name, Reason, Short
 from liuhen.devices import events, services
 from liuhen.devices.choices import DeviceKind, DeviceStatus
 from liuhen.devices.models import Device
@@ -35,17 +35,17 @@ class DeviceOut(Schema):
 
 
 class DeviceIn(Schema):
-    number: str
-    kind: str = DeviceKind.BODY_CAMERA
+    number: Code
+    kind: Code = DeviceKind.BODY_CAMERA
     unit_id: int
     officer_id: int | None = None
-    status: str = DeviceStatus.IN_SERVICE
-    model_name: str = ""
-    notes: str = ""
+    status: Code = DeviceStatus.IN_SERVICE
+    model_name: Short = ""
+    notes: Reason = ""
 
 
 @router.get("/devices", response=list[DeviceOut], summary="设备列表")
-def list_devices(request, number: str = "", unit: Id | None = None):
+def list_devices(request, number: Code = "", unit: Id | None = None):
     require(request.user, "device.view", event=events.event_device_listed)
     qs = Device.objects.restrict(request.user, "device.view").select_related("unit")
     if number.strip():
@@ -151,20 +151,20 @@ class HistoryOut(Schema):
 
 
 class FaultIn(Schema):
-    description: str
+    description: Reason
 
 
 class RepairIn(Schema):
-    repairer: str
-    organisation: str
+    repairer: Short
+    organisation: Name
 
 
 class RepairDoneIn(Schema):
-    done: str
+    done: Reason
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Reason = ""
 
 
 class OfficerIn(Schema):
@@ -178,9 +178,9 @@ class CheckIn(Schema):
 
 
 class MaintenanceIn(Schema):
-    performed_by: str
-    description: str
-    organisation: str = ""
+    performed_by: Short
+    description: Reason
+    organisation: Name = ""
     performed_at: datetime | None = None
 
 

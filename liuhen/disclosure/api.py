@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.cases.models import Case
 from liuhen.core.errors import NotFound
+from liuhen.core.schemas import MaskedId, Plan, Reason, Short
 from liuhen.disclosure import marks, services, supply
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
@@ -22,10 +23,10 @@ router = Router(tags=["复制与提供（第十七条）"])
 
 class PartyCopyIn(Schema):
     recording_id: int = Field(ge=1, le=2**63 - 1)
-    recipient_name: str = Field(max_length=100)
-    recipient_number: str = Field("", max_length=40)
+    recipient_name: Short
+    recipient_number: MaskedId = ""
     identity_check: Literal["id_card", "business_licence", "power_of_attorney", "lawyer"]
-    reason: str = Field(max_length=2000)
+    reason: Reason
 
 
 class PartyCopyOut(Schema):
@@ -57,11 +58,11 @@ class PartyCopyOut(Schema):
 
 class PartyCopyDecisionIn(Schema):
     decision: Literal["approve", "refuse"]
-    note: str = Field("", max_length=2000)
+    note: Reason = ""
 
 
 class PartyCopyPlanIn(Schema):
-    plan: str = Field(max_length=4000)
+    plan: Plan
 
 
 class SupplyIn(Schema):

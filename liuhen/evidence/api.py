@@ -18,7 +18,7 @@ from liuhen.access.services import get_for, require
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core.errors import InvalidInput, NotFound
-from liuhen.core.schemas import Id
+from liuhen.core.schemas import Cause, Code, Id, Name, Note, Search
 from liuhen.evidence import events, links, services
 from liuhen.evidence.models import CaseLink, Recording, RecordingSubmission
 from liuhen.evidence.queries import fixity_checks_for, recording_page
@@ -39,8 +39,8 @@ class MarkOut(Schema):
 
 class MarkIn(Schema):
     offset_seconds: float
-    label: str
-    note: str = ""
+    label: Code
+    note: Note = ""
 
 
 class DerivativeOut(Schema):
@@ -69,11 +69,11 @@ class CaseLinkOut(Schema):
 
 class CaseLinkIn(Schema):
     case_id: int
-    reason: str
+    reason: Note
 
 
 class CaseLinkEndIn(Schema):
-    reason: str
+    reason: Note
 
 
 class RecordingOut(Schema):
@@ -156,7 +156,7 @@ class LinkIn(Schema):
     case_id: int | None = None
     patrol_id: int | None = None
     party_id: int | None = None
-    reason: str = ""
+    reason: Note = ""
 
 
 class SubmissionOut(Schema):
@@ -186,14 +186,14 @@ class FixityOut(Schema):
 
 # -- recordings ----------------------------------------------------------------------------
 class RecordingQuery(Schema):
-    device: str = ""
+    device: Code = ""
     officer: Id | None = None
-    case: str = ""
-    party: str = ""
-    kind: str = ""
+    case: Cause = ""
+    party: Name = ""
+    kind: Code = ""
     late: bool = False
     flagged: bool = False
-    cursor: str | None = None
+    cursor: Search | None = None
     page_size: int = 50
 
 
@@ -465,7 +465,7 @@ def _refuse_collection(request):
 
 # -- fixity --------------------------------------------------------------------------------
 @router.get("/fixity-checks", response=list[FixityOut], summary="固定值校验记录（含告警）")
-def list_fixity_checks(request, outcome: str = "", failed_only: bool = False, limit: int = 200):
+def list_fixity_checks(request, outcome: Code = "", failed_only: bool = False, limit: int = 200):
     """The legal affairs office lists failed checks here (第二十三条 supervision)."""
     require(request.user, "recording.fixity")
 

@@ -46,15 +46,15 @@ class RecordingFilterForm(forms.Form):
         label="执法单位", queryset=Unit.objects.none(), required=False, empty_label="全部",
         widget=QuickSelect,
     )
-    device = forms.CharField(label="设备编号", max_length=64, required=False)
+    device = forms.CharField(label="设备编号", max_length=limits.CODE, required=False)
     officer = forms.ModelChoiceField(
         label="执法人员", queryset=Officer.objects.none(), required=False, empty_label="全部",
         widget=QuickSelect,
     )
     start = forms.DateField(label="拍摄日期自", required=False, widget=DATE_WIDGET)
     end = forms.DateField(label="拍摄日期至", required=False, widget=DATE_WIDGET)
-    party = forms.CharField(label="当事人（名称或证件号）", max_length=200, required=False)
-    case = forms.CharField(label="案件编号或案由", max_length=300, required=False)
+    party = forms.CharField(label="当事人（名称或证件号）", max_length=limits.NAME, required=False)
+    case = forms.CharField(label="案件编号或案由", max_length=limits.CAUSE, required=False)
     kind = forms.ChoiceField(
         label="类型", required=False, choices=[("", "全部"), *RecordingKind.choices]
     )
@@ -102,7 +102,7 @@ class MarkForm(forms.Form):
     offset_seconds = forms.FloatField(label="时间点（秒）", min_value=0,
                                       max_value=limits.MAX_OFFSET_SECONDS)
     label = forms.ChoiceField(label="标注内容", choices=MarkLabel.choices)
-    note = forms.CharField(label="说明", max_length=500, required=False)
+    note = forms.CharField(label="说明", max_length=limits.NOTE, required=False)
 
     def __init__(self, *args, duration: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,7 +141,7 @@ class UploadContextForm(forms.Form):
     party = forms.ModelChoiceField(
         label="当事人", queryset=Party.objects.none(), required=False, empty_label="（不关联）"
     )
-    location = forms.CharField(label="地点", max_length=200, required=False)
+    location = forms.CharField(label="地点", max_length=limits.NAME, required=False)
     captured_at = forms.DateTimeField(
         label="拍摄时间（文件中没有时填写）",
         required=False,
@@ -176,11 +176,11 @@ class LinkForm(forms.Form):
     """Link a recording to its case (by the number on the file) and a party of that case
     (第十八条 classification). Changing an existing link needs a reason (the service checks)."""
 
-    case_number = forms.CharField(label="案件编号", max_length=100, required=False,
+    case_number = forms.CharField(label="案件编号", max_length=limits.SEARCH, required=False,
                                   help_text="例如 冀人社监〔2026〕12号")
     party = forms.ModelChoiceField(label="当事人", queryset=None, required=False,
                                    empty_label="（不变）")
-    reason = forms.CharField(label="更改理由", max_length=500, required=False,
+    reason = forms.CharField(label="更改理由", max_length=limits.NOTE, required=False,
                              help_text="已关联的案件或当事人要更改时必填")
 
     def __init__(self, *args, user=None, recording=None, **kwargs):

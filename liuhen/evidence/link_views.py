@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from liuhen.access.services import get_for
 from liuhen.cases.models import Case
+from liuhen.core import limits
 from liuhen.core.errors import LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
 from liuhen.evidence import events, links
@@ -23,14 +24,14 @@ from liuhen.evidence.models import CaseLink, Recording
 class CaseLinkForm(forms.Form):
     """One more case this recording is evidence in, and why."""
 
-    case_number = forms.CharField(label="案件编号", max_length=100,
+    case_number = forms.CharField(label="案件编号", max_length=limits.SEARCH,
                                   help_text="例如 冀人社监〔2026〕12号")
-    reason = forms.CharField(label="关联理由", max_length=500,
+    reason = forms.CharField(label="关联理由", max_length=limits.NOTE,
                              help_text="为什么这条音像记录也是该案件的证据")
 
 
 class EndLinkForm(forms.Form):
-    reason = forms.CharField(label="解除理由", max_length=500)
+    reason = forms.CharField(label="解除理由", max_length=limits.NOTE)
 
 
 def links_context(request, recording: Recording) -> dict:

@@ -10,7 +10,9 @@ from ninja.files import UploadedFile
 
 from liuhen.access.services import get_for
 from liuhen.cases.models import Case
+from liuhen.core import limits
 from liuhen.core.files import save_upload
+from liuhen.core.schemas import Code, Name, Reason
 from liuhen.records import events
 from liuhen.records import services as records_services
 from liuhen.records.choices import SignatureStatus
@@ -42,14 +44,14 @@ class DocumentOut(Schema):
 
 
 class ApprovalIn(Schema):
-    action: str
-    reason: str = ""
-    requirement_code: str = ""
+    action: Code
+    reason: Reason = ""
+    requirement_code: Code = ""
 
 
 class DecisionIn(Schema):
     approve: bool
-    opinion: str = ""
+    opinion: Reason = ""
 
 
 class ApprovalOut(Schema):
@@ -69,12 +71,12 @@ class ApprovalOut(Schema):
 
 class ServiceIn(Schema):
     document_id: int
-    method: str
-    recipient: str
+    method: Code
+    recipient: Name
     served_at: datetime | None = None
-    signature: str = SignatureStatus.SIGNED
-    witnesses: str = ""
-    note: str = ""
+    signature: Code = SignatureStatus.SIGNED
+    witnesses: Name = ""
+    note: Reason = ""
 
 
 class ServiceOut(Schema):
@@ -106,12 +108,14 @@ def list_documents(request, case_id: int):
 def post_document(
     request,
     case_id: int,
-    doc_type: Form[str],
-    number: Form[str] = "",
+    doc_type: Form[Code],
+    # Form fields with a default take their limit here (an Annotated limit inside Form[...]
+    # would drop the default); the numbers are core.limits' all the same.
+    number: str = Form("", max_length=limits.DOC_NUMBER),
     date: Form[date | None] = None,
-    signature: Form[str] = SignatureStatus.SIGNED,
+    signature: str = Form(SignatureStatus.SIGNED, max_length=limits.CODE),
     replaces_id: Form[int | None] = None,
-    note: Form[str] = "",
+    note: str = Form("", max_length=limits.REASON),
     file: File[UploadedFile] = None,
 ):
     case = get_for(

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
 from liuhen.core.errors import InvalidInput
+from liuhen.core.schemas import Code, Reason
 from liuhen.org.models import Officer, Unit
 from liuhen.supervision import events, services
 from liuhen.supervision.choices import ViolationItem
@@ -40,22 +41,22 @@ class ViolationOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: Reason
 
 
 class MeasureIn(Schema):
-    measure: str
+    measure: Code
     deadline: date | None = None
-    note: str = ""
+    note: Reason = ""
 
 
 class CloseIn(Schema):
-    note: str
+    note: Reason
 
 
 class ReportIn(Schema):
     unit_id: int
-    description: str
+    description: Reason
     officer_id: int | None = None
     item: int = ViolationItem.OTHER
 
@@ -72,7 +73,7 @@ def _violation(request, violation_id: int) -> Violation:
 
 
 @router.get("/violations", response=list[ViolationOut], summary="违规事项列表（第二十六条）")
-def list_violations(request, item: int | None = None, status: str = "",
+def list_violations(request, item: int | None = None, status: Code = "",
                     unit: int | None = None):
     require(request.user, "violation.view", event=events.event_violations_listed)
     qs = services.visible_violations(request.user)

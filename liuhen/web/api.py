@@ -1,5 +1,5 @@
 """The JSON API: one NinjaAPI assembling every app's router, token or session auth, errors as
-{code, message}."""
+{code, message, detail?, request_id}."""
 
 from __future__ import annotations
 
@@ -110,6 +110,23 @@ class LiuhenAPI(NinjaAPI):
         name = PUBLISHED_MODULE_NAMES.get(module, module)
         return f"{name}_{operation.view_func.__name__}".replace(".", "_")
 
+    def validation_error_from_error_contexts(self, error_contexts):
+        # django-ninja drops each error's input; keep the length of a text over its limit so
+        # the message can say how long it was (issue 13 item 4: 最多 N 个字（现有 M 个字）).
+        lengths = {}
+        for ctx in error_contexts:
+            model = ctx.model
+            for err in ctx.pydantic_validation_error.errors(include_url=False):
+                if err.get("type") == "string_too_long" and isinstance(err.get("input"), str):
+                    loc = (model.__ninja_param_source__,) + \
+                        model.__ninja_flatten_map_reverse__.get(err["loc"], err["loc"])
+                    lengths[loc] = len(err["input"])
+        exc = super().validation_error_from_error_contexts(error_contexts)
+        for err in exc.errors:
+            if tuple(err.get("loc", ())) in lengths:
+                err["length"] = lengths[tuple(err["loc"])]
+        return exc
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         # The error answers each operation can give, with their schema (issue 16 item 15).
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -119,7 +136,10 @@ class LiuhenAPI(NinjaAPI):
 api = LiuhenAPI(
     title="留痕 Liuhen API",
     version="1",
-    description="执法全过程记录系统接口。错误统一返回 {code, message}。",
+    description=("执法全过程记录系统接口。错误统一返回 JSON 对象 {code, message, detail?, request_id}："
+                 "code 为稳定的错误代码，message 为中文说明，detail 给出字段等细节（可选），"
+                 "request_id 与响应头 X-Request-ID 相同，报告问题时请提供。"
+                 "文本字段的长度上限见各字段的 maxLength。"),
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth(csrf=True)],
     parser=LiuhenParser(),
@@ -144,8 +164,14 @@ def _liuhen_error(request, exc: LiuhenError):
 def _validation_error(request, exc: ValidationError):
     fields = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
-        fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload", "form", "file")]
+        entry = {"field": ".".join(loc), "message": err.get("msg", "")}
+        if err.get("type") == "string_too_long":
+            # The field's own limit (core.limits, declared as maxLength), in plain words.
+            limit = err.get("ctx", {}).get("max_length")
+            entry.update(code="too_long", limit=limit, message=limits.LENGTH_MESSAGE % {
+                "limit_value": limit, "show_value": err.get("length", limit + 1)})
+        fields.append(entry)
     return _error(request, 422, "invalid_input", "输入有误：" + "；".join(
         f"{f['field']} {f['message']}" for f in fields)[:500], {"fields": fields})
 

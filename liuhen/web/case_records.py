@@ -42,7 +42,7 @@ from liuhen.rules import services as rules_services
 
 class DocumentForm(forms.Form):
     doc_type = forms.ChoiceField(label="文书类型", choices=DocumentType.choices)
-    number = forms.CharField(label="文号", max_length=80, required=False)
+    number = forms.CharField(label="文号", max_length=limits.DOC_NUMBER, required=False)
     date = forms.DateField(
         label="文书日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -57,7 +57,7 @@ class DocumentForm(forms.Form):
     )
     # 行政处罚法第五十七条第二款: a 集体讨论记录 is a meeting (its date is the document's date).
     participants = forms.CharField(
-        label="参加讨论人员（集体讨论记录，以顿号或逗号分隔）", max_length=500, required=False
+        label="参加讨论人员（集体讨论记录，以顿号或逗号分隔）", max_length=limits.NOTE, required=False
     )
     conclusion = forms.CharField(
         label="讨论结论（集体讨论记录）", required=False, max_length=limits.SUMMARY, widget=forms.Textarea(attrs={"rows": 2})
@@ -112,7 +112,7 @@ class WaiverForm(forms.Form):
 class ServiceForm(forms.Form):
     document = forms.ChoiceField(label="送达文书")
     method = forms.ChoiceField(label="送达方式", choices=ServiceMethod.choices)
-    recipient = forms.CharField(label="受送达人", max_length=200)
+    recipient = forms.CharField(label="受送达人", max_length=limits.NAME)
     signature = forms.ChoiceField(
         label="签收情况", choices=SignatureStatus.choices, initial=SignatureStatus.SIGNED
     )
@@ -121,7 +121,7 @@ class ServiceForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    witnesses = forms.CharField(label="见证人", max_length=200, required=False)
+    witnesses = forms.CharField(label="见证人", max_length=limits.NAME, required=False)
 
 
 def _case(request, pk, action="document.view", denied=None):

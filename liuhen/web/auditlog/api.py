@@ -11,6 +11,7 @@ from liuhen.access.services import require
 from liuhen.audit import events
 from liuhen.audit.queries import AuditFilter, search_entries
 from liuhen.audit.services import record, verify
+from liuhen.core.schemas import Code, Search
 
 router = Router(tags=["审计日志"])
 
@@ -37,11 +38,11 @@ class EntryOut(Schema):
 
 
 class AuditQuery(Schema):
-    actor: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    action: str | None = None
-    outcome: str | None = None
+    actor: Search | None = None
+    object_type: Code | None = None
+    object_id: Code | None = None
+    action: Code | None = None
+    outcome: Code | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 100

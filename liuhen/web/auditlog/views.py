@@ -28,7 +28,7 @@ from liuhen.audit.queries import (
     search_entries,
 )
 from liuhen.audit.services import record
-from liuhen.core import display
+from liuhen.core import display, limits
 from liuhen.core.errors import InvalidInput
 from liuhen.core.exports import safe_row
 from liuhen.core.pages import form_error, handles_errors
@@ -84,10 +84,10 @@ class ObjectTypeField(forms.ChoiceField):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="操作人（姓名或ID）", required=False, max_length=150)
+    actor = forms.CharField(label="操作人（姓名或ID）", required=False, max_length=limits.SEARCH)
     action = forms.ChoiceField(label="操作", required=False, choices=action_choices)
     object_type = ObjectTypeField(label="对象类型", required=False, choices=object_type_choices)
-    object_id = forms.CharField(label="对象ID", required=False, max_length=64)
+    object_id = forms.CharField(label="对象ID", required=False, max_length=limits.CODE)
     outcome = forms.ChoiceField(label="结果", required=False,
                                 choices=[("", "全部")] + list(Outcome.choices))
     since = forms.DateTimeField(label="时间自", required=False, widget=DATETIME_WIDGET,

@@ -113,7 +113,7 @@ def test_approval_reason_over_the_limit_is_refused_on_the_form(people, case_a):
 
 
 def _string_fields(schema, components, prefix=""):
-    """(path, schema) of every string property of a JSON schema, following $ref."""
+    """(path, schema) of every free-text string property of a JSON schema, following $ref."""
     if "$ref" in schema:
         schema = components[schema["$ref"].rsplit("/", 1)[1]]
     for key in ("anyOf", "allOf", "oneOf"):
@@ -125,31 +125,84 @@ def _string_fields(schema, components, prefix=""):
         yield from _string_fields(sub, components, f"{prefix}.{name}" if prefix else name)
 
 
-def test_api_walk_every_string_over_the_net_is_a_json_error(people):
-    client = _client(people["legal"].user)
-    doc = client.get("/api/openapi.json").json()
+def _api_strings(doc):
+    """(method, url, where, name, schema) of every free-text string an operation takes: the
+    fields of its JSON or form body and its query parameters."""
     components = doc.get("components", {}).get("schemas", {})
-    tried = 0
     for path, operations in doc["paths"].items():
         url = re.sub(r"\{[^}]+\}", "1", path)
         for method, op in operations.items():
-            body = (op.get("requestBody", {}).get("content", {})
-                    .get("application/json", {}).get("schema"))
-            fields = list(_string_fields(body, components)) if body else []
-            for name, _schema in fields:
-                if "." in name:
-                    continue
-                response = getattr(client, method)(url, {name: OVER},
-                                                   content_type="application/json")
-                tried += 1
-                assert response.status_code == 400, (method, url, name, response.status_code)
-                assert response.json()["code"] == "too_long", (method, url, name)
+            for media, content in op.get("requestBody", {}).get("content", {}).items():
+                for name, schema in _string_fields(content["schema"], components):
+                    yield method, url, media, name, schema
             for param in op.get("parameters", []):
-                if param.get("in") == "query" and param.get("schema", {}).get("type") == "string":
-                    response = client.get(url, {param["name"]: OVER})
-                    tried += 1
-                    assert response.status_code == 400, (url, param["name"])
-                    assert response.json()["code"] == "too_long"
+                if param.get("in") == "query":
+                    for _name, schema in _string_fields(param["schema"], components):
+                        yield method, url, "query", param["name"], schema
+
+
+def _send(client, method, url, where, name, value):
+    if where == "query":
+        return client.get(url, {name: value})
+    if where == "application/json":
+        return getattr(client, method)(url, {name: value}, content_type="application/json")
+    return getattr(client, method)(url, {name: value})  # multipart form
+
+
+@pytest.fixture
+def openapi_doc(people):
+    return _client(people["legal"].user).get("/api/openapi.json").json()
+
+
+def test_every_api_string_declares_its_limit(openapi_doc):
+    """Every free-text string of every request body and query names its maxLength, no more than
+    the net, so a client (and the OpenAPI document's reader) knows the limit before sending."""
+    found = list(_api_strings(openapi_doc))
+    assert len(found) > 80  # the walk reached the bodies, the forms and the queries
+    undeclared = [(m, u, n) for m, u, _w, n, s in found if "maxLength" not in s]
+    assert undeclared == []
+    assert all(s["maxLength"] <= limits.MAX_FIELD_CHARS for *_rest, s in found)
+    declared = {s["maxLength"] for *_rest, s in found}
+    assert {limits.NAME, limits.REASON, limits.SUMMARY, limits.SEARCH, limits.CODE} <= declared
+
+
+def test_api_walk_every_string_over_its_own_limit_names_the_field(people, openapi_doc):
+    """One character over the field's declared maxLength: a 422 whose detail names that field
+    with its limit and the length sent (in words, like the forms), never a 400 from the net or
+    a 500."""
+    client = _client(people["legal"].user)
+    tried = 0
+    for method, url, where, name, schema in _api_strings(openapi_doc):
+        if "." in name:
+            continue
+        limit = schema["maxLength"]
+        response = _send(client, method, url, where, name, "字" * (limit + 1))
+        tried += 1
+        assert response.status_code == 422, (method, url, name, response.status_code)
+        body = response.json()
+        assert body["code"] == "invalid_input" and body["request_id"]
+        entry = [f for f in body["detail"]["fields"] if f["field"] == name]
+        assert entry, (method, url, name, body)
+        assert entry[0]["code"] == "too_long" and entry[0]["limit"] == limit
+        assert entry[0]["message"] == f"最多 {limit} 个字（现有 {limit + 1} 个字）"
+        assert f"{name} 最多 {limit} 个字" in body["message"]
+        # At the limit the field itself is accepted (other fields may still be missing).
+        response = _send(client, method, url, where, name, "字" * limit)
+        if response.status_code == 422:
+            assert name not in {f["field"] for f in response.json()["detail"]["fields"]}
+    assert tried > 80
+
+
+def test_api_walk_every_string_over_the_net_is_a_json_error(people, openapi_doc):
+    client = _client(people["legal"].user)
+    tried = 0
+    for method, url, where, name, _schema in _api_strings(openapi_doc):
+        if "." in name or where == "multipart/form-data":
+            continue
+        response = _send(client, method, url, where, name, OVER)
+        tried += 1
+        assert response.status_code == 400, (method, url, name, response.status_code)
+        assert response.json()["code"] == "too_long", (method, url, name)
     assert tried > 20
 
 
