@@ -18,10 +18,11 @@ Lock with its VersionId pinned; `liuhen storage check` is clean; one scheduler l
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
+import csv
 import hashlib
 import http.client
+import io
 import itertools
 import json
 import os
@@ -62,46 +63,69 @@ def wait_for_port(port: int, proc: subprocess.Popen | None = None, seconds: floa
     raise RuntimeError(f"nothing listens on {port} after {seconds} s")
 
 
+HAPROXY_CONFIG = """\
+global
+    maxconn 512
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 10m
+    timeout server 10m
+    # Each request is balanced on its own: the connection to the node is closed after each
+    # response, so consecutive requests of one keep-alive client go to the nodes in turn.
+    option http-server-close
+    option forwardfor
+
+frontend liuhen
+    bind 127.0.0.1:{port}
+    default_backend nodes
+
+backend nodes
+    balance roundrobin
+    # Which node answered, for the checks (and for anyone debugging the demo).
+    http-response set-header X-Liuhen-Node %[srv_name]
+{servers}
+
+listen stats
+    bind 127.0.0.1:{stats_port}
+    stats enable
+    stats uri /stats
+"""
+
+
 class RoundRobinProxy:
-    """A TCP proxy on its own thread: each new connection goes to the next node in turn (what
-    nginx's or HAProxy's round robin does per connection)."""
+    """HAProxy (Debian's ``haproxy``) in HTTP mode in front of the nodes: each *request* goes to
+    the next node in turn (``balance roundrobin`` with ``option http-server-close``), as a load
+    balancer in front of a real cluster does, so the PATCHes of one keep-alive tus client
+    alternate between the nodes. Every response says which node answered
+    (``X-Liuhen-Node: a``); ``requests()`` reads HAProxy's per-node counts from its stats page."""
 
-    def __init__(self, ports: list[int]) -> None:
-        self.port = free_port()
-        self._next = itertools.cycle(ports)
-        self.counts = dict.fromkeys(ports, 0)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
+    def __init__(self, ports: list[int], workdir: Path, spawn) -> None:
+        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        if not Path(haproxy).exists():
+            raise RuntimeError("需要 HAProxy：sudo apt-get install haproxy（make cluster 会安装）")
+        self.port, self.stats_port = free_port(), free_port()
+        self.names = dict(zip(ports, "abcdefgh", strict=False))
+        servers = "\n".join(f"    server {self.names[p]} 127.0.0.1:{p}" for p in ports)
+        config = workdir / "haproxy.cfg"
+        config.write_text(HAPROXY_CONFIG.format(port=self.port, stats_port=self.stats_port,
+                                                servers=servers))
+        self.proc = spawn("haproxy", [haproxy, "-db", "-f", str(config)])
+        wait_for_port(self.port, self.proc)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", self.port))
-        self._ready.set()
-        self._loop.run_forever()
-
-    async def _handle(self, reader, writer) -> None:
-        port = next(self._next)
-        self.counts[port] += 1
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            writer.close()
-            return
-
-        async def pipe(src, dst):
-            try:
-                while data := await src.read(256 * 1024):
-                    dst.write(data)
-                    await dst.drain()
-            except (ConnectionError, asyncio.CancelledError):
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+    def requests(self) -> dict[str, int]:
+        """Requests each node got through the proxy (HAProxy's stats: with
+        http-server-close every request is a session of its own)."""
+        response, data = _request(self.stats_port, "GET", "/stats;csv")
+        rows = list(csv.reader(io.StringIO(data.decode())))
+        header = [h.lstrip("# ") for h in rows[0]]
+        found = {}
+        for row in rows[1:]:
+            record = dict(zip(header, row, strict=False))
+            if record.get("pxname") == "nodes" and record.get("svname") in self.names.values():
+                found[record["svname"]] = int(record["stot"] or 0)
+        return found
 
 
 class Cluster:
@@ -149,7 +173,8 @@ class Cluster:
                                       "--dir", str(self.workdir)], dict(os.environ))
         wait_for_port(redis_port, redis)
         ports = [free_port(), free_port()]
-        self.proxy = RoundRobinProxy(ports)
+        self.proxy = RoundRobinProxy(ports, self.workdir,
+                                     lambda name, args: self._spawn(name, args, dict(os.environ)))
         origins = [f"http://127.0.0.1:{p}" for p in [self.proxy.port, *ports]]
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("LIUHEN_")},
@@ -222,30 +247,64 @@ def _request(port: int, method: str, path: str, body: bytes = b"", headers=None)
     return response, data
 
 
-def tus_upload(ports: list[int], token: str, data: bytes, name: str, step: int) -> dict:
-    """One tus upload whose requests go to ``ports`` in turn (one connection each); returns
-    the digests the server answered with and the nodes used."""
-    auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
-    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
-                    for k, v in {"filename": name}.items())
-    turn = itertools.cycle(ports)
-    created, _ = _request(next(turn), "POST", "/api/uploads/",
-                          headers={**auth, "Upload-Length": str(len(data)),
-                                   "Upload-Metadata": meta})
-    if created.status != 201:
-        raise RuntimeError(f"tus create: {created.status}")
-    path = "/" + created.getheader("Location").split("/", 3)[3]
-    last = None
-    for start in range(0, len(data), step):
-        chunk = data[start:start + step]
-        sha = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
-        port = next(turn)
-        last, body = _request(port, "PATCH", path, chunk, {
-            **auth, "Upload-Offset": str(start), "Upload-Checksum": f"sha256 {sha}",
-            "Content-Type": "application/offset+octet-stream"})
-        if last.status != 204:
-            raise RuntimeError(f"tus PATCH at {start}: {last.status} {body[:300]!r}")
-    return {"sha256": last.getheader("Liuhen-Sha256"), "sm3": last.getheader("Liuhen-Sm3")}
+class TusClient:
+    """A tus client whose requests go to ``ports`` in turn, a new connection each; with
+    ``keep_alive`` (one port: the proxy) all go over one kept-alive connection, as tuspy's and
+    browsers' do. ``served`` lists the node that answered each request (HAProxy's
+    ``X-Liuhen-Node``, or the node asked directly)."""
+
+    def __init__(self, token: str, ports: list[int], names: dict[int, str],
+                 keep_alive: bool = False) -> None:
+        self.auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+        self._turn, self._names = itertools.cycle(ports), names
+        self._conn = (http.client.HTTPConnection("127.0.0.1", ports[0], timeout=600)
+                      if keep_alive else None)
+        self.served: list[str] = []
+
+    def request(self, method: str, path: str, body: bytes = b"", headers=None):
+        headers = {**self.auth, **(headers or {})}
+        if self._conn is None:
+            port = next(self._turn)
+            response, data = _request(port, method, path, body, headers)
+            node = response.getheader("X-Liuhen-Node") or self._names.get(port, "?")
+        else:
+            self._conn.request(method, path, body=body, headers=headers)
+            response = self._conn.getresponse()
+            data = response.read()
+            node = response.getheader("X-Liuhen-Node") or "?"
+        self.served.append(node)
+        return response, data
+
+    def create(self, length: int, name: str) -> str:
+        meta = f"filename {base64.b64encode(name.encode()).decode()}"
+        created, body = self.request("POST", "/api/uploads/", headers={
+            "Upload-Length": str(length), "Upload-Metadata": meta})
+        if created.status != 201:
+            raise RuntimeError(f"tus create: {created.status} {body[:300]!r}")
+        return "/" + created.getheader("Location").split("/", 3)[3]
+
+    def patch(self, path: str, data: bytes, step: int, start: int = 0, stop: int | None = None):
+        """PATCH ``data[start:stop]`` in chunks of ``step``; returns the last response."""
+        last = None
+        for offset in range(start, len(data) if stop is None else stop, step):
+            chunk = data[offset:offset + step]
+            sha = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+            last, body = self.request("PATCH", path, chunk, {
+                "Upload-Offset": str(offset), "Upload-Checksum": f"sha256 {sha}",
+                "Content-Type": "application/offset+octet-stream"})
+            if last.status != 204:
+                raise RuntimeError(f"tus PATCH at {offset}: {last.status} {body[:300]!r}")
+        return last
+
+    def upload(self, data: bytes, name: str, step: int) -> dict:
+        """One whole upload; returns the digests the server answered with."""
+        last = self.patch(self.create(len(data), name), data, step)
+        return {"sha256": last.getheader("Liuhen-Sha256"), "sm3": last.getheader("Liuhen-Sm3")}
+
+
+def alternates(served: list[str]) -> bool:
+    """Every request answered by another node than the one before."""
+    return len(set(served)) > 1 and all(x != y for x, y in itertools.pairwise(served))
 
 
 SETUP_OFFICER = """
@@ -282,20 +341,38 @@ def check(cluster: Cluster) -> dict:
     username, token = cluster.manage(
         "shell", "-c", SETUP_OFFICER.format(password=PASSWORD)).split()[-2:]
     a, b = (n["port"] for n in cluster.nodes)
+    names = {n["port"]: n["name"] for n in cluster.nodes}
+    proxy = cluster.proxy
     session = login(a, username)
     response, _ = _request(b, "GET", "/", headers={"Cookie": session})
     assert response.status == 200, f"session from A on B: {response.status}"
+    found = {}
+    # 1. PATCHes to A, B and the proxy in turn (a new connection each).
     data = (ROOT / "README.md").read_bytes() * 40  # ~1 MiB, not media: stored as is
-    name = "DSJ001_20261127083000_0001.MP4"
-    found = tus_upload([a, b, cluster.proxy.port], token, data, name, 96 * 1024)
-    assert found["sha256"] == hashlib.sha256(data).hexdigest(), found
-    assert found["sm3"] == hashlib.new("sm3", data).hexdigest(), found
+    turns = TusClient(token, [a, b, proxy.port], names)
+    found["upload"] = turns.upload(data, "DSJ001_20261127083000_0001.MP4", 96 * 1024)
+    assert found["upload"]["sha256"] == hashlib.sha256(data).hexdigest(), found
+    assert found["upload"]["sm3"] == hashlib.new("sm3", data).hexdigest(), found
+    # 2. One keep-alive client through the proxy: HAProxy balances each request, so its
+    #    PATCHes alternate between the nodes; the running digests follow the upload (14.1).
+    before = proxy.requests()
+    data = data[::-1]
+    one = TusClient(token, [proxy.port], names, keep_alive=True)
+    found["keep_alive_upload"] = one.upload(data, "DSJ001_20261127083500_0002.MP4", 64 * 1024)
+    assert found["keep_alive_upload"]["sha256"] == hashlib.sha256(data).hexdigest(), found
+    assert found["keep_alive_upload"]["sm3"] == hashlib.new("sm3", data).hexdigest(), found
+    assert alternates(one.served), one.served
+    after = proxy.requests()
+    counted = {node: after[node] - before.get(node, 0) for node in after}
+    assert counted == {node: one.served.count(node) for node in counted}, (counted, one.served)
+    found["keep_alive_served"] = "".join(one.served)
+    found["keep_alive_requests_per_node"] = counted
     report = cluster.manage("storage", "check", "--sample", "1")
     assert "版本控制 Enabled" in report and "对象锁定 已启用" in report, report
     leaders = cluster.manage("scheduler", "--list")
     assert "调度主节点：" in leaders and "无（" not in leaders, leaders
-    return {"upload": found, "storage_check": report.strip().splitlines()[-1],
-            "leader": leaders.strip().splitlines()[-1], "proxy_connections": cluster.proxy.counts}
+    return {**found, "storage_check": report.strip().splitlines()[-1],
+            "leader": leaders.strip().splitlines()[-1], "proxy_requests": proxy.requests()}
 
 
 def main() -> int:
