@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.cases.models import Case
 from liuhen.core.errors import NotFound
-from liuhen.core.schemas import MaskedId, Plan, Reason, Short
+from liuhen.core.schemas import MaskedId, Name, Plan, Reason, Short
 from liuhen.disclosure import marks, services, supply
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
@@ -68,21 +68,21 @@ class PartyCopyPlanIn(Schema):
 class SupplyIn(Schema):
     case_id: int = Field(ge=1, le=2**63 - 1)
     body_kind: Literal["review", "court"]
-    body_name: str = Field(max_length=200)
-    letter_number: str = Field(max_length=100)
+    body_name: Name
+    letter_number: Short
     received_on: date
     recording_ids: list[int] = Field(default_factory=list, max_length=1000)
     document_ids: list[int] = Field(default_factory=list, max_length=1000)
-    note: str = Field("", max_length=2000)
+    note: Reason = ""
 
 
 class SupplyDecisionIn(Schema):
     decision: Literal["approve", "refuse"]
-    note: str = Field("", max_length=2000)
+    note: Reason = ""
 
 
 class SupplyHandOverIn(Schema):
-    how: str = Field(max_length=200)
+    how: Name
 
 
 class SupplyCheckOut(Schema):
