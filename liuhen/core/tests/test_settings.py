@@ -109,6 +109,8 @@ def test_database_url_switches_engine(tmp_path, monkeypatch):
     assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
     assert "journal_mode=WAL" in sqlite["OPTIONS"]["init_command"]
     assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    # Kept per server thread, not opened (PRAGMAs, schema parse) for every request (issue 9).
+    assert sqlite["CONN_MAX_AGE"] == 60
     pg = conf.database("postgres://liuhen:pw@db.example:5433/liuhen", tmp_path)
     assert pg["ENGINE"] == "django.db.backends.postgresql"
     assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == (

@@ -358,3 +358,29 @@ def test_catch_up_of_a_file_shorter_than_the_offset_says_is_refused(tmp_path):
         hashing._catch_up(state, path, 9000, "u")
     with pytest.raises(StorageUnavailable):
         hashing._catch_up(hashing._State(), tmp_path / "missing.part", 10, "u")
+
+
+def test_a_patch_on_the_process_that_is_not_the_hasher_does_not_ask_for_the_lease(
+    tus_a, workers, hashed, tmp_path
+):
+    """Issue 9 item 1: the row read under the write lock names a live hasher elsewhere, so
+    the other process writes the bytes without an UPDATE of the lease (on SQLite each one
+    took the database's write lock); once the lease has lapsed it does take it over."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    data = _media(tmp_path, 3 << 20)
+    url = _path(tus_a.create(len(data)))
+    assert tus_a.patch(url, 0, data[: 1 << 20]).status_code == 204
+    with CaptureQueriesContext(connection) as queries:
+        response = workers.as_other(lambda: tus_a.patch(url, 1 << 20, data[1 << 20 : 2 << 20]))
+    assert response.status_code == 204, response.content
+    lease_updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")
+                     and '"hasher_until"' in q["sql"].split("WHERE")[0]]
+    assert lease_updates == []
+    assert UploadSession.objects.get().hasher != OTHER_NODE
+    UploadSession.objects.update(hasher_until=timezone.now() - timedelta(seconds=1))
+    response = workers.as_other(lambda: tus_a.patch(url, 2 << 20, data[2 << 20 :]))
+    assert response.status_code == 204, response.content
+    assert response["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+    assert hashed["bytes"] <= len(data) + (2 << 20)  # the new hasher rebuilt once, at most

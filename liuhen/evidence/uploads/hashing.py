@@ -123,8 +123,21 @@ _follower: tuple[int, threading.Thread] | None = None  # (pid, thread): a fork h
 _wake = threading.Event()  # set when the follower has work now: don't wait for its next poll
 
 
+def _held_elsewhere(upload: UploadSession, now) -> bool:
+    """Whether the (fresh) row says another live process holds the lease: then asking the
+    database would only find the same, with an UPDATE that takes SQLite's write lock for
+    nothing on every PATCH of the worker that is not the hasher (issue 9 item 1)."""
+    holder, until = upload.hasher, upload.hasher_until
+    return bool(
+        holder and holder != me() and until is not None and until >= now
+        and not _dead_here(holder)
+    )
+
+
 def _take_lease(upload: UploadSession) -> bool:
     now = timezone.now()
+    if _held_elsewhere(upload, now):
+        return False
     free = Q(hasher="") | Q(hasher=me()) | Q(hasher_until__isnull=True) | Q(hasher_until__lt=now)
     if upload.hasher and _dead_here(upload.hasher):
         free |= Q(hasher=upload.hasher)
