@@ -197,3 +197,23 @@ def test_recording_page_adds_and_ends_links(client, people, stored_recording, tw
                            {"reason": "试图解除"})
     assert response.status_code == 404
     assert CaseLink.objects.get(pk=primary.pk).ended_at is None
+
+
+def test_linked_recording_ids_names_a_recording_once(people, stored_recording, two_cases,
+                                                     bureau):
+    """A recording of team A that is evidence in two cases of team B is one id in team B's
+    scope (the query has no DISTINCT since issue 9 item 3: duplicates are dropped in Python),
+    and none in team A's own scope (it owns the recording)."""
+    from liuhen.evidence.models import linked_recording_ids
+
+    case_a, case_b = two_cases
+    case_b2 = make_case(actor=people["officer_b"].user, unit=bureau["team_b"],
+                        officers=[people["officer_b"], people["officer_b2"]],
+                        cause="拖欠劳动者工资")
+    rec = stored_recording(case=case_a)
+    head = people["head_detachment"].user
+    for case in (case_b, case_b2):
+        links.add_case_link(actor=head, recording=rec, case=case, reason="同一次检查")
+    assert linked_recording_ids([bureau["team_b"].pk]) == [rec.pk]
+    assert linked_recording_ids([bureau["team_a"].pk]) == []
+    assert _visible(people["officer_b"], rec)
