@@ -47,9 +47,15 @@ def _name(user) -> str:
     return officer.name if officer is not None else getattr(user, "username", "")
 
 
-def _section(key, title, queryset, item, *, limit, url, basis="", overdue_q=None):
+def _section(key, title, queryset, item, *, limit, url, basis="", overdue_q=None,
+             all_overdue=False):
+    """``overdue_q`` picks the late ones among ``queryset``; ``all_overdue``: every row is late
+    (one COUNT, not the same one twice: issue 9 item 3)."""
     count = queryset.count()
-    overdue = queryset.filter(overdue_q).count() if overdue_q is not None and count else 0
+    if all_overdue:
+        overdue = count
+    else:
+        overdue = queryset.filter(overdue_q).count() if overdue_q is not None and count else 0
     items = [item(row) for row in queryset[:limit]] if limit and count else []
     return InboxSection(key=key, title=title, count=count, items=items, url=url, basis=basis,
                         overdue=overdue)
@@ -136,8 +142,7 @@ def unit_overdue_deadlines(user, limit):
                 .order_by("due", "case_id", "code"))
     return _section("unit_overdue_deadlines", "本单位已逾期的法定期限", queryset,
                     _deadline_item(today), limit=limit,
-                    url=reverse("deadline_list") + "?status=overdue",
-                    overdue_q=Q(due__lt=today))
+                    url=reverse("deadline_list") + "?status=overdue", all_overdue=True)
 
 
 def disposals(user, limit):
