@@ -22,6 +22,7 @@ event_supplies_exported = "supply.register_exported"
 event_mark_set = "confidentiality.marked"
 event_document_viewer_opened = "document.viewer_opened"
 event_unusual_viewed = "use.unusual_viewed"
+event_unusual_thresholds_set = "use.unusual_thresholds_set"
 
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
@@ -45,4 +46,5 @@ ACTION_LABELS = {
     event_mark_set: "设定保密标记",
     event_document_viewer_opened: "在水印阅览器中查阅文字记录",
     event_unusual_viewed: "查看异常使用",
+    event_unusual_thresholds_set: "调整异常使用阈值",
 }

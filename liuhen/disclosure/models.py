@@ -159,3 +159,28 @@ class ConfidentialityMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()}：{self.case or self.recording}"
+
+
+class UnusualUseThresholds(models.Model):
+    """The thresholds the unusual-use listing applies (第二十六条第三项), as the bureau set them.
+
+    Each change is a new row with its reason, never an edit: raising a threshold hides uses
+    from the legal affairs office, so who did it, when and why stays on record (and in the
+    audit log). The newest row is in force; with none, ``unusual.DEFAULTS``."""
+
+    burst_count = models.PositiveSmallIntegerField("短时大量使用：次数（不少于）")
+    burst_minutes = models.PositiveSmallIntegerField("短时大量使用：时间窗（分钟）")
+    work_start = models.TimeField("工作时间起")
+    work_end = models.TimeField("工作时间止")
+    reason = models.TextField("调整理由")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name="调整人")
+    set_at = models.DateTimeField("调整时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "异常使用阈值"
+        ordering = ["-set_at", "-pk"]
+
+    def __str__(self):
+        return (f"{self.burst_minutes} 分钟内不少于 {self.burst_count} 次；"
+                f"工作时间 {self.work_start:%H:%M}–{self.work_end:%H:%M}")

@@ -382,16 +382,35 @@ def _marks_page(request, status: int = 200):
 @handles_errors
 def unusual_page(request):
     """异常使用: many copies/downloads by one person in a short time, copies and exports
-    outside working hours, uses refused for want of a grant, for the legal affairs office."""
-    require(request.user, "use.unusual", event=events.event_unusual_viewed)
+    outside working hours, uses refused for want of a grant, for the legal affairs office;
+    the thresholds are the bureau's to set here, each change with a reason (POST)."""
+    require(request.user, "use.unusual", event=events.event_unusual_thresholds_set
+            if request.method == "POST" else events.event_unusual_viewed)
+    status = 200
+    if request.method == "POST":
+        try:
+            unusual.set_thresholds(
+                actor=request.user, burst_count=request.POST.get("burst_count"),
+                burst_minutes=request.POST.get("burst_minutes"),
+                work_start=request.POST.get("work_start"),
+                work_end=request.POST.get("work_end"), reason=request.POST.get("reason", ""))
+        except LiuhenError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, "异常使用阈值已调整，理由已记录")
+            return redirect("disclosure_unusual")
     days = _int(request.GET.get("days")) or 30
     days = min(days, 366)
-    found = unusual.listing(days=days)
+    thresholds = unusual.current()
+    found = unusual.listing(days=days, thresholds=thresholds)
     record(actor=request.user, action=events.event_unusual_viewed, request=request,
-           detail={"days": days, "rows": sum(len(v) for v in found.values())})
-    return render(request, "disclosure/unusual.html", {"found": found, "days": days,
-                                                       "threshold": unusual.BURST_COUNT,
-                                                       "window": unusual.BURST_MINUTES})
+           detail={"days": days, "rows": sum(len(v) for v in found.values()),
+                   "burst_count": thresholds.burst_count,
+                   "burst_minutes": thresholds.burst_minutes})
+    return render(request, "disclosure/unusual.html", {
+        "found": found, "days": days, "thresholds": thresholds,
+        "history": unusual.history(), "values": request.POST}, status=status)
 
 
 # --- the document viewer with its watermark (第十六条、第二十六条第三项) ------------------------

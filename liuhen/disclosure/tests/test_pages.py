@@ -185,7 +185,7 @@ def test_unusual_use_listing(people):
                                object_id=str(n), seq=n) for n in range(12)]
     found = unusual.bursts(entries)
     assert len(found) == 1 and found[0]["count"] == 12 and found[0]["actor"] == "执法员甲"
-    assert unusual.bursts(entries[:unusual.BURST_COUNT - 1]) == []
+    assert unusual.bursts(entries[:unusual.DEFAULTS.burst_count - 1]) == []
     assert len(unusual.off_hours(entries)) == 12  # 21:00 Beijing time
     day = [SimpleNamespace(**{**e.__dict__, "at": e.at - dt.timedelta(hours=11)})
            for e in entries]  # 10:00 on a Wednesday
@@ -195,6 +195,50 @@ def test_unusual_use_listing(people):
     page = legal.get("/disclosure/unusual/?days=abc")
     assert page.status_code == 200 and "异常使用" in page.content.decode()
     assert _client(people["officer_a"].user).get("/disclosure/unusual/").status_code == 403
+
+
+def test_unusual_use_thresholds_are_the_bureaus_with_a_reason(people):
+    """The thresholds are data (第二十六条第三项): the legal affairs office changes them on the
+    page, always with a reason; each change is a new row and an audit entry with the values
+    before and after; the listing applies what is in force; nobody else may change them."""
+    base = timezone.make_aware(dt.datetime(2026, 12, 2, 16, 0))  # a Wednesday, 16:00
+    entries = [SimpleNamespace(at=base + dt.timedelta(minutes=10 * n), actor_id=7,
+                               actor_name="执法员甲", action="recording.downloaded",
+                               object_repr="DSJ.mp4", object_type="evidence.recording",
+                               object_id=str(n), seq=n) for n in range(5)]
+    assert unusual.current() == unusual.DEFAULTS
+    assert unusual.bursts(entries, unusual.current()) == []
+    assert unusual.off_hours(entries, unusual.current()) == []
+
+    legal = _client(people["legal"].user)
+    form = {"burst_count": "5", "burst_minutes": "45", "work_start": "08:30",
+            "work_end": "16:30", "reason": "依局务会决定从严"}
+    refused = legal.post("/disclosure/unusual/", form | {"reason": " "})
+    assert refused.status_code == 400 and "须说明理由" in refused.content.decode()
+    assert legal.post("/disclosure/unusual/", form | {"work_end": "08:00"}).status_code == 400
+    assert legal.post("/disclosure/unusual/", form | {"burst_count": "1"}).status_code == 400
+    assert _client(people["officer_a"].user).post("/disclosure/unusual/", form) \
+        .status_code == 403
+    assert AuditEntry.objects.filter(action=events.event_unusual_thresholds_set,
+                                     outcome="denied").count() == 1
+    assert legal.post("/disclosure/unusual/", form).status_code == 302
+
+    now = unusual.current()
+    assert (now.burst_count, now.burst_minutes) == (5, 45)
+    assert (now.work_start, now.work_end) == (dt.time(8, 30), dt.time(16, 30))
+    assert len(unusual.bursts(entries, now)) == 1  # five in forty minutes
+    assert [r["seq"] for r in unusual.off_hours(entries, now)] == [3, 4]  # 16:30 and 16:40
+    entry = AuditEntry.objects.get(action=events.event_unusual_thresholds_set,
+                                   outcome="succeeded")
+    assert entry.reason == "依局务会决定从严" and entry.actor_id == people["legal"].user.pk
+    assert entry.detail["before"]["burst_count"] == 10
+    assert entry.detail["after"] == {"burst_count": 5, "burst_minutes": 45,
+                                     "work_start": "08:30", "work_end": "16:30"}
+    page = legal.get("/disclosure/unusual/").content.decode()
+    assert "45 分钟内不少于 5 次" in page and "依局务会决定从严" in page
+    unusual.set_thresholds(actor=people["legal"].user, burst_count=20, burst_minutes=60,
+                           work_start="08:00", work_end="18:00", reason="恢复")
+    assert [h.reason for h in unusual.history()] == ["恢复", "依局务会决定从严"]  # kept
 
 
 def test_document_viewer_with_watermark(people, filed_case, make_officer, bureau):
