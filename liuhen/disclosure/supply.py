@@ -79,8 +79,8 @@ def signing_key() -> SigningKey:
 
 
 def _case_records(case):
-    documents = list(case.documents.filter(is_current=True).exclude(storage_key="")
-                     .order_by("date", "pk"))
+    documents = list(case.documents.filter(is_current=True, disposed_at__isnull=True)
+                     .exclude(storage_key="").order_by("date", "pk"))
     linked = set(CaseLink.objects.filter(case=case, ended_at__isnull=True)
                  .values_list("recording_id", flat=True))
     recordings = list(Recording.objects.filter(disposed_at__isnull=True)

@@ -422,7 +422,7 @@ def _viewable_document(request, doc_id):
     """The document if the user may view its content now (check_use: by right or grant)."""
     doc = get_for(request.user, "document.view",
                   Document.objects.select_related("case", "case__unit"), doc_id)
-    if not doc.storage_key:
+    if not doc.storage_key or doc.disposed_at:  # disposed of (第十四条): the file is erased
         raise NotFound()
     return doc, check_use(request.user, doc, UseAction.VIEW,
                           event=events.event_document_viewer_opened)

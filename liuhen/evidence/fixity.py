@@ -68,12 +68,17 @@ class StoredKind:
     label: str
     rows: Callable[[], object]
     stored_field: str
+    # Disposed rows (tombstones) whose object's erasure is still pending: neither checked nor
+    # called missing, and their keys are not orphans (keeping.disposal, issue 11).
+    pending_erasure: Callable[[], object] | None = None
 
 
 # A tombstone (a lawfully disposed original, evidence.disposal) has no object to re-read.
-_RECORDINGS = StoredKind(code=FixityObjectKind.RECORDING, label=FixityObjectKind.RECORDING.label,
-                         rows=lambda: Recording.objects.filter(disposed_at__isnull=True),
-                         stored_field="stored_at")
+_RECORDINGS = StoredKind(
+    code=FixityObjectKind.RECORDING, label=FixityObjectKind.RECORDING.label,
+    rows=lambda: Recording.objects.filter(disposed_at__isnull=True), stored_field="stored_at",
+    pending_erasure=lambda: Recording.objects.filter(
+        disposed_at__isnull=False, disposal__object_erased_at__isnull=True))
 _KINDS: dict[str, StoredKind] = {_RECORDINGS.code: _RECORDINGS}
 
 
@@ -265,6 +270,13 @@ def _read_in_order(storage, recordings: Iterable[Recording]):
                 future.cancel()
 
 
+def _pending_erasure_keys() -> list[str]:
+    """Keys of every kind's tombstones whose object is still to be erased."""
+    return [key for kind in stored_kinds() if kind.pending_erasure is not None
+            for key in kind.pending_erasure().exclude(storage_key="")
+            .values_list("storage_key", flat=True).iterator(chunk_size=5000)]
+
+
 def _orphans(storage, actor) -> list[str]:
     """Objects under ``sha256/`` that no row of any kind (recordings, document scans) names.
     Each is recorded and audited."""
@@ -274,8 +286,7 @@ def _orphans(storage, actor) -> list[str]:
             keys.discard(key)
     # Tombstones too: a disposed original whose erasure is pending is not an orphan (its row
     # says why it is there and what will remove it).
-    for key in Recording.objects.filter(disposed_at__isnull=False).values_list(
-            "storage_key", flat=True).iterator(chunk_size=5000):
+    for key in _pending_erasure_keys():
         keys.discard(key)
     orphans = sorted(keys)
     for key in orphans:
@@ -344,10 +355,8 @@ def verify_recordings(
                 progress(item, check)
     if orphans:
         report.orphans = _orphans(storage, actor)
-        report.pending_erasure = [
-            key for key in Recording.objects.filter(
-                disposed_at__isnull=False, disposal__object_erased_at__isnull=True
-            ).values_list("storage_key", flat=True) if storage.exists(key)]
+        report.pending_erasure = [key for key in _pending_erasure_keys()
+                                  if storage.exists(key)]
         report.temp_files_removed = storage.clean_incoming()
     report.seconds = (timezone.now() - started).total_seconds()
     with transaction.atomic():

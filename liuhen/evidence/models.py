@@ -310,6 +310,49 @@ class RecordingDisposal(_RecordingChild, models.Model):
     def __str__(self) -> str:
         return f"{self.register_number}: {self.recording_id}"
 
+    @property
+    def tombstone(self):
+        """The row this permit disposed of (storage.check_erase_permit reads it)."""
+        return self.recording
+
+
+class DisposalPermit(models.Model):
+    """What every disposal permit of a stored record carries (a written record's scan, a case
+    file's PDF; the recording's own is :class:`RecordingDisposal`): the 销毁清册 number, the
+    records keeper's proposal, both approvals (unit head and legal affairs office, two different
+    people: the database checks it, ``triggers.tombstone_sql``), the retention that ended, the
+    digests of what was destroyed, who executed it and when, and the object's erasure.
+
+    A concrete permit adds a one-to-one ``tombstone`` field to the row it disposes of."""
+
+    register_number = models.CharField("销毁清册编号", max_length=60)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="提出人（档案管理人员）")
+    proposed_at = models.DateTimeField("提出时间")
+    unit_head_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                              related_name="+", verbose_name="单位负责人")
+    unit_head_approved_at = models.DateTimeField("单位负责人批准时间")
+    legal_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                          related_name="+", verbose_name="法制机构")
+    legal_approved_at = models.DateTimeField("法制机构批准时间")
+    retention = models.JSONField("保存期限依据", default=dict, blank=True)
+    storage_key = models.CharField("存储键", max_length=300, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    size = models.BigIntegerField("大小（字节）", null=True, blank=True)
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="执行人")
+    executed_at = models.DateTimeField("执行时间", default=timezone.now)
+    object_erased_at = models.DateTimeField("文件删除时间", null=True, blank=True)
+    erase_detail = models.JSONField("删除情况", default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-executed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.register_number}: {self.tombstone_id}"
+
 
 class RecordingSubmission(_RecordingChild, models.Model):
     """Every time bytes were submitted: the first time and each duplicate (same SHA-256)."""

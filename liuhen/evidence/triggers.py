@@ -225,3 +225,91 @@ def remove_version_pin(connection) -> None:
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
+
+
+# -- tombstones of other stored records (keeping.disposal, issue 11) ------------------------
+# A written record's scan (records.DocumentDisposal) and a case file's PDF
+# (keeping.CaseFileDisposal) are disposed of the way a recording is: the row becomes a
+# tombstone (``disposed_at``, ``disposal_register``) only when its permit row exists with the
+# same register number and the approvals of two different people; a tombstone never changes
+# again; a permit is never deleted, and only the erasure of its object may be added, once.
+PERMIT_FROZEN = (
+    "register_number", "proposed_by_id", "proposed_at", "unit_head_approved_by_id",
+    "unit_head_approved_at", "legal_approved_by_id", "legal_approved_at", "retention",
+    "storage_key", "sha256", "sm3", "size", "executed_by_id", "executed_at",
+)
+
+
+def tombstone_sql(vendor: str, *, name: str, table: str, permit_table: str,
+                  fk: str) -> tuple[list[str], list[str]]:
+    """(install, remove) statements guarding ``table``'s tombstones by ``permit_table``
+    (whose ``fk`` column names the disposed row)."""
+    permit = (f"SELECT 1 FROM {permit_table} d WHERE d.{fk} = NEW.id"
+              " AND d.register_number = NEW.disposal_register AND NEW.disposal_register <> ''"
+              " AND d.unit_head_approved_by_id <> d.legal_approved_by_id")
+    frozen = (*PERMIT_FROZEN, fk)
+    message = f"{name} tombstone: UPDATE refused outside the disposal path"
+    permanent = f"{name} disposals are permanent"
+    if vendor != "postgresql":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in frozen)
+        install = [
+            f"""CREATE TRIGGER IF NOT EXISTS {name}_tombstone_guard BEFORE UPDATE ON {table}
+                WHEN OLD.disposed_at IS NOT NULL
+                  OR (NEW.disposal_register IS NOT OLD.disposal_register
+                      AND NEW.disposed_at IS NULL)
+                  OR (NEW.disposed_at IS NOT NULL AND NOT EXISTS ({permit}))
+                BEGIN SELECT RAISE(ABORT, '{message}'); END""",
+            f"""CREATE TRIGGER IF NOT EXISTS {name}_disposal_no_delete BEFORE DELETE
+                ON {permit_table}
+                BEGIN SELECT RAISE(ABORT, '{permanent}: DELETE refused'); END""",
+            f"""CREATE TRIGGER IF NOT EXISTS {name}_disposal_frozen BEFORE UPDATE
+                ON {permit_table} WHEN OLD.object_erased_at IS NOT NULL OR {changed}
+                BEGIN SELECT RAISE(ABORT, '{permanent}: UPDATE refused'); END""",
+        ]
+        remove = [f"DROP TRIGGER IF EXISTS {name}_{t}"
+                  for t in ("tombstone_guard", "disposal_no_delete", "disposal_frozen")]
+        return install, remove
+    changed = " OR ".join(f"NEW.{c}::text IS DISTINCT FROM OLD.{c}::text" for c in frozen)
+    install = [
+        f"""CREATE OR REPLACE FUNCTION liuhen_{name}_tombstone() RETURNS trigger AS $$
+           BEGIN
+             IF OLD.disposed_at IS NOT NULL
+                OR (NEW.disposal_register IS DISTINCT FROM OLD.disposal_register
+                    AND NEW.disposed_at IS NULL)
+                OR (NEW.disposed_at IS NOT NULL AND NOT EXISTS ({permit})) THEN
+               RAISE EXCEPTION '{message}' USING ERRCODE = 'insufficient_privilege';
+             END IF;
+             RETURN NEW;
+           END; $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {name}_tombstone_guard ON {table}",
+        f"""CREATE TRIGGER {name}_tombstone_guard BEFORE UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION liuhen_{name}_tombstone()""",
+        f"""CREATE OR REPLACE FUNCTION liuhen_{name}_disposal_permanent() RETURNS trigger AS $$
+           BEGIN
+             IF TG_OP = 'UPDATE' AND OLD.object_erased_at IS NULL AND NOT ({changed}) THEN
+               RETURN NEW;
+             END IF;
+             RAISE EXCEPTION '{permanent}: % refused', TG_OP
+               USING ERRCODE = 'insufficient_privilege';
+           END; $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS {name}_disposal_permanent ON {permit_table}",
+        f"""CREATE TRIGGER {name}_disposal_permanent BEFORE UPDATE OR DELETE ON {permit_table}
+            FOR EACH ROW EXECUTE FUNCTION liuhen_{name}_disposal_permanent()""",
+        f"DROP TRIGGER IF EXISTS {name}_disposal_no_truncate ON {permit_table}",
+        f"""CREATE TRIGGER {name}_disposal_no_truncate BEFORE TRUNCATE ON {permit_table}
+            FOR EACH STATEMENT EXECUTE FUNCTION liuhen_{name}_disposal_permanent()""",
+    ]
+    remove = [
+        f"DROP TRIGGER IF EXISTS {name}_tombstone_guard ON {table}",
+        f"DROP TRIGGER IF EXISTS {name}_disposal_permanent ON {permit_table}",
+        f"DROP TRIGGER IF EXISTS {name}_disposal_no_truncate ON {permit_table}",
+        f"DROP FUNCTION IF EXISTS liuhen_{name}_tombstone()",
+        f"DROP FUNCTION IF EXISTS liuhen_{name}_disposal_permanent()",
+    ]
+    return install, remove
+
+
+def run(connection, statements) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

@@ -31,5 +31,7 @@ class KeepingConfig(AppConfig):
         # bound file is immutable; the triggers guard the row, this the bytes).
         fixity.register_stored_kind(fixity.StoredKind(
             code="case_file", label="卷宗", stored_field="assembled_at",
-            rows=lambda: CaseFile.objects.exclude(storage_key=""),
+            rows=lambda: CaseFile.objects.exclude(storage_key="").filter(disposed_at__isnull=True),
+            pending_erasure=lambda: CaseFile.objects.filter(
+                disposed_at__isnull=False, disposal__object_erased_at__isnull=True),
         ))

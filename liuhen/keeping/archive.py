@@ -88,7 +88,8 @@ def _items(case, bound: CaseFile) -> list[dict]:
     number = bound.archive_number
     items = [{"path": f"卷宗/{number}.pdf", "kind": "case_file", "title": "卷宗（PDF/A）",
               "row": bound, "media_type": "application/pdf"}]
-    for doc in case.documents.filter(is_current=True).exclude(storage_key=""):
+    for doc in (case.documents.filter(is_current=True, disposed_at__isnull=True)
+                .exclude(storage_key="")):
         ext = Path(doc.original_name).suffix or ".bin"
         items.append({"path": f"文字记录/{doc.pk:06d}-{doc.get_doc_type_display()}{ext}",
                       "kind": "document", "title": doc.get_doc_type_display(), "row": doc,
@@ -143,7 +144,8 @@ def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
         record_denied(actor=actor, action=events.event_package_refused, target=case,
                       reason="无权制作档案包")
         raise Forbidden("档案包由档案管理人员制作")
-    bound = case.case_files.filter(is_bound=True, is_current=True).first()
+    bound = case.case_files.filter(is_bound=True, is_current=True,
+                                   disposed_at__isnull=True).first()
     if bound is None:
         raise Conflict("卷宗检查装订后方可制作档案包")
     now = timezone.now()

@@ -224,6 +224,8 @@ def assemble(*, actor, case, reason: str = "") -> CaseFile:
         raise Forbidden("无权制作该案件的卷宗")
     if case.stage not in CASE_FILE_STAGES:
         raise Conflict("案件进入“案卷制作”环节后方可制作卷宗（第十二条：执法行为终结后立卷）")
+    if case.case_files.filter(disposed_at__isnull=False).exists():
+        raise Conflict("该案卷保存期限届满，已依法销毁（第十四条），不能再制作卷宗")
     latest = case.case_files.order_by("-version").first()
     reason = (reason or "").strip()
     bound = case.case_files.filter(is_bound=True, is_current=True).first()

@@ -20,6 +20,9 @@ event_disposal_executed = "disposal.executed"
 event_disposal_refused = "disposal.refused"
 event_disposal_register_viewed = "disposal.register_viewed"
 event_disposal_register_printed = "disposal.register_printed"
+# A written record or a case-file version made a tombstone, and its stored file erased.
+event_record_disposed = "disposal.record_disposed"
+event_record_object_erased = "disposal.record_object_erased"
 
 # Case files (casefile.py, 第十二条).
 event_casefile_assembled = "casefile.assembled"
@@ -65,6 +68,8 @@ ACTION_LABELS = {
     event_disposal_refused: "拒绝销毁操作",
     event_disposal_register_viewed: "查看销毁清册",
     event_disposal_register_printed: "打印销毁清册",
+    event_record_disposed: "销毁文字记录或卷宗",
+    event_record_object_erased: "删除已销毁文字记录或卷宗的文件",
     event_casefile_assembled: "组卷",
     event_casefile_bound: "案卷装订定稿",
     event_casefile_refused: "拒绝组卷操作",

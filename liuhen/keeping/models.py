@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
+from liuhen.evidence.models import DisposalPermit
 from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus, HoldKind, LongTermReason
 
 
@@ -123,12 +124,17 @@ class DisposalList(models.Model):
 
 
 class DisposalItem(models.Model):
-    """One recording on a destruction register, with the retention that ended for it."""
+    """One record on a destruction register (a recording, a written record, or a version of a
+    case file), with the retention that ended for it."""
 
     register = models.ForeignKey(DisposalList, on_delete=models.PROTECT, related_name="items",
                                  verbose_name="销毁清册")
-    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT,
-                                  related_name="+", verbose_name="音像记录")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+", verbose_name="音像记录")
+    document = models.ForeignKey("records.Document", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name="文字记录")
+    case_file = models.ForeignKey("keeping.CaseFile", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+", verbose_name="卷宗")
     retention = models.JSONField("保存期限依据", default=dict)
     outcome = models.CharField("执行结果", max_length=12, choices=DisposalItemOutcome.choices,
                                default=DisposalItemOutcome.PENDING)
@@ -141,11 +147,30 @@ class DisposalItem(models.Model):
         verbose_name = "销毁清册条目"
         verbose_name_plural = "销毁清册条目"
         ordering = ["register", "id"]
-        constraints = [models.UniqueConstraint(fields=["register", "recording"],
-                                               name="disposalitem_once_per_register")]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "recording"],
+                                    name="disposalitem_once_per_register"),
+            models.UniqueConstraint(fields=["register", "document"],
+                                    name="disposalitem_document_once"),
+            models.UniqueConstraint(fields=["register", "case_file"],
+                                    name="disposalitem_casefile_once"),
+            models.CheckConstraint(
+                condition=(models.Q(recording__isnull=False, document__isnull=True,
+                                    case_file__isnull=True)
+                           | models.Q(recording__isnull=True, document__isnull=False,
+                                      case_file__isnull=True)
+                           | models.Q(recording__isnull=True, document__isnull=True,
+                                      case_file__isnull=False)),
+                name="disposalitem_one_record"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.register_id}: {self.recording_id}"
+        return f"{self.register_id}: {self.target}"
+
+    @property
+    def target(self):
+        """The record this item destroys."""
+        return self.recording or self.document or self.case_file
 
 
 class CaseFile(models.Model):
@@ -183,6 +208,10 @@ class CaseFile(models.Model):
                                    null=True, blank=True, related_name="+",
                                    verbose_name="检查人（档案管理人员）")
     checked_at = models.DateTimeField("检查装订时间", null=True, blank=True)
+    # A tombstone (第十四条: the case file's period ended and it was lawfully disposed of,
+    # keeping.disposal): the row stays, the PDF is erased; only with a CaseFileDisposal.
+    disposed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    disposal_register = models.CharField("销毁清册编号", max_length=60, blank=True, default="")
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
@@ -197,6 +226,23 @@ class CaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.archive_number or '（未装订）'} 第{self.version}版"
+
+
+class CaseFileDisposal(DisposalPermit):
+    """The authority for disposing of one case-file version, and what remains of its PDF
+    (digests, approvals, register number); the database lets ``CaseFile.disposed_at`` be set
+    only when this row exists (``triggers.install_tombstone``) and never lets it be deleted."""
+
+    tombstone = models.OneToOneField(CaseFile, on_delete=models.PROTECT,
+                                     related_name="disposal", verbose_name="卷宗")
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "tombstone__case__unit"
+    case_lookup = "tombstone__case"
+
+    class Meta(DisposalPermit.Meta):
+        verbose_name = "卷宗销毁记录"
+        verbose_name_plural = "卷宗销毁记录"
 
 
 class LongTermMark(models.Model):

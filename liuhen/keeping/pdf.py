@@ -1,6 +1,7 @@
 """The destruction register (销毁清册) as PDF (第十四条): what was proposed, by whom, both
-approvals, and each item with its digests, retention basis and outcome. Rendered by the
-records app's WeasyPrint helper (system fonts, no URL fetched)."""
+approvals, and each item (recording, written record or case-file version) with its digests,
+retention basis and outcome. Rendered by the records app's WeasyPrint helper (system fonts, no
+URL fetched)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from liuhen.records.pdf import render_pdf
 
 
 def register_pdf(register: DisposalList) -> bytes:
-    items = list(register.items.select_related("recording", "recording__device",
-                                               "recording__officer", "recording__unit"))
+    items = list(register.items.select_related(
+        "recording", "recording__device", "recording__officer", "recording__unit",
+        "document__case", "document__created_by", "case_file__case", "case_file__assembled_by"))
     html = render_to_string("keeping/pdf/register.html", {
         "register": register, "items": items, "printed_at": timezone.localtime()})
     return render_pdf(html)

@@ -16,6 +16,8 @@ while ``is_bound`` goes from false to true: allowed, once.
 
 from __future__ import annotations
 
+from liuhen.evidence.triggers import run, tombstone_sql
+
 TABLE = "keeping_casefile"
 BOUND_FROZEN = (
     "case_id",
@@ -117,3 +119,20 @@ def remove(connection) -> None:
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
+
+
+# -- tombstones (migration 0008, issue 11): only keeping.disposal, with a CaseFileDisposal -----
+def _tombstone(vendor: str):
+    return tombstone_sql(vendor, name="casefile", table=TABLE,
+                         permit_table="keeping_casefiledisposal", fk="tombstone_id")
+
+
+def install_tombstone(connection) -> None:
+    """The triggers above again (SQLite drops them when a migration rebuilds the table) and
+    the tombstone guard."""
+    install(connection)
+    run(connection, _tombstone(connection.vendor)[0])
+
+
+def remove_tombstone(connection) -> None:
+    run(connection, _tombstone(connection.vendor)[1])

@@ -20,7 +20,7 @@ from liuhen.access.querysets import allows, user_role
 from liuhen.access.services import check_use, get_for, require
 from liuhen.audit.services import record
 from liuhen.cases.models import Case
-from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
+from liuhen.core.errors import Conflict, InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
 from liuhen.evidence.models import Recording
 from liuhen.keeping import archive, burns, casefile, disposal, events, holds, longterm, services
@@ -140,6 +140,7 @@ def disposal_page(request):
         try:
             register = disposal.propose(actor=request.user,
                                         recording_ids=request.POST.getlist("recording"),
+                                        case_ids=request.POST.getlist("case"),
                                         note=request.POST.get("note", ""))
         except LiuhenError as exc:
             messages.error(request, exc.message)
@@ -155,6 +156,7 @@ def _disposal_page(request, status: int = 200):
     context = {
         "today": timezone.localdate(),
         "candidates": disposal.candidates(user=request.user) if may_propose else [],
+        "case_candidates": disposal.case_candidates(user=request.user) if may_propose else [],
         "may_propose": may_propose,
         "may_keep": allows(request.user, burns.PERMISSION),  # packages and the burn register
         "registers": DisposalList.objects.restrict(request.user, "disposal.view")
@@ -196,7 +198,8 @@ def _register_page(request, register, status: int = 200):
     role = user_role(request.user)
     context = {
         "register": register,
-        "items": register.items.select_related("recording"),
+        "items": register.items.select_related("recording", "document__case",
+                                               "case_file__case"),
         "may_approve": allows(request.user, "disposal.approve")
         and role in (Role.UNIT_HEAD, Role.LEGAL_OFFICE)
         and register.status == DisposalStatus.PROPOSED,
@@ -256,6 +259,8 @@ def case_file_pdf(request, pk):
     audited with the right or grant it relies on."""
     case_file = get_for(request.user, "document.view",
                         CaseFile.objects.select_related("case", "case__unit"), pk)
+    if case_file.disposed_at:  # 第十四条: its tombstone stays, the PDF is erased
+        raise Conflict(f"该卷宗已依销毁清册 {case_file.disposal_register} 销毁，文件已删除")
     use = check_use(request.user, case_file.case, UseAction.VIEW,
                     event=events.event_casefile_downloaded)
     record(actor=request.user, action=events.event_casefile_downloaded, target=case_file,

@@ -24,5 +24,7 @@ class RecordsConfig(AppConfig):
         # verify` re-reads it as its own kind and never calls it an orphan (第二十六条 (二)).
         fixity.register_stored_kind(fixity.StoredKind(
             code="document", label="文字记录扫描件", stored_field="created_at",
-            rows=lambda: Document.objects.exclude(storage_key=""),
+            rows=lambda: Document.objects.exclude(storage_key="").filter(disposed_at__isnull=True),
+            pending_erasure=lambda: Document.objects.filter(
+                disposed_at__isnull=False, disposal__object_erased_at__isnull=True),
         ))

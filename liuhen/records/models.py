@@ -10,6 +10,7 @@ from django.utils import timezone
 from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.access.use import UseTarget
 from liuhen.cases.choices import Stage
+from liuhen.evidence.models import DisposalPermit
 from liuhen.records.choices import (
     ApprovalAction,
     ApprovalDecision,
@@ -64,6 +65,10 @@ class Document(models.Model):
     created_at = models.DateTimeField("登记时间", default=timezone.now)
     note = models.TextField("备注", blank=True)
     extra = models.JSONField("附加信息", default=dict, blank=True)
+    # A tombstone (第十四条: kept with its case file, then lawfully disposed of through
+    # keeping.disposal): the row stays, its stored scan is erased; only with a DocumentDisposal.
+    disposed_at = models.DateTimeField("销毁时间", null=True, blank=True, db_index=True)
+    disposal_register = models.CharField("销毁清册编号", max_length=60, blank=True, default="")
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "case__unit"
@@ -92,6 +97,24 @@ class Document(models.Model):
                          unit=case.unit, case_ids=frozenset({case.pk}),
                          handling_user_ids=case.handling_user_ids(),
                          producer_user_ids=frozenset({self.created_by_id}), open=case.is_handled)
+
+
+class DocumentDisposal(DisposalPermit):
+    """The authority for disposing of one written record and what remains of its scan
+    (digests, approvals, register number): written once by ``keeping.disposal`` after both
+    approvals; the database lets ``Document.disposed_at`` be set only when this row exists
+    (``triggers.install_tombstone``) and never lets it be deleted."""
+
+    tombstone = models.OneToOneField(Document, on_delete=models.PROTECT,
+                                     related_name="disposal", verbose_name="文字记录")
+
+    objects = RestrictedQuerySet.as_manager()
+    unit_lookup = "tombstone__case__unit"
+    case_lookup = "tombstone__case"
+
+    class Meta(DisposalPermit.Meta):
+        verbose_name = "文字记录销毁记录"
+        verbose_name_plural = "文字记录销毁记录"
 
 
 class Approval(models.Model):

@@ -9,6 +9,8 @@ change allowed on a row is ``is_current`` going from true to false, once.
 
 from __future__ import annotations
 
+from liuhen.evidence.triggers import run, tombstone_sql
+
 TABLE = "cases_document"  # the table keeps its name from the cases app (issue 15)
 PARTIES = "cases_document_parties"
 FROZEN = (
@@ -100,3 +102,20 @@ def remove(connection) -> None:
     with connection.cursor() as cursor:
         for statement in sql:
             cursor.execute(statement)
+
+
+# -- tombstones (migration 0005, issue 11): only keeping.disposal, with a DocumentDisposal -----
+def _tombstone(vendor: str):
+    return tombstone_sql(vendor, name="document", table=TABLE,
+                         permit_table="records_documentdisposal", fk="tombstone_id")
+
+
+def install_tombstone(connection) -> None:
+    """The triggers above again (SQLite drops them when a migration rebuilds the table, as
+    adding ``disposal_register`` does) and the tombstone guard."""
+    install(connection)
+    run(connection, _tombstone(connection.vendor)[0])
+
+
+def remove_tombstone(connection) -> None:
+    run(connection, _tombstone(connection.vendor)[1])

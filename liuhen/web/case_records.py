@@ -367,6 +367,9 @@ def document_download(request, pk, doc_id):
     if not doc.storage_key:
         messages.error(request, "该文字记录没有附件")
         return redirect("case_records", pk=case.pk)
+    if doc.disposed_at:  # 第十四条: disposed of with its case file; its tombstone stays
+        messages.error(request, f"该文字记录已依销毁清册 {doc.disposal_register} 销毁，文件已删除")
+        return redirect("case_records", pk=case.pk)
     use = check_use(request.user, doc, UseAction.VIEW, event=events.event_document_downloaded)
     record(actor=request.user, action=events.event_document_downloaded, target=doc,
            detail=use.detail)

@@ -61,9 +61,18 @@ class Staged:
 
 
 def check_erase_permit(key: str, permit) -> None:
-    """Refuse to erase anything but the object of a committed tombstone (evidence.disposal)."""
-    recording = getattr(permit, "recording", None)
-    if (permit is None or getattr(permit, "pk", None) is None or recording is None
-            or recording.disposed_at is None or recording.storage_key != key
-            or recording.disposal_register != permit.register_number):
+    """Refuse to erase anything but the object of a committed tombstone (evidence.disposal;
+    a written record's scan or a case file's PDF through keeping.disposal): ``permit.tombstone``
+    is the disposed row, which names ``key`` and the permit's register number."""
+    row = getattr(permit, "tombstone", None)
+    if (permit is None or getattr(permit, "pk", None) is None or row is None
+            or row.disposed_at is None or row.storage_key != key
+            or row.disposal_register != permit.register_number):
         raise ValueError("originals are erased only through evidence.disposal, with a permit")
+
+
+def derived_of_permit(permit) -> str | None:
+    """The derived files' prefix of a disposed recording (proxies, thumbnails); a written
+    record's scan or a case file's PDF has none."""
+    recording = getattr(permit, "recording", None)
+    return derived_key(recording.sha256, "") if recording is not None else None

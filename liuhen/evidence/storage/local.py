@@ -20,7 +20,7 @@ from liuhen.evidence.storage.base import (
     Staged,
     _os_error,
     check_erase_permit,
-    derived_key,
+    derived_of_permit,
 )
 
 log = logging.getLogger(__name__)
@@ -323,8 +323,9 @@ class LocalStorage:
                 path.unlink()
                 removed.append(key)
                 _fsync_dir(path.parent)
-            derived = self.root / derived_key(permit.recording.sha256, "")
-            if derived.is_dir():
+            prefix = derived_of_permit(permit)
+            derived = self.root / prefix if prefix else None
+            if derived is not None and derived.is_dir():
                 for entry in sorted(derived.iterdir()):
                     entry.unlink()
                     removed.append(str(entry.relative_to(self.root)))

@@ -22,7 +22,7 @@ from liuhen.evidence.storage.base import (
     StorageFull,
     _os_error,
     check_erase_permit,
-    derived_key,
+    derived_of_permit,
 )
 
 log = logging.getLogger(__name__)
@@ -490,7 +490,7 @@ class S3Storage:
         Refused by S3 itself while Object Lock retention lasts; never bypassed."""
         check_erase_permit(key, permit)
         removed = []
-        for prefix in (key, derived_key(permit.recording.sha256, "")):
+        for prefix in filter(None, (key, derived_of_permit(permit))):
             for version in self._versions(prefix, markers=True):
                 self._call("delete_object", Bucket=self.bucket, Key=version["Key"],
                            VersionId=version["VersionId"])

@@ -1,0 +1,205 @@
+"""Disposal of a case's file (卷宗: its written records and every case-file version) after its
+period ended (第十二条, 第十四条): listed only when not held, proposed by the records keeper,
+executed only with the unit head's and the legal affairs office's approvals, each row a
+tombstone with its permit (digests, dates, approvals, register number) and the stored files
+erased afterwards; ``liuhen verify --all`` then finds nothing missing and no orphan. The
+database refuses a tombstone without a permit, and the deletion of a permit (issue 11)."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from pypdf import PdfReader
+
+from liuhen.audit.models import AuditEntry
+from liuhen.core.errors import InvalidInput
+from liuhen.evidence import disposal as originals
+from liuhen.keeping import casefile, disposal, holds, services
+from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus
+from liuhen.keeping.models import CaseFile, CaseFileDisposal
+from liuhen.keeping.pdf import register_pdf
+from liuhen.records.models import Document, DocumentDisposal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def expired_case(people, filed_case, frozen_clock):
+    """The filed penalty case with a bound case file, the clock moved past the file's period
+    (decided penalty: 30 years from 1 January after filing, 第十四条 and the bureau's table)."""
+    officer, keeper = people["officer_a"].user, people["keeper_a"].user
+    bound = casefile.bind(actor=keeper, case_file=casefile.assemble(actor=officer,
+                                                                   case=filed_case))
+    ret = services.case_file_retention(filed_case)
+    assert ret.disposal_date is not None
+    frozen_clock.shift(ret.disposal_date - timezone.localdate() + timedelta(days=2))
+    return filed_case, bound
+
+
+def _approve_both(people, register):
+    disposal.approve(actor=people["head_a"].user, register=register, opinion="同意")
+    return disposal.approve(actor=people["legal"].user, register=register, opinion="经审核同意")
+
+
+def _case_ids(found):
+    return {c.case.pk for c in found}
+
+
+def test_case_file_disposal_walk_tombstones_register_and_verify(
+        people, expired_case, vault, django_capture_on_commit_callbacks):
+    case, bound = expired_case
+    keeper = people["keeper_a"].user
+    docs = list(Document.objects.filter(case=case))
+    scanned = [d for d in docs if d.storage_key]
+    assert scanned and any(not d.storage_key for d in docs)  # a paper-only record too
+    # Not yet past its date a day earlier: not listed.
+    assert case.pk not in _case_ids(disposal.case_candidates(
+        user=keeper, as_of=timezone.localdate() - timedelta(days=3)))
+    found = {c.case.pk: c for c in disposal.case_candidates(user=keeper)}
+    assert {d.pk for d, _ in found[case.pk].documents} == {d.pk for d in docs}
+    assert [cf.pk for cf, _ in found[case.pk].case_files] == [bound.pk]
+
+    register = disposal.propose(actor=keeper, case_ids=[case.pk], note="到期案卷")
+    assert register.items.filter(document__isnull=False).count() == len(docs)
+    assert register.items.get(case_file=bound).retention["disposal_date"]
+    assert case.pk not in _case_ids(disposal.case_candidates(user=keeper))  # on a register
+    register = _approve_both(people, register)
+    with django_capture_on_commit_callbacks(execute=True):
+        register = disposal.execute(actor=keeper, register=register)
+    assert register.status == DisposalStatus.EXECUTED
+    assert set(register.items.values_list("outcome", flat=True)) == {DisposalItemOutcome.DISPOSED}
+
+    for doc in docs:
+        doc.refresh_from_db()
+        assert doc.disposed_at and doc.disposal_register == register.number
+        permit = doc.disposal
+        assert (permit.sha256, permit.sm3, permit.storage_key) == (doc.sha256, doc.sm3,
+                                                                   doc.storage_key)
+        assert permit.unit_head_approved_by == people["head_a"].user
+        assert permit.legal_approved_by == people["legal"].user
+        assert permit.object_erased_at is not None
+        if doc.storage_key:
+            assert not vault.path(doc.storage_key).exists()
+    bound.refresh_from_db()
+    assert bound.disposed_at and bound.disposal.sha256 == bound.sha256
+    assert not vault.path(bound.storage_key).exists()
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"disposal.record_disposed", "disposal.record_object_erased"} <= actions
+    # Nothing left to list; the case's row and facts stay (statistics, the audit chain).
+    assert case.pk not in _case_ids(disposal.case_candidates(user=keeper))
+
+    # 销毁清册 PDF: each written record and the case-file version with its digests.
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        register_pdf(register))).pages).replace("\n", "")
+    assert "文字记录" in text and "卷宗" in text and bound.sha256 in text
+    assert scanned[0].sm3 in text
+
+    # liuhen verify --all: the tombstones' files are neither missing nor orphans.
+    out, err = io.StringIO(), io.StringIO()
+    call_command("verify", "--all", stdout=out, stderr=err)
+    assert "孤立对象 0" in out.getvalue() and "异常 0" in out.getvalue()
+    assert not err.getvalue()
+
+
+def test_a_hold_keeps_the_case_file(people, expired_case, django_capture_on_commit_callbacks):
+    case, bound = expired_case
+    keeper, legal = people["keeper_a"].user, people["legal"].user
+    hold = holds.place_hold(actor=legal, kind="lawsuit", reason="当事人提起行政诉讼",
+                            reference="（2057）行初12号", case=case)
+    assert case.pk not in _case_ids(disposal.case_candidates(user=keeper))
+    with pytest.raises(InvalidInput, match="不在本月可销毁清单中"):
+        disposal.propose(actor=keeper, case_ids=[case.pk])
+    holds.release_hold(actor=legal, hold=hold, reason="判决生效，诉讼终结")
+    register = _approve_both(people, disposal.propose(actor=keeper, case_ids=[case.pk]))
+    # A hold placed after the approvals still keeps every item at execution.
+    holds.place_hold(actor=legal, kind="review", reason="申请行政复议", case=case)
+    with django_capture_on_commit_callbacks(execute=True):
+        disposal.execute(actor=keeper, register=register)
+    assert set(register.items.values_list("outcome", flat=True)) == {DisposalItemOutcome.SKIPPED}
+    assert "已冻结" in register.items.first().outcome_note
+    assert not Document.objects.filter(case=case, disposed_at__isnull=False).exists()
+    bound.refresh_from_db()
+    assert bound.disposed_at is None
+
+
+def test_disposal_without_both_approvals_is_refused(people, expired_case):
+    case, bound = expired_case
+    keeper = people["keeper_a"].user
+    register = disposal.propose(actor=keeper, case_ids=[case.pk])
+    with pytest.raises(InvalidInput, match="双方批准"):
+        disposal.execute(actor=keeper, register=register)
+    disposal.approve(actor=people["head_a"].user, register=register, opinion="同意")
+    with pytest.raises(InvalidInput, match="双方批准"):
+        disposal.execute(actor=keeper, register=register)
+    # The service itself: one person cannot give both approvals, nor a wrong role.
+    head = originals.Approval(people["head_a"].user, timezone.now())
+    for legal in (head, originals.Approval(people["officer_a"].user, timezone.now())):
+        with pytest.raises(InvalidInput):
+            disposal.dispose_record(actor=keeper, row=bound, register=register,
+                                    unit_head=head, legal=legal, retention={})
+    bound.refresh_from_db()
+    assert bound.disposed_at is None and not CaseFileDisposal.objects.exists()
+    assert AuditEntry.objects.filter(action="disposal.refused", outcome="denied").count() >= 4
+
+
+def _refused(sql: str, params=()) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_the_database_allows_a_tombstone_only_with_its_permit(
+        people, expired_case, django_capture_on_commit_callbacks):
+    case, bound = expired_case
+    now = timezone.now()
+    doc = Document.objects.filter(case=case).exclude(storage_key="").first()
+    # No permit: neither a document nor a case-file version becomes a tombstone.
+    _refused("UPDATE cases_document SET disposed_at = %s, disposal_register = %s WHERE id = %s",
+             [now, "XH-FAKE-001", doc.pk])
+    _refused("UPDATE keeping_casefile SET disposed_at = %s, disposal_register = %s "
+             "WHERE id = %s", [now, "XH-FAKE-001", bound.pk])
+    keeper = people["keeper_a"].user
+    register = _approve_both(people, disposal.propose(actor=keeper, case_ids=[case.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        disposal.execute(actor=keeper, register=register)
+    # A tombstone never changes again; a permit is never deleted nor rewritten.
+    _refused("UPDATE cases_document SET disposed_at = NULL, disposal_register = '' "
+             "WHERE id = %s", [doc.pk])
+    _refused("UPDATE keeping_casefile SET disposal_register = 'XH-OTHER' WHERE id = %s",
+             [bound.pk])
+    _refused("DELETE FROM records_documentdisposal WHERE tombstone_id = %s", [doc.pk])
+    _refused("DELETE FROM keeping_casefiledisposal WHERE tombstone_id = %s", [bound.pk])
+    _refused("UPDATE records_documentdisposal SET sha256 = %s WHERE tombstone_id = %s",
+             ["0" * 64, doc.pk])
+    _refused("UPDATE keeping_casefiledisposal SET register_number = 'X' "
+             "WHERE tombstone_id = %s", [bound.pk])
+    assert DocumentDisposal.objects.get(tombstone=doc).sha256 == doc.sha256
+    assert CaseFile.objects.get(pk=bound.pk).disposed_at is not None
+
+
+def test_pages_walk_a_case_file_to_disposal(client, people, expired_case,
+                                           django_capture_on_commit_callbacks):
+    case, bound = expired_case
+    client.force_login(people["keeper_a"].user)
+    page = client.get("/keeping/disposal/").content.decode()
+    assert f'data-case="{case.pk}"' in page and case.number in page
+    response = client.post("/keeping/disposal/", {"case": [case.pk], "note": "到期案卷"})
+    assert response.status_code == 302
+    url = response["Location"]
+    for who in ("head_a", "legal"):
+        client.force_login(people[who].user)
+        assert client.post(url, {"step": "approve", "opinion": "同意"}).status_code == 302
+    client.force_login(people["keeper_a"].user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"step": "execute"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "已执行" in page and "文字记录" in page and "卷宗" in page
+    client.force_login(people["officer_a"].user)
+    records = client.get(f"/cases/{case.pk}/records/").content.decode()
+    assert "已销毁" in records
+    assert client.get(f"/cases/{case.pk}/").content.decode().count("已销毁") >= 1
+    assert client.get(f"/keeping/case-files/{bound.pk}/pdf").status_code == 409
