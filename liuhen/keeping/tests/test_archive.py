@@ -99,7 +99,7 @@ def test_archive_case_command_writes_package_and_disc_image(people, filed_case, 
                  "--dest", str(tmp_path / "out"), "--medium", "cd", stdout=out)
     text = out.getvalue()
     assert "真实性（authenticity）：通过" in text and "光盘映像" in text
-    (iso,) = (tmp_path / "out" / "iso").glob("*.iso")
+    (iso,) = (tmp_path / "out" / "iso").rglob("*.iso")  # iso/<package>/, as the page writes
     report = read_back(iso)
     assert report.ok
     if shutil.which("isoinfo"):  # Debian's genisoimage; its -J prints CJK as '_' (test_disc)
