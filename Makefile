@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
-SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 openssl poppler-utils
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 openssl poppler-utils clamav
 TEST_SYSTEM_PACKAGES := redis-server chromium genisoimage libarchive-tools ffmpeg haproxy
 
 # The suite runs on a frozen clock (liuhen/core/testing.py); pytest-future runs it once more two

@@ -222,6 +222,10 @@ SIGNING_KEY_FILE = conf.env_path("LIUHEN_SIGNING_KEY_FILE", DATA_DIR / "keys" / 
 SUPPLY_DIR = conf.env_path("LIUHEN_SUPPLY_DIR", DATA_DIR / "supplied")
 # Archive packages of cases (第十五条) made from the package page, with their disc images.
 ARCHIVE_DIR = conf.env_path("LIUHEN_ARCHIVE_DIR", DATA_DIR / "archive")
+# ClamAV's signature databases for the 四性 security check (DA/T 70): main.cvd, daily.cvd,
+# bytecode.cvd copied in from outside on an offline intranet (docs/keeping.md); none there:
+# the check says "not scanned", never "clean".
+CLAMAV_DATABASE_DIR = conf.env_path("LIUHEN_CLAMAV_DATABASE_DIR", Path("/var/lib/clamav"))
 
 # Case numbers: <prefix>〔<year>〕<n>号, the prefix per unit with this fallback.
 CASE_NUMBER_PREFIX = conf.env_str("LIUHEN_CASE_NUMBER_PREFIX", "人社监")

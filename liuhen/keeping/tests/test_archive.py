@@ -106,3 +106,61 @@ def test_archive_case_command_writes_package_and_disc_image(people, filed_case, 
         listing = subprocess.run(["isoinfo", "-R", "-f", "-i", str(iso)], capture_output=True,
                                  text=True, check=True).stdout
         assert "/data/音像资料/" in listing and "/data/卷宗/" in listing
+
+
+def _hash_signature(db_dir, data: bytes, name: str) -> None:
+    """A ClamAV hash signature (.hdb: MD5:size:name) of ``data``, in a database of our own:
+    freshclam cannot reach ClamAV's servers here, and a test must not depend on them."""
+    import hashlib
+
+    db_dir.mkdir(exist_ok=True)
+    (db_dir / "liuhen-test.hdb").write_text(
+        f"{hashlib.md5(data).hexdigest()}:{len(data)}:{name}\n")  # noqa: S324 (ClamAV's format)
+
+
+@pytest.mark.skipif(shutil.which("clamscan") is None,
+                    reason="ClamAV (Debian clamav, Makefile SYSTEM_PACKAGES) not installed")
+def test_security_check_scans_with_clamav_and_an_infected_file_blocks_preservation(
+        people, filed_case, signer, tmp_path, settings):
+    """DA/T 70 安全性: clamscan with the bureau's signature databases. None there: "not
+    scanned", said so (not "clean"); a clean package passes; a file matching a signature fails
+    the check and the package is not registered as preserved."""
+    keeper = people["keeper_a"].user
+    bound = casefile.bind(actor=keeper, case_file=casefile.assemble(
+        actor=people["officer_a"].user, case=filed_case))
+    db_dir = tmp_path / "clamav"
+    settings.CLAMAV_DATABASE_DIR = db_dir  # not there yet: no signature database
+
+    def build(where):
+        return archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path / where,
+                                     signer=signer)
+
+    unscanned = build("none")
+    security = unscanned.checks["security"]
+    assert security["ok"] is None and "没有病毒特征库" in security["detail"]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        archive.report_pdf(unscanned))).pages).replace(" ", "")
+    assert "没有病毒特征库" in text
+
+    _hash_signature(db_dir, b"not in any package", "Liuhen.Test.Unrelated")
+    clean = build("clean")
+    assert clean.checks["security"]["ok"] is True and clean.preserved
+    assert clean.checks["security"]["databases"] == ["liuhen-test.hdb"]
+    assert "未发现病毒" in clean.checks["security"]["detail"]
+
+    # The case file's PDF itself matches a signature: 安全性 fails, not preserved.
+    _hash_signature(db_dir, casefile.read_pdf(bound), "Liuhen.Test.CaseFile")
+    infected = build("infected")
+    security = infected.checks["security"]
+    assert security["ok"] is False and not infected.preserved
+    assert any(f"卷宗/{bound.archive_number}.pdf" in line and "Liuhen.Test.CaseFile" in line
+               for line in security["infected"])
+    assert infected.checks["authenticity"]["ok"] and infected.checks["integrity"]["ok"]
+    entry = AuditEntry.objects.filter(action="package.built").latest("id")
+    assert entry.outcome == "failed" and entry.detail["checks"]["security"] is False
+
+
+def test_security_check_without_clamscan_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive.shutil, "which", lambda name: None)
+    result = archive._virus_scan(tmp_path)
+    assert result["ok"] is None and "未安装 ClamAV" in result["detail"]
