@@ -247,6 +247,8 @@ AUDIT_ANCHOR_DIR = conf.env_path("LIUHEN_AUDIT_ANCHOR_DIR", DATA_DIR / "audit-an
 AUDIT_ANCHOR_EVERY_HOURS = conf.env_int("LIUHEN_AUDIT_ANCHOR_EVERY_HOURS", 24, minimum=0)
 # 第二十六条 detectors (liuhen/supervision/detectors.py): how often the scheduler runs them (0: never).
 VIOLATION_DETECT_EVERY_HOURS = conf.env_int("LIUHEN_VIOLATION_DETECT_EVERY_HOURS", 24, minimum=0)
+# 第二十四条: the scheduler drafts last month's circular (checked daily, drafted once a month).
+CIRCULAR_DRAFT_MONTHLY = conf.env_bool("LIUHEN_CIRCULAR_DRAFT_MONTHLY", True)
 # Several nodes may each run `liuhen scheduler`; the one holding the lease row leads and renews
 # it every third of this; when it dies another node takes over after at most this long
 # (issue 14 item 2: less than the shortest period, the 5-minute owed-work round).

@@ -1,5 +1,7 @@
-"""JSON API of violations (第二十六条): list and show (scoped like the pages), the legal
-affairs office's steps, manual entry and a detector run; thin over the services."""
+"""JSON API of supervision, thin over the services the pages call: violations (第二十六条):
+list and show (scoped like the pages), the legal affairs office's steps, manual entry and a
+detector run; circulars (第二十四条): list and show (drafts to the office only), make a draft,
+publish it."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ from datetime import date, datetime
 from ninja import Field, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
-from liuhen.core.errors import InvalidInput
-from liuhen.core.schemas import Code, Reason
+from liuhen.audit.services import record, record_denied
+from liuhen.core.errors import InvalidInput, NotFound
+from liuhen.core.schemas import Code, Name, Reason, Summary
 from liuhen.org.models import Officer, Unit
-from liuhen.supervision import events, services
+from liuhen.supervision import circulars, events, services
 from liuhen.supervision.choices import ViolationItem
-from liuhen.supervision.models import Violation
+from liuhen.supervision.models import Circular, Violation
 
 router = Router(tags=["监督检查"])
 
@@ -140,3 +143,89 @@ def take_measure(request, violation_id: int, payload: MeasureIn):
 def close(request, violation_id: int, payload: CloseIn):
     return services.close(actor=request.user, violation=_violation(request, violation_id),
                           note=payload.note)
+
+
+# --- circulars (第二十四条) ---------------------------------------------------------------
+
+
+class CircularSummaryOut(Schema):
+    id: int
+    title: str
+    period_kind: str
+    period_kind_label: str = Field(..., alias="get_period_kind_display")
+    period_start: date
+    period_end: date
+    as_of: date
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+    drafted_by_schedule: bool
+    created_at: datetime
+    published_at: datetime | None
+    pdf_sha256: str
+
+    @staticmethod
+    def resolve_drafted_by_schedule(obj) -> bool:
+        return obj.created_by_id is None
+
+
+class CircularOut(CircularSummaryOut):
+    text: str
+    formula: dict
+    rows: list[dict]
+
+
+class CircularIn(Schema):
+    kind: Code = Field(..., description="month, quarter 或 year")
+    day: date = Field(..., description="期间内的任一天")
+    title: Name = ""
+    text: Summary = ""
+
+
+class PublishIn(Schema):
+    text: Summary | None = Field(None, description="通报正文；省略则用草稿中的正文")
+
+
+def _circular(request, circular_id: int, event: str) -> Circular:
+    """A circular the caller may see (drafts: the legal affairs office only), else 404."""
+    require(request.user, "circular.view", event=event)
+    found = circulars.visible_circulars(request.user).filter(pk=circular_id).first()
+    if found is None:
+        record_denied(actor=request.user, action=event,
+                      target=("supervision.circular", str(circular_id)[:64]),
+                      reason="对象不存在或无权访问")
+        raise NotFound()
+    return found
+
+
+@router.get("/circulars", response=list[CircularSummaryOut], summary="通报列表（第二十四条）")
+def list_circulars(request, status: Code = "", kind: Code = ""):
+    require(request.user, "circular.view", event=events.event_circular_listed)
+    qs = circulars.visible_circulars(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(period_kind=kind)
+    return list(qs[:200])
+
+
+@router.get("/circulars/{circular_id}", response=CircularOut,
+            summary="通报详情：各单位数据、得分与评分办法")
+def show_circular(request, circular_id: int):
+    found = _circular(request, circular_id, events.event_circular_viewed)
+    record(actor=request.user, action=events.event_circular_viewed, target=found)
+    return found
+
+
+@router.post("/circulars", response={201: CircularOut}, summary="制作通报草稿（第二十四条）")
+def create_circular(request, payload: CircularIn):
+    return Status(201, circulars.create_circular(
+        actor=request.user, kind=payload.kind, day=payload.day, title=payload.title,
+        text=payload.text))
+
+
+@router.post("/circulars/{circular_id}/publish", response=CircularOut,
+             summary="发布通报（生成并保存 PDF，此后不再改动）")
+def publish_circular(request, circular_id: int, payload: PublishIn):
+    require(request.user, "circular.manage", event=events.event_circular_published)
+    found = _circular(request, circular_id, events.event_circular_published)
+    return circulars.publish_circular(actor=request.user, circular=found, text=payload.text)

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -319,6 +319,32 @@ def create_circular(*, actor, kind: str, day: date, text: str = "", title: str =
         record(actor=actor, action=events.event_circular_created, target=circular,
                detail={"period": f"{start}..{end}", "units": len(rows),
                        "formula_version": rule.get("version")})
+    return circular
+
+
+def draft_last_month(*, today: date | None = None) -> Circular | None:
+    """The scheduler's monthly job (第二十四条 定期通报): last month's circular as a draft, its
+    scores computed from the data now and kept with the formula, for the legal affairs office
+    to write its text and publish (never published here). Nothing when a circular of that
+    month exists already, made by the office or by an earlier run of this job."""
+    today = today or timezone.localdate()
+    start, end = period_bounds(PeriodKind.MONTH, today.replace(day=1) - timedelta(days=1))
+    if Circular.objects.filter(period_kind=PeriodKind.MONTH, period_start=start).exists():
+        return None
+    rule = formula()
+    rows = score_units(gather_inputs(start, end, as_of=today), rule)
+    try:
+        with transaction.atomic():
+            circular = Circular.objects.create(
+                title=f"{period_name(PeriodKind.MONTH, start)}执法全过程记录情况通报",
+                period_kind=PeriodKind.MONTH, period_start=start, period_end=end, text="",
+                formula=rule, rows=rows, as_of=today, created_by=None)
+            record(actor=None, actor_name="system", action=events.event_circular_drafted,
+                   target=circular,
+                   detail={"period": f"{start}..{end}", "units": len(rows),
+                           "formula_version": rule.get("version")})
+    except IntegrityError:  # another node's run drafted it a moment ago
+        return None
     return circular
 
 

@@ -26,6 +26,7 @@ event_circular_published = "circular.published"
 event_circular_viewed = "circular.viewed"
 event_circular_listed = "circular.listed"
 event_circular_exported = "circular.exported"
+event_circular_drafted = "circular.drafted"
 
 # Training (第二十五条).
 event_training_session_added = "training.session_added"
@@ -58,6 +59,7 @@ ACTION_LABELS = {
     event_circular_viewed: "查看通报",
     event_circular_listed: "查看通报列表",
     event_circular_exported: "导出通报",
+    event_circular_drafted: "定期生成通报草稿",
     event_training_session_added: "登记培训",
     event_training_attendance_recorded: "登记参训人员",
     event_training_listed: "查看培训列表",

@@ -223,8 +223,10 @@ class Circular(models.Model):
     as_of = models.DateField("数据截至")
     status = models.CharField("状态", max_length=10, choices=CircularStatus.choices,
                               default=CircularStatus.DRAFT)
+    # None: drafted by the scheduler's monthly job, for the legal affairs office to complete.
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name="制作人")
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name="制作人")
     created_at = models.DateTimeField("制作时间", default=timezone.now)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      null=True, blank=True, related_name="+",
@@ -237,6 +239,12 @@ class Circular(models.Model):
         verbose_name = "通报"
         verbose_name_plural = "通报"
         ordering = ["-period_start", "-id"]
+        constraints = [
+            # The monthly job drafts a period once, whichever node runs it and however often.
+            models.UniqueConstraint(fields=["period_kind", "period_start"],
+                                    condition=models.Q(created_by__isnull=True),
+                                    name="circular_one_scheduled_draft"),
+        ]
 
     def __str__(self) -> str:
         return self.title

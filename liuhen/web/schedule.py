@@ -81,6 +81,14 @@ def jobs() -> list[Periodic]:
             "violations", "liuhen.supervision.tasks.detect_violations_task",
             timedelta(hours=settings.VIOLATION_DETECT_EVERY_HOURS), {}, "第二十六条违规检测",
         ))
+    if settings.CIRCULAR_DRAFT_MONTHLY:
+        # 第二十四条: last month's circular drafted for the legal affairs office to complete and
+        # publish. Looked at daily, so a month whose first days the cluster was down is still
+        # drafted; the job drafts a month once (a unique row per scheduled month).
+        found.append(Periodic(
+            "circular-draft", "liuhen.supervision.tasks.draft_circular_task",
+            timedelta(hours=24), {}, "每月通报草稿（上月）",
+        ))
     # Finishes uploads whose bytes all arrived but were never stored (a crash), then removes
     # expired unfinished ones (issue 16); `liuhen serve` also queues it once at start-up.
     found.append(Periodic(

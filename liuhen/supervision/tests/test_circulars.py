@@ -241,3 +241,89 @@ def test_pages(data, people, period):
     assert head.post(f"/supervision/circulars/{circular.pk}/publish/").status_code in (403, 409)
     assert legal.get("/supervision/circulars/999999/").status_code == 404
     assert AuditEntry.objects.filter(action="circular.exported").count() == 2
+
+
+def test_api_makes_shows_and_publishes_with_the_page_services(data, people, period):
+    """The API's circular operations (第二十四条) call the same services as the pages: the
+    draft keeps its formula and scores, publishing stores the PDF once, units read it after."""
+    legal, officer = Client(), Client()
+    legal.force_login(people["legal"].user)
+    officer.force_login(people["head_a"].user)  # a unit head reads published circulars
+    made = legal.post("/api/circulars", {"kind": "month", "day": str(period["day"])},
+                      content_type="application/json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["status"] == "draft" and body["drafted_by_schedule"] is False
+    assert body["period_start"] == str(period["start"])
+    assert {r["unit_id"] for r in body["rows"]} >= {people["officer_a"].unit_id}
+    assert body["formula"] == circulars.formula()
+    circular = Circular.objects.get(pk=body["id"])
+    assert circular.rows == body["rows"]
+    assert AuditEntry.objects.filter(action="circular.created", object_id=str(circular.pk),
+                                     actor_id=people["legal"].user.pk).exists()
+    # A draft is the office's: a unit head neither lists nor opens it, nor makes or publishes.
+    assert officer.get("/api/circulars").json() == []
+    assert officer.get(f"/api/circulars/{circular.pk}").status_code == 404
+    assert officer.post("/api/circulars", {"kind": "month", "day": str(period["day"])},
+                        content_type="application/json").status_code == 403
+    assert officer.post(f"/api/circulars/{circular.pk}/publish", {},
+                        content_type="application/json").status_code == 403
+    assert legal.post("/api/circulars", {"kind": "week", "day": str(period["day"])},
+                      content_type="application/json").status_code == 400
+    published = legal.post(f"/api/circulars/{circular.pk}/publish", {"text": "通报如下。"},
+                           content_type="application/json")
+    assert published.status_code == 200, published.content
+    assert published.json()["status"] == "published" and published.json()["text"] == "通报如下。"
+    circular.refresh_from_db()
+    assert bytes(circular.pdf).startswith(b"%PDF")
+    assert published.json()["pdf_sha256"] == circular.pdf_sha256
+    again = legal.post(f"/api/circulars/{circular.pk}/publish", {"text": "改动"},
+                       content_type="application/json")
+    assert again.status_code == 409
+    assert [c["id"] for c in officer.get("/api/circulars").json()] == [circular.pk]
+    shown = officer.get(f"/api/circulars/{circular.pk}")
+    assert shown.status_code == 200 and shown.json()["text"] == "通报如下。"
+    assert AuditEntry.objects.filter(action="circular.viewed", object_id=str(circular.pk),
+                                     actor_id=people["head_a"].user.pk).exists()
+
+
+def test_the_scheduler_drafts_last_month_once_and_never_publishes(data, people, settings,
+                                                                  tmp_path):
+    """第二十四条 定期通报: the scheduler's monthly job drafts last month's circular, with its
+    scores, for the legal affairs office to complete; it runs once per month whatever the
+    number of runs or nodes, and leaves alone a month the office already made."""
+    from liuhen.web import schedule
+
+    settings.DATA_DIR = tmp_path
+    settings.FIXITY_EVERY_HOURS = settings.VIOLATION_DETECT_EVERY_HOURS = 0
+    settings.AUDIT_ANCHOR_EVERY_HOURS = 0
+    settings.CIRCULAR_DRAFT_MONTHLY = True
+    job = {j.name: j for j in schedule.jobs()}["circular-draft"]
+    assert job.label == "每月通报草稿（上月）"
+    started = timezone.now()
+    assert "circular-draft" in schedule.run_due(now=started + schedule.FIRST_DELAY,
+                                                started=started, node="a")
+    last_month = circulars.period_bounds("month", timezone.localdate().replace(day=1)
+                                         - timedelta(days=1))
+    [draft] = Circular.objects.all()
+    assert (draft.period_kind, draft.period_start, draft.period_end) == ("month", *last_month)
+    assert draft.status == "draft" and draft.created_by is None and draft.text == ""
+    assert draft.rows and draft.formula == circulars.formula()
+    entry = AuditEntry.objects.get(action="circular.drafted")
+    assert entry.actor_name == "system" and entry.object_id == str(draft.pk)
+    # The next days' runs (this node or another) draft nothing more this month.
+    for days in (1, 2):
+        schedule.run_due(now=started + schedule.FIRST_DELAY + timedelta(days=days),
+                         started=started, node="b")
+    assert Circular.objects.count() == 1 and circulars.draft_last_month() is None
+    # The office completes and publishes it; a page shows it was drafted by the schedule.
+    legal = Client()
+    legal.force_login(people["legal"].user)
+    assert "系统（定期生成）" in legal.get(f"/supervision/circulars/{draft.pk}/").content.decode()
+    circulars.publish_circular(actor=people["legal"].user, circular=draft, text="本月通报。")
+    # A month the office made by hand is not drafted again.
+    Circular.objects.all().delete()
+    circulars.create_circular(actor=people["legal"].user, kind="month", day=last_month[0])
+    assert circulars.draft_last_month() is None
+    settings.CIRCULAR_DRAFT_MONTHLY = False
+    assert "circular-draft" not in {j.name for j in schedule.jobs()}

@@ -141,6 +141,11 @@ NEEDS: dict[str, str | None] = {
     "liuhen_supervision_api_dismiss": "violation.handle",
     "liuhen_supervision_api_take_measure": "violation.handle",
     "liuhen_supervision_api_close": "violation.handle",
+    # circulars (第二十四条): every role reads published ones; the legal affairs office makes them
+    "liuhen_supervision_api_list_circulars": "circular.view",
+    "liuhen_supervision_api_show_circular": "circular.view",
+    "liuhen_supervision_api_create_circular": "circular.manage",
+    "liuhen_supervision_api_publish_circular": "circular.manage",
 }
 
 ACTOR_UNIT = {Role.OFFICER: "team_a", Role.UNIT_HEAD: "team_a", Role.RECORDS_KEEPER: "team_a",
@@ -188,6 +193,7 @@ def world(django_db_setup, django_db_blocker):
     from liuhen.org.tests.factories import OfficerFactory, UnitFactory
     from liuhen.records import services as records
     from liuhen.records.choices import ApprovalAction
+    from liuhen.supervision import circulars
     from liuhen.supervision import services as supervision
     from liuhen.supervision.tests.factories import make_recording
 
@@ -211,6 +217,10 @@ def world(django_db_setup, django_db_blocker):
                                    reason="本案现场")
         violation = supervision.report_violation(actor=actors[Role.LEGAL_OFFICE].user,
                                                  unit=units["team_a"], description="测试事项")
+        circular = circulars.publish_circular(
+            actor=actors[Role.LEGAL_OFFICE].user, text="通报正文",
+            circular=circulars.create_circular(actor=actors[Role.LEGAL_OFFICE].user,
+                                               kind="month", day=TEST_TODAY))
         approval = records.request_approval(actor=officer.user, case=case,
                                             action=ApprovalAction.FILING)
         access_request = grants.create_request(
@@ -221,7 +231,8 @@ def world(django_db_setup, django_db_blocker):
                   for role, actor in actors.items()}
         ids = {"case_id": case.pk, "party_id": party.pk, "patrol_id": patrol.pk,
                "device_id": device.pk, "recording_id": recording.pk, "link_id": link.pk,
-               "violation_id": violation.pk, "approval_id": approval.pk,
+               "violation_id": violation.pk, "circular_id": circular.pk,
+               "approval_id": approval.pk,
                "request_id": access_request.pk, "grant_id": 2_000_000_000,
                "sha256": recording.sha256, "unit_id": units["team_a"].pk,
                "officer_id": officer.pk, "holder_id": officer.pk}
