@@ -336,6 +336,14 @@ def login(port: int, username: str) -> str:
     return session[0]
 
 
+EXPIRE_UPLOADS = """
+from datetime import timedelta
+from django.utils import timezone
+from liuhen.evidence.uploads import clean_expired_uploads
+print(clean_expired_uploads(now=timezone.now() + timedelta(hours={hours})))
+"""
+
+
 def check(cluster: Cluster) -> dict:
     """The smoke checks; returns what was found (raises on the first failure)."""
     username, token = cluster.manage(
@@ -367,6 +375,32 @@ def check(cluster: Cluster) -> dict:
     assert counted == {node: one.served.count(node) for node in counted}, (counted, one.served)
     found["keep_alive_served"] = "".join(one.served)
     found["keep_alive_requests_per_node"] = counted
+    # 3. Termination through the other node removes the partial file where it is (14.1).
+    parts = cluster.workdir / "shared-uploads" / "tus"
+    turns = TusClient(token, [a, b], names)
+    path = turns.create(len(data), "DSJ001_20261127084000_0003.MP4")
+    turns.patch(path, data, 64 * 1024, stop=4 * 64 * 1024)  # B, A, B, A
+    upload_id = path.rstrip("/").rsplit("/", 1)[1]
+    part = parts / f"{upload_id}.part"
+    assert part.stat().st_size == 4 * 64 * 1024, part
+    gone, _ = turns.request("DELETE", path)  # through B, A took the last PATCH
+    assert gone.status == 204 and not part.exists(), (gone.status, part.exists())
+    for port in (a, b):
+        response, _ = _request(port, "HEAD", path, headers=turns.auth)
+        assert response.status in (404, 410), (port, response.status)
+    found["terminated_served"] = "".join(turns.served)
+    # 4. Expiry, run on any node, removes the rows and the partial files the nodes left.
+    turns = TusClient(token, [b, a], names)
+    path = turns.create(len(data), "DSJ001_20261127084500_0004.MP4")
+    turns.patch(path, data, 64 * 1024, stop=3 * 64 * 1024)  # A, B, A
+    part = parts / f"{path.rstrip('/').rsplit('/', 1)[1]}.part"
+    assert part.exists()
+    expired = int(cluster.manage("shell", "-c", EXPIRE_UPLOADS.format(hours=24 * 30)).split()[-1])
+    assert expired == 1 and not part.exists(), (expired, part.exists())
+    for port in (a, b):
+        response, _ = _request(port, "HEAD", path, headers=turns.auth)
+        assert response.status in (404, 410), (port, response.status)
+    found["expired_served"] = "".join(turns.served)
     report = cluster.manage("storage", "check", "--sample", "1")
     assert "版本控制 Enabled" in report and "对象锁定 已启用" in report, report
     leaders = cluster.manage("scheduler", "--list")

@@ -219,6 +219,64 @@ def test_termination_of_unfinished_upload_only(people, tus_a, make_media):
     ).exists()
 
 
+def _held_elsewhere(upload):
+    """Hold ``upload``'s lock as another request (another node) would: on a thread with its
+    own database connection (PostgreSQL's advisory lock is per session) and its own open
+    file (SQLite's flock is per open file). Returns the event that releases it."""
+    import threading
+
+    from django.db import connection
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with upload_files.locked(upload):
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    release.thread = thread
+    return release
+
+
+def test_termination_and_expiry_wait_for_the_request_holding_the_upload(tus_a):
+    """Issue 14 item 1: a DELETE (on any node) while another request holds the upload answers
+    409 upload_busy and removes nothing; the expiry clean-up leaves it for its next run. Once
+    released, both remove the row and the partial file on the shared upload folder."""
+    url = _path(tus_a.create(100))
+    tus_a.patch(url, 0, b"x" * 10)
+    upload = UploadSession.objects.get()
+    part = upload_files.partial_path(upload.pk)
+    release = _held_elsewhere(upload)
+    response = tus_a.delete(url)
+    assert response.status_code == 409 and response.json()["code"] == "upload_busy"
+    assert response["Retry-After"] == "2"
+    assert UploadSession.objects.filter(pk=upload.pk).exists() and part.stat().st_size == 10
+    assert not AuditEntry.objects.filter(action="upload.terminated").exists()
+    UploadSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert upload_files.clean_expired_uploads() == 0
+    assert UploadSession.objects.filter(pk=upload.pk).exists() and part.exists()
+    release.set()
+    release.thread.join(10)
+    assert upload_files.clean_expired_uploads() == 1
+    assert not UploadSession.objects.exists() and not part.exists()
+
+    url = _path(tus_a.create(100))
+    tus_a.patch(url, 0, b"y" * 10)
+    part = upload_files.partial_path(UploadSession.objects.get().pk)
+    assert tus_a.delete(url).status_code == 204
+    assert not UploadSession.objects.exists() and not part.exists()
+    # A DELETE of an upload whose partial file was lost still removes it.
+    url = _path(tus_a.create(100))
+    upload_files.partial_path(UploadSession.objects.get().pk).unlink()
+    assert tus_a.delete(url).status_code == 204 and not UploadSession.objects.exists()
+
+
 def test_uploads_are_private_to_their_uploader(people, tus_a, token_for):
     url = _path(tus_a.create(100))
     other = Tus(token_for(people["officer_a2"]))

@@ -22,6 +22,7 @@ client can compare digests; ``GET /api/uploads/<id>/result`` returns them as JSO
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from datetime import timedelta
@@ -255,19 +256,29 @@ def _terminate(user, upload_id) -> HttpResponse:
             },
         )
     path = upload_files.partial_path(upload.pk)
-    with transaction.atomic():
-        record(
-            actor=user,
-            action=events.event_upload_terminated,
-            target=upload,
-            detail={
-                "offset": upload.offset,
-                "length": upload.length,
-                "filename": upload.metadata.get("filename", ""),
-            },
+    # Under the upload's lock, on any node (issue 14 item 1): a PATCH or a storing in progress
+    # elsewhere is not cut off under its feet; the client is told to retry.
+    try:
+        with upload_files.locked(upload) if path.exists() else contextlib.nullcontext():
+            with transaction.atomic():
+                record(
+                    actor=user,
+                    action=events.event_upload_terminated,
+                    target=upload,
+                    detail={
+                        "offset": upload.offset,
+                        "length": upload.length,
+                        "filename": upload.metadata.get("filename", ""),
+                    },
+                )
+                UploadSession.objects.filter(pk=upload.pk).delete()
+            upload_files.discard(upload, path)
+    except upload_files.UploadBusy:
+        return _response(
+            409,
+            {"code": "upload_busy", "message": "该上传正在被另一个请求处理，请稍后重试"},
+            Retry_After=2,
         )
-        UploadSession.objects.filter(pk=upload.pk).delete()
-    upload_files.discard(upload, path)
     return _response(204)
 
 

@@ -83,20 +83,27 @@ def discard(upload: UploadSession, path: Path) -> None:
 
 
 def clean_expired_uploads(now: datetime | None = None) -> int:
-    """Remove unfinished uploads past their Upload-Expires (and their partial files)."""
+    """Remove unfinished uploads past their Upload-Expires (and their partial files, on the
+    shared upload volume, whichever node wrote them). Each under its lock: one a request is
+    writing or storing right now (on any node) is left for the next run."""
     now = now or timezone.now()
     expired = UploadSession.objects.filter(completed_at__isnull=True, expires_at__lte=now)
     count = 0
     for upload in expired:
-        with transaction.atomic():
-            record(
-                actor=None,
-                action=events.event_upload_terminated,
-                target=upload,
-                reason="上传已过期",
-                detail={"offset": upload.offset, "length": upload.length},
-            )
-            UploadSession.objects.filter(pk=upload.pk).delete()
-        discard(upload, partial_path(upload.pk))
+        path = partial_path(upload.pk)
+        try:
+            with locked(upload) if path.exists() else contextlib.nullcontext():
+                with transaction.atomic():
+                    record(
+                        actor=None,
+                        action=events.event_upload_terminated,
+                        target=upload,
+                        reason="上传已过期",
+                        detail={"offset": upload.offset, "length": upload.length},
+                    )
+                    UploadSession.objects.filter(pk=upload.pk).delete()
+                discard(upload, path)
+        except UploadBusy:
+            continue
         count += 1
     return count

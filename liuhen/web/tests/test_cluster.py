@@ -1,10 +1,11 @@
-"""`make cluster` as a CI test (issue 14 item 7): the script that starts two nodes, a
+"""`make cluster` as a CI test (issue 14 items 1 and 7): the script that starts two nodes, a
 worker, HAProxy balancing each request, moto's S3 and Redis on the machine's PostgreSQL runs its
 own smoke checks — a session made on node A works on node B; a tus upload whose PATCHes go to
 A, B and through the proxy in turn, and one whose PATCHes all go through the proxy on one
 keep-alive connection (alternating A, B, A, … as HAProxy's per-node counts confirm), end with
-the right SHA-256 and SM3 in S3 under Object Lock with their versions pinned;
-`liuhen storage check` reports the bucket's versioning and Object Lock; one
+the right SHA-256 and SM3 in S3 under Object Lock with their versions pinned; an upload
+terminated through the other node, and one expired by a third process, leave no partial file
+and no row; `liuhen storage check` reports the bucket's versioning and Object Lock; one
 scheduler leads — and stops everything, its database dropped."""
 
 from __future__ import annotations
