@@ -1,8 +1,10 @@
 """End to end in Debian's Chromium (第十六条): an officer asks to view a colleague's recording,
 the unit head approves in the inbox, the officer plays it with the watermark on the player.
-Screenshots (LIUHEN_SCREENSHOT_DIR) show each step."""
+Screenshots of each step are saved under the test's tmp dir (or LIUHEN_SCREENSHOT_DIR)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +31,6 @@ print(result.recording.pk)
 
 @pytest.fixture
 def browser():
-    from pathlib import Path
-
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -49,7 +49,8 @@ def _login(page, url, username):
     page.wait_for_url(f"{url}/")
 
 
-def test_officer_requests_head_approves_officer_plays_with_watermark(server_process, browser):
+def test_officer_requests_head_approves_officer_plays_with_watermark(server_process, browser,
+                                                                     tmp_path):
     server = server_process()
     server.manage("demo")
     pk = int(server.manage("shell", "-c", SETUP).stdout.split()[-1])
@@ -58,6 +59,7 @@ def test_officer_requests_head_approves_officer_plays_with_watermark(server_proc
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page.set_default_timeout(20_000)
     watch = Watch(page)
+    watch.shots = watch.shots or str(tmp_path / "screenshots")
     _login(page, server.url, "wang")  # 王芳, team 1: neither the uploader nor a case officer
     page.goto(f"{server.url}/recordings/{pk}/")
     assert page.is_visible("#needs-grant") and not page.query_selector("#player")
@@ -86,4 +88,5 @@ def test_officer_requests_head_approves_officer_plays_with_watermark(server_proc
     box = page.eval_on_selector(".watermark", "e => e.getBoundingClientRect().height")
     assert box > 100  # over the player, not collapsed
     watch.shot("access-03-playing-with-watermark")
+    assert (Path(watch.shots) / "access-03-playing-with-watermark.png").stat().st_size > 10_000
     assert not watch.problems, watch.problems
