@@ -430,13 +430,16 @@ class Deployment:
         """Every web worker booted (each answers once it has loaded the app)."""
         while time.time() < deadline and len(self.roles()["web"]) < 2:
             time.sleep(0.2)
-        # Then until the job worker and the scheduler have started (the tree goes quiet).
-        last = self.cpu()["total"]
-        while time.time() < deadline:
+        # Then until the job worker and the scheduler have started and the tree is quiet for
+        # 1.5 s: at load 15-20 a single quiet half second came while they were still loading
+        # Django, and their start-up (1-2 s of CPU each) was counted in the measurement.
+        while time.time() < deadline and not (self.roles()["jobs"] and self.roles()["scheduler"]):
+            time.sleep(0.2)
+        last, quiet = self.cpu()["total"], 0
+        while time.time() < deadline and quiet < 3:
             time.sleep(0.5)
             now = self.cpu()["total"]
-            if now - last < 0.05:
-                break
+            quiet = quiet + 1 if now - last < 0.05 else 0
             last = now
 
     def roles(self) -> dict[str, list[int]]:
