@@ -28,16 +28,24 @@ from liuhen.records.models import Document, DocumentDisposal
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def expired_case(people, filed_case, frozen_clock):
-    """The filed penalty case with a bound case file, the clock moved past the file's period
-    (decided penalty: 30 years from 1 January after filing, 第十四条 and the bureau's table)."""
+def _bound(people, case):
     officer, keeper = people["officer_a"].user, people["keeper_a"].user
-    bound = casefile.bind(actor=keeper, case_file=casefile.assemble(actor=officer,
-                                                                   case=filed_case))
-    ret = services.case_file_retention(filed_case)
+    return casefile.bind(actor=keeper, case_file=casefile.assemble(actor=officer, case=case))
+
+
+def _expire(frozen_clock, case):
+    """Move the clock past the case file's period (decided penalty: 30 years from 1 January
+    after filing, 第十四条 and the bureau's table)."""
+    ret = services.case_file_retention(case)
     assert ret.disposal_date is not None
     frozen_clock.shift(ret.disposal_date - timezone.localdate() + timedelta(days=2))
+
+
+@pytest.fixture
+def expired_case(people, filed_case, frozen_clock):
+    """The filed penalty case with a bound case file, the clock moved past the file's period."""
+    bound = _bound(people, filed_case)
+    _expire(frozen_clock, filed_case)
     return filed_case, bound
 
 
@@ -203,3 +211,34 @@ def test_pages_walk_a_case_file_to_disposal(client, people, expired_case,
     assert "已销毁" in records
     assert client.get(f"/cases/{case.pk}/").content.decode().count("已销毁") >= 1
     assert client.get(f"/keeping/case-files/{bound.pk}/pdf").status_code == 409
+
+
+def test_a_scan_another_live_record_names_is_kept(people, filed_case, new_case, vault,
+                                                  tmp_path, frozen_clock,
+                                                  django_capture_on_commit_callbacks):
+    """Scans are stored by content: the same scan filed in a case still kept must survive the
+    disposal of the expired case's record (its tombstone says so), and verify finds it."""
+    from liuhen.records import services as record_services
+
+    case = filed_case
+    _bound(people, case)
+    doc = Document.objects.filter(case=case).exclude(storage_key="").exclude(
+        media_type="application/pdf").first()
+    copy = tmp_path / "同一扫描件.jpg"
+    copy.write_bytes(vault.path(doc.storage_key).read_bytes())
+    other = record_services.add_document(  # an open case: kept until its file is archived
+        actor=people["officer_a"].user, case=new_case("penalty"), doc_type="filing_approval",
+        file_path=copy, original_name=copy.name, date=timezone.localdate())
+    assert other.storage_key == doc.storage_key
+    _expire(frozen_clock, case)
+    keeper = people["keeper_a"].user
+    register = _approve_both(people, disposal.propose(actor=keeper, case_ids=[case.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        disposal.execute(actor=keeper, register=register)
+    permit = DocumentDisposal.objects.get(tombstone=doc)
+    assert permit.object_erased_at is not None and permit.erase_detail["removed"] == []
+    assert "仍引用" in permit.erase_detail["kept"]
+    assert vault.path(doc.storage_key).exists()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("verify", "--all", stdout=out, stderr=err)
+    assert "孤立对象 0" in out.getvalue() and "异常 0" in out.getvalue()
