@@ -16,6 +16,7 @@ recordings are used for review and supervision).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -30,7 +31,7 @@ from liuhen.audit.services import record
 from liuhen.evidence import events, media
 from liuhen.evidence.choices import DerivationStatus, DerivativeKind
 from liuhen.evidence.models import Derivative, Recording
-from liuhen.evidence.storage import derived_key, get_storage
+from liuhen.evidence.storage import StorageFull, derived_key, get_storage
 from liuhen.evidence.uploads import clean_expired_uploads
 
 log = logging.getLogger(__name__)
@@ -130,10 +131,34 @@ def _derive(recording: Recording, read: dict | None = None) -> list[dict]:
         with storage.media_source(recording.storage_key, recording.storage_version) as src:
             try:
                 return _derive_from(storage, recording, src, work, existing, made)
+            except (OSError, media.MediaError) as exc:
+                if _no_space(exc):
+                    raise DerivativeSpaceTooSmall(
+                        f"派生文件的临时目录 {work.parent} 空间不足（海报、缩略图和转码副本在此"
+                        "生成后再存入证据库）。请扩大该磁盘或把 TMPDIR 设到更大的磁盘后重新派生"
+                        "（liuhen derive --failed）",
+                        detail={"folder": str(work.parent)},
+                    ) from exc
+                raise
             finally:
                 if read is not None and hasattr(src, "fetched"):
                     read["source_read"] = {"size": src.size, "fetched": src.fetched,
                                            "requests": src.requests}
+
+
+class DerivativeSpaceTooSmall(StorageFull):
+    """The worker's temporary folder filled up while a derivative was being made."""
+
+    code = "derivative_space"
+
+
+def _no_space(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the exception's causes (make_proxy wraps its OSError)."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        exc = exc.__cause__
+    return False
 
 
 def _derive_from(storage, recording, src, work: Path, existing: set, made: list) -> list[dict]:

@@ -119,6 +119,30 @@ def test_failure_is_recorded_not_raised(stored_recording, monkeypatch):
     assert recording.derivatives.filter(kind="poster").count() == 1
 
 
+def test_a_full_temporary_disk_is_said_so(stored_recording, monkeypatch):
+    """The derivatives are made in the worker's temporary folder (issue 14 item 6: the
+    original is not copied there): when that disk is full the failure names the folder and
+    what to do, in the audit entry and on the recording's page (第二十六条)."""
+    import errno
+    import tempfile
+
+    recording = stored_recording("hevc")
+
+    def full(src, dst, **kwargs):
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as exc:
+            raise media.MediaError(f"proxy failed: {exc}") from exc
+
+    monkeypatch.setattr(media, "make_proxy", full)
+    assert derive_media.call(recording.pk) == "failed"
+    entry = AuditEntry.objects.get(
+        action=events.event_recording_derivation_failed, object_id=str(recording.pk)
+    )
+    assert entry.reason.startswith("DerivativeSpaceTooSmall: 派生文件的临时目录")
+    assert tempfile.gettempdir() in entry.reason and "liuhen derive --failed" in entry.reason
+
+
 @pytest.mark.django_db
 def test_idempotent_and_missing_recording(stored_recording):
     recording = stored_recording("h264")
