@@ -129,8 +129,9 @@ AXES_VERBOSE = False
 # The unit and officer options of the list filters are kept this long per process (a new
 # officer appears in the filters within it; cases/forms.py QuickSelect, issue 9 item 3).
 FILTER_OPTIONS_SECONDS = conf.env_int("LIUHEN_FILTER_OPTIONS_SECONDS", 60, minimum=0)
-# The dashboard's deadline counts are kept this long per scope and process (a deadline met
-# leaves the counts within it; deadlines/queries.py summary, issue 9 item 3).
+# The dashboard's deadline counts and most urgent deadlines, and the 待办 counts of deadlines
+# and late uploads, are kept this long per scope and process (a deadline met leaves them
+# within it; deadlines/queries.py summary, core/kept.py, issue 9 item 3).
 DEADLINE_SUMMARY_SECONDS = conf.env_int("LIUHEN_DEADLINE_SUMMARY_SECONDS", 30, minimum=0)
 
 # Idle timeout: the session expires after this much inactivity.

@@ -8,9 +8,11 @@ parts of the app need only one line to show the deadlines.
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
 from liuhen.access.querysets import allows, unit_allowed
+from liuhen.core.kept import kept
 from liuhen.deadlines.queries import DeadlineFilter, alerts, summary
 from liuhen.deadlines.services import DEADLINE_FACTS, case_deadlines
 from liuhen.records.pdf import GENERATABLE
@@ -56,5 +58,15 @@ def deadline_dashboard(context, limit: int = 10):
         "visible": True,
         "today": today,
         "summary": summary(user, today),
-        "urgent": list(alerts(user, today, DeadlineFilter(status="alert"))[:limit]),
+        "urgent": _urgent(user, today, limit),
     }
+
+
+def _urgent(user, today, limit: int) -> list:
+    """The most urgent deadlines of the user's scope, kept like the counts beside them
+    (``DEADLINE_SUMMARY_SECONDS`` per scope: on 100,000 cases ordering every open deadline
+    of a detachment by due date took 0.35 s of SQLite, issue 9 item 3). A copy of the list:
+    the rows are only read."""
+    qs = alerts(user, today, DeadlineFilter(status="alert"))[:limit]
+    return list(kept(("deadline-urgent", str(qs.query)), settings.DEADLINE_SUMMARY_SECONDS,
+                     lambda: list(qs)))

@@ -155,3 +155,35 @@ def test_page_count_and_dashboard_agree_for_every_role(people, case_a):
 def test_inbox_needs_login(client):
     assert client.get("/inbox/").status_code == 302
     assert client.get("/inbox/count/").status_code == 302
+
+
+def test_deadline_counts_are_kept_briefly_per_scope(people, bureau, settings, monkeypatch):
+    """Issue 9 item 3: the overdue deadlines of a scope are counted once per
+    DEADLINE_SUMMARY_SECONDS (core.kept), not on every dashboard; another scope (team A's head,
+    the detachment's head) has its own count; after the window the count is fresh."""
+    from liuhen.core import kept
+
+    settings.DEADLINE_SUMMARY_SECONDS = 30
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(kept, "_kept", {})
+    today = timezone.localdate()
+
+    def open_case():
+        make_case(actor=people["officer_a"].user, unit=bureau["team_a"],
+                  officers=[people["officer_a"], people["officer_a2"]],
+                  opened_on=today - timedelta(days=200))
+
+    open_case()
+    head_a, head_d = people["head_a"].user, people["head_detachment"].user
+    first = _keys(head_a)["unit_overdue_deadlines"]
+    assert first > 0
+    open_case()
+    clock["now"] += 29
+    assert _keys(head_a)["unit_overdue_deadlines"] == first  # kept
+    assert _keys(head_d)["unit_overdue_deadlines"] == 2 * first  # its own scope, counted now
+    clock["now"] += 2
+    assert _keys(head_a)["unit_overdue_deadlines"] == 2 * first  # fresh after the window
+    settings.DEADLINE_SUMMARY_SECONDS = 0
+    open_case()
+    assert _keys(head_a)["unit_overdue_deadlines"] == 3 * first  # 0: nothing kept
