@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from liuhen.cases.models import Case
 from liuhen.core.errors import NotFound
 from liuhen.core.schemas import MaskedId, Name, Plan, Reason, Short
-from liuhen.disclosure import marks, services, supply
+from liuhen.disclosure import decisions, marks, services, supply
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
 
@@ -160,11 +160,8 @@ def copy_detail(request, copy_id: int):
              summary="审批当事人复制（主管负责人）")
 def decide(request, copy_id: int, payload: PartyCopyDecisionIn):
     _copy(request, copy_id)
-    if payload.decision == "approve":
-        return services.approve_party_copy(approver=request.user, copy_id=copy_id,
-                                           note=payload.note)
-    return services.refuse_party_copy(approver=request.user, copy_id=copy_id,
-                                      reason=payload.note)
+    return decisions.decide(kind=decisions.PARTY_COPY, approver=request.user, pk=copy_id,
+                            approve=payload.decision == "approve", note=payload.note)
 
 
 @router.post("/disclosure/copies/{copy_id}/plan", response=PartyCopyOut,
@@ -240,10 +237,8 @@ def supply_detail(request, supply_id: int):
              summary="审批提供（主管负责人，登记人不得自批）")
 def decide_supply(request, supply_id: int, payload: SupplyDecisionIn):
     _supply(request, supply_id)
-    if payload.decision == "approve":
-        return supply.approve_supply(approver=request.user, supply_id=supply_id,
-                                     note=payload.note)
-    return supply.refuse_supply(approver=request.user, supply_id=supply_id, reason=payload.note)
+    return decisions.decide(kind=decisions.SUPPLY, approver=request.user, pk=supply_id,
+                            approve=payload.decision == "approve", note=payload.note)
 
 
 @router.post("/disclosure/supplies/{supply_id}/build", response=SupplyOut,

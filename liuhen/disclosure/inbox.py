@@ -7,15 +7,15 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from liuhen.access.querysets import allows, user_role
+from liuhen.access.querysets import allows
 from liuhen.core.inbox import InboxItem, InboxSection
-from liuhen.disclosure import services, supply
+from liuhen.disclosure import decisions, services, supply
 from liuhen.disclosure.choices import CopyStatus, SupplyStatus
 
 
 def approvals(user, limit: int) -> InboxSection | None:
     """Party copies and supplies waiting for this leader's approval (never their own)."""
-    if user_role(user) not in services.APPROVER_ROLES:
+    if not decisions.is_approver(user):
         return None
     copies = (services.visible_copies(user).filter(status=CopyStatus.REGISTERED)
               .exclude(registered_by=user).select_related("recording"))

@@ -16,13 +16,13 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from liuhen.access.choices import Role
-from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.access.querysets import unit_allowed
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
-from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liuhen.core.errors import Conflict, InvalidInput, NotFound
 from liuhen.disclosure import events, marks
 from liuhen.disclosure.choices import Confidentiality, CopyStatus, IdentityCheck
+from liuhen.disclosure.decisions import PARTY_COPY, decide
 from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.choices import RecordingKind
 from liuhen.evidence.models import Recording
@@ -41,9 +41,6 @@ from liuhen.redaction import (
 from liuhen.redaction import (
     preview_redaction as redaction_preview,
 )
-
-# 第十七条第二款: 经主管负责人（或主要负责人）批准.
-APPROVER_ROLES = frozenset({Role.BUREAU_LEADER})
 
 
 def _in_scope(user, recording: Recording) -> bool:
@@ -85,16 +82,6 @@ def register_party_copy(*, actor, recording: Recording, recipient_name: str,
     return copy
 
 
-def _check_approver(approver, copy_id, event: str) -> PartyCopy:
-    copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or user_role(approver) not in APPROVER_ROLES \
-            or copy.registered_by_id == approver.pk:
-        record_denied(actor=approver, action=event, target=("disclosure.partycopy", str(copy_id)),
-                      reason="当事人复制须经主管负责人批准（第十七条第二款），登记人不得自批")
-        raise Forbidden("当事人复制须经主管负责人批准（第十七条第二款）")
-    return copy
-
-
 def _locked(copy_id, status: str) -> PartyCopy:
     copy = PartyCopy.objects.select_for_update().get(pk=copy_id)
     if copy.status != status:
@@ -103,28 +90,13 @@ def _locked(copy_id, status: str) -> PartyCopy:
 
 
 def approve_party_copy(*, approver, copy_id, note: str = "") -> PartyCopy:
-    _check_approver(approver, copy_id, events.event_copy_approved)
-    with transaction.atomic():
-        copy = _locked(copy_id, CopyStatus.REGISTERED)
-        copy.status, copy.decided_by, copy.decided_at = CopyStatus.APPROVED, approver, timezone.now()
-        copy.decision_note = (note or "").strip()[:2000]
-        copy.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record(actor=approver, action=events.event_copy_approved, target=copy)
-    return copy
+    """The leader in charge approves (第十七条第二款; decisions.decide holds the rule)."""
+    return decide(kind=PARTY_COPY, approver=approver, pk=copy_id, approve=True, note=note)
 
 
 def refuse_party_copy(*, approver, copy_id, reason: str) -> PartyCopy:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("不予批准须说明理由", detail={"field": "note"})
-    _check_approver(approver, copy_id, events.event_copy_refused)
-    with transaction.atomic():
-        copy = _locked(copy_id, CopyStatus.REGISTERED)
-        copy.status, copy.decided_by, copy.decided_at = CopyStatus.REFUSED, approver, timezone.now()
-        copy.decision_note = reason[:2000]
-        copy.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record(actor=approver, action=events.event_copy_refused, target=copy, reason=reason[:500])
-    return copy
+    """The leader in charge refuses, with the reason (decisions.decide)."""
+    return decide(kind=PARTY_COPY, approver=approver, pk=copy_id, approve=False, note=reason)
 
 
 def make_party_copy(*, actor, copy_id) -> PartyCopy:

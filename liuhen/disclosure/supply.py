@@ -32,16 +32,16 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from liuhen.access.choices import Role
-from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.access.querysets import unit_allowed
 from liuhen.audit.queries import entries_about
 from liuhen.audit.services import record, record_denied
 from liuhen.core.display import action_label
-from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liuhen.core.errors import Conflict, InvalidInput, NotFound
 from liuhen.deadlines.calendar import CalendarRangeError
 from liuhen.deadlines.statutory import compute_deadline, get_rule
 from liuhen.disclosure import events
 from liuhen.disclosure.choices import BodyKind, SupplyStatus
+from liuhen.disclosure.decisions import SUPPLY, decide
 from liuhen.disclosure.models import Supply
 from liuhen.evidence.digests import digest_file
 from liuhen.evidence.models import CaseLink, Recording
@@ -49,8 +49,6 @@ from liuhen.evidence.storage import get_storage
 from liuhen.packaging import PackageBuilder, PackagingError, SigningKey, verify
 from liuhen.records.pdf import render_pdf
 
-# 第十七条第三款 with 第十七条第二款's approver: 经主管负责人批准.
-APPROVER_ROLES = frozenset({Role.BUREAU_LEADER})
 # The deadline rule a supply's response runs under (liuhen.deadlines.statutory).
 RESPONSE_RULES = {BodyKind.REVIEW: "review_response", BodyKind.COURT: "litigation_response"}
 
@@ -79,8 +77,8 @@ def signing_key() -> SigningKey:
 
 
 def _case_records(case):
-    documents = list(case.documents.filter(is_current=True, disposed_at__isnull=True)
-                     .exclude(storage_key="").order_by("date", "pk"))
+    documents = list(case.documents.filter(is_current=True).exclude(storage_key="")
+                     .order_by("date", "pk"))
     linked = set(CaseLink.objects.filter(case=case, ended_at__isnull=True)
                  .values_list("recording_id", flat=True))
     recordings = list(Recording.objects.filter(disposed_at__isnull=True)
@@ -155,16 +153,6 @@ def _visible(actor, supply_id) -> Supply | None:
             .filter(pk=supply_id).first())
 
 
-def _check_approver(approver, supply_id, event: str) -> Supply:
-    supply = Supply.objects.filter(pk=supply_id).first()
-    if supply is None or user_role(approver) not in APPROVER_ROLES \
-            or supply.requested_by_id == approver.pk:
-        record_denied(actor=approver, action=event, target=("disclosure.supply", str(supply_id)),
-                      reason="复议、诉讼提供须经主管负责人批准（第十七条第三款），登记人不得自批")
-        raise Forbidden("复议、诉讼提供须经主管负责人批准（第十七条第三款）")
-    return supply
-
-
 def _locked(supply_id, status: str) -> Supply:
     supply = Supply.objects.select_for_update().get(pk=supply_id)
     if supply.status != status:
@@ -173,29 +161,13 @@ def _locked(supply_id, status: str) -> Supply:
 
 
 def approve_supply(*, approver, supply_id, note: str = "") -> Supply:
-    _check_approver(approver, supply_id, events.event_supply_approved)
-    with transaction.atomic():
-        supply = _locked(supply_id, SupplyStatus.REQUESTED)
-        supply.status, supply.decided_by = SupplyStatus.APPROVED, approver
-        supply.decided_at, supply.decision_note = timezone.now(), (note or "").strip()[:2000]
-        supply.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record(actor=approver, action=events.event_supply_approved, target=supply)
-    return supply
+    """The leader in charge approves (第十七条第三款; decisions.decide holds the rule)."""
+    return decide(kind=SUPPLY, approver=approver, pk=supply_id, approve=True, note=note)
 
 
 def refuse_supply(*, approver, supply_id, reason: str) -> Supply:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("不予批准须说明理由", detail={"field": "note"})
-    _check_approver(approver, supply_id, events.event_supply_refused)
-    with transaction.atomic():
-        supply = _locked(supply_id, SupplyStatus.REQUESTED)
-        supply.status, supply.decided_by = SupplyStatus.REFUSED, approver
-        supply.decided_at, supply.decision_note = timezone.now(), reason[:2000]
-        supply.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record(actor=approver, action=events.event_supply_refused, target=supply,
-               reason=reason[:500])
-    return supply
+    """The leader in charge refuses, with the reason (decisions.decide)."""
+    return decide(kind=SUPPLY, approver=approver, pk=supply_id, approve=False, note=reason)
 
 
 def _custody(obj) -> list[dict]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from liuhen.access.choices import UseAction
-from liuhen.access.querysets import allows, unit_allowed, user_role
+from liuhen.access.querysets import allows, unit_allowed
 from liuhen.access.services import get_for, require
 from liuhen.access.use import check_use, watermark_text
 from liuhen.audit.services import record
@@ -28,7 +28,7 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.exports import safe_row
 from liuhen.core.pages import handles_errors
-from liuhen.disclosure import events, marks, services, supply, unusual
+from liuhen.disclosure import decisions, events, marks, services, supply, unusual
 from liuhen.disclosure.choices import (
     BodyKind,
     Confidentiality,
@@ -67,7 +67,7 @@ def index(request):
     copies = (services.visible_copies(request.user)
               .select_related("recording", "registered_by", "decided_by")[:200])
     supplies = supply.visible_supplies(request.user)[:200]
-    leader = user_role(request.user) in services.APPROVER_ROLES
+    leader = decisions.is_approver(request.user)
     return render(request, "disclosure/index.html", {
         "copies": copies, "supplies": supplies, "is_approver": leader,
         "may_register": allows(request.user, "disclosure.register"),
@@ -123,14 +123,41 @@ def _copy(request, pk) -> PartyCopy:
 @handles_errors
 def copy_detail(request, pk):
     copy = _copy(request, pk)
-    role = user_role(request.user)
     return render(request, "disclosure/copy_detail.html", {
         "copy": copy, "mark": marks.effective_mark(copy.recording),
-        "may_decide": role in services.APPROVER_ROLES
-        and copy.registered_by_id != request.user.pk and copy.status == CopyStatus.REGISTERED,
+        "may_decide": decisions.may_decide(request.user, copy, decisions.PARTY_COPY),
         "may_make": unit_allowed(request.user, "disclosure.register", copy.recording.unit),
         "plan": copy.redaction_plan or {},
     })
+
+
+def _run(request, action: str, steps: dict, back: str, pk: int):
+    """One POST action of a detail page: run its step (a service call), say what happened or
+    why not, and go back to the page. The rules and the audit entries are in the services."""
+    if action not in steps:
+        raise NotFound()
+    step, done = steps[action]
+    try:
+        step()
+    except LiuhenError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+    else:
+        if done:
+            messages.success(request, done)
+    return redirect(back, pk)
+
+
+def _decision_steps(request, kind, pk, approved: str) -> dict:
+    """批准 / 不予批准 of the leader in charge, the same for copies and supplies."""
+    note = request.POST.get("note", "")
+    return {
+        "approve": (lambda: decisions.decide(kind=kind, approver=request.user, pk=pk,
+                                             approve=True, note=note), approved),
+        "refuse": (lambda: decisions.decide(kind=kind, approver=request.user, pk=pk,
+                                            approve=False, note=note), "已不予批准，理由已记录"),
+    }
 
 
 @login_required
@@ -138,31 +165,17 @@ def copy_detail(request, pk):
 @handles_errors
 def copy_action(request, pk, action):
     copy = _copy(request, pk)
-    note = request.POST.get("note", "")
-    try:
-        if action == "approve":
-            services.approve_party_copy(approver=request.user, copy_id=copy.pk, note=note)
-            messages.success(request, "已批准")
-        elif action == "refuse":
-            services.refuse_party_copy(approver=request.user, copy_id=copy.pk, reason=note)
-            messages.success(request, "已不予批准，理由已记录")
-        elif action == "plan":
-            services.set_redaction_plan(actor=request.user, copy_id=copy.pk,
-                                        text=request.POST.get("plan", ""))
-            messages.success(request, "遮挡方案已保存，审批前可预览")
-        elif action == "make":
-            services.make_party_copy(actor=request.user, copy_id=copy.pk)
-            messages.success(request, "复制件已制作（已加水印，原件未改动）")
-        elif action == "hand-over":
-            services.hand_over_party_copy(actor=request.user, copy_id=copy.pk)
-            messages.success(request, "已登记交付")
-        else:
-            raise NotFound()
-    except LiuhenError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        messages.error(request, exc.message)
-    return redirect("disclosure_copy", copy.pk)
+    user = request.user
+    return _run(request, action, {
+        **_decision_steps(request, decisions.PARTY_COPY, copy.pk, "已批准"),
+        "plan": (lambda: services.set_redaction_plan(actor=user, copy_id=copy.pk,
+                                                     text=request.POST.get("plan", "")),
+                 "遮挡方案已保存，审批前可预览"),
+        "make": (lambda: services.make_party_copy(actor=user, copy_id=copy.pk),
+                 "复制件已制作（已加水印，原件未改动）"),
+        "hand-over": (lambda: services.hand_over_party_copy(actor=user, copy_id=copy.pk),
+                      "已登记交付"),
+    }, "disclosure_copy", copy.pk)
 
 
 @login_required
@@ -242,8 +255,7 @@ def supply_detail(request, pk):
     return render(request, "disclosure/supply_detail.html", {
         "supply": found, "documents": found.documents.order_by("date", "pk"),
         "recordings": found.recordings.order_by("captured_start", "pk"),
-        "may_decide": user_role(request.user) in supply.APPROVER_ROLES
-        and found.requested_by_id != request.user.pk and found.status == SupplyStatus.REQUESTED,
+        "may_decide": decisions.may_decide(request.user, found, decisions.SUPPLY),
         "may_build": unit_allowed(request.user, "disclosure.register", found.case.unit),
         "check": request.session.pop(f"supply-check-{found.pk}", None),
     })
@@ -254,31 +266,21 @@ def supply_detail(request, pk):
 @handles_errors
 def supply_action(request, pk, action):
     found = _supply(request, pk)
-    note = request.POST.get("note", "")
-    try:
-        if action == "approve":
-            supply.approve_supply(approver=request.user, supply_id=found.pk, note=note)
-            messages.success(request, "已批准提供")
-        elif action == "refuse":
-            supply.refuse_supply(approver=request.user, supply_id=found.pk, reason=note)
-            messages.success(request, "已不予批准，理由已记录")
-        elif action == "build":
-            supply.build_supply(actor=request.user, supply_id=found.pk)
-            messages.success(request, "证据包已制作并留存")
-        elif action == "supplied":
-            supply.mark_supplied(actor=request.user, supply_id=found.pk,
-                                 how=request.POST.get("how", ""))
-            messages.success(request, "已登记提供")
-        elif action == "check":
-            request.session[f"supply-check-{found.pk}"] = supply.check_supply(
-                actor=request.user, supply_id=found.pk, request=request)
-        else:
-            raise NotFound()
-    except LiuhenError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        messages.error(request, exc.message)
-    return redirect("disclosure_supply", found.pk)
+    user = request.user
+
+    def check():
+        request.session[f"supply-check-{found.pk}"] = supply.check_supply(
+            actor=user, supply_id=found.pk, request=request)
+
+    return _run(request, action, {
+        **_decision_steps(request, decisions.SUPPLY, found.pk, "已批准提供"),
+        "build": (lambda: supply.build_supply(actor=user, supply_id=found.pk),
+                  "证据包已制作并留存"),
+        "supplied": (lambda: supply.mark_supplied(actor=user, supply_id=found.pk,
+                                                  how=request.POST.get("how", "")),
+                     "已登记提供"),
+        "check": (check, None),  # the page shows the result itself
+    }, "disclosure_supply", found.pk)
 
 
 @login_required
@@ -422,7 +424,7 @@ def _viewable_document(request, doc_id):
     """The document if the user may view its content now (check_use: by right or grant)."""
     doc = get_for(request.user, "document.view",
                   Document.objects.select_related("case", "case__unit"), doc_id)
-    if not doc.storage_key or doc.disposed_at:  # disposed of (第十四条): the file is erased
+    if not doc.storage_key:
         raise NotFound()
     return doc, check_use(request.user, doc, UseAction.VIEW,
                           event=events.event_document_viewer_opened)
