@@ -49,7 +49,7 @@ RECEIPT_FIELDS = (
 # The CSV is for people (opened in Excel by the records keeper): Chinese column names and
 # values. The JSON receipt keeps the field names and codes above, for programs.
 RECEIPT_HEADERS = {
-    "file": "文件", "size": "大小（字节）", "sha256": "SHA-256", "sm3": "SM3",
+    "file": "文件", "size": "大小（字节）", "sha256": "SHA-256 摘要", "sm3": "SM3 摘要",
     "captured_at": "拍摄时间", "capture_time_source": "拍摄时间来源", "recording_id": "记录编号",
     "status": "结果", "safe_to_erase": "可从设备删除", "message": "说明",
 }

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 
 from liuhen.access import views as access_views
@@ -23,6 +24,12 @@ MOVED_ADMIN_PAGES = {
 }
 
 
+def _favicon(request):
+    # Pages without the icon link (the admin's, Django's own) make the browser ask for
+    # /favicon.ico; a 404 there is a failed request in every admin page's console.
+    return HttpResponsePermanentRedirect(static("liuhen/favicon.svg"))
+
+
 def _moved_admin_page(request, old, rest):
     target = f"/admin/{MOVED_ADMIN_PAGES[old]}/{rest}"
     query = request.META.get("QUERY_STRING", "")
@@ -32,6 +39,7 @@ def _moved_admin_page(request, old, rest):
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", _favicon),
     path("inbox/", views.inbox_page, name="inbox"),
     path("inbox/count/", views.inbox_count, name="inbox_count"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),

@@ -37,7 +37,7 @@ def _receipt(folder):
     with open(next(folder.glob("receipt-*.csv")), encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         assert reader.fieldnames == [
-            "文件", "大小（字节）", "SHA-256", "SM3", "拍摄时间", "拍摄时间来源", "记录编号", "结果",
+            "文件", "大小（字节）", "SHA-256 摘要", "SM3 摘要", "拍摄时间", "拍摄时间来源", "记录编号", "结果",
             "可从设备删除", "说明"]
         rows = [{f: row[RECEIPT_HEADERS[f]] for f in RECEIPT_FIELDS} for row in reader]
     return rows, json.loads(next(folder.glob("receipt-*.json")).read_text())

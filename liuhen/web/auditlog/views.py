@@ -32,6 +32,7 @@ from liuhen.core import display, limits
 from liuhen.core.errors import InvalidInput
 from liuhen.core.exports import safe_row
 from liuhen.core.pages import form_error, handles_errors
+from liuhen.org.models import Officer
 
 PAGE_SIZE = 100
 VIA_LABELS = {"web": "网页", "api": "接口", "cli": "命令行", "station": "采集站", "system": "系统",
@@ -138,6 +139,17 @@ def label_entry(entry) -> None:
     entry.via_label = VIA_LABELS.get(entry.via, entry.via)
 
 
+def name_users(entries) -> None:
+    """A login's object is the user: shown by the officer's name, not the login name the
+    entry recorded (``head_zd`` → 李支队; issue 13 item 1). The entry itself is not changed."""
+    ids = {int(e.object_id) for e in entries
+           if e.object_type == "auth.user" and str(e.object_id).isdigit()}
+    names = dict(Officer.objects.filter(user_id__in=ids).values_list("user_id", "name"))
+    for entry in entries:
+        if entry.object_type == "auth.user" and str(entry.object_id).isdigit():
+            entry.object_repr = names.get(int(entry.object_id), entry.object_repr)
+
+
 @login_required
 @handles_errors
 def audit_list(request):
@@ -159,6 +171,7 @@ def audit_list(request):
             rows = list(qs[(number - 1) * PAGE_SIZE: number * PAGE_SIZE])
             for entry in rows:
                 label_entry(entry)
+            name_users(rows)
             record(actor=request.user, action=events.event_audit_viewed,
                    detail={"filters": form.described(), "page": number, "shown": len(rows)})
             query = request.GET.copy()

@@ -163,3 +163,19 @@ def test_audit_export_bad_filter_is_a_chinese_error(people):
     response = client_for(people["legal"]).get(reverse("audit_export"), {"since": "nope"})
     assert response.status_code == 400
     assert "筛选条件有误" in response.content.decode()
+
+
+def test_a_login_entry_names_the_officer_not_the_login(people):
+    """The object of a login is the user: the page shows 姓名, never the login name (issue 13
+    item 1; the browser walk found ``head_zd`` there)."""
+    officer = people["officer_a"]
+    officer.user.username = "login_name"
+    officer.user.save()
+    record(actor=officer.user, action="auth.login", target=officer.user)
+    html = client_for(people["legal"]).get(reverse("audit_list")).content.decode()
+    assert officer.name in html and "login_name" not in html
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("liuhen/favicon.svg")
