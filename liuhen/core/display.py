@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # Fields that many actions write into their details.
 COMMON_DETAIL_LABELS = {
@@ -299,6 +301,10 @@ def field_label(key: str, object_type: str = "") -> str:
     return key
 
 
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+_RECORD_REF = re.compile(r"^([a-z_]+\.[a-z_]+):([\w-]+)$")
+
+
 def value_text(value, object_type: str = "") -> str:
     """A detail value as a person reads it: 是/否, codes by name, lists joined, nested fields
     labelled."""
@@ -311,6 +317,15 @@ def value_text(value, object_type: str = "") -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(value_text(item, object_type) for item in value) or "—"
     text = str(value)
+    if _ISO_MOMENT.match(text):  # a moment kept as ISO 8601: local time, to the minute
+        moment = parse_datetime(text)
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return moment.strftime("%Y-%m-%d %H:%M")
+    reference = _RECORD_REF.match(text)
+    if reference and _model(reference.group(1)) is not None:  # cases.case:16 → 执法案件 16 号
+        return f"{object_type_label(reference.group(1))} {reference.group(2)} 号"
     if _CODE_SHAPE.match(text) and has_code_label(text):
         return code_label(text)
     if _CODE_SHAPE.match(text) and text in _registry()[0]:

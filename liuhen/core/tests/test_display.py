@@ -81,3 +81,14 @@ def test_third_party_apps_named_in_chinese_in_the_admin():
         assert CHINESE.search(str(config.verbose_name)), label
         for model in config.get_models():
             assert CHINESE.search(str(model._meta.verbose_name_plural)), model
+
+
+def test_moments_and_record_references_read_as_words():
+    """An access request's detail keeps ISO moments and ``app.model:pk`` (第十六条 grants):
+    the audit page shows the local time and the record's kind, not the stored forms."""
+    assert display.value_text("2026-12-14T00:00:00+08:00") == "2026-12-14 00:00"
+    assert display.value_text("2026-12-13T16:00:00+00:00") == "2026-12-14 00:00"  # Asia/Shanghai
+    assert display.value_text("cases.case:16") == "执法案件 16 号"
+    assert display.value_text("evidence.recording:1") == "音像记录 1 号"
+    assert display.value_text("nosuch.model:1") == "nosuch.model:1"  # not a record: as it is
+    assert display.value_text("2026-12-14") == "2026-12-14"
