@@ -86,9 +86,28 @@ def test_demo_has_devices_recordings_and_supervision(demo):
     assert any("device_faulty" in r.flags for r in recordings)
     held = recordings.exclude(device__status="faulty").first()
     assert "device_unassigned" not in held.flags  # made by the device's holder
-    video = recordings.filter(kind="video").first()
+    video = recordings.filter(kind="video", video_codec="h264").first()
     # Real media, read by PyAV at ingest (the file itself lives in that test's storage folder).
-    assert video.readable and video.video_codec == "h264" and video.width == 320
+    assert video.readable and video.width == 320
+    hevc = recordings.get(video_codec="hevc")
+    assert hevc.readable and hevc.width == 320
+    corrupt = recordings.get(readable=False)  # cut short: stored, and flagged for a keeper
+    assert "unreadable" in corrupt.flags and corrupt.is_flagged and corrupt.size > 0
+    # The spare's whole life, each step audited (第二十一、二十二条).
+    spare = Device.objects.get(number="DSJ-2026-0005")
+    assert spare.status == "in_service"
+    assert list(spare.transitions.order_by("at", "id").values_list("to_status", flat=True)) == [
+        "registered", "in_service", "faulty", "under_repair", "in_service"]
+    fault = spare.faults.get()
+    assert fault.repairer == "孙建国" and fault.repaired_at is not None
+    # Access across teams (第十六条): one request waits for team 1's head, one became a grant.
+    from liuhen.access.grants import pending_for
+    from liuhen.access.models import Grant
+
+    head1 = Officer.objects.get(user__username="head1").user
+    assert [r.requester.username for r in pending_for(head1)] == ["liu"]
+    assert Grant.objects.filter(request__status="approved", user__username="chen",
+                                granted_by=head1).exists()
     assert ReviewFinding.objects.filter(offset_seconds__isnull=False).count() >= 2
     assert Violation.objects.filter(status="measure_taken").exists()
     assert Violation.objects.filter(detector="outside_duty").exists()
