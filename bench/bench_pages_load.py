@@ -7,7 +7,7 @@
     python bench/bench_pages_load.py --db both
     python bench/bench_pages_load.py --rows 100000 --cases 10000 --seconds 15   # quick
 
-The database: ``bench_recording_list.seed`` (a bureau, 2 detachments, 30 teams, 300 officers
+The database: ``_seed.seed`` (shared with bench_recording_list.py; a bureau, 2 detachments, 30 teams, 300 officers
 and devices, ~5,000 cases, ~2,000 parties, and the recordings bulk-inserted in SQL, a fifth of
 them linked to a case), then cases bulk-inserted up to ``--cases`` into the same teams (every
 kind and stage, opened over three years, two officers and a party each, as
@@ -77,7 +77,7 @@ def cache_key(rows: int, cases: int) -> str:
     brought up to date by ``liuhen migrate`` on each copy, as an installation is upgraded (a
     1,000,000-recording build takes the better part of an hour on a shared machine)."""
     digest = hashlib.sha256(f"{LOADER_VERSION} {rows} {cases}".encode())
-    digest.update((d.BENCH / "bench_recording_list.py").read_bytes())  # its seed() is reused
+    digest.update((d.BENCH / "_seed.py").read_bytes())  # its seed() is reused
     return digest.hexdigest()[:12]
 
 
@@ -86,14 +86,14 @@ def build(rows: int, cases: int, out: Path) -> None:
     import django
 
     django.setup()
-    import bench_recording_list
+    import _seed
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    people = bench_recording_list.seed(rows)
+    people = _seed.seed(rows)
     print(f"   {rows:,} recordings in {time.perf_counter() - started:.0f} s", flush=True)
     lh = d.liuhen()
     teams = list(lh.Unit.objects.filter(kind=lh.UnitKind.TEAM).order_by("pk"))

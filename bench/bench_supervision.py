@@ -3,7 +3,7 @@
     python bench/bench_supervision.py                  # 1,000,000 rows, both databases
     python bench/bench_supervision.py --rows 100000 --db sqlite
 
-Seeds the same throw-away bureau as bench_recording_list.py (30 teams, 300 officers and
+Seeds the throw-away bureau of bench/_seed.py, shared with bench_recording_list.py (30 teams, 300 officers and
 devices, ~5,000 cases, recordings one per minute from 2024-01-01, bulk SQL), then times:
 the spot-check draw (第二十三条) over the whole population and over one month, stratified by
 unit; the 第二十六条 detectors (``detectors.run_all``) and ``detect_violations`` (which also
@@ -18,9 +18,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,35 +61,14 @@ def _cpu() -> float:
 
 
 def run_one(db: str, rows: int, draw_only: bool = False) -> None:
-    from bench_recording_list import _pg, seed
+    from _seed import bench_database, seed
 
-    data_dir = Path(tempfile.mkdtemp(prefix="liuhen-bench-sup-"))
-    os.environ.update({
-        "LIUHEN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "liuhen.settings",
-        "LIUHEN_FAST_PASSWORD_HASHER": "1", "LIUHEN_TASKS": "immediate",
-    })
-    pg_admin = pg_name = None
-    if db == "postgres":
-        base = os.environ.get("LIUHEN_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-        pg_name = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
-        pg_admin = base.rstrip("/") + "/postgres"
-        _pg(pg_admin, f'CREATE DATABASE "{pg_name}"')
-        os.environ["LIUHEN_DATABASE_URL"] = base.rstrip("/") + "/" + pg_name
-    else:
-        os.environ.pop("LIUHEN_DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT))
-    try:
-        import django
-
-        django.setup()
+    with bench_database(db, "liuhen-bench-sup-"):
         from datetime import date, datetime, timedelta
         from zoneinfo import ZoneInfo
 
-        from django.core.management import call_command
-
         from liuhen.supervision import circulars, detectors, sampling, services
 
-        call_command("migrate", verbosity=0)
         seeded, _ = _timed(lambda: seed(rows))
         print(f"[{db}] seeded {rows:,} recordings in {seeded:.1f} s", flush=True)
         result = {"db": db, "rows": rows, "seed_seconds": seeded}
@@ -130,15 +107,6 @@ def run_one(db: str, rows: int, draw_only: bool = False) -> None:
             result[f"circular_{kind}"] = {"seconds": seconds, "units": len(rows_)}
         result["load"] = os.getloadavg()
         print(json.dumps(result, ensure_ascii=False), flush=True)
-    finally:
-        import shutil
-
-        shutil.rmtree(data_dir, ignore_errors=True)
-        if pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            _pg(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
