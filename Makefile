@@ -15,18 +15,22 @@ FUTURE_NOW ?= 2028-12-03T10:00:00+08:00
 
 .PHONY: run test lint check pytest-sqlite pytest-postgres pytest-future system-deps test-system-deps bench cluster clean
 
-# The virtualenv and the project from pyproject.toml: with uv where it is installed (a fresh
-# machine's first `make run` spent 3 min 45 s in pip, issue 13 item 6), else with pip. uv's
-# --seed puts pip into the virtualenv too, so `$(BIN)/pip install X` works either way.
+# The virtualenv and the project from pyproject.toml, installed with uv (a fresh machine's first
+# `make run` spent 3 min 45 s in pip, issue 13 item 6). A machine without uv on its PATH gets it
+# into the virtualenv first (one small wheel, a few seconds); if that fails, or with NO_UV=1,
+# pip installs as before. `python -m venv` puts pip into the virtualenv either way, so
+# `$(BIN)/pip install X` always works.
 $(BIN)/.installed: pyproject.toml
-	@set -e; if command -v uv >/dev/null 2>&1 && [ -z "$(NO_UV)" ]; then \
-	  echo "uv venv --seed $(VENV)"; \
-	  uv venv -q --seed --allow-existing --python $(PYTHON) $(VENV); \
+	@set -e; \
+	echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
+	uv=""; if [ -z "$(NO_UV)" ]; then \
+	  uv=$$(command -v uv || true); \
+	  if [ -z "$$uv" ] && $(BIN)/pip install -q --disable-pip-version-check uv >/dev/null 2>&1; then uv=$(BIN)/uv; fi; \
+	fi; \
+	if [ -n "$$uv" ]; then \
 	  echo "uv pip install -e .[test]"; \
-	  uv pip install -q --python $(BIN)/python -e ".[test]"; \
+	  $$uv pip install -q --python $(BIN)/python -e ".[test]"; \
 	else \
-	  echo "$(PYTHON) -m venv $(VENV)"; \
-	  $(PYTHON) -m venv $(VENV); \
 	  echo "pip install -e .[test]"; \
 	  $(BIN)/pip install -q --upgrade pip; \
 	  $(BIN)/pip install -q -e ".[test]"; \
