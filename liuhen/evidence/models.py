@@ -320,7 +320,7 @@ class DisposalPermit(models.Model):
     """What every disposal permit of a stored record carries (a written record's scan, a case
     file's PDF; the recording's own is :class:`RecordingDisposal`): the 销毁清册 number, the
     records keeper's proposal, both approvals (unit head and legal affairs office, two different
-    people: the database checks it, ``triggers.tombstone_sql``), the retention that ended, the
+    people: the database checks it, ``triggers.tombstone_protections``), the retention that ended, the
     digests of what was destroyed, who executed it and when, and the object's erasure.
 
     A concrete permit adds a one-to-one ``tombstone`` field to the row it disposes of."""

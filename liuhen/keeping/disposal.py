@@ -384,7 +384,7 @@ def dispose_record(*, actor, row, register: DisposalList, unit_head: originals.A
     """Make a written record or a case-file version a tombstone (第十四条): its permit with
     the register number, both approvals, digests and the retention that ended, then
     ``disposed_at``; its stored file is erased once that commits. The database refuses the
-    tombstone without the permit (``triggers.tombstone_sql``)."""
+    tombstone without the permit (``triggers.tombstone_protections``)."""
     if problem := _check_record_approvals(row, unit_head, legal):
         _refuse(actor, row, problem)
     model = type(row)

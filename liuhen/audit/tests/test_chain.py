@@ -159,9 +159,10 @@ def test_triggers_exist_after_migrate(db):
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
                            "AND tbl_name = 'audit_auditentry'")
         names = {row[0] for row in cursor.fetchall()}
-    expected = ({"audit_no_update_delete", "audit_no_truncate"}
-                if connection.vendor == "postgresql" else {"audit_no_update", "audit_no_delete"})
-    assert expected <= names
+    expected = {"audit_append_only_refuse_update", "audit_append_only_refuse_delete"}
+    if connection.vendor == "postgresql":
+        expected.add("audit_append_only_refuse_truncate")
+    assert expected == names
 
 
 def test_record_fits_oversized_ids(db):

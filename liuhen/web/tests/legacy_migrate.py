@@ -113,7 +113,44 @@ def report() -> dict:
         "upgrade_logs": sorted(StageLog.objects.filter(actor_name="系统升级")
                                .values_list("case_id", "from_stage", "to_stage")),
         "old_logs": StageLog.objects.exclude(actor_name="系统升级").count(),
+        **_protections(),
     }
+
+
+def _protections() -> dict:
+    """The immutability triggers the upgraded database has, and what ``core/triggers.py``
+    generates (issue 16 item 20: the triggers of before the one generator are replaced by
+    their generated form, old names gone)."""
+    import re
+
+    from liuhen.audit import triggers as audit
+    from liuhen.evidence import triggers as evidence
+    from liuhen.keeping import triggers as keeping
+    from liuhen.records import triggers as records
+
+    generated = [statement for protection in (audit.APPEND_ONLY, *evidence.ALL, *records.ALL,
+                                              *keeping.ALL)
+                 for statement in protection.install_sql(connection.vendor)
+                 if statement.startswith("CREATE")]
+    expected_functions = sorted({m.group(1) for s in generated
+                                 if (m := re.match(r"CREATE OR REPLACE FUNCTION (\w+)", s))})
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = dict(cursor.fetchall())
+            functions = []
+            expected = {re.match(r"CREATE TRIGGER (\w+)", s).group(1): s
+                        for s in generated}
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            triggers = {row[0]: "" for row in cursor.fetchall()}
+            cursor.execute("SELECT proname FROM pg_proc p JOIN pg_namespace n "
+                           "ON n.oid = p.pronamespace WHERE n.nspname = 'public'")
+            functions = sorted(row[0] for row in cursor.fetchall())
+            expected = {m.group(1): "" for s in generated
+                        if (m := re.match(r"CREATE TRIGGER (\w+)", s))}
+    return {"triggers": triggers, "expected_triggers": expected,
+            "functions": functions, "expected_functions": expected_functions}
 
 
 def _originals_frozen(recording) -> bool:

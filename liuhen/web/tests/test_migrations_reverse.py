@@ -19,16 +19,6 @@ from conftest import ROOT
 
 IRREVERSIBLE: dict[tuple[str, str], str] = {}
 
-# PostgreSQL trigger functions whose reverse SQL drops the trigger (with its table) but not the
-# function. Harmless — the way forward uses CREATE OR REPLACE, and the round trip below ends
-# with the same schema — but a gap: listed so that it stays visible and no other leak joins it.
-KNOWN_LEFT_AT_ZERO = {
-    "liuhen_audit_append_only", "liuhen_document_immutable",
-    "liuhen_recording_disposal_permanent", "liuhen_recording_immutable",
-    "liuhen_recording_version_pinned",
-}
-
-
 def test_irreversible_migrations_are_the_documented_ones():
     loader = MigrationLoader(None, ignore_no_migrations=True)
     found = {key for key, migration in loader.disk_migrations.items()
@@ -55,7 +45,7 @@ def test_every_app_migrates_to_zero_and_back(server_process):
     ours = tuple(f"{label}_" for label in report["apps"])
     assert [t for t in report["tables_at_zero"] if t.startswith(ours)] == []
     functions = {name for name, _ in report["at_zero"].get("functions", [])}
-    assert "liuhen_audit_append" not in functions  # the PL/pgSQL append of migration 0003
-    assert functions <= KNOWN_LEFT_AT_ZERO, functions - KNOWN_LEFT_AT_ZERO
+    # Neither the PL/pgSQL append of audit 0003 nor any trigger function of core/triggers.py.
+    assert functions == set(), functions
     assert report["schema_changed_at_zero"]
     assert report["same_schema_after"], report["diff"]
