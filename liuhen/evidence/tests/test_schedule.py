@@ -44,7 +44,8 @@ def test_jobs_follow_the_settings(settings):
     assert fixity.every == timedelta(hours=6) and fixity.kwargs == {"sample": 50}
     settings.FIXITY_EVERY_HOURS = 0
     assert [job.name for job in schedule.jobs()] == ["audit-anchor", "violations",
-                                                     "upload-cleanup", "owed-work"]
+                                                     "circular-draft", "upload-cleanup",
+                                                     "owed-work"]
 
 
 def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
@@ -54,7 +55,8 @@ def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
     assert _fixity_runs() == 0
     later = started + schedule.FIRST_DELAY
     assert sorted(schedule.run_due(now=later, started=started)) == [
-        "audit-anchor", "fixity", "owed-work", "upload-cleanup", "violations"]
+        "audit-anchor", "circular-draft", "fixity", "owed-work", "upload-cleanup",
+        "violations"]
     assert _fixity_runs() == 1  # the immediate test backend ran the enqueued job
     # An hour on: only the hourly clean-up; a day on: fixity again.
     assert schedule.run_due(now=later + timedelta(hours=1), started=started) == [
@@ -149,7 +151,7 @@ def test_scheduler_command_once_and_list(settings, state_file, capsys):
     call_command("scheduler", "--once")
     assert _fixity_runs() == 1
     assert set(schedule.load_state()) == {"audit-anchor", "fixity", "upload-cleanup",
-                                              "owed-work", "violations"}
+                                              "owed-work", "violations", "circular-draft"}
     call_command("scheduler", "--list")
     assert "从未" not in capsys.readouterr().out
 
