@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -104,11 +105,121 @@ def logged_in(officer_or_user, **kwargs) -> Client:
     return client
 
 
-def last_entry(action):
-    """The newest audit entry of ``action`` (or None)."""
+def last_entry(action: str | None = None):
+    """The newest audit entry of ``action`` (of any action without one), or None."""
     from liuhen.audit.models import AuditEntry
 
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
+    entries = AuditEntry.objects.all() if action is None else AuditEntry.objects.filter(
+        action=action)
+    return entries.order_by("-seq").first()
+
+
+FACTORY_PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory's
+
+
+def login_post(client, username: str, password: str = FACTORY_PASSWORD, otp: str = ""):
+    """Log in through the one login page (password and, when enrolled, the TOTP code)."""
+    from django.urls import reverse
+
+    return client.post(reverse("login"),
+                       {"username": username, "password": password, "otp_token": otp})
+
+
+def totp_code(device) -> str:
+    """The TOTP code ``device`` shows now (an authenticator app's six digits)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+SUPERUSER_PASSWORD = "x-Very-long-2026"
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    """A Django superuser ``root`` (password ``SUPERUSER_PASSWORD``), as the admin tests use."""
+    return django_user_model.objects.create_superuser("root", "root@example.org",
+                                                      SUPERUSER_PASSWORD)
+
+
+@pytest.fixture
+def vault(settings, tmp_path):
+    """This test's own local evidence and upload folders; returns the storage. The evidence,
+    devices and disclosure tests use it for every test (their conftest or module)."""
+    settings.EVIDENCE_STORAGE = "local"
+    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
+    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
+    settings.EVIDENCE_DIR.mkdir(parents=True)
+    settings.UPLOAD_DIR.mkdir(parents=True)
+    from liuhen.evidence.storage import get_storage
+
+    return get_storage()
+
+
+# -- the browser tests (Debian's Chromium through Playwright) ---------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    """Chromium, launched for one test (Playwright's sync API runs an event loop in this
+    thread: held across tests it would make Django refuse database calls as async)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """Collects console errors and CSP violations of a page, and takes screenshots."""
+
+    def __init__(self, page):
+        self.page = page
+        self.problems: list[str] = []
+        self.shots = os.environ.get("LIUHEN_SCREENSHOT_DIR")
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("response", self._response)
+
+    def _response(self, response):
+        # Expected answers (the login form's 200 with an error) are not problems; a missing
+        # asset or a server error is.
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def _console(self, message):
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.problems.append(f"{message.type}: {message.text}")
+
+    def shot(self, name: str) -> None:
+        if self.shots:
+            Path(self.shots).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=f"{self.shots}/{name}.png", full_page=True)
+
+
+def browser_login(page, url: str, username: str, password: str | None = None) -> None:
+    """Log in through the login page (the demo's password unless another is given)."""
+    if password is None:
+        from liuhen.web.management.commands.demo import DEMO_PASSWORD
+
+        password = DEMO_PASSWORD
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
 
 
 class ApiClient:
@@ -183,6 +294,62 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+OWN_DATABASE_KEYS = {"LIUHEN_DATABASE_URL", "LIUHEN_DATA_DIR", "LIUHEN_TEST_NOW"}
+_templates: dict[str, str] = {}
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    base = os.environ["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _migrated_template(env: dict) -> str:
+    """A database migrated once per session, for servers to copy: on PostgreSQL a template
+    database (its name), on SQLite a file (its path). Dropped when the session ends."""
+    vendor = "postgresql" if "LIUHEN_DATABASE_URL" in env else "sqlite"
+    if vendor not in _templates:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="liuhen-template-"))
+        env = {**env, "LIUHEN_DATA_DIR": str(folder)}
+        if vendor == "postgresql":
+            name = f"liuhen_tpl_{uuid.uuid4().hex[:10]}"
+            _pg_admin(f'CREATE DATABASE "{name}"')
+            env["LIUHEN_DATABASE_URL"] = env["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
+        result = subprocess.run([sys.executable, "-m", "liuhen", "migrate", "-v0"], env=env,
+                                cwd=ROOT, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"migrating the template failed:\n{result.stderr}")
+        _templates[vendor] = name if vendor == "postgresql" else str(folder / "liuhen.sqlite3")
+        _templates[f"{vendor}-folder"] = str(folder)
+    return _templates[vendor]
+
+
+def _copy_sqlite(source: str, target: Path) -> None:
+    """SQLite's backup API: a consistent copy, the write-ahead log included."""
+    import sqlite3
+
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_migrated_templates():
+    yield
+    if "postgresql" in _templates:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{_templates["postgresql"]}" WITH (FORCE)')
+    for key in ("postgresql-folder", "sqlite-folder"):
+        if key in _templates:
+            shutil.rmtree(_templates[key], ignore_errors=True)
+
+
 class ServerProcess:
     """`liuhen serve` in a subprocess with its own data folder and database."""
 
@@ -201,23 +368,26 @@ class ServerProcess:
         # The server's wall clock reads the test's frozen time (time-machine at start-up).
         self.env.update(subprocess_clock_env())
         self.pg_db = None
+        # The migrated schema is made once per session and copied for each server (issue 16
+        # item 22), unless the test brings a database, data folder or clock of its own.
+        copy = not OWN_DATABASE_KEYS & set(extra_env or {})
         base_url = os.environ.get("LIUHEN_DATABASE_URL", "")
         if base_url.startswith("postgres"):
             self.pg_db = f"liuhen_srv_{uuid.uuid4().hex[:10]}"
-            self._pg_admin(f'CREATE DATABASE "{self.pg_db}"')
+            template = f' TEMPLATE "{_migrated_template(self.env)}"' if copy else ""
+            self._pg_admin(f'CREATE DATABASE "{self.pg_db}"{template}')
             self.env["LIUHEN_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + self.pg_db
         else:
             self.env.pop("LIUHEN_DATABASE_URL", None)
+            if copy:
+                _copy_sqlite(_migrated_template(self.env), self.data_dir / "liuhen.sqlite3")
         self.env.update(extra_env or {})
         self.proc = None
-        self.manage("migrate", "-v0")
+        if not copy:
+            self.manage("migrate", "-v0")
 
     def _pg_admin(self, sql: str) -> None:
-        import psycopg
-
-        base = os.environ["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(sql)
+        _pg_admin(sql)
 
     def manage(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "liuhen", *args], env=self.env, cwd=ROOT,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from liuhen.web.management.commands.demo import DEMO_PASSWORD
-from liuhen.web.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Watch
+from conftest import Watch, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,26 +28,6 @@ print(result.recording.pk)
 """
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _login(page, url, username):
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-
-
 def test_officer_requests_head_approves_officer_plays_with_watermark(server_process, browser,
                                                                      tmp_path):
     server = server_process()
@@ -60,7 +39,7 @@ def test_officer_requests_head_approves_officer_plays_with_watermark(server_proc
     page.set_default_timeout(20_000)
     watch = Watch(page)
     watch.shots = watch.shots or str(tmp_path / "screenshots")
-    _login(page, server.url, "wang")  # 王芳, team 1: neither the uploader nor a case officer
+    browser_login(page, server.url, "wang")  # 王芳, team 1: neither the uploader nor a case officer
     page.goto(f"{server.url}/recordings/{pk}/")
     assert page.is_visible("#needs-grant") and not page.query_selector("#player")
     page.click("#needs-grant >> text=申请调阅")
@@ -71,7 +50,7 @@ def test_officer_requests_head_approves_officer_plays_with_watermark(server_proc
     watch.shot("access-01-requested")
     page.click("header >> text=退出")
 
-    _login(page, server.url, "head1")  # 王一队, head of team 1
+    browser_login(page, server.url, "head1")  # 王一队, head of team 1
     page.click("nav >> text=调阅审批")
     page.wait_for_selector("article.request")
     assert "核对同一用人单位的现场检查情况" in page.inner_text("article.request")
@@ -80,7 +59,7 @@ def test_officer_requests_head_approves_officer_plays_with_watermark(server_proc
     page.wait_for_selector("text=已批准，授权编号")
     page.click("header >> text=退出")
 
-    _login(page, server.url, "wang")
+    browser_login(page, server.url, "wang")
     page.goto(f"{server.url}/recordings/{pk}/")
     page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
     mark = page.inner_text(".watermark span")

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client, override_settings
 from django.urls import reverse
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from conftest import login_post, totp_code
 from liuhen.access.models import ApiToken
 from liuhen.access.services import create_token
 from liuhen.audit.models import AuditEntry
@@ -35,14 +35,8 @@ def _enrol(user) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="默认", confirmed=True)
 
 
-def _code(device) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():06d}"
-
-
 def _login(client, user, otp=""):
-    return client.post(reverse("login"), {"username": user.username, "password": PASSWORD,
-                                          "otp_token": otp})
+    return login_post(client, user.username, PASSWORD, otp)
 
 
 def test_admin_login_page_sends_everyone_to_the_one_login_page(people):
@@ -81,7 +75,7 @@ def test_the_code_opens_the_session(people):
     officer = people["officer_a"]
     device = _enrol(officer.user)
     client = Client()
-    assert _login(client, officer.user, _code(device)).status_code == 302
+    assert _login(client, officer.user, totp_code(device)).status_code == 302
     assert client.get(reverse("case_list")).status_code == 200
 
 
@@ -124,7 +118,7 @@ def test_a_verified_session_creates_a_token(people):
     legal = people["legal"].user
     device = _enrol(legal)
     client = Client()
-    assert _login(client, legal, _code(device)).status_code == 302
+    assert _login(client, legal, totp_code(device)).status_code == 302
     response = client.post(reverse("token_list"), {"name": "采集站", "days": "30"})
     assert response.status_code == 200 and ApiToken.objects.filter(user=legal).count() == 1
 

@@ -8,16 +8,11 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from conftest import logged_in
 from liuhen.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(("username", "password"), [
@@ -39,7 +34,7 @@ def test_a_password_unlike_the_user_name_is_accepted(people):
 
 def test_change_own_password_keeps_this_session_and_is_audited(people):
     user = people["officer_a"].user
-    client = _client(user)
+    client = logged_in(user)
     assert "修改密码" in client.get(reverse("password_change")).content.decode()
     response = client.post(reverse("password_change"), {
         "old_password": PASSWORD, "new_password1": "蓝天-白云-青山-77",
@@ -60,7 +55,7 @@ def test_change_own_password_keeps_this_session_and_is_audited(people):
 ])
 def test_bad_changes_are_chinese_errors_and_audited(people, old, new, message):
     user = people["officer_a"].user
-    response = _client(user).post(reverse("password_change"), {
+    response = logged_in(user).post(reverse("password_change"), {
         "old_password": old, "new_password1": new, "new_password2": new})
     assert response.status_code == 400 and message in response.content.decode()
     user.refresh_from_db()

@@ -7,14 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import last_entry
 from liuhen.access.models import ApiToken
 from liuhen.access.services import authenticate_token, create_token, revoke_token
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import InvalidInput, NotFound
-
-
-def _last():
-    return AuditEntry.objects.order_by("-seq").first()
 
 
 @pytest.fixture
@@ -51,7 +48,7 @@ def test_valid_token_works_and_its_actions_are_audited_as_api(issued, api):
         },
     )
     assert party.status_code == 201
-    entry = _last()
+    entry = last_entry()
     assert (entry.action, entry.actor_id, entry.via, entry.session) == (
         "party.created",
         user.pk,
@@ -80,14 +77,14 @@ def test_dead_tokens_are_refused_and_audited(issued, api, state):
     user, token, plain = issued
     if state == "revoked":
         revoke_token(user=user, token_id=token.pk)
-        assert _last().action == "auth.token_revoked"
+        assert last_entry().action == "auth.token_revoked"
     elif state == "expired":
         ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(1))
     else:
         type(user).objects.filter(pk=user.pk).update(is_active=False)
     response = api(token=plain).get("/api/cases")
     assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
-    entry = _last()
+    entry = last_entry()
     assert (entry.action, entry.outcome, entry.actor_id) == ("auth.token_denied", "denied", user.pk)
     assert entry.object_id == str(token.pk) and "吊销或过期" in entry.reason
 
@@ -109,7 +106,7 @@ def test_garbage_tokens_are_refused_and_audited(issued, api, garbage):
     _user, token, _plain = issued
     response = api(token=garbage.format(prefix=token.prefix)).get("/api/me")
     assert response.status_code == 401
-    entry = _last()
+    entry = last_entry()
     assert (entry.action, entry.outcome, entry.actor_id) == ("auth.token_denied", "denied", None)
     assert entry.reason == "令牌无效" and len(entry.object_id) <= 64
 
@@ -128,7 +125,7 @@ def test_revoke_is_own_only_idempotent_and_audited(issued, people, api):
     stranger = people["officer_b"].user
     with pytest.raises(NotFound):
         revoke_token(user=stranger, token_id=token.pk)
-    entry = _last()
+    entry = last_entry()
     assert (entry.action, entry.outcome, entry.actor_id) == (
         "auth.token_revoked",
         "denied",

@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from conftest import logged_in
 from liuhen.cases import queries, views
 from liuhen.cases.choices import CaseKind, PartyKind
 from liuhen.cases.forms import CaseFilterForm
@@ -25,12 +25,6 @@ from liuhen.cases.tests.factories import make_case, make_party
 from liuhen.core.testing import TEST_TODAY
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 @pytest.fixture
@@ -123,7 +117,7 @@ def test_page_counts_to_the_cap_and_keeps_its_pages_within_it(people, cases, mon
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
     expected = newest_first(cases["team_a"], cases["team_b"])
-    client = client_for(people["head_detachment"])
+    client = logged_in(people["head_detachment"])
     html = client.get(reverse("case_list")).content.decode()
     assert "共 超过 3 条 · 第 1 / 2 页" in html and "下一页" in html
     html = client.get(reverse("case_list"), {"page": "9"}).content.decode()
@@ -134,7 +128,7 @@ def test_page_counts_to_the_cap_and_keeps_its_pages_within_it(people, cases, mon
 
 def test_page_past_the_end_of_a_short_list_is_its_last_page(people, cases):
     """Used to be a 500: a page number past a list that fits on one page."""
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     for params in ({"q": "不存在的案由", "page": "3"}, {"q": "甲", "page": "7"}):
         response = client.get(reverse("case_list"), params)
         assert response.status_code == 200
@@ -143,7 +137,7 @@ def test_page_past_the_end_of_a_short_list_is_its_last_page(people, cases):
 
 
 def test_page_rows_show_the_same_cells_and_mask_persons(people, cases, bureau):
-    html = client_for(people["legal"]).get(reverse("case_list"), {"q": "甲三"}).content.decode()
+    html = logged_in(people["legal"]).get(reverse("case_list"), {"q": "甲三"}).content.decode()
     case = cases["team_a"][2]
     row = html[html.index(f'href="/cases/{case.pk}/"'):]
     row = row[:row.index("</tr>")]
@@ -203,7 +197,7 @@ def test_officer_and_party_filters_find_the_same_cases_by_either_plan(
     ids, last = walk_api(client, page_size=1, officer=people["officer_a"].pk, party="李四")
     assert ids == newest_first(cases["team_a"][1:3]) and last["count"] == 2
     assert walk_api(client, officer=people["officer_b"].pk, party="李四")[0] == []
-    html = client_for(people["head_detachment"]).get(
+    html = logged_in(people["head_detachment"]).get(
         reverse("case_list"), {"officer": people["officer_b"].pk}).content.decode()
     assert "共 2 条" in html
     assert [pk for pk in newest_first(cases["team_b"]) if f"/cases/{pk}/" in html] == \
@@ -213,7 +207,7 @@ def test_officer_and_party_filters_find_the_same_cases_by_either_plan(
 def test_party_and_patrol_lists_past_their_end_show_the_last_page(people, bureau):
     """The same 500 as the case list had: page 3 of a list that fits on one page."""
     make_party(actor=people["officer_a"].user, unit=bureau["team_a"], name="某某公司")
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     for name in ("party_list", "patrol_list"):
         response = client.get(reverse(name), {"page": "3"})
         assert response.status_code == 200

@@ -8,9 +8,9 @@ the API and in the pickers alike (liuhen/cases/privacy.py: one rule).
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
+from conftest import logged_in
 from liuhen.audit.models import AuditEntry
 from liuhen.cases.choices import CaseKind, PartyKind
 from liuhen.cases.models import Case
@@ -18,12 +18,6 @@ from liuhen.cases.tests.factories import make_case, make_party
 from liuhen.core.testing import TEST_TODAY
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 @pytest.fixture
@@ -86,7 +80,7 @@ def test_api_case_with_own_units_party_is_created(people, bureau, api):
 
 def test_case_form_offers_only_the_chosen_units_parties(people, bureau, person_b):
     own = make_party(actor=people["officer_a"].user, unit=bureau["team_a"], name="本队单位甲")
-    html = client_for(people["head_detachment"]).get(
+    html = logged_in(people["head_detachment"]).get(
         reverse("case_form_people"), {"unit": bureau["team_a"].pk}).content.decode()
     assert "本队单位甲" in html and own.name in html
     assert "李四" not in html
@@ -127,11 +121,11 @@ def test_api_party_list_masks_for_a_unit_head_over_the_registering_unit(people, 
 
 
 def test_case_page_masks_for_the_unit_above_and_shows_the_handling_unit(people, case_a):
-    html = client_for(people["head_detachment"]).get(
+    html = logged_in(people["head_detachment"]).get(
         reverse("case_detail", args=[case_a.pk])).content.decode()
     # The detachment head may change team A's cases (tree scope): the handling chain.
     assert "张三丰" in html
-    html = client_for(people["leader"]).get(
+    html = logged_in(people["leader"]).get(
         reverse("case_detail", args=[case_a.pk])).content.decode()
     assert "张**" in html and "张三丰" not in html
 
@@ -152,7 +146,7 @@ def patrol_a(people, bureau):
 def test_case_from_patrol_form_refused_for_roles_that_cannot_open_cases(people, patrol_a,
                                                                        case_a, role):
     """The bureau leader saw the form and, in its picker, the parties' full names."""
-    response = client_for(people[role]).get(reverse("patrol_open_case", args=[patrol_a.pk]))
+    response = logged_in(people[role]).get(reverse("patrol_open_case", args=[patrol_a.pk]))
     assert response.status_code == 403
     assert "张三丰" not in response.content.decode()
     entry = AuditEntry.objects.filter(action="case.created").order_by("-seq").first()
@@ -160,7 +154,7 @@ def test_case_from_patrol_form_refused_for_roles_that_cannot_open_cases(people, 
 
 
 def test_case_from_patrol_form_opens_for_the_handling_unit(people, patrol_a, case_a):
-    response = client_for(people["officer_a"]).get(
+    response = logged_in(people["officer_a"]).get(
         reverse("patrol_open_case", args=[patrol_a.pk]))
     assert response.status_code == 200 and "张三丰" in response.content.decode()
 
@@ -171,7 +165,7 @@ def test_admin_party_page_masks_the_name_and_number(people, case_a):
     user = people["legal"].user
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    client = client_for(people["legal"])
+    client = logged_in(people["legal"])
     for url in (reverse("admin:cases_party_changelist"),
                 reverse("admin:cases_party_change", args=[party.pk])):
         html = client.get(url).content.decode()

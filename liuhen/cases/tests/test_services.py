@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from conftest import last_entry
 from liuhen.audit.models import AuditEntry
 from liuhen.cases import services
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, Stage
@@ -28,10 +29,6 @@ UNQUALIFIED = {
 }
 
 
-def _last(action):
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
-
-
 @pytest.mark.parametrize("problem", UNQUALIFIED)
 def test_unqualified_officer_cannot_be_assigned_to_a_case(people, bureau, make_officer, problem):
     fields, words = UNQUALIFIED[problem]
@@ -47,7 +44,7 @@ def test_unqualified_officer_cannot_be_assigned_to_a_case(people, bureau, make_o
     assert "第十一条" in err.value.message and words in err.value.message
     assert bad.name in err.value.message and "承办案件" in err.value.message
     assert Case.objects.count() == before
-    entry = _last("officer.refused_unqualified")
+    entry = last_entry("officer.refused_unqualified")
     assert entry.outcome == "denied" and str(bad.pk) in entry.object_id
     assert entry.actor_id == people["officer_a"].user.pk and "第十一条" in entry.reason
 
@@ -66,7 +63,7 @@ def test_unqualified_officer_cannot_go_on_patrol(people, bureau, make_officer, p
         )
     assert "第十一条" in err.value.message and words in err.value.message
     assert not Patrol.objects.exists()
-    assert _last("officer.refused_unqualified").outcome == "denied"
+    assert last_entry("officer.refused_unqualified").outcome == "denied"
 
 
 def test_qualification_is_judged_on_the_day_of_the_act(people, bureau, make_officer):
@@ -162,7 +159,7 @@ def test_officer_may_not_open_a_case_in_another_unit(people, bureau):
             unit=bureau["team_b"],
             officers=[people["officer_b"], people["officer_b2"]],
         )
-    entry = _last("case.created")
+    entry = last_entry("case.created")
     assert entry.outcome == "denied" and entry.object_id == str(bureau["team_b"].pk)
     assert not Case.objects.exists()
 
@@ -220,7 +217,7 @@ def test_case_from_patrol_takes_its_unit_and_officers(people, bureau):
     )
     assert case.patrol == patrol and case.source == CaseSource.PATROL
     assert case.unit == bureau["team_a"] and case.officers.count() == 2
-    assert _last("patrol.created").object_id == str(patrol.pk)
+    assert last_entry("patrol.created").object_id == str(patrol.pk)
 
 
 def test_update_case_facts_audits_before_and_after(people, bureau):
@@ -229,7 +226,7 @@ def test_update_case_facts_audits_before_and_after(people, bureau):
         actor=actor, unit=bureau["team_a"], officers=[people["officer_a"], people["officer_a2"]]
     )
     services.update_case_facts(actor=actor, case=case, is_disputed=True, cause="新案由")
-    entry = _last("case.changed")
+    entry = last_entry("case.changed")
     assert entry.detail == {
         "before": {"is_disputed": False, "cause": "拖欠劳动者工资"},
         "after": {"is_disputed": True, "cause": "新案由"},

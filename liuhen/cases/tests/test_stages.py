@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from conftest import last_entry
 from liuhen.audit.models import AuditEntry
 from liuhen.cases import events as case_events
 from liuhen.cases import services, stages
@@ -84,10 +85,6 @@ def _force_stage(case, stage, *, hearing_requested=False):
     return case
 
 
-def _last_entry():
-    return AuditEntry.objects.order_by("-seq").first()
-
-
 @pytest.fixture
 def no_completeness_gate(monkeypatch):
     """The machine and the roles are under test here; what a case must contain before it is
@@ -126,7 +123,7 @@ def test_every_illegal_transition_is_refused(team, kind, facts):
                 services.move_case(actor=actor, case=case, to_stage=to_stage)
             assert err.value.code == "illegal_transition"
             assert err.value.message
-            entry = _last_entry()
+            entry = last_entry()
             assert (entry.action, entry.outcome) == ("case.transition_refused", "denied")
             assert entry.object_id == str(case.pk) and entry.reason
             case.refresh_from_db()
@@ -151,7 +148,7 @@ def test_the_whole_path_is_walked_with_logs_and_audit(team, kind, facts):
         walked.append(case.stage)
         log = StageLog.objects.filter(case=case).last()
         assert (log.to_stage, log.actor_id, log.note) == (to_stage, actor.pk, "下一步")
-        entry = _last_entry()
+        entry = last_entry()
         assert (entry.action, entry.outcome) == ("case.stage_changed", "succeeded")
         assert entry.detail["to"] == to_stage and entry.actor_id == actor.pk
         assert entry.detail["article"] == stages.article(kind, to_stage) != "第二条"
@@ -300,7 +297,7 @@ def test_unknown_target_stage_is_refused(team):
     for bogus in ("", "closed", "INVESTIGATION", "patrol", "initiation"):
         with pytest.raises(IllegalTransition):
             services.move_case(actor=team["actor"], case=case, to_stage=bogus)
-        entry = _last_entry()
+        entry = last_entry()
         assert (entry.action, entry.outcome) == ("case.transition_refused", "denied")
     case.refresh_from_db()
     assert case.stage == Stage.INITIATION
@@ -311,7 +308,7 @@ def test_officer_not_assigned_may_not_move_a_case(team, people, bureau, make_off
     colleague = make_officer(bureau["team_a"])  # same team, not on the case
     with pytest.raises(Forbidden):
         services.start_investigation(actor=colleague.user, case=case)
-    entry = _last_entry()
+    entry = last_entry()
     assert (entry.action, entry.outcome, entry.actor_id) == (
         "case.transition_refused",
         "denied",
@@ -349,7 +346,7 @@ def test_archiving_by_records_keeper_or_unit_head_only(team, people, who, allowe
         return
     with pytest.raises(Forbidden):
         services.archive_case(actor=actor, case=case)
-    entry = _last_entry()
+    entry = last_entry()
     assert (entry.action, entry.outcome, entry.actor_id) == (
         "case.transition_refused",
         "denied",

@@ -13,19 +13,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import last_entry
+from conftest import last_entry, logged_in
 from liuhen.cases.choices import CaseKind, PartyKind, Stage
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.cases.tests.factories import make_case, make_party, valid_id_card, valid_uscc
 from liuhen.core.testing import TEST_TODAY
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 @pytest.fixture
@@ -66,7 +60,7 @@ def create_payload(bureau, people, **overrides):
 def test_case_detail_forbidden_answers_404_and_is_audited(people, case_a):
     """第二十六条 (三): an officer of another team gets the same 404 as for a missing case,
     and the attempt is in the audit log as denied."""
-    response = client_for(people["officer_b"]).get(reverse("case_detail", args=[case_a.pk]))
+    response = logged_in(people["officer_b"]).get(reverse("case_detail", args=[case_a.pk]))
     assert response.status_code == 404
     assert case_a.number not in response.content.decode()
     assert "对象不存在或无权访问" in response.content.decode()
@@ -78,7 +72,7 @@ def test_case_detail_forbidden_answers_404_and_is_audited(people, case_a):
 
 def test_case_detail_allowed_shows_facts_timeline_and_is_audited(people, case_a):
     """第二十六条 (三): the read of a case is recorded with who read it."""
-    response = client_for(people["officer_a"]).get(reverse("case_detail", args=[case_a.pk]))
+    response = logged_in(people["officer_a"]).get(reverse("case_detail", args=[case_a.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert case_a.number in html and "拖欠劳动者工资" in html
@@ -93,7 +87,7 @@ def test_case_detail_allowed_shows_facts_timeline_and_is_audited(people, case_a)
 def test_case_detail_masks_parties_outside_the_handling_unit(people, case_a):
     """The legal office supervises bureau-wide but sees persons' names and ID masked."""
     html = (
-        client_for(people["legal"]).get(reverse("case_detail", args=[case_a.pk])).content.decode()
+        logged_in(people["legal"]).get(reverse("case_detail", args=[case_a.pk])).content.decode()
     )
     party = case_a.parties.get()
     assert "张**" in html and "张三丰" not in html
@@ -110,18 +104,18 @@ def test_case_list_is_scoped_filtered_and_masked(people, bureau, case_a):
         officers=[people["officer_b"], people["officer_b2"]],
         cause="未签劳动合同",
     )
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     html = client.get(reverse("case_list")).content.decode()
     assert case_a.number in html and other.number not in html
     assert "张**" in html and "张三丰" not in html
     html = (
-        client_for(people["head_detachment"])
+        logged_in(people["head_detachment"])
         .get(reverse("case_list"), {"q": "未签", "unit": bureau["team_b"].pk})
         .content.decode()
     )
     assert other.number in html and case_a.number not in html
     html = (
-        client_for(people["head_detachment"])
+        logged_in(people["head_detachment"])
         .get(
             reverse("case_list"),
             {
@@ -137,13 +131,13 @@ def test_case_list_is_scoped_filtered_and_masked(people, bureau, case_a):
 
 
 def test_case_list_refused_for_a_role_without_case_view(people):
-    response = client_for(people["device_keeper"]).get(reverse("case_list"))
+    response = logged_in(people["device_keeper"]).get(reverse("case_list"))
     assert response.status_code == 403
     assert last_entry("case.listed").outcome == "denied"
 
 
 def test_case_list_bad_filters_give_chinese_errors(people, bureau, case_a):
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     response = client.get(
         reverse("case_list"),
         {"opened_from": "2026-13-45", "kind": "bogus", "unit": bureau["levy"].pk},
@@ -167,7 +161,7 @@ def test_case_list_queries_do_not_grow_with_rows(people, bureau, django_assert_m
             officers=[people["officer_a"], people["officer_a2"]],
             cause=f"案由{i}",
         )
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     client.get(reverse("case_list"))  # warm the session and caches
     with django_assert_max_num_queries(14):
         response = client.get(reverse("case_list"))
@@ -185,7 +179,7 @@ def test_case_list_paginates(people, bureau, monkeypatch):
             officers=[people["officer_a"], people["officer_a2"]],
             cause=f"分页{i}",
         )
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     html = client.get(reverse("case_list"), {"q": "分页"}).content.decode()
     assert "共 3 条" in html and "第 1 / 2 页" in html and "下一页" in html
     html = client.get(reverse("case_list"), {"q": "分页", "page": "2"}).content.decode()
@@ -199,7 +193,7 @@ def test_case_list_paginates(people, bureau, monkeypatch):
 def test_create_case_with_a_new_party(people, bureau):
     """第二条: a case is opened with a generated number, its officers and a new party."""
     number = valid_uscc()
-    response = client_for(people["officer_a"]).post(
+    response = logged_in(people["officer_a"]).post(
         reverse("case_create"),
         create_payload(
             bureau,
@@ -222,7 +216,7 @@ def test_create_case_refuses_unqualified_officer_with_article_11(people, bureau,
     expired = make_officer(
         bureau["team_a"], qualification_valid_to=TEST_TODAY - timedelta(days=1)
     )
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     form = client.get(reverse("case_create")).content.decode()
     assert expired.name in form and "过期" in form
     response = client.post(
@@ -258,7 +252,7 @@ def test_create_case_refuses_unqualified_officer_with_article_11(people, bureau,
 def test_create_case_bad_input_shows_chinese_error(people, bureau, overrides, message):
     if overrides.get("officers") == "__one__":
         overrides["officers"] = [people["officer_a"].pk]
-    response = client_for(people["officer_a"]).post(
+    response = logged_in(people["officer_a"]).post(
         reverse("case_create"), create_payload(bureau, people, **overrides)
     )
     assert response.status_code == 200
@@ -268,7 +262,7 @@ def test_create_case_bad_input_shows_chinese_error(people, bureau, overrides, me
 
 def test_create_case_in_a_foreign_unit_is_refused(people, bureau):
     """An officer of team A may not open a case for team B (unit not in the pick list)."""
-    response = client_for(people["officer_a"]).post(
+    response = logged_in(people["officer_a"]).post(
         reverse("case_create"),
         create_payload(
             bureau,
@@ -283,21 +277,21 @@ def test_create_case_in_a_foreign_unit_is_refused(people, bureau):
 
 
 def test_create_case_page_refused_for_role_without_create(people):
-    response = client_for(people["legal"]).get(reverse("case_create"))
+    response = logged_in(people["legal"]).get(reverse("case_create"))
     assert response.status_code == 403
     assert last_entry("case.created").outcome == "denied"
 
 
 def test_people_picker_follows_the_chosen_unit(people, bureau):
     """htmx partial: a unit head of the detachment picks team B and sees team B's officers."""
-    response = client_for(people["head_detachment"]).get(
+    response = logged_in(people["head_detachment"]).get(
         reverse("case_form_people"), {"unit": bureau["team_b"].pk}
     )
     html = response.content.decode()
     assert people["officer_b"].name in html and people["officer_a"].name not in html
     # A unit the user may not open cases in falls back to one it may: no foreign names leak.
     html = (
-        client_for(people["officer_a"])
+        logged_in(people["officer_a"])
         .get(reverse("case_form_people"), {"unit": bureau["team_b"].pk})
         .content.decode()
     )
@@ -309,7 +303,7 @@ def test_people_picker_follows_the_chosen_unit(people, bureau):
 
 def test_move_stage_by_assigned_officer(people, case_a):
     """第二条: 程序启动 → 调查取证 through the page; the log and audit record it."""
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     html = client.get(reverse("case_detail", args=[case_a.pk])).content.decode()
     assert "转入「调查取证」" in html
     response = client.post(
@@ -324,7 +318,7 @@ def test_move_stage_by_assigned_officer(people, case_a):
 
 
 def test_illegal_stage_move_shows_chinese_error(people, case_a):
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     response = client.post(
         reverse("case_move", args=[case_a.pk]), {"to": Stage.DECISION}, follow=True
     )
@@ -341,7 +335,7 @@ def test_illegal_stage_move_shows_chinese_error(people, case_a):
 
 
 def test_move_stage_of_foreign_case_is_404_and_audited(people, case_a):
-    response = client_for(people["officer_b"]).post(
+    response = logged_in(people["officer_b"]).post(
         reverse("case_move", args=[case_a.pk]), {"to": Stage.INVESTIGATION}
     )
     assert response.status_code == 404
@@ -360,7 +354,7 @@ def test_move_stage_needs_csrf(people, case_a):
 
 
 def test_edit_facts_sets_hearing_and_article_5_flags(people, case_a):
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     response = client.post(
         reverse("case_edit", args=[case_a.pk]),
         {
@@ -384,7 +378,7 @@ def test_edit_facts_sets_hearing_and_article_5_flags(people, case_a):
     )
     # issue 13 item 3: the case is not concluded; the message names the date
     assert "还不能填写结案日期（2026-05-01）" in response.content.decode()
-    response = client_for(people["officer_b"]).get(reverse("case_edit", args=[case_a.pk]))
+    response = logged_in(people["officer_b"]).get(reverse("case_edit", args=[case_a.pk]))
     assert response.status_code == 404
 
 
@@ -392,7 +386,7 @@ def test_edit_facts_sets_hearing_and_article_5_flags(people, case_a):
 
 
 def test_register_party_validates_checksum(people, bureau):
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     good = valid_id_card()  # once: two calls give two cards, and the "bad" one could be valid
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     response = client.post(
@@ -414,7 +408,7 @@ def test_register_party_validates_checksum(people, bureau):
 
 def test_patrol_create_and_open_case_from_it(people, bureau):
     """第五条: a violation found on patrol opens a case with the patrol's officers."""
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     response = client.post(
         reverse("patrol_create"),
         {
@@ -439,7 +433,7 @@ def test_patrol_create_and_open_case_from_it(people, bureau):
     assert list(case.parties.all()) == [party]
     assert set(case.officers.all()) == {people["officer_a"], people["officer_a2"]}
     assert (
-        client_for(people["officer_b"])
+        logged_in(people["officer_b"])
         .get(reverse("patrol_open_case", args=[patrol.pk]))
         .status_code
         == 404
@@ -451,7 +445,7 @@ def test_narrow_search_needs_no_count_query(people, bureau, case_a):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     with CaptureQueriesContext(connection) as queries:
         html = client.get(reverse("case_list"), {"q": "拖欠"}).content.decode()
     assert "共 1 条" in html

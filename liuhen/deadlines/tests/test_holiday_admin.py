@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from liuhen.audit.models import AuditEntry
@@ -19,11 +18,6 @@ from liuhen.rules.tests.helpers import penalty_case
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-@pytest.fixture
-def superuser(db):
-    return get_user_model().objects.create_superuser("root", "root@example.org", "x" * 12)
 
 
 def change_form_data(year: HolidayYear, extra_rows=()) -> dict:

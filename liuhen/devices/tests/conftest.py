@@ -15,12 +15,9 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def vault(settings, tmp_path):
-    settings.EVIDENCE_STORAGE = "local"
-    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
-    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
-    settings.EVIDENCE_DIR.mkdir(parents=True)
-    settings.UPLOAD_DIR.mkdir(parents=True)
+def vault(vault):
+    """Every test its own evidence and upload folders (the root conftest's ``vault``)."""
+    return vault
 
 
 @pytest.fixture

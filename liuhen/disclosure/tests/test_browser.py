@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from liuhen.access.tests.test_browser import _login, browser  # noqa: F401 (fixture)
-from liuhen.web.tests.test_browser import Watch
+from conftest import Watch, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -69,7 +68,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
             page.screenshot(path=f"{kept}/{name}.png", full_page=True)
 
     # 第十七条第二款: the records keeper registers the party's request from the recording page.
-    _login(page, url, "keeper1")
+    browser_login(page, url, "keeper1")
     page.goto(f"{url}/recordings/{pk}/")
     assert "没有保密标记" in page.inner_text("#disclosure")
     page.click("#register-copy")
@@ -88,7 +87,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
     shot("copy-01-registered-with-plan")
     page.click("header >> text=退出")
 
-    _login(page, url, "leader1")  # 孙局长, the leader in charge
+    browser_login(page, url, "leader1")  # 孙局长, the leader in charge
     page.goto(copy_url)
     page.fill("#actions input[name=note]", "同意复制")
     page.click("#actions >> button:has-text('批准')")
@@ -96,7 +95,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
     shot("copy-02-approved-by-leader")
     page.click("header >> text=退出")
 
-    _login(page, url, "keeper1")
+    browser_login(page, url, "keeper1")
     page.goto(copy_url)
     page.click("#actions >> text=制作复制件")
     page.wait_for_selector("#download")
@@ -116,7 +115,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
     page.click("header >> text=退出")
 
     # 第十七条第三款: the legal affairs office registers a court's request from the case page.
-    _login(page, url, "legal1")
+    browser_login(page, url, "legal1")
     page.goto(f"{url}/cases/{case_pk}/")
     page.click("#register-supply")
     page.select_option("#body_kind", "court")
@@ -133,7 +132,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
     supply_url = page.url
     page.click("header >> text=退出")
 
-    _login(page, url, "leader1")
+    browser_login(page, url, "leader1")
     page.goto(supply_url)
     page.fill("#actions input[name=note]", "同意提供")
     page.click("#actions >> button:has-text('批准')")
@@ -141,7 +140,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
     shot("supply-02-approved-by-leader")
     page.click("header >> text=退出")
 
-    _login(page, url, "legal1")
+    browser_login(page, url, "legal1")
     page.goto(supply_url)
     page.click("#actions >> text=制作证据包")
     page.wait_for_selector("text=证据包已制作并留存", timeout=120_000)

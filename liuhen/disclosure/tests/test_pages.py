@@ -10,10 +10,10 @@ import io
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from conftest import logged_in
 from liuhen.access import grants
 from liuhen.access.use import check_use
 from liuhen.audit.models import AuditEntry
@@ -26,19 +26,13 @@ from liuhen.disclosure.supply import register_supply
 pytestmark = pytest.mark.django_db
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def recording(stored_recording):
     return stored_recording()
 
 
 def test_party_copy_through_the_pages(people, recording):
-    officer, leader = _client(people["officer_a"].user), _client(people["leader"].user)
+    officer, leader = logged_in(people["officer_a"].user), logged_in(people["leader"].user)
     assert officer.get("/disclosure/").status_code == 200
     page = officer.get(f"/disclosure/copies/new/?recording={recording.pk}")
     assert page.status_code == 200 and "身份核验方式" in page.content.decode()
@@ -70,7 +64,7 @@ def test_party_copy_through_the_pages(people, recording):
     assert AuditEntry.objects.filter(action=events.event_copy_downloaded,
                                      outcome="succeeded").exists()
     # Another team's officer sees nothing of it.
-    other = _client(people["officer_b"].user)
+    other = logged_in(people["officer_b"].user)
     assert other.get(f"/disclosure/copies/{copy.pk}/").status_code == 404
     assert other.get(f"/disclosure/copies/{copy.pk}/download").status_code == 404
     officer.post(f"/disclosure/copies/{copy.pk}/hand-over/")
@@ -88,7 +82,7 @@ def test_supply_pages_register_and_exports(people, filed_case, settings, tmp_pat
     settings.SIGNING_KEY_FILE = tmp_path / "key.pem"
     settings.SUPPLY_DIR = tmp_path / "supplied"
     call_command("signing_key", stdout=io.StringIO())
-    legal, leader = _client(people["legal"].user), _client(people["leader"].user)
+    legal, leader = logged_in(people["legal"].user), logged_in(people["leader"].user)
     form = legal.get(f"/disclosure/supplies/new/?case_number={filed_case.number}")
     assert form.status_code == 200 and "来函文号" in form.content.decode()
     received = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
@@ -124,7 +118,7 @@ def test_supply_pages_register_and_exports(people, filed_case, settings, tmp_pat
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "提供登记" in text.replace(" ", "")
     assert legal.get("/disclosure/supplies/export.doc").status_code == 404
-    assert _client(people["officer_b"].user).get(
+    assert logged_in(people["officer_b"].user).get(
         f"/disclosure/supplies/{supply.pk}/").status_code == 404
     assert AuditEntry.objects.filter(action=events.event_supplies_exported).count() == 2
 
@@ -135,7 +129,7 @@ def test_marks_refuse_copies_unless_redacted(people, recording):
         marks.set_mark(actor=officer, target=recording, level="privacy", reason="x")
     with pytest.raises(InvalidInput):  # never without a reason
         marks.set_mark(actor=head, target=recording, level="privacy", reason=" ")
-    response = _client(head).post("/disclosure/marks/", {
+    response = logged_in(head).post("/disclosure/marks/", {
         "recording_id": recording.pk, "level": "privacy", "reason": "画面中有未成年人"})
     assert response.status_code == 302
     assert marks.effective_mark(recording) == "privacy"
@@ -143,7 +137,7 @@ def test_marks_refuse_copies_unless_redacted(people, recording):
                                         recipient_name="王某", identity_check="id_card",
                                         reason="复议")
     services.approve_party_copy(approver=people["leader"].user, copy_id=copy.pk)
-    page = _client(officer).get(f"/disclosure/copies/{copy.pk}/").content.decode()
+    page = logged_in(officer).get(f"/disclosure/copies/{copy.pk}/").content.decode()
     assert "个人隐私" in page and "遮挡方案" in page
     with pytest.raises(Conflict, match="遮挡方案"):
         services.make_party_copy(actor=officer, copy_id=copy.pk)
@@ -152,7 +146,7 @@ def test_marks_refuse_copies_unless_redacted(people, recording):
     services.set_redaction_plan(actor=officer, copy_id=copy.pk, text="静音 0 0.5 第三人姓名")
     copy.refresh_from_db()
     assert copy.status == "registered"  # a changed plan goes back to the leader
-    preview = _client(people["leader"].user).get(f"/disclosure/copies/{copy.pk}/preview.jpg")
+    preview = logged_in(people["leader"].user).get(f"/disclosure/copies/{copy.pk}/preview.jpg")
     assert preview.status_code == 200 and preview.content[:2] == b"\xff\xd8"
     services.approve_party_copy(approver=people["leader"].user, copy_id=copy.pk)
     made = services.make_party_copy(actor=officer, copy_id=copy.pk)
@@ -191,10 +185,10 @@ def test_unusual_use_listing(people):
            for e in entries]  # 10:00 on a Wednesday
     assert unusual.off_hours(day) == []
 
-    legal = _client(people["legal"].user)
+    legal = logged_in(people["legal"].user)
     page = legal.get("/disclosure/unusual/?days=abc")
     assert page.status_code == 200 and "异常使用" in page.content.decode()
-    assert _client(people["officer_a"].user).get("/disclosure/unusual/").status_code == 403
+    assert logged_in(people["officer_a"].user).get("/disclosure/unusual/").status_code == 403
 
 
 def test_unusual_use_thresholds_are_the_bureaus_with_a_reason(people):
@@ -210,14 +204,14 @@ def test_unusual_use_thresholds_are_the_bureaus_with_a_reason(people):
     assert unusual.bursts(entries, unusual.current()) == []
     assert unusual.off_hours(entries, unusual.current()) == []
 
-    legal = _client(people["legal"].user)
+    legal = logged_in(people["legal"].user)
     form = {"burst_count": "5", "burst_minutes": "45", "work_start": "08:30",
             "work_end": "16:30", "reason": "依局务会决定从严"}
     refused = legal.post("/disclosure/unusual/", form | {"reason": " "})
     assert refused.status_code == 400 and "须说明理由" in refused.content.decode()
     assert legal.post("/disclosure/unusual/", form | {"work_end": "08:00"}).status_code == 400
     assert legal.post("/disclosure/unusual/", form | {"burst_count": "1"}).status_code == 400
-    assert _client(people["officer_a"].user).post("/disclosure/unusual/", form) \
+    assert logged_in(people["officer_a"].user).post("/disclosure/unusual/", form) \
         .status_code == 403
     assert AuditEntry.objects.filter(action=events.event_unusual_thresholds_set,
                                      outcome="denied").count() == 1
@@ -245,7 +239,7 @@ def test_document_viewer_with_watermark(people, filed_case, make_officer, bureau
     officer = people["officer_a"]
     pdf = filed_case.documents.get(doc_type="penalty_decision")
     scan = filed_case.documents.get(doc_type="filing_approval")
-    client = _client(officer.user)
+    client = logged_in(officer.user)
     records = client.get(f"/cases/{filed_case.pk}/records/").content.decode()
     assert f"/documents/{pdf.pk}/view/" in records  # reachable from the case's records
     page = client.get(f"/documents/{pdf.pk}/view/")
@@ -261,12 +255,12 @@ def test_document_viewer_with_watermark(people, filed_case, make_officer, bureau
                                    outcome="succeeded")
     assert entry.detail["right"] == "case_officer"
     # In scope but not on the case and without a grant: refused and audited, no bytes.
-    stranger = _client(make_officer(bureau["team_a"]).user)
+    stranger = logged_in(make_officer(bureau["team_a"]).user)
     assert stranger.get(f"/documents/{pdf.pk}/view/").status_code == 403
     assert stranger.get(f"/documents/{pdf.pk}/view/1.png").status_code == 403
     assert AuditEntry.objects.filter(action=events.event_document_viewer_opened,
                                      outcome="denied").count() == 2
-    assert _client(people["officer_b"].user).get(f"/documents/{pdf.pk}/view/").status_code == 404
+    assert logged_in(people["officer_b"].user).get(f"/documents/{pdf.pk}/view/").status_code == 404
 
 
 def test_use_after_the_grant_ran_out_is_listed(people, recording, frozen_clock):
@@ -286,7 +280,7 @@ def test_use_after_the_grant_ran_out_is_listed(people, recording, frozen_clock):
     by_actor = {r["actor_id"]: r for r in rows}
     assert by_actor[asker.pk]["lapsed"] is True
     assert by_actor[people["officer_b"].user.pk]["lapsed"] is False
-    page = _client(people["legal"].user).get("/disclosure/unusual/").content.decode()
+    page = logged_in(people["legal"].user).get("/disclosure/unusual/").content.decode()
     assert "授权期外" in page and "是" in page
 
 
@@ -296,7 +290,7 @@ def test_recording_and_case_pages_show_the_mark_and_the_ways_on(people, filed_ca
     register a party copy or a supply, ask for a copy grant or change the mark only for who
     may; 国家秘密 takes the copy link away and shows the secrecy notice."""
     recording = filed_case.recording_links.filter(ended_at__isnull=True).first().recording
-    officer, head = _client(people["officer_a"].user), _client(people["head_a"].user)
+    officer, head = logged_in(people["officer_a"].user), logged_in(people["head_a"].user)
     page = officer.get(f"/recordings/{recording.pk}/").content.decode()
     assert "没有保密标记" in page and f"/disclosure/copies/new/?recording={recording.pk}" in page
     assert "/disclosure/marks/" not in page  # an officer does not set marks
@@ -322,7 +316,7 @@ def test_recording_and_case_pages_show_the_mark_and_the_ways_on(people, filed_ca
                         body_name="某市某区人民法院", letter_number="（2026）冀0102行初9号",
                         received_on=timezone.localdate())
     assert s.number in officer.get(f"/cases/{filed_case.pk}/").content.decode()
-    assert _client(people["officer_b"].user).get(f"/cases/{filed_case.pk}/").status_code == 404
+    assert logged_in(people["officer_b"].user).get(f"/cases/{filed_case.pk}/").status_code == 404
 
     marks.set_mark(actor=people["legal"].user, target=recording, level="state_secret",
                    reason="经保密部门确定")

@@ -16,20 +16,15 @@ from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liuhen.core.testing import TEST_NOW
 from liuhen.disclosure import events, services
 from liuhen.evidence.services import ingest_recording
-from liuhen.evidence.storage import get_storage
 from liuhen.evidence.tests import mediafactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def vault(settings, tmp_path):
-    settings.EVIDENCE_STORAGE = "local"
-    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
-    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
-    settings.EVIDENCE_DIR.mkdir(parents=True)
-    settings.UPLOAD_DIR.mkdir(parents=True)
-    return get_storage()
+def vault(vault):
+    """Every test its own evidence and upload folders (the root conftest's ``vault``)."""
+    return vault
 
 
 def _store(people, path):

@@ -20,16 +20,9 @@ _BASE = TEST_NOW.replace(microsecond=0) - timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
-def vault(settings, tmp_path):
-    """Every test gets its own evidence and upload folders (local storage)."""
-    settings.EVIDENCE_STORAGE = "local"
-    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
-    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
-    settings.EVIDENCE_DIR.mkdir(parents=True)
-    settings.UPLOAD_DIR.mkdir(parents=True)
-    from liuhen.evidence.storage import get_storage
-
-    return get_storage()
+def vault(vault):
+    """Every test its own evidence and upload folders (the root conftest's ``vault``)."""
+    return vault
 
 
 @pytest.fixture

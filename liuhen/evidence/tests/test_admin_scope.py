@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from conftest import logged_in
 from liuhen.audit.models import AuditEntry
 from liuhen.evidence.choices import FixityOutcome, MarkLabel
 from liuhen.evidence.models import FixityCheck, Mark
@@ -161,12 +162,8 @@ def test_nothing_is_added_changed_or_deleted_in_the_evidence_admin(people, vault
 
 
 @pytest.fixture
-def superuser_client(django_user_model):
-    client = Client()
-    client.force_login(
-        django_user_model.objects.create_superuser("root", "root@example.org", "x-Very-long-2026")
-    )
-    return client
+def superuser_client(superuser):
+    return logged_in(superuser)
 
 
 DEVICES = "/admin/devices/device/"

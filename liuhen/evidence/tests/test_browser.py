@@ -13,25 +13,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from conftest import Watch, browser_login
 from liuhen.evidence.tests import mediafactory
-from liuhen.web.management.commands.demo import DEMO_PASSWORD
-from liuhen.web.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, Watch  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def browser():
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_upload_hevc_then_play_its_proxy(server_process, browser, tmp_path):
@@ -47,11 +32,7 @@ def test_upload_hevc_then_play_its_proxy(server_process, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page.set_default_timeout(20_000)
     watch = Watch(page)
-    page.goto(f"{server.url}/login/")
-    page.fill("input[name=username]", "zhang")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
+    browser_login(page, server.url, "zhang")
 
     page.click("nav >> text=上传")
     page.wait_for_selector("#dropzone")

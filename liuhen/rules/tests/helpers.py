@@ -88,20 +88,9 @@ def statuses(case) -> dict[str, str]:
 import itertools  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
-import pytest  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 _photo_counter = itertools.count(1)
-
-
-@pytest.fixture
-def vault(settings, tmp_path):
-    """An isolated local evidence store per test (documents and recordings)."""
-    settings.EVIDENCE_STORAGE = "local"
-    settings.EVIDENCE_DIR = tmp_path / "vault" / "evidence"
-    settings.UPLOAD_DIR = tmp_path / "vault" / "uploads"
-    settings.EVIDENCE_DIR.mkdir(parents=True)
-    settings.UPLOAD_DIR.mkdir(parents=True)
 
 
 def add_recording(case, actor, tmp_path, *labels):

@@ -10,21 +10,17 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from conftest import last_entry
 from liuhen.audit.models import AuditEntry
 from liuhen.cases.choices import Stage
 from liuhen.rules.tests.helpers import (
     PDF,
     doc,
     penalty_case,
-    vault,  # noqa: F401
     walk,
 )
 
 pytestmark = pytest.mark.usefixtures("vault")
-
-
-def last(action):
-    return AuditEntry.objects.filter(action=action).order_by("-seq").first()
 
 
 def test_completeness_api_denied_outside_scope(people, api):
@@ -32,7 +28,7 @@ def test_completeness_api_denied_outside_scope(people, api):
     response = api(people["officer_b"]).get(f"/api/cases/{case.pk}/completeness")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    entry = last("completeness.viewed")
+    entry = last_entry("completeness.viewed")
     assert entry.outcome == "denied" and entry.actor_id == people["officer_b"].user_id
 
 
@@ -42,7 +38,7 @@ def test_completeness_api_lists_requirements_with_articles(people, api):
     assert body["case_number"] == case.number and body["missing"] == 1
     item = next(i for i in body["items"] if i["id"] == "penalty.initiation_text")
     assert item["status"] == "missing" and item["article"] == "第五条第二款"
-    entry = last("completeness.viewed")
+    entry = last_entry("completeness.viewed")
     assert entry.outcome == "succeeded" and entry.actor_id == people["legal"].user_id
 
 
@@ -52,7 +48,7 @@ def test_post_document_api_pair(people, api):
     denied = Client()
     denied.force_login(people["officer_b"].user)
     assert denied.post(url, {"doc_type": "filing_approval"}).status_code == 404
-    assert last("document.refused").outcome == "denied"
+    assert last_entry("document.refused").outcome == "denied"
     client = Client()
     client.force_login(people["officer_a"].user)
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -67,7 +63,7 @@ def test_post_document_api_pair(people, api):
     )
     assert response.status_code == 201, response.content
     assert len(response.json()["sha256"]) == 64
-    assert last("document.added").actor_id == people["officer_a"].user_id
+    assert last_entry("document.added").actor_id == people["officer_a"].user_id
     body = api(people["officer_a"]).get(f"/api/cases/{case.pk}/completeness").json()
     assert body["missing"] == 0
     bad = client.post(url, {"doc_type": "bogus"})
@@ -157,13 +153,13 @@ def test_report_page_pair(people, client):
     penalty_case(people)
     client.force_login(people["officer_a"].user)
     assert client.get("/rules/report/").status_code == 403
-    assert last("rules_report.viewed").outcome == "denied"
+    assert last_entry("rules_report.viewed").outcome == "denied"
     client.force_login(people["legal"].user)
     page = client.get("/rules/report/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "程序启动的文字记录" in text and "监察一大队" in text
-    assert last("rules_report.viewed").actor_id == people["legal"].user_id
+    assert last_entry("rules_report.viewed").actor_id == people["legal"].user_id
 
 
 def test_report_scoped_to_unit_head_tree(people, client):
@@ -195,7 +191,6 @@ def test_liuhen_completeness_formats(people, capsys):
     assert "共评估 1 件案件" in table and "行政处罚" in table and "程序启动" in table
     assert "penalty" not in table and "initiation" not in table
     # Each run leaves one audit entry with what it re-evaluated (the --unit run names the unit).
-    from liuhen.audit.models import AuditEntry
 
     runs = AuditEntry.objects.filter(action="completeness.checked").order_by("seq")
     assert [e.detail["cases"] for e in runs] == [1, 1, 1]
@@ -207,7 +202,6 @@ def test_liuhen_check_is_djangos_and_points_to_completeness(people, capsys):
     penalty_case(people)
     call_command("check")
     assert "System check identified no issues" in capsys.readouterr().out
-    from liuhen.audit.models import AuditEntry
 
     assert not AuditEntry.objects.filter(action="completeness.checked").exists()
     with pytest.raises(CommandError, match="liuhen completeness"):

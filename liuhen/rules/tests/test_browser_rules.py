@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from conftest import Watch, browser_login
 from liuhen.rules.tests.helpers import PDF
-from liuhen.web.tests.test_browser import Watch, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -80,11 +80,7 @@ def test_incomplete_penalty_case_completed_in_the_browser_and_archived(
     watch = Watch(page)
 
     def login(username):
-        page.goto(f"{server.url}/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server.url}/")
+        browser_login(page, server.url, username, PASSWORD)
 
     login("zhang")
     page.goto(f"{server.url}/cases/{case_id}/")

@@ -21,7 +21,6 @@ from liuhen.rules.tests.helpers import (
     doc,
     penalty_case,
     statuses,
-    vault,  # noqa: F401
     walk,
     write_pdf,
 )

@@ -10,22 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from liuhen.access.tests.test_browser import browser  # noqa: F401 - the fixture
+from conftest import Watch, browser_login
 from liuhen.core.testing import TEST_TODAY
-from liuhen.web.management.commands.demo import DEMO_PASSWORD
-from liuhen.web.tests.test_browser import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REQUEST = "浏览器测试：执法开始时先行告知并录入告知过程"
-
-
-def _login(page, url, username):
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def test_draw_review_finding_rectification_ledger(server_process, browser):  # noqa: F811
@@ -40,7 +30,7 @@ def test_draw_review_finding_rectification_ledger(server_process, browser):  # n
     watch = Watch(page)
 
     # The legal affairs office draws a sample: one recording per unit, a seed of its own.
-    _login(page, server.url, "legal1")
+    browser_login(page, server.url, "legal1")
     page.click("nav >> text=抽查")
     page.fill("input[name=title]", "浏览器抽查")
     page.select_option("select[name=population]", "recordings")
@@ -76,7 +66,7 @@ def test_draw_review_finding_rectification_ledger(server_process, browser):  # n
     page.click("header >> text=退出")
 
     # Team 1's head sees the rectification with the findings.
-    _login(page, server.url, "head1")
+    browser_login(page, server.url, "head1")
     page.click("nav >> text=限期整改")
     row = page.locator("table.rectifications tbody tr", has_text=REQUEST)
     assert row.count() == 1 and "未按规定着装" in row.inner_text()
@@ -84,7 +74,7 @@ def test_draw_review_finding_rectification_ledger(server_process, browser):  # n
     page.click("header >> text=退出")
 
     # The ledger's XLSX has the row.
-    _login(page, server.url, "legal1")
+    browser_login(page, server.url, "legal1")
     page.goto(f"{server.url}/supervision/ledger/")
     with page.expect_download() as download:
         page.click("text=导出 XLSX")

@@ -10,21 +10,14 @@ import csv
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import last_entry
+from conftest import last_entry, logged_in
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import record
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 @pytest.fixture
@@ -46,14 +39,14 @@ def entries(people):
 
 
 def test_audit_page_refused_for_officer_and_audited(people, entries):
-    response = client_for(people["officer_a"]).get(reverse("audit_list"))
+    response = logged_in(people["officer_a"]).get(reverse("audit_list"))
     assert response.status_code == 403
     entry = last_entry("audit.viewed")
     assert entry.outcome == "denied" and entry.actor_id == people["officer_a"].user.pk
 
 
 def test_audit_page_for_legal_office_filters_and_is_audited(people, entries):
-    client = client_for(people["legal"])
+    client = logged_in(people["legal"])
     response = client.get(reverse("audit_list"), {"action": "case.", "outcome": "denied"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -76,7 +69,7 @@ def test_audit_page_shows_names_not_codes(people, entries):
            target=("cases.case", "7"),
            detail={"from": "initiation", "to": "investigation", "note": "调查",
                    "after": {"hearing_requested": True}})
-    html = client_for(people["legal"]).get(reverse("audit_list")).content.decode()
+    html = logged_in(people["legal"]).get(reverse("audit_list")).content.decode()
     assert "查看案件" in html and "登记当事人" in html and "变更环节" in html
     assert "执法案件 7" in html
     assert "<dt>原环节</dt><dd>程序启动</dd>" in html and "<dt>新环节</dt><dd>调查取证</dd>" in html
@@ -88,7 +81,7 @@ def test_audit_page_shows_names_not_codes(people, entries):
 
 
 def test_audit_page_time_range_and_bad_input(people, entries):
-    client = client_for(people["legal"])
+    client = logged_in(people["legal"])
     html = client.get(reverse("audit_list"), {"since": "2999-01-01T00:00"}).content.decode()
     assert "没有符合条件的记录" in html
     response = client.get(reverse("audit_list"), {"since": "yesterday", "outcome": "maybe"})
@@ -105,7 +98,7 @@ def test_audit_page_paginates(people, entries, monkeypatch):
     from liuhen.web.auditlog import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
-    client = client_for(people["legal"])
+    client = logged_in(people["legal"])
     html = client.get(reverse("audit_list"), {"outcome": "succeeded"}).content.decode()
     assert "第 1 / 2 页" in html and "下一页" in html  # 2 of 3 succeeded entries (+ this view)
     html = client.get(reverse("audit_list"), {"outcome": "succeeded", "page": "2"}).content.decode()
@@ -113,7 +106,7 @@ def test_audit_page_paginates(people, entries, monkeypatch):
 
 
 def test_audit_export_refused_for_unit_head(people, entries):
-    response = client_for(people["head_a"]).get(reverse("audit_export"))
+    response = logged_in(people["head_a"]).get(reverse("audit_export"))
     assert response.status_code == 403
     assert last_entry("audit.exported").outcome == "denied"
 
@@ -121,7 +114,7 @@ def test_audit_export_refused_for_unit_head(people, entries):
 def test_audit_export_streams_csv_with_bom_and_is_audited(people, entries):
     """The export opens in Excel (UTF-8 BOM), covers the filter, and leaves its own entry; its
     headers are Chinese and its times Beijing time with the offset (issue 13 item 1)."""
-    response = client_for(people["legal"]).get(reverse("audit_export"), {"action": "party."})
+    response = logged_in(people["legal"]).get(reverse("audit_export"), {"action": "party."})
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
@@ -148,7 +141,7 @@ def test_audit_export_streams_csv_with_bom_and_is_audited(people, entries):
 def test_audit_export_as_xlsx(people, entries):
     import openpyxl
 
-    response = client_for(people["legal"]).get(
+    response = logged_in(people["legal"]).get(
         reverse("audit_export"), {"action": "party.", "format": "xlsx"})
     assert response.status_code == 200
     assert "spreadsheetml" in response["Content-Type"]
@@ -160,7 +153,7 @@ def test_audit_export_as_xlsx(people, entries):
 
 
 def test_audit_export_bad_filter_is_a_chinese_error(people):
-    response = client_for(people["legal"]).get(reverse("audit_export"), {"since": "nope"})
+    response = logged_in(people["legal"]).get(reverse("audit_export"), {"since": "nope"})
     assert response.status_code == 400
     assert "筛选条件有误" in response.content.decode()
 
@@ -172,7 +165,7 @@ def test_a_login_entry_names_the_officer_not_the_login(people):
     officer.user.username = "login_name"
     officer.user.save()
     record(actor=officer.user, action="auth.login", target=officer.user)
-    html = client_for(people["legal"]).get(reverse("audit_list")).content.decode()
+    html = logged_in(people["legal"]).get(reverse("audit_list")).content.decode()
     assert officer.name in html and "login_name" not in html
 
 

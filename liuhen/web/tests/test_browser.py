@@ -7,12 +7,11 @@ Set LIUHEN_SCREENSHOT_DIR to keep a screenshot of every step (for reviewing the 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from conftest import Watch
 from liuhen.cases.validators import uscc_check_char
 
 pytestmark = pytest.mark.browser
@@ -35,55 +34,6 @@ for n, (username, name, valid) in enumerate([("zhang", "张伟", True), ("wang",
                            qualification_valid_from=TEST_TODAY - timedelta(days=700),
                            qualification_valid_to=TEST_TODAY + timedelta(days=365 if valid else -30))
 """
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Watch:
-    """Collects console errors and CSP violations of a page, and takes screenshots."""
-
-    def __init__(self, page):
-        self.page = page
-        self.problems: list[str] = []
-        self.shots = os.environ.get("LIUHEN_SCREENSHOT_DIR")
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("response", self._response)
-
-    def _response(self, response):
-        # Expected answers (the login form's 200 with an error) are not problems; a missing
-        # asset or a server error is.
-        if response.status >= 400:
-            self.problems.append(f"HTTP {response.status}: {response.url}")
-
-    def _console(self, message):
-        if message.type == "error" or "Content Security Policy" in message.text:
-            self.problems.append(f"{message.type}: {message.text}")
-
-    def shot(self, name: str) -> None:
-        if self.shots:
-            Path(self.shots).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=f"{self.shots}/{name}.png", full_page=True)
-
-
 def test_officer_opens_a_case_finds_it_and_moves_it_one_stage(server_process, browser):
     server = server_process()
     server.manage("shell", "-c", SEED)

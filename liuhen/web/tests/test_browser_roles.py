@@ -34,8 +34,8 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
+from conftest import Watch
 from liuhen.web.management.commands.demo import DEMO_PASSWORD
-from liuhen.web.tests.test_browser import CHROMIUM, Watch, browser  # noqa: F401 (fixture)
 from liuhen.web.tests.test_words_not_codes import ROLE_USERS, code_like
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]

@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.template import loader
 from django.test import Client, RequestFactory
 
+from conftest import logged_in
 from liuhen.core import outage
 from liuhen.core.apps import THIRD_PARTY_FIELDS
 
@@ -31,24 +32,18 @@ def _card(response) -> str:
     return match.group("heading")
 
 
-def _client(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize("url", ["/audit/", "/keeping/disposal/", "/supervision/spot-checks/",
                                  "/recordings/late/"])
 def test_every_refusal_is_the_same_403_card(people, url):
     """The audit page refuses through core.pages, the others through their app's own helper;
     before, one showed 无权操作 and another 无法完成 in a different design."""
-    response = _client(people["device_keeper"].user).get(url)
+    response = logged_in(people["device_keeper"].user).get(url)
     assert response.status_code == 403
     assert _card(response) == "无权操作"
 
 
 def test_unknown_page_and_unknown_object_are_the_same_404_card(people):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     for url in ("/no-such-page/", "/cases/999999/", "/devices/999999/"):
         response = client.get(url)
         assert response.status_code == 404, url
@@ -56,7 +51,7 @@ def test_unknown_page_and_unknown_object_are_the_same_404_card(people):
 
 
 def test_request_id_comes_from_a_well_formed_proxy_header_only(people):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     given = "a" * 32
     assert client.get("/no-such-page/", HTTP_X_REQUEST_ID=given).headers["X-Request-ID"] == given
     bad = client.get("/no-such-page/", HTTP_X_REQUEST_ID="<script>").headers["X-Request-ID"]
@@ -65,14 +60,14 @@ def test_request_id_comes_from_a_well_formed_proxy_header_only(people):
 
 
 def test_csrf_failure_is_the_same_card(people):
-    client = _client(people["officer_a"].user, enforce_csrf_checks=True)
+    client = logged_in(people["officer_a"].user, enforce_csrf_checks=True)
     response = client.post("/logout/")
     assert response.status_code == 403
     assert _card(response) == "请求已失效"
 
 
 def test_api_errors_are_json_with_a_code_and_the_request_id(people):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     for url, status, code in [("/api/no-such-route", 404, "not_found"),
                               ("/api/cases/999999", 404, "not_found"),
                               ("/api/cases?page=0", 400, "invalid_input")]:

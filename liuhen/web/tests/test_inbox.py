@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
+from conftest import logged_in
 from liuhen.access import grants
 from liuhen.cases.tests.factories import make_case
 from liuhen.core import inbox
@@ -33,12 +33,6 @@ def _keys(user) -> dict[str, int]:
 def case_a(people, bureau):
     return make_case(actor=people["officer_a"].user, unit=bureau["team_a"],
                      officers=[people["officer_a"], people["officer_a2"]])
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_registry_orders_providers_and_drops_empty_sections(people):
@@ -134,7 +128,7 @@ def test_the_officers_deadline_appears_when_the_reminder_starts(people, bureau):
 def test_page_count_and_dashboard_agree_for_every_role(people, case_a):
     rs.request_approval(actor=people["officer_a"].user, case=case_a, action=ApprovalAction.FILING)
     for who, person in people.items():
-        client = _client(person.user)
+        client = logged_in(person.user)
         page = client.get("/inbox/")
         assert page.status_code == 200, who
         html = page.content.decode()
@@ -147,7 +141,7 @@ def test_page_count_and_dashboard_agree_for_every_role(people, case_a):
         assert 'hx-get="/inbox/count/"' in dashboard  # the navigation asks for the count
         if total:
             assert "查看全部待办" in dashboard
-    head_page = _client(people["head_a"].user).get("/inbox/").content.decode()
+    head_page = logged_in(people["head_a"].user).get("/inbox/").content.decode()
     assert f'href="/cases/{case_a.pk}/records/#approvals"' in head_page
     assert "内部审批待决定（1 项）" in head_page
 

@@ -16,10 +16,11 @@ import re
 import pytest
 from django import forms
 from django.db import DataError
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
 import liuhen
+from conftest import logged_in
 from liuhen.cases.tests.factories import make_case
 from liuhen.core import limits, outage
 from liuhen.records.models import Approval
@@ -77,14 +78,8 @@ def case_a(people, bureau):
                      officers=[people["officer_a"], people["officer_a2"]])
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_a_page_refuses_oversize_text_with_the_card(people, case_a):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     response = client.post(reverse("case_move", args=[case_a.pk]), {"to": "investigation",
                                                                    "note": OVER})
     assert response.status_code == 400
@@ -95,7 +90,7 @@ def test_a_page_refuses_oversize_text_with_the_card(people, case_a):
 
 
 def test_stage_note_too_long_names_the_note_not_the_stage(people, case_a):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     response = client.post(reverse("case_move", args=[case_a.pk]),
                            {"to": "investigation", "note": "字" * (limits.REASON + 1)},
                            follow=True)
@@ -104,7 +99,7 @@ def test_stage_note_too_long_names_the_note_not_the_stage(people, case_a):
 
 
 def test_approval_reason_over_the_limit_is_refused_on_the_form(people, case_a):
-    client = _client(people["officer_a"].user)
+    client = logged_in(people["officer_a"].user)
     response = client.post(reverse("case_approval_request", args=[case_a.pk]),
                            {"action": "filing", "reason": "字" * (limits.REASON + 1)})
     assert response.status_code in (200, 400)
@@ -151,7 +146,7 @@ def _send(client, method, url, where, name, value):
 
 @pytest.fixture
 def openapi_doc(people):
-    return _client(people["legal"].user).get("/api/openapi.json").json()
+    return logged_in(people["legal"].user).get("/api/openapi.json").json()
 
 
 def test_every_api_string_declares_its_limit(openapi_doc):
@@ -170,7 +165,7 @@ def test_api_walk_every_string_over_its_own_limit_names_the_field(people, openap
     """One character over the field's declared maxLength: a 422 whose detail names that field
     with its limit and the length sent (in words, like the forms), never a 400 from the net or
     a 500."""
-    client = _client(people["legal"].user)
+    client = logged_in(people["legal"].user)
     tried = 0
     for method, url, where, name, schema in _api_strings(openapi_doc):
         if "." in name:
@@ -194,7 +189,7 @@ def test_api_walk_every_string_over_its_own_limit_names_the_field(people, openap
 
 
 def test_api_walk_every_string_over_the_net_is_a_json_error(people, openapi_doc):
-    client = _client(people["legal"].user)
+    client = logged_in(people["legal"].user)
     tried = 0
     for method, url, where, name, _schema in _api_strings(openapi_doc):
         if "." in name or where == "multipart/form-data":

@@ -16,27 +16,14 @@ from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import last_entry
+from conftest import last_entry, logged_in, login_post, totp_code
 from liuhen.access.models import ApiToken
 from liuhen.cases.tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
-
-
-def login_post(client, username, password=PASSWORD, otp=""):
-    return client.post(
-        reverse("login"), {"username": username, "password": password, "otp_token": otp}
-    )
-
-
-def client_for(officer) -> Client:
-    client = Client()
-    client.force_login(officer.user)
-    return client
 
 
 # --- settings as production reads them ---------------------------------------------------
@@ -115,7 +102,7 @@ def test_login_page_logs_in_and_is_audited(people):
 
 
 def test_logout_only_by_post(people):
-    assert client_for(people["officer_a"]).get(reverse("logout")).status_code == 405
+    assert logged_in(people["officer_a"]).get(reverse("logout")).status_code == 405
 
 
 def test_wrong_password_is_a_chinese_error_and_audited(people):
@@ -187,20 +174,15 @@ def test_session_expires_after_idle_time_and_a_request_extends_it(people, settin
 # --- TOTP --------------------------------------------------------------------------------
 
 
-def _current_token(device) -> str:
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():06d}"
-
-
 def test_totp_enrolment_then_login_needs_the_code(people):
     officer = people["officer_a"]
-    client = client_for(officer)
+    client = logged_in(officer)
     html = client.get(reverse("otp_setup")).content.decode()
     assert "data:image/svg+xml;base64," in html  # QR code as an image, no inline script
     device = TOTPDevice.objects.get(user=officer.user, confirmed=False)
     response = client.post(
         reverse("otp_setup"),
-        {"otp_token": "000000" if _current_token(device) != "000000" else "111111"},
+        {"otp_token": "000000" if totp_code(device) != "000000" else "111111"},
     )
     assert "动态口令不正确" in response.content.decode()
     # issue 13 item 7: the current code is refused for a while after a failure; say to wait
@@ -208,7 +190,7 @@ def test_totp_enrolment_then_login_needs_the_code(people):
     TOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_count=0, throttling_failure_timestamp=None
     )
-    response = client.post(reverse("otp_setup"), {"otp_token": _current_token(device)})
+    response = client.post(reverse("otp_setup"), {"otp_token": totp_code(device)})
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
@@ -221,7 +203,7 @@ def test_totp_enrolment_then_login_needs_the_code(people):
     assert "_auth_user_id" not in fresh.session
     assert last_entry("auth.otp_failed").outcome == "failed"
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # as if the next time step
-    response = login_post(fresh, officer.user.username, otp=_current_token(device))
+    response = login_post(fresh, officer.user.username, otp=totp_code(device))
     assert response.status_code == 302
     assert fresh.get(reverse("dashboard")).status_code == 200
 
@@ -229,12 +211,12 @@ def test_totp_enrolment_then_login_needs_the_code(people):
 @override_settings(OTP_REQUIRED_ROLES=["legal_office"])
 def test_otp_enforced_per_role(people, api):
     """A role listed in LIUHEN_OTP_REQUIRED_ROLES must pass TOTP first; others need not."""
-    legal = client_for(people["legal"])
+    legal = logged_in(people["legal"])
     response = legal.get(reverse("audit_list"))
     assert response.status_code == 302 and response["Location"] == reverse("otp_setup")
     response = api(people["legal"]).get("/api/me")
     assert response.status_code == 403 and response.json()["code"] == "otp_required"
-    assert client_for(people["officer_a"]).get(reverse("case_list")).status_code == 200
+    assert logged_in(people["officer_a"]).get(reverse("case_list")).status_code == 200
 
 
 # --- CSRF and headers --------------------------------------------------------------------
@@ -279,8 +261,8 @@ def test_secure_headers(people):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
-    logged_in = client_for(people["officer_a"]).get(reverse("dashboard"))
-    assert logged_in["Cache-Control"] == "no-store"
+    page = logged_in(people["officer_a"]).get(reverse("dashboard"))
+    assert page["Cache-Control"] == "no-store"
 
 
 INLINE = [
@@ -318,7 +300,7 @@ def test_pages_have_no_inline_script_or_style(people, bureau):
         people["officer_b"]: [("case_detail", case.pk)],  # the 404 page
     }
     for officer, names in pages.items():
-        client = client_for(officer)
+        client = logged_in(officer)
         for name in names:
             url = reverse(name[0], args=name[1:]) if isinstance(name, tuple) else reverse(name)
             html = client.get(url).content.decode()
@@ -333,7 +315,7 @@ def test_pages_have_no_inline_script_or_style(people, bureau):
 
 def test_token_page_shows_a_new_token_once_and_revokes(people):
     officer = people["officer_a"]
-    client = client_for(officer)
+    client = logged_in(officer)
     response = client.post(reverse("token_list"), {"name": "一大队采集站", "days": "30"})
     assert response.status_code == 200
     token = ApiToken.objects.get(user=officer.user)
@@ -342,7 +324,7 @@ def test_token_page_shows_a_new_token_once_and_revokes(people):
     html = client.get(reverse("token_list")).content.decode()
     assert plain not in html and f"lh_{token.prefix}_…" in html  # shown once only
     assert last_entry("auth.token_created").actor_id == officer.user.pk
-    response = client_for(people["officer_b"]).post(reverse("token_revoke", args=[token.pk]))
+    response = logged_in(people["officer_b"]).post(reverse("token_revoke", args=[token.pk]))
     assert response.status_code == 404  # someone else's token
     response = client.post(reverse("token_revoke", args=[token.pk]))
     assert response.status_code == 302
@@ -352,7 +334,7 @@ def test_token_page_shows_a_new_token_once_and_revokes(people):
 
 
 def test_token_page_bad_input(people):
-    client = client_for(people["officer_a"])
+    client = logged_in(people["officer_a"])
     response = client.post(reverse("token_list"), {"name": "x", "days": "abc"})
     assert response.status_code == 400 and "有效天数" in response.content.decode()
     response = client.post(reverse("token_list"), {"name": "", "days": "30"})
@@ -361,11 +343,6 @@ def test_token_page_bad_input(people):
 
 
 # --- admin -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
 
 
 def test_admin_audit_entries_are_read_only_even_for_superusers(people, superuser):
@@ -385,11 +362,11 @@ def test_admin_audit_entries_are_read_only_even_for_superusers(people, superuser
     legal = people["legal"].user
     legal.is_staff = True
     legal.save(update_fields=["is_staff"])
-    response = client_for(people["legal"]).get("/admin/audit/auditentry/")
+    response = logged_in(people["legal"]).get("/admin/audit/auditentry/")
     assert response.status_code == 200
     assert last_entry("audit.viewed").detail["via"] == "admin"
     entry = Entry.objects.first()
-    response = client_for(people["legal"]).post(
+    response = logged_in(people["legal"]).post(
         f"/admin/audit/auditentry/{entry.pk}/change/", {"action": "forged"}
     )
     assert response.status_code == 403
