@@ -14,7 +14,7 @@ from liuhen.cases.choices import CaseKind, PartyKind
 from liuhen.cases.tests.factories import make_case, make_party, valid_uscc
 from liuhen.records.imports import import_records
 from liuhen.records.models import Document
-from liuhen.rules.tests.helpers import statuses, vault  # noqa: F401
+from liuhen.rules.tests.helpers import statuses
 
 pytestmark = pytest.mark.usefixtures("vault")
 
