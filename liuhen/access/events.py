@@ -11,3 +11,12 @@ ACTION_LABELS = {
     event_token_denied: "接口令牌被拒绝",
 }
 
+
+#: Detail fields of the access requests' and grants' entries (第十六条), as the audit page and
+#: its exports name them.
+DETAIL_LABELS = {
+    "record": "调阅的记录",
+    "grant": "授权编号",
+    "narrowed": "已缩小批准范围",
+    "until": "授权至",
+}

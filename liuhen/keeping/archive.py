@@ -149,7 +149,14 @@ def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
     if bound is None:
         raise Conflict("卷宗检查装订后方可制作档案包")
     now = timezone.now()
-    external_id = f"{bound.archive_number}-P{now:%Y%m%d%H%M%S}"
+    # 档号-P<time to the second>; a second package of the case within the same second (a rebuild
+    # after a failed check, two keepers at once) gets -2, -3 …, never the first one's number.
+    stem = f"{bound.archive_number}-P{now:%Y%m%d%H%M%S}"
+    external_id, n = stem, 1
+    while (ArchivePackage.objects.filter(external_id=external_id).exists()
+           or (Path(dest_dir) / external_id).exists()):
+        n += 1
+        external_id = f"{stem}-{n}"
     items = _items(case, bound)
     meta = _metadata(case, bound, items)
     storage = get_storage()

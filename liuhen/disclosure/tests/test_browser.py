@@ -149,7 +149,7 @@ def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp
         page.click("#download")
     archive = tmp_path / "supply.zip"
     info.value.save_as(archive)
-    assert f"ZIP SHA-256 {_sha256(archive)}" in facts  # the bytes the register describes
+    assert f"压缩包的 SHA-256 摘要 {_sha256(archive)}" in facts  # the bytes the register describes
     page.click("#actions >> text=核对留存")
     page.wait_for_selector("#check-result")
     assert "与登记一致" in page.inner_text("#check-result")

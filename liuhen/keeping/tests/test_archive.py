@@ -12,6 +12,8 @@ from xml.etree import ElementTree as ET
 
 import bagit
 import pytest
+import time_machine
+from django.utils import timezone
 from pypdf import PdfReader
 
 from liuhen.audit.models import AuditEntry
@@ -164,3 +166,19 @@ def test_security_check_without_clamscan_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(archive.shutil, "which", lambda name: None)
     result = archive._virus_scan(tmp_path)
     assert result["ok"] is None and "未安装 ClamAV" in result["detail"]
+
+
+def test_two_packages_of_a_case_in_the_same_second_get_their_own_numbers(
+        people, filed_case, signer, tmp_path):
+    """A package rebuilt within the second (the clock stopped here) is a new package with its
+    own number and folder, not an IntegrityError (the ClamAV test hit it on an idle machine)."""
+    keeper = people["keeper_a"].user
+    casefile.bind(actor=keeper, case_file=casefile.assemble(
+        actor=people["officer_a"].user, case=filed_case))
+    with time_machine.travel(timezone.now(), tick=False):
+        first = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
+                                      signer=signer)
+        second = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
+                                       signer=signer)
+    assert second.external_id == f"{first.external_id}-2"
+    assert (tmp_path / first.external_id).is_dir() and (tmp_path / second.external_id).is_dir()
