@@ -196,6 +196,12 @@ def main() -> int:
     parser.add_argument("--size", default="256M")
     parser.add_argument("--chunk", default="16M")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--two-first",
+        action="store_true",
+        help="the two-node scenario first (moto's S3 server slows as it fills, which handicaps "
+        "whichever scenario runs second)",
+    )
     args = parser.parse_args()
     size, chunk = parse_size(args.size), parse_size(args.chunk)
     workdir = Path(tempfile.mkdtemp(prefix="liuhen-bench-cluster-"))
@@ -214,7 +220,8 @@ def main() -> int:
         files_dir = workdir / "files"
         files_dir.mkdir()
         for n in range(args.rounds):
-            for label, port in (("one node (A)", a), ("two nodes (HAProxy)", cluster.proxy.port)):
+            order = [("one node (A)", a), ("two nodes (HAProxy)", cluster.proxy.port)]
+            for label, port in order[::-1] if args.two_first else order:
                 tag = f"{label}-{n}-{time.time_ns()}"
                 files = [files_dir / f"DSJ00{i}_20261204{n:02d}{i:02d}00_{i:04d}.bin"
                          for i in range(args.concurrent)]
