@@ -37,13 +37,18 @@ def linked_case_ids(recording) -> list[int]:
 
 def cases_changed(case_ids, actor) -> None:
     """Tell the apps above that these cases changed (``None`` ids are skipped)."""
-    for case in Case.objects.filter(pk__in=[i for i in set(case_ids) if i]).order_by("pk"):
+    ids = [i for i in set(case_ids) if i]
+    if not ids:
+        return
+    for case in Case.objects.filter(pk__in=ids).order_by("pk"):
         case_events.case_changed.publish(case=case, actor=actor)
 
 
-def recording_changed(recording, actor) -> None:
-    """Every case the recording is linked to changed (a mark may meet a requirement)."""
-    cases_changed(linked_case_ids(recording), actor)
+def recording_changed(recording, actor, *, case_ids=None) -> None:
+    """Every case the recording is linked to changed (a mark may meet a requirement).
+    ``case_ids``: its active links' cases when the caller knows them (a recording created in
+    the caller's transaction: its case or none), saving the query per ingested file."""
+    cases_changed(linked_case_ids(recording) if case_ids is None else case_ids, actor)
     events.recording_changed.publish(recording=recording, actor=actor)
 
 

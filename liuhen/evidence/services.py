@@ -57,7 +57,7 @@ from liuhen.evidence.models import (
     RecordingSubmission,
     UploadSession,
 )
-from liuhen.evidence.storage import get_storage, original_key
+from liuhen.evidence.storage import Staged, get_storage, original_key
 from liuhen.evidence.tasks import enqueue_derivation
 from liuhen.org.services import ensure_qualified
 
@@ -154,6 +154,33 @@ class Classified:
     flags: list
 
 
+@dataclass
+class Prepared:
+    """A file staged (copied into the vault's reach while SHA-256 and SM3 were computed) and
+    its staged copy probed: the part of an ingest that needs no database (see
+    :func:`prepare_original`). Handed to :func:`ingest_recording`, which discards it."""
+
+    staged: Staged
+    info: media.MediaInfo
+
+    def discard(self) -> None:
+        self.staged.discard()
+
+
+def prepare_original(source_path) -> Prepared:
+    """Stage ``source_path`` and probe the staged copy, touching no database: the ingest
+    station runs this for the next files on a pool thread while the main thread registers
+    the current one (issue 9 item 2), so the copy, both digests and the probe of one file
+    overlap with the rows, audit entry and commit of another. The copy is what is hashed and
+    probed, so the digests and media facts are those of the bytes stored, read once."""
+    staged = get_storage().stage(Path(source_path))
+    try:
+        return Prepared(staged, media.probe(staged.path))
+    except BaseException:
+        staged.discard()
+        raise
+
+
 def ingest_recording(
     *,
     source_path,
@@ -171,6 +198,7 @@ def ingest_recording(
     digests: Digests | None = None,
     upload: UploadSession | None = None,
     link_duplicate: bool = True,
+    prepared: Prepared | None = None,
 ) -> IngestResult:
     """Store one original, or link a duplicate (same SHA-256) to the one already stored.
 
@@ -190,16 +218,23 @@ def ingest_recording(
 
     ``link_duplicate=False`` (the ingest station emptying a camera again) reports bytes that
     are stored already without a new submission (``IngestResult.submission`` is None).
+
+    ``prepared`` (the ingest station, issue 9 item 2) is the file already staged and probed
+    by :func:`prepare_original`, on another thread while this one registered the previous
+    file; it is used, then discarded, whatever happens (refusals included), exactly as a
+    staging made here would be.
     """
-    source, original_name, declared = _receive(source_path, original_name, channel,
-                                               declared_sha256)
-    officer, unit = resolve_context(
-        actor=actor, device=device, officer=officer, case=case, patrol=patrol, party=party
-    )
-    _check_size(actor, source, original_name)
-    storage = get_storage()
-    staged = storage.stage(source, digests=digests)
+    staged = prepared.staged if prepared is not None else None
     try:
+        source, original_name, declared = _receive(source_path, original_name, channel,
+                                                   declared_sha256)
+        officer, unit = resolve_context(
+            actor=actor, device=device, officer=officer, case=case, patrol=patrol, party=party
+        )
+        _check_size(actor, source, original_name)
+        storage = get_storage()
+        if staged is None:
+            staged = storage.stage(source, digests=digests)
         _crash_point("after_stage")
         found = _digest(staged, declared, actor=actor, original_name=original_name)
         existing = Recording.objects.filter(sha256=found.sha256).first()
@@ -212,7 +247,8 @@ def ingest_recording(
             )
         now = timezone.now()
         identified = _identify(staged.path, original_name, captured_at, now,
-                               officer=officer, actor=actor)
+                               officer=officer, actor=actor,
+                               info=prepared.info if prepared is not None else None)
         classified = _classify(identified, now, device=device, officer=officer, unit=unit)
         key, version = _store(storage, staged, found)
         try:
@@ -234,7 +270,8 @@ def ingest_recording(
         log.info("stored %s as recording %s (%s)", original_name, recording.pk, found.sha256)
         return IngestResult(recording, False, submission)
     finally:
-        staged.discard()
+        if staged is not None:
+            staged.discard()
 
 
 def _receive(source_path, original_name: str, channel: str, declared_sha256: str | None):
@@ -282,9 +319,12 @@ def _digest(staged, declared: str | None, *, actor, original_name: str) -> Diges
     return found
 
 
-def _identify(path: Path, original_name: str, captured_at, now, *, officer, actor) -> Identified:
-    """Media facts and the capture time; the officer must be qualified on that day (第十一条)."""
-    info = media.probe(path)
+def _identify(path: Path, original_name: str, captured_at, now, *, officer, actor,
+              info: media.MediaInfo | None = None) -> Identified:
+    """Media facts (``info`` when the staged copy was probed already) and the capture time;
+    the officer must be qualified on that day (第十一条)."""
+    if info is None:
+        info = media.probe(path)
     start, source_kind = capture_time(info, original_name, captured_at, now)
     if officer is not None:
         ensure_qualified(
@@ -396,8 +436,8 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
         _crash_point("before_row_commit")
         transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
         # A recording stored with its case may meet a requirement (rules, 第十条); its
-        # retention is computed (keeping, 第十四条).
-        recording_changed(recording, actor)
+        # retention is computed (keeping, 第十四条). Its only link is the one made above.
+        recording_changed(recording, actor, case_ids=[case.pk] if case is not None else [])
     return recording, submission
 
 

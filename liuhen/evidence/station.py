@@ -10,6 +10,7 @@ anything itself (第十三条: stored within 24 hours; 第二十六条: nothing 
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import json
@@ -17,7 +18,10 @@ import logging
 import os
 import platform
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +33,7 @@ from liuhen.evidence import media
 from liuhen.evidence.choices import CaptureTimeSource, IngestChannel
 from liuhen.evidence.classify import filename_patterns
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter
-from liuhen.evidence.services import ingest_recording
+from liuhen.evidence.services import Prepared, ingest_recording, prepare_original
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,28 @@ RECEIPT_FIELDS = (
 # The CSV is for people (opened in Excel by the records keeper): Chinese column names and
 # values. The JSON receipt keeps the field names and codes above, for programs.
 RECEIPT_HEADERS = {
-    "file": "文件", "size": "大小（字节）", "sha256": "SHA-256 摘要", "sm3": "SM3 摘要",
-    "captured_at": "拍摄时间", "capture_time_source": "拍摄时间来源", "recording_id": "记录编号",
-    "status": "结果", "safe_to_erase": "可从设备删除", "message": "说明",
+    "file": "文件",
+    "size": "大小（字节）",
+    "sha256": "SHA-256 摘要",
+    "sm3": "SM3 摘要",
+    "captured_at": "拍摄时间",
+    "capture_time_source": "拍摄时间来源",
+    "recording_id": "记录编号",
+    "status": "结果",
+    "safe_to_erase": "可从设备删除",
+    "message": "说明",
 }
 STATUS_LABELS = {STORED: "已存储", DUPLICATE: "已存在（重复）", FAILED: "失败"}
 ERASE_LABELS = {"yes": "是", "no": "否"}
 SKIP_NAMES = {"thumbs.db", "desktop.ini"}
+# Direct mode (issue 9 item 2): the next files are copied, hashed and probed on a pool while
+# the main thread registers the current one (rows, audit entry, commit: database work that
+# holds the GIL, while copying, hashing and PyAV release it). Two workers keep both digests
+# of two files going on a 2-core server; at most AHEAD files and AHEAD_BYTES are staged
+# ahead (a camera's 4 GiB clips must not fill the vault's .incoming), never fewer than one.
+PREPARE_WORKERS = 2
+AHEAD = 4
+AHEAD_BYTES = 256 << 20
 
 
 def _csv_row(item: Item) -> dict:
@@ -185,7 +204,11 @@ class LocalTarget:
     def __init__(self, *, actor, device, officer) -> None:
         self.actor, self.device, self.officer = actor, device, officer
 
-    def ingest(self, path: Path, progress) -> dict:
+    def prepare(self, path: Path) -> Prepared:
+        """Copy, hash and probe ``path`` (no database): run ahead on a pool thread."""
+        return prepare_original(path)
+
+    def ingest(self, path: Path, progress, prepared: Prepared | None = None) -> dict:
         result = ingest_recording(
             source_path=path,
             original_name=path.name,
@@ -194,6 +217,7 @@ class LocalTarget:
             device=self.device,
             officer=self.officer,
             link_duplicate=False,
+            prepared=prepared,
         )
         rec = result.recording
         progress(rec.size)
@@ -209,8 +233,28 @@ class LocalTarget:
         }
 
 
+# Answers after which a chunk is sent again (from the offset the server reports): a server
+# error or restart, an upload busy in another request (409/423), a chunk damaged on the way
+# (460, tus checksum extension). Anything else is the server's refusal, reported as is.
+RETRY_STATUSES = frozenset({409, 423, 460, 500, 502, 503, 504})
+
+
 class RemoteTarget:
-    """Upload over tus (tuspy) with sha256 per chunk; resumable across station restarts."""
+    """Upload over tus with a sha256 checksum on every chunk; resumable across station restarts.
+
+    Fewer round trips per file (issue 9 item 2): the first chunk travels in the creation
+    request (tus creation-with-upload), so a file of one chunk (most body-camera files) is
+    created, sent and stored in one POST, and the server's answer to the last chunk carries
+    the stored recording's id, digests and flags (``Liuhen-*`` headers) instead of a further
+    ``GET .../result``. A file that needs one chunk only has nothing to resume, so only
+    larger ones leave their upload URL in the state file (keyed by the file's SHA-256) until
+    they are stored. ``WORKERS`` files are hashed and uploaded at once (the server's web
+    workers and the station's hashing overlap); each thread has its own HTTP session."""
+
+    WORKERS = 4
+    MEMORY = 256 << 20  # chunks held at once by the upload threads, at most
+    RETRIES = 3
+    RETRY_DELAY = 2.0
 
     def __init__(
         self,
@@ -223,19 +267,33 @@ class RemoteTarget:
         chunk_size: int,
     ) -> None:
         # The remote (tus) mode's client libraries load only when a station uploads remotely.
-        import requests
-        from tusclient import client
         from tusclient.storage.filestorage import FileStorage
 
         self.server = server.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
         self.device, self.officer = device, officer
-        self.session = requests.Session()
-        self.session.headers.update(self.headers)
-        self.client = client.TusClient(f"{self.server}/api/uploads/", headers=self.headers)
+        self._local = threading.local()
         state_file.parent.mkdir(parents=True, exist_ok=True)
         self.url_storage = FileStorage(str(state_file))
+        self._state_lock = threading.Lock()
         self.chunk_size = chunk_size
+        # Each thread holds one chunk in memory: fewer threads for very large chunks.
+        self.workers = max(1, min(self.WORKERS, self.MEMORY // chunk_size))
+
+    @property
+    def session(self):
+        """This thread's HTTP session (a requests.Session is not shared between threads)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._new_session()
+        return session
+
+    def _new_session(self):
+        import requests
+
+        session = requests.Session()
+        session.headers.update(self.headers)
+        return session
 
     def _json(self, response) -> dict:
         try:
@@ -256,60 +314,141 @@ class RemoteTarget:
             )
         return self._json(response)
 
-    def store(self, path: Path, digests: Digests, progress) -> dict:
-        # The remote mode's client library (see RemoteTarget.__init__).
-        from tusclient.exceptions import TusCommunicationError
-        from tusclient.uploader import Uploader
+    # -- the resumable state: upload URLs of files sent in more than one chunk -------------
+    def _saved_url(self, key: str) -> str | None:
+        with self._state_lock:
+            return self.url_storage.get_item(key)
 
-        class Sha256Uploader(Uploader):
-            CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
+    def _save_url(self, key: str, url: str | None) -> None:
+        with self._state_lock:
+            if url is None:
+                self.url_storage.remove_item(key)
+            else:
+                self.url_storage.set_item(key, url)
 
+    def _metadata(self, path: Path, digests: Digests) -> str:
         metadata = {"filename": path.name, "sha256": digests.sha256, "channel": "station"}
         if self.device:
             metadata["device"] = self.device
         if self.officer:
             metadata["officer"] = str(self.officer)
-        uploader = Sha256Uploader(
-            file_path=str(path),
-            client=self.client,
-            chunk_size=self.chunk_size,
-            metadata=metadata,
-            upload_checksum=True,
-            store_url=True,
-            url_storage=self.url_storage,
-            retries=3,
-            retry_delay=2,
+        return ",".join(
+            f"{k} {base64.b64encode(v.encode('utf-8')).decode('ascii')}"
+            for k, v in metadata.items()
         )
-        try:
-            done = uploader.offset
-            progress(done)
-            if not uploader.url:
-                uploader.set_url(uploader.create_url())
-                uploader.offset = 0
-            while uploader.offset < digests.size:
-                uploader.upload_chunk()
-                progress(uploader.offset - done)
-                done = uploader.offset
-        except TusCommunicationError as exc:
-            body = exc.response_content
-            message = ""
-            if body:
+
+    def _where(self, url: str):
+        """HEAD of a saved upload: the response (``Upload-Offset``; the ``Liuhen-*`` headers
+        once stored), or None when the upload is gone (expired, removed, not ours)."""
+        response = self.session.head(url, timeout=30)
+        if response.status_code in (403, 404, 410):
+            return None
+        if response.status_code != 200 or "Upload-Offset" not in response.headers:
+            raise RuntimeError(f"查询上传进度失败（{response.status_code}）")
+        return response
+
+    def _send(self, url: str | None, path: Path, digests: Digests, fh, offset: int):
+        """One chunk from ``offset``: in the creation request when ``url`` is None (tus
+        creation-with-upload), else a PATCH. Returns the response."""
+        fh.seek(offset)
+        chunk = fh.read(min(self.chunk_size, digests.size - offset))
+        whole = offset == 0 and len(chunk) == digests.size
+        # A file sent in one chunk: its chunk checksum is the file's SHA-256, computed already.
+        checksum = bytes.fromhex(digests.sha256) if whole else hashlib.sha256(chunk).digest()
+        headers = {
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": f"sha256 {base64.b64encode(checksum).decode('ascii')}",
+        }
+        if url is None:
+            headers["Upload-Length"] = str(digests.size)
+            headers["Upload-Metadata"] = self._metadata(path, digests)
+            return self.session.post(
+                f"{self.server}/api/uploads/", data=chunk, headers=headers, timeout=300
+            )
+        headers["Upload-Offset"] = str(offset)
+        return self.session.patch(url, data=chunk, headers=headers, timeout=300)
+
+    def _refused(self, response) -> RuntimeError:
+        body = self._json(response)
+        message = body.get("message") or (body.get("error") or {}).get("message")
+        return RuntimeError(message or f"服务器拒绝上传（{response.status_code}）")
+
+    def store(self, path: Path, digests: Digests, progress) -> dict:
+        import requests
+
+        key = f"sha256:{digests.sha256}"
+        url, offset, response = self._saved_url(key), 0, None
+        if url is not None:
+            response = self._where(url)
+            if response is None:  # the saved upload is gone: start again
+                url = None
+            else:
+                offset = int(response.headers["Upload-Offset"])
+                progress(offset)
+        attempts = 0
+        with open(path, "rb") as fh:
+            while response is None or offset < digests.size:
+                error = None
                 try:
-                    message = json.loads(body).get("message", "")
-                except (ValueError, AttributeError):
-                    message = str(body[:200])
-            raise RuntimeError(message or str(exc)) from exc
-        response = self.session.get(f"{uploader.url}/result", timeout=30)
-        result = self._json(response)
-        if response.status_code != 200 or not result.get("completed"):
+                    response = self._send(url, path, digests, fh, offset)
+                except requests.RequestException as exc:
+                    response, error = None, exc
+                else:
+                    url = url or response.headers.get("Location")
+                if response is not None and response.status_code in (200, 201, 204):
+                    sent = int(response.headers.get("Upload-Offset", offset))
+                    progress(sent - offset)
+                    offset, attempts = sent, 0
+                    if offset < digests.size and url is not None:
+                        self._save_url(key, url)  # more chunks to come: resumable
+                    continue
+                if response is not None and response.status_code not in RETRY_STATUSES:
+                    self._save_url(key, None)
+                    raise self._refused(response)
+                attempts += 1
+                if attempts > self.RETRIES:
+                    if response is not None:
+                        raise self._refused(response)
+                    raise RuntimeError(f"上传失败：{error}") from error
+                time.sleep(self.RETRY_DELAY)
+                response = None
+                if url is not None:  # go on from where the server stands
+                    response = self._where(url)
+                    if response is None:
+                        url, offset = None, 0
+                    else:
+                        offset = int(response.headers["Upload-Offset"])
+        if url is not None:
+            self._save_url(key, None)
+        return self._result(url, response)
+
+    def _result(self, url: str | None, response) -> dict:
+        """The stored recording, from the last chunk's answer (``Liuhen-*`` headers), or,
+        from a server that does not send them, from ``GET <upload>/result``."""
+        headers = response.headers
+        if headers.get("Liuhen-Recording-Id"):
+            flags = headers.get("Liuhen-Flags", "")
+            stored = {
+                "id": int(headers["Liuhen-Recording-Id"]),
+                "sha256": headers.get("Liuhen-Sha256"),
+                "sm3": headers.get("Liuhen-Sm3"),
+                "duplicate": headers.get("Liuhen-Duplicate") == "1",
+                "flags": [f for f in flags.split(",") if f],
+            }
+            if "Liuhen-Capture-Time-Source" in headers:
+                stored["captured_at"] = headers.get("Liuhen-Captured-At", "")
+                stored["capture_time_source"] = headers["Liuhen-Capture-Time-Source"]
+            return stored
+        if url is None:
+            raise RuntimeError(f"服务器未确认存储（{response.status_code}）")
+        answer = self.session.get(f"{url}/result", timeout=30)
+        result = self._json(answer)
+        if answer.status_code != 200 or not result.get("completed"):
             raise RuntimeError(
                 result.get("error", {})
                 and result["error"].get("message")
-                or f"服务器未确认存储（{response.status_code}）"
+                or f"服务器未确认存储（{answer.status_code}）"
             )
-        self.url_storage.remove_item(
-            uploader.fingerprinter.get_fingerprint(uploader.get_file_stream())
-        )
         return {
             "id": result["recording_id"],
             "sha256": result["sha256"],
@@ -322,39 +461,139 @@ class RemoteTarget:
 def run(*, folder: Path, target, receipt: Receipt, bar=None) -> Receipt:
     """Hash, skip or store, and verify each file; never raises for one bad file."""
     files = dump_files(folder)
-    for path in files:
-        item = Item(file=str(path.relative_to(folder)))
-        receipt.items.append(item)
+    progress = bar.update if bar is not None else (lambda n: None)
+    prepare = getattr(target, "prepare", None)
+    workers = getattr(target, "workers", 1)
+    if prepare is None and not getattr(target, "one_pass", False) and workers > 1:
+        # Over tus: several files hashed and uploaded at once; the receipt keeps their order.
+        items = [Item(file=str(path.relative_to(folder))) for path in files]
+        receipt.items.extend(items)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="liuhen-upload")
         try:
-            item.size = path.stat().st_size
-            progress = bar.update if bar is not None else (lambda n: None)
-            if getattr(target, "one_pass", False):
-                _store_in_one_pass(item, target.ingest(path, progress))
-                continue
-            digests = hash_file(path)
-            item.sha256, item.sm3 = digests.sha256, digests.sm3
-            moment, source = read_capture_time(path)
-            item.captured_at = moment.isoformat() if moment else ""
-            item.capture_time_source = source
-            known = target.known(digests)
-            if known is not None:
-                item.status, item.recording_id = DUPLICATE, known.get("id")
-                item.message = "服务器已存有相同文件（SHA-256 一致），本次未重复上传"
-                _check_digests(item, known, digests, allow_hidden=True)
-                progress(digests.size)
-                continue
-            stored = target.store(path, digests, progress)
-            item.recording_id = stored["id"]
-            item.status = DUPLICATE if stored.get("duplicate") else STORED
-            _check_digests(item, stored, digests)
-            if stored.get("flags"):
-                item.message = "已存储，带标记：" + ",".join(stored["flags"])
-        except Exception as exc:  # noqa: BLE001 - recorded per file on the receipt, exit != 0
-            log.warning("station: %s failed: %s", path, exc)
-            item.status, item.safe_to_erase = FAILED, "no"
-            item.message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:500]
+            for done in [
+                pool.submit(_one, i, p, target, progress, None)
+                for i, p in zip(items, files, strict=True)
+            ]:
+                done.result()
+        finally:  # Ctrl-C: the files being sent finish, the others are not started
+            pool.shutdown(wait=True, cancel_futures=True)
+        receipt.finished_at = timezone.now().isoformat()
+        return receipt
+    ahead = _prepared_ahead(prepare, files) if prepare is not None else None
+    try:
+        for path in files:
+            item = Item(file=str(path.relative_to(folder)))
+            receipt.items.append(item)
+            # One per file, in order, whatever happens to the file.
+            _one(item, path, target, progress, next(ahead) if ahead is not None else None)
+    finally:
+        if ahead is not None:
+            ahead.close()  # staged copies prepared for files never registered are removed
     receipt.finished_at = timezone.now().isoformat()
     return receipt
+
+
+def _one(item: Item, path: Path, target, progress, prepared) -> None:
+    """One file onto the receipt: stored, duplicate or failed (never raises for the file)."""
+    try:
+        item.size = path.stat().st_size
+        if prepared is not None:
+            if isinstance(prepared, _Failed):
+                raise prepared.exc
+            taken, prepared = prepared, None  # ingest_recording discards it
+            _store_in_one_pass(item, target.ingest(path, progress, prepared=taken))
+        elif getattr(target, "one_pass", False):
+            _store_in_one_pass(item, target.ingest(path, progress))
+        else:
+            _hash_then_store(item, path, target, progress)
+    except Exception as exc:  # noqa: BLE001 - recorded per file on the receipt, exit != 0
+        log.warning("station: %s failed: %s", path, exc)
+        item.status, item.safe_to_erase = FAILED, "no"
+        item.message = (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:500]
+    finally:
+        if isinstance(prepared, Prepared):
+            prepared.discard()
+
+
+class _Failed:
+    """What preparing one file raised, handed to the main thread in that file's turn."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _prepared_ahead(prepare, files: list[Path]) -> Iterator[Prepared | _Failed]:
+    """``prepare(path)`` of each file, in order, computed ahead on a pool (see
+    PREPARE_WORKERS): each ``next()`` gives the next file's, or a :class:`_Failed` with what
+    preparing it raised. Closing the generator discards whatever was prepared and not taken."""
+    pool = ThreadPoolExecutor(max_workers=PREPARE_WORKERS, thread_name_prefix="liuhen-station")
+    pending: list[tuple[Future, int]] = []
+    queued = 0
+
+    def fill() -> None:
+        nonlocal queued
+        while queued < len(files) and len(pending) < AHEAD:
+            size = _size(files[queued])
+            if pending and sum(held for _f, held in pending) + size > AHEAD_BYTES:
+                return
+            pending.append((pool.submit(_prepare, prepare, files[queued]), size))
+            queued += 1
+
+    try:
+        while queued < len(files) or pending:
+            fill()
+            future, _held = pending.pop(0)
+            fill()
+            yield future.result()
+    finally:
+        for future, _held in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+        for future, _held in pending:
+            if not future.cancelled() and isinstance(future.result(), Prepared):
+                future.result().discard()
+
+
+def _prepare(prepare, path: Path) -> Prepared | _Failed:
+    try:
+        return prepare(path)
+    except Exception as exc:  # noqa: BLE001 - raised again in the main thread, in order
+        return _Failed(exc)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _hash_then_store(item: Item, path: Path, target, progress) -> None:
+    """Over tus: hash locally, skip what the server holds, else upload and compare digests.
+    The capture time on the receipt is the server's reading of a file it stored now (it
+    probed it), the station's own of one it skipped (the server may hide it)."""
+    digests = hash_file(path)
+    item.sha256, item.sm3 = digests.sha256, digests.sm3
+    known = target.known(digests)
+    stored = target.store(path, digests, progress) if known is None else {}
+    if "capture_time_source" in stored:
+        item.captured_at = stored["captured_at"]
+        item.capture_time_source = stored["capture_time_source"]
+    else:
+        moment, source = read_capture_time(path)
+        item.captured_at = moment.isoformat() if moment else ""
+        item.capture_time_source = source
+    if known is not None:
+        item.status, item.recording_id = DUPLICATE, known.get("id")
+        item.message = "服务器已存有相同文件（SHA-256 一致），本次未重复上传"
+        _check_digests(item, known, digests, allow_hidden=True)
+        progress(digests.size)
+        return
+    item.recording_id = stored["id"]
+    item.status = DUPLICATE if stored.get("duplicate") else STORED
+    _check_digests(item, stored, digests)
+    if stored.get("flags"):
+        item.message = "已存储，带标记：" + ",".join(stored["flags"])
 
 
 def _store_in_one_pass(item: Item, stored: dict) -> None:

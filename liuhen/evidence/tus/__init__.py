@@ -17,7 +17,9 @@ they are rebuilt by reading the partial file once from its start.
 When the last byte arrives the same ``ingest_recording`` service as every other channel
 stores the file (hard-linked into the vault, not copied, when on the same filesystem) and the
 response carries ``Liuhen-Recording-Id``, ``Liuhen-Sha256`` and ``Liuhen-Sm3`` so that the
-client can compare digests; ``GET /api/uploads/<id>/result`` returns them as JSON.
+client can compare digests (and ``Liuhen-Duplicate``, ``Liuhen-Flags``, ``Liuhen-Captured-At``,
+``Liuhen-Capture-Time-Source`` for the ingest station's receipt, issue 9 item 2);
+``GET /api/uploads/<id>/result`` returns them as JSON.
 """
 
 from __future__ import annotations

@@ -152,6 +152,11 @@ def _result_headers(upload: UploadSession) -> dict:
         "Liuhen_Sha256": rec.sha256,
         "Liuhen_Sm3": rec.sm3,
         "Liuhen_Duplicate": "1" if upload.duplicate else "0",
+        # The station's receipt shows these (issue 9 item 2: no GET .../result per file, and
+        # the capture time as the server read it: the station does not probe the file again).
+        "Liuhen_Flags": ",".join(rec.flags),
+        "Liuhen_Captured_At": rec.captured_start.isoformat() if rec.captured_start else "",
+        "Liuhen_Capture_Time_Source": rec.capture_time_source,
     }
 
 

@@ -17,6 +17,10 @@ from liuhen.org.models import Officer
 
 class Command(BaseCommand):
     help = "采集站：把执法记录仪导出目录中的文件存入系统，核对固定值，生成回执（CSV 和 JSON）"
+    # Only the project's own checks (file-name patterns, retention table, requirements data:
+    # what an ingest relies on). Django's URL checks import every view and API module, half
+    # a second of each station run (issue 9 item 2); ``liuhen check`` and start-up run them.
+    requires_system_checks = ["liuhen"]
 
     def add_arguments(self, parser):
         parser.add_argument("folder", help="执法记录仪导出目录")
@@ -130,5 +134,14 @@ class _Progress:
     def one_pass(self) -> bool:
         return getattr(self.target, "one_pass", False)
 
-    def ingest(self, path, progress):
-        return self.target.ingest(path, self.bar.update)
+    @property
+    def workers(self) -> int:
+        return getattr(self.target, "workers", 1)
+
+    @property
+    def prepare(self):
+        """The target's (direct mode: copy, hash and probe ahead on a pool), or None."""
+        return getattr(self.target, "prepare", None)
+
+    def ingest(self, path, progress, **kwargs):
+        return self.target.ingest(path, self.bar.update, **kwargs)
