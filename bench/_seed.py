@@ -64,8 +64,9 @@ def _pg(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def seed(rows: int) -> dict:
-    """Units, people, devices, cases, parties through the ORM; recordings in bulk SQL."""
+def seed(rows: int, cases_per_team: int = CASES_PER_TEAM) -> dict:
+    """Units, people, devices, cases (``cases_per_team`` each), parties through the ORM;
+    recordings in bulk SQL."""
     from datetime import date
 
     from django.db import connection, transaction
@@ -96,7 +97,7 @@ def seed(rows: int) -> dict:
         Case(number=f"人社监〔2025〕{k + 1}号", year=2025, unit=teams[k % TEAMS], kind="penalty",
              cause=f"拖欠劳动者工资{k}", source="complaint", stage="initiation",
              opened_on=date(2025, 1, 1), created_by=creator)
-        for k in range(CASES_PER_TEAM * TEAMS)
+        for k in range(cases_per_team * TEAMS)
     )
     parties = Party.objects.bulk_create(
         Party(unit=teams[k % TEAMS], kind="organisation", name=f"某某建筑劳务有限公司{k}",
@@ -110,7 +111,7 @@ def seed(rows: int) -> dict:
         return ids[0]
 
     ids = {
-        "team": first_of(teams), "officer": first_of(officers), "device": first_of(devices),
+        "cases_per_team": cases_per_team, "team": first_of(teams), "officer": first_of(officers), "device": first_of(devices),
         "case": first_of(cases), "party": first_of(parties),
         "user": first_of([o.user for o in officers]),
     }
@@ -179,7 +180,7 @@ def _insert_sql(pg: bool, start: int, stop: int, ids: dict) -> str:
         600.0, 1920, 1080, '{{}}'{jsonb}, {at}, NULL, 'metadata',
         {ids['device']} + ({x} % {OFFICERS}), {ids['officer']} + ({x} % {OFFICERS}),
         {ids['team']} + {team}, NULL,
-        CASE WHEN ({h} {div} 7) % 5 = 0 THEN {ids['case']} + ((({h} {div} 35) % {CASES_PER_TEAM}) * {TEAMS})
+        CASE WHEN ({h} {div} 7) % 5 = 0 THEN {ids['case']} + ((({h} {div} 35) % {ids['cases_per_team']}) * {TEAMS})
              + {team} END,
         CASE WHEN ({h} {div} 11) % 7 = 0 THEN {ids['party']} + ((({h} {div} 77) % {PARTIES_PER_TEAM}) * {TEAMS})
              + {team} END,

@@ -4,9 +4,10 @@
     python bench/bench_supervision.py --rows 100000 --db sqlite
 
 Seeds the throw-away bureau of bench/_seed.py, shared with bench_recording_list.py (30 teams, 300 officers and
-devices, ~5,000 cases, recordings one per minute from 2024-01-01, bulk SQL), then times:
+devices, --cases cases (100,000), recordings one per minute from 2024-01-01, bulk SQL), then times:
 the spot-check draw (第二十三条) over the whole population and over one month, stratified by
-unit; the 第二十六条 detectors (``detectors.run_all``) and ``detect_violations`` (which also
+unit, as a new check draws (from the running tallies) and as a redraw does (counting the
+recordings themselves); the 第二十六条 detectors (``detectors.run_all``) and ``detect_violations`` (which also
 stores the findings) at the end of the data; and a circular's inputs and scores (第二十四条)
 for a month and a year. Targets: draw < 2 s, detectors < 60 s. Prints the load average.
 """
@@ -34,15 +35,17 @@ def _timed(fn):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--draw-only", action="store_true", help="only the spot-check draw")
     args = parser.parse_args()
     if args.db == "both":
         for db in ("sqlite", "postgres"):
-            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--db", db]
+            subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--db", db,
+                            "--cases", str(args.cases)]
                            + (["--draw-only"] if args.draw_only else []), check=True)
         return
-    run_one(args.db, args.rows, args.draw_only)
+    run_one(args.db, args.rows, args.draw_only, args.cases)
 
 
 def _cpu() -> float:
@@ -60,7 +63,8 @@ def _cpu() -> float:
     return spent
 
 
-def run_one(db: str, rows: int, draw_only: bool = False) -> None:
+def run_one(db: str, rows: int, draw_only: bool = False, cases: int = 100_000) -> None:
+    import _seed
     from _seed import bench_database, seed
 
     with bench_database(db, "liuhen-bench-sup-"):
@@ -69,13 +73,16 @@ def run_one(db: str, rows: int, draw_only: bool = False) -> None:
 
         from liuhen.supervision import circulars, detectors, sampling, services
 
-        seeded, _ = _timed(lambda: seed(rows))
-        print(f"[{db}] seeded {rows:,} recordings in {seeded:.1f} s", flush=True)
-        result = {"db": db, "rows": rows, "seed_seconds": seeded}
+        per_team = -(-cases // _seed.TEAMS)
+        seeded, _ = _timed(lambda: seed(rows, per_team))
+        print(f"[{db}] seeded {rows:,} recordings, {per_team * _seed.TEAMS:,} cases in "
+              f"{seeded:.1f} s", flush=True)
+        result = {"db": db, "rows": rows, "cases": per_team * _seed.TEAMS,
+                  "seed_seconds": seeded}
 
-        def draw(start, end):
+        def draw(start, end, recount=False):
             return sampling.draw(population="recordings", start=start, end=end, filters={},
-                                 strata="unit", per_stratum=5, seed="bench")
+                                 strata="unit", per_stratum=5, seed="bench", recount=recount)
 
         for name, (start, end) in {"draw_all": (date(2023, 1, 1), date(2026, 12, 31)),
                                    "draw_month": (date(2025, 3, 1), date(2025, 3, 31))}.items():
@@ -86,6 +93,10 @@ def run_one(db: str, rows: int, draw_only: bool = False) -> None:
             result[name] = {"seconds": first, "again": again,
                             "cpu_seconds_both": round(_cpu() - cpu, 3),
                             "population": drawn.population_size, "sample": len(drawn.sample)}
+            cpu = _cpu()
+            seconds, recounted = _timed(lambda s=start, e=end: draw(s, e, recount=True))
+            assert recounted == drawn  # the redraw's count of the records: the same draw
+            result[name].update(redraw_seconds=seconds, redraw_cpu=round(_cpu() - cpu, 3))
         if draw_only:
             result["load"] = os.getloadavg()
             print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -124,6 +124,30 @@ class SpotCheck(models.Model):
         return self.title
 
 
+class DrawTally(models.Model):
+    """Recordings not disposed of, counted per capture day (UTC+8), unit, kind and bucket of
+    ``tallies.BUCKET`` ids: their number, the sum of their ids and of their squared ids modulo
+    ``tallies.PRIME``. Kept by triggers on the recordings (``tallies``), read by the spot-check
+    draw (第二十三条) instead of a million recordings; never written by the application."""
+
+    day = models.DateField("拍摄日（北京时间）")
+    unit_id = models.BigIntegerField("单位")
+    kind = models.CharField("类型", max_length=8)
+    bucket = models.BigIntegerField("编号分段")
+    members = models.BigIntegerField("数量")
+    id_sum = models.BigIntegerField("编号之和")
+    square_sum = models.BigIntegerField("编号平方模和")
+
+    class Meta:
+        verbose_name = "抽样计数"
+        verbose_name_plural = "抽样计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "unit_id", "kind", "bucket"], name="drawtally_key"
+            )
+        ]
+
+
 class SpotCheckItem(models.Model):
     """One sampled record and its review: scores per criterion (data/review_criteria.toml),
     findings on its timeline, an overall result."""

@@ -86,11 +86,13 @@ def open_spot_check(*, actor, title: str, period_start: date, period_end: date,
 
 def redraw(*, actor, spot_check: SpotCheck) -> dict:
     """Draw again with the stored seed: does the population still have the same identity,
-    and is the sample the same? (Anyone may check the office's draw this way.)"""
+    and is the sample the same? (Anyone may check the office's draw this way.) The redraw
+    counts the population from its records, never from the running tallies the opening
+    draw may have used (``tallies``): it proves the stored identity independently."""
     drawn = sampling.draw(population=spot_check.population, start=spot_check.period_start,
                           end=spot_check.period_end, filters=spot_check.filters,
                           strata=spot_check.strata, per_stratum=spot_check.per_stratum,
-                          seed=spot_check.seed, method=spot_check.draw_method)
+                          seed=spot_check.seed, method=spot_check.draw_method, recount=True)
     stored = list(spot_check.items.order_by("position").values_list("stratum", "object_id"))
     result = {
         "same_population": drawn.population_digest == spot_check.population_digest,

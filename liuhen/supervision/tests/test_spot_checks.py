@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import subprocess
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
-from liuhen.supervision import sampling, spot_checks
+from liuhen.supervision import sampling, spot_checks, tallies
 from liuhen.supervision.tests.factories import make_recording
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,132 @@ def test_grouped_draw_matches_reading_every_id(people, bureau, population, monke
                 per[stratum] = per.get(stratum, 0) + 1
             assert per == {name: min(per_stratum, n) for name, n in grouped.strata_sizes.items()}
             assert len({pk for _s, pk, _u in grouped.sample}) == len(grouped.sample)
+
+
+def _not_counted_from_records(*args, **kwargs):
+    raise AssertionError("the draw counted the records instead of reading the tallies")
+
+
+def _tallied_draw(monkeypatch, **args):
+    """The draw as a new spot check makes it: from the running tallies (proved by making the
+    count from the records fail)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(sampling, "_grouped", _not_counted_from_records)
+        return sampling.draw(**args)
+
+
+@pytest.fixture
+def across_buckets(people, population, at_local):
+    """Five more recordings whose ids straddle the boundaries of buckets of 4,096 ids, so
+    that strata span several tally buckets (ids far above any other test's)."""
+    base = tallies.BUCKET * 2500
+    for i, pk in enumerate((base - 2, base - 1, base, base + 1, base + 3 * tallies.BUCKET + 5)):
+        make_recording(id=pk, officer=people["officer_b" if i % 2 else "officer_a"],
+                       kind=("video", "photo", "audio")[i % 3], captured=at_local(3, 10 + i))
+    return population
+
+
+@pytest.mark.parametrize("strata", ["unit", "kind", "unit_kind"])
+def test_tallied_draw_is_the_counted_draw(people, bureau, across_buckets, monkeypatch, strata):
+    """The running tallies kept by the database give exactly what counting the records gives
+    (method 2 either way): the same strata, identity and sample, which is method 1's sample
+    too (第二十三条: anyone redrawing gets the same)."""
+    start, end = _period()
+    args = dict(population="recordings", start=start, end=end, filters={}, strata=strata)
+    for seed in ("a", "b", "2026-Q4"):
+        for per_stratum in (1, 3, 6):
+            tallied = _tallied_draw(monkeypatch, seed=seed, per_stratum=per_stratum, **args)
+            counted = sampling.draw(seed=seed, per_stratum=per_stratum, recount=True, **args)
+            assert tallied == counted
+            assert tallied.population_size == 16
+            every_id = sampling.draw(seed=seed, per_stratum=per_stratum, method=1, **args)
+            assert tallied.sample == every_id.sample
+            assert tallied.strata_sizes == every_id.strata_sizes
+    kinds = dict(args, filters={"kinds": ["photo"], "units": [bureau["team_b"].pk]})
+    tallied = _tallied_draw(monkeypatch, seed="k", per_stratum=2, **kinds)
+    assert tallied == sampling.draw(seed="k", per_stratum=2, recount=True, **kinds)
+    assert tallied.population_size == 1
+
+
+def test_tallies_follow_the_records(people, bureau, population, monkeypatch, at_local):
+    """A recording moved to another unit (a new primary case link), one disposed of (第十四条,
+    through its permit), and recordings at the very bounds of the period are counted by the
+    tallies as by the records; the tallies equal a recount from scratch."""
+    from django.db import connection
+
+    from liuhen.evidence.models import Recording, RecordingDisposal
+    from liuhen.supervision.models import DrawTally
+
+    start, end = _period()
+    first = timezone.make_aware(datetime.combine(start, time.min))
+    last = timezone.make_aware(datetime.combine(end, time.max))
+    for captured in (first, last, first - timedelta(microseconds=1),
+                     last + timedelta(microseconds=1)):
+        make_recording(officer=people["officer_b"], captured=captured)
+    args = dict(population="recordings", start=start, end=end, filters={}, strata="unit",
+                per_stratum=3, seed="s")
+
+    def both():
+        tallied = _tallied_draw(monkeypatch, **args)
+        assert tallied == sampling.draw(recount=True, **args)
+        return tallied
+
+    a, b = f"unit:{bureau['team_a'].pk}", f"unit:{bureau['team_b'].pk}"
+    assert both().strata_sizes == {a: 7, b: 6}  # the two inside the bounds, not the others
+    moved = population[0]
+    Recording.objects.filter(pk=moved.pk).update(unit=bureau["team_b"])
+    assert both().strata_sizes == {a: 6, b: 7}
+    now = timezone.now()
+    disposed = population[1]
+    RecordingDisposal.objects.create(
+        recording=disposed, register_number="XH-2026-9", proposed_by=people["keeper_a"].user,
+        proposed_at=now, unit_head_approved_by=people["head_a"].user, unit_head_approved_at=now,
+        legal_approved_by=people["legal"].user, legal_approved_at=now,
+        executed_by=people["keeper_a"].user, executed_at=now)
+    Recording.objects.filter(pk=disposed.pk).update(disposed_at=now,
+                                                    disposal_register="XH-2026-9")
+    assert both().strata_sizes == {a: 5, b: 7}
+    kept = sorted(DrawTally.objects.filter(members__gt=0).values_list(
+        "day", "unit_id", "kind", "bucket", "members", "id_sum", "square_sum"))
+    tallies.rebuild(connection)
+    assert sorted(DrawTally.objects.values_list(
+        "day", "unit_id", "kind", "bucket", "members", "id_sum", "square_sum")) == kept
+    # Bucket arithmetic of the triggers: the same key as the draw's GROUP BY.
+    assert set(DrawTally.objects.values_list("bucket", flat=True)) == {
+        pk // tallies.BUCKET
+        for pk in Recording.objects.filter(disposed_at=None).values_list("id", flat=True)}
+
+
+def test_a_redraw_counts_the_records_not_the_tallies(people, bureau, population):
+    """The opening draw reads the tallies; the redraw counts the records themselves, so tallies
+    that do not match the records are found out (第二十三条: the stored identity is proved)."""
+    from django.db.models import F
+
+    from liuhen.supervision.models import DrawTally
+
+    assert spot_checks.redraw(actor=people["leader"].user, spot_check=_open(people))[
+        "same_population"]
+    DrawTally.objects.filter(unit_id=bureau["team_a"].pk).update(id_sum=F("id_sum") + 1)
+    check = _open(people, seed="other")
+    assert spot_checks.redraw(actor=people["leader"].user, spot_check=check) == {
+        "same_population": False, "same_sample": True,
+        "population_digest": sampling.draw(
+            population="recordings", start=check.period_start, end=check.period_end,
+            filters={}, strata="unit", per_stratum=3, seed="other",
+            recount=True).population_digest}
+
+
+def test_tallies_only_for_days_of_utc_plus_8(people, bureau, population, settings):
+    """The tallies count capture days of UTC+8; under another time zone a period's bounds are
+    not their midnights and the draw counts the records (the same method, the same result)."""
+    start, end = _period()
+    assert sampling._tallied("recordings", start, end, {}) is not None
+    assert sampling._tallied("cases", start, end, {}) is None
+    settings.TIME_ZONE = "Europe/Berlin"
+    assert sampling._tallied("recordings", start, end, {}) is None
+    args = dict(population="recordings", start=start, end=end, filters={}, strata="unit",
+                per_stratum=3, seed="s")
+    assert sampling.draw(**args).sample == sampling.draw(method=1, **args).sample
 
 
 def test_population_identity_changes_with_its_members(people, bureau):

@@ -127,9 +127,10 @@ def _protections() -> dict:
     from liuhen.evidence import triggers as evidence
     from liuhen.keeping import triggers as keeping
     from liuhen.records import triggers as records
+    from liuhen.supervision import tallies
 
     generated = [statement for protection in (audit.APPEND_ONLY, *evidence.ALL, *records.ALL,
-                                              *keeping.ALL)
+                                              *keeping.ALL, tallies.TALLIES)
                  for statement in protection.install_sql(connection.vendor)
                  if statement.startswith("CREATE")]
     expected_functions = sorted({m.group(1) for s in generated
