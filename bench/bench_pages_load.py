@@ -62,6 +62,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _deploy as d  # noqa: E402
+from _otp import enroll, login_fields  # noqa: E402
 
 LOADER_VERSION = 2  # bump when the world below changes: the cache key includes it
 LOGINS_PER_ROLE = 10
@@ -336,40 +337,6 @@ def prepare_database(db: str, rows: int, cases: int, work: Path, rebuild: bool):
         raise
 
 
-def totp_key(username: str) -> str:
-    """The bench's authenticator secret for ``username`` (hex, 20 bytes)."""
-    return hashlib.sha256(f"liuhen-bench-totp {username}".encode()).hexdigest()[:40]
-
-
-def totp(key: str, step_offset: int = 0) -> str:
-    """RFC 6238 (30 s, 6 digits, SHA-1), the code an authenticator app shows."""
-    import hmac
-    import struct
-
-    counter = int(time.time()) // 30 + step_offset
-    mac = hmac.new(bytes.fromhex(key), struct.pack(">Q", counter), "sha1").digest()
-    offset = mac[-1] & 0x0F
-    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
-
-
-def enroll(usernames: list[str]) -> None:
-    """A confirmed TOTP device for each of ``usernames`` (in this environment's database). Its
-    tolerance lets a login that shares a user with another (more users than logins) take the
-    next time step's code: django-otp refuses a step already used."""
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    for user in get_user_model().objects.filter(username__in=usernames):
-        TOTPDevice.objects.update_or_create(
-            user=user,
-            name="bench",
-            defaults={"key": totp_key(user.username), "confirmed": True, "tolerance": 30},
-        )
-
-
 def pg_base_url() -> str:
     return d.database_url() or "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -412,12 +379,9 @@ class Browser:
         if status != 200 or token is None:
             raise RuntimeError(f"login page: {status}")
         fields = {
-            "username": username,
-            "password": password,
+            **login_fields(username, password, otp_step),
             "csrfmiddlewaretoken": token.group(1).decode(),
         }
-        if otp_step is not None:  # an enrolled user enters the code on the login form itself
-            fields["otp_token"] = totp(totp_key(username), otp_step)
         form = urlencode(fields).encode()
         status, location, _ = self.request(
             "POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}
@@ -557,8 +521,11 @@ def run_db(db: str, args) -> dict:
     try:
         dep, pg, world = prepare_database(db, args.rows, args.cases, work, args.rebuild)
         if args.prepare_only:
-            print(f"   [{db}] cached database ready: {world['recordings']:,} recordings, "
-                  f"{world['cases']:,} cases", flush=True)
+            print(
+                f"   [{db}] cached database ready: {world['recordings']:,} recordings, "
+                f"{world['cases']:,} cases",
+                flush=True,
+            )
             return {"db": db, "recordings": world["recordings"], "cases": world["cases"]}
         dep.start()
         print(
@@ -623,6 +590,9 @@ def main() -> None:
         build(args.rows, args.cases, Path(args.build))
         return
     if args.enroll:
+        import django
+
+        django.setup()
         enroll(args.enroll.split(","))
         return
     args.roles = [r for r in args.roles.split(",") if r]
