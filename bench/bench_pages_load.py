@@ -6,6 +6,7 @@
                                                             # server, else 127.0.0.1:5432)
     python bench/bench_pages_load.py --db both
     python bench/bench_pages_load.py --rows 100000 --cases 10000 --seconds 15   # quick
+    python bench/bench_pages_load.py --profile 20           # no load: where each page's CPU goes
 
 The database: ``_seed.seed`` (shared with bench_recording_list.py; a bureau, 2 detachments, 30 teams, 300 officers
 and devices, ~5,000 cases, ~2,000 parties, and the recordings bulk-inserted in SQL, a fifth of
@@ -462,6 +463,66 @@ def load(
     }
 
 
+def profile_pages(world: dict, runs: int, roles: list[str]) -> None:
+    """``--profile``: each page ``runs`` times through Django's test client in this process
+    (Django set up in the copy's environment), for one login of each role: CPU ms per request
+    (PostgreSQL's own CPU not included), queries and their time, the slowest queries, then the
+    same requests under cProfile and the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    for role in roles:
+        username = world["users"][role][-1]
+        client = Client()
+        response = client.post(
+            "/login/", login_fields(username, world["password"], 0 if role == "legal" else None)
+        )
+        if response.status_code != 302 or "login" in response.url:
+            raise SystemExit(f"login of {username}: {response.status_code}")
+        for name, make in paths(world["samples"][role], random.Random(1)).items():
+            for _ in range(2):  # templates, query plans, the kept counts
+                client.get(make())
+            cpu = wall = sql = 0.0
+            queries, slow = 0, []
+            for _ in range(runs):
+                path = make()
+                with CaptureQueriesContext(connection) as captured:
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    response = client.get(path)
+                    cpu += time.process_time() - c0
+                    wall += time.perf_counter() - t0
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code}")
+                queries += len(captured)
+                for q in captured.captured_queries:
+                    sql += float(q["time"])
+                    slow.append((float(q["time"]), q["sql"][:300]))
+            print(
+                f"== [{connection.vendor}] {ROLES[role]}, {name}: CPU {cpu * 1000 / runs:.1f} ms, "
+                f"wall {wall * 1000 / runs:.1f} ms, {queries / runs:.1f} queries, "
+                f"SQL {sql * 1000 / runs:.1f} ms per request",
+                flush=True,
+            )
+            for seconds, text in sorted(slow, reverse=True)[:5]:
+                print(f"   {seconds * 1000:7.1f} ms  {text}")
+            profiler = cProfile.Profile()
+            for _ in range(runs):
+                path = make()
+                profiler.enable()
+                client.get(path)
+                profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def stats(times: list[float], errors: dict) -> dict:
     ordered = sorted(times)
 
@@ -520,6 +581,24 @@ def run_db(db: str, args) -> dict:
     dep = pg = None
     try:
         dep, pg, world = prepare_database(db, args.rows, args.cases, work, args.rebuild)
+        if args.profile:
+            (work / "world.json").write_text(json.dumps(world))
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--profile-world",
+                    str(work / "world.json"),
+                    "--profile",
+                    str(args.profile),
+                    "--roles",
+                    ",".join(args.roles),
+                ],
+                env=dep.env,
+                cwd=d.ROOT,
+                check=True,
+            )
+            return {"db": db, "profiled": args.profile}
         if args.prepare_only:
             print(
                 f"   [{db}] cached database ready: {world['recordings']:,} recordings, "
@@ -583,11 +662,28 @@ def main() -> None:
         action="store_true",
         help="build (or check) the cached database and stop, without a load",
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the load: each page N times through Django's test client on a copy of "
+        "the cached database, per role: CPU ms, queries, SQL ms, the slowest queries, and the "
+        "functions that took most CPU (cProfile)",
+    )
+    parser.add_argument("--profile-world", default="", help=argparse.SUPPRESS)
     parser.add_argument("--build", default="", help=argparse.SUPPRESS)
     parser.add_argument("--enroll", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
         build(args.rows, args.cases, Path(args.build))
+        return
+    if args.profile_world:
+        profile_pages(
+            json.loads(Path(args.profile_world).read_text()),
+            args.profile,
+            [r for r in args.roles.split(",") if r],
+        )
         return
     if args.enroll:
         import django

@@ -18,23 +18,35 @@ T = TypeVar("T")
 
 _kept: dict = {}  # key -> (monotonic deadline, value)
 _lock = threading.Lock()
+_computing: set = set()  # keys a thread of this process is computing now
 MAX_KEYS = 500  # scopes x days x kinds: a few dozen; never grow without bound
 
 
 def kept(key, seconds: int, compute: Callable[[], T]) -> T:
-    """``compute()``, or its answer for ``key`` if computed less than ``seconds`` ago."""
+    """``compute()``, or its answer for ``key`` if computed less than ``seconds`` ago.
+
+    When the window has ended, one request of the process computes afresh; the requests that
+    ask while it does get the last answer (at most that computation's time older than the
+    window), not a computation of their own: under load several threads of a worker could
+    find the same key expired at once and run the same 0.3 s query side by side, each slowed
+    by the others (issue 9 item 3)."""
     if not seconds:
         return compute()
     now = time.monotonic()
     with _lock:
         found = _kept.get(key)
-    if found is not None and now < found[0]:
-        return found[1]
-    value = compute()
-    with _lock:
-        if len(_kept) >= MAX_KEYS:
-            _kept.clear()
-        _kept[key] = (now + seconds, value)
+        if found is not None and (now < found[0] or key in _computing):
+            return found[1]
+        _computing.add(key)
+    try:
+        value = compute()
+        with _lock:
+            if len(_kept) >= MAX_KEYS:
+                _kept.clear()
+            _kept[key] = (now + seconds, value)
+    finally:
+        with _lock:
+            _computing.discard(key)
     return value
 
 

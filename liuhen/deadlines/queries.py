@@ -9,14 +9,13 @@ indexed queries however many cases there are.
 from __future__ import annotations
 
 import datetime as _dt
-import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q
 
 from liuhen.core.errors import InvalidInput
+from liuhen.core.kept import kept
 from liuhen.deadlines.models import CaseDeadlineEntry
 from liuhen.org.models import Officer, Unit
 
@@ -101,25 +100,17 @@ def summary(user, today: _dt.date) -> dict:
     return {"total": total, "mine": mine, "per_unit": per_unit, "per_officer": per_officer}
 
 
-_kept: dict = {}  # SQL of the scoped query -> (deadline, per_unit, per_officer)
-_kept_lock = threading.Lock()
-
-
 def _grouped(qs, today: _dt.date) -> tuple[list[dict], list[dict]]:
-    """(per unit, per officer) rows of ``qs``, fresh or kept (copies: callers may change them)."""
-    seconds = settings.DEADLINE_SUMMARY_SECONDS
-    key = str(qs.query) if seconds else None
-    now = time.monotonic()
-    with _kept_lock:
-        kept = _kept.get(key) if key is not None else None
-    if kept is None or now >= kept[0]:
-        kept = (now + seconds, *_count_groups(qs, today))
-        if key is not None:
-            with _kept_lock:
-                if len(_kept) > 500:  # scopes x days: a handful; never grow without bound
-                    _kept.clear()
-                _kept[key] = kept
-    return [dict(r) for r in kept[1]], [dict(r) for r in kept[2]]
+    """(per unit, per officer) rows of ``qs``, fresh or kept per scoped query's SQL
+    (core.kept; copies: callers may change them)."""
+    if qs.query.is_empty():  # no scope: nothing to count, and no SQL to key it by
+        return [], []
+    per_unit, per_officer = kept(
+        ("deadline-summary", str(qs.query)),
+        settings.DEADLINE_SUMMARY_SECONDS,
+        lambda: _count_groups(qs, today),
+    )
+    return [dict(r) for r in per_unit], [dict(r) for r in per_officer]
 
 
 def _count_groups(qs, today: _dt.date) -> tuple[list[dict], list[dict]]:

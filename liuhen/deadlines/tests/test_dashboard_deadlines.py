@@ -208,21 +208,31 @@ def _summary_the_long_way(user, today):
     from liuhen.deadlines.queries import visible_entries
 
     qs = visible_entries(user).filter(warn_from__lte=today)
-    counts = {"overdue": Count("id", filter=Q(due__lt=today)),
-              "due_soon": Count("id", filter=Q(due__gte=today))}
+    counts = {
+        "overdue": Count("id", filter=Q(due__lt=today)),
+        "due_soon": Count("id", filter=Q(due__gte=today)),
+    }
     return {
         "total": qs.aggregate(**counts),
         "mine": qs.filter(case__officers__user=user).aggregate(**counts),
-        "per_unit": sorted((r["case__unit_id"], r["overdue"], r["due_soon"]) for r in
-                           qs.values("case__unit_id").annotate(**counts).order_by()),
-        "per_officer": sorted((r["case__officers__id"], r["overdue"], r["due_soon"]) for r in
-                              qs.filter(case__officers__isnull=False)
-                              .values("case__officers__id").annotate(**counts).order_by()),
+        "per_unit": sorted(
+            (r["case__unit_id"], r["overdue"], r["due_soon"])
+            for r in qs.values("case__unit_id").annotate(**counts).order_by()
+        ),
+        "per_officer": sorted(
+            (r["case__officers__id"], r["overdue"], r["due_soon"])
+            for r in qs.filter(case__officers__isnull=False)
+            .values("case__officers__id")
+            .annotate(**counts)
+            .order_by()
+        ),
     }
 
 
-@pytest.mark.parametrize("role", ["officer_a", "officer_a2", "officer_b", "head_a",
-                                  "head_detachment", "legal", "device_keeper"])
+@pytest.mark.parametrize(
+    "role",
+    ["officer_a", "officer_a2", "officer_b", "head_a", "head_detachment", "legal", "device_keeper"],
+)
 def test_summary_in_two_queries_answers_what_the_four_did(people, cases, role):
     """Totals from the units' rows and the user's own counts from their officer's row equal
     the separate aggregates, for every scope (cases with two officers each)."""
@@ -233,21 +243,25 @@ def test_summary_in_two_queries_answers_what_the_four_did(people, cases, role):
     want = _summary_the_long_way(user, today)
     assert got["total"] == want["total"]
     assert got["mine"] == want["mine"]
-    assert sorted((r["case__unit_id"], r["overdue"], r["due_soon"])
-                  for r in got["per_unit"]) == want["per_unit"]
-    assert sorted((r["case__officers__id"], r["overdue"], r["due_soon"])
-                  for r in got["per_officer"]) == want["per_officer"]
+    assert (
+        sorted((r["case__unit_id"], r["overdue"], r["due_soon"]) for r in got["per_unit"])
+        == want["per_unit"]
+    )
+    assert (
+        sorted((r["case__officers__id"], r["overdue"], r["due_soon"]) for r in got["per_officer"])
+        == want["per_officer"]
+    )
 
 
 def test_summary_kept_briefly_per_scope(people, cases, settings, monkeypatch):
     """Kept DEADLINE_SUMMARY_SECONDS per scope: a second dashboard of the same scope reads no
     counts; another scope does not get this one's; after the window the counts are fresh."""
-    from liuhen.deadlines import queries
+    from liuhen.core import kept
 
     settings.DEADLINE_SUMMARY_SECONDS = 30
     clock = {"now": 1000.0}
-    monkeypatch.setattr(queries.time, "monotonic", lambda: clock["now"])
-    monkeypatch.setattr(queries, "_kept", {})
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(kept, "_kept", {})
     today = timezone.localdate()
     legal, officer_a = people["legal"].user, people["officer_a"].user
     first = summary(legal, today)
