@@ -155,11 +155,12 @@ def erase_object(disposal_id: int, *, actor=None, storage=None) -> bool:
                   permit.recording_id, exc)
         return False
     with transaction.atomic():
-        RecordingDisposal.objects.filter(pk=permit.pk, object_erased_at__isnull=True).update(
-            object_erased_at=timezone.now(), erase_detail={"storage": storage.name, **detail})
-        record(actor=actor, action=events.event_recording_object_erased,
-               target=permit.recording,
-               detail={"disposal": permit.pk, "key": key, "storage": storage.name, **detail})
+        # Once: a run that met the same permit at the same time (two retries) records nothing.
+        if RecordingDisposal.objects.filter(pk=permit.pk, object_erased_at__isnull=True).update(
+                object_erased_at=timezone.now(), erase_detail={"storage": storage.name, **detail}):
+            record(actor=actor, action=events.event_recording_object_erased,
+                   target=permit.recording,
+                   detail={"disposal": permit.pk, "key": key, "storage": storage.name, **detail})
     return True
 
 

@@ -268,19 +268,13 @@ class CaseLink(models.Model):
         return self.ended_at is None
 
 
-class RecordingDisposal(_RecordingChild, models.Model):
-    """The authority for destroying one original, and what remains of it (a tombstone).
+class DisposalApproval(models.Model):
+    """What every disposal permit carries, a recording's (:class:`RecordingDisposal`) and a
+    stored record's (:class:`DisposalPermit`) alike (第十四条): the 销毁清册 number, the records
+    keeper's proposal, both approvals (unit head and legal affairs office, two different
+    people: the database checks it, ``triggers.py``), the retention that ended, who executed it
+    and when, and the erasure of the stored object."""
 
-    Written once by ``evidence.disposal.dispose_original`` (the only path that deletes an
-    original, 第二十六条 (二)) after the records keeper's proposal was approved by the unit
-    head AND the legal affairs office: the register number (销毁清册), both approvals and the
-    retention that ended. The database lets ``Recording.disposed_at`` be set only when this
-    row exists with both approvals by two different people (``triggers.py``); this row is never
-    deleted, and afterwards only the erasure of the object is recorded on it.
-    """
-
-    recording = models.OneToOneField(Recording, on_delete=models.PROTECT, related_name="disposal",
-                                     verbose_name="音像记录")
     register_number = models.CharField("销毁清册编号", max_length=60)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+", verbose_name="提出人（档案管理人员）")
@@ -295,17 +289,37 @@ class RecordingDisposal(_RecordingChild, models.Model):
     executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+", verbose_name="执行人")
     executed_at = models.DateTimeField("执行时间", default=timezone.now)
-    object_erased_at = models.DateTimeField("原件删除时间", null=True, blank=True)
+    object_erased_at = models.DateTimeField("文件删除时间", null=True, blank=True)
     erase_detail = models.JSONField("删除情况", default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-executed_at", "-id"]
+
+
+class RecordingDisposal(_RecordingChild, DisposalApproval):
+    """The authority for destroying one original, and what remains of it (a tombstone).
+
+    Written once by ``evidence.disposal.dispose_original`` (the only path that deletes an
+    original, 第二十六条 (二)) after the records keeper's proposal was approved by the unit
+    head AND the legal affairs office: the register number (销毁清册), both approvals and the
+    retention that ended (:class:`DisposalApproval`). The database lets
+    ``Recording.disposed_at`` be set only when this row exists with both approvals by two
+    different people (``triggers.py``); this row is never deleted, and afterwards only the
+    erasure of the object is recorded on it. The digests stay on the recording's own row.
+    """
+
+    recording = models.OneToOneField(Recording, on_delete=models.PROTECT, related_name="disposal",
+                                     verbose_name="音像记录")
+    object_erased_at = models.DateTimeField("原件删除时间", null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "recording__unit"
     case_lookup = "recording__case"
 
-    class Meta:
+    class Meta(DisposalApproval.Meta):
         verbose_name = "原件销毁记录"
         verbose_name_plural = "原件销毁记录"
-        ordering = ["-executed_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.register_number}: {self.recording_id}"
@@ -316,39 +330,20 @@ class RecordingDisposal(_RecordingChild, models.Model):
         return self.recording
 
 
-class DisposalPermit(models.Model):
-    """What every disposal permit of a stored record carries (a written record's scan, a case
-    file's PDF; the recording's own is :class:`RecordingDisposal`): the 销毁清册 number, the
-    records keeper's proposal, both approvals (unit head and legal affairs office, two different
-    people: the database checks it, ``triggers.tombstone_protections``), the retention that ended, the
-    digests of what was destroyed, who executed it and when, and the object's erasure.
+class DisposalPermit(DisposalApproval):
+    """The permit of a stored record (a written record's scan, a case file's PDF): the
+    approvals of :class:`DisposalApproval` and the digests of what was destroyed (the
+    record's own row keeps them too, but the permit must show them after the file is gone).
 
     A concrete permit adds a one-to-one ``tombstone`` field to the row it disposes of."""
 
-    register_number = models.CharField("销毁清册编号", max_length=60)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+", verbose_name="提出人（档案管理人员）")
-    proposed_at = models.DateTimeField("提出时间")
-    unit_head_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                              related_name="+", verbose_name="单位负责人")
-    unit_head_approved_at = models.DateTimeField("单位负责人批准时间")
-    legal_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                          related_name="+", verbose_name="法制机构")
-    legal_approved_at = models.DateTimeField("法制机构批准时间")
-    retention = models.JSONField("保存期限依据", default=dict, blank=True)
     storage_key = models.CharField("存储键", max_length=300, blank=True)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     sm3 = models.CharField("SM3", max_length=64, blank=True)
     size = models.BigIntegerField("大小（字节）", null=True, blank=True)
-    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+", verbose_name="执行人")
-    executed_at = models.DateTimeField("执行时间", default=timezone.now)
-    object_erased_at = models.DateTimeField("文件删除时间", null=True, blank=True)
-    erase_detail = models.JSONField("删除情况", default=dict, blank=True)
 
-    class Meta:
+    class Meta(DisposalApproval.Meta):
         abstract = True
-        ordering = ["-executed_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.register_number}: {self.tombstone_id}"

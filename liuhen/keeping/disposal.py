@@ -36,7 +36,7 @@ from liuhen.cases.models import Case
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError
 from liuhen.evidence import disposal as originals
 from liuhen.evidence import fixity
-from liuhen.evidence.models import Recording
+from liuhen.evidence.models import Recording, RecordingDisposal
 from liuhen.evidence.storage import get_storage
 from liuhen.keeping import events, holds, services
 from liuhen.keeping.choices import DisposalItemOutcome, DisposalStatus
@@ -449,10 +449,11 @@ def erase_record_object(permit, *, actor=None, storage=None) -> bool:
         log.error("DISPOSAL: erasing %s of %s failed: %s", key, row, exc)
         return False
     with transaction.atomic():
-        type(permit).objects.filter(pk=permit.pk, object_erased_at__isnull=True).update(
-            object_erased_at=timezone.now(), erase_detail={"storage": storage.name, **detail})
-        record(actor=actor, action=events.event_record_object_erased, target=row,
-               detail={"permit": permit.pk, "key": key, "storage": storage.name, **detail})
+        # Once: a run that met the same permit at the same time (two retries) records nothing.
+        if type(permit).objects.filter(pk=permit.pk, object_erased_at__isnull=True).update(
+                object_erased_at=timezone.now(), erase_detail={"storage": storage.name, **detail}):
+            record(actor=actor, action=events.event_record_object_erased, target=row,
+                   detail={"permit": permit.pk, "key": key, "storage": storage.name, **detail})
     return True
 
 
@@ -464,3 +465,24 @@ def erase_pending_records(*, actor=None, storage=None) -> int:
         for permit in model.objects.filter(object_erased_at__isnull=True).order_by("pk"):
             done += erase_record_object(permit, actor=actor, storage=storage)
     return done
+
+
+def retry_erasures(*, storage=None) -> dict:
+    """The scheduler's retry (第十四条): every tombstone, recording, written record or case-file
+    version, whose stored object is still there because its erasure failed after the tombstone
+    committed (a file-system error, S3 unreachable) is erased again. Idempotent: an object
+    already erased is not touched again, two runs at once record each erasure once; every
+    attempt is audited by the erasing function, and a run that found anything pending adds one
+    entry with the counts (a run with nothing to do writes nothing)."""
+    permits = (RecordingDisposal, DocumentDisposal, CaseFileDisposal)
+    pending = sum(m.objects.filter(object_erased_at__isnull=True).count() for m in permits)
+    if not pending:
+        return {"objects_pending": 0, "objects_erased": 0, "objects_left": 0}
+    erased = originals.erase_pending(storage=storage) + erase_pending_records(storage=storage)
+    left = sum(m.objects.filter(object_erased_at__isnull=True).count() for m in permits)
+    result = {"objects_pending": pending, "objects_erased": erased, "objects_left": left}
+    with transaction.atomic():
+        record(actor=None, action=events.event_erasures_retried,
+               outcome=Outcome.FAILED if left else Outcome.SUCCEEDED,
+               reason=f"{left} 个对象仍未删除，将于下次重试" if left else "", detail=result)
+    return result

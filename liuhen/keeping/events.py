@@ -23,6 +23,8 @@ event_disposal_register_printed = "disposal.register_printed"
 # A written record or a case-file version made a tombstone, and its stored file erased.
 event_record_disposed = "disposal.record_disposed"
 event_record_object_erased = "disposal.record_object_erased"
+# The scheduler tried again the erasures that failed after their tombstone committed.
+event_erasures_retried = "disposal.erasures_retried"
 
 # Case files (casefile.py, 第十二条).
 event_casefile_assembled = "casefile.assembled"
@@ -70,6 +72,7 @@ ACTION_LABELS = {
     event_disposal_register_printed: "打印销毁清册",
     event_record_disposed: "销毁文字记录或卷宗",
     event_record_object_erased: "删除已销毁文字记录或卷宗的文件",
+    event_erasures_retried: "重试删除已销毁记录的存储对象",
     event_casefile_assembled: "组卷",
     event_casefile_bound: "案卷装订定稿",
     event_casefile_refused: "拒绝组卷操作",
@@ -89,4 +92,11 @@ ACTION_LABELS = {
     event_package_verified: "校验档案包",
     event_package_report_downloaded: "下载四性检测报告",
     event_burn_image_downloaded: "下载光盘映像",
+}
+
+# 审计详情字段的名称 (core.display), beyond the common ones.
+DETAIL_LABELS = {
+    "objects_pending": "待删除的存储对象",
+    "objects_erased": "本次删除的存储对象",
+    "objects_left": "仍未删除的存储对象",
 }

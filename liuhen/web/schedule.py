@@ -95,6 +95,12 @@ def jobs() -> list[Periodic]:
         "upload-cleanup", "liuhen.evidence.tus.recovery.upload_upkeep_task",
         timedelta(minutes=15), {}, "完成已传完的上传，清理过期的未完成上传",
     ))
+    # 第十四条: an object whose erasure failed after its tombstone committed (a file-system
+    # error, S3 unreachable) is erased again; nothing else ever would (issue 11).
+    found.append(Periodic(
+        "disposal-erasures", "liuhen.keeping.tasks.retry_erasures_task", timedelta(hours=1), {},
+        "重试删除已销毁记录的存储对象",
+    ))
     # The database says what work is owed (issue 16 item 3): derivations still pending and jobs
     # whose worker died are queued again, temporary folders of killed derivations removed.
     found.append(Periodic(

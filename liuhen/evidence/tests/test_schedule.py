@@ -45,7 +45,7 @@ def test_jobs_follow_the_settings(settings):
     settings.FIXITY_EVERY_HOURS = 0
     assert [job.name for job in schedule.jobs()] == ["audit-anchor", "violations",
                                                      "circular-draft", "upload-cleanup",
-                                                     "owed-work"]
+                                                     "disposal-erasures", "owed-work"]
 
 
 def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
@@ -55,12 +55,12 @@ def test_nothing_runs_at_start_up_then_each_job_when_due(settings, state_file):
     assert _fixity_runs() == 0
     later = started + schedule.FIRST_DELAY
     assert sorted(schedule.run_due(now=later, started=started)) == [
-        "audit-anchor", "circular-draft", "fixity", "owed-work", "upload-cleanup",
-        "violations"]
+        "audit-anchor", "circular-draft", "disposal-erasures", "fixity", "owed-work",
+        "upload-cleanup", "violations"]
     assert _fixity_runs() == 1  # the immediate test backend ran the enqueued job
-    # An hour on: only the hourly clean-up; a day on: fixity again.
+    # An hour on: only the hourly jobs; a day on: fixity again.
     assert schedule.run_due(now=later + timedelta(hours=1), started=started) == [
-        "upload-cleanup", "owed-work"]
+        "upload-cleanup", "disposal-erasures", "owed-work"]
     assert "fixity" in schedule.run_due(now=later + timedelta(hours=24), started=started)
     assert _fixity_runs() == 2
 
@@ -151,7 +151,8 @@ def test_scheduler_command_once_and_list(settings, state_file, capsys):
     call_command("scheduler", "--once")
     assert _fixity_runs() == 1
     assert set(schedule.load_state()) == {"audit-anchor", "fixity", "upload-cleanup",
-                                              "owed-work", "violations", "circular-draft"}
+                                              "owed-work", "violations", "circular-draft",
+                                              "disposal-erasures"}
     call_command("scheduler", "--list")
     assert "从未" not in capsys.readouterr().out
 

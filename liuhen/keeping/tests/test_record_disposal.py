@@ -242,3 +242,90 @@ def test_a_scan_another_live_record_names_is_kept(people, filed_case, new_case, 
     out, err = io.StringIO(), io.StringIO()
     call_command("verify", "--all", stdout=out, stderr=err)
     assert "孤立对象 0" in out.getvalue() and "异常 0" in out.getvalue()
+
+
+def test_every_permit_carries_the_same_approvals():
+    """One abstract permit (evidence.models.DisposalApproval) for a recording's, a written
+    record's and a case file's disposal: the 销毁清册 number, the proposal, both approvals
+    (第十四条), the retention that ended, the execution and the erasure are the same fields."""
+    from liuhen.evidence.models import DisposalApproval, RecordingDisposal
+
+    names = [f.name for f in DisposalApproval._meta.fields]
+    assert {"register_number", "unit_head_approved_by", "legal_approved_by"} <= set(names)
+    for model in (RecordingDisposal, DocumentDisposal, CaseFileDisposal):
+        assert issubclass(model, DisposalApproval), model
+        for name in names:
+            *_, kwargs = model._meta.get_field(name).deconstruct()
+            *_, base = DisposalApproval._meta.get_field(name).deconstruct()
+            if name == "object_erased_at":  # a recording's object is its original (原件)
+                kwargs.pop("verbose_name"), base.pop("verbose_name")
+            assert kwargs == base, (model, name)
+
+
+def test_the_scheduler_retries_erasures_that_failed_after_commit(
+        people, expired_case, vault, monkeypatch, django_capture_on_commit_callbacks):
+    """第十四条: the tombstones committed but the storage refused to erase (a disk error, S3
+    unreachable): the one scheduler's hourly job erases them later, a recording's original and
+    a case's stored files alike, audited; a second run, or a retry that meets an object
+    already erased, changes and records nothing."""
+    from liuhen.evidence.models import RecordingDisposal
+    from liuhen.web import schedule
+
+    case, _bound_version = expired_case
+    keeper = people["keeper_a"].user
+    recordings = [c.recording.pk for c in disposal.candidates(user=keeper)]
+    assert recordings  # the case's evidence, kept as long as its file (第十四条第二款)
+    real = type(vault).erase_original
+
+    def broken(self, key, *, permit):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(vault), "erase_original", broken)
+    register = _approve_both(people, disposal.propose(
+        actor=keeper, case_ids=[case.pk], recording_ids=recordings))
+    with django_capture_on_commit_callbacks(execute=True):
+        disposal.execute(actor=keeper, register=register)
+    permits = [*RecordingDisposal.objects.all(), *DocumentDisposal.objects.exclude(
+        storage_key=""), *CaseFileDisposal.objects.all()]
+    keys = [p.tombstone.storage_key for p in permits]
+    assert len(permits) >= 4 and all(vault.path(k).exists() for k in keys)
+    assert all(p.object_erased_at is None for p in permits)
+
+    job = {j.name: j for j in schedule.jobs()}["disposal-erasures"]
+    assert job.every == timedelta(hours=1) and not job.inline
+    job.enqueue()  # still refused: audited as failed, left for the next run
+    tried = AuditEntry.objects.filter(action="disposal.erasures_retried").latest("seq")
+    assert tried.outcome == "failed" and tried.actor_id is None
+    assert tried.detail["objects_left"] == tried.detail["objects_pending"] >= len(permits)
+
+    monkeypatch.setattr(type(vault), "erase_original", real)
+    started = timezone.now()
+    for other in schedule.jobs():  # the other jobs ran just now: only ours falls due
+        if other.name != job.name:
+            schedule.record_run(other.name, started + schedule.FIRST_DELAY)
+    assert schedule.run_due(now=started + schedule.FIRST_DELAY, started=started) == [job.name]
+    done = AuditEntry.objects.filter(action="disposal.erasures_retried").latest("seq")
+    assert done.outcome == "succeeded" and done.detail["objects_left"] == 0
+    assert done.detail["objects_erased"] == done.detail["objects_pending"]
+    for permit in permits:
+        permit.refresh_from_db()
+        assert permit.object_erased_at is not None, permit
+    assert not any(vault.path(k).exists() for k in keys)
+    erased = AuditEntry.objects.filter(
+        action__in=("recording.object_erased", "disposal.record_object_erased"),
+        outcome="succeeded")
+    assert erased.count() == len(set(
+        (type(p), p.pk) for p in [*RecordingDisposal.objects.all(),
+                                  *DocumentDisposal.objects.all(),
+                                  *CaseFileDisposal.objects.all()]))
+
+    # Idempotent: nothing pending, nothing done, nothing recorded; an erasure retried after
+    # another run finished records no second entry.
+    entries = AuditEntry.objects.count()
+    job.enqueue()
+    assert originals.erase_object(permits[0].pk) is True
+    assert disposal.erase_record_object(permits[-1]) is True
+    assert AuditEntry.objects.count() == entries
+    out = io.StringIO()
+    call_command("verify", "--all", stdout=out, stderr=io.StringIO())
+    assert "孤立对象 0" in out.getvalue() and "异常 0" in out.getvalue()

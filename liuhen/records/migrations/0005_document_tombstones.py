@@ -12,6 +12,15 @@ def install(apps, schema_editor):
     triggers.install_tombstone(schema_editor.connection)
 
 
+def reinstall(apps, schema_editor):
+    """Reversed last: SQLite rebuilds ``cases_document`` to remove the two columns and drops its
+    triggers with the old table; the immutability triggers of the migrations before this one
+    are installed again (idempotent; on PostgreSQL they were never dropped)."""
+    from liuhen.records import triggers
+
+    triggers.install(schema_editor.connection)
+
+
 def remove(apps, schema_editor):
     from liuhen.records import triggers
 
@@ -29,6 +38,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Runs last when reversed (see reinstall): the table keeps its protection.
+        migrations.RunPython(migrations.RunPython.noop, reinstall),
         migrations.AddField(
             model_name='document',
             name='disposal_register',
