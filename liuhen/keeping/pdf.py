@@ -5,9 +5,12 @@ URL fetched)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from liuhen.audit.services import record
+from liuhen.keeping import events
 from liuhen.keeping.models import DisposalList
 from liuhen.records.pdf import render_pdf
 
@@ -19,3 +22,13 @@ def register_pdf(register: DisposalList) -> bytes:
     html = render_to_string("keeping/pdf/register.html", {
         "register": register, "items": items, "printed_at": timezone.localtime()})
     return render_pdf(html)
+
+
+def printed_register(request, register: DisposalList) -> HttpResponse:
+    """The register as an inline PDF answer, audited as printed (the page and the API)."""
+    content = register_pdf(register)
+    record(actor=request.user, action=events.event_disposal_register_printed, target=register,
+           request=request, detail={"number": register.number})
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{register.number}.pdf"'
+    return response

@@ -33,7 +33,7 @@ from liuhen.keeping.models import (
     LegalHold,
     RetentionChange,
 )
-from liuhen.keeping.pdf import register_pdf
+from liuhen.keeping.pdf import printed_register
 from liuhen.packaging import PackagingError
 
 
@@ -213,13 +213,8 @@ def _register_page(request, register, status: int = 200):
 @handles_errors
 def disposal_register_pdf(request, pk):
     """The 销毁清册 as PDF; audited as printed."""
-    register = get_for(request.user, "disposal.view", DisposalList.objects, pk)
-    content = register_pdf(register)
-    record(actor=request.user, action=events.event_disposal_register_printed, target=register,
-           request=request, detail={"number": register.number})
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{register.number}.pdf"'
-    return response
+    return printed_register(request,
+                            get_for(request.user, "disposal.view", DisposalList.objects, pk))
 
 
 # --- case files ----------------------------------------------------------------------------

@@ -146,6 +146,15 @@ NEEDS: dict[str, str | None] = {
     "liuhen_supervision_api_show_circular": "circular.view",
     "liuhen_supervision_api_create_circular": "circular.manage",
     "liuhen_supervision_api_publish_circular": "circular.manage",
+    # disposal (第十四条): the records keeper proposes and executes, the unit head and the legal
+    # affairs office approve
+    "liuhen_keeping_api_candidates": "disposal.propose",
+    "liuhen_keeping_api_registers": "disposal.view",
+    "liuhen_keeping_api_propose": "disposal.propose",
+    "liuhen_keeping_api_register_detail": "disposal.view",
+    "liuhen_keeping_api_decide": "disposal.approve",
+    "liuhen_keeping_api_execute": "disposal.execute",
+    "liuhen_keeping_api_register_pdf_download": "disposal.view",
 }
 
 ACTOR_UNIT = {Role.OFFICER: "team_a", Role.UNIT_HEAD: "team_a", Role.RECORDS_KEEPER: "team_a",
@@ -190,6 +199,7 @@ def world(django_db_setup, django_db_blocker):
     from liuhen.cases.tests.factories import make_case, make_party
     from liuhen.devices import services as devices
     from liuhen.evidence import links
+    from liuhen.keeping.models import DisposalList
     from liuhen.org.tests.factories import OfficerFactory, UnitFactory
     from liuhen.records import services as records
     from liuhen.records.choices import ApprovalAction
@@ -227,12 +237,15 @@ def world(django_db_setup, django_db_blocker):
             requester=actors[Role.OFFICER].user, target_type="cases.case", target_id=case.pk,
             actions=["view"], reason="办案需要",
             wanted_until=TEST_TODAY + timedelta(days=3))
+        register = DisposalList.objects.create(
+            number="XH-全-1", unit=units["team_a"], as_of=TEST_TODAY,
+            proposed_by=actors[Role.RECORDS_KEEPER].user)
         tokens = {role: create_token(user=actor.user, name="测试")[0]
                   for role, actor in actors.items()}
         ids = {"case_id": case.pk, "party_id": party.pk, "patrol_id": patrol.pk,
                "device_id": device.pk, "recording_id": recording.pk, "link_id": link.pk,
                "violation_id": violation.pk, "circular_id": circular.pk,
-               "approval_id": approval.pk,
+               "approval_id": approval.pk, "register_id": register.pk,
                "request_id": access_request.pk, "grant_id": 2_000_000_000,
                "sha256": recording.sha256, "unit_id": units["team_a"].pk,
                "officer_id": officer.pk, "holder_id": officer.pk}
