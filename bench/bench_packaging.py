@@ -15,9 +15,10 @@ size grows) a fresh child process, in the same run:
   computed and compared with the recorded one; the recorded SM3 is reused, as for a stored
   recording whose digests were fixed at upload; ``bagit`` checks structure and completeness,
   the verifier the manifests) and ``write_disc_images`` (the ISO written from the bag while
-  its own SHA-256 and SM3 are computed, then read back once with SHA-256 for the image and
-  every file, checked by the verifier). The recorded digests are computed before the timing
-  starts: in Liuhen they were computed at upload;
+  its own SHA-256 and SM3 and every file's SHA-256, cut out by its extents, are computed: each
+  byte of the image hashed once on its way, the image then parsed again, not read through a
+  second time, and checked by the verifier). The recorded digests are computed before the
+  timing starts: in Liuhen they were computed at upload;
 * the SM3 floor: ``openssl dgst -sm3`` over the originals (one SM3 stream, C only). Packaging
   must compute SM3 at least once per byte (the image, for the burn register), so no
   implementation can beat that figure.
@@ -233,7 +234,7 @@ def report(r: dict) -> None:
             f"cpu {ours['build_cpu']:7.2f} s"
         )
         print(
-            f"    discs (ISO + read-back)        : wall {ours['disc_wall']:7.2f} s  "
+            f"    discs (ISO + check)            : wall {ours['disc_wall']:7.2f} s  "
             f"cpu {ours['disc_cpu']:7.2f} s"
         )
         print(

@@ -13,14 +13,19 @@ and README, BagIt tag files for its share (``Bag-Count: 2 of 3``), and a volume 
 the same key (``volume.sig``). ``verify.py`` checks one volume alone, or all of them together.
 
 Files are streamed into the image (``pycdlib`` opens each at write time and copies it in 1 MiB
-blocks): memory stays flat whatever the package size. The image's own SHA-256 and SM3 (for the
-burn register) are computed while it is written (:class:`~liuhen.packaging.readback.
-HashingWriter`); each image is then read back once (:func:`liuhen.packaging.readback.read_back`)
-with SHA-256 alone: the image must read back with the SHA-256 it was written with, and every
-file on it must match the manifest by SHA-256 (each file's SM3 was computed from the same bytes
-while the package was built, or recorded at ingest; another SM3 pass would add time, not
-certainty). A later check of a kept disc (``read_back``) recomputes both (DA/T 70
-安全性: the medium's read-back check).
+blocks): memory stays flat whatever the package size. Each byte of the image is hashed once, on
+its way to the disk (:class:`~liuhen.packaging.readback.HashingWriter`): the image's own
+SHA-256 and SM3 (for the burn register) and, cut out of the same stream by the extents the
+layout gave each payload file, every file's SHA-256. The check right after writing
+(:func:`liuhen.packaging.readback.read_back` with ``written_files``) parses the written image
+again: its size, its signed manifest, volume index and tag files (read from the image), every
+file present with the manifest's size, each file's extents on the image the ones that were
+hashed and its SHA-256 the manifest's (each file's SM3 was computed from the same bytes while
+the package was built, or recorded at ingest), Joliet and Rock Ridge names alike. The image is
+not read a second time here: reading back at once what the page cache still holds proves no
+more than the bytes hashed on their way. The read-back check of DA/T 70 安全性 (the archive's
+``disc_readback``, and every later check of a kept disc) reads the image or disc back in full
+and recomputes both digests.
 """
 
 from __future__ import annotations
@@ -338,9 +343,10 @@ def write_disc_images(
 ) -> list[DiscImage]:
     """Write the package at ``package_dir`` as ISO images in ``dest_dir`` (created if needed):
     one image when it fits ``medium_name``, else several, each self-contained. ``signer`` must
-    be the key that signed the package (it also signs each volume index). Every image is read
-    back (``verify=True``, the default) and its own SHA-256 and SM3 returned; a read-back
-    failure raises :class:`PackageInvalid` and leaves the failed image for inspection.
+    be the key that signed the package (it also signs each volume index). Every image is
+    checked as written (``verify=True``, the default: the module's docstring says how) and its
+    own SHA-256 and SM3 returned; a failed check raises :class:`PackageInvalid` and leaves the
+    failed image for inspection.
     ``fsync=False`` leaves flushing to the kernel (an image about to be burnt and deleted)."""
     package = _Package(Path(package_dir), signer)
     target = medium(medium_name)
@@ -371,18 +377,30 @@ def write_disc_images(
                     detail=f"volume {number}: {size} > {target.capacity}",
                 )
             path = dest / (f"{stem}.iso" if total == 1 else f"{stem}-{number}of{total}.iso")
+            # Where each payload file lands (pycdlib lays the image out on this first lookup).
+            extents = {
+                f.path: readback.record_extents(iso.get_record(rr_path="/" + f.path)) for f in share
+            }
             # "xb+": the writer reads back what pycdlib wrote before the file data (metadata).
             with open(path, "xb+") as out:
-                hashing = readback.HashingWriter(out)
+                hashing = readback.HashingWriter(out, files=extents if verify else None)
                 iso.write_fp(hashing, blocksize=WRITE_BLOCK)
                 written = hashing.digests()
+                found = hashing.file_digests()
                 if fsync:
                     out.flush()
                     os.fsync(out.fileno())
         finally:
             iso.close()
         result = readback.read_back(
-            path, fingerprint=signer.fingerprint, sm3="skip", files=verify, written=written
+            path,
+            fingerprint=signer.fingerprint,
+            sm3="skip",
+            files=verify,
+            written=written,
+            written_files=None
+            if found is None
+            else {rel: (extents[rel], value) for rel, value in found.items()},
         )
         if verify and not result.ok:
             failures = "; ".join(f"{f.code} {f.path or ''}" for f in result.failures)

@@ -80,12 +80,7 @@ class IsoSource:
     def extents(self, rel: str) -> list[tuple[int, int]]:
         """(byte offset, length) of each extent of a file: one, or several for a file over
         4 GiB (ISO 9660 multi-extent)."""
-        record = self._records[rel]
-        found = []
-        while record is not None and record.data_length > 0:
-            found.append((record.extent_location() * BLOCK, record.data_length))
-            record = record.data_continuation
-        return found
+        return record_extents(self._records[rel])
 
     def joliet_names(self) -> set[str]:
         names = set()
@@ -105,51 +100,83 @@ class IsoSource:
         when not ``image_sm3``)."""
         new = DigestWriter if file_sm3 else Sha256Writer
         image = DigestWriter() if image_sm3 else Sha256Writer()
-        ranges = []
-        if files:
-            for rel, kind in self._kinds:
-                if kind == "file":
-                    ranges.extend(
-                        (start, start + length, rel) for start, length in self.extents(rel)
-                    )
-        ranges.sort()
-        pending = {}
-        for _start, _end, rel in ranges:
-            pending[rel] = pending.get(rel, 0) + 1
-        writers = {rel: new() for rel in pending}
-        found = {
-            rel: (0, *_empty(file_sm3))
-            for rel, kind in self._kinds
-            if files and kind == "file" and rel not in pending
-        }
-        active: list[tuple[int, int, str]] = []
-        position, following = 0, 0
+        extents = {rel: self.extents(rel) for rel, kind in self._kinds if files and kind == "file"}
+        cut = _FileCutter(extents, new)
+        position = 0
         with open(self.image, "rb") as fh:
             for chunk in iter_chunks(fh, CHUNK):
                 image.update(chunk)
-                end = position + len(chunk)
-                while following < len(ranges) and ranges[following][0] < end:
-                    active.append(ranges[following])
-                    following += 1
-                view = memoryview(chunk)
-                still = []
-                for start, stop, rel in active:
-                    low, high = max(start, position), min(stop, end)
-                    if low < high:
-                        writers[rel].update(view[low - position : high - position])
-                    if stop > end:
-                        still.append((start, stop, rel))
-                        continue
-                    pending[rel] -= 1
-                    if not pending[rel]:
-                        d = writers.pop(rel).digests()
-                        found[rel] = (d.size, d.sha256, d.sm3)
-                active = still
-                position = end
-        for rel, writer in writers.items():  # an extent past the end of a truncated image
+                cut.feed(position, chunk)
+                position += len(chunk)
+        return image.digests(), cut.finish()
+
+
+def record_extents(record) -> list[tuple[int, int]]:
+    """(byte offset, length) of each extent of a ``pycdlib`` directory record and its
+    continuations (a file over 4 GiB has several)."""
+    found = []
+    while record is not None and record.data_length > 0:
+        found.append((record.extent_location() * BLOCK, record.data_length))
+        record = record.data_continuation
+    return found
+
+
+class _FileCutter:
+    """Every file's digests cut out of an image's byte stream by its extents, the stream fed
+    front to back in pieces (read back from an image, or as the image is written)."""
+
+    def __init__(self, extents: Mapping[str, list[tuple[int, int]]], new) -> None:
+        self._ranges = sorted(
+            (start, start + length, rel)
+            for rel, found in extents.items()
+            for start, length in found
+        )
+        self._pending: dict[str, int] = {}
+        for _start, _end, rel in self._ranges:
+            self._pending[rel] = self._pending.get(rel, 0) + 1
+        self._writers = {rel: new() for rel in self._pending}
+        self._new = new
+        # A file without an extent is empty.
+        self.found = {rel: self._empty() for rel in extents if rel not in self._pending}
+        self._active: list[tuple[int, int, str]] = []
+        self._following = 0
+
+    def _empty(self) -> tuple[int, str, str | None]:
+        d = self._new().digests()
+        return d.size, d.sha256, d.sm3
+
+    def feed(self, position: int, chunk: bytes) -> None:
+        """``chunk`` is the image's bytes from ``position`` on (never before what was fed)."""
+        end = position + len(chunk)
+        ranges = self._ranges
+        while self._following < len(ranges) and ranges[self._following][0] < end:
+            self._active.append(ranges[self._following])
+            self._following += 1
+        if not self._active:
+            return
+        view = memoryview(chunk)
+        still = []
+        for start, stop, rel in self._active:
+            low, high = max(start, position), min(stop, end)
+            if low < high:
+                self._writers[rel].update(view[low - position : high - position])
+            if stop > end:
+                still.append((start, stop, rel))
+                continue
+            self._pending[rel] -= 1
+            if not self._pending[rel]:
+                d = self._writers.pop(rel).digests()
+                self.found[rel] = (d.size, d.sha256, d.sm3)
+        self._active = still
+
+    def finish(self) -> dict[str, tuple[int, str, str | None]]:
+        """Every file's (size, SHA-256, SM3 or None); a file whose extents lie past the end
+        of the stream (a truncated image) gets what was there."""
+        for rel, writer in self._writers.items():
             d = writer.digests()
-            found[rel] = (d.size, d.sha256, d.sm3)
-        return image.digests(), found
+            self.found[rel] = (d.size, d.sha256, d.sm3)
+        self._writers = {}
+        return self.found
 
 
 class Sha256Writer:
@@ -173,25 +200,38 @@ class Sha256Writer:
 
 class HashingWriter:
     """A binary file wrapper for ``pycdlib``'s ``write_fp`` that computes the image's SHA-256
-    and SM3 while the image is written, so the read-back right after needs SHA-256 alone.
+    and SM3 while the image is written and, given ``files`` (each payload file's extents in
+    the image, as laid out before writing), every such file's SHA-256 from the very bytes that
+    land at its extents: the check right after writing then needs no second pass over the
+    image.
 
     ``pycdlib`` seeks: descriptors and directory records first (small, not always in order),
     then the file data in extent order, then one padding byte at the end. Small writes are only
     written; before a large one (file data) the bytes between what is hashed and where it lands
-    are read back from the file (the metadata written so far, zeros for holes) and hashed, then
-    the data itself is hashed on its way. A later write below what is already hashed makes
-    the digests unusable: ``digests()`` then returns ``None`` and the read-back computes them
-    from the file instead. Correctness never rests on this class: the read-back compares the
-    image's SHA-256 with the one computed here, and every file on the image with the manifest.
+    are read back from the file (the metadata and small files written so far, zeros for holes)
+    and hashed, then the data itself is hashed on its way. A later write below what is already
+    hashed makes the digests unusable: ``digests()`` and ``file_digests()`` then return
+    ``None`` and the check reads the image back instead. Correctness never rests on this
+    class alone: the check compares every file's SHA-256 with the manifest and each file's
+    extents on the written image (parsed again) with the ones hashed here.
     """
 
     LARGE = 64 * 1024
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(
+        self, out: IO[bytes], files: Mapping[str, list[tuple[int, int]]] | None = None
+    ) -> None:
         self._out = out
         self._hash = DigestWriter()
+        self._files = _FileCutter(files, Sha256Writer) if files else None
         self._hashed = 0
         self._valid = True
+
+    def _feed(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        if self._files is not None:
+            self._files.feed(self._hashed, chunk)
+        self._hashed += len(chunk)
 
     def write(self, data) -> int:
         position = self._out.tell()
@@ -199,8 +239,7 @@ class HashingWriter:
             self._valid = False
         elif self._valid and len(data) >= self.LARGE:
             self._catch_up(position)
-            self._hash.update(bytes(data))
-            self._hashed = position + len(data)
+            self._feed(bytes(data))
         return self._out.write(data)
 
     def _catch_up(self, position: int) -> None:
@@ -210,15 +249,12 @@ class HashingWriter:
         self._out.flush()
         with open(self._out.fileno(), "rb", closefd=False) as reader:
             reader.seek(self._hashed)
-            left = position - self._hashed
-            while left:
-                chunk = reader.read(min(CHUNK, left))
+            while self._hashed < position:
+                chunk = reader.read(min(CHUNK, position - self._hashed))
                 if not chunk:  # a hole past the end: zeros
-                    chunk = bytes(min(CHUNK, left))
-                self._hash.update(chunk)
-                left -= len(chunk)
+                    chunk = bytes(min(CHUNK, position - self._hashed))
+                self._feed(chunk)
         self._out.seek(here)
-        self._hashed = position
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         return self._out.seek(offset, whence)
@@ -238,18 +274,21 @@ class HashingWriter:
 
     def digests(self) -> Digests | None:
         """The image's digests, once everything is written; ``None`` when they could not be
-        computed on the way (the read-back computes them)."""
+        computed on the way (the check reads the image back)."""
         if not self._valid:
             self._hash.digests()  # let the lanes finish
+            if self._files is not None:
+                self._files.finish()
             return None
         self._out.flush()
         self._catch_up(os.fstat(self._out.fileno()).st_size)
         return self._hash.digests()
 
-
-def _empty(sm3: bool) -> tuple[str, str | None]:
-    d = DigestWriter().digests()
-    return d.sha256, d.sm3 if sm3 else None
+    def file_digests(self) -> dict[str, tuple[int, str, None]] | None:
+        """After :meth:`digests`: each file's (size, SHA-256, None) as written, or ``None``."""
+        if not self._valid or self._files is None:
+            return None
+        return self._files.finish()
 
 
 def _as_expected(expected: object) -> Mapping[str, object]:
@@ -272,6 +311,7 @@ def read_back(
     sm3: str = "auto",
     files: bool = True,
     written: object = None,
+    written_files: Mapping[str, tuple[list[tuple[int, int]], tuple]] | None = None,
 ) -> verifier.Report:
     """Check disc images (``.iso`` files), mounted discs or folders against their manifest and
     return the verifier's :class:`~liuhen.packaging.verifier.Report`. Several locations are the
@@ -283,7 +323,12 @@ def read_back(
     ``files=False`` computes only the image digests. ``written`` (one image only): the
     digests computed while the image was written (:class:`HashingWriter`); the read-back then
     computes the image's SHA-256 alone, must find the same SHA-256 and size, and reports the
-    SM3 computed while writing (the bytes read back are the bytes hashed then)."""
+    SM3 computed while writing (the bytes read back are the bytes hashed then).
+    ``written_files`` as well (the check right after writing, :func:`~liuhen.packaging.disc.
+    write_disc_images`): each payload file's extents and (size, SHA-256, None) as hashed while
+    the image was written; the image is then not read a second time: it is parsed again, its
+    size must be the one written, and a file whose extents on the parsed image are the ones
+    hashed is checked by that SHA-256 (any other file is read from the image)."""
     if isinstance(locations, str | os.PathLike):
         locations = [locations]
     sources: list[object] = []
@@ -298,10 +343,21 @@ def read_back(
             source = IsoSource(location)
             sources.append(source)
             known = _as_expected(written) if written is not None else {}
-            digests, found = source.scan(
-                files=files, file_sm3=sm3 != "skip", image_sm3=not known.get("sm3")
-            )
-            if known.get("sm3"):
+            if written_files is not None and known.get("sm3") and known.get("sha256"):
+                size = source.image.stat().st_size
+                digests = Digests(str(known["sha256"]), str(known["sm3"]), size)
+                if size != known.get("size", size):
+                    written_failures.append((source, known, Digests("", None, size)))
+                found = {
+                    rel: value
+                    for rel, (extents, value) in written_files.items()
+                    if rel in source._records and source.extents(rel) == list(extents)
+                }
+            else:
+                digests, found = source.scan(
+                    files=files, file_sm3=sm3 != "skip", image_sm3=not known.get("sm3")
+                )
+            if known.get("sm3") and written_files is None:
                 same = digests.sha256 == str(known.get("sha256", "")).lower() and (
                     digests.size == known.get("size", digests.size)
                 )

@@ -257,23 +257,24 @@ def test_many_long_chinese_names_in_nested_folders_split_within_the_medium(signe
     assert report.files_checked == 120
 
 
-def test_image_digests_are_computed_while_writing_and_the_read_back_needs_only_sha256(
+def test_every_byte_is_hashed_once_while_writing_and_the_image_is_not_read_again(
     package, signer, tmp_path, monkeypatch
 ):
-    """The image's SHA-256 and SM3 come from the write itself (HashingWriter), so the read-back
-    right after computes SHA-256 alone (one SM3 pass over the image, not two; issue 11's
-    packaging bench); the digests equal a fresh hash of the file."""
+    """The image's SHA-256 and SM3 and every payload file's SHA-256 come from the write itself
+    (HashingWriter, the files cut out by their extents), so the check right after writing
+    parses the image but never reads it through a second time (issue 11's packaging bench);
+    the digests equal a fresh hash of the file and of each file on it."""
     from liuhen.packaging import readback
 
     seen = []
-    real = readback.HashingWriter.digests
+    real = readback.HashingWriter.file_digests
 
     def record(self):
         found = real(self)
         seen.append(found)
         return found
 
-    monkeypatch.setattr(readback.HashingWriter, "digests", record)
+    monkeypatch.setattr(readback.HashingWriter, "file_digests", record)
     scans = []
     real_scan = readback.IsoSource.scan
 
@@ -283,15 +284,76 @@ def test_image_digests_are_computed_while_writing_and_the_read_back_needs_only_s
 
     monkeypatch.setattr(readback.IsoSource, "scan", scan)
     (image,) = write_disc_images(package.path, tmp_path / "d", signer=signer, medium_name="cd")
+    assert scans == []  # no second pass over the image
     data = image.path.read_bytes()
-    assert seen and seen[0] is not None, "the writer fell back to hashing on read-back"
-    assert (seen[0].sha256, seen[0].sm3, seen[0].size) == (
+    assert (image.sha256, image.sm3, image.size) == (
         hashlib.sha256(data).hexdigest(),
         hashlib.new("sm3", data).hexdigest(),
         len(data),
     )
-    assert (image.sha256, image.sm3) == (seen[0].sha256, seen[0].sm3)
-    assert scans == [{"files": True, "file_sm3": False, "image_sm3": False}]
+    assert seen and seen[0] is not None, "the writer fell back to reading the image back"
+    by_path = {f.path: f for f in package.files}
+    assert set(seen[0]) == set(by_path)
+    for path, (size, sha256, sm3) in seen[0].items():
+        assert (size, sha256, sm3) == (by_path[path].size, by_path[path].sha256, None)
+    # A full read-back later (the 安全性 check, a kept disc) finds the same.
+    report = read_back(image.path, expected=image, fingerprint=signer.fingerprint)
+    assert report.ok, report.render()
+
+
+def test_a_payload_file_changed_before_the_disc_is_written_is_caught(package, signer, tmp_path):
+    """The bag's copy altered after the package was built (same size): the bytes written at
+    its extents no longer have the manifest's SHA-256, and no image is accepted."""
+    target = package.path / CHINESE
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.chmod(0o644)
+    target.write_bytes(bytes(data))
+    with pytest.raises(PackageInvalid) as caught:
+        write_disc_images(package.path, tmp_path / "d", signer=signer, medium_name="cd")
+    assert "file.sha256" in caught.value.detail and CHINESE in caught.value.detail
+
+
+def test_digests_hashed_while_writing_count_only_at_the_extents_they_were_hashed_at(
+    image, package, signer
+):
+    """read_back with ``written_files``: a file's SHA-256 from writing is used only where its
+    extents on the parsed image are the ones hashed; elsewhere the file is read from the image."""
+    from liuhen.packaging.readback import IsoSource
+
+    written = {"sha256": image.sha256, "sm3": image.sm3, "size": image.size}
+    with IsoSource(image.path) as source:
+        extents = source.extents(CHINESE)
+    size = next(f.size for f in package.files if f.path == CHINESE)
+    wrong = (size, "0" * 64, None)
+    # At the right extents a wrong digest is believed, and fails the check.
+    report = read_back(
+        image.path,
+        fingerprint=signer.fingerprint,
+        sm3="skip",
+        written=written,
+        written_files={CHINESE: (extents, wrong)},
+    )
+    assert "file.sha256" in {f.code for f in report.failures}
+    # At other extents it is not: the file is read from the image, and passes.
+    moved = [(start + 2048, length) for start, length in extents]
+    report = read_back(
+        image.path,
+        fingerprint=signer.fingerprint,
+        sm3="skip",
+        written=written,
+        written_files={CHINESE: (moved, wrong)},
+    )
+    assert report.ok, report.render()
+    # An image whose size is not the one written fails.
+    report = read_back(
+        image.path,
+        fingerprint=signer.fingerprint,
+        sm3="skip",
+        written={**written, "size": image.size + 2048},
+        written_files={},
+    )
+    assert "image.readback" in {f.code for f in report.failures}
 
 
 def test_a_read_back_that_differs_from_the_written_digest_fails(image, signer):
