@@ -3,6 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Python's default: compiled modules are cached in __pycache__. Some shells set
+# PYTHONDONTWRITEBYTECODE, and then every process of a run (migrate, the demo, each web worker,
+# each test server, each `liuhen ingest`) compiled about 1,150 modules again: 1.5 s of CPU each.
+unexport PYTHONDONTWRITEBYTECODE
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 openssl poppler-utils
 # clamav: the archive packages' virus scan (docs/keeping.md); without the bureau's signature files it
