@@ -220,6 +220,11 @@ BACKUP_DIR = conf.env_str("LIUHEN_BACKUP_DIR", "")
 # by `liuhen signing_key`, mode 0600) and the folder where each package as supplied is kept
 # (复制留存), read-only, beside the register's digests.
 SIGNING_KEY_FILE = conf.env_path("LIUHEN_SIGNING_KEY_FILE", DATA_DIR / "keys" / "signing-ed25519.pem")
+# Beside it, the SM2 key (GB/T 32918, through the system's OpenSSL 3): evidence packages carry both
+# signatures. Empty path: signing-sm2.pem in the Ed25519 key's folder; LIUHEN_SM2_SIGNING=false
+# where the host's OpenSSL has no SM2 (packages are then signed with Ed25519 alone).
+SM2_SIGNING = conf.env_bool("LIUHEN_SM2_SIGNING", True)
+SM2_SIGNING_KEY_FILE = conf.env_str("LIUHEN_SM2_SIGNING_KEY_FILE", "")
 SUPPLY_DIR = conf.env_path("LIUHEN_SUPPLY_DIR", DATA_DIR / "supplied")
 # Archive packages of cases (第十五条) made from the package page, with their disc images.
 ARCHIVE_DIR = conf.env_path("LIUHEN_ARCHIVE_DIR", DATA_DIR / "archive")

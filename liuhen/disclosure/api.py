@@ -11,10 +11,10 @@ from typing import Literal
 from django.http import FileResponse
 from ninja import Field, Router, Schema, Status
 
+from liuhen.access.services import get_for, require
 from liuhen.cases.models import Case
-from liuhen.core.errors import NotFound
 from liuhen.core.schemas import MaskedId, Name, Plan, Reason, Short
-from liuhen.disclosure import decisions, marks, services, supply
+from liuhen.disclosure import decisions, events, marks, services, supply
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
 
@@ -112,6 +112,7 @@ class SupplyOut(Schema):
     zip_sha256: str
     zip_sm3: str
     key_fingerprint: str
+    sm2_key_fingerprint: str
     built_at: datetime | None
     supplied_at: datetime | None
     supplied_how: str
@@ -125,25 +126,22 @@ class SupplyOut(Schema):
         return sorted(obj.recordings.values_list("pk", flat=True))
 
 
-def _copy(request, copy_id: int):
-    found = services.visible_copies(request.user).select_related("recording") \
-        .filter(pk=copy_id).first()
-    if found is None:
-        raise NotFound()
-    return found
+def _copy(request, copy_id: int, event: str = events.event_copies_viewed):
+    """The copy named in the path, seen under ``disclosure.view``; a refusal is audited as the
+    operation asked (services.get_copy). The operation's own rule is checked by its service."""
+    return services.get_copy(request.user, copy_id, event=event)
 
 
 @router.get("/disclosure/copies", response=list[PartyCopyOut], summary="当事人复制登记")
 def copies(request):
+    require(request.user, "disclosure.view", event=events.event_copies_viewed)
     return list(services.visible_copies(request.user).select_related("recording")[:500])
 
 
 @router.post("/disclosure/copies", response={201: PartyCopyOut}, summary="登记当事人复制申请")
 def register_copy(request, payload: PartyCopyIn):
-    recording = (Recording.objects.restrict(request.user, "recording.view")
-                 .filter(pk=payload.recording_id).first())
-    if recording is None:
-        raise NotFound()
+    recording = get_for(request.user, "recording.view", Recording.objects, payload.recording_id,
+                        denied_event=events.event_copy_registered)
     created = services.register_party_copy(
         actor=request.user, recording=recording, recipient_name=payload.recipient_name,
         recipient_number=payload.recipient_number, identity_check=payload.identity_check,
@@ -159,7 +157,8 @@ def copy_detail(request, copy_id: int):
 @router.post("/disclosure/copies/{copy_id}/decision", response=PartyCopyOut,
              summary="审批当事人复制（主管负责人）")
 def decide(request, copy_id: int, payload: PartyCopyDecisionIn):
-    _copy(request, copy_id)
+    _copy(request, copy_id, events.event_copy_approved if payload.decision == "approve"
+          else events.event_copy_refused)
     return decisions.decide(kind=decisions.PARTY_COPY, approver=request.user, pk=copy_id,
                             approve=payload.decision == "approve", note=payload.note)
 
@@ -167,21 +166,21 @@ def decide(request, copy_id: int, payload: PartyCopyDecisionIn):
 @router.post("/disclosure/copies/{copy_id}/plan", response=PartyCopyOut,
              summary="制定遮挡方案（第十七条第四款）")
 def plan(request, copy_id: int, payload: PartyCopyPlanIn):
-    _copy(request, copy_id)
+    _copy(request, copy_id, events.event_copy_plan_set)
     return services.set_redaction_plan(actor=request.user, copy_id=copy_id, text=payload.plan)
 
 
 @router.post("/disclosure/copies/{copy_id}/make", response=PartyCopyOut,
              summary="制作复制件（加水印，按遮挡方案处理）")
 def make(request, copy_id: int):
-    _copy(request, copy_id)
+    _copy(request, copy_id, events.event_copy_made)
     return services.make_party_copy(actor=request.user, copy_id=copy_id)
 
 
 @router.post("/disclosure/copies/{copy_id}/hand-over", response=PartyCopyOut,
              summary="登记交付复制件")
 def hand_over(request, copy_id: int):
-    _copy(request, copy_id)
+    _copy(request, copy_id, events.event_copy_handed_over)
     return services.hand_over_party_copy(actor=request.user, copy_id=copy_id)
 
 
@@ -190,7 +189,7 @@ def hand_over(request, copy_id: int):
                 "description": "复制件（视频或照片），交付当事人的同一文件",
                 "content": {"application/octet-stream": {}}}}})
 def copy_download(request, copy_id: int):
-    found = _copy(request, copy_id)
+    found = _copy(request, copy_id, events.event_copy_downloaded)
     path = services.copy_for_download(actor=request.user, copy_id=found.pk, request=request)
     suffix = path.rsplit(".", 1)[-1] if "." in path else "bin"
     return FileResponse(get_storage().open(path), as_attachment=True,
@@ -201,15 +200,15 @@ def copy_download(request, copy_id: int):
 # --- supplies to review bodies and courts (第十七条第三款) ---------------------------------------
 
 
-def _supply(request, supply_id: int):
-    found = supply.visible_supplies(request.user).filter(pk=supply_id).first()
-    if found is None:
-        raise NotFound()
-    return found
+def _supply(request, supply_id: int, event: str = events.event_supplies_viewed):
+    """The supply named in the path, seen under ``disclosure.view``; a refusal is audited as the
+    operation asked (supply.get_supply). The operation's own rule is checked by its service."""
+    return supply.get_supply(request.user, supply_id, event=event)
 
 
 @router.get("/disclosure/supplies", response=list[SupplyOut], summary="提供登记（复议、诉讼）")
 def supplies(request):
+    require(request.user, "disclosure.view", event=events.event_supplies_viewed)
     return list(supply.visible_supplies(request.user)
                 .prefetch_related("documents", "recordings")[:500])
 
@@ -217,9 +216,8 @@ def supplies(request):
 @router.post("/disclosure/supplies", response={201: SupplyOut},
              summary="登记行政复议机关、人民法院调取（第十七条第三款）")
 def register_supply(request, payload: SupplyIn):
-    case = Case.objects.restrict(request.user, "case.view").filter(pk=payload.case_id).first()
-    if case is None:
-        raise NotFound()
+    case = get_for(request.user, "case.view", Case.objects.select_related("unit"),
+                   payload.case_id, denied_event=events.event_supply_registered)
     created = supply.register_supply(
         actor=request.user, case=case, body_kind=payload.body_kind, body_name=payload.body_name,
         letter_number=payload.letter_number, received_on=payload.received_on,
@@ -236,7 +234,8 @@ def supply_detail(request, supply_id: int):
 @router.post("/disclosure/supplies/{supply_id}/decision", response=SupplyOut,
              summary="审批提供（主管负责人，登记人不得自批）")
 def decide_supply(request, supply_id: int, payload: SupplyDecisionIn):
-    _supply(request, supply_id)
+    _supply(request, supply_id, events.event_supply_approved if payload.decision == "approve"
+            else events.event_supply_refused)
     return decisions.decide(kind=decisions.SUPPLY, approver=request.user, pk=supply_id,
                             approve=payload.decision == "approve", note=payload.note)
 
@@ -244,21 +243,21 @@ def decide_supply(request, supply_id: int, payload: SupplyDecisionIn):
 @router.post("/disclosure/supplies/{supply_id}/build", response=SupplyOut,
              summary="制作证据包并留存（签名清单、离线核验程序）")
 def build_supply(request, supply_id: int):
-    _supply(request, supply_id)
+    _supply(request, supply_id, events.event_supply_built)
     return supply.build_supply(actor=request.user, supply_id=supply_id)
 
 
 @router.post("/disclosure/supplies/{supply_id}/supplied", response=SupplyOut,
              summary="登记已提供（方式、时间）")
 def supplied(request, supply_id: int, payload: SupplyHandOverIn):
-    _supply(request, supply_id)
+    _supply(request, supply_id, events.event_supply_supplied)
     return supply.mark_supplied(actor=request.user, supply_id=supply_id, how=payload.how)
 
 
 @router.post("/disclosure/supplies/{supply_id}/check", response=SupplyCheckOut,
              summary="核验留存件与提供时一致（复制留存）")
 def check_supply(request, supply_id: int):
-    _supply(request, supply_id)
+    _supply(request, supply_id, events.event_supply_checked)
     return supply.check_supply(actor=request.user, supply_id=supply_id, request=request)
 
 
@@ -267,7 +266,7 @@ def check_supply(request, supply_id: int):
                 "description": "证据包 ZIP：与登记的 SHA-256、SM3 相同的字节",
                 "content": {"application/zip": {}}}}})
 def supply_package(request, supply_id: int):
-    _supply(request, supply_id)
+    _supply(request, supply_id, events.event_supply_downloaded)
     path = supply.package_for_download(actor=request.user, supply_id=supply_id,
                                        request=request)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,

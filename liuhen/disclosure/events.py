@@ -48,3 +48,19 @@ ACTION_LABELS = {
     event_unusual_viewed: "查看异常使用",
     event_unusual_thresholds_set: "调整异常使用阈值",
 }
+
+# Detail fields of the supply entries (core.display): what a package built, checked or handed
+# over was (第十七条第三款, 复制留存).
+DETAIL_LABELS = {
+    "package": "证据包编号",
+    "manifest_sha256": "清单的 SHA-256 摘要",
+    "zip_sha256": "压缩包的 SHA-256 摘要",
+    "zip_sm3": "压缩包的 SM3 摘要",
+    "files": "文件数",
+    "key_fingerprint": "Ed25519 签名公钥指纹",
+    "sm2_key_fingerprint": "SM2 签名公钥指纹",
+    "how": "提供方式",
+    "zip_ok": "压缩包与登记一致",
+    "package_ok": "留存件核验通过",
+    "failures": "未通过项",
+}

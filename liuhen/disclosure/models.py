@@ -111,6 +111,8 @@ class Supply(models.Model):
     file_count = models.PositiveIntegerField("文件数", null=True, blank=True)
     payload_bytes = models.BigIntegerField("内容大小（字节）", null=True, blank=True)
     key_fingerprint = models.CharField("签名公钥指纹", max_length=64, blank=True)
+    sm2_key_fingerprint = models.CharField("SM2 签名公钥指纹", max_length=64, blank=True,
+                                           default="")
     built_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                  blank=True, related_name="+", verbose_name="制作人")
     built_at = models.DateTimeField("制作时间", null=True, blank=True)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuhen.access.querysets import unit_allowed
+from liuhen.access.services import get_for
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
 from liuhen.core.errors import Conflict, InvalidInput, NotFound
@@ -47,11 +48,29 @@ def _in_scope(user, recording: Recording) -> bool:
     return Recording.objects.restrict(user, "recording.view").filter(pk=recording.pk).exists()
 
 
+def _registrar_side(user, recording: Recording) -> bool:
+    """Who registers a party's request and then makes, hands over and downloads the copy: one
+    who sees the recording and holds ``disclosure.register`` for its unit (第十七条第二款; the
+    leader in charge decides, decisions.decide, and is not on this side)."""
+    return _in_scope(user, recording) and unit_allowed(user, "disclosure.register",
+                                                       recording.unit)
+
+
+def get_copy(user, copy_id, *, event: str = events.event_copies_viewed,
+             queryset=None) -> PartyCopy:
+    """The party copy ``copy_id`` if ``user`` may see it (``disclosure.view``); else NotFound,
+    the refusal audited under ``event`` (pages and the API ask here)."""
+    return get_for(user, "disclosure.view",
+                   queryset if queryset is not None
+                   else PartyCopy.objects.select_related("recording"),
+                   copy_id, denied_event=event)
+
+
 def register_party_copy(*, actor, recording: Recording, recipient_name: str,
                         recipient_number: str = "", identity_check: str, reason: str,
                         party=None) -> PartyCopy:
     """Register a party's request (who, identity checked how, which recording, why)."""
-    if not _in_scope(actor, recording):
+    if not _registrar_side(actor, recording):
         record_denied(actor=actor, action=events.event_copy_registered, target=recording,
                       reason="无权登记该音像记录的复制申请")
         raise NotFound()
@@ -102,7 +121,7 @@ def refuse_party_copy(*, approver, copy_id, reason: str) -> PartyCopy:
 def make_party_copy(*, actor, copy_id) -> PartyCopy:
     """Make the approved copy: the watermarked derived file, stored with its digests."""
     copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _in_scope(actor, copy.recording):
+    if copy is None or not _registrar_side(actor, copy.recording):
         record_denied(actor=actor, action=events.event_copy_made,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权制作该副本")
         raise NotFound()
@@ -155,7 +174,7 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
 def hand_over_party_copy(*, actor, copy_id) -> PartyCopy:
     """Record that the made copy was handed to the recipient (when, by whom)."""
     copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _in_scope(actor, copy.recording):
+    if copy is None or not _registrar_side(actor, copy.recording):
         record_denied(actor=actor, action=events.event_copy_handed_over,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权交付该副本")
         raise NotFound()
@@ -240,8 +259,7 @@ def mark_refusal(copy: PartyCopy) -> str | None:
 def set_redaction_plan(*, actor, copy_id, text: str) -> PartyCopy:
     """Set the plan before the copy is made; the approver sees it and its preview."""
     copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _in_scope(actor, copy.recording) \
-            or not unit_allowed(actor, "disclosure.register", copy.recording.unit):
+    if copy is None or not _registrar_side(actor, copy.recording):
         record_denied(actor=actor, action=events.event_copy_plan_set,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权制定遮挡方案")
         raise NotFound()

@@ -12,9 +12,11 @@ written records in order, the original recordings unaltered (their digests must 
 vault recorded, or nothing is built), an evidence list (证据清单) PDF, the audit extract of every
 item, a manifest with SHA-256 and SM3, size, capture time, device, officer and chain of custody
 per file, signed with the bureau's Ed25519 key (``settings.SIGNING_KEY_FILE``, made by
-``liuhen signing_key``) and the offline verifier inside. The package folder and the ZIP handed
-out are kept read-only under ``settings.SUPPLY_DIR`` (复制留存); the register holds the digests of
-both, so :func:`check_kept` can prove years later that what is kept is what was given.
+``liuhen signing_key``) and beside it with its SM2 key (GB/T 32918, :func:`sm2_key_path`), and
+the offline verifier inside, which checks both signatures with the standard library alone. The
+package folder and the ZIP handed out are kept read-only under ``settings.SUPPLY_DIR``
+(复制留存); the register holds the digests of both and both key fingerprints, so
+:func:`check_kept` can prove years later that what is kept is what was given.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from liuhen.access.querysets import unit_allowed
+from liuhen.access.services import get_for
 from liuhen.audit.queries import entries_about
 from liuhen.audit.services import record, record_denied
 from liuhen.core.display import action_label
@@ -46,7 +49,7 @@ from liuhen.disclosure.models import Supply
 from liuhen.evidence.digests import digest_file
 from liuhen.evidence.models import CaseLink, Recording
 from liuhen.evidence.storage import get_storage
-from liuhen.packaging import PackageBuilder, PackagingError, SigningKey, verify
+from liuhen.packaging import PackageBuilder, PackagingError, SigningKey, SM2SigningKey, verify
 from liuhen.records.pdf import render_pdf
 
 # The deadline rule a supply's response runs under (liuhen.deadlines.statutory).
@@ -64,16 +67,38 @@ def response_deadline(body_kind: str, received_on: dt.date) -> tuple[dt.date | N
         return None, text + "；节假日日历未覆盖，须人工计算"
 
 
-def signing_key() -> SigningKey:
-    """The bureau's signing key from ``settings.SIGNING_KEY_FILE``; never made here (a key
-    appearing silently on first use would sign with a key nobody registered)."""
-    path = Path(settings.SIGNING_KEY_FILE)
+def _bureau_key(kind, path: Path, name: str = ""):
+    """A key of the bureau's from ``path``; never made here (a key appearing silently on first
+    use would sign with a key nobody registered)."""
     if not path.exists():
-        raise Conflict("尚未生成本局签名密钥：请系统管理员运行 liuhen signing_key")
+        raise Conflict(f"尚未生成本局{name}签名密钥：请系统管理员运行 liuhen signing_key")
     try:
-        return SigningKey.load(path)
+        return kind.load(path)
     except PackagingError as exc:
-        raise Conflict(f"签名密钥不可用：{exc}") from exc
+        raise Conflict(f"{name}签名密钥不可用：{exc}") from exc
+
+
+def signing_key() -> SigningKey:
+    """The bureau's Ed25519 key from ``settings.SIGNING_KEY_FILE``."""
+    return _bureau_key(SigningKey, Path(settings.SIGNING_KEY_FILE))
+
+
+def sm2_key_path() -> Path | None:
+    """Where the SM2 key lives (``settings.SM2_SIGNING_KEY_FILE``, else ``signing-sm2.pem``
+    beside the Ed25519 key); None where SM2 signing is switched off."""
+    if not settings.SM2_SIGNING:
+        return None
+    if settings.SM2_SIGNING_KEY_FILE:
+        return Path(settings.SM2_SIGNING_KEY_FILE).expanduser()
+    return Path(settings.SIGNING_KEY_FILE).parent / "signing-sm2.pem"
+
+
+def sm2_signing_key() -> SM2SigningKey | None:
+    """The bureau's SM2 key, kept and loaded as the Ed25519 one is (0600); None where SM2
+    signing is switched off. Switched on and missing, nothing is built (never a package
+    silently signed with one key fewer than the bureau announced)."""
+    path = sm2_key_path()
+    return None if path is None else _bureau_key(SM2SigningKey, path, "SM2 ")
 
 
 def _case_records(case):
@@ -148,6 +173,13 @@ def register_supply(*, actor, case, body_kind: str, body_name: str, letter_numbe
     return supply
 
 
+def get_supply(user, supply_id, *, event: str = events.event_supplies_viewed) -> Supply:
+    """The supply ``supply_id`` if ``user`` may see it (``disclosure.view``); else NotFound,
+    the refusal audited under ``event`` (pages and the API ask here)."""
+    return get_for(user, "disclosure.view", Supply.objects.select_related("case", "case__unit"),
+                   supply_id, denied_event=event)
+
+
 def _visible(actor, supply_id) -> Supply | None:
     return (Supply.objects.restrict(actor, "disclosure.view").select_related("case", "case__unit")
             .filter(pk=supply_id).first())
@@ -198,10 +230,11 @@ def _items(supply: Supply) -> list[dict]:
     return items
 
 
-def evidence_list_pdf(supply: Supply, items: list[dict], made_at: dt.datetime) -> bytes:
+def evidence_list_pdf(supply: Supply, items: list[dict], made_at: dt.datetime, *,
+                      sm2: bool = False) -> bytes:
     """证据清单: every item with its source, capture time, device, officer and digests."""
     html = render_to_string("disclosure/pdf/evidence_list.html", {
-        "supply": supply, "items": items, "made_at": timezone.localtime(made_at)})
+        "supply": supply, "items": items, "made_at": timezone.localtime(made_at), "sm2": sm2})
     return render_pdf(html)
 
 
@@ -239,7 +272,7 @@ def build_supply(*, actor, supply_id) -> Supply:
         raise NotFound()
     if supply.status != SupplyStatus.APPROVED:
         raise Conflict("经主管负责人批准后方可制作证据包（第十七条第三款）")
-    signer = signing_key()
+    signer, sm2_signer = signing_key(), sm2_signing_key()
     now = timezone.now()
     package_id = f"SUPPLY-{supply.pk:06d}-{timezone.localtime(now):%Y%m%d%H%M%S}"
     items = _items(supply)
@@ -256,7 +289,8 @@ def build_supply(*, actor, supply_id) -> Supply:
     try:
         with PackageBuilder(target, title=f"{case.number} 向{supply.body_name}提供的证据材料",
                             organization=case.unit.name, external_id=package_id, signer=signer,
-                            created_at=timezone.localtime(now), metadata=meta) as builder:
+                            sm2_signer=sm2_signer, created_at=timezone.localtime(now),
+                            metadata=meta) as builder:
             for item in items:
                 row = item["row"]
                 custody = _custody(row)
@@ -268,7 +302,8 @@ def build_supply(*, actor, supply_id) -> Supply:
                     expected=row, metadata={"kind": item["kind"], "title": item["title"],
                                             "source_name": item["source"], **extra,
                                             "custody": custody})
-            builder.add_bytes("证据清单.pdf", evidence_list_pdf(supply, items, now),
+            builder.add_bytes("证据清单.pdf",
+                              evidence_list_pdf(supply, items, now, sm2=sm2_signer is not None),
                               metadata={"kind": "evidence_list"})
             builder.add_bytes("audit.json", json.dumps(
                 {i["path"]: i["custody"] for i in items} | {"案件": _custody(case)},
@@ -292,11 +327,13 @@ def build_supply(*, actor, supply_id) -> Supply:
                                                               digests.size)
         supply.file_count, supply.payload_bytes = len(result.files), result.payload_bytes
         supply.key_fingerprint = result.key_fingerprint
+        supply.sm2_key_fingerprint = result.sm2_key_fingerprint
         supply.save()
         record(actor=actor, action=events.event_supply_built, target=supply,
                detail={"package": package_id, "manifest_sha256": result.manifest_sha256,
                        "zip_sha256": digests.sha256, "zip_sm3": digests.sm3,
-                       "files": len(result.files), "key_fingerprint": result.key_fingerprint})
+                       "files": len(result.files), "key_fingerprint": result.key_fingerprint,
+                       "sm2_key_fingerprint": result.sm2_key_fingerprint})
     return supply
 
 
@@ -363,7 +400,8 @@ def check_kept(supply: Supply) -> dict:
         raise Conflict("该登记尚未制作证据包")
     archive = kept_zip(supply)
     zip_ok = archive.is_file() and digest_file(archive).sha256 == supply.zip_sha256
-    report = verify(supply.package_path, fingerprint=supply.key_fingerprint)
+    report = verify(supply.package_path, fingerprint=supply.key_fingerprint,
+                    sm2_fingerprint=supply.sm2_key_fingerprint or None)
     return {"zip_ok": zip_ok, "package_ok": report.ok,
             "failures": [f"{f.code} {f.path or ''}".strip() for f in report.failures]}
 

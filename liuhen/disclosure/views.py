@@ -111,12 +111,9 @@ def copy_new(request):
 
 
 def _copy(request, pk) -> PartyCopy:
-    copy = (services.visible_copies(request.user)
-            .select_related("recording", "registered_by", "decided_by", "made_by")
-            .filter(pk=pk).first())
-    if copy is None:
-        raise NotFound()
-    return copy
+    """The copy of the page, seen under ``disclosure.view`` (refusals audited)."""
+    return services.get_copy(request.user, pk, queryset=PartyCopy.objects.select_related(
+        "recording", "registered_by", "decided_by", "made_by"))
 
 
 @login_required
@@ -242,10 +239,8 @@ def supply_new(request):
 
 
 def _supply(request, pk):
-    found = supply.visible_supplies(request.user).filter(pk=pk).first()
-    if found is None:
-        raise NotFound()
-    return found
+    """The supply of the page, seen under ``disclosure.view`` (refusals audited)."""
+    return supply.get_supply(request.user, pk)
 
 
 @login_required

@@ -28,7 +28,7 @@ from liuhen.packaging.errors import (
     PackagingError,
 )
 from liuhen.packaging.readback import IsoSource, read_back
-from liuhen.packaging.signing import SigningKey
+from liuhen.packaging.signing import SigningKey, SM2SigningKey
 from liuhen.packaging.verifier import Report, verify
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "PackagedFile",
     "PackagingError",
     "Report",
+    "SM2SigningKey",
     "SM3Bag",
     "SigningKey",
     "canonical_json",

@@ -4,7 +4,8 @@ An evidence package supplied to a review body or a court (第十七条第三款)
 kept long-term (第十五条) are the same thing on disk: a BagIt 1.0 bag whose payload (``data/``)
 holds the originals as stored, a canonical ``manifest.json`` listing every file with its size,
 SHA-256 and SM3 (DA/T 97) and the caller's metadata, the bureau's Ed25519 signature over the
-manifest's exact bytes, and the offline verifier. Callers pass plain values and file openers;
+manifest's exact bytes (and, given an SM2 key, its SM2 signature over the same bytes beside
+it, GB/T 32918), and the offline verifier. Callers pass plain values and file openers;
 nothing here knows cases or recordings.
 
 Each payload is read once: while its bytes are written into the bag they are hashed with SHA-256
@@ -52,7 +53,7 @@ from liuhen.packaging.errors import (
 )
 from liuhen.packaging.names import collision_key, payload_path
 from liuhen.packaging.readback import Sha256Writer
-from liuhen.packaging.signing import SigningKey
+from liuhen.packaging.signing import SigningKey, SM2SigningKey
 
 GENERATOR = "liuhen.packaging 1"
 _HERE = Path(__file__).resolve().parent
@@ -125,6 +126,7 @@ class PackageResult:
     manifest_sha256: str
     manifest_sm3: str
     key_fingerprint: str
+    sm2_key_fingerprint: str = ""
 
 
 def _expected(expected: Any) -> dict[str, Any]:
@@ -152,7 +154,8 @@ class PackageBuilder:
     """Builds one package in ``dest_dir`` (which must not exist yet).
 
     >>> with PackageBuilder(dest, title="…", organization="…", external_id="…",
-    ...                     signer=SigningKey.load_or_create(key_path)) as builder:
+    ...                     signer=SigningKey.load_or_create(key_path),
+    ...                     sm2_signer=SM2SigningKey.load_or_create(sm2_key_path)) as builder:
     ...     builder.add_file("录像/DSJ_0001.MP4", stored_path, expected=recording,
     ...                      metadata={"captured_at": …, "device": …, "custody": […]})
     ...     builder.add_bytes("证据清单.pdf", pdf_bytes, metadata={"kind": "evidence_list"})
@@ -175,6 +178,7 @@ class PackageBuilder:
         organization: str,
         external_id: str,
         signer: SigningKey,
+        sm2_signer: SM2SigningKey | None = None,
         created_at: dt.datetime | None = None,
         metadata: Mapping[str, Any] | None = None,
         bag_info: Mapping[str, str] | None = None,
@@ -189,6 +193,7 @@ class PackageBuilder:
             raise PackagingError("制作时间须带时区。", detail="created_at is naive")
         self.title, self.organization, self.external_id = title, organization, external_id
         self.signer = signer
+        self.sm2_signer = sm2_signer
         self.created_at = created_at.isoformat(timespec="seconds")
         self.bagging_date = created_at.date().isoformat()
         self.metadata = dict(metadata or {})
@@ -284,6 +289,10 @@ class PackageBuilder:
             manifest = canonical_json(self._manifest(support))
             signature = base64.b64encode(self.signer.sign(manifest)) + b"\n"
             own = {**support, verifier.MANIFEST: manifest, verifier.SIGNATURE: signature}
+            if self.sm2_signer is not None:
+                own[verifier.SM2_SIGNATURE] = (
+                    base64.b64encode(self.sm2_signer.sign(manifest)) + b"\n"
+                )
             entries = [bag.Entry(f.path, f.size, f.sha256, f.sm3) for f in self._files]
             tags = bag.tag_files(entries, info=self._bag_info(), others=own)
             for name, data in {**own, **tags}.items():
@@ -308,6 +317,7 @@ class PackageBuilder:
             manifest_sha256=hashlib.sha256(manifest).hexdigest(),
             manifest_sm3=_sm3(manifest),
             key_fingerprint=self.signer.fingerprint,
+            sm2_key_fingerprint=self.sm2_signer.fingerprint if self.sm2_signer else "",
         )
 
     def abort(self) -> None:
@@ -391,7 +401,7 @@ class PackageBuilder:
 
     def _support_files(self) -> dict[str, bytes]:
         readme = README_SOURCE.read_bytes()
-        return {
+        support = {
             verifier.VERIFIER: VERIFIER_SOURCE.read_bytes(),
             # A byte-order mark: older Windows Notepad then reads the Chinese correctly.
             verifier.README: readme
@@ -399,9 +409,12 @@ class PackageBuilder:
             else b"\xef\xbb\xbf" + readme,
             verifier.PUBLIC_KEY: self.signer.public_key_pem,
         }
+        if self.sm2_signer is not None:
+            support[verifier.SM2_PUBLIC_KEY] = self.sm2_signer.public_key_pem
+        return support
 
     def _manifest(self, support: Mapping[str, bytes]) -> dict[str, Any]:
-        return {
+        manifest = {
             "format": verifier.MANIFEST_FORMAT,
             "generator": GENERATOR,
             "package": {
@@ -431,6 +444,19 @@ class PackageBuilder:
                 for name, data in sorted(support.items())
             ],
         }
+        if self.sm2_signer is not None:
+            manifest["signature_sm2"] = {
+                "algorithm": self.sm2_signer.algorithm,
+                "standard": "GB/T 32918.2-2016, SM3 (GB/T 32905-2016), ID per GB/T 35276-2017",
+                "digest": "sm3",
+                "id": self.sm2_signer.signer_id,
+                "encoding": "DER SEQUENCE {r, s}, base64",
+                "file": verifier.SM2_SIGNATURE,
+                "public_key": verifier.SM2_PUBLIC_KEY,
+                "public_key_fingerprint": self.sm2_signer.fingerprint,
+                "signs": "the exact bytes of manifest.json",
+            }
+        return manifest
 
     def _bag_info(self) -> list[tuple[str, str]]:
         return [
@@ -463,7 +489,10 @@ class PackageBuilder:
         source = verifier.DirectorySource(root)
         known = {(source.label, f.path): (f.size, f.sha256, f.sm3) for f in self._files}
         report = verifier.Verifier(
-            [source], precomputed=known, fingerprint=self.signer.fingerprint
+            [source],
+            precomputed=known,
+            fingerprint=self.signer.fingerprint,
+            sm2_fingerprint=self.sm2_signer.fingerprint if self.sm2_signer else None,
         ).run()
         if not report.ok:
             failures = "; ".join(f"{f.code} {f.path or ''}" for f in report.failures)

@@ -148,6 +148,9 @@ class _Package:
                 verifier.README,
             )
         }
+        for name in (verifier.SM2_SIGNATURE, verifier.SM2_PUBLIC_KEY):  # signed with SM2 too
+            if (root / name).is_file():
+                self.own[name] = (root / name).read_bytes()
         self.bag_fields = self._bag_fields()
         self.id = str(self.manifest.get("package", {}).get("id", ""))
 

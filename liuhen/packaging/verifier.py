@@ -12,6 +12,9 @@ What it checks, for a package folder, a mounted disc or an extracted disc image:
   here, so no ``cryptography`` package is needed), with the key in ``public-key.pem``, whose
   fingerprint it prints so that the reader can compare it with the one the bureau gave in
   writing (``--fingerprint`` makes the comparison part of the result);
+* where the manifest declares one, the SM2 signature over the same bytes (GB/T 32918.2 with
+  SM3 and the default ID 1234567812345678; pure Python below), with the key in
+  ``public-key-sm2.pem`` and its own fingerprint (``--sm2-fingerprint``);
 * every file the manifest lists: present, a plain file, its size, its SHA-256 and its SM3
   (GB/T 32905, the digest of record of DA/T 97; ``hashlib``'s when OpenSSL offers it, else
   the pure-Python SM3 below);
@@ -58,6 +61,8 @@ VOLUME_FORMAT = "liuhen-volume/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "public-key.pem"
+SM2_SIGNATURE = "manifest.sm2.sig"
+SM2_PUBLIC_KEY = "public-key-sm2.pem"
 VOLUME_INDEX = "volume.json"
 VOLUME_SIGNATURE = "volume.sig"
 VERIFIER = "verify.py"
@@ -277,9 +282,8 @@ def ed25519_verify(public_key, message, signature):
 _ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 
 
-def public_key_from_pem(pem):
-    """The raw 32-byte Ed25519 key of a PEM ``PUBLIC KEY`` (SubjectPublicKeyInfo), or raise
-    ValueError."""
+def _pem_public_key_der(pem):
+    """The DER of a PEM ``PUBLIC KEY`` (SubjectPublicKeyInfo), or raise ValueError."""
     text = pem.decode("ascii") if isinstance(pem, bytes) else pem
     lines = [line.strip() for line in text.strip().splitlines()]
     try:
@@ -287,14 +291,146 @@ def public_key_from_pem(pem):
         end = lines.index("-----END PUBLIC KEY-----")
     except ValueError:
         raise ValueError("not a PEM public key") from None
-    der = base64.b64decode("".join(lines[begin + 1 : end]), validate=True)
+    return base64.b64decode("".join(lines[begin + 1 : end]), validate=True)
+
+
+def public_key_from_pem(pem):
+    """The raw 32-byte Ed25519 key of a PEM ``PUBLIC KEY`` (SubjectPublicKeyInfo), or raise
+    ValueError."""
+    der = _pem_public_key_der(pem)
     if len(der) != 44 or not der.startswith(_ED25519_SPKI_PREFIX):
         raise ValueError("not an Ed25519 public key")
     return der[len(_ED25519_SPKI_PREFIX) :]
 
 
+# ---------------------------------------------------------------------------------------------
+# SM2 signature verification (GB/T 32918.2-2016, section 7; curve of GB/T 32918.5), pure Python,
+# beside Ed25519: SM3 over Z = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) and the message, the
+# default ID 1234567812345678 (GB/T 35276), the signature as DER SEQUENCE {r, s}.
+# ---------------------------------------------------------------------------------------------
+
+SM2_DEFAULT_ID = "1234567812345678"
+_SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+_SM2_A = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
+_SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+_SM2_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+_SM2_G = (
+    0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7,
+    0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0,
+)
+
+
+def _sm2_add(p, q):
+    """Affine point addition on the SM2 curve; None is the point at infinity."""
+    if p is None:
+        return q
+    if q is None:
+        return p
+    if p[0] == q[0]:
+        if (p[1] + q[1]) % _SM2_P == 0:
+            return None
+        slope = (3 * p[0] * p[0] + _SM2_A) * pow(2 * p[1], _SM2_P - 2, _SM2_P)
+    else:
+        slope = (q[1] - p[1]) * pow(q[0] - p[0], _SM2_P - 2, _SM2_P)
+    x = (slope * slope - p[0] - q[0]) % _SM2_P
+    return (x, (slope * (p[0] - x) - p[1]) % _SM2_P)
+
+
+def _sm2_mul(scalar, point):
+    result = None
+    while scalar:
+        if scalar & 1:
+            result = _sm2_add(result, point)
+        point = _sm2_add(point, point)
+        scalar >>= 1
+    return result
+
+
+def _sm2_on_curve(point):
+    x, y = point
+    return (
+        0 <= x < _SM2_P
+        and 0 <= y < _SM2_P
+        and (y * y - x * x * x - _SM2_A * x - _SM2_B) % _SM2_P == 0
+    )
+
+
+def _der_integer(data, offset):
+    """A positive DER INTEGER at ``offset``: (value, next offset); ValueError if malformed."""
+    if data[offset] != 0x02 or data[offset + 1] > 33 or data[offset + 1] == 0:
+        raise ValueError("not a DER INTEGER")
+    length = data[offset + 1]
+    body = data[offset + 2 : offset + 2 + length]
+    if len(body) != length or body[0] & 0x80 or (length > 1 and body[0] == 0 and body[1] < 0x80):
+        raise ValueError("not a minimal positive DER INTEGER")
+    return int.from_bytes(body, "big"), offset + 2 + length
+
+
+def sm2_signature_values(signature):
+    """(r, s) of a DER SEQUENCE {r, s} (GB/T 35276), or raise ValueError."""
+    if len(signature) < 8 or signature[0] != 0x30 or signature[1] != len(signature) - 2:
+        raise ValueError("not a DER SEQUENCE")
+    r, offset = _der_integer(signature, 2)
+    s, offset = _der_integer(signature, offset)
+    if offset != len(signature):
+        raise ValueError("trailing bytes")
+    return r, s
+
+
+def sm2_z(public_key, signer_id=SM2_DEFAULT_ID):
+    """Z_A = SM3(ENTL_A ‖ ID_A ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A) for the 64-byte key X ‖ Y."""
+    ident = signer_id.encode("utf-8")
+    h = new_sm3()
+    h.update((len(ident) * 8).to_bytes(2, "big") + ident)
+    for value in (_SM2_A, _SM2_B, *_SM2_G):
+        h.update(value.to_bytes(32, "big"))
+    h.update(public_key)
+    return h.digest()
+
+
+def sm2_verify(public_key, message, signature, signer_id=SM2_DEFAULT_ID):
+    """True when ``signature`` (DER) is a valid SM2 signature of ``message`` by ``public_key``
+    (the 65-byte uncompressed point 04 ‖ X ‖ Y) with ``signer_id``; False for anything else
+    (never raises on bad input). GB/T 32918.2-2016, 7.1 B1-B7."""
+    if len(public_key) != 65 or public_key[0] != 4:
+        return False
+    point = (int.from_bytes(public_key[1:33], "big"), int.from_bytes(public_key[33:], "big"))
+    if not _sm2_on_curve(point):
+        return False
+    try:
+        r, s = sm2_signature_values(bytes(signature))
+    except (ValueError, IndexError):
+        return False
+    if not (1 <= r < _SM2_N and 1 <= s < _SM2_N):  # B1, B2
+        return False
+    h = new_sm3()
+    h.update(sm2_z(public_key[1:], signer_id) + message)  # B3, B4
+    e = int.from_bytes(h.digest(), "big")
+    t = (r + s) % _SM2_N  # B5
+    if t == 0:
+        return False
+    summed = _sm2_add(_sm2_mul(s, _SM2_G), _sm2_mul(t, point))  # B6
+    return summed is not None and (e + summed[0]) % _SM2_N == r  # B7
+
+
+_SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d034200")
+
+
+def sm2_public_key_from_pem(pem):
+    """The 65-byte uncompressed point 04 ‖ X ‖ Y of a PEM ``PUBLIC KEY`` holding an SM2 key
+    (id-ecPublicKey with the curve 1.2.156.10197.1.301), or raise ValueError."""
+    der = _pem_public_key_der(pem)
+    if len(der) != 91 or not der.startswith(_SM2_SPKI_PREFIX) or der[26] != 4:
+        raise ValueError("not an SM2 public key")
+    raw = der[len(_SM2_SPKI_PREFIX) :]
+    if not _sm2_on_curve((int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big"))):
+        raise ValueError("the SM2 public key is not a point of the curve")
+    return raw
+
+
 def key_fingerprint(raw_public_key):
-    """The key's fingerprint: SHA-256 of its 32 raw bytes, lowercase hex."""
+    """The key's fingerprint: SHA-256 of its raw bytes (Ed25519: the 32-byte key; SM2: the
+    65-byte uncompressed point), lowercase hex."""
     return hashlib.sha256(raw_public_key).hexdigest()
 
 
@@ -386,6 +522,8 @@ class Report:
         self.locations = []
         self.fingerprint = None
         self.fingerprint_trusted = None  # True/False when the reader gave one, else None
+        self.sm2_fingerprint = None  # the SM2 key's, when the package is signed with SM2 too
+        self.sm2_fingerprint_trusted = None
         self.files_checked = 0
         self.bytes_checked = 0
         self.sm3 = "openssl"
@@ -411,6 +549,8 @@ class Report:
             "locations": self.locations,
             "key_fingerprint": self.fingerprint,
             "key_fingerprint_trusted": self.fingerprint_trusted,
+            "sm2_key_fingerprint": self.sm2_fingerprint,
+            "sm2_key_fingerprint_trusted": self.sm2_fingerprint_trusted,
             "files_checked": self.files_checked,
             "bytes_checked": self.bytes_checked,
             "sm3_implementation": self.sm3,
@@ -445,6 +585,12 @@ class Report:
                 out.append("    请与局方书面提供的指纹逐组核对；不一致即不可信。")
                 out.append("    Compare it group by group with the fingerprint the bureau gave")
                 out.append("    you in writing; if it differs, do not trust this package.")
+        if self.sm2_fingerprint:
+            out.append("SM2 签名公钥指纹 SM2 key fingerprint (SHA-256):")
+            out.append("    " + format_fingerprint(self.sm2_fingerprint))
+            if self.sm2_fingerprint_trusted is None:
+                out.append("    请与局方书面提供的 SM2 公钥指纹逐组核对。")
+                out.append("    Compare it with the SM2 fingerprint the bureau gave in writing.")
         out.append(
             "SM3 实现 implementation: {}".format(
                 {
@@ -472,9 +618,17 @@ class Report:
             f"已核验文件 Files checked: {self.files_checked}, 字节 bytes: {self.bytes_checked}"
         )
         if self.ok:
-            out.append("结论：通过。所列文件齐全、未被改动，签名有效。")
             out.append(
-                "Result: PASSED. Every listed file is present and unaltered; the signature is valid."
+                "结论：通过。所列文件齐全、未被改动，签名有效。"
+                if not self.sm2_fingerprint
+                else "结论：通过。所列文件齐全、未被改动，Ed25519 与 SM2 签名均有效。"
+            )
+            out.append(
+                "Result: PASSED. Every listed file is present and unaltered; the signature is "
+                "valid."
+                if not self.sm2_fingerprint
+                else "Result: PASSED. Every listed file is present and unaltered; the Ed25519 "
+                "and SM2 signatures are valid."
             )
         else:
             n = len(self.failures)
@@ -553,6 +707,8 @@ _TAG_FILES = frozenset(
         MANIFEST,
         SIGNATURE,
         PUBLIC_KEY,
+        SM2_SIGNATURE,
+        SM2_PUBLIC_KEY,
         VOLUME_INDEX,
         VOLUME_SIGNATURE,
         VERIFIER,
@@ -570,6 +726,49 @@ def _is_tag_file(path):
     return path in _TAG_FILES or (
         path.endswith(".txt") and (path.startswith("manifest-") or path.startswith("tagmanifest-"))
     )
+
+
+def _sm2_id(block):
+    """The signer ID the manifest names (GB/T 32918: at most 8191 bytes), else the default."""
+    value = block.get("id")
+    if isinstance(value, str) and value and len(value.encode("utf-8")) < 8192:
+        return value
+    return SM2_DEFAULT_ID
+
+
+# What differs between the two signatures over manifest.json (Verifier._check_signature).
+_ED25519 = {
+    "block": "signature",
+    "code": "",
+    "lead": "",
+    "mid": "",
+    "name_zh": "Ed25519 签名",
+    "name_en": "Ed25519",
+    "key_file": PUBLIC_KEY,
+    "sig_file": SIGNATURE,
+    "parse": public_key_from_pem,
+    "verify": lambda key, message, signature, block: ed25519_verify(key, message, signature),
+    "trusted": "trusted_key",
+    "expected": "expected_fingerprint",
+    "fingerprint": "fingerprint",
+}
+_SM2 = {
+    "block": "signature_sm2",
+    "code": "sm2.",
+    "lead": "SM2 ",
+    "mid": " SM2 ",
+    "name_zh": "SM2 签名（GB/T 32918，SM3）",
+    "name_en": "SM2 (GB/T 32918, SM3)",
+    "key_file": SM2_PUBLIC_KEY,
+    "sig_file": SM2_SIGNATURE,
+    "parse": sm2_public_key_from_pem,
+    "verify": lambda key, message, signature, block: sm2_verify(
+        key, message, signature, _sm2_id(block)
+    ),
+    "trusted": "trusted_sm2_key",
+    "expected": "expected_sm2_fingerprint",
+    "fingerprint": "sm2_fingerprint",
+}
 
 
 class _Volume:
@@ -597,11 +796,17 @@ class Verifier:
         trusted_key=None,
         progress=None,
         precomputed=None,
+        sm2_fingerprint=None,
+        trusted_sm2_key=None,
     ):
         self.sources = list(sources)
         self.sm3_mode = sm3
         self.expected_fingerprint = _normalise_fingerprint(fingerprint) if fingerprint else None
         self.trusted_key = trusted_key
+        self.expected_sm2_fingerprint = (
+            _normalise_fingerprint(sm2_fingerprint) if sm2_fingerprint else None
+        )
+        self.trusted_sm2_key = trusted_sm2_key
         self.progress = progress
         self.precomputed = precomputed or {}
         self.report = Report()
@@ -711,86 +916,110 @@ class Verifier:
     # -- authenticity ----------------------------------------------------------------------------
 
     def _check_key_and_signature(self, volume):
+        """The Ed25519 signature (always), then the SM2 one where the manifest declares it or
+        the reader asked for it (--sm2-fingerprint, --sm2-public-key)."""
+        self.key = self._check_signature(volume, _ED25519)
+        declared = isinstance(volume.manifest.get(_SM2["block"]), dict)
+        asked = self.expected_sm2_fingerprint is not None or self.trusted_sm2_key is not None
+        if declared:
+            self._check_signature(volume, _SM2)
+        elif asked:
+            self.report.add(
+                FAIL,
+                "sm2.absent",
+                "您要求核验 SM2 签名，但此包没有 SM2 签名。",
+                "you asked for the SM2 signature, but this package has none.",
+                location=volume.source.label,
+            )
+
+    def _check_signature(self, volume, kind):
+        """One signature over the exact bytes of manifest.json, ``kind`` being _ED25519 or _SM2
+        (below): its public key (or the one the reader gave), the fingerprint the manifest
+        declares and the one the reader gave, then the signature. Returns the key (None when
+        there is none to read), whether or not the signature held."""
         r = self.report
         src = volume.source
-        declared = _normalise_fingerprint(
-            str((volume.manifest.get("signature") or {}).get("public_key_fingerprint", ""))
-        )
+        lead, mid, code = kind["lead"], kind["mid"], kind["code"]
+        key_file, sig_file = kind["key_file"], kind["sig_file"]
+        block = volume.manifest.get(kind["block"]) or {}
+        declared = _normalise_fingerprint(str(block.get("public_key_fingerprint", "")))
+        expected = getattr(self, kind["expected"])
         try:
-            key = self.trusted_key or public_key_from_pem(src.read(PUBLIC_KEY))
+            key = getattr(self, kind["trusted"]) or kind["parse"](src.read(key_file))
         except (OSError, ValueError) as exc:
             r.add(
                 FAIL,
-                "key.missing",
-                f"签名公钥 public-key.pem 缺失或无效：{exc}",
-                f"the signing key public-key.pem is missing or invalid: {exc}",
-                path=PUBLIC_KEY,
+                code + "key.missing",
+                f"{lead}签名公钥 {key_file} 缺失或无效：{exc}",
+                f"the {lead}signing key {key_file} is missing or invalid: {exc}",
+                path=key_file,
                 location=src.label,
             )
-            return False
-        self.key = key
-        r.fingerprint = key_fingerprint(key)
-        if declared and declared != r.fingerprint:
+            return None
+        fingerprint = key_fingerprint(key)
+        setattr(r, kind["fingerprint"], fingerprint)
+        if declared and declared != fingerprint:
             r.add(
                 FAIL,
-                "key.mismatch",
-                "公钥指纹与清单中登记的指纹不一致（公钥文件被替换？）。",
-                "the public key's fingerprint differs from the one the manifest declares "
+                code + "key.mismatch",
+                f"{lead}公钥指纹与清单中登记的指纹不一致（公钥文件被替换？）。",
+                f"the {lead}public key's fingerprint differs from the one the manifest declares "
                 "(was the key file replaced?).",
-                path=PUBLIC_KEY,
+                path=key_file,
                 location=src.label,
             )
-        if self.expected_fingerprint is not None:
-            r.fingerprint_trusted = self.expected_fingerprint == r.fingerprint
-            if r.fingerprint_trusted:
+        if expected is not None:
+            trusted = expected == fingerprint
+            setattr(r, kind["fingerprint"] + "_trusted", trusted)
+            if trusted:
                 r.add(
                     PASS,
-                    "key.trusted",
-                    "公钥指纹与您提供的指纹一致。",
-                    "the key fingerprint matches the one you gave.",
+                    code + "key.trusted",
+                    f"{lead}公钥指纹与您提供的指纹一致。",
+                    f"the {lead}key fingerprint matches the one you gave.",
                 )
             else:
                 r.add(
                     FAIL,
-                    "key.untrusted",
-                    "公钥指纹与您提供的指纹不一致：此包不是用局方的密钥签名的。",
-                    "the key fingerprint differs from the one you gave: this package was not "
-                    "signed with the bureau's key.",
+                    code + "key.untrusted",
+                    f"{lead}公钥指纹与您提供的指纹不一致：此包不是用局方的{mid}密钥签名的。",
+                    f"the {lead}key fingerprint differs from the one you gave: this package was "
+                    f"not signed with the bureau's{mid.rstrip()} key.",
                     location=src.label,
                 )
         try:
-            signature = base64.b64decode(src.read(SIGNATURE).strip(), validate=True)
+            signature = base64.b64decode(src.read(sig_file).strip(), validate=True)
         except (OSError, ValueError) as exc:
             r.add(
                 FAIL,
-                "signature.missing",
-                f"签名文件 manifest.sig 缺失或无法读取：{exc}",
-                f"the signature manifest.sig is missing or unreadable: {exc}",
-                path=SIGNATURE,
+                code + "signature.missing",
+                f"{lead}签名文件 {sig_file} 缺失或无法读取：{exc}",
+                f"the {lead}signature {sig_file} is missing or unreadable: {exc}",
+                path=sig_file,
                 location=src.label,
             )
-            return False
-        if ed25519_verify(key, volume.manifest_bytes, signature):
+            return key
+        if kind["verify"](key, volume.manifest_bytes, signature, block):
             r.add(
                 PASS,
-                "signature.valid",
-                "manifest.json 的 Ed25519 签名有效：清单自签名后未被改动。",
-                "the Ed25519 signature over manifest.json is valid: the manifest is unchanged "
-                "since it was signed.",
+                code + "signature.valid",
+                f"manifest.json 的 {kind['name_zh']}有效：清单自签名后未被改动。",
+                f"the {kind['name_en']} signature over manifest.json is valid: the manifest is "
+                "unchanged since it was signed.",
                 path=None,
                 location=src.label,
             )
-            return True
+            return key
         r.add(
             FAIL,
-            "signature.invalid",
-            "签名无效：manifest.json 在签名后被改动，或签名文件不属于此清单。",
-            "signature INVALID: manifest.json was changed after signing, or the signature does "
-            "not belong to this manifest.",
-            path=SIGNATURE,
+            code + "signature.invalid",
+            f"{lead}签名无效：manifest.json 在签名后被改动，或签名文件不属于此清单。",
+            f"{lead}signature INVALID: manifest.json was changed after signing, or the "
+            "signature does not belong to this manifest.",
+            path=sig_file,
             location=src.label,
         )
-        return False
+        return key
 
     # -- one location ----------------------------------------------------------------------------
 
@@ -1256,15 +1485,31 @@ class Verifier:
             )
 
 
-def verify(paths, *, sm3="auto", fingerprint=None, trusted_key=None, progress=None):
+def verify(
+    paths,
+    *,
+    sm3="auto",
+    fingerprint=None,
+    trusted_key=None,
+    progress=None,
+    sm2_fingerprint=None,
+    trusted_sm2_key=None,
+):
     """Verify the package at ``paths`` (one folder, or every volume of a split package) and
     return the :class:`Report`. ``sm3``: ``auto`` (OpenSSL when available, else built-in),
-    ``python`` (always the built-in SM3), ``skip`` (SHA-256 only)."""
+    ``python`` (always the built-in SM3), ``skip`` (SHA-256 only). ``fingerprint`` and
+    ``sm2_fingerprint``: the keys' fingerprints the bureau gave in writing."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     sources = [p if hasattr(p, "entries") else DirectorySource(p) for p in paths]
     return Verifier(
-        sources, sm3=sm3, fingerprint=fingerprint, trusted_key=trusted_key, progress=progress
+        sources,
+        sm3=sm3,
+        fingerprint=fingerprint,
+        trusted_key=trusted_key,
+        progress=progress,
+        sm2_fingerprint=sm2_fingerprint,
+        trusted_sm2_key=trusted_sm2_key,
     ).run()
 
 
@@ -1341,6 +1586,14 @@ def main(argv=None):
         help="局方另行提供的公钥 PEM 文件 / the bureau's public key (PEM) obtained separately",
     )
     parser.add_argument(
+        "--sm2-fingerprint",
+        help="局方书面提供的 SM2 公钥指纹 / the SM2 key fingerprint the bureau gave you",
+    )
+    parser.add_argument(
+        "--sm2-public-key",
+        help="局方另行提供的 SM2 公钥 PEM 文件 / the bureau's SM2 public key (PEM)",
+    )
+    parser.add_argument(
         "--sm3",
         choices=("auto", "python", "skip"),
         default="auto",
@@ -1349,13 +1602,17 @@ def main(argv=None):
     )
     parser.add_argument("--verbose", action="store_true", help="逐个列出文件 / list every file")
     args = parser.parse_args(argv)
-    trusted_key = None
-    if args.public_key:
-        try:
-            with open(args.public_key, "rb") as fh:
-                trusted_key = public_key_from_pem(fh.read())
-        except (OSError, ValueError) as exc:
-            parser.error(f"--public-key: {exc}")
+    trusted = {}
+    for option, path, parse in (
+        ("--public-key", args.public_key, public_key_from_pem),
+        ("--sm2-public-key", args.sm2_public_key, sm2_public_key_from_pem),
+    ):
+        if path:
+            try:
+                with open(path, "rb") as fh:
+                    trusted[option] = parse(fh.read())
+            except (OSError, ValueError) as exc:
+                parser.error(f"{option}: {exc}")
     progress = None
     if not args.json and sys.stderr.isatty():
         progress = _Progress(_payload_bytes(args.paths))
@@ -1371,8 +1628,10 @@ def main(argv=None):
         args.paths,
         sm3=args.sm3,
         fingerprint=args.fingerprint,
-        trusted_key=trusted_key,
+        trusted_key=trusted.get("--public-key"),
         progress=progress,
+        sm2_fingerprint=args.sm2_fingerprint,
+        trusted_sm2_key=trusted.get("--sm2-public-key"),
     )
     if progress is not None:
         sys.stderr.write("\n")

@@ -1,18 +1,20 @@
 """Fixtures of the disclosure tests: the vault, stored recordings and a filed case with real
-media (borrowed from the evidence and keeping tests), and the bureau's signing key."""
+media (borrowed from the evidence and keeping tests), and the bureau's signing keys (Ed25519 and,
+beside it, SM2)."""
 
 import io
 
 import pytest
 from django.core.management import call_command
 
+from liuhen.disclosure.supply import sm2_key_path
 from liuhen.evidence.tests.conftest import (  # noqa: F401 (fixtures used by these tests)
     make_media,
     stored_recording,
     vault,
 )
 from liuhen.keeping.tests.conftest import filed_case, new_case  # noqa: F401
-from liuhen.packaging import SigningKey
+from liuhen.packaging import SigningKey, SM2SigningKey
 from liuhen.packaging.tests.conftest import bare_python  # noqa: F401
 
 
@@ -28,4 +30,11 @@ def key(settings, tmp_path):
     assert "已有签名密钥" in again.getvalue()
     signer = SigningKey.load(settings.SIGNING_KEY_FILE)
     assert signer.fingerprint in out.getvalue()
+    assert "已生成SM2 签名密钥" in out.getvalue() and "已有SM2 签名密钥" in again.getvalue()
     return signer
+
+
+@pytest.fixture
+def sm2_key(key):
+    """The SM2 key `liuhen signing_key` made beside the Ed25519 one (0600, GB/T 32918)."""
+    return SM2SigningKey.load(sm2_key_path())

@@ -58,7 +58,7 @@ def test_party_copy_through_the_api(people, stored_recording, api):
     assert officer.get("/api/disclosure/supplies").json() == []
 
 
-def test_supply_through_the_api(people, filed_case, key, api):
+def test_supply_through_the_api(people, filed_case, key, sm2_key, api):
     """第十七条第三款 through the API: registered by the legal affairs office, refused to a unit
     head and to the registrar, approved by the leader in charge, built, checked, downloaded
     (the bytes the register describes), handed over."""
@@ -91,6 +91,7 @@ def test_supply_through_the_api(people, filed_case, key, api):
     built = legal.post(f"/api/disclosure/supplies/{supply_id}/build")
     assert built.status_code == 200, built.content
     assert built.json()["status"] == "built" and built.json()["key_fingerprint"] == key.fingerprint
+    assert built.json()["sm2_key_fingerprint"] == sm2_key.fingerprint  # GB/T 32918, beside it
     checked = legal.post(f"/api/disclosure/supplies/{supply_id}/check")
     assert checked.json() == {"zip_ok": True, "package_ok": True, "failures": []}
     package = legal.get(f"/api/disclosure/supplies/{supply_id}/package")

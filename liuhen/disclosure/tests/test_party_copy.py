@@ -15,6 +15,7 @@ from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liuhen.core.testing import TEST_NOW
 from liuhen.disclosure import events, services
+from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.services import ingest_recording
 from liuhen.evidence.tests import mediafactory
 
@@ -85,11 +86,27 @@ def test_register_approve_make_and_hand_over_a_watermarked_copy(people, video, v
 
 
 def test_the_registrar_may_not_approve_and_a_refusal_needs_a_reason(people, video):
-    copy = services.register_party_copy(
-        actor=people["leader"].user, recording=video, recipient_name="张某",
-        identity_check="id_card", reason="本人被拍摄")
+    """第十七条第二款: the leader in charge decides; registering, making and handing over are the
+    registrar's side (disclosure.register for the recording's unit), which the leader is not."""
+    leader = people["leader"].user
+    with pytest.raises(NotFound):
+        services.register_party_copy(actor=leader, recording=video, recipient_name="张某",
+                                     identity_check="id_card", reason="本人被拍摄")
+    assert AuditEntry.objects.filter(action=events.event_copy_registered, outcome="denied",
+                                     actor_id=leader.pk).exists()
+    copy = _register(people, video)
+    # Were a leader ever the registrar (a row of before this rule), he still may not approve it.
+    PartyCopy.objects.filter(pk=copy.pk).update(registered_by=leader)
     with pytest.raises(Forbidden):
-        services.approve_party_copy(approver=people["leader"].user, copy_id=copy.pk)
+        services.approve_party_copy(approver=leader, copy_id=copy.pk)
+    PartyCopy.objects.filter(pk=copy.pk).update(registered_by=people["officer_a"].user)
+    services.approve_party_copy(approver=leader, copy_id=copy.pk)
+    for step, event in ((services.make_party_copy, events.event_copy_made),
+                        (services.hand_over_party_copy, events.event_copy_handed_over)):
+        with pytest.raises(NotFound):  # approving is not making or handing over
+            step(actor=leader, copy_id=copy.pk)
+        assert AuditEntry.objects.filter(action=event, outcome="denied",
+                                         actor_id=leader.pk).exists()
     other = _register(people, video)
     with pytest.raises(InvalidInput):
         services.refuse_party_copy(approver=people["leader"].user, copy_id=other.pk, reason="")

@@ -45,7 +45,7 @@ def _unzip(archive, dest):
     return folder
 
 
-def test_supply_built_kept_and_verified_offline(people, filed_case, key, bare_python,
+def test_supply_built_kept_and_verified_offline(people, filed_case, key, sm2_key, bare_python,
                                                 tmp_path, settings):
     s = _register(people, filed_case)
     assert s.number.startswith("提供〔") and s.status == "requested"
@@ -68,6 +68,9 @@ def test_supply_built_kept_and_verified_offline(people, filed_case, key, bare_py
         supply.build_supply(actor=people["officer_b"].user, supply_id=s.pk)
     s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
     assert s.status == "built" and s.key_fingerprint == key.fingerprint
+    assert s.sm2_key_fingerprint == sm2_key.fingerprint  # SM2 beside Ed25519 (GB/T 32918)
+    built = AuditEntry.objects.get(action=events.event_supply_built, outcome="succeeded")
+    assert built.detail["sm2_key_fingerprint"] == sm2_key.fingerprint
     assert s.file_count == 6  # 2 documents, 2 recordings, 证据清单.pdf, audit.json
 
     archive = supply.kept_zip(s)
@@ -79,12 +82,15 @@ def test_supply_built_kept_and_verified_offline(people, filed_case, key, bare_py
     assert {f["sha256"] for f in recordings} == original  # originals unaltered
     assert all(f["metadata"]["custody"] and f["metadata"]["captured_at"] for f in recordings)
     assert kept["package"]["metadata"]["来函文号"] == "（2026）冀0102行初15号"
+    assert kept["signature_sm2"]["public_key_fingerprint"] == sm2_key.fingerprint
 
     # The receiver unzips the ZIP and runs the verifier with only the standard library.
     folder = _unzip(archive, tmp_path / "court")
-    good = _run(bare_python, folder, "--fingerprint", key.fingerprint)
+    good = _run(bare_python, folder, "--fingerprint", key.fingerprint,
+                "--sm2-fingerprint", sm2_key.fingerprint)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "结论：通过" in good.stdout and "Result: PASSED" in good.stdout
+    assert "Ed25519 与 SM2 签名均有效" in good.stdout
 
     victim = next((folder / "data" / "音像资料").iterdir())
     data = bytearray(victim.read_bytes())
@@ -102,6 +108,7 @@ def test_supply_built_kept_and_verified_offline(people, filed_case, key, bare_py
         "（2026）冀0102行初15号", "（2026）冀0102行初16号", 1), "utf-8")
     edited = _run(bare_python, folder)
     assert edited.returncode == 1 and "签名无效" in edited.stdout
+    assert "SM2 签名无效" in edited.stdout  # both signatures see the changed line
 
     folder = _unzip(archive, tmp_path / "court3")
     sig = folder / "manifest.sig"
@@ -158,3 +165,22 @@ def test_refusals(people, filed_case, settings, tmp_path):
     supply.approve_supply(approver=people["leader"].user, supply_id=s2.pk)
     with pytest.raises(Conflict, match="signing_key"):
         supply.build_supply(actor=people["legal"].user, supply_id=s2.pk)
+
+
+def test_sm2_key_missing_builds_nothing_and_switched_off_signs_ed25519_alone(
+        people, filed_case, key, settings):
+    """第十七条第三款: with SM2 signing on (the default) a missing SM2 key stops the build, never
+    a package silently signed with one key; LIUHEN_SM2_SIGNING=false (a host whose OpenSSL has
+    no SM2) signs with Ed25519 alone, and check_kept still passes."""
+    s = _register(people, filed_case)
+    supply.approve_supply(approver=people["leader"].user, supply_id=s.pk)
+    settings.SM2_SIGNING_KEY_FILE = str(settings.SIGNING_KEY_FILE.parent / "absent-sm2.pem")
+    with pytest.raises(Conflict, match="SM2"):
+        supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    assert not settings.SUPPLY_DIR.exists() or not any(settings.SUPPLY_DIR.iterdir())
+    settings.SM2_SIGNING = False
+    s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    assert s.status == "built" and s.sm2_key_fingerprint == ""
+    kept = json.loads((settings.SUPPLY_DIR / s.package_id / "manifest.json").read_bytes())
+    assert "signature_sm2" not in kept
+    assert supply.check_kept(s) == {"zip_ok": True, "package_ok": True, "failures": []}

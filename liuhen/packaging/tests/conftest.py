@@ -14,7 +14,7 @@ import pytest
 
 from liuhen.core.testing import TEST_NOW
 from liuhen.evidence.tests import mediafactory
-from liuhen.packaging import PackageBuilder, SigningKey
+from liuhen.packaging import PackageBuilder, SigningKey, SM2SigningKey
 
 TOOL_MISSING = "not installed (make test-system-deps installs it; required in CI)"
 
@@ -29,6 +29,12 @@ def need_tool(name: str):
 @pytest.fixture
 def signer() -> SigningKey:
     return SigningKey.generate()
+
+
+@pytest.fixture
+def sm2_signer() -> SM2SigningKey:
+    """An SM2 key made by the system's openssl (GB/T 32918), held in memory."""
+    return SM2SigningKey.generate()
 
 
 @pytest.fixture
@@ -84,6 +90,12 @@ def build(dest: Path, signer: SigningKey, originals: dict[str, Path], **kwargs):
 @pytest.fixture
 def package(tmp_path, signer, originals):
     return build(tmp_path / "package", signer, originals)
+
+
+@pytest.fixture
+def sm2_package(tmp_path, signer, sm2_signer, originals):
+    """The same package signed with Ed25519 and, beside it, SM2 (第十七条第三款)."""
+    return build(tmp_path / "sm2-package", signer, originals, sm2_signer=sm2_signer)
 
 
 def run_verifier(python: str | Path, package_dir: Path, *args: str, cwd: Path | None = None):

@@ -21,6 +21,7 @@ from liuhen.packaging import (
     PackageBuilder,
     PackagingError,
     SigningKey,
+    SM2SigningKey,
     SM3Bag,
     canonical_json,
     verifier,
@@ -110,6 +111,39 @@ def test_manifest_is_canonical_signed_and_carries_the_callers_metadata(package, 
     )
     assert package.manifest_sha256 == hashlib.sha256(data).hexdigest()
     assert package.manifest_sm3 == hashlib.new("sm3", data).hexdigest()
+
+
+def test_sm2_signature_beside_ed25519_over_the_same_manifest(sm2_package, signer, sm2_signer):
+    """第十七条第三款: the package carries the bureau's SM2 signature (GB/T 32918, SM3, default
+    ID) beside the Ed25519 one, both over the exact bytes of manifest.json, which declares the
+    SM2 key's fingerprint and lists its public key with the support files."""
+    root = sm2_package.path
+    data = (root / "manifest.json").read_bytes()
+    manifest = json.loads(data)
+    assert signer.verify(base64.b64decode((root / "manifest.sig").read_bytes()), data)
+    sm2_signature = base64.b64decode((root / "manifest.sm2.sig").read_bytes())
+    assert sm2_signer.verify(sm2_signature, data)
+    assert (root / "public-key-sm2.pem").read_bytes() == sm2_signer.public_key_pem
+    declared = manifest["signature_sm2"]
+    assert declared["algorithm"] == "SM2" and declared["id"] == "1234567812345678"
+    assert declared["digest"] == "sm3" and "GB/T 32918" in declared["standard"]
+    assert declared["public_key_fingerprint"] == sm2_signer.fingerprint
+    assert manifest["signature"]["algorithm"] == "Ed25519"  # beside it, not instead
+    assert "public-key-sm2.pem" in {f["path"] for f in manifest["support_files"]}
+    assert sm2_package.sm2_key_fingerprint == sm2_signer.fingerprint
+    tags = (root / "tagmanifest-sha256.txt").read_text("utf-8")
+    assert "manifest.sm2.sig" in tags and "public-key-sm2.pem" in tags
+    bagit.Bag(str(root)).validate()
+    report = verifier.verify(root)
+    assert report.ok and {"signature.valid", "sm2.signature.valid"} <= {
+        f.code for f in report.findings
+    }
+
+
+def test_without_an_sm2_key_the_package_is_signed_with_ed25519_alone(package):
+    assert not (package.path / "manifest.sm2.sig").exists()
+    assert "signature_sm2" not in json.loads((package.path / "manifest.json").read_bytes())
+    assert package.sm2_key_fingerprint == ""
 
 
 def test_result_lists_each_file_with_the_digests_of_the_original(package, originals):
@@ -274,37 +308,63 @@ def test_leaving_the_with_block_without_finish_leaves_nothing(tmp_path, signer):
         )
 
 
-def test_key_is_created_once_with_mode_0600_and_reloaded(tmp_path):
-    path = tmp_path / "keys" / "bureau-ed25519.pem"
-    key = SigningKey.load_or_create(path)
+@pytest.mark.parametrize("kind", [SigningKey, SM2SigningKey], ids=["ed25519", "sm2"])
+def test_key_is_created_once_with_mode_0600_and_reloaded(tmp_path, kind):
+    """The SM2 key is kept exactly as the Ed25519 key: created once, 0600, exclusively."""
+    path = tmp_path / "keys" / "bureau.pem"
+    key = kind.load_or_create(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    again = SigningKey.load_or_create(path)
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    again = kind.load_or_create(path)
     assert again.fingerprint == key.fingerprint
-    assert SigningKey.load(path).verify(key.sign(b"m"), b"m")
+    assert kind.load(path).verify(key.sign(b"m"), b"m")
 
 
-def test_key_readable_by_others_or_not_ed25519_is_refused(tmp_path):
-    path = tmp_path / "k.pem"
-    SigningKey.load_or_create(path)
-    os.chmod(path, 0o644)
-    with pytest.raises(KeyFileError, match="0600"):
-        SigningKey.load(path)
-    with pytest.raises(KeyFileError, match="不存在"):
-        SigningKey.load(tmp_path / "missing.pem")
-    other = tmp_path / "rsa.pem"
+def _p256_key_file(path):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    other.write_bytes(
+    path.write_bytes(
         ec.generate_private_key(ec.SECP256R1()).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    os.chmod(other, 0o600)
-    with pytest.raises(KeyFileError, match="Ed25519"):
-        SigningKey.load(other)
+
+
+def _other_kind(kind):
+    return SM2SigningKey if kind is SigningKey else SigningKey
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [(SigningKey, "Ed25519"), (SM2SigningKey, "SM2")], ids=["ed25519", "sm2"]
+)
+def test_key_readable_by_others_missing_or_of_another_kind_is_refused(tmp_path, kind, name):
+    path = tmp_path / "k.pem"
+    kind.load_or_create(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyFileError, match="0600"):
+        kind.load(path)
+    with pytest.raises(KeyFileError, match="不存在"):
+        kind.load(tmp_path / "missing.pem")
+    others = [tmp_path / "p256.pem", tmp_path / "other.pem"]
+    _p256_key_file(others[0])  # an EC key on another curve
+    _other_kind(kind).load_or_create(others[1])  # the other kind of the bureau's keys
+    for other in others:
+        os.chmod(other, 0o600)
+        with pytest.raises(KeyFileError, match=name):
+            kind.load(other)
+
+
+def test_sm2_key_with_a_password(tmp_path):
+    path = tmp_path / "sm2.pem"
+    key = SM2SigningKey.load_or_create(path, password=b"bureau secret")
+    assert b"ENCRYPTED PRIVATE KEY" in path.read_bytes()
+    assert SM2SigningKey.load(path, password=b"bureau secret").fingerprint == key.fingerprint
+    assert key.verify(key.sign(b"m"), b"m")
+    with pytest.raises(KeyFileError):
+        SM2SigningKey.load(path, password=b"wrong")
 
 
 def test_metadata_that_json_cannot_hold_is_refused_before_anything_is_signed(tmp_path, signer):

@@ -364,3 +364,17 @@ def test_a_read_back_that_differs_from_the_written_digest_fails(image, signer):
     good = {"sha256": image.sha256, "sm3": image.sm3, "size": image.size}
     report = read_back(image.path, fingerprint=signer.fingerprint, sm3="skip", written=good)
     assert report.ok and report.media[str(image.path)]["sm3"] == image.sm3
+
+
+def test_a_package_signed_with_sm2_too_keeps_both_signatures_on_disc(
+    sm2_package, signer, sm2_signer, tmp_path
+):
+    """The disc carries manifest.sm2.sig and public-key-sm2.pem: the SM2 signature still
+    verifies from the image (第十五条, GB/T 32918)."""
+    (image,) = write_disc_images(
+        sm2_package.path, tmp_path / "discs", signer=signer, medium_name="cd"
+    )
+    report = read_back(image.path, expected=image, fingerprint=signer.fingerprint)
+    assert report.ok, report.render()
+    assert report.sm2_fingerprint == sm2_signer.fingerprint
+    assert "sm2.signature.valid" in {f.code for f in report.findings}

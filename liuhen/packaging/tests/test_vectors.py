@@ -1,17 +1,22 @@
 """Known answers for the verifier's own cryptography: a court's laptop may have neither SM3 in
 its OpenSSL nor the ``cryptography`` package, so the pure-Python SM3 (GB/T 32905, DA/T 97)
-and Ed25519 (RFC 8032) in verify.py must give exactly the standard's answers."""
+and Ed25519 (RFC 8032) in verify.py must give exactly the standard's answers, and its SM2
+(GB/T 32918.2) must accept what the openssl command signs and nothing else (第十七条第三款)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from liuhen.packaging import SigningKey, verifier
+from liuhen.packaging import SigningKey, SM2SigningKey, canonical_json, verifier
+from liuhen.packaging.tests.conftest import need_tool
 
 # GB/T 32905-2016 appendix A: "abc" and the 64-byte message "abcd" × 16.
 SM3_VECTORS = [
@@ -126,3 +131,136 @@ def test_public_key_from_pem_refuses_other_keys():
         verifier.public_key_from_pem(rsa_like)
     with pytest.raises(ValueError):
         verifier.public_key_from_pem(b"not a key")
+
+
+# --- SM2 (GB/T 32918.2-2016) ------------------------------------------------------------------
+# A signature made by Debian's OpenSSL 3 command, frozen here (pkeyutl -sign -rawin -digest sm3
+# -pkeyopt distid:...): the verifier must keep accepting exactly what openssl produced.
+SM2_PUBLIC_PEM = (
+    b"-----BEGIN PUBLIC KEY-----\n"
+    b"MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE/Z6gjn9/lWhdA1nfkcqFjjBg1Wpd\n"
+    b"GG6bh/3KjSYT4z+EA4smOAPtB7uuAHt+wzLuyD/mQLFcS6SibVYsrCcR8Q==\n"
+    b"-----END PUBLIC KEY-----\n"
+)
+SM2_MESSAGE = "manifest.json of 留痕\n".encode()
+SM2_SIGNATURE_DEFAULT_ID = base64.b64decode(
+    "MEUCIGgO8qgwDt2JSMt/QFsHQlh8sJHJoVMD41fHotzI90RqAiEA4D5oqCfKaMh76I88/R+bSmuvYkSjDwxaCY6i/k2oTnc="
+)
+SM2_SIGNATURE_ALICE = base64.b64decode(  # the same message, distid ALICE123@YAHOO.COM
+    "MEUCIQDUI4dLRdEQ4kWkmLZnJp+mYGE6cwgttCcE0cFymxI9AgIgDXg6817jGDLJhCsq9qsRdczfF8A1PLpTTkge9uWPGbQ="
+)
+
+
+def test_sm2_frozen_openssl_signature_and_its_id():
+    public = verifier.sm2_public_key_from_pem(SM2_PUBLIC_PEM)
+    assert len(public) == 65 and public[0] == 4
+    assert verifier.sm2_verify(public, SM2_MESSAGE, SM2_SIGNATURE_DEFAULT_ID)
+    # Z covers the signer's ID: the same key and message under another ID is another signature.
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, SM2_SIGNATURE_ALICE)
+    assert verifier.sm2_verify(public, SM2_MESSAGE, SM2_SIGNATURE_ALICE, "ALICE123@YAHOO.COM")
+    assert not verifier.sm2_verify(
+        public, SM2_MESSAGE, SM2_SIGNATURE_DEFAULT_ID, "ALICE123@YAHOO.COM"
+    )
+    assert not verifier.sm2_verify(public, SM2_MESSAGE[:-1], SM2_SIGNATURE_DEFAULT_ID)
+
+
+def _openssl(*args, data=b""):
+    return subprocess.run(["openssl", *args], input=data, capture_output=True, check=True).stdout
+
+
+@need_tool("openssl")
+@pytest.mark.parametrize("size", [0, 1, 64, 1000, 70_000])
+def test_sm2_verifies_signatures_made_by_the_openssl_cli(tmp_path, size):
+    """Interoperability: keys and signatures made by the openssl command, checked by the
+    verifier's own SM2; one changed byte of message or signature is refused."""
+    key = tmp_path / "sm2.pem"
+    _openssl("genpkey", "-algorithm", "SM2", "-out", str(key))
+    public = verifier.sm2_public_key_from_pem(_openssl("pkey", "-in", str(key), "-pubout"))
+    message = os.urandom(size)
+    signature = _openssl(
+        "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", str(key),
+        "-pkeyopt", f"distid:{verifier.SM2_DEFAULT_ID}", data=message,
+    )  # fmt: skip
+    assert verifier.sm2_verify(public, message, signature)
+    for offset in {0, size // 2, size - 1} if size else ():
+        changed = bytearray(message)
+        changed[offset] ^= 0x01
+        assert not verifier.sm2_verify(public, bytes(changed), signature), offset
+    for offset in (6, len(signature) - 1):  # a byte of r, a byte of s
+        changed = bytearray(signature)
+        changed[offset] ^= 0x01
+        assert not verifier.sm2_verify(public, message, bytes(changed)), offset
+    assert not verifier.sm2_verify(public, message + b"x", signature)
+    other = verifier.sm2_public_key_from_pem(SM2_PUBLIC_PEM)
+    assert not verifier.sm2_verify(other, message, signature)
+
+
+@need_tool("openssl")
+def test_sm2_signing_key_signatures_verify_with_the_openssl_cli(tmp_path):
+    """The other direction: what SM2SigningKey signs, the openssl command accepts (with the
+    default ID given explicitly) and refuses once a byte of the message changes."""
+    key = SM2SigningKey.generate()
+    message = canonical_json({"files": [], "title": "证据包"})
+    (tmp_path / "pub.pem").write_bytes(key.public_key_pem)
+    (tmp_path / "m").write_bytes(message)
+    (tmp_path / "sig").write_bytes(key.sign(message))
+    changed = bytearray(message)
+    changed[len(changed) // 2] ^= 0x01
+    (tmp_path / "m2").write_bytes(bytes(changed))
+    check = [
+        "openssl", "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin",
+        "-inkey", str(tmp_path / "pub.pem"), "-sigfile", str(tmp_path / "sig"),
+        "-pkeyopt", "distid:1234567812345678", "-in",
+    ]  # fmt: skip
+    good = subprocess.run([*check, str(tmp_path / "m")], capture_output=True, text=True)
+    assert good.returncode == 0 and "Verified Successfully" in good.stdout, good.stderr
+    bad = subprocess.run([*check, str(tmp_path / "m2")], capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert key.verify(key.sign(message), message)  # the pure verifier agrees
+    assert verifier.key_fingerprint(verifier.sm2_public_key_from_pem(key.public_key_pem)) == (
+        key.fingerprint
+    )
+
+
+def test_sm2_rejects_malformed_input_without_raising():
+    public = verifier.sm2_public_key_from_pem(SM2_PUBLIC_PEM)
+    sig = SM2_SIGNATURE_DEFAULT_ID
+    r, s = verifier.sm2_signature_values(sig)
+    assert not verifier.sm2_verify(public[1:], SM2_MESSAGE, sig)  # not 04 ‖ X ‖ Y
+    off_curve = public[:-1] + bytes([public[-1] ^ 1])
+    assert not verifier.sm2_verify(off_curve, SM2_MESSAGE, sig)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, raw)  # r ‖ s without DER
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, sig[:-1])
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, sig + b"\x00")
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, b"")
+
+    def der(r_value, s_value):
+        ints = b""
+        for value in (r_value, s_value):
+            body = value.to_bytes((value.bit_length() + 8) // 8 or 1, "big")
+            ints += bytes([2, len(body)]) + body
+        return bytes([0x30, len(ints)]) + ints
+
+    assert der(r, s) == sig  # the test's own encoder agrees with openssl's
+    # r or s outside [1, n-1] (GB/T 32918.2 B1, B2), s + n (malleated) refused
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, der(0, s))
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, der(r, verifier._SM2_N))
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, der(r, s + verifier._SM2_N))
+    # the same values with a needless leading zero byte: not DER
+    padded = bytes([0x30, sig[1] + 1, 2, sig[3] + 1, 0]) + sig[4:]
+    assert not verifier.sm2_verify(public, SM2_MESSAGE, padded)
+
+
+def test_sm2_public_key_from_pem_refuses_other_keys():
+    p256 = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValueError):
+        verifier.sm2_public_key_from_pem(p256)  # same shape, other curve
+    with pytest.raises(ValueError):
+        verifier.sm2_public_key_from_pem(SigningKey.generate().public_key_pem)
+    with pytest.raises(ValueError):
+        verifier.public_key_from_pem(SM2_PUBLIC_PEM)  # and Ed25519 refuses SM2

@@ -219,3 +219,99 @@ def test_without_sm3_in_openssl_the_builtin_sm3_is_used(package, monkeypatch):
     assert report.ok, report.render()
     assert report.sm3 == "python"
     assert "内置纯 Python" in report.render()
+
+
+# --- SM2 beside Ed25519 (GB/T 32918; 第十七条第三款) ---------------------------------------------
+
+
+def test_sm2_package_passes_in_a_bare_python_with_both_fingerprints(
+    sm2_package, sm2_signer, bare_python
+):
+    done = run_verifier(
+        bare_python,
+        sm2_package.path,
+        "--fingerprint",
+        sm2_package.key_fingerprint,
+        "--sm2-fingerprint",
+        verifier.format_fingerprint(sm2_signer.fingerprint),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SM2 签名（GB/T 32918，SM3）有效" in done.stdout
+    assert "SM2 公钥指纹与您提供的指纹一致" in done.stdout
+    assert verifier.format_fingerprint(sm2_signer.fingerprint) in done.stdout
+    assert "Ed25519 与 SM2 签名均有效" in done.stdout
+    as_json = json.loads(run_verifier(bare_python, sm2_package.path, "--json").stdout)
+    assert as_json["ok"] and as_json["sm2_key_fingerprint"] == sm2_signer.fingerprint
+    # the SM2 key given as a file (obtained from the bureau separately) works as well
+    key_file = sm2_package.path.parent / "bureau-sm2.pem"
+    key_file.write_bytes(sm2_signer.public_key_pem)
+    by_file = run_verifier(bare_python, sm2_package.path, "--sm2-public-key", str(key_file))
+    assert by_file.returncode == 0, by_file.stdout
+
+
+def test_sm2_verified_with_the_builtin_sm3_too(sm2_package, monkeypatch):
+    """A laptop whose OpenSSL has no SM3: Z and e come from the pure-Python SM3."""
+    monkeypatch.setattr(verifier, "openssl_sm3_available", lambda: False)
+    report = verifier.verify(sm2_package.path)
+    assert report.ok, report.render()
+    assert "sm2.signature.valid" in {f.code for f in report.findings}
+
+
+def _sm2_flip_signature(package):
+    path = package.path / "manifest.sm2.sig"
+    signature = bytearray(base64.b64decode(path.read_bytes()))
+    signature[-1] ^= 0x01  # one bit of s
+    path.write_bytes(base64.b64encode(bytes(signature)) + b"\n")
+    return {"sm2.signature.invalid"}, "SM2 签名无效"
+
+
+def _sm2_change_manifest_line(package):
+    path = package.path / "manifest.json"
+    path.write_text(path.read_text("utf-8").replace('"DSJ-00017"', '"DSJ-00018"', 1), "utf-8")
+    return {"signature.invalid", "sm2.signature.invalid"}, "SM2 签名无效"
+
+
+def _sm2_remove_signature(package):
+    (package.path / "manifest.sm2.sig").unlink()
+    return {"sm2.signature.missing"}, "SM2 签名文件 manifest.sm2.sig 缺失"
+
+
+def _sm2_replace_key(package):
+    from liuhen.packaging import SM2SigningKey
+
+    (package.path / "public-key-sm2.pem").write_bytes(SM2SigningKey.generate().public_key_pem)
+    return {"sm2.key.mismatch", "sm2.signature.invalid", "support.changed"}, "公钥文件被替换"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_sm2_flip_signature, _sm2_change_manifest_line, _sm2_remove_signature, _sm2_replace_key],
+    ids=["signature_byte", "manifest_line", "signature_removed", "key_replaced"],
+)
+def test_sm2_tampering_is_detected_with_a_clear_message(sm2_package, bare_python, tamper):
+    codes, text = tamper(sm2_package)
+    done = run_verifier(bare_python, sm2_package.path, "--json")
+    assert done.returncode == 1, done.stdout
+    found = {f["code"] for f in json.loads(done.stdout)["findings"] if f["status"] == "fail"}
+    assert codes <= found, found
+    shown = run_verifier(bare_python, sm2_package.path)
+    assert text in shown.stdout and "结论：未通过" in shown.stdout, shown.stdout
+
+
+def test_sm2_fingerprint_asked_for_must_match_and_the_signature_exist(
+    sm2_package, package, bare_python
+):
+    wrong = run_verifier(bare_python, sm2_package.path, "--sm2-fingerprint", "cd" * 32)
+    assert wrong.returncode == 1 and "不是用局方的 SM2 密钥签名的" in wrong.stdout
+    # An Ed25519-only package cannot pass a reader who asks for the SM2 signature.
+    absent = run_verifier(bare_python, package.path, "--sm2-fingerprint", "cd" * 32)
+    assert absent.returncode == 1 and "此包没有 SM2 签名" in absent.stdout
+    plain = run_verifier(bare_python, package.path)
+    assert plain.returncode == 0 and "SM2" not in plain.stdout.split("-" * 72)[0]
+
+
+@pytest.mark.skipif(_python38() is None, reason="no Python 3.8 interpreter on this machine")
+def test_sm2_package_verifies_under_a_real_python_3_8(sm2_package):
+    done = run_verifier(_python38(), sm2_package.path, "--sm3", "python", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sm2.signature.valid" in {f["code"] for f in json.loads(done.stdout)["findings"]}

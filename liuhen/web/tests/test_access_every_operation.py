@@ -12,8 +12,15 @@ sit in team A, tree-scoped ones above it, bureau-wide ones at the top):
 - a role with it is not refused (no 401/403/404 on its own unit's object; a body the service
   then finds wrong may still answer 400/409/422), and never gets a 5xx.
 
+Party copies and supplies (第十七条) are in the matrix with their real rules: the register is
+read with ``disclosure.view``; registering, the redaction plan, making, handing over, building
+and downloading what leaves the bureau need ``disclosure.register`` for the records' unit; the
+decision is the leader in charge's alone (``LEADER_IN_CHARGE``, no matrix row: 第十七条第二款、
+第三款, disclosure.decisions). The world holds a made party copy and a built supply of team A, so
+every one of these operations meets a real object (and a download returns its bytes).
+
 The finer rules (own unit vs. other unit with audit entries, grants and copies, device
-states) are tested beside each app; ``access/tests/test_permissions_matrix.py`` keeps its
+states, the registrar never deciding their own) are tested beside each app; ``access/tests/test_permissions_matrix.py`` keeps its
 own-unit/other-unit rows for the foundation endpoints.
 """
 
@@ -24,7 +31,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from liuhen.access.choices import Role
@@ -36,6 +43,15 @@ from liuhen.web.api import api as ninja_api
 
 SIGNED_IN = None  # any signed-in user: what they reach is their own (tokens, requests)
 USE_DEVICE = ("device.use", "device.manage")  # a device keeper may do what its users do
+
+
+class Roles(frozenset):
+    """A rule that names roles instead of a matrix permission."""
+
+
+# 第十七条第二款 (经主管负责人批准) and 第十七条第三款: only the leader in charge decides a party copy
+# or a supply; not a unit head, not the legal affairs office, not who registered it.
+LEADER_IN_CHARGE = Roles({Role.BUREAU_LEADER})
 
 # Roles that hold the permission but are refused by a finer rule, which is tested beside it.
 FINER: dict[str, dict[str, str]] = {
@@ -52,6 +68,8 @@ FINER: dict[str, dict[str, str]] = {
 BODY_NAMES_MISSING = {
     "liuhen_cases_records_api_post_service": "document_id: the case has no document yet",
 }
+# Operations whose answer is a file (第十七条): the made party copy, the kept evidence package.
+DOWNLOADS = ("liuhen_disclosure_api_copy_download", "liuhen_disclosure_api_supply_package")
 # Field values that make a body well formed beyond its type.
 FIELD_VALUES = {"to": "investigation"}
 
@@ -71,12 +89,27 @@ NEEDS: dict[str, str | None] = {
     "liuhen_access_grant_api_create_request": SIGNED_IN,
     "liuhen_access_grant_api_decide": SIGNED_IN,
     "liuhen_access_grant_api_withdraw": SIGNED_IN,
-    # party copies and supplies (第十七条): the register's and the leader in charge's own rules,
-    # in flux while issue 10 builds them out; tested in disclosure/tests.
-    **{f"liuhen_disclosure_api_{name}": SIGNED_IN for name in (
-        "copies", "register_copy", "copy_detail", "decide", "hand_over", "make", "plan",
-        "copy_download", "supplies", "register_supply", "supply_detail", "decide_supply",
-        "build_supply", "supplied", "check_supply", "supply_package")},
+    # party copies (第十七条第二款): the register is read with disclosure.view; the registrar's side
+    # (disclosure.register for the recording's unit) registers, plans the redaction (第十七条第四款),
+    # makes, hands over and downloads the copy; the leader in charge decides
+    "liuhen_disclosure_api_copies": "disclosure.view",
+    "liuhen_disclosure_api_copy_detail": "disclosure.view",
+    "liuhen_disclosure_api_register_copy": "disclosure.register",
+    "liuhen_disclosure_api_decide": LEADER_IN_CHARGE,
+    "liuhen_disclosure_api_plan": "disclosure.register",
+    "liuhen_disclosure_api_make": "disclosure.register",
+    "liuhen_disclosure_api_hand_over": "disclosure.register",
+    "liuhen_disclosure_api_copy_download": "disclosure.register",
+    # supplies to a review body or a court (第十七条第三款): the same split; checking the kept
+    # package against the register (复制留存) is open to whoever reads the register
+    "liuhen_disclosure_api_supplies": "disclosure.view",
+    "liuhen_disclosure_api_supply_detail": "disclosure.view",
+    "liuhen_disclosure_api_check_supply": "disclosure.view",
+    "liuhen_disclosure_api_register_supply": "disclosure.register",
+    "liuhen_disclosure_api_decide_supply": LEADER_IN_CHARGE,
+    "liuhen_disclosure_api_build_supply": "disclosure.register",
+    "liuhen_disclosure_api_supplied": "disclosure.register",
+    "liuhen_disclosure_api_supply_package": "disclosure.register",
     # cases
     "liuhen_cases_api_list_cases": "case.view",
     "liuhen_cases_api_create_case": "case.create",
@@ -184,21 +217,37 @@ def test_every_operation_has_a_row():
 
     needed = set()
     for need in NEEDS.values():
+        if isinstance(need, Roles):
+            assert need <= set(Role), need
+            continue
         needed |= set(need if isinstance(need, tuple) else (need,) if need else ())
     assert needed <= set(ACTIONS)
+
+
+def _holds(role, need) -> bool:
+    if isinstance(need, Roles):
+        return role in need
+    return any(scope_for(role, action) for action in (need if isinstance(need, tuple) else (need,)))
 
 
 # ---------------------------------------------------------------- the bureau, built once
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     from liuhen.access import grants
     from liuhen.access.services import create_token
     from liuhen.cases import services as cases
     from liuhen.cases.tests.factories import make_case, make_party
     from liuhen.devices import services as devices
+    from liuhen.disclosure import decisions as disclosure_decisions
+    from liuhen.disclosure import services as disclosure
+    from liuhen.disclosure import supply as supplies
+    from liuhen.disclosure.choices import CopyStatus, SupplyStatus
+    from liuhen.disclosure.models import PartyCopy, Supply
     from liuhen.evidence import links
+    from liuhen.evidence.digests import digest_file
+    from liuhen.evidence.storage import derived_key, get_storage
     from liuhen.keeping.models import DisposalList
     from liuhen.org.tests.factories import OfficerFactory, UnitFactory
     from liuhen.records import services as records
@@ -207,7 +256,12 @@ def world(django_db_setup, django_db_blocker):
     from liuhen.supervision import services as supervision
     from liuhen.supervision.tests.factories import make_recording
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    folder = tmp_path_factory.mktemp("every-operation")
+    places = override_settings(EVIDENCE_STORAGE="local", EVIDENCE_DIR=folder / "evidence",
+                               UPLOAD_DIR=folder / "uploads", SUPPLY_DIR=folder / "supplied")
+    for name in ("evidence", "uploads", "supplied"):
+        (folder / name).mkdir()
+    with places, django_db_blocker.unblock(), transaction.atomic():
         top = UnitFactory(name="全接口测试局", kind=UnitKind.BUREAU, case_number_prefix="全人社")
         detachment = UnitFactory(name="监察支队", parent=top)
         units = {"bureau": top, "detachment": detachment,
@@ -242,15 +296,55 @@ def world(django_db_setup, django_db_blocker):
             proposed_by=actors[Role.RECORDS_KEEPER].user)
         tokens = {role: create_token(user=actor.user, name="测试")[0]
                   for role, actor in actors.items()}
+        # 第十七条第二款: a party copy registered by the officer, approved by the leader in charge,
+        # made (its watermarked file in the vault), not yet handed over.
+        party_copy = disclosure.register_party_copy(
+            actor=officer.user, recording=recording, recipient_name="王某",
+            identity_check="id_card", reason="当事人申请复制")
+        disclosure_decisions.decide(kind=disclosure_decisions.PARTY_COPY,
+                                    approver=actors[Role.BUREAU_LEADER].user, pk=party_copy.pk,
+                                    approve=True)
+        made = folder / "copy.mp4"
+        made.write_bytes(b"watermarked copy " * 256)
+        storage = get_storage()
+        staged = storage.stage(made)
+        copy_key = derived_key(recording.sha256, f"party-copy-{party_copy.pk}.mp4")
+        storage.commit(staged, copy_key)
+        staged.discard()
+        made_digests = digest_file(made)
+        PartyCopy.objects.filter(pk=party_copy.pk).update(
+            status=CopyStatus.MADE, copy_key=copy_key, copy_sha256=made_digests.sha256,
+            copy_sm3=made_digests.sm3, copy_size=made_digests.size, made_at=timezone.now(),
+            made_by=officer.user)
+        # 第十七条第三款: a supply registered by the officer, approved, built (its kept ZIP in
+        # place), not yet handed to the court.
+        supplied = supplies.register_supply(
+            actor=officer.user, case=case, body_kind="court", body_name="某区人民法院",
+            letter_number="（2026）测行初1号", received_on=TEST_TODAY)
+        disclosure_decisions.decide(kind=disclosure_decisions.SUPPLY,
+                                    approver=actors[Role.BUREAU_LEADER].user, pk=supplied.pk,
+                                    approve=True)
+        package_id = f"SUPPLY-{supplied.pk:06d}-TEST"
+        kept = folder / "supplied" / f"{package_id}.zip"
+        kept.write_bytes(b"PK kept package " * 64)
+        kept_digests = digest_file(kept)
+        Supply.objects.filter(pk=supplied.pk).update(
+            status=SupplyStatus.BUILT, package_id=package_id,
+            package_path=str(folder / "supplied" / package_id), zip_sha256=kept_digests.sha256,
+            zip_sm3=kept_digests.sm3, zip_size=kept_digests.size, built_at=timezone.now(),
+            built_by=officer.user)
         ids = {"case_id": case.pk, "party_id": party.pk, "patrol_id": patrol.pk,
                "device_id": device.pk, "recording_id": recording.pk, "link_id": link.pk,
                "violation_id": violation.pk, "circular_id": circular.pk,
                "approval_id": approval.pk, "register_id": register.pk,
                "request_id": access_request.pk, "grant_id": 2_000_000_000,
                "sha256": recording.sha256, "unit_id": units["team_a"].pk,
-               "officer_id": officer.pk, "holder_id": officer.pk}
+               "officer_id": officer.pk, "holder_id": officer.pk, "copy_id": party_copy.pk,
+               "supply_id": supplied.pk}
         yield {"actors": actors, "ids": ids, "tokens": tokens, "case": case, "party": party,
-               "officer_ids": [officer.pk, colleague.pk]}
+               "officer_ids": [officer.pk, colleague.pk], "evidence_dir": folder / "evidence",
+               "downloads": dict(zip(DOWNLOADS, (made.read_bytes(), kept.read_bytes()),
+                                     strict=True))}
         transaction.set_rollback(True)
 
 
@@ -319,7 +413,8 @@ def _call(client, method, path, operation, world, role):
 
 @pytest.mark.parametrize(("op_id", "method", "path", "operation"), OPERATIONS,
                          ids=[op_id.removeprefix("liuhen_") for op_id, *_ in OPERATIONS])
-def test_every_role_on_every_operation(world, db, op_id, method, path, operation):
+def test_every_role_on_every_operation(world, db, settings, op_id, method, path, operation):
+    settings.EVIDENCE_DIR = world["evidence_dir"]  # the world's vault, with the made copy
     need = NEEDS[op_id]
     for role in Role:
         actor = world["actors"][role]
@@ -331,17 +426,18 @@ def test_every_role_on_every_operation(world, db, op_id, method, path, operation
             entries = list(AuditEntry.objects.filter(seq__gt=before))
             transaction.set_rollback(True)
         status = response.status_code
-        where = (op_id, role, status, response.content[:300])
+        content = (b"".join(response.streaming_content) if response.streaming
+                   else response.content)  # a download streams the file itself
+        response.close()
+        where = (op_id, role, status, content[:300])
         assert status < 500 and status != 401, where
         if need is SIGNED_IN:
             continue
-        holds = any(scope_for(role, action) for action in
-                    (need if isinstance(need, tuple) else (need,)))
-        if not holds or role in FINER.get(op_id, {}):
+        if not _holds(role, need) or role in FINER.get(op_id, {}):
             assert status in (403, 404), where
             body = response.json()
             assert set(body) <= {"code", "message", "detail", "request_id"}, where
-            assert world["case"].number not in response.content.decode(), where
+            assert world["case"].number not in content.decode(), where
             denied = [e for e in entries if e.outcome == "denied"]
             assert denied, f"{op_id} refused {role} without a denied audit entry"
             assert denied[-1].actor_id == actor.user.pk and denied[-1].reason, where
@@ -350,3 +446,5 @@ def test_every_role_on_every_operation(world, db, op_id, method, path, operation
             assert status != 404 or op_id in BODY_NAMES_MISSING, where
             if method == "get":
                 assert status == 200, where
+            if op_id in DOWNLOADS:  # what leaves the bureau is the registered file itself
+                assert content == world["downloads"][op_id], where
