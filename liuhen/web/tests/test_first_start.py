@@ -1,13 +1,15 @@
 """First start (issue 13 item 6): the Makefile installs with uv (from the PATH, or put into the
-virtualenv by pip first) and with pip where uv cannot be had or NO_UV=1, from the same pyproject.toml; `liuhen serve` warms the PDF fonts in the
-background so the first generated document does not wait for fontconfig's cache.
-(The timing itself: bench/bench_first_start.py.)"""
+virtualenv by pip first) and with pip where uv cannot be had or NO_UV=1, from the same
+pyproject.toml; `liuhen serve` renders one PDF before gunicorn forks its web workers, so they
+start with the PDF library and fonts loaded and the first document after a start is quick.
+(The timings: bench/bench_first_start.py, bench/bench_first_pdf.py.)"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,18 @@ def _install(tmp_path, *, uv: bool, extra=()):
     log = tmp_path / "uv.log"
     if uv:
         (fakebin / "uv").write_text(
-            f'#!/bin/sh\necho "$*" >> {log}\n[ "$1" = venv ] && mkdir -p .venv/bin\nexit 0\n')
+            f'#!/bin/sh\necho "$*" >> {log}\n[ "$1" = venv ] && mkdir -p .venv/bin\nexit 0\n'
+        )
         (fakebin / "uv").chmod(0o755)
     env = {**os.environ, "PATH": f"{fakebin}:{os.environ['PATH']}"}
-    result = subprocess.run(["make", "--no-print-directory", ".venv/bin/.installed", *extra],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "--no-print-directory", ".venv/bin/.installed", *extra],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return result, (log.read_text() if log.exists() else "")
 
 
@@ -52,9 +61,36 @@ def test_makefile_uses_uv_when_installed_and_pip_otherwise(tmp_path):
         assert calls == "" and not (where / ".venv/bin/.installed").exists()
 
 
-def test_serve_warms_the_pdf_fonts_in_the_background(monkeypatch):
-    process = serve._warm_pdf_fonts()
-    assert process is not None
-    assert process.wait(timeout=240) == 0
+def _mapped(pid: int, library: str) -> bool:
+    return library in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _forked_workers(pid: int) -> list[int]:
+    """gunicorn's workers: children that run the master's own command line (forked, not
+    started anew as `liuhen supervise` is)."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    children = [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+    return [c for c in children if Path(f"/proc/{c}/cmdline").read_bytes() == command]
+
+
+def test_serve_warms_the_pdf_fonts_in_this_process(monkeypatch):
+    assert serve._warm_pdf_fonts() > 0
     monkeypatch.setenv("LIUHEN_WARM_PDF_FONTS", "0")
     assert serve._warm_pdf_fonts() is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc")
+def test_web_workers_start_with_the_pdf_library_loaded(server_process):
+    """The warm-up happens in the gunicorn master before the fork: a web worker has Pango
+    mapped before it has rendered anything (a warm-up in another process left every worker
+    to load it on its first PDF: 7-10 s after a start, issue 13 item 6)."""
+    server = server_process({"LIUHEN_WARM_PDF_FONTS": "1"}).start(workers=1)
+    deadline = time.time() + 30
+    while not (workers := _forked_workers(server.proc.pid)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 1, workers
+    assert _mapped(server.proc.pid, "libpango-1.0") and _mapped(workers[0], "libpango-1.0")

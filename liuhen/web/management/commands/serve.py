@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -24,12 +22,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("LIUHEN_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int,
-                            default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1))
+        parser.add_argument(
+            "--workers", type=int, default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1)
+        )
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
-        parser.add_argument("--no-scheduler", action="store_true",
-                            help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责")
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责",
+        )
 
     def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
         from gunicorn.app.base import BaseApplication  # only `liuhen serve` runs gunicorn
@@ -41,8 +43,9 @@ class Command(BaseCommand):
             args = ["supervise"] + ["--no-worker"] * no_worker + ["--no-scheduler"] * no_scheduler
             supervisor = Supervisor([Child("supervise", liuhen_command(*args))])
             supervisor.start()
-            threading.Thread(target=_watch, args=(supervisor,), name="liuhen-supervise",
-                             daemon=True).start()
+            threading.Thread(
+                target=_watch, args=(supervisor,), name="liuhen-supervise", daemon=True
+            ).start()
 
         _queue_upload_recovery()
         _preload_media_libraries()
@@ -113,25 +116,30 @@ def _preload_media_libraries() -> None:
     Image.init()
 
 
-# Renders one line in the PDFs' fonts: fontconfig builds its cache of the CJK fonts on first
-# use (about 20 s on a fresh machine, issue 13 item 6), then every process reads it from disk.
-WARM_PDF_FONTS = (
-    "from weasyprint import HTML; HTML(string='<p style=\"font-family: Noto Serif CJK SC\">"
-    "留痕</p><p style=\"font-family: Noto Sans CJK SC\">留痕</p>').write_pdf()"
+# One line in each of the PDFs' fonts, regular and bold (the forms use Noto Serif CJK SC, the
+# ledgers and registers Noto Sans CJK SC).
+WARM_PDF_HTML = (
+    '<p style="font-family: Noto Serif CJK SC">留痕<b>留痕</b></p>'
+    '<p style="font-family: Noto Sans CJK SC">留痕<b>留痕</b></p>'
 )
 
 
-def _warm_pdf_fonts() -> subprocess.Popen | None:
-    """Warm the PDF fonts in the background while the server starts, so the first document a
-    clerk generates does not wait for the font cache. A separate process: nothing is loaded
-    into the server before it forks its workers, and a failure only costs that first PDF its
-    speed (LIUHEN_WARM_PDF_FONTS=0 turns it off)."""
+def _warm_pdf_fonts() -> float | None:
+    """Render one small PDF in this process before gunicorn forks its web workers, so that
+    they start with WeasyPrint, Pango, HarfBuzz and fontconfig loaded and the fonts' pages
+    read: the first document a clerk generates after a start does not wait for them (issue 13
+    item 6: 7-10 s when each worker loaded them on its first PDF, while a background process
+    only warmed fontconfig's cache for itself). Rendering leaves no thread behind, so the
+    fork is safe. Returns the seconds it took; a failure only costs that first PDF its speed
+    (logged). LIUHEN_WARM_PDF_FONTS=0 turns it off."""
     if not conf.env_bool("LIUHEN_WARM_PDF_FONTS", True):
         return None
+    from liuhen.records.pdf import render_pdf  # the path every PDF of Liuhen takes
+
+    started = time.perf_counter()
     try:
-        return subprocess.Popen([sys.executable, "-c", WARM_PDF_FONTS],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-    except OSError:
-        logging.getLogger(__name__).warning("could not start warming the PDF fonts")
+        render_pdf(WARM_PDF_HTML)
+    except Exception:  # noqa: BLE001 - the server starts all the same
+        logging.getLogger(__name__).exception("could not warm the PDF fonts")
         return None
+    return time.perf_counter() - started
