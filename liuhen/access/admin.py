@@ -22,7 +22,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     view_action: str | None = None
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        # Django's own primary key shows as 系统编号, the number the audit log names a record
+        # by ("执法案件 16 号"), not as "ID" (issue 13 item 1).
+        return ["system_number" if f.primary_key and f.auto_created else f.name
+                for f in self.model._meta.fields]
+
+    @admin.display(description="系统编号", ordering="pk")
+    def system_number(self, obj):
+        return obj.pk
 
     def has_add_permission(self, request):
         return False

@@ -15,8 +15,8 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="api_tokens", verbose_name="用户")
     name = models.CharField("用途", max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    token_hash = models.CharField(max_length=64)
+    prefix = models.CharField("令牌前缀", max_length=12, unique=True)
+    token_hash = models.CharField("令牌的 SHA-256 摘要", max_length=64)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     expires_at = models.DateTimeField("过期时间", null=True, blank=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)

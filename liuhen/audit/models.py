@@ -21,7 +21,7 @@ class AuditEntry(models.Model):
     """
 
     seq = models.BigIntegerField("序号", unique=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField("记录编号", default=uuid.uuid4, unique=True, editable=False)
     at = models.DateTimeField("时间 (UTC)", db_index=True)
     actor_id = models.BigIntegerField("操作人ID", null=True, blank=True, db_index=True)
     actor_name = models.CharField("操作人", max_length=150, blank=True)

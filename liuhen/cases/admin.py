@@ -54,4 +54,4 @@ class PartyAdmin(ScopedReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.exclude)
         return ["shown_name", "shown_id_number",
-                *(f.name for f in self.model._meta.fields if f.name not in hidden)]
+                *(n for n in super().get_readonly_fields(request, obj) if n not in hidden)]

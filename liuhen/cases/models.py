@@ -77,11 +77,12 @@ class Patrol(models.Model):
 class CaseCounter(models.Model):
     """The last case number issued per unit prefix and year."""
 
-    prefix = models.CharField(max_length=20)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
+    prefix = models.CharField("编号前缀", max_length=20)
+    year = models.PositiveSmallIntegerField("年度")
+    last = models.PositiveIntegerField("已发出的最后序号", default=0)
 
     class Meta:
+        verbose_name = verbose_name_plural = "案件编号计数"
         constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="case_counter_unique")]
 
 
@@ -178,10 +179,12 @@ class Case(models.Model):
 class StageLog(models.Model):
     """One stage change of a case: who moved it, from where to where, when and why."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="stage_logs")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="stage_logs",
+                             verbose_name="执法案件")
     from_stage = models.CharField("原环节", max_length=16, choices=Stage.choices, blank=True)
     to_stage = models.CharField("新环节", max_length=16, choices=Stage.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name="操作人账号")
     actor_name = models.CharField("操作人", max_length=150)
     at = models.DateTimeField("时间", default=timezone.now)
     note = models.TextField("说明", blank=True)

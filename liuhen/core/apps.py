@@ -38,7 +38,7 @@ THIRD_PARTY_FIELDS = {
     "axes.accesslog": _AXES_FIELDS,
     "axes.accessfailurelog": _AXES_FIELDS,
     "django_tasks_database.dbtaskresult": {
-        "status": "状态", "enqueued_at": "入队时间", "started_at": "开始时间",
+        "id": "任务编号", "status": "状态", "enqueued_at": "入队时间", "started_at": "开始时间",
         "finished_at": "完成时间", "args_kwargs": "参数", "priority": "优先级",
         "task_path": "任务", "worker_ids": "执行进程", "queue_name": "队列",
         "backend_name": "后端", "run_after": "最早执行时间", "return_value": "返回值",

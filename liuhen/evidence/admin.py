@@ -48,7 +48,7 @@ class RecordingAdmin(ScopedReadOnlyAdmin):
     view_action = "recording.view"
     read_event = events.event_recording_viewed
     list_display = (
-        "id",
+        "system_number",
         "original_name",
         "kind",
         "unit",

@@ -70,8 +70,8 @@ class Recording(models.Model):
                               related_name="recordings", verbose_name="当事人")
     location = models.CharField("地点", max_length=200, blank=True)
 
-    sha256 = models.CharField("SHA-256", max_length=64, unique=True, validators=[hex64])
-    sm3 = models.CharField("SM3", max_length=64, validators=[hex64])
+    sha256 = models.CharField("SHA-256 摘要", max_length=64, unique=True, validators=[hex64])
+    sm3 = models.CharField("SM3 摘要", max_length=64, validators=[hex64])
     storage_key = models.CharField("存储键", max_length=300)
     # The S3 VersionId written at ingest (issue 14 item 5): reads, streams, derivation and
     # fixity use this version only, so a newer version put on the key is never served
@@ -407,7 +407,7 @@ class Derivative(_RecordingChild, models.Model):
     kind = models.CharField("类型", max_length=12, choices=DerivativeKind.choices)
     storage_key = models.CharField("存储键", max_length=300, unique=True)
     size = models.BigIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64, validators=[hex64])
+    sha256 = models.CharField("SHA-256 摘要", max_length=64, validators=[hex64])
     media_type = models.CharField("媒体类型", max_length=100)
     width = models.PositiveIntegerField("宽", null=True, blank=True)
     height = models.PositiveIntegerField("高", null=True, blank=True)
@@ -471,7 +471,7 @@ class UploadSession(models.Model):
     client resumes from a point that is really on disk.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("上传编号", primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="+", verbose_name="上传人")
     channel = models.CharField("上传方式", max_length=8, choices=IngestChannel.choices,
@@ -492,8 +492,8 @@ class UploadSession(models.Model):
     hasher = models.CharField("计算摘要的进程", max_length=120, blank=True)
     hasher_until = models.DateTimeField("摘要租约到期", null=True, blank=True)
     hashed_offset = models.BigIntegerField("已计算摘要", default=0)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256 摘要", max_length=64, blank=True)
+    sm3 = models.CharField("SM3 摘要", max_length=64, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     unit_lookup = "user__officer__unit"

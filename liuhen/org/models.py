@@ -22,7 +22,7 @@ class Unit(models.Model):
     parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True,
                                on_delete=models.PROTECT, related_name="children")
     # Materialised path "/1/4/9/": sub-unit queries are one indexed prefix match.
-    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    path = models.CharField("层级路径", max_length=255, editable=False, db_index=True, default="")
     case_number_prefix = models.CharField(
         "案件编号字号", max_length=20, blank=True,
         help_text="如「冀人社监」，案件编号为 字号〔年份〕序号号；留空时沿用上级单位的字号。")

@@ -15,7 +15,7 @@ class SchedulerLease(models.Model):
     """Who leads the scheduler, until when: renewed by the leader on every tick, taken over by
     another node once ``expires_at`` has passed (the leader died or lost the database)."""
 
-    name = models.CharField(max_length=40, primary_key=True)
+    name = models.CharField("名称", max_length=40, primary_key=True)
     holder = models.CharField("持有者", max_length=200, blank=True)
     expires_at = models.DateTimeField("到期时间")
     taken_at = models.DateTimeField("取得时间")
@@ -31,7 +31,7 @@ class SchedulerLease(models.Model):
 class PeriodicRun(models.Model):
     """When a periodic job (liuhen.web.schedule.jobs) was last enqueued, by which node."""
 
-    name = models.CharField(max_length=40, primary_key=True)
+    name = models.CharField("任务", max_length=40, primary_key=True)
     last_run = models.DateTimeField("上次运行", null=True, blank=True)
     node = models.CharField("节点", max_length=200, blank=True)
 
