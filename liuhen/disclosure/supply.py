@@ -403,7 +403,8 @@ def check_kept(supply: Supply) -> dict:
     report = verify(supply.package_path, fingerprint=supply.key_fingerprint,
                     sm2_fingerprint=supply.sm2_key_fingerprint or None)
     return {"zip_ok": zip_ok, "package_ok": report.ok,
-            "failures": [f"{f.code} {f.path or ''}".strip() for f in report.failures]}
+            # in words, as the page shows them (issue 13 item 1), not the verifier's codes
+            "failures": [f"{f.zh} {f.path or ''}".strip() for f in report.failures]}
 
 
 def visible_supplies(user):
@@ -413,7 +414,7 @@ def visible_supplies(user):
 
 REGISTER_COLUMNS = ["登记编号", "提供对象", "机关名称", "来函文号/案号", "收到日期", "答复期限",
                     "案件编号", "文字记录", "音像记录", "状态", "登记人", "批准人", "制作时间",
-                    "提供时间", "提供方式", "ZIP SHA-256"]
+                    "提供时间", "提供方式", "压缩包的 SHA-256 摘要"]
 
 
 def register_rows(supplies) -> list[list[str]]:

@@ -131,7 +131,8 @@ def check_disc(*, actor, burn: DiscBurn, location: str | Path | None = None,
 
 
 COLUMNS = ["档号", "档案包", "卷", "介质", "卷标", "光盘标签", "刻录日期", "刻录人", "检查人",
-           "存放位置", "映像大小（字节）", "映像SHA-256", "映像SM3", "最近回读校验", "校验结果"]
+           "存放位置", "映像大小（字节）", "映像的 SHA-256 摘要", "映像的 SM3 摘要", "最近回读校验",
+           "校验结果"]
 
 
 def export_csv(rows) -> bytes:

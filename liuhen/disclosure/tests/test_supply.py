@@ -11,6 +11,7 @@ import json
 import subprocess
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -139,6 +140,15 @@ def test_kept_copy_altered_is_found(people, filed_case, key, settings):
         fh.seek(200)
         fh.write(bytes([byte[0] ^ 0xFF]))
     assert supply.check_kept(s)["zip_ok"] is False
+    # A file of the kept folder altered: each failure reads in words (issue 13 item 1), first
+    # what is wrong, then the file, never the verifier's code.
+    kept = max((p for p in Path(s.package_path).rglob("*") if p.is_file()),
+               key=lambda p: p.stat().st_size)
+    kept.chmod(0o644)
+    kept.write_bytes(b"x" + kept.read_bytes()[1:])
+    checked = supply.check_kept(s)
+    assert checked["package_ok"] is False and checked["failures"]
+    assert all(not failure.split()[0].isascii() for failure in checked["failures"])
 
 
 def test_refusals(people, filed_case, settings, tmp_path):

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liuhen.access.querysets import allows
@@ -104,6 +105,6 @@ def circular_export(request, pk: int, fmt: str):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     record(actor=request.user, action=events.event_circular_exported, target=circular,
            detail={"format": fmt})
-    response["Content-Disposition"] = (
-        f'attachment; filename="circular-{circular.period_start:%Y%m%d}-{circular.pk}.{fmt}"')
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"通报-{circular.period_start:%Y%m%d}-{circular.pk}.{fmt}")
     return response

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liuhen.access.querysets import allows
@@ -263,5 +264,5 @@ def ledger_view(request, fmt: str = "html"):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
         response = HttpResponse(ledger.to_pdf(table), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="ledger-{stamp}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"检查台帐-{stamp}.{fmt}")
     return response

@@ -16,6 +16,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from liuhen.access.choices import Role
 from liuhen.access.services import require
@@ -191,8 +192,8 @@ class _Echo:
 
 # The export's columns (issue 13 item 1): Chinese headers, Beijing time with its offset, names
 # beside the codes (the codes and the hashes stay, so the chain can be checked from the file).
-EXPORT_HEADERS = ["序号", "编号", "时间（北京时间，UTC+08:00）", "操作人ID", "操作人", "角色", "会话",
-                  "来源IP", "渠道", "操作", "操作代码", "对象类型", "对象类型代码", "对象ID", "对象",
+EXPORT_HEADERS = ["序号", "编号", "时间（北京时间，UTC+08:00）", "操作人编号", "操作人", "角色", "会话",
+                  "来源IP", "渠道", "操作", "操作代码", "对象类型", "对象类型代码", "对象编号", "对象",
                   "结果", "原因", "详情", "详情（原始 JSON）", "前一条哈希", "本条哈希（SM3）"]
 OUTCOME_LABELS = dict(Outcome.choices)
 
@@ -257,9 +258,9 @@ def audit_export(request):
         response = HttpResponse(
             _xlsx(qs.order_by("seq")),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="liuhen-audit-{stamp}.xlsx"'
+        response["Content-Disposition"] = content_disposition_header(True, f"审计日志-{stamp}.xlsx")
         return response
     response = StreamingHttpResponse(_csv_rows(qs.order_by("seq")),
                                      content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="liuhen-audit-{stamp}.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"审计日志-{stamp}.csv")
     return response
