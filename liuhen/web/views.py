@@ -32,7 +32,14 @@ def dashboard(request):
     context = {"officer": officer, "role": user_role(user)}
     if allows(user, "case.view"):
         visible = Case.objects.restrict(user, "case.view")
-        mine = visible.filter(officers__user=user).exclude(stage=Stage.ARCHIVING)
+        # The user's own cases by id first (an officer handles a few hundred at most): joined
+        # and ordered by opening date, PostgreSQL walked the date index of every case of the
+        # scope looking for ten of them, 0.65 s for a legal office with none of 100,000
+        # (issue 9 item 3, bench_pages_load --profile).
+        own = Case.officers.through.objects.filter(officer__user=user)
+        mine = visible.filter(pk__in=list(own.values_list("case_id", flat=True))).exclude(
+            stage=Stage.ARCHIVING
+        )
         context["my_cases"] = mine.select_related("unit").order_by("-opened_on")[:10]
         # The list stops at 10 rows: say how many there are and link to all of them.
         context["my_case_count"] = mine.count() if officer is not None else 0

@@ -72,3 +72,13 @@ def test_counts_per_stage_are_kept_briefly_per_scope(people, settings, monkeypat
     assert _phase_counts(legal.get("/").content.decode())["审查决定"] == 2
     clock["now"] += 2
     assert _phase_counts(head.get("/").content.decode())["审查决定"] == 2  # fresh
+
+
+def test_my_open_cases_are_mine_only(people):
+    """我承办的在办案件: the cases the officer handles, not archived ones, not a colleague's."""
+    own = [penalty_case(people) for _ in range(2)]
+    Case.objects.filter(pk=own[1].pk).update(stage=Stage.ARCHIVING)
+    html = logged_in(people["officer_a"]).get("/").content.decode()
+    assert own[0].number in html and own[1].number not in html
+    assert "（共 1 件）" in html
+    assert own[0].number not in logged_in(people["officer_b"]).get("/").content.decode()
