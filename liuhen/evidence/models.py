@@ -338,8 +338,8 @@ class DisposalPermit(DisposalApproval):
     A concrete permit adds a one-to-one ``tombstone`` field to the row it disposes of."""
 
     storage_key = models.CharField("存储键", max_length=300, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256 摘要", max_length=64, blank=True)
+    sm3 = models.CharField("SM3 摘要", max_length=64, blank=True)
     size = models.BigIntegerField("大小（字节）", null=True, blank=True)
 
     class Meta(DisposalApproval.Meta):

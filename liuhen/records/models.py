@@ -45,8 +45,8 @@ class Document(models.Model):
     original_name = models.CharField("原始文件名", max_length=255, blank=True)
     size = models.BigIntegerField("文件大小", null=True, blank=True)
     media_type = models.CharField("文件类型", max_length=100, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256 摘要", max_length=64, blank=True)
+    sm3 = models.CharField("SM3 摘要", max_length=64, blank=True)
     storage_key = models.CharField("存储键", max_length=300, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
     replaces = models.ForeignKey(

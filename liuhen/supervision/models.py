@@ -257,7 +257,7 @@ class Circular(models.Model):
                                      verbose_name="发布人")
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     pdf = models.BinaryField("通报PDF", null=True, blank=True)
-    pdf_sha256 = models.CharField("PDF SHA-256", max_length=64, blank=True)
+    pdf_sha256 = models.CharField("PDF 的 SHA-256 摘要", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "通报"

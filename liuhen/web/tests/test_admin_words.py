@@ -114,3 +114,19 @@ def test_login_attempts_read_in_chinese(settings):
     assert model_admin.status(AccessAttempt(failures_since_start=settings.AXES_FAILURE_LIMIT)) == (
         "已锁定"
     )
+
+
+def test_every_field_of_every_liuhen_model_has_a_chinese_name():
+    """Beyond the admin: a field's name also reaches people in form errors ("具有该 … 的 …
+    已存在") and the pages built from the models, so no Liuhen model keeps an English one."""
+    from django.apps import apps
+
+    english = [
+        f"{model._meta.label}.{field.name}: {field.verbose_name!r}"
+        for model in apps.get_models()
+        if model.__module__.startswith("liuhen.")
+        for field in model._meta.get_fields()
+        if not (field.auto_created and (not field.concrete or field.primary_key))
+        and not CHINESE.search(str(field.verbose_name))
+    ]
+    assert not english, english
