@@ -21,9 +21,9 @@ FUTURE_NOW ?= 2028-12-03T10:00:00+08:00
 
 # The virtualenv and the project from pyproject.toml, installed with uv (a fresh machine's first
 # `make run` spent 3 min 45 s in pip, issue 13 item 6). A machine without uv on its PATH gets it
-# into the virtualenv first (one small wheel, a few seconds); if that fails, or with NO_UV=1,
-# pip installs as before. `python -m venv` puts pip into the virtualenv either way, so
-# `$(BIN)/pip install X` always works.
+# into the virtualenv first (one small wheel, a few seconds); if that fails, if uv's install
+# fails, or with NO_UV=1, pip installs as before. `python -m venv` puts pip into the
+# virtualenv either way, so `$(BIN)/pip install X` always works.
 $(BIN)/.installed: pyproject.toml
 	@set -e; \
 	echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
@@ -33,7 +33,8 @@ $(BIN)/.installed: pyproject.toml
 	fi; \
 	if [ -n "$$uv" ]; then \
 	  echo "uv pip install -e .[test]"; \
-	  $$uv pip install -q --python $(BIN)/python -e ".[test]"; \
+	  $$uv pip install -q --python $(BIN)/python -e ".[test]" || { \
+	    echo "uv failed: pip install -e .[test]"; $(BIN)/pip install -q -e ".[test]"; }; \
 	else \
 	  echo "pip install -e .[test]"; \
 	  $(BIN)/pip install -q --upgrade pip; \
