@@ -29,6 +29,7 @@ from django.utils import timezone
 from liuhen.access.querysets import unit_allowed
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
+from liuhen.core.exports import safe_row
 from liuhen.keeping import events
 from liuhen.keeping.models import ArchivePackage, DiscBurn
 from liuhen.packaging import PackagingError, read_back
@@ -136,17 +137,18 @@ COLUMNS = ["档号", "档案包", "卷", "介质", "卷标", "光盘标签", "�
 
 
 def export_csv(rows) -> bytes:
-    """The register as CSV (UTF-8 with BOM, for Excel)."""
+    """The register as CSV (UTF-8 with BOM, for Excel); a label or location typed as a formula
+    stays text (issue 16 item 13)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for b in rows:
-        writer.writerow([
+        writer.writerow(safe_row([
             b.archive_number, b.package.external_id, f"{b.volume}/{b.volumes}",
             MEDIA.get(b.medium, b.medium), b.volume_label, b.disc_label,
             b.burned_on.isoformat() if b.burned_on else "待刻录",
             str(b.operator or ""), str(b.checker or ""), b.location, b.size, b.sha256, b.sm3,
             timezone.localtime(b.checked_at).strftime("%Y-%m-%d %H:%M") if b.checked_at else "",
             {True: "通过", False: "未通过", None: ""}[b.check_ok],
-        ])
+        ]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

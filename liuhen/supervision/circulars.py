@@ -29,6 +29,7 @@ from liuhen.access.querysets import allows
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.models import Case
 from liuhen.core.errors import Forbidden, IllegalTransition, InvalidInput
+from liuhen.core.exports import safe_row
 from liuhen.evidence.models import Recording
 from liuhen.org.models import Unit
 from liuhen.records.pdf import render_pdf
@@ -273,12 +274,15 @@ def to_xlsx(circular) -> bytes:
     sheet.append(XLSX_COLUMNS + [f"{c['title']}（权重{c['weight']:.0%}）" for c in parts])
     for r in circular.rows:
         i = r["inputs"]
-        sheet.append([r["rank"], r["unit"], r["total"],
-                      "" if i["completeness"] is None else round(i["completeness"], 4),
-                      i["cases"], i["recordings"], i["late"], i["reviewed"],
-                      "" if i["review_score"] is None else round(i["review_score"], 4),
-                      i["findings"], i["violations"], i["rectifications"], i["overdue"]]
-                     + [p["score"] for p in r["components"]])
+        # A unit's name is typed by the admin: as a formula it would run (issue 16 item 13).
+        sheet.append(safe_row([
+            r["rank"], r["unit"], r["total"],
+            "" if i["completeness"] is None else round(i["completeness"], 4),
+            i["cases"], i["recordings"], i["late"], i["reviewed"],
+            "" if i["review_score"] is None else round(i["review_score"], 4),
+            i["findings"], i["violations"], i["rectifications"], i["overdue"],
+            *[p["score"] for p in r["components"]],
+        ]))
     rules = book.create_sheet("评分办法")
     rules.append(["项目", "依据", "权重", "说明"])
     for c in parts:

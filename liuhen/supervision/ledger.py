@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from liuhen.core.display import object_type_label
+from liuhen.core.exports import safe_row
 from liuhen.records.pdf import render_pdf
 from liuhen.supervision.choices import RectificationStatus, ReviewResult
 from liuhen.supervision.models import SpotCheckItem
@@ -79,7 +80,7 @@ def to_xlsx(table: list[list[str]]) -> bytes:
     sheet.title = "检查台帐"
     sheet.append(COLUMNS)
     for row in table:
-        sheet.append(row)
+        sheet.append(safe_row(row))  # notes typed as formulas stay text (issue 16 item 13)
     for column, width in zip("ABCDEFGHIJKLM", (24, 22, 6, 22, 18, 10, 16, 6, 8, 40, 30, 12, 10),
                              strict=True):
         sheet.column_dimensions[column].width = width

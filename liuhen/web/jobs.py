@@ -72,14 +72,15 @@ def run_db_worker(*, queue_names: list[str], interval: float = 1.0, sleep=time.s
             log.error("worker: database unavailable (%s: %s); retrying in %.0f s",
                       type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "",
                       delay)
-            _drop_connections()
+            drop_connections()
             if stop_after_outages is not None and outages >= stop_after_outages:
                 return
             sleep(delay)
             delay = min(delay * 2, OUTAGE_MAX_DELAY)
 
 
-def _drop_connections() -> None:
+def drop_connections() -> None:
+    """Close this thread's database connections after an outage; a broken one is dropped."""
     for conn in connections.all(initialized_only=True):
         try:
             conn.close()

@@ -7,7 +7,9 @@ status. Which statuses an operation can give follows from what it takes and does
 that ``web/tests/test_openapi_errors.py`` checks against real answers for every operation:
 
 - every operation: 401 (no session or token), 403 (the role may not do it, 第十六条; or the
-  CSRF check of a session), 503 (database or disk unavailable, ``core.outage``);
+  CSRF check of a session), 503 (database or disk unavailable, ``core.outage``), 414 and 431
+  (a request line or headers longer than the HTTP server takes: ``web.http_errors``, found by
+  Schemathesis);
 - it takes input (path, query or body): 400 (a value the service refuses, a number out of
   range, malformed JSON) and 422 (a value of the wrong type or shape);
 - it names an object in its path, or changes something: 404 (missing, or not visible to the
@@ -43,7 +45,9 @@ ERROR_DESCRIPTIONS = {
     403: "无权执行此操作（或会话的 CSRF 校验未通过）",
     404: "对象不存在或无权访问",
     409: "与对象当前状态冲突",
+    414: "请求地址过长（含查询参数，请求行超过 4094 字节）",
     422: "输入的类型或格式有误（detail.fields 列出字段）",
+    431: "请求头过大",
     503: "数据库或存储暂不可用，未保存任何内容；请按 Retry-After 稍后重试",
 }
 
@@ -56,7 +60,7 @@ def error_statuses(method: str, operation: dict) -> list[int]:
     takes_input = bool(params) or "requestBody" in operation
     names_object = any(p.get("in") == "path" for p in params)
     changes = method.lower() in UNSAFE_METHODS
-    statuses = {401, 403, 503}
+    statuses = {401, 403, 414, 431, 503}
     if takes_input:
         statuses |= {400, 422}
     if names_object or changes:

@@ -19,12 +19,15 @@ import json
 import logging
 import os
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from liuhen.web.models import PeriodicRun, SchedulerLease
@@ -145,6 +148,87 @@ def give_up_lead(holder: str) -> None:
     """Let another node lead at once (a scheduler stopped on purpose, not crashed)."""
     SchedulerLease.objects.filter(name=LEASE_NAME, holder=holder).update(
         expires_at=timezone.now() - timedelta(seconds=1))
+
+
+class LeaseKeeper:
+    """Holds the scheduler's lease from a thread of its own, on its own database connection.
+
+    The lease is renewed every third of its length whatever the scheduler's main loop is doing.
+    When the loop renewed it between ticks, a tick longer than two thirds of the lease let it
+    lapse under a leader that was alive (the two-scheduler test saw a 3 s lease lapse on an
+    idle machine: the first tick imports every job's module, the circular's PDF stack among
+    them; an inline job such as the nightly backup of a large vault takes minutes; a queue
+    slow to answer blocks an enqueue). Another node then took the lead while the first still
+    ran due jobs. Now the main loop only asks :attr:`leading`, which is true only while the
+    last successful renewal's term runs (monotonic clock), so a node that cannot reach the
+    database stops running jobs when its lease ends, as the other nodes see it end. Each run is
+    still claimed by compare-and-set (``_claim``), so even then no period runs twice.
+    """
+
+    def __init__(self, holder: str, *, on_change=None):
+        self.holder = holder
+        self.seconds = float(settings.SCHEDULER_LEASE_SECONDS)  # the term take_lead grants
+        self.renew_every = self.seconds / 3
+        self.on_change = on_change  # called with True/False when leadership changes
+        self._held_until = 0.0  # time.monotonic() until which the lease is ours
+        self._was_leading: bool | None = None
+        self._stop = threading.Event()
+        self._first = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="liuhen-scheduler-lease",
+                                        daemon=True)
+
+    @property
+    def leading(self) -> bool:
+        return time.monotonic() < self._held_until
+
+    def start(self) -> LeaseKeeper:
+        """Start renewing; returns once the first attempt to take the lease has answered."""
+        self._thread.start()
+        self._first.wait(self.seconds)
+        return self
+
+    def stop(self) -> None:
+        """Stop renewing and hand the lease over at once (a stop on purpose, not a crash)."""
+        self._stop.set()
+        self._thread.join(self.seconds + 30)
+
+    def renew(self) -> bool:
+        """One attempt to take or renew the lease; True when this node leads now."""
+        began = time.monotonic()
+        try:
+            close_old_connections()  # a database restarted since the last renewal
+            if take_lead(self.holder):
+                self._held_until = began + self.seconds
+            else:
+                self._held_until = 0.0  # the database says another node holds it
+        except DatabaseError:
+            # Unreachable: the term already granted runs out by itself (the other nodes see it
+            # end at the same time); no renewal, so no job after it.
+            from liuhen.web.jobs import drop_connections
+
+            log.exception("scheduler: database unavailable, lease not renewed")
+            drop_connections()
+        leading = self.leading
+        if leading != self._was_leading and self.on_change is not None:
+            self.on_change(leading)
+        self._was_leading = leading
+        return leading
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self.renew()
+                self._first.set()
+                self._stop.wait(self.renew_every)
+        finally:
+            self._first.set()
+            try:
+                if self.leading:
+                    give_up_lead(self.holder)
+            except DatabaseError:
+                pass  # the lease expires by itself
+            self._held_until = 0.0
+            connection.close()  # this thread's own connection
 
 
 def leader() -> SchedulerLease | None:

@@ -62,3 +62,37 @@ def test_an_overwrite_or_a_plain_delete_leaves_the_locked_bytes(locked):
     assert _original(client, bucket, recording, version) == data
     versions = client.list_object_versions(Bucket=bucket, Prefix=recording.storage_key)
     assert version in {v["VersionId"] for v in versions["Versions"]}
+
+
+def test_an_s3_that_drops_the_lock_headers_still_locks_the_original(people, make_media, s3,
+                                                                   settings, monkeypatch):
+    """The retention fallback (S3Storage._ensure_retention): some S3 implementations ignore the
+    Object Lock headers of an upload (of a multipart one, notably). The stored version is then
+    given its retention explicitly, and an attacker still cannot delete it."""
+    from datetime import UTC, datetime, timedelta
+
+    from liuhen.evidence.storage import get_storage
+
+    bucket = s3()  # Object Lock on, no default retention: without headers, nothing is locked
+    client = get_storage().client
+    real_upload = client.upload_file
+    dropped = []
+
+    def ignoring_the_lock(filename, bucket_name, key, ExtraArgs=None, Config=None):
+        kept = {k: v for k, v in (ExtraArgs or {}).items() if not k.startswith("ObjectLock")}
+        dropped.append(sorted(set(ExtraArgs or {}) - set(kept)))
+        return real_upload(filename, bucket_name, key, ExtraArgs=kept, Config=Config)
+
+    monkeypatch.setattr(client, "upload_file", ignoring_the_lock)
+    path = make_media("h264")
+    recording = ingest_recording(source_path=path, original_name=path.name, channel="web",
+                                 actor=people["officer_a"].user).recording
+    assert dropped == [["ObjectLockMode", "ObjectLockRetainUntilDate"]]
+    head = s3.client.head_object(Bucket=bucket, Key=recording.storage_key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"] > datetime.now(UTC) + timedelta(
+        days=settings.S3_OBJECT_LOCK_DAYS - 1)
+    _refused(s3.client.delete_object, Bucket=bucket, Key=recording.storage_key,
+             VersionId=head["VersionId"])
+    assert hashlib.sha256(_original(s3.client, bucket, recording, head["VersionId"])) \
+        .hexdigest() == recording.sha256

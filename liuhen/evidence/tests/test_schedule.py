@@ -113,6 +113,46 @@ def test_one_leader_at_a_time_and_a_dead_one_is_replaced(settings):
     assert schedule.take_lead("node-a", timezone.now())
 
 
+def test_the_lease_keeper_leads_for_the_term_it_was_granted(settings, monkeypatch):
+    """The scheduler's lease, renewed from its own thread (schedule.LeaseKeeper): this node
+    leads while the term of its last renewal runs; a database it cannot reach does not cut the
+    term short (the other nodes see it run out at the same time) nor extend it; a lease the
+    database gives to another node ends it at once. Each change is said once."""
+    from django.db import OperationalError
+
+    import liuhen.web.jobs
+
+    settings.SCHEDULER_LEASE_SECONDS = 1.5
+    # The keeper's own thread starts each renewal by closing a broken connection; here it runs
+    # in the test's thread, whose connection is inside the test's transaction.
+    monkeypatch.setattr(schedule, "close_old_connections", lambda: None)
+    changes = []
+    keeper = schedule.LeaseKeeper("node-a", on_change=changes.append)
+    assert keeper.renew_every == pytest.approx(0.5)
+    assert keeper.renew() and keeper.leading
+    assert not schedule.take_lead("node-b")
+    assert keeper.renew() and changes == [True]
+
+    real_take_lead = schedule.take_lead
+
+    def unreachable(holder, now=None):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(schedule, "take_lead", unreachable)
+    monkeypatch.setattr(liuhen.web.jobs, "drop_connections", lambda: None)
+    assert keeper.renew()  # the granted term still runs
+    time.sleep(1.6)
+    assert not keeper.renew() and not keeper.leading  # ... and ended on time, not renewed
+    assert changes == [True, False]
+
+    monkeypatch.setattr(schedule, "take_lead", real_take_lead)
+    assert keeper.renew() and changes == [True, False, True]
+    schedule.give_up_lead("node-a")  # as if the term had run out while this node stalled
+    assert schedule.take_lead("node-b")
+    assert not keeper.renew() and not keeper.leading  # the database says node-b leads
+    assert changes == [True, False, True, False]
+
+
 def test_a_period_runs_once_when_two_nodes_both_think_they_lead(state_file):
     """A leader that stalled past its lease and a new leader tick in the same minute: each
     job's run is claimed on its row, so only one of them enqueues it."""

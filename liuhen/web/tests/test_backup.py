@@ -99,3 +99,21 @@ def test_backup_restore_reaches_the_same_audit_head(server_process, tmp_path):
         server.env = server_env
         if db_name:
             server._pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.mark.timeout(300)
+def test_the_scheduler_backs_up_nightly_into_the_configured_folder(server_process, tmp_path):
+    """LIUHEN_BACKUP_DIR set: the scheduler's backup job (run in its own process, daily) writes
+    a complete backup, manifest last, into a dated folder of its own; unset, there is no job."""
+    server = server_process({"LIUHEN_BACKUP_DIR": str(tmp_path / "nightly")})
+    listed = server.manage("scheduler", "--list").stdout
+    assert "backup\t每日备份" in listed and "每 24 小时" in listed
+    server.manage("scheduler", "--once")
+    (folder,) = (tmp_path / "nightly").iterdir()
+    assert re.fullmatch(r"liuhen-\d{8}-\d{6}", folder.name)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["audit_head"]["ok"]  # the chain checked whole before it was copied
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"]
+    del server.env["LIUHEN_BACKUP_DIR"]
+    assert "backup" not in server.manage("scheduler", "--list").stdout.split()

@@ -76,6 +76,7 @@ def test_two_schedulers_one_leader_one_run_per_period_and_failover(server_proces
         # neither scheduler logging a change of leader), so read until the lease is held.
         state = _wait_for(node, lambda s: s["leader"], 30)
         assert {p: state["queued"].get(p) for p in QUEUED_JOBS} == dict.fromkeys(QUEUED_JOBS, 1)
+        assert state["leader"] in pids, (state, {n: log.read_text() for n, log in logs.items()})
         leader = pids[state["leader"]]
         assert set(state["nodes"].values()) == {state["leader"]}  # every run by the leader
         other = "b" if leader == "a" else "a"
@@ -102,3 +103,55 @@ def test_two_schedulers_one_leader_one_run_per_period_and_failover(server_proces
                 proc.wait(timeout=20)
     for log in logs.values():
         assert "Traceback" not in log.read_text(errors="replace")
+
+
+# A leader whose tick takes three lease terms (an inline job: the nightly backup of a large
+# vault, the first tick importing every job's module), while another node tries to take the
+# lease every 0.2 s for the whole tick. Before the lease was renewed from its own thread
+# (schedule.LeaseKeeper), the loop renewed it only between ticks: the lease lapsed a term into
+# the tick and the other node took the lead from a leader that was alive and still running jobs.
+SLOW_TICK = """
+import json, os, signal, sys, threading, time, types
+from datetime import timedelta
+from django.core.management import call_command
+from django.utils import timezone
+from liuhen.web import schedule
+
+TICK = 3 * float(os.environ["LIUHEN_SCHEDULER_LEASE_SECONDS"])
+ran, taken, tries = [], [], []
+
+def block():
+    ran.append(time.monotonic())
+    time.sleep(TICK)
+
+module = types.ModuleType("liuhen_test_slow_job")
+module.block = block
+sys.modules[module.__name__] = module
+slow = schedule.Periodic("slow", module.__name__ + ".block", timedelta(hours=1), inline=True)
+schedule.jobs = lambda: [slow]
+schedule.record_run("slow", timezone.now() - timedelta(hours=2))
+
+def other_node():
+    while not ran:
+        time.sleep(0.05)
+    while time.monotonic() < ran[0] + TICK - 0.5:
+        tries.append(1)
+        if schedule.take_lead("other-node"):
+            taken.append(round(time.monotonic() - ran[0], 1))
+        time.sleep(0.2)
+    os.kill(os.getpid(), signal.SIGTERM)  # the scheduler stops after this tick
+
+threading.Thread(target=other_node, daemon=True).start()
+call_command("scheduler")
+print(json.dumps({"ran": len(ran), "tries": len(tries), "taken": taken}))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_long_tick_does_not_let_the_leaders_lease_lapse(server_process):
+    node = server_process({"LIUHEN_SCHEDULER_LEASE_SECONDS": "3"})
+    out = node.manage("shell", "-c", SLOW_TICK).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["ran"] == 1 and result["tries"] >= 20
+    assert result["taken"] == [], f"another node took the lease {result['taken']} s into the tick"
+    assert "本节点为调度主节点" in out and "另一节点正在调度" not in out

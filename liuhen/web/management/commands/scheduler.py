@@ -7,7 +7,6 @@ import logging
 import signal
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -57,33 +56,35 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         started = timezone.now()
         node = schedule.node_name()
-        renew_every = settings.SCHEDULER_LEASE_SECONDS / 3
-        leading: bool | None = None  # said on the first tick, then on every change
         self.stdout.write(f"定期任务调度已启动（节点 {node}）")
+        self.stdout.flush()
+        # The lease is renewed from its own thread, so a long tick never lets it lapse under
+        # a living leader (schedule.LeaseKeeper); this loop only runs the due jobs.
+        keeper = schedule.LeaseKeeper(node, on_change=self._say_leading).start()
         try:
             while not stopping:
-                close_old_connections()  # a database restarted since the last tick
-                was_leading, wait = leading, renew_every
-                try:
-                    leading = schedule.take_lead(node)
-                    if leading:
-                        schedule.run_due(started=started, node=node)
+                wait = keeper.renew_every
+                if keeper.leading:
+                    close_old_connections()  # a database restarted since the last tick
+                    began = time.monotonic()
+                    try:
+                        ran = schedule.run_due(started=started, node=node)
                         wait = min(wait, schedule.next_wake(timezone.now(), started))
-                except DatabaseError:  # the database is down: not leading; retry next tick
-                    log.exception("scheduler: database unavailable")
-                    leading = False
-                if leading != was_leading:
-                    self.stdout.write("本节点为调度主节点" if leading
-                                      else "另一节点正在调度，本节点待命")
-                    self.stdout.flush()
+                    except DatabaseError:  # the database is down: retry next tick
+                        log.exception("scheduler: database unavailable")
+                        ran = []
+                    took = time.monotonic() - began
+                    if took > keeper.renew_every:  # harmless now, but worth knowing
+                        log.warning("scheduler: a tick took %.1f s (%s)", took,
+                                    ", ".join(ran) or "no job")
                 deadline = time.monotonic() + wait
                 while not stopping and time.monotonic() < deadline:
                     time.sleep(min(1.0, wait))
         except KeyboardInterrupt:  # Ctrl+C reaches the whole process group of `liuhen serve`
             pass
         finally:
-            if leading:
-                try:
-                    schedule.give_up_lead(node)
-                except DatabaseError:
-                    pass  # the lease expires by itself
+            keeper.stop()  # hands the lease over at once
+
+    def _say_leading(self, leading: bool) -> None:
+        self.stdout.write("本节点为调度主节点" if leading else "另一节点正在调度，本节点待命")
+        self.stdout.flush()

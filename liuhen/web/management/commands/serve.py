@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from liuhen import conf
+from liuhen.web import http_errors
 from liuhen.web.supervise import Child, Supervisor, liuhen_command
 from liuhen.wsgi import application
 
@@ -50,6 +51,8 @@ class Command(BaseCommand):
         _queue_upload_recovery()
         _preload_media_libraries()
         _warm_pdf_fonts()
+
+        http_errors.install()  # gunicorn's own 400/414/431 as the API's JSON error
 
         class App(BaseApplication):
             def load_config(self):
