@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 # so that start-up is not slowed by a fixity pass.
 FIRST_DELAY = timedelta(minutes=10)
 OWED_WORK_EVERY = timedelta(minutes=5)
+# An inline job that failed (the nightly backup on a full backup disk) is tried again after this,
+# not on the next tick: each try of a backup writes a new dated folder, and tries every 5 s would
+# fill the disk it failed on. A queued job whose queue was unreachable is retried on the next
+# tick as before (nothing ran). Kept in the leader's process: a new leader tries at once.
+INLINE_RETRY_AFTER = timedelta(minutes=15)
+_retry_after: dict[str, datetime] = {}
 LEASE_NAME = "scheduler"
 
 
@@ -296,14 +302,20 @@ def run_due(now: datetime | None = None, started: datetime | None = None,
         last = load_state().get(job.name)
         if now < due_at(job, {job.name: last} if last else {}, started):
             continue
+        if now < _retry_after.get(job.name, now):
+            continue  # an inline job that failed a moment ago
         if not _claim(job, last, now, node):
             continue  # another node ran it for this period
         try:
             job.enqueue()
-        except Exception:  # noqa: BLE001 - the next tick tries again
-            log.exception("scheduler: could not enqueue %s", job.name)
+        except Exception:  # noqa: BLE001 - tried again on the next tick, or later (inline)
+            log.exception("scheduler: %s %s failed", "running" if job.inline else "enqueueing",
+                          job.name)
             PeriodicRun.objects.filter(name=job.name, last_run=now).update(last_run=last)
+            if job.inline:
+                _retry_after[job.name] = now + INLINE_RETRY_AFTER
             continue
+        _retry_after.pop(job.name, None)
         enqueued.append(job.name)
     return enqueued
 

@@ -97,6 +97,30 @@ def test_a_queue_that_is_down_is_retried(monkeypatch, state_file):
     assert schedule.next_wake(almost, now) == pytest.approx(30, abs=1)
 
 
+def test_an_inline_job_that_failed_waits_before_it_runs_again(settings, state_file, monkeypatch):
+    # The nightly backup (issue 16 item 5) on a full backup disk: it ran again on every tick
+    # (5 s), each try writing a new dated folder onto the disk that was full.
+    settings.BACKUP_DIR = state_file.parent / "backups"
+    monkeypatch.setattr(schedule, "_retry_after", {})
+    tries = []
+
+    def disk_full(**kwargs):
+        tries.append(kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("liuhen.web.backup.nightly_backup", disk_full)
+    started = timezone.now()
+    first = started + schedule.FIRST_DELAY
+    assert "backup" not in schedule.run_due(now=first, started=started)
+    assert len(tries) == 1 and "backup" not in schedule.load_state()  # still owed
+    assert "backup" not in schedule.run_due(now=first + timedelta(seconds=5), started=started)
+    assert len(tries) == 1  # not again on the next tick
+    monkeypatch.setattr("liuhen.web.backup.nightly_backup", lambda **kwargs: tries.append(kwargs))
+    later = first + schedule.INLINE_RETRY_AFTER
+    assert "backup" in schedule.run_due(now=later, started=started)
+    assert len(tries) == 2 and schedule.load_state()["backup"] == later
+
+
 def test_one_leader_at_a_time_and_a_dead_one_is_replaced(settings):
     """Issue 14 item 2: of two schedulers only the lease holder leads; it renews; when it stops
     renewing (died) the other takes over once the lease has run out, not before."""
