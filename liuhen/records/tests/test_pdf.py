@@ -131,7 +131,7 @@ def test_renders_to_an_image_with_ink_on_the_page(people, case, tmp_path):
     )
     image = Image.open(tmp_path / "page.png").convert("L")
     assert len(PdfReader(io.BytesIO(result.content)).pages) == 1  # the receipt fits one page
-    dark = sum(1 for px in image.getdata() if px < 128)
+    dark = sum(1 for px in image.tobytes() if px < 128)  # mode L: one byte a pixel
     assert dark > 0.01 * image.width * image.height  # table lines and text, not a blank page
 
 
