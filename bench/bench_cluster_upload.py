@@ -26,6 +26,7 @@ recordings (not media: flagged unreadable at once) is waited for between scenari
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import json
 import multiprocessing
@@ -33,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -168,7 +170,6 @@ def disk_guard(workdir: Path, stop) -> None:
     this names what grew (the bench's folder, the system temp folder, and files held open after
     deletion, which is how moto's S3 server spools large objects)."""
     import shutil
-    import threading
 
     def watch():
         while not stop.wait(1.0):
@@ -180,7 +181,7 @@ def disk_guard(workdir: Path, stop) -> None:
             for cmd in (f"du -sh {workdir}/* /tmp/* 2>/dev/null | sort -h | tail -8",
                         "ls -l /proc/*/fd 2>/dev/null | grep deleted | sort -k5 -n | tail -8"):
                 subprocess.run(cmd, shell=True)
-            os.kill(os.getpid(), 2)  # KeyboardInterrupt in the main thread: the cluster stops
+            _thread.interrupt_main()  # KeyboardInterrupt in the main thread: the cluster stops
             return
 
     threading.Thread(target=watch, daemon=True).start()
@@ -208,8 +209,6 @@ def main() -> int:
     print(f"{d.stamp()}  uptime: {uptime()}")
     cluster = c.Cluster(workdir)
     rows = []
-    import threading
-
     stop_guard = threading.Event()
     disk_guard(workdir, stop_guard)
     try:
