@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 
+from liuhen.core.errors import LiuhenError
+
 CODES = {
     400: ("bad_request", "请求格式有误，服务器无法解析"),
     403: ("forbidden", "请求被拒绝"),
@@ -26,9 +28,8 @@ CODES = {
 def error_response(status: int, reason: str, mesg: str) -> bytes:
     """The raw HTTP response gunicorn sends for its own refusal: JSON, connection closed."""
     code, message = CODES.get(status, ("server_error", "服务器无法处理该请求"))
-    body = {"code": code, "message": message}
-    if mesg:
-        body["detail"] = {"reason": mesg[:200]}
+    detail = {"reason": mesg[:200]} if mesg else None
+    body = LiuhenError(message, code=code, status=status, detail=detail).as_dict()
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
