@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "liuhen.core.middleware.RequestIdMiddleware",  # first: error pages and logs name the id
+    "liuhen.core.middleware.MultipartBoundaryMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "liuhen.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
