@@ -20,6 +20,11 @@ def request_id(request) -> str:
     return getattr(request, "request_id", "") if request is not None else ""
 
 
+def wants_json(request) -> bool:
+    """API and tus clients (everything under /api/) get JSON; browsers get the page."""
+    return request.path.startswith("/api/") or "Tus-Resumable" in request.headers
+
+
 class RequestIdMiddleware:
     """Gives every request an id: the proxy's ``X-Request-ID`` when well-formed, else a new
     one; answered in the ``X-Request-ID`` header and shown on the error pages (issue 13 item 7)."""
@@ -60,8 +65,6 @@ class MultipartBoundaryMiddleware:
 
 def _malformed(request, message: str):
     from django.http import JsonResponse
-
-    from liuhen.core.outage import wants_json
 
     if wants_json(request):
         return JsonResponse({"code": "invalid_input", "message": message,
