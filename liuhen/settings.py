@@ -51,7 +51,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "liuhen.core.middleware.RequestIdMiddleware",  # first: error pages and logs name the id
-    "liuhen.core.middleware.MultipartBoundaryMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "liuhen.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -227,6 +226,8 @@ SIGNING_KEY_FILE = conf.env_path("LIUHEN_SIGNING_KEY_FILE", DATA_DIR / "keys" / 
 SM2_SIGNING = conf.env_bool("LIUHEN_SM2_SIGNING", True)
 SM2_SIGNING_KEY_FILE = conf.env_str("LIUHEN_SM2_SIGNING_KEY_FILE", "")
 SUPPLY_DIR = conf.env_path("LIUHEN_SUPPLY_DIR", DATA_DIR / "supplied")
+# Exports under an export grant (拷贝/导出, 第十六条): each package as handed out, kept read-only.
+EXPORT_DIR = conf.env_path("LIUHEN_EXPORT_DIR", DATA_DIR / "exported")
 # Archive packages of cases (第十五条) made from the package page, with their disc images.
 ARCHIVE_DIR = conf.env_path("LIUHEN_ARCHIVE_DIR", DATA_DIR / "archive")
 # ClamAV's signature databases for the 四性 security check (DA/T 70): main.cvd, daily.cvd,

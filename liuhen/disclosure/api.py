@@ -13,16 +13,20 @@ from ninja import Field, Router, Schema, Status
 
 from liuhen.access.services import get_for, require
 from liuhen.cases.models import Case
+from liuhen.core.errors import InvalidInput
 from liuhen.core.schemas import MaskedId, Name, Plan, Reason, Short
-from liuhen.disclosure import decisions, events, marks, services, supply
+from liuhen.disclosure import decisions, events, services, supply
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import get_storage
+from liuhen.records.models import Document
 
 router = Router(tags=["复制与提供（第十七条）"])
 
 
 class PartyCopyIn(Schema):
-    recording_id: int = Field(ge=1, le=2**63 - 1)
+    # one of the two (第十七条第二款: a recording, or a case document)
+    recording_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    document_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     recipient_name: Short
     recipient_number: MaskedId = ""
     identity_check: Literal["id_card", "business_licence", "power_of_attorney", "lawyer"]
@@ -32,7 +36,8 @@ class PartyCopyIn(Schema):
 class PartyCopyOut(Schema):
     id: int
     number: str
-    recording_id: int
+    recording_id: int | None
+    document_id: int | None
     recipient_name: str
     recipient_number: str
     identity_check: str
@@ -53,7 +58,7 @@ class PartyCopyOut(Schema):
 
     @staticmethod
     def resolve_confidentiality(obj) -> str:
-        return marks.effective_mark(obj.recording)
+        return services.record_mark(obj.record)
 
 
 class PartyCopyDecisionIn(Schema):
@@ -135,15 +140,26 @@ def _copy(request, copy_id: int, event: str = events.event_copies_viewed):
 @router.get("/disclosure/copies", response=list[PartyCopyOut], summary="当事人复制登记")
 def copies(request):
     require(request.user, "disclosure.view", event=events.event_copies_viewed)
-    return list(services.visible_copies(request.user).select_related("recording")[:500])
+    return list(services.visible_copies(request.user)
+                .select_related("recording", "document__case")[:500])
 
 
 @router.post("/disclosure/copies", response={201: PartyCopyOut}, summary="登记当事人复制申请")
 def register_copy(request, payload: PartyCopyIn):
-    recording = get_for(request.user, "recording.view", Recording.objects, payload.recording_id,
-                        denied_event=events.event_copy_registered)
+    require(request.user, "disclosure.register", event=events.event_copy_registered)
+    if (payload.recording_id is None) == (payload.document_id is None):
+        raise InvalidInput("请给出 recording_id 或 document_id 之一", detail={"field": "recording_id"})
+    recording = document = None
+    if payload.recording_id is not None:
+        recording = get_for(request.user, "recording.view", Recording.objects,
+                            payload.recording_id, denied_event=events.event_copy_registered)
+    else:
+        document = get_for(request.user, "document.view",
+                           Document.objects.select_related("case__unit"), payload.document_id,
+                           denied_event=events.event_copy_registered)
     created = services.register_party_copy(
-        actor=request.user, recording=recording, recipient_name=payload.recipient_name,
+        actor=request.user, recording=recording, document=document,
+        recipient_name=payload.recipient_name,
         recipient_number=payload.recipient_number, identity_check=payload.identity_check,
         reason=payload.reason)
     return Status(201, created)

@@ -47,3 +47,12 @@ class Confidentiality(models.TextChoices):
     PRIVACY = "privacy", "个人隐私"
     TRADE_SECRET = "trade_secret", "商业秘密"
     STATE_SECRET = "state_secret", "国家秘密"
+
+
+class MadeStatus(models.TextChoices):
+    """An internal copy's or an export's states (第十六条): asked, being made (a job for large
+    files), made, or failed (the reason kept; nothing half-made is handed out)."""
+
+    PENDING = "pending", "正在生成"
+    MADE = "made", "已生成"
+    FAILED = "failed", "生成失败"

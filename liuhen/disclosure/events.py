@@ -24,6 +24,14 @@ event_document_viewer_opened = "document.viewer_opened"
 event_unusual_viewed = "use.unusual_viewed"
 event_unusual_thresholds_set = "use.unusual_thresholds_set"
 
+# Internal copies and exports under a grant (复制、拷贝/导出, 第十六条): the entry of a use names
+# the record (its chain of custody shows it) and the grant number.
+event_record_copied = "record.copied"
+event_copy_file_downloaded = "record.copy_downloaded"
+event_record_exported = "record.exported"
+event_export_made = "export.made"
+event_export_downloaded = "export.downloaded"
+
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
     event_copy_registered: "登记当事人复制申请",
@@ -47,6 +55,11 @@ ACTION_LABELS = {
     event_document_viewer_opened: "在水印阅览器中查阅文字记录",
     event_unusual_viewed: "查看异常使用",
     event_unusual_thresholds_set: "调整异常使用阈值",
+    event_record_copied: "制作加水印的复制件（第十六条）",
+    event_copy_file_downloaded: "下载加水印的复制件",
+    event_record_exported: "拷贝/导出记录（第十六条）",
+    event_export_made: "制作拷贝/导出包",
+    event_export_downloaded: "下载拷贝/导出包",
 }
 
 # Detail fields of the supply entries (core.display): what a package built, checked or handed
@@ -63,4 +76,9 @@ DETAIL_LABELS = {
     "zip_ok": "压缩包与登记一致",
     "package_ok": "留存件核验通过",
     "failures": "未通过项",
+    "copy": "复制件编号",
+    "export": "导出编号",
+    "source_sha256": "原件的 SHA-256 摘要",
+    "source_sm3": "原件的 SM3 摘要",
+    "skipped": "未导出（格式不能加水印）",
 }

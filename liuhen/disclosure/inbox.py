@@ -18,7 +18,7 @@ def approvals(user, limit: int) -> InboxSection | None:
     if not decisions.is_approver(user):
         return None
     copies = (services.visible_copies(user).filter(status=CopyStatus.REGISTERED)
-              .exclude(registered_by=user).select_related("recording"))
+              .exclude(registered_by=user).select_related("recording", "document"))
     supplies = (supply.visible_supplies(user).filter(status=SupplyStatus.REQUESTED)
                 .exclude(requested_by=user))
     count = copies.count() + supplies.count()
@@ -31,7 +31,7 @@ def approvals(user, limit: int) -> InboxSection | None:
                  for s in supplies.order_by("response_due", "pk")[:limit]]
         items += [InboxItem(f"{c.number} 当事人复制：{c.recipient_name}",
                             reverse("disclosure_copy", args=[c.pk]),
-                            detail=c.recording.original_name)
+                            detail=c.record_name)
                   for c in copies.order_by("registered_at", "pk")[:max(0, limit - len(items))]]
     return InboxSection("disclosure_approvals", "复制与提供待审批", count, items,
                         url=reverse("disclosure_index"), basis="第十七条第二款、第三款")

@@ -14,20 +14,32 @@ from liuhen.disclosure.choices import (
     Confidentiality,
     CopyStatus,
     IdentityCheck,
+    MadeStatus,
     SupplyStatus,
 )
 
 
 class PartyCopy(models.Model):
-    """One party's request for a copy of a recording, from registration to hand-over.
+    """One party's request for a copy of a recording or of a case document (文书), from
+    registration to hand-over.
 
     The copy is never the original: a new file with the recipient, the time and this
-    register's number burnt into every frame (liuhen.redaction), stored beside the original
-    with its own SHA-256 and SM3, so the bureau can later prove what it gave."""
+    register's number burnt into every frame, onto the photo or over every PDF page
+    (liuhen.redaction), stored beside the original with its own SHA-256 and SM3, so the bureau
+    can later prove what it gave."""
 
     number = models.CharField("登记编号", max_length=30, unique=True)
-    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT,
-                                  related_name="party_copies", verbose_name="音像记录")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="party_copies",
+                                  verbose_name="音像记录")
+    # 第十七条第二款: a party may ask for copies of the case's documents (文书 PDFs) too.
+    document = models.ForeignKey("records.Document", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="party_copies",
+                                 verbose_name="文字记录")
+    # The unit that owns the record (the recording's, or the document's case's): the register
+    # is scoped by it whichever kind of record was asked for.
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name="记录所属单位")
     party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name="当事人")
     recipient_name = models.CharField("申请人", max_length=100)
@@ -59,16 +71,30 @@ class PartyCopy(models.Model):
     redaction_plan = models.JSONField("遮挡方案", default=dict, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    unit_lookup = "recording__unit"
-    case_lookup = "recording__case"
+    unit_lookup = "unit"
 
     class Meta:
         verbose_name = "当事人复制登记"
         verbose_name_plural = "当事人复制登记"
         ordering = ["-registered_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(recording__isnull=False, document__isnull=True)
+            | models.Q(recording__isnull=True, document__isnull=False),
+            name="disclosure_partycopy_one_record")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.recipient_name}"
+
+    @property
+    def record(self):
+        """The recording or the document the party asked for."""
+        return self.recording if self.recording_id else self.document
+
+    @property
+    def record_name(self) -> str:
+        if self.recording_id:
+            return self.recording.original_name
+        return f"{self.document.get_doc_type_display()} {self.document.number}".strip()
 
 
 class Supply(models.Model):
@@ -186,3 +212,93 @@ class UnusualUseThresholds(models.Model):
     def __str__(self):
         return (f"{self.burst_minutes} 分钟内不少于 {self.burst_count} 次；"
                 f"工作时间 {self.work_start:%H:%M}–{self.work_end:%H:%M}")
+
+
+class UseCopy(models.Model):
+    """An internal copy (复制, 第十六条) made for the holder of a copy grant: never the original,
+    a derived file with the holder's name and number, the time and the grant number burnt into
+    every frame, page or photo, stored beside the original with its own SHA-256 and SM3 and
+    linked to the original (its digests) and the grant it was made under."""
+
+    number = models.CharField("复制件编号", max_length=30, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+", verbose_name="复制人")
+    grant = models.ForeignKey("access.Grant", on_delete=models.PROTECT, related_name="copies",
+                              verbose_name="调阅授权")
+    recording = models.ForeignKey("evidence.Recording", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="use_copies", verbose_name="音像记录")
+    document = models.ForeignKey("records.Document", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="use_copies", verbose_name="文字记录")
+    status = models.CharField("状态", max_length=10, choices=MadeStatus.choices,
+                              default=MadeStatus.PENDING, db_index=True)
+    watermark = models.CharField("水印内容", max_length=300)
+    source_sha256 = models.CharField("原件的 SHA-256 摘要", max_length=64)
+    source_sm3 = models.CharField("原件的 SM3 摘要", max_length=64, blank=True)
+    copy_key = models.CharField("复制件存储键", max_length=300, blank=True)
+    copy_sha256 = models.CharField("复制件的 SHA-256 摘要", max_length=64, blank=True)
+    copy_sm3 = models.CharField("复制件的 SM3 摘要", max_length=64, blank=True)
+    copy_size = models.BigIntegerField("复制件大小（字节）", null=True, blank=True)
+    copy_description = models.JSONField("复制件说明", default=dict, blank=True)
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    made_at = models.DateTimeField("生成时间", null=True, blank=True)
+    failure = models.TextField("失败原因", blank=True)
+
+    class Meta:
+        verbose_name = "内部复制件登记"
+        verbose_name_plural = "内部复制件登记"
+        ordering = ["-requested_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(recording__isnull=False, document__isnull=True)
+            | models.Q(recording__isnull=True, document__isnull=False),
+            name="disclosure_usecopy_one_record")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def record(self):
+        return self.recording if self.recording_id else self.document
+
+
+class Export(models.Model):
+    """An export (拷贝/导出, 第十六条) under an export grant: the chosen records as one signed
+    package built by the shared ``liuhen.packaging`` builder with the offline verifier inside,
+    every file a watermarked derived copy. What left (each file with the digests of its
+    original and of its copy) and the package's digests are registered, and the package is
+    kept read-only under ``settings.EXPORT_DIR`` as it was handed out."""
+
+    number = models.CharField("导出编号", max_length=30, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+", verbose_name="导出人")
+    grant = models.ForeignKey("access.Grant", on_delete=models.PROTECT, related_name="exports",
+                              verbose_name="调阅授权")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name="案件")
+    recordings = models.ManyToManyField("evidence.Recording", blank=True, related_name="+",
+                                        verbose_name="音像记录")
+    documents = models.ManyToManyField("records.Document", blank=True, related_name="+",
+                                       verbose_name="文字记录")
+    status = models.CharField("状态", max_length=10, choices=MadeStatus.choices,
+                              default=MadeStatus.PENDING, db_index=True)
+    watermark = models.CharField("水印内容", max_length=300)
+    items = models.JSONField("导出的文件", default=list, blank=True)
+    package_id = models.CharField("导出包编号", max_length=100, blank=True)
+    package_path = models.CharField("留存位置", max_length=500, blank=True)
+    manifest_sha256 = models.CharField("清单的 SHA-256 摘要", max_length=64, blank=True)
+    manifest_sm3 = models.CharField("清单的 SM3 摘要", max_length=64, blank=True)
+    zip_sha256 = models.CharField("压缩包的 SHA-256 摘要", max_length=64, blank=True)
+    zip_sm3 = models.CharField("压缩包的 SM3 摘要", max_length=64, blank=True)
+    zip_size = models.BigIntegerField("压缩包大小（字节）", null=True, blank=True)
+    key_fingerprint = models.CharField("签名公钥指纹", max_length=64, blank=True)
+    sm2_key_fingerprint = models.CharField("SM2 签名公钥指纹", max_length=64, blank=True)
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    made_at = models.DateTimeField("生成时间", null=True, blank=True)
+    failure = models.TextField("失败原因", blank=True)
+
+    class Meta:
+        verbose_name = "拷贝导出登记"
+        verbose_name_plural = "拷贝导出登记"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number

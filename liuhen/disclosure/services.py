@@ -1,9 +1,10 @@
 """Party copies (当事人复制, 第十七条第二款): register, approve or refuse, make, hand over.
 
-A party (or their representative, identity checked) may get a copy of a recording with the
-approval of the leader in charge (主管负责人). The copy is a derived file — the recipient, the
-time and the register number burnt into every frame or onto the photo (liuhen.redaction) —
-stored beside the original with its own digests; the original is never touched. Each
+A party (or their representative, identity checked) may get a copy of a recording or of a
+case document (文书: a PDF or a scanned page) with the approval of the leader in charge
+(主管负责人). The copy is a derived file — the recipient, the time and the register number burnt
+into every frame, onto the photo or over every PDF page (liuhen.redaction) — stored beside the
+original with its own digests; the original is never touched. Each
 transition is one function that checks it is allowed and writes its audit entry.
 """
 
@@ -21,13 +22,14 @@ from liuhen.access.services import get_for
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
 from liuhen.core.errors import Conflict, InvalidInput, NotFound
-from liuhen.disclosure import events, marks
+from liuhen.disclosure import copies, events, marks
 from liuhen.disclosure.choices import Confidentiality, CopyStatus, IdentityCheck
 from liuhen.disclosure.decisions import PARTY_COPY, decide
 from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.choices import RecordingKind
 from liuhen.evidence.models import Recording
 from liuhen.evidence.storage import derived_key, get_storage
+from liuhen.records.models import Document
 from liuhen.redaction import (
     ManualBox,
     MuteRange,
@@ -43,17 +45,32 @@ from liuhen.redaction import (
     preview_redaction as redaction_preview,
 )
 
-
-def _in_scope(user, recording: Recording) -> bool:
-    return Recording.objects.restrict(user, "recording.view").filter(pk=recording.pk).exists()
+PARTY_PURPOSE = "当事人复制（第十七条第二款）"
 
 
-def _registrar_side(user, recording: Recording) -> bool:
+def _in_scope(user, record) -> bool:
+    if isinstance(record, Document):
+        return Document.objects.restrict(user, "document.view").filter(pk=record.pk).exists()
+    return Recording.objects.restrict(user, "recording.view").filter(pk=record.pk).exists()
+
+
+def record_unit(record):
+    """The unit that owns a recording, or a document's case's unit."""
+    return record.case.unit if isinstance(record, Document) else record.unit
+
+
+def record_mark(record) -> str:
+    """The confidentiality mark that governs a copy of ``record`` (a document follows its
+    case's, 第十七条第四款)."""
+    return marks.effective_mark(record.case if isinstance(record, Document) else record)
+
+
+def _registrar_side(user, record) -> bool:
     """Who registers a party's request and then makes, hands over and downloads the copy: one
-    who sees the recording and holds ``disclosure.register`` for its unit (第十七条第二款; the
+    who sees the record and holds ``disclosure.register`` for its unit (第十七条第二款; the
     leader in charge decides, decisions.decide, and is not on this side)."""
-    return _in_scope(user, recording) and unit_allowed(user, "disclosure.register",
-                                                       recording.unit)
+    return _in_scope(user, record) and unit_allowed(user, "disclosure.register",
+                                                    record_unit(record))
 
 
 def get_copy(user, copy_id, *, event: str = events.event_copies_viewed,
@@ -66,13 +83,18 @@ def get_copy(user, copy_id, *, event: str = events.event_copies_viewed,
                    copy_id, denied_event=event)
 
 
-def register_party_copy(*, actor, recording: Recording, recipient_name: str,
+def register_party_copy(*, actor, recording: Recording | None = None,
+                        document: Document | None = None, recipient_name: str,
                         recipient_number: str = "", identity_check: str, reason: str,
                         party=None) -> PartyCopy:
-    """Register a party's request (who, identity checked how, which recording, why)."""
-    if not _registrar_side(actor, recording):
-        record_denied(actor=actor, action=events.event_copy_registered, target=recording,
-                      reason="无权登记该音像记录的复制申请")
+    """Register a party's request (who, identity checked how, which recording or document,
+    why)."""
+    if (recording is None) == (document is None):
+        raise InvalidInput("请选择一件音像记录或一件文字记录", detail={"field": "recording"})
+    record_ = recording or document
+    if not _registrar_side(actor, record_):
+        record_denied(actor=actor, action=events.event_copy_registered, target=record_,
+                      reason="无权登记该记录的复制申请")
         raise NotFound()
     recipient_name = (recipient_name or "").strip()
     reason = (reason or "").strip()
@@ -82,22 +104,26 @@ def register_party_copy(*, actor, recording: Recording, recipient_name: str,
         raise InvalidInput("请选择身份核验方式", detail={"field": "identity_check"})
     if not reason:
         raise InvalidInput("请填写申请理由", detail={"field": "reason"})
-    if recording.disposed_at is not None:
-        raise Conflict("该音像记录的原件已依法销毁，不能复制")
-    if marks.effective_mark(recording) == Confidentiality.STATE_SECRET:
-        record_denied(actor=actor, action=events.event_copy_registered, target=recording,
+    if record_.disposed_at is not None:
+        raise Conflict("该记录的原件已依法销毁，不能复制")
+    if document is not None:
+        copies.source_of(document)  # a PDF or a scan: what can carry the watermark
+    if record_mark(record_) == Confidentiality.STATE_SECRET:
+        record_denied(actor=actor, action=events.event_copy_registered, target=record_,
                       reason=marks.STATE_SECRET_NOTICE)
         raise Conflict(marks.STATE_SECRET_NOTICE)
     with transaction.atomic():
         copy = PartyCopy.objects.create(
-            number=f"tmp-{uuid.uuid4().hex[:20]}", recording=recording, party=party,
+            number=f"tmp-{uuid.uuid4().hex[:20]}", recording=recording, document=document,
+            unit=record_unit(record_), party=party,
             recipient_name=recipient_name[:100],
             recipient_number=mask_number(recipient_number.strip())[:40] if recipient_number
             else "", identity_check=identity_check, reason=reason[:2000], registered_by=actor)
         copy.number = f"复制〔{timezone.localdate().year}〕{copy.pk}号"
         copy.save(update_fields=["number"])
         record(actor=actor, action=events.event_copy_registered, target=copy,
-               detail={"recording": recording.pk, "identity_check": identity_check})
+               detail={"recording" if recording else "document": record_.pk,
+                       "identity_check": identity_check})
     return copy
 
 
@@ -120,14 +146,14 @@ def refuse_party_copy(*, approver, copy_id, reason: str) -> PartyCopy:
 
 def make_party_copy(*, actor, copy_id) -> PartyCopy:
     """Make the approved copy: the watermarked derived file, stored with its digests."""
-    copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _registrar_side(actor, copy.recording):
+    copy = PartyCopy.objects.select_related("recording", "document__case__unit").filter(
+        pk=copy_id).first()
+    if copy is None or not _registrar_side(actor, copy.record):
         record_denied(actor=actor, action=events.event_copy_made,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权制作该副本")
         raise NotFound()
     if copy.status != CopyStatus.APPROVED:
         raise Conflict("只有经批准的登记才能制作副本（第十七条第二款）")
-    recording = copy.recording
     refusal = mark_refusal(copy)
     if refusal:
         record_denied(actor=actor, action=events.event_copy_made, target=copy, reason=refusal)
@@ -135,25 +161,17 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
     made_at = timezone.now()
     mark = watermark_lines(viewer_name=copy.recipient_name,
                            viewer_number=copy.recipient_number or "—", at=made_at,
-                           grant_number=copy.number, purpose="当事人复制（第十七条第二款）")
+                           grant_number=copy.number, purpose=PARTY_PURPOSE)
     storage = get_storage()
     with tempfile.TemporaryDirectory(prefix="liuhen-party-copy-") as folder:
-        source = Path(folder) / f"original{Path(recording.original_name).suffix or '.bin'}"
-        with storage.open(recording.storage_key,
-                                                 recording.storage_version) as reader, open(source, "wb") as out:
-            for chunk in iter(lambda: reader.read(1 << 20), b""):
-                out.write(chunk)
-        photo = recording.kind == RecordingKind.PHOTO
-        plan = build_plan(copy.redaction_plan, source, photo=photo)
-        if photo:
-            target = Path(folder) / f"copy{source.suffix}"
-            derived = redact_image(source=source, target=target, plan=plan, watermark=mark)
+        if copy.document_id:
+            # A document: its PDF pages (or the scan) marked as an internal copy is.
+            derived = copies.derive(copies.source_of(copy.document), Path(folder), "copy", mark)
         else:
-            target = Path(folder) / "copy.mp4"
-            derived = redact_video(source=source, target=target, plan=plan, watermark=mark)
+            derived = _derive_recording(copy, Path(folder), mark)
         staged = storage.stage(derived.path, digests=derived.digests)
         try:
-            key = derived_key(recording.sha256, f"party-copy-{copy.pk}{target.suffix}")
+            key = derived_key(copy.record.sha256, f"party-copy-{copy.pk}{derived.path.suffix}")
             if not storage.exists(key):
                 storage.commit(staged, key)
         finally:
@@ -166,15 +184,32 @@ def make_party_copy(*, actor, copy_id) -> PartyCopy:
         copy.save()
         record(actor=actor, action=events.event_copy_made, target=copy,
                detail={"sha256": derived.sha256, "sm3": derived.sm3,
-                       "size": derived.digests.size, "source_sha256": recording.sha256,
+                       "size": derived.digests.size, "source_sha256": copy.record.sha256,
                        "redacted": has_redaction(copy.redaction_plan)})
     return copy
 
 
+def _derive_recording(copy: PartyCopy, folder: Path, mark):
+    """The recording's copy: the plan's boxes blurred and ranges muted, the mark burnt in."""
+    recording = copy.recording
+    source = folder / f"original{Path(recording.original_name).suffix or '.bin'}"
+    with get_storage().open(recording.storage_key,
+                            recording.storage_version) as reader, open(source, "wb") as out:
+        for chunk in iter(lambda: reader.read(1 << 20), b""):
+            out.write(chunk)
+    photo = recording.kind == RecordingKind.PHOTO
+    plan = build_plan(copy.redaction_plan, source, photo=photo)
+    if photo:
+        return redact_image(source=source, target=folder / f"copy{source.suffix}", plan=plan,
+                            watermark=mark)
+    return redact_video(source=source, target=folder / "copy.mp4", plan=plan, watermark=mark)
+
+
 def hand_over_party_copy(*, actor, copy_id) -> PartyCopy:
     """Record that the made copy was handed to the recipient (when, by whom)."""
-    copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _registrar_side(actor, copy.recording):
+    copy = PartyCopy.objects.select_related("recording", "document__case__unit").filter(
+        pk=copy_id).first()
+    if copy is None or not _registrar_side(actor, copy.record):
         record_denied(actor=actor, action=events.event_copy_handed_over,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权交付该副本")
         raise NotFound()
@@ -247,9 +282,14 @@ def build_plan(plan: dict, source: Path, *, photo: bool) -> RedactionPlan:
 
 def mark_refusal(copy: PartyCopy) -> str | None:
     """Why a confidentiality mark refuses this copy now (第十七条第四款), or None."""
-    level = marks.effective_mark(copy.recording)
+    level = record_mark(copy.record)
     if level == Confidentiality.STATE_SECRET:
         return marks.STATE_SECRET_NOTICE
+    if level != Confidentiality.NONE and copy.document_id:
+        # Nothing here hides part of a written record's text; such a document is handled
+        # under the secrecy rules by hand, not copied through the system.
+        return (f"该文书所属案件标记为{marks.label(level)}，系统不能遮挡文书内容，"
+                "请按有关规定处理后另行提供（第十七条第四款）")
     if level != Confidentiality.NONE and not has_redaction(copy.redaction_plan):
         return (f"该记录标记为{marks.label(level)}，须先制定遮挡方案（人脸、区域或静音），"
                 "否则不予复制（第十七条第四款）")
@@ -258,11 +298,14 @@ def mark_refusal(copy: PartyCopy) -> str | None:
 
 def set_redaction_plan(*, actor, copy_id, text: str) -> PartyCopy:
     """Set the plan before the copy is made; the approver sees it and its preview."""
-    copy = PartyCopy.objects.select_related("recording").filter(pk=copy_id).first()
-    if copy is None or not _registrar_side(actor, copy.recording):
+    copy = PartyCopy.objects.select_related("recording", "document__case__unit").filter(
+        pk=copy_id).first()
+    if copy is None or not _registrar_side(actor, copy.record):
         record_denied(actor=actor, action=events.event_copy_plan_set,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权制定遮挡方案")
         raise NotFound()
+    if copy.document_id:
+        raise Conflict("遮挡方案只适用于音像记录；文书的复制件只加盖水印")
     plan = parse_plan(text)
     with transaction.atomic():
         copy = PartyCopy.objects.select_for_update().get(pk=copy_id)
@@ -290,6 +333,8 @@ def preview_redaction(*, actor, copy_id, at) -> bytes:
     except (TypeError, ValueError):
         raise InvalidInput("时间应为秒数", detail={"field": "t"}) from None
     recording = copy.recording
+    if recording is None:
+        raise Conflict("文书的复制件没有遮挡预览")
     photo = recording.kind == RecordingKind.PHOTO
     with tempfile.TemporaryDirectory(prefix="liuhen-preview-") as folder:
         source = _fetch(recording, Path(folder))
@@ -311,9 +356,9 @@ def _fetch(recording: Recording, folder: Path) -> Path:
 
 def copy_for_download(*, actor, copy_id, request=None) -> str:
     """The storage key of the made copy, audited as downloaded; never the original."""
-    copy = visible_copies(actor).select_related("recording").filter(pk=copy_id).first()
+    copy = visible_copies(actor).filter(pk=copy_id).first()
     if copy is None or not copy.copy_key \
-            or not unit_allowed(actor, "disclosure.register", copy.recording.unit):
+            or not unit_allowed(actor, "disclosure.register", copy.unit):
         record_denied(actor=actor, action=events.event_copy_downloaded,
                       target=("disclosure.partycopy", str(copy_id)), reason="无权下载该复制件")
         raise NotFound()

@@ -60,7 +60,14 @@ COPY_ACTIONS = (
     "recording.downloaded", "document.downloaded", "casefile.downloaded",
     "party_copy.downloaded", "party_copy.made", "supply.downloaded", "supply.built",
     "audit.exported", "supply.register_exported", "spotcheck.ledger_exported",
+    # 第十六条: copies and exports under a grant (the package once, not each file in it)
+    events.event_record_copied, events.event_copy_file_downloaded, events.event_export_made,
+    events.event_export_downloaded,
 )
+# Refusals of a use for want of a grant (or past it): the access layer's, and those of
+# copying and exporting under a grant.
+REFUSED_ACTIONS = (event_use_refused, events.event_record_copied, events.event_copy_file_downloaded,
+                   events.event_record_exported, events.event_export_downloaded)
 
 
 def _working(day: dt.date, calendar) -> bool:
@@ -181,7 +188,7 @@ def off_hours(entries: list, thresholds: Thresholds = DEFAULTS) -> list[dict]:
 def refusals(since: dt.datetime) -> list[dict]:
     rows = []
     for entry in (AuditEntry.objects.filter(at__gte=since, outcome="denied",
-                                            action=event_use_refused)
+                                            action__in=REFUSED_ACTIONS)
                   .order_by("-at")[:2000]):
         lapsed = False
         if entry.actor_id and entry.object_type:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from liuhen.disclosure import views
+from liuhen.disclosure import use_views, views
 
 urlpatterns = [
     path("disclosure/", views.index, name="disclosure_index"),
@@ -26,4 +26,13 @@ urlpatterns = [
          name="document_viewer_page"),
     path("disclosure/marks/", views.marks_page, name="disclosure_marks"),
     path("disclosure/unusual/", views.unusual_page, name="disclosure_unusual"),
+    # Internal copies and exports under a grant (复制、拷贝/导出, 第十六条).
+    path("use/", use_views.index, name="use_index"),
+    path("use/copies/new/", use_views.copy_new, name="use_copy_new"),
+    path("use/copies/<int:pk>/", use_views.copy_detail, name="use_copy"),
+    path("use/copies/<int:pk>/download", use_views.copy_download, name="use_copy_download"),
+    path("use/exports/new/", use_views.export_new, name="use_export_new"),
+    path("use/exports/<int:pk>/", use_views.export_detail, name="use_export"),
+    path("use/exports/<int:pk>/download", use_views.export_download,
+         name="use_export_download"),
 ]

@@ -65,7 +65,7 @@ def index(request):
     require(request.user, "disclosure.view", event=events.event_copies_viewed)
     record(actor=request.user, action=events.event_copies_viewed, request=request)
     copies = (services.visible_copies(request.user)
-              .select_related("recording", "registered_by", "decided_by")[:200])
+              .select_related("recording", "document", "registered_by", "decided_by")[:200])
     supplies = supply.visible_supplies(request.user)[:200]
     leader = decisions.is_approver(request.user)
     return render(request, "disclosure/index.html", {
@@ -84,20 +84,27 @@ def index(request):
 @login_required
 @handles_errors
 def copy_new(request):
-    """Register a party's request for a copy of one recording (``?recording=<id>``)."""
+    """Register a party's request for a copy of one recording (``?recording=<id>``) or one case
+    document (``?document=<id>``, 第十七条第二款)."""
     require(request.user, "disclosure.register", event=events.event_copy_registered)
-    recording_id = _int(request.POST.get("recording") or request.GET.get("recording"))
+    values = request.POST if request.method == "POST" else request.GET
+    recording_id, document_id = _int(values.get("recording")), _int(values.get("document"))
     recording = (Recording.objects.restrict(request.user, "recording.view")
                  .filter(pk=recording_id).first()) if recording_id else None
-    context = {"recording": recording, "checks": IdentityCheck.choices, "values": request.POST,
-               "mark": marks.effective_mark(recording) if recording else None}
+    document = (Document.objects.restrict(request.user, "document.view")
+                .select_related("case", "case__unit").filter(pk=document_id).first()
+                if document_id and not recording_id else None)
+    record_ = recording or document
+    context = {"recording": recording, "document": document, "checks": IdentityCheck.choices,
+               "values": request.POST,
+               "mark": services.record_mark(record_) if record_ else None}
     if request.method == "POST":
-        if recording is None:
-            messages.error(request, "请填写本人可查看的音像记录编号")
+        if record_ is None:
+            messages.error(request, "请填写本人可查看的音像记录或文字记录编号")
             return render(request, "disclosure/copy_new.html", context, status=400)
         try:
             copy = services.register_party_copy(
-                actor=request.user, recording=recording,
+                actor=request.user, recording=recording, document=document,
                 recipient_name=request.POST.get("recipient_name", ""),
                 recipient_number=request.POST.get("recipient_number", ""),
                 identity_check=request.POST.get("identity_check", ""),
@@ -113,7 +120,8 @@ def copy_new(request):
 def _copy(request, pk) -> PartyCopy:
     """The copy of the page, seen under ``disclosure.view`` (refusals audited)."""
     return services.get_copy(request.user, pk, queryset=PartyCopy.objects.select_related(
-        "recording", "registered_by", "decided_by", "made_by"))
+        "recording", "document", "document__case", "unit", "registered_by", "decided_by",
+        "made_by"))
 
 
 @login_required
@@ -121,9 +129,9 @@ def _copy(request, pk) -> PartyCopy:
 def copy_detail(request, pk):
     copy = _copy(request, pk)
     return render(request, "disclosure/copy_detail.html", {
-        "copy": copy, "mark": marks.effective_mark(copy.recording),
+        "copy": copy, "mark": services.record_mark(copy.record),
         "may_decide": decisions.may_decide(request.user, copy, decisions.PARTY_COPY),
-        "may_make": unit_allowed(request.user, "disclosure.register", copy.recording.unit),
+        "may_make": unit_allowed(request.user, "disclosure.register", copy.unit),
         "plan": copy.redaction_plan or {},
     })
 

@@ -8,13 +8,14 @@ Audit of streaming: a player fetches one file in many ``Range`` requests while s
 entry per request would drown the log. ``recording.streamed`` is written for a request that
 starts a playback: without ``Range`` or with a range starting at byte 0 (what browsers send
 first, and again when a new playback starts). Requests for later ranges of the same file are
-not audited one by one. Downloads (``?download=1``) are always audited
-(``recording.downloaded``) and need ``recording.download``.
+not audited one by one.
 
 Using the content (第十六条) is checked by ``access.use.check_use`` on every stream: a view
-goes only to the player's own fetches, a copy (download, or any other fetch of the bytes)
-needs the role's ``recording.download`` and a copy grant. Streams are audited with the right
-relied on and the grant number.
+goes only to the player's own fetches. A copy (``?download=1``, or any other fetch of the
+bytes) needs the role's ``recording.download`` and a copy grant — refused and audited as
+``recording.downloaded`` without them — and is never the stored file: it is sent to the page
+that makes a watermarked derived copy (disclosure.copies, 第十六条、第十七条). Streams are audited
+with the right relied on and the grant number.
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         "play_type": proxy.media_type if proxy else recording.media_type,
         "submissions": list(recording.submissions.select_related("submitted_by")),
         "can_download": copy_right is not None,
+        # 第十六条: the grant an export of this recording would rest on (its page lets the
+        # holder choose what to take); by-right rows never export.
+        "export_grant": getattr(right_for(request.user, recording, UseAction.EXPORT), "grant",
+                                None),
         "view_right": view_right,
         "watermark": watermark_text(request.user, view_right) if view_right else "",
         "request_url": f"{reverse('access_request_new')}?target=evidence.recording:{recording.pk}",
@@ -267,7 +272,7 @@ def _player_fetch(request) -> bool:
     parameter: a copy is ``?download=1`` or any fetch that is not the player's (a top-level
     navigation has ``Sec-Fetch-Dest: document``). What a player is sent can still be kept by
     a determined user; that is why a view is watermarked on screen and audited, and why the
-    original as a file needs ``recording.download`` and a copy grant."""
+    copy needs ``recording.download`` and a copy grant, and is a watermarked derived file."""
     dest = request.headers.get("Sec-Fetch-Dest")
     if dest is not None:
         return dest in PLAYER_DESTINATIONS
@@ -295,13 +300,12 @@ def _stream(
     what: str,
     version: str = "",
 ):
-    """Stream one stored file of ``recording`` with Range support, as a view (to the player,
-    ``check_use`` view) or as a copy (download, ``check_use`` copy), audited as documented.
+    """Stream one stored file of ``recording`` with Range support to the player (``check_use``
+    view), audited as documented; a copy is refused or sent to the watermarked copy's page.
     An original is read at its pinned version (issue 14 item 5): a newer version put on its
     S3 key is never served."""
     copy_right = _may_copy(request, recording)
-    download = request.GET.get("download") == "1"
-    if download or (copy_right is None and not _player_fetch(request)):
+    if request.GET.get("download") == "1" or not _player_fetch(request):
         if copy_right is None:
             record_denied(
                 actor=request.user,
@@ -313,14 +317,9 @@ def _stream(
             )
             raise Forbidden("原件和副本只能在批准复制后下载（第十六条）；查阅请在记录页面的播放器中进行",
                             code="copy_not_allowed")
-        download = True
-        record(
-            actor=request.user,
-            action=events.event_recording_downloaded,
-            target=recording,
-            detail={"file": what, "range": request.headers.get("Range", ""),
-                    **copy_right.detail},
-        )
+        # 第十六条、第十七条第二款: a copy is a derived file with the holder, the time and the
+        # grant burnt in, never the stored bytes; its page makes it (and audits it).
+        return redirect(f"{reverse('use_copy_new')}?target=evidence.recording:{recording.pk}")
     else:
         use = copy_right or check_use(request.user, recording, UseAction.VIEW,
                                       event=events.event_recording_streamed)
@@ -338,11 +337,10 @@ def _stream(
         size=size,
         content_type=content_type,
         filename=filename,
-        download=download,
+        download=False,
         etag=etag,
     )
-    if not download:
-        response["Cache-Control"] = "private, no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -364,7 +362,8 @@ def _get_viewable(request, pk: int) -> Recording:
 @page_errors
 @require_http_methods(["GET", "HEAD"])
 def recording_original(request, pk: int):
-    """The original bytes, exactly as stored (Range, download with ``?download=1``)."""
+    """The original bytes, exactly as stored, to the player (Range); ``?download=1`` goes to
+    the watermarked copy (第十六条)."""
     recording = _get_viewable(request, pk)
     return _stream(
         request,

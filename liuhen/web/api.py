@@ -21,6 +21,7 @@ from liuhen.core.middleware import request_id
 from liuhen.deadlines.api import router as deadlines_router
 from liuhen.devices.api import router as devices_router
 from liuhen.disclosure.api import router as disclosure_router
+from liuhen.disclosure.use_api import router as use_router
 from liuhen.evidence.api import router as evidence_router
 from liuhen.keeping.api import router as keeping_router
 from liuhen.org.api import router as org_router
@@ -214,7 +215,8 @@ def _http_error(request, exc: HttpError):
 def register_routers() -> None:
     for router in (org_router, access_router, cases_router, audit_router, evidence_router,
                    devices_router, rules_router, records_router, deadlines_router,
-                   supervision_router, grant_router, disclosure_router, keeping_router):
+                   supervision_router, grant_router, disclosure_router, use_router,
+                   keeping_router):
         api.add_router("/", router)
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from liuhen.access.querysets import unit_allowed
 from liuhen.disclosure import marks
 from liuhen.disclosure.choices import Confidentiality
-from liuhen.disclosure.models import ConfidentialityMark
+from liuhen.disclosure.models import ConfidentialityMark, PartyCopy
 
 register = template.Library()
 
@@ -64,6 +64,13 @@ def case_disclosure_panel(context, case):
         "grant_url": "",
         "mark_url": f"{reverse('disclosure_marks')}?case_number={case.number}"
         if unit_allowed(user, "confidentiality.mark", case.unit) else "",
-        "copies": [],
+        # 第十七条第二款: a party may ask for copies of the case's documents (文书) too.
+        "document_copies": [
+            (doc, f"{reverse('disclosure_copy_new')}?document={doc.pk}")
+            for doc in case.documents.filter(is_current=True, disposed_at__isnull=True)
+            .exclude(storage_key="").order_by("date", "pk")[:50]]
+        if not secret and unit_allowed(user, "disclosure.register", case.unit) else [],
+        "copies": PartyCopy.objects.filter(document__case=case)
+        .restrict(user, "disclosure.view").order_by("-pk")[:20],
         "supplies": case.supplies.restrict(user, "disclosure.view").order_by("-pk")[:20],
     }

@@ -38,3 +38,13 @@ def key(settings, tmp_path):
 def sm2_key(key):
     """The SM2 key `liuhen signing_key` made beside the Ed25519 one (0600, GB/T 32918)."""
     return SM2SigningKey.load(sm2_key_path())
+
+
+@pytest.fixture
+def handled_case(people, bureau):
+    """A case of team A handled by officer_a and officer_a2 (第十六条: their records are
+    theirs to view by right; copying and exporting always need a grant)."""
+    from liuhen.cases.tests.factories import make_case
+
+    return make_case(actor=people["officer_a"].user, unit=bureau["team_a"],
+                     officers=[people["officer_a"], people["officer_a2"]])

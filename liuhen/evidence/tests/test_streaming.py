@@ -144,7 +144,7 @@ def test_original_range_requests_return_exact_bytes(people, stored_recording, ma
 @pytest.mark.django_db
 def test_download_is_a_copy_and_needs_a_grant(people, stored_recording, grant_access):
     """A download is a copy: the role's ``recording.download`` and a copy grant approved by
-    the unit head (第十六条); refused and audited without, audited with the grant number."""
+    the unit head (第十六条); refused and audited without; with them, never the original."""
     recording = stored_recording()
     url = f"/recordings/{recording.pk}/original?download=1"
     officer = _client(people["officer_a"])
@@ -153,13 +153,14 @@ def test_download_is_a_copy_and_needs_a_grant(people, stored_recording, grant_ac
     denied = _entries(events.event_recording_downloaded, recording).get(outcome="denied")
     assert denied.actor_id == people["officer_a"].user.pk and "第十六条" in denied.reason
 
-    grant = grant_access(people["officer_a"], people["head_a"], recording, ["copy"])
+    # With the grant, the stored file is still not what a copy is (第十六条、第十七条): the
+    # request goes to the page that makes a watermarked copy (disclosure/tests/test_use_copies).
+    grant_access(people["officer_a"], people["head_a"], recording, ["copy"])
     response = officer.get(url, HTTP_RANGE="bytes=10-20")
-    assert response.status_code == 206
-    assert response["Content-Disposition"].startswith("attachment;")
-    entry = _entries(events.event_recording_downloaded, recording).get(outcome="succeeded")
-    assert entry.detail["file"] == "original" and entry.detail["grant"] == grant.number
-    assert entry.detail["grant"].startswith("授权〔")
+    assert response.status_code == 302
+    assert response["Location"] == f"/use/copies/new/?target=evidence.recording:{recording.pk}"
+    assert not _entries(events.event_recording_downloaded, recording).filter(
+        outcome="succeeded").exists()
 
 
 @pytest.mark.django_db

@@ -600,7 +600,7 @@ def test_another_units_officer_is_accepted_and_flagged(people, bureau, tus_a, ma
 
 
 def test_control_characters_in_a_file_name(people, tus_a, make_media, grant_access):
-    """Issue 16 item 12: CR/LF in a name is stored visibly (␍␊) and the original is served
+    """Issue 16 item 12: CR/LF in a name is stored visibly (␍␊) and its copy is served
     with an RFC 6266 ``filename*`` — never a broken header or a 500."""
     from urllib.parse import unquote
 
@@ -614,10 +614,13 @@ def test_control_characters_in_a_file_name(people, tus_a, make_media, grant_acce
     browser = Client()
     browser.force_login(people["officer_a"].user)
     grant_access(people["officer_a"], people["head_a"], recording, ["copy"])  # 第十六条
-    response = browser.get(f"/recordings/{recording.pk}/original?download=1")
+    # A copy is the watermarked derived file (disclosure.copies), named after the original.
+    made = browser.post("/use/copies/new/", {"target": f"evidence.recording:{recording.pk}"})
+    assert made.status_code == 302
+    response = browser.get(made["Location"] + "download")
     assert response.status_code == 200
     header = response["Content-Disposition"]
     assert "\r" not in header and "\n" not in header and "Set-Cookie" not in response.cookies
-    assert header.startswith('attachment; filename="')
-    encoded = header.split("filename*=UTF-8''", 1)[1]
-    assert unquote(encoded) == recording.original_name
+    assert header.startswith("attachment; filename")
+    encoded = header.split("''", 1)[1]
+    assert unquote(encoded).startswith("现场␍␊Set-Cookie: x=1␀␡-复制件〔")

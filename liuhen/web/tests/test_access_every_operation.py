@@ -89,6 +89,17 @@ NEEDS: dict[str, str | None] = {
     "liuhen_access_grant_api_create_request": SIGNED_IN,
     "liuhen_access_grant_api_decide": SIGNED_IN,
     "liuhen_access_grant_api_withdraw": SIGNED_IN,
+    # internal copies and exports (复制、拷贝/导出, 第十六条): any role may hold a grant; what a
+    # user reaches is their own, and the grant rules are tested in disclosure/tests
+    # (test_use_copies.py, test_exports.py)
+    "liuhen_disclosure_use_api_create_copy": SIGNED_IN,
+    "liuhen_disclosure_use_api_my_copies": SIGNED_IN,
+    "liuhen_disclosure_use_api_copy_detail": SIGNED_IN,
+    "liuhen_disclosure_use_api_copy_download": SIGNED_IN,
+    "liuhen_disclosure_use_api_create_export": SIGNED_IN,
+    "liuhen_disclosure_use_api_my_exports": SIGNED_IN,
+    "liuhen_disclosure_use_api_export_detail": SIGNED_IN,
+    "liuhen_disclosure_use_api_export_package": SIGNED_IN,
     # party copies (第十七条第二款): the register is read with disclosure.view; the registrar's side
     # (disclosure.register for the recording's unit) registers, plans the redaction (第十七条第四款),
     # makes, hands over and downloads the copy; the leader in charge decides
@@ -340,7 +351,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                "request_id": access_request.pk, "grant_id": 2_000_000_000,
                "sha256": recording.sha256, "unit_id": units["team_a"].pk,
                "officer_id": officer.pk, "holder_id": officer.pk, "copy_id": party_copy.pk,
-               "supply_id": supplied.pk}
+               "supply_id": supplied.pk, "export_id": 2_000_000_000}
         yield {"actors": actors, "ids": ids, "tokens": tokens, "case": case, "party": party,
                "officer_ids": [officer.pk, colleague.pk], "evidence_dir": folder / "evidence",
                "downloads": dict(zip(DOWNLOADS, (made.read_bytes(), kept.read_bytes()),
