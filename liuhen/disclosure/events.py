@@ -81,4 +81,6 @@ DETAIL_LABELS = {
     "source_sha256": "原件的 SHA-256 摘要",
     "source_sm3": "原件的 SM3 摘要",
     "skipped": "未导出（格式不能加水印）",
+    "case_file": "附入的卷宗",
+    "archive_number": "档号",
 }

@@ -45,10 +45,11 @@ from liuhen.disclosure.copies import (
     source_of,
 )
 from liuhen.disclosure.models import Export
-from liuhen.disclosure.supply import _case_records, _readonly, _zip, signing_key, sm2_signing_key
+from liuhen.disclosure.supply import _case_records, _readonly, _zip
 from liuhen.evidence.digests import digest_file
 from liuhen.evidence.models import Recording
 from liuhen.packaging import PackageBuilder, PackagingError
+from liuhen.packaging.keys import bureau_keys
 from liuhen.records.models import Document
 from liuhen.redaction import MediaError, Watermark
 
@@ -185,9 +186,10 @@ def _package(export: Export, grant: Grant, mark: Watermark, now) -> tuple[object
     package_id = f"EXPORT-{export.pk:06d}-{timezone.localtime(now):%Y%m%d%H%M%S}"
     title = f"{export.number} 拷贝/导出（{grant.number}）"
     organization = grant.request.unit.name
+    keys = bureau_keys()  # the one loader (liuhen.packaging.keys): Ed25519 and SM2
     with tempfile.TemporaryDirectory(prefix="liuhen-export-") as folder, PackageBuilder(
             Path(settings.EXPORT_DIR) / package_id, title=title, organization=organization,
-            external_id=package_id, signer=signing_key(), sm2_signer=sm2_signing_key(),
+            external_id=package_id, signer=keys.ed25519, sm2_signer=keys.sm2,
             created_at=timezone.localtime(now), metadata=_metadata(export, grant)) as builder:
         for n, (path, obj) in enumerate(_entries(export)):
             source = source_of(obj)

@@ -8,11 +8,12 @@ from it by the deadline rules: 行政复议法第四十八条, 行政诉讼法�
 leader in charge (主管负责人) approves it; the registrar never approves their own.
 
 The package is built with the one shared :class:`liuhen.packaging.PackageBuilder`: the case's
-written records in order, the original recordings unaltered (their digests must match what the
-vault recorded, or nothing is built), an evidence list (证据清单) PDF, the audit extract of every
+latest bound case file (卷宗 PDF/A, keeping.casefile; where none is bound yet the manifest and
+the 证据清单 say so, :data:`NOT_BOUND`), the written records in order, the original recordings
+unaltered (their digests must match what the vault recorded, or nothing is built), an evidence list (证据清单) PDF, the audit extract of every
 item, a manifest with SHA-256 and SM3, size, capture time, device, officer and chain of custody
-per file, signed with the bureau's Ed25519 key (``settings.SIGNING_KEY_FILE``, made by
-``liuhen signing_key``) and beside it with its SM2 key (GB/T 32918, :func:`sm2_key_path`), and
+per file, signed with the bureau's Ed25519 key and beside it with its SM2 key (GB/T 32918), both
+from :func:`liuhen.packaging.keys.bureau_keys` (the one loader; archive packages use it too), and
 the offline verifier inside, which checks both signatures with the standard library alone. The
 package folder and the ZIP handed out are kept read-only under ``settings.SUPPLY_DIR``
 (复制留存); the register holds the digests of both and both key fingerprints, so
@@ -49,7 +50,8 @@ from liuhen.disclosure.models import Supply
 from liuhen.evidence.digests import digest_file
 from liuhen.evidence.models import CaseLink, Recording
 from liuhen.evidence.storage import get_storage
-from liuhen.packaging import PackageBuilder, PackagingError, SigningKey, SM2SigningKey, verify
+from liuhen.packaging import PackageBuilder, PackagingError, verify
+from liuhen.packaging.keys import bureau_keys
 from liuhen.records.pdf import render_pdf
 
 # The deadline rule a supply's response runs under (liuhen.deadlines.statutory).
@@ -65,40 +67,6 @@ def response_deadline(body_kind: str, received_on: dt.date) -> tuple[dt.date | N
         return compute_deadline(rule, received_on).due, text
     except CalendarRangeError:
         return None, text + "；节假日日历未覆盖，须人工计算"
-
-
-def _bureau_key(kind, path: Path, name: str = ""):
-    """A key of the bureau's from ``path``; never made here (a key appearing silently on first
-    use would sign with a key nobody registered)."""
-    if not path.exists():
-        raise Conflict(f"尚未生成本局{name}签名密钥：请系统管理员运行 liuhen signing_key")
-    try:
-        return kind.load(path)
-    except PackagingError as exc:
-        raise Conflict(f"{name}签名密钥不可用：{exc}") from exc
-
-
-def signing_key() -> SigningKey:
-    """The bureau's Ed25519 key from ``settings.SIGNING_KEY_FILE``."""
-    return _bureau_key(SigningKey, Path(settings.SIGNING_KEY_FILE))
-
-
-def sm2_key_path() -> Path | None:
-    """Where the SM2 key lives (``settings.SM2_SIGNING_KEY_FILE``, else ``signing-sm2.pem``
-    beside the Ed25519 key); None where SM2 signing is switched off."""
-    if not settings.SM2_SIGNING:
-        return None
-    if settings.SM2_SIGNING_KEY_FILE:
-        return Path(settings.SM2_SIGNING_KEY_FILE).expanduser()
-    return Path(settings.SIGNING_KEY_FILE).parent / "signing-sm2.pem"
-
-
-def sm2_signing_key() -> SM2SigningKey | None:
-    """The bureau's SM2 key, kept and loaded as the Ed25519 one is (0600); None where SM2
-    signing is switched off. Switched on and missing, nothing is built (never a package
-    silently signed with one key fewer than the bureau announced)."""
-    path = sm2_key_path()
-    return None if path is None else _bureau_key(SM2SigningKey, path, "SM2 ")
 
 
 def _case_records(case):
@@ -210,8 +178,58 @@ def _custody(obj) -> list[dict]:
             for e in entries_about(obj).order_by("seq")]
 
 
-def _items(supply: Supply) -> list[dict]:
+# Said in the manifest and on the 证据清单 when the case has no bound 卷宗 yet (第十二条: the
+# records keeper checks and binds it once the act ended): the documents follow one by one.
+NOT_BOUND = "卷宗尚未装订：文字记录按日期顺序逐件提供（第十二条）"
+
+
+def bound_case_file(case):
+    """The case's latest bound, current, undisposed 卷宗 (keeping.casefile binds it), or None.
+    Read through the case's relation: the keeping app is a sibling, not a layer below."""
+    return (case.case_files.filter(is_bound=True, is_current=True, disposed_at__isnull=True)
+            .exclude(storage_key="").order_by("-version").first())
+
+
+def case_file_facts(case_file) -> dict | str:
+    """What the manifest says of the 卷宗 supplied, or that there is none (NOT_BOUND)."""
+    if case_file is None:
+        return NOT_BOUND
+    return {"档号": case_file.archive_number, "版本": case_file.version,
+            "页数": case_file.page_count, "保管期限": case_file.retention_label,
+            "装订时间": timezone.localtime(case_file.checked_at).isoformat(timespec="seconds")
+            if case_file.checked_at else "",
+            "SHA-256": case_file.sha256, "SM3": case_file.sm3, "大小": case_file.size}
+
+
+def case_file_line(supply: Supply) -> str:
+    """The supply page's line on the 卷宗: for a built package what its signed manifest says
+    was supplied, before that what the build would take now."""
+    facts = case_file_facts(bound_case_file(supply.case))
+    if supply.package_path:
+        try:
+            manifest = json.loads((Path(supply.package_path) / "manifest.json").read_bytes())
+            facts = manifest["package"]["metadata"].get("卷宗", NOT_BOUND)
+        except (OSError, ValueError, KeyError):
+            return "证据包的清单无法读取，请核对留存"
+        prefix = "已提供"
+    else:
+        prefix = "制作证据包时附入"
+    if isinstance(facts, str):
+        return facts
+    return f"{prefix}卷宗：档号 {facts['档号']}，第{facts['版本']}版，{facts['页数']} 页"
+
+
+def _items(supply: Supply, case_file=None) -> list[dict]:
+    """What the package holds, in order: the bound 卷宗 (when there is one; 第十七条第三款 names
+    the 执法案卷 first), the written records in date order, the recordings by capture time."""
     items = []
+    if case_file is not None:
+        items.append({"path": f"卷宗/{case_file.archive_number}.pdf", "kind": "case_file",
+                      "title": f"卷宗（第{case_file.version}版，{case_file.page_count} 页）",
+                      "row": case_file, "number": case_file.archive_number,
+                      "date": timezone.localdate(case_file.checked_at).isoformat()
+                      if case_file.checked_at else "",
+                      "source": f"{case_file.archive_number}.pdf"})
     for n, doc in enumerate(supply.documents.order_by("date", "pk"), 1):
         ext = Path(doc.original_name).suffix or ".bin"
         items.append({"path": f"文字记录/{n:03d}-{doc.get_doc_type_display()}{ext}",
@@ -231,10 +249,12 @@ def _items(supply: Supply) -> list[dict]:
 
 
 def evidence_list_pdf(supply: Supply, items: list[dict], made_at: dt.datetime, *,
-                      sm2: bool = False) -> bytes:
-    """证据清单: every item with its source, capture time, device, officer and digests."""
+                      sm2: bool = False, case_file=None) -> bytes:
+    """证据清单: every item with its source, capture time, device, officer and digests, and
+    whether the bound 卷宗 is among them or not yet bound (NOT_BOUND)."""
     html = render_to_string("disclosure/pdf/evidence_list.html", {
-        "supply": supply, "items": items, "made_at": timezone.localtime(made_at), "sm2": sm2})
+        "supply": supply, "items": items, "made_at": timezone.localtime(made_at), "sm2": sm2,
+        "case_file": case_file, "not_bound": NOT_BOUND})
     return render_pdf(html)
 
 
@@ -272,10 +292,12 @@ def build_supply(*, actor, supply_id) -> Supply:
         raise NotFound()
     if supply.status != SupplyStatus.APPROVED:
         raise Conflict("经主管负责人批准后方可制作证据包（第十七条第三款）")
-    signer, sm2_signer = signing_key(), sm2_signing_key()
+    keys = bureau_keys()
+    signer, sm2_signer = keys.ed25519, keys.sm2
     now = timezone.now()
     package_id = f"SUPPLY-{supply.pk:06d}-{timezone.localtime(now):%Y%m%d%H%M%S}"
-    items = _items(supply)
+    case_file = bound_case_file(supply.case)
+    items = _items(supply, case_file)
     storage = get_storage()
     root = Path(settings.SUPPLY_DIR)
     target = root / package_id
@@ -285,7 +307,8 @@ def build_supply(*, actor, supply_id) -> Supply:
             "收到日期": supply.received_on.isoformat(),
             "答复期限": supply.response_due.isoformat() if supply.response_due else "",
             "案件编号": case.number, "案由": case.cause, "执法单位": case.unit.name,
-            "批准人": str(supply.decided_by), "依据": "《人力资源社会保障行政执法全过程记录制度》第十七条第三款"}
+            "批准人": str(supply.decided_by), "依据": "《人力资源社会保障行政执法全过程记录制度》第十七条第三款",
+            "卷宗": case_file_facts(case_file)}
     try:
         with PackageBuilder(target, title=f"{case.number} 向{supply.body_name}提供的证据材料",
                             organization=case.unit.name, external_id=package_id, signer=signer,
@@ -303,7 +326,8 @@ def build_supply(*, actor, supply_id) -> Supply:
                                             "source_name": item["source"], **extra,
                                             "custody": custody})
             builder.add_bytes("证据清单.pdf",
-                              evidence_list_pdf(supply, items, now, sm2=sm2_signer is not None),
+                              evidence_list_pdf(supply, items, now, sm2=sm2_signer is not None,
+                                                case_file=case_file),
                               metadata={"kind": "evidence_list"})
             builder.add_bytes("audit.json", json.dumps(
                 {i["path"]: i["custody"] for i in items} | {"案件": _custody(case)},
@@ -333,6 +357,9 @@ def build_supply(*, actor, supply_id) -> Supply:
                detail={"package": package_id, "manifest_sha256": result.manifest_sha256,
                        "zip_sha256": digests.sha256, "zip_sm3": digests.sm3,
                        "files": len(result.files), "key_fingerprint": result.key_fingerprint,
+                       "case_file": {"id": case_file.pk, "archive_number": case_file.archive_number,
+                                     "version": case_file.version, "sha256": case_file.sha256}
+                       if case_file is not None else None,
                        "sm2_key_fingerprint": result.sm2_key_fingerprint})
     return supply
 

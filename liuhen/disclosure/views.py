@@ -258,6 +258,7 @@ def supply_detail(request, pk):
     return render(request, "disclosure/supply_detail.html", {
         "supply": found, "documents": found.documents.order_by("date", "pk"),
         "recordings": found.recordings.order_by("captured_start", "pk"),
+        "case_file": supply.case_file_line(found),
         "may_decide": decisions.may_decide(request.user, found, decisions.SUPPLY),
         "may_build": unit_allowed(request.user, "disclosure.register", found.case.unit),
         "check": request.session.pop(f"supply-check-{found.pk}", None),

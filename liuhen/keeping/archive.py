@@ -1,8 +1,9 @@
 """Archive package of one case (第十五条; DA/T 70 四性检测): the bound case file PDF/A, the
 originals exactly as stored, metadata in JSON and XML, the audit extract of every item, signed
-SHA-256 and SM3 manifests and the offline verifier (``liuhen.packaging``, one builder and one
-verifier for archive and evidence packages), then the four checks (真实性, 完整性, 可用性,
-安全性). A package whose checks do not all pass is not registered as preserved.
+SHA-256 and SM3 manifests and the offline verifier (``liuhen.packaging``, one builder, one
+verifier and one key loader for archive and evidence packages: Ed25519 and SM2 side by side),
+then the four checks (真实性, 完整性, 可用性, 安全性). A package whose checks do not all pass is
+not registered as preserved.
 
 Metadata XML element names (for an archives system's import): ``<案件档案包>`` with
 ``<档号> <案件编号> <执法行为> <案由> <执法单位> <立案日期> <结案日期> <保管期限>`` and one
@@ -35,45 +36,35 @@ from liuhen.keeping.models import ArchivePackage, CaseFile
 from liuhen.packaging import (
     PackageBuilder,
     PackagingError,
-    SigningKey,
     read_back,
     verify,
     write_disc_images,
 )
+from liuhen.packaging.keys import BureauKeys, bureau_keys
 
 CHECKS = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性",
           "security": "安全性"}
 
 
-def signing_key() -> SigningKey:
-    """The bureau's signing key (``settings.SIGNING_KEY_FILE``, made by ``liuhen signing_key``),
-    the same that signs evidence packages; never made here."""
-    path = Path(settings.SIGNING_KEY_FILE)
-    if not path.exists():
-        raise Conflict("尚未生成本局签名密钥：请系统管理员运行 liuhen signing_key")
-    try:
-        return SigningKey.load(path)
-    except PackagingError as exc:
-        raise Conflict(f"签名密钥不可用：{exc}") from exc
-
-
 def archive_case(*, actor, case, medium: str | None = None, dest_dir: Path | None = None,
-                 signer: SigningKey | None = None) -> ArchivePackage:
+                 keys: BureauKeys | None = None) -> ArchivePackage:
     """The package page's one step (and ``liuhen archive_case``'s): build the package with its
     four checks; with ``medium``, write its disc images, record them in the burn register
-    (待刻录) and read them back into the 安全性 check."""
-    signer = signer or signing_key()
+    (待刻录) and read them back into the 安全性 check. Signed with the bureau's keys from the
+    one loader supply packages use too (``liuhen.packaging.keys``: Ed25519, and SM2 unless
+    ``LIUHEN_SM2_SIGNING`` switches it off), the discs' volume indexes as well."""
+    keys = keys or bureau_keys()
     dest = Path(dest_dir or settings.ARCHIVE_DIR)
-    package = build_package(actor=actor, case=case, dest_dir=dest, signer=signer)
+    package = build_package(actor=actor, case=case, dest_dir=dest, keys=keys)
     if medium:
         try:
             images = write_disc_images(package.path, dest / "iso" / package.external_id,
-                                       signer=signer, medium_name=medium)
+                                       signer=keys.ed25519, sm2_signer=keys.sm2,
+                                       medium_name=medium)
         except PackagingError as exc:
             raise Conflict(f"光盘映像未能写成：{exc}") from exc
         burns.record_images(actor=actor, package=package, images=images)
-        package = disc_readback(actor=actor, package=package, images=images,
-                                fingerprint=signer.fingerprint)
+        package = disc_readback(actor=actor, package=package, images=images)
     return package
 
 
@@ -137,7 +128,7 @@ def metadata_xml(meta: dict) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
+def build_package(*, actor, case, dest_dir: Path, keys: BureauKeys) -> ArchivePackage:
     """Write the case's archive package under ``dest_dir``, run the four checks, and register
     it (preserved only when every check passed). Needs a bound case file (第十二条)."""
     if not unit_allowed(actor, "casefile.bind", case.unit):
@@ -162,7 +153,8 @@ def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
     storage = get_storage()
     target = Path(dest_dir) / external_id
     with PackageBuilder(target, title=f"{case.number} {case.cause} 档案包",
-                        organization=case.unit.name, external_id=external_id, signer=signer,
+                        organization=case.unit.name, external_id=external_id,
+                        signer=keys.ed25519, sm2_signer=keys.sm2,
                         created_at=timezone.localtime(now),
                         metadata={"档号": bound.archive_number, "案件编号": case.number}) as b:
         for item in items:
@@ -178,18 +170,22 @@ def build_package(*, actor, case, dest_dir: Path, signer) -> ArchivePackage:
             {i["path"]: _audit_extract(i["row"]) for i in items} | {"案件": _audit_extract(case)},
             ensure_ascii=False, indent=2).encode())
         result = b.finish()
-    checks = four_checks(result.path, items, fingerprint=signer.fingerprint)
+    checks = four_checks(result.path, items, fingerprint=result.key_fingerprint,
+                         sm2_fingerprint=result.sm2_key_fingerprint or None)
     preserved = all(c["ok"] for c in checks.values() if c["ok"] is not None)
     with transaction.atomic():
         package = ArchivePackage.objects.create(
             case=case, case_file=bound, external_id=external_id, path=str(result.path),
             manifest_sha256=result.manifest_sha256, manifest_sm3=result.manifest_sm3,
             payload_bytes=result.payload_bytes, checks=checks, preserved=preserved,
-            created_by=actor, created_at=now)
+            key_fingerprint=result.key_fingerprint,
+            sm2_key_fingerprint=result.sm2_key_fingerprint, created_by=actor, created_at=now)
         record(actor=actor, action=events.event_package_built, target=package,
                outcome="succeeded" if preserved else "failed",
                detail={"case": case.pk, "external_id": external_id,
                        "manifest_sha256": result.manifest_sha256,
+                       "key_fingerprint": result.key_fingerprint,
+                       "sm2_key_fingerprint": result.sm2_key_fingerprint,
                        "checks": {k: c["ok"] for k, c in checks.items()}})
     return package
 
@@ -213,11 +209,20 @@ def _usable(path: Path, media_type: str) -> tuple[bool, str]:
         return False, f"无法解码：{exc}"[:200]
 
 
-def four_checks(package_dir: Path, items: list[dict], *, fingerprint: str) -> dict:
-    """DA/T 70 四性检测 of a package: each check with its result and findings."""
-    report = verify(str(package_dir), fingerprint=fingerprint)
+def verify_kept(package: ArchivePackage):
+    """The offline verifier over the package as kept, against its recorded key fingerprints
+    (both signatures where it was signed with SM2 too)."""
+    return verify(package.path, **burns.package_fingerprints(package))
+
+
+def four_checks(package_dir: Path, items: list[dict], *, fingerprint: str,
+                sm2_fingerprint: str | None = None) -> dict:
+    """DA/T 70 四性检测 of a package: each check with its result and findings (真实性: the
+    Ed25519 signature, the SM2 one where the package carries it, the SHA-256/SM3 manifests)."""
+    report = verify(str(package_dir), fingerprint=fingerprint, sm2_fingerprint=sm2_fingerprint)
+    signed = "Ed25519 与 SM2 签名" if sm2_fingerprint else "签名"
     authenticity = {"name": CHECKS["authenticity"], "ok": report.ok,
-                    "detail": "签名与SHA-256/SM3清单校验" + ("通过" if report.ok else "未通过"),
+                    "detail": f"{signed}与SHA-256/SM3清单校验" + ("通过" if report.ok else "未通过"),
                     "failures": [f"{f.code} {f.path or ''}" for f in report.failures]}
     manifest = json.loads((package_dir / "manifest.json").read_bytes())
     present = {f["path"].removeprefix("data/") for f in manifest["files"]}
@@ -287,7 +292,7 @@ def _virus_scan(folder: Path) -> dict:
                                    f"{(done.stderr or done.stdout)[-1000:]}", **result}
 
 
-def disc_readback(*, actor, package: ArchivePackage, images, fingerprint: str) -> ArchivePackage:
+def disc_readback(*, actor, package: ArchivePackage, images) -> ArchivePackage:
     """The medium's read-back check of DA/T 70 安全性: every disc image written for the package
     is read back with ``pycdlib`` and must give the size, SHA-256 and SM3 recorded for it (the
     burn register's) and every file the manifest's SHA-256, names intact. The result joins the
@@ -295,7 +300,8 @@ def disc_readback(*, actor, package: ArchivePackage, images, fingerprint: str) -
     results = []
     for image in images:
         try:
-            report = read_back(image.path, expected=image, fingerprint=fingerprint, sm3="skip")
+            report = read_back(image.path, expected=image, sm3="skip",
+                                **burns.package_fingerprints(package))
             ok = report.ok
             detail = (f"回读通过：{report.files_checked} 个文件，映像 SHA-256/SM3 与登记一致"
                       if ok else "；".join(f.zh for f in report.failures)[:1000])

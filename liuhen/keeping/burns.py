@@ -33,6 +33,7 @@ from liuhen.core.exports import safe_row
 from liuhen.keeping import events
 from liuhen.keeping.models import ArchivePackage, DiscBurn
 from liuhen.packaging import PackagingError, read_back
+from liuhen.packaging.keys import bureau_keys
 
 PERMISSION = "casefile.bind"  # the records keeper (档案管理人员), as for binding a case file
 MEDIA = {"cd": "CD-R 700 MB", "dvd": "DVD±R 4.7 GB", "bd": "BD-R 25 GB"}
@@ -105,18 +106,30 @@ def register_burn(*, actor, burn: DiscBurn, disc_label: str, burned_on: dt.date 
     return locked
 
 
+def package_fingerprints(package: ArchivePackage) -> dict:
+    """The key fingerprints a kept package (or a disc of it) is checked against: those
+    recorded when it was signed, SM2's included; for a package made before they were
+    recorded, the bureau's Ed25519 key now."""
+    if package.key_fingerprint:
+        return {"fingerprint": package.key_fingerprint,
+                "sm2_fingerprint": package.sm2_key_fingerprint or None}
+    return {"fingerprint": bureau_keys().fingerprint, "sm2_fingerprint": None}
+
+
 def check_disc(*, actor, burn: DiscBurn, location: str | Path | None = None,
                fingerprint: str | None = None):
     """Read the disc (a mounted folder) or its image back and compare with the register: the
-    image's own size, SHA-256 and SM3, and every file against the signed manifest. Returns the
-    verifier's report; the result is kept on the row and audited."""
+    image's own size, SHA-256 and SM3, and every file against the signed manifest, both
+    signatures against the package's recorded fingerprints. Returns the verifier's report;
+    the result is kept on the row and audited."""
     _require(actor, burn.package, "回读校验光盘")
     where = Path(location or burn.image_path)
     if not where.exists():
         raise InvalidInput(f"找不到光盘或映像：{where}")
     try:
-        report = read_back(where, expected=None if where.is_dir() else burn,
-                           fingerprint=fingerprint)
+        keys = ({"fingerprint": fingerprint, "sm2_fingerprint": None} if fingerprint
+                else package_fingerprints(burn.package))
+        report = read_back(where, expected=None if where.is_dir() else burn, **keys)
         ok = report.ok
         detail = "；".join(f.zh for f in report.failures)[:2000] if not ok else (
             f"回读通过：{report.files_checked} 个文件，映像 SHA-256/SM3 与登记一致")

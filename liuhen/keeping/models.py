@@ -294,6 +294,10 @@ class ArchivePackage(models.Model):
     payload_bytes = models.BigIntegerField("内容字节数")
     checks = models.JSONField("四性检测", default=dict)
     preserved = models.BooleanField("已登记长期保存", default=False)
+    # The keys that signed it (as a supply records them): every later check compares with these.
+    key_fingerprint = models.CharField("签名公钥指纹", max_length=64, blank=True, default="")
+    sm2_key_fingerprint = models.CharField("SM2 签名公钥指纹", max_length=64, blank=True,
+                                           default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name="制作人")
     created_at = models.DateTimeField("制作时间", default=timezone.now)

@@ -447,8 +447,7 @@ def package_verify(request, pk):
     if package is None:
         raise NotFound("没有找到该档案包（或无权办理）")
     try:
-        signer = archive.signing_key()
-        report = archive.verify(package.path, fingerprint=signer.fingerprint)
+        report = archive.verify_kept(package)
         ok, failures = report.ok, [f.zh for f in report.failures][:20]
     except PackagingError as exc:
         ok, failures = False, [f"无法校验：{exc}"]

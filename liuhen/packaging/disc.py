@@ -10,7 +10,9 @@ payload is split across images, whole files each, in manifest order. Every volum
 own: its share of ``data/``, the complete signed ``manifest.json`` with signature, key, verifier
 and README, BagIt tag files for its share (``Bag-Count: 2 of 3``), and a volume index
 (``volume.json``: which volume holds each file, bound to the manifest by its SHA-256) signed with
-the same key (``volume.sig``). ``verify.py`` checks one volume alone, or all of them together.
+the same key (``volume.sig``); a package signed with SM2 as well has its volume index signed
+with the same SM2 key too (``volume.sm2.sig``). ``verify.py`` checks one volume alone, or all
+of them together, both signatures included.
 
 Files are streamed into the image (``pycdlib`` opens each at write time and copies it in 1 MiB
 blocks): memory stays flat whatever the package size. Each byte of the image is hashed once, on
@@ -46,7 +48,7 @@ import pycdlib
 from liuhen.packaging import bag, readback, verifier
 from liuhen.packaging.builder import canonical_json
 from liuhen.packaging.errors import MediumTooSmall, PackageInvalid, PackagingError
-from liuhen.packaging.signing import SigningKey
+from liuhen.packaging.signing import SigningKey, SM2SigningKey
 
 BLOCK = 2048
 WRITE_BLOCK = 1 << 20
@@ -120,9 +122,12 @@ def _blocks(size: int) -> int:
 
 
 class _Package:
-    """A finished package folder, read for writing discs (manifest checked against the key)."""
+    """A finished package folder, read for writing discs (manifest checked against the keys:
+    the Ed25519 one always, the SM2 one where the package is signed with SM2 too)."""
 
-    def __init__(self, root: Path, signer: SigningKey) -> None:
+    def __init__(
+        self, root: Path, signer: SigningKey, sm2_signer: SM2SigningKey | None = None
+    ) -> None:
         self.root = root
         self.manifest_bytes = (root / verifier.MANIFEST).read_bytes()
         self.manifest = json.loads(self.manifest_bytes)
@@ -131,6 +136,17 @@ class _Package:
             raise PackageInvalid(
                 "包的签名与给出的密钥不符，不能刻录。", detail=f"key {signer.fingerprint}"
             )
+        if isinstance(self.manifest.get("signature_sm2"), dict):
+            # Each volume index is signed with every key the manifest is: no SM2 key, no disc.
+            if sm2_signer is None:
+                raise PackageInvalid("包带有 SM2 签名，刻录须提供同一 SM2 密钥以签署分卷索引。")
+            sm2_sig = base64.b64decode((root / verifier.SM2_SIGNATURE).read_bytes().strip())
+            if not sm2_signer.verify(sm2_sig, self.manifest_bytes):
+                raise PackageInvalid(
+                    "包的 SM2 签名与给出的 SM2 密钥不符，不能刻录。",
+                    detail=f"key {sm2_signer.fingerprint}",
+                )
+        self.sm2_signer = sm2_signer if "signature_sm2" in self.manifest else None
         self.files = [
             _Payload(f["path"], int(f["size"]), f["sha256"], f["sm3"])
             for f in self.manifest["files"]
@@ -276,6 +292,8 @@ def _volume_files(
         verifier.VOLUME_INDEX: index_bytes,
         verifier.VOLUME_SIGNATURE: _b64(signer.sign(index_bytes)),
     }
+    if package.sm2_signer is not None:
+        own[verifier.VOLUME_SM2_SIGNATURE] = _b64(package.sm2_signer.sign(index_bytes))
     fields = list(package.bag_fields)
     if total > 1:
         fields += [("Bag-Group-Identifier", package.id), ("Bag-Count", f"{number} of {total}")]
@@ -338,6 +356,7 @@ def write_disc_images(
     dest_dir: str | os.PathLike,
     *,
     signer: SigningKey,
+    sm2_signer: SM2SigningKey | None = None,
     medium_name: str | int | Medium = "dvd",
     label: str | None = None,
     name: str | None = None,
@@ -347,11 +366,13 @@ def write_disc_images(
     """Write the package at ``package_dir`` as ISO images in ``dest_dir`` (created if needed):
     one image when it fits ``medium_name``, else several, each self-contained. ``signer`` must
     be the key that signed the package (it also signs each volume index). Every image is
+    ``sm2_signer``: the SM2 key that signed it beside Ed25519 (required for such a package),
+    which signs each volume index too (``volume.sm2.sig``). Every image is
     checked as written (``verify=True``, the default: the module's docstring says how) and its
     own SHA-256 and SM3 returned; a failed check raises :class:`PackageInvalid` and leaves the
     failed image for inspection.
     ``fsync=False`` leaves flushing to the kernel (an image about to be burnt and deleted)."""
-    package = _Package(Path(package_dir), signer)
+    package = _Package(Path(package_dir), signer, sm2_signer)
     target = medium(medium_name)
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
@@ -398,6 +419,7 @@ def write_disc_images(
         result = readback.read_back(
             path,
             fingerprint=signer.fingerprint,
+            sm2_fingerprint=package.sm2_signer.fingerprint if package.sm2_signer else None,
             sm3="skip",
             files=verify,
             written=written,

@@ -308,6 +308,7 @@ def read_back(
     *,
     expected: object = None,
     fingerprint: str | None = None,
+    sm2_fingerprint: str | None = None,
     sm3: str = "auto",
     files: bool = True,
     written: object = None,
@@ -318,7 +319,8 @@ def read_back(
     volumes of one split package. For images, ``report.media`` maps each image's path to its
     size, SHA-256 and SM3; ``expected`` (a ``DiscImage``, ``Digests`` or mapping, one image
     only) makes a difference from the recorded image digests a failure too. ``fingerprint``:
-    the bureau's key fingerprint the signature must match. ``sm3``: as for the verifier
+    the bureau's key fingerprint the signature must match (``sm2_fingerprint``: its SM2 key's,
+    for a package signed with SM2 too). ``sm3``: as for the verifier
     (``skip``: files by SHA-256 only; the image's own SM3 is always computed).
     ``files=False`` computes only the image digests. ``written`` (one image only): the
     digests computed while the image was written (:class:`HashingWriter`); the read-back then
@@ -371,7 +373,11 @@ def read_back(
             report.locations = [s.label for s in sources]
         else:
             report = verifier.Verifier(
-                sources, sm3=sm3, fingerprint=fingerprint, precomputed=precomputed
+                sources,
+                sm3=sm3,
+                fingerprint=fingerprint,
+                sm2_fingerprint=sm2_fingerprint,
+                precomputed=precomputed,
             ).run()
         for source, known, digests in written_failures:
             report.add(

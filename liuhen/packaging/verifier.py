@@ -21,7 +21,8 @@ What it checks, for a package folder, a mounted disc or an extracted disc image:
 * no payload file under ``data/`` that the manifest does not list;
 * the BagIt manifests and tag manifests (RFC 8493) when present, and ``Payload-Oxum``;
 * on a disc volume of a package split across several discs: the signed volume index
-  (``volume.json``), which files this volume must hold; given every volume at once, that
+  (``volume.json``: ``volume.sig`` with Ed25519 and, where the manifest declares SM2,
+  ``volume.sm2.sig`` with SM2), which files this volume must hold; given every volume at once, that
   the volumes together hold the whole package.
 
 It prints a report in Chinese and English (``--json`` for programs) and exits 0 when every
@@ -65,6 +66,7 @@ SM2_SIGNATURE = "manifest.sm2.sig"
 SM2_PUBLIC_KEY = "public-key-sm2.pem"
 VOLUME_INDEX = "volume.json"
 VOLUME_SIGNATURE = "volume.sig"
+VOLUME_SM2_SIGNATURE = "volume.sm2.sig"  # beside volume.sig where the manifest is SM2-signed
 VERIFIER = "verify.py"
 README = "README.txt"
 PAYLOAD_DIR = "data"
@@ -711,6 +713,7 @@ _TAG_FILES = frozenset(
         SM2_PUBLIC_KEY,
         VOLUME_INDEX,
         VOLUME_SIGNATURE,
+        VOLUME_SM2_SIGNATURE,
         VERIFIER,
         README,
         BAGIT_TXT,
@@ -811,6 +814,7 @@ class Verifier:
         self.precomputed = precomputed or {}
         self.report = Report()
         self.key = None
+        self.sm2_key = None  # the SM2 key, where the manifest declares an SM2 signature
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -922,7 +926,7 @@ class Verifier:
         declared = isinstance(volume.manifest.get(_SM2["block"]), dict)
         asked = self.expected_sm2_fingerprint is not None or self.trusted_sm2_key is not None
         if declared:
-            self._check_signature(volume, _SM2)
+            self.sm2_key = self._check_signature(volume, _SM2)
         elif asked:
             self.report.add(
                 FAIL,
@@ -1066,6 +1070,8 @@ class Verifier:
                 path=VOLUME_SIGNATURE,
                 location=src.label,
             )
+        if isinstance(volume.manifest.get(_SM2["block"]), dict):
+            self._check_volume_sm2(volume, data)
         if index.get("manifest_sha256") != hashlib.sha256(volume.manifest_bytes).hexdigest():
             r.add(
                 FAIL,
@@ -1097,6 +1103,36 @@ class Verifier:
                 location=src.label,
             )
         return share & set(listed)
+
+    def _check_volume_sm2(self, volume, data):
+        """A package signed with SM2 has its volume index signed with SM2 too (volume.sm2.sig,
+        same key, same ID): a 国密 reader trusts which files a disc must hold by SM2 alone."""
+        r = self.report
+        src = volume.source
+        block = volume.manifest.get(_SM2["block"]) or {}
+        try:
+            signature = base64.b64decode(src.read(VOLUME_SM2_SIGNATURE).strip(), validate=True)
+        except (OSError, ValueError) as exc:
+            r.add(
+                FAIL,
+                "sm2.volume.missing",
+                f"分卷索引的 SM2 签名 volume.sm2.sig 缺失或无法读取：{exc}",
+                f"the SM2 signature of the volume index, volume.sm2.sig, is missing or "
+                f"unreadable: {exc}",
+                path=VOLUME_SM2_SIGNATURE,
+                location=src.label,
+            )
+            return
+        if self.sm2_key is None or not sm2_verify(self.sm2_key, data, signature, _sm2_id(block)):
+            r.add(
+                FAIL,
+                "sm2.volume.signature",
+                "分卷索引的 SM2 签名无效：volume.json 被改动，或 SM2 签名文件不属于此索引。",
+                "the SM2 signature of the volume index is INVALID: volume.json was changed, or "
+                "volume.sm2.sig does not belong to it.",
+                path=VOLUME_SM2_SIGNATURE,
+                location=src.label,
+            )
 
     def _check_files(self, volume, listed):
         r = self.report

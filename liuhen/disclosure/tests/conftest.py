@@ -7,7 +7,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-from liuhen.disclosure.supply import sm2_key_path
 from liuhen.evidence.tests.conftest import (  # noqa: F401 (fixtures used by these tests)
     make_media,
     stored_recording,
@@ -15,6 +14,7 @@ from liuhen.evidence.tests.conftest import (  # noqa: F401 (fixtures used by the
 )
 from liuhen.keeping.tests.conftest import filed_case, new_case  # noqa: F401
 from liuhen.packaging import SigningKey, SM2SigningKey
+from liuhen.packaging.keys import sm2_key_path
 from liuhen.packaging.tests.conftest import bare_python  # noqa: F401
 
 

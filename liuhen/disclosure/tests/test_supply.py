@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -22,6 +23,7 @@ from liuhen.deadlines.calendar import CalendarRangeError
 from liuhen.deadlines.statutory import compute_deadline
 from liuhen.disclosure import events, supply
 from liuhen.evidence.digests import digest_file
+from liuhen.keeping import casefile
 from liuhen.packaging import SigningKey
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +196,64 @@ def test_sm2_key_missing_builds_nothing_and_switched_off_signs_ed25519_alone(
     kept = json.loads((settings.SUPPLY_DIR / s.package_id / "manifest.json").read_bytes())
     assert "signature_sm2" not in kept
     assert supply.check_kept(s) == {"zip_ok": True, "package_ok": True, "failures": []}
+
+
+def _evidence_list_text(folder) -> str:
+    reader = PdfReader(str(folder / "data" / "证据清单.pdf"))
+    return "".join(page.extract_text() for page in reader.pages).replace(" ", "")
+
+
+def test_bound_case_file_is_supplied_and_verified(people, filed_case, key, sm2_key, bare_python,
+                                                  tmp_path, settings):
+    """第十七条第三款 names the 执法案卷 first: the latest bound 卷宗 (第十二条) goes into the
+    package as bound, its digests in the signed manifest, checked by the verifier inside."""
+    draft = casefile.assemble(actor=people["officer_a"].user, case=filed_case)
+    bound = casefile.bind(actor=people["keeper_a"].user, case_file=draft)
+    s = _register(people, filed_case)
+    supply.approve_supply(approver=people["leader"].user, supply_id=s.pk)
+    s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    assert s.file_count == 7  # the 卷宗 beside 2 documents, 2 recordings, 证据清单, audit.json
+    root = settings.SUPPLY_DIR / s.package_id
+    manifest = json.loads((root / "manifest.json").read_bytes())
+    path = f"data/卷宗/{bound.archive_number}.pdf"
+    (entry,) = [f for f in manifest["files"] if f["path"] == path]
+    assert (entry["sha256"], entry["sm3"], entry["size"]) == (bound.sha256, bound.sm3, bound.size)
+    assert entry["metadata"]["kind"] == "case_file" and entry["metadata"]["custody"]
+    facts = manifest["package"]["metadata"]["卷宗"]
+    assert facts["档号"] == bound.archive_number and facts["SHA-256"] == bound.sha256
+    assert manifest["files"][0]["path"] == path  # the first item, before the documents
+    built = AuditEntry.objects.get(action=events.event_supply_built, outcome="succeeded")
+    assert built.detail["case_file"]["archive_number"] == bound.archive_number
+    text = _evidence_list_text(root)
+    assert bound.archive_number in text and "检查装订" in text and "尚未装订" not in text
+    assert supply.case_file_line(s).startswith(f"已提供卷宗：档号 {bound.archive_number}")
+
+    folder = _unzip(supply.kept_zip(s), tmp_path / "court")
+    good = _run(bare_python, folder, "--fingerprint", key.fingerprint,
+                "--sm2-fingerprint", sm2_key.fingerprint)
+    assert good.returncode == 0 and "结论：通过" in good.stdout, good.stdout + good.stderr
+    victim = folder / path
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.chmod(0o644)
+    victim.write_bytes(bytes(data))
+    flipped = _run(bare_python, folder)
+    assert flipped.returncode == 1 and f"{bound.archive_number}.pdf" in flipped.stdout
+
+
+def test_without_a_bound_case_file_the_package_says_so(people, filed_case, key, settings):
+    """No bound 卷宗 (a draft does not count): the documents in order as before, and the manifest
+    and the 证据清单 say explicitly that the 卷宗 is not yet bound."""
+    casefile.assemble(actor=people["officer_a"].user, case=filed_case)  # a draft, unbound
+    s = _register(people, filed_case)
+    assert supply.case_file_line(s) == supply.NOT_BOUND
+    supply.approve_supply(approver=people["leader"].user, supply_id=s.pk)
+    s = supply.build_supply(actor=people["legal"].user, supply_id=s.pk)
+    root = settings.SUPPLY_DIR / s.package_id
+    manifest = json.loads((root / "manifest.json").read_bytes())
+    assert manifest["package"]["metadata"]["卷宗"] == supply.NOT_BOUND
+    assert "卷宗尚未装订" in supply.NOT_BOUND
+    assert not any(f["path"].startswith("data/卷宗/") for f in manifest["files"])
+    assert [f["metadata"]["kind"] for f in manifest["files"]][:2] == ["document", "document"]
+    assert "卷宗尚未装订" in _evidence_list_text(root)
+    assert AuditEntry.objects.get(action=events.event_supply_built).detail["case_file"] is None

@@ -15,6 +15,7 @@ from liuhen.evidence.tests.conftest import (  # noqa: F401 (fixtures used by the
     stored_recording,
     vault,
 )
+from liuhen.packaging.tests.conftest import bare_python  # noqa: F401 (a fixture)
 from liuhen.records import pdf as record_pdf
 from liuhen.records import services as record_services
 

@@ -4,6 +4,7 @@ verifier; the four checks pass on a good package and a flipped byte fails authen
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -13,33 +14,36 @@ from xml.etree import ElementTree as ET
 import bagit
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 from pypdf import PdfReader
 
 from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Conflict, Forbidden
 from liuhen.keeping import archive, casefile
-from liuhen.packaging import SigningKey
+from liuhen.packaging import SigningKey, SM2SigningKey
+from liuhen.packaging.keys import BureauKeys, bureau_keys
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signer():
-    return SigningKey.generate()
+def keys():
+    """The bureau's keys as the one loader gives them: Ed25519 and SM2 (GB/T 32918)."""
+    return BureauKeys(SigningKey.generate(), SM2SigningKey.generate())
 
 
-def test_case_package_and_four_checks(people, filed_case, signer, tmp_path):
+def test_case_package_and_four_checks(people, filed_case, keys, tmp_path):
     keeper = people["keeper_a"].user
     with pytest.raises(Conflict, match="装订"):
-        archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path, signer=signer)
+        archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path, keys=keys)
     bound = casefile.bind(actor=keeper, case_file=casefile.assemble(
         actor=people["officer_a"].user, case=filed_case))
     with pytest.raises(Forbidden):
         archive.build_package(actor=people["officer_a"].user, case=filed_case,
-                              dest_dir=tmp_path, signer=signer)
+                              dest_dir=tmp_path, keys=keys)
     package = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
-                                    signer=signer)
+                                    keys=keys)
     root = tmp_path / package.external_id
     bagit.Bag(str(root)).validate()
     paths = {p.relative_to(root / "data").as_posix() for p in (root / "data").rglob("*")
@@ -79,7 +83,8 @@ def test_case_package_and_four_checks(people, filed_case, signer, tmp_path):
     victim.chmod(0o644)
     victim.write_bytes(bytes(data))
     items = archive._items(filed_case, bound)
-    again = archive.four_checks(root, items, fingerprint=signer.fingerprint)
+    again = archive.four_checks(root, items, fingerprint=keys.fingerprint,
+                                sm2_fingerprint=keys.sm2_fingerprint)
     assert again["authenticity"]["ok"] is False
     assert any(victim.name in f for f in again["authenticity"]["failures"])
 
@@ -87,8 +92,6 @@ def test_case_package_and_four_checks(people, filed_case, signer, tmp_path):
 def test_archive_case_command_writes_package_and_disc_image(people, filed_case, tmp_path):
     """liuhen archive_case: the package, its four checks, an ISO image read back with the
     Chinese names intact."""
-    from django.core.management import call_command
-
     from liuhen.packaging import read_back
 
     keeper = people["keeper_a"].user
@@ -96,6 +99,7 @@ def test_archive_case_command_writes_package_and_disc_image(people, filed_case, 
                                                             case=filed_case))
     key = tmp_path / "bureau.pem"
     SigningKey.load_or_create(key)
+    SM2SigningKey.load_or_create(tmp_path / "signing-sm2.pem")  # beside --key (第十五条)
     out = io.StringIO()
     call_command("archive_case", filed_case.number, "--as", keeper.username, "--key", str(key),
                  "--dest", str(tmp_path / "out"), "--medium", "cd", stdout=out)
@@ -123,7 +127,7 @@ def _hash_signature(db_dir, data: bytes, name: str) -> None:
 @pytest.mark.skipif(shutil.which("clamscan") is None,
                     reason="ClamAV (Debian clamav, Makefile SYSTEM_PACKAGES) not installed")
 def test_security_check_scans_with_clamav_and_an_infected_file_blocks_preservation(
-        people, filed_case, signer, tmp_path, settings):
+        people, filed_case, keys, tmp_path, settings):
     """DA/T 70 安全性: clamscan with the bureau's signature databases. None there: "not
     scanned", said so (not "clean"); a clean package passes; a file matching a signature fails
     the check and the package is not registered as preserved."""
@@ -135,7 +139,7 @@ def test_security_check_scans_with_clamav_and_an_infected_file_blocks_preservati
 
     def build(where):
         return archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path / where,
-                                     signer=signer)
+                                     keys=keys)
 
     unscanned = build("none")
     security = unscanned.checks["security"]
@@ -169,7 +173,7 @@ def test_security_check_without_clamscan_says_so(tmp_path, monkeypatch):
 
 
 def test_two_packages_of_a_case_in_the_same_second_get_their_own_numbers(
-        people, filed_case, signer, tmp_path):
+        people, filed_case, keys, tmp_path):
     """A package rebuilt within the second (the clock stopped here) is a new package with its
     own number and folder, not an IntegrityError (the ClamAV test hit it on an idle machine)."""
     keeper = people["keeper_a"].user
@@ -177,8 +181,59 @@ def test_two_packages_of_a_case_in_the_same_second_get_their_own_numbers(
         actor=people["officer_a"].user, case=filed_case))
     with time_machine.travel(timezone.now(), tick=False):
         first = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
-                                      signer=signer)
+                                      keys=keys)
         second = archive.build_package(actor=keeper, case=filed_case, dest_dir=tmp_path,
-                                       signer=signer)
+                                       keys=keys)
     assert second.external_id == f"{first.external_id}-2"
     assert (tmp_path / first.external_id).is_dir() and (tmp_path / second.external_id).is_dir()
+
+
+def test_archive_package_signed_with_sm2_and_a_tampered_sm2_signature_is_named(
+        people, filed_case, settings, tmp_path, bare_python):
+    """第十五条 archive packages are signed by the same loader and keys as the supplies of
+    第十七条第三款 (``LIUHEN_SM2_SIGNING``: Ed25519 and SM2). The offline verifier inside checks
+    both; an SM2 signature swapped for another key's is named as such, while Ed25519 holds."""
+    settings.SIGNING_KEY_FILE = tmp_path / "keys" / "signing.pem"
+    settings.SM2_SIGNING, settings.SM2_SIGNING_KEY_FILE = True, ""
+    settings.ARCHIVE_DIR = tmp_path / "archive"
+    with pytest.raises(Conflict, match="liuhen signing_key"):  # never made on first use
+        bureau_keys()
+    call_command("signing_key", stdout=io.StringIO())
+    keys = bureau_keys()
+    keeper = people["keeper_a"].user
+    casefile.bind(actor=keeper, case_file=casefile.assemble(
+        actor=people["officer_a"].user, case=filed_case))
+    package = archive.archive_case(actor=keeper, case=filed_case)
+    assert (package.key_fingerprint, package.sm2_key_fingerprint) == (
+        keys.fingerprint, keys.sm2.fingerprint)
+    assert package.preserved and "SM2" in package.checks["authenticity"]["detail"]
+    entry = AuditEntry.objects.get(action="package.built")
+    assert entry.detail["sm2_key_fingerprint"] == keys.sm2.fingerprint
+    root = settings.ARCHIVE_DIR / package.external_id
+    manifest = json.loads((root / "manifest.json").read_bytes())
+    assert manifest["signature_sm2"]["public_key_fingerprint"] == keys.sm2.fingerprint
+    assert archive.verify_kept(package).ok
+
+    copy = tmp_path / "clerk"
+    shutil.copytree(root, copy)
+    good = subprocess.run([str(bare_python), "-I", str(copy / "verify.py"), str(copy),
+                           "--sm2-fingerprint", keys.sm2.fingerprint],
+                          capture_output=True, text=True, timeout=300)
+    assert good.returncode == 0 and "Ed25519 与 SM2 签名均有效" in good.stdout, good.stdout
+
+    forged = base64.b64encode(SM2SigningKey.generate().sign((root / "manifest.json")
+                                                             .read_bytes())) + b"\n"
+    sig = copy / "manifest.sm2.sig"
+    sig.chmod(0o644)
+    sig.write_bytes(forged)
+    bad = subprocess.run([str(bare_python), "-I", str(copy / "verify.py"), str(copy)],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "SM2 签名无效" in bad.stdout, bad.stdout
+    assert "manifest.json 的 Ed25519 签名有效" in bad.stdout  # only the SM2 one is wrong
+
+    # The kept package itself tampered the same way: the page's check (verify_kept) says so.
+    kept = root / "manifest.sm2.sig"
+    kept.chmod(0o644)
+    kept.write_bytes(forged)
+    report = archive.verify_kept(package)
+    assert not report.ok and "sm2.signature.invalid" in {f.code for f in report.failures}

@@ -19,7 +19,8 @@ from liuhen.audit.models import AuditEntry
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput
 from liuhen.keeping import archive, burns, casefile
 from liuhen.keeping.models import ArchivePackage, DiscBurn
-from liuhen.packaging import SigningKey
+from liuhen.packaging import SigningKey, SM2SigningKey
+from liuhen.packaging.keys import sm2_key_path
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,7 @@ def archived(people, filed_case, tmp_path):
                                                             case=filed_case))
     key = tmp_path / "bureau.pem"
     signer = SigningKey.load_or_create(key)
+    SM2SigningKey.load_or_create(tmp_path / "signing-sm2.pem")  # signs beside it (第十五条)
     out = io.StringIO()
     call_command("archive_case", filed_case.number, "--as", keeper.username, "--key", str(key),
                  "--dest", str(tmp_path / "out"), "--medium", "cd", stdout=out)
@@ -73,7 +75,7 @@ def test_command_records_images_and_reads_them_back_into_the_security_check(
     from liuhen.packaging.disc import DiscImage
 
     again = archive.disc_readback(
-        actor=people["keeper_a"].user, package=package, fingerprint=signer.fingerprint,
+        actor=people["keeper_a"].user, package=package,
         images=[DiscImage(path=Path(image), volume=1, volumes=1, label=burn.volume_label,
                           medium="cd", size=burn.size, sha256=burn.sha256, sm3=burn.sm3,
                           files=())])
@@ -175,6 +177,10 @@ def test_package_page_build_list_verify_download(client, people, filed_case, set
     response = client.post(url, {"case_number": filed_case.number, "medium": "cd"})
     assert response.status_code == 409 and "签名密钥" in response.content.decode()
     signer = SigningKey.load_or_create(settings.SIGNING_KEY_FILE)
+    # SM2 on (LIUHEN_SM2_SIGNING) and its key missing: nothing signed with one key fewer.
+    response = client.post(url, {"case_number": filed_case.number, "medium": "cd"})
+    assert response.status_code == 409 and "SM2 签名密钥" in response.content.decode()
+    SM2SigningKey.load_or_create(sm2_key_path())
     for bad, status in (({"case_number": "没有这个"}, 404),
                         ({"case_number": filed_case.number, "medium": "tape"}, 400)):
         assert client.post(url, bad).status_code == status

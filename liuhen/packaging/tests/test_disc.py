@@ -4,6 +4,7 @@ read-back check that catches one flipped byte (DA/T 70 安全性)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ import pytest
 from liuhen.packaging import (
     MediumTooSmall,
     PackageInvalid,
+    SM2SigningKey,
     read_back,
     verifier,
     write_disc_images,
@@ -371,10 +373,41 @@ def test_a_package_signed_with_sm2_too_keeps_both_signatures_on_disc(
 ):
     """The disc carries manifest.sm2.sig and public-key-sm2.pem: the SM2 signature still
     verifies from the image (第十五条, GB/T 32918)."""
+    with pytest.raises(PackageInvalid, match="SM2"):  # the volume index needs the SM2 key
+        write_disc_images(sm2_package.path, tmp_path / "none", signer=signer, medium_name="cd")
+    with pytest.raises(PackageInvalid, match="SM2 签名与给出的 SM2 密钥不符"):
+        write_disc_images(sm2_package.path, tmp_path / "other", signer=signer,
+                          sm2_signer=SM2SigningKey.generate(), medium_name="cd")
     (image,) = write_disc_images(
-        sm2_package.path, tmp_path / "discs", signer=signer, medium_name="cd"
+        sm2_package.path, tmp_path / "discs", signer=signer, sm2_signer=sm2_signer,
+        medium_name="cd"
     )
-    report = read_back(image.path, expected=image, fingerprint=signer.fingerprint)
+    report = read_back(image.path, expected=image, fingerprint=signer.fingerprint,
+                       sm2_fingerprint=sm2_signer.fingerprint)
     assert report.ok, report.render()
-    assert report.sm2_fingerprint == sm2_signer.fingerprint
+    assert report.sm2_fingerprint == sm2_signer.fingerprint and report.sm2_fingerprint_trusted
     assert "sm2.signature.valid" in {f.code for f in report.findings}
+
+
+def test_the_volume_index_of_an_sm2_package_is_signed_with_sm2_too(
+    sm2_package, signer, sm2_signer, tmp_path
+):
+    """第十五条 discs of a package signed with SM2: volume.json carries an SM2 signature
+    (volume.sm2.sig) beside the Ed25519 one; a swapped or missing one is named, even when the
+    Ed25519 signature of the index still holds."""
+    (image,) = write_disc_images(
+        sm2_package.path, tmp_path / "discs", signer=signer, sm2_signer=sm2_signer,
+        medium_name="cd"
+    )
+    folder = tmp_path / "vol"
+    _extract(image.path, folder)
+    assert verifier.verify(folder).ok
+    index = (folder / "volume.json").read_bytes()
+    assert sm2_signer.verify(base64.b64decode((folder / "volume.sm2.sig").read_bytes()), index)
+    (folder / "volume.sm2.sig").write_bytes(
+        base64.b64encode(SM2SigningKey.generate().sign(index)) + b"\n")
+    codes = {f.code for f in verifier.verify(folder).failures}
+    assert "sm2.volume.signature" in codes and "volume.signature" not in codes
+    (folder / "volume.sm2.sig").unlink()
+    codes = {f.code for f in verifier.verify(folder).failures}
+    assert "sm2.volume.missing" in codes

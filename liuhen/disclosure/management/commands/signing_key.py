@@ -9,8 +9,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from liuhen.disclosure.supply import sm2_key_path
 from liuhen.packaging import PackagingError, SigningKey, SM2SigningKey
+from liuhen.packaging.keys import sm2_key_path
 
 
 class Command(BaseCommand):
@@ -27,12 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(options["path"] or settings.SIGNING_KEY_FILE)
-        if options["sm2_path"]:
-            sm2_path = Path(options["sm2_path"])
-        elif options["path"] and settings.SM2_SIGNING:
-            sm2_path = path.parent / "signing-sm2.pem"
-        else:
-            sm2_path = sm2_key_path()  # None where LIUHEN_SM2_SIGNING=false
+        # None where LIUHEN_SM2_SIGNING=false
+        sm2_path = (Path(options["sm2_path"]) if options["sm2_path"]
+                    else sm2_key_path(path if options["path"] else None))
         keys = [("", SigningKey, path)]
         if sm2_path is not None:
             keys.append(("SM2 ", SM2SigningKey, sm2_path))
