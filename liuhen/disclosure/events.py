@@ -83,4 +83,13 @@ DETAIL_LABELS = {
     "skipped": "未导出（格式不能加水印）",
     "case_file": "附入的卷宗",
     "archive_number": "档号",
+    "auto_faces": "自动人脸模糊",
+    "boxes": "手动遮挡框数",
+    "mutes": "静音区间数",
+    "suppressions": "取消的自动检测框",
+    "track": "检测框编号",
+    "x": "区域横坐标",
+    "y": "区域纵坐标",
+    "w": "区域宽",
+    "h": "区域高",
 }

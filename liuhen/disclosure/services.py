@@ -10,8 +10,10 @@ transition is one function that checks it is allowed and writes its audit entry.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 from django.db import transaction
@@ -35,6 +37,7 @@ from liuhen.redaction import (
     MuteRange,
     PlanError,
     RedactionPlan,
+    Suppression,
     detect_faces,
     detect_image_faces,
     redact_image,
@@ -231,14 +234,50 @@ def visible_copies(user):
 #
 # The plan an officer writes for a copy, one item per line, kept as JSON with the request:
 #   自动人脸                         blur every face the detector finds
+#   不遮挡 F2 [起 止] [理由]            take automatic track F2 off (the preview names the tracks),
+#                                    wholly or from start to end: a false detection
+#   不遮挡区域 起 止 x y 宽 高 [理由]     take off every automatic box centred in the region from
+#                                    start to end (a poster on the wall, whatever its track id)
 #   遮挡 起 止 x y 宽 高 [说明]         a box (pixels of the upright picture) from start to end
 #   静音 起 止 [理由]                  silence the audio from start to end (seconds)
 # The original is never touched: the plan is applied to the derived copy only.
+PLAN_SYNTAX = ("应为“自动人脸”“不遮挡 F编号 [起 止] 理由”“不遮挡区域 起 止 x y 宽 高 理由”"
+               "“遮挡 起 止 x y 宽 高 说明”或“静音 起 止 理由”")
+
+
+def _seconds(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _suppression(parts: list[str]) -> dict:
+    """One 不遮挡 / 不遮挡区域 line as the stored suppression (第十七条第四款: an automatic box
+    removed by hand is as much part of what the approver approves as one added)."""
+    if parts[0] == "不遮挡区域":
+        if len(parts) < 7:
+            raise PlanError(PLAN_SYNTAX)
+        found = Suppression("", parts[1], parts[2], " ".join(parts[7:])[:200], *parts[3:7])
+    else:
+        if len(parts) < 2:
+            raise PlanError(PLAN_SYNTAX)
+        if not re.fullmatch(r"F[1-9][0-9]{0,5}", parts[1]):
+            raise PlanError(f"检测框编号应为预览中标出的 F1、F2 等，不是“{parts[1][:20]}”")
+        timed = len(parts) >= 4 and _seconds(parts[2]) and _seconds(parts[3])
+        rest = parts[4:] if timed else parts[2:]
+        found = Suppression(parts[1], parts[2] if timed else None, parts[3] if timed else None,
+                            " ".join(rest)[:200])
+    return {k: v for k, v in asdict(found).items() if v is not None and v != ""} | {
+        "reason": found.reason}
 
 
 def parse_plan(text: str) -> dict:
     """The plan's lines as data, or InvalidInput naming the line that is wrong."""
-    plan = {"auto_faces": False, "manual": [], "mutes": [], "text": (text or "").strip()[:4000]}
+    plan = {"auto_faces": False, "manual": [], "mutes": [], "suppressions": [],
+            "text": (text or "").strip()[:4000]}
+    tracks_at = 0  # the first line that names a track, which needs 自动人脸
     for n, raw in enumerate(plan["text"].splitlines(), 1):
         parts = raw.split()
         if not parts:
@@ -246,6 +285,10 @@ def parse_plan(text: str) -> dict:
         try:
             if parts[0] == "自动人脸":
                 plan["auto_faces"] = True
+            elif parts[0] in ("不遮挡", "不遮挡区域"):
+                plan["suppressions"].append(_suppression(parts))
+                if parts[0] == "不遮挡":
+                    tracks_at = tracks_at or n
             elif parts[0] == "遮挡" and len(parts) >= 7:
                 box = ManualBox(f"M{len(plan['manual']) + 1}", parts[1], parts[2], parts[3],
                                 parts[4], parts[5], parts[6], " ".join(parts[7:])[:200])
@@ -257,10 +300,13 @@ def parse_plan(text: str) -> dict:
                 plan["mutes"].append({"start": mute.start, "end": mute.end,
                                       "reason": mute.reason})
             else:
-                raise PlanError("应为“自动人脸”“遮挡 起 止 x y 宽 高 说明”或“静音 起 止 理由”")
+                raise PlanError(PLAN_SYNTAX)
         except (PlanError, ValueError) as exc:
             raise InvalidInput(f"遮挡方案第 {n} 行有误：{exc}", detail={"field": "plan"}) \
                 from None
+    if tracks_at and not plan["auto_faces"]:
+        raise InvalidInput(f"遮挡方案第 {tracks_at} 行有误：不遮挡某个自动检测框，须同时有“自动人脸”",
+                           detail={"field": "plan"})
     return plan
 
 
@@ -269,15 +315,21 @@ def has_redaction(plan: dict) -> bool:
 
 
 def build_plan(plan: dict, source: Path, *, photo: bool) -> RedactionPlan:
-    """The stored plan as a ``RedactionPlan`` for ``source`` (faces detected now)."""
+    """The stored plan as a ``RedactionPlan`` for ``source`` (faces detected now: the
+    detector is deterministic, so the track ids are those the preview showed). A suppression
+    naming a track this detection does not find is a Conflict, never a copy made without it."""
     plan = plan or {}
     faces = None
     if plan.get("auto_faces"):
         faces = detect_image_faces(source) if photo else detect_faces(source)
-    return RedactionPlan(
-        faces=faces,
-        manual=[ManualBox(**box) for box in plan.get("manual", [])],
-        mutes=[MuteRange(**mute) for mute in plan.get("mutes", [])])
+    try:
+        return RedactionPlan(
+            faces=faces,
+            manual=[ManualBox(**box) for box in plan.get("manual", [])],
+            suppressions=[Suppression(**item) for item in plan.get("suppressions", [])],
+            mutes=[MuteRange(**mute) for mute in plan.get("mutes", [])])
+    except PlanError as exc:
+        raise Conflict(f"遮挡方案与本次检测结果不符：{exc}；请按预览核对后重新制定") from None
 
 
 def mark_refusal(copy: PartyCopy) -> str | None:
@@ -318,8 +370,60 @@ def set_redaction_plan(*, actor, copy_id, text: str) -> PartyCopy:
         copy.save(update_fields=["redaction_plan", "status", "decided_by", "decided_at"])
         record(actor=actor, action=events.event_copy_plan_set, target=copy,
                detail={"auto_faces": plan["auto_faces"], "boxes": len(plan["manual"]),
-                       "mutes": len(plan["mutes"])})
+                       "mutes": len(plan["mutes"]), "suppressions": plan["suppressions"]})
     return copy
+
+
+SUPPRESSION_LINES = ("不遮挡", "不遮挡区域")
+
+
+def suppress_track(*, actor, copy_id, track: str, reason: str) -> PartyCopy:
+    """Take one automatic box off by hand (the page's 不遮挡 button beside a detection): the
+    plan gains the line "不遮挡 F… 理由", saved, audited and sent back for approval as any change
+    of the plan is (set_redaction_plan)."""
+    copy = visible_copies(actor).filter(pk=copy_id).first()
+    reason = " ".join((reason or "").split())[:200]
+    if not reason:
+        raise InvalidInput("请填写取消的理由（如：墙上的海报，非人脸）", detail={"field": "reason"})
+    text = (copy.redaction_plan or {}).get("text", "") if copy is not None else ""
+    return set_redaction_plan(actor=actor, copy_id=copy_id,
+                              text=f"{text}\n不遮挡 {track} {reason}".strip())
+
+
+def unsuppress(*, actor, copy_id, index: int) -> PartyCopy:
+    """Undo the ``index``-th removal (0 first): its line leaves the plan, the box is blurred
+    again; saved and audited through set_redaction_plan."""
+    copy = visible_copies(actor).filter(pk=copy_id).first()
+    lines = ((copy.redaction_plan or {}).get("text", "") if copy is not None else "").splitlines()
+    at = [n for n, line in enumerate(lines) if line.split()[:1] and
+          line.split()[0] in SUPPRESSION_LINES]
+    if not 0 <= index < len(at):
+        raise InvalidInput("没有这一项取消", detail={"field": "index"})
+    del lines[at[index]]
+    return set_redaction_plan(actor=actor, copy_id=copy_id, text="\n".join(lines))
+
+
+def detected_tracks(*, actor, copy_id) -> list[dict]:
+    """The automatic boxes of the plan (its 自动人脸 run on the original now), each with its id,
+    time range, first box and whether it is taken off: what the page lists for removal."""
+    copy = visible_copies(actor).select_related("recording").filter(pk=copy_id).first()
+    if copy is None:
+        raise NotFound()
+    if copy.recording is None or not (copy.redaction_plan or {}).get("auto_faces"):
+        return []  # a document's copy has no plan; no 自动人脸, no automatic boxes
+    recording = copy.recording
+    with tempfile.TemporaryDirectory(prefix="liuhen-detect-") as folder:
+        source = _fetch(recording, Path(folder))
+        plan = build_plan(copy.redaction_plan, source,
+                          photo=recording.kind == RecordingKind.PHOTO)
+    rows = []
+    for track in plan.faces.tracks:
+        hidden = [s for s in plan.suppressions if s.track == track.id or (
+            s.is_region and any(s.hides(track.id, box, t) for t, box in track.samples))]
+        rows.append({"id": track.id, "start": round(track.start, 2), "end": round(track.end, 2),
+                     "box": "{},{} 大小 {}×{}".format(*track.samples[0][1]),
+                     "suppressed": bool(hidden)})
+    return rows
 
 
 def preview_redaction(*, actor, copy_id, at) -> bytes:

@@ -128,11 +128,18 @@ def _copy(request, pk) -> PartyCopy:
 @handles_errors
 def copy_detail(request, pk):
     copy = _copy(request, pk)
+    try:  # the still the preview shows (seconds into the recording), 0.5 unless asked
+        at = min(max(float(request.GET.get("t", "0.5")), 0.0), 86400.0)
+    except ValueError:
+        at = 0.5
     return render(request, "disclosure/copy_detail.html", {
-        "copy": copy, "mark": services.record_mark(copy.record),
+        "copy": copy, "mark": services.record_mark(copy.record), "at": f"{at:g}",
         "may_decide": decisions.may_decide(request.user, copy, decisions.PARTY_COPY),
         "may_make": unit_allowed(request.user, "disclosure.register", copy.unit),
         "plan": copy.redaction_plan or {},
+        # The detections are listed on request only: detecting reads the whole recording.
+        "tracks": services.detected_tracks(actor=request.user, copy_id=copy.pk)
+        if request.GET.get("tracks") else None,
     })
 
 
@@ -165,6 +172,13 @@ def _decision_steps(request, kind, pk, approved: str) -> dict:
     }
 
 
+def _index(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # the service answers "没有这一项取消"
+
+
 @login_required
 @require_POST
 @handles_errors
@@ -176,6 +190,12 @@ def copy_action(request, pk, action):
         "plan": (lambda: services.set_redaction_plan(actor=user, copy_id=copy.pk,
                                                      text=request.POST.get("plan", "")),
                  "遮挡方案已保存，审批前可预览"),
+        "suppress": (lambda: services.suppress_track(
+            actor=user, copy_id=copy.pk, track=request.POST.get("track", ""),
+            reason=request.POST.get("reason", "")), "已取消该自动检测框（复制件中不模糊），待重新审批"),
+        "unsuppress": (lambda: services.unsuppress(
+            actor=user, copy_id=copy.pk, index=_index(request.POST.get("index"))),
+            "已恢复模糊该自动检测框，待重新审批"),
         "make": (lambda: services.make_party_copy(actor=user, copy_id=copy.pk),
                  "复制件已制作（已加水印，原件未改动）"),
         "hand-over": (lambda: services.hand_over_party_copy(actor=user, copy_id=copy.pk),

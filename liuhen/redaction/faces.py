@@ -137,7 +137,11 @@ class FaceDetector:
         found = self.cascade.detectMultiScale(
             small, scaleFactor=1.1, minNeighbors=4, minSize=(self.min_face, self.min_face)
         )
-        return [tuple(round(v / scale) for v in box) for box in found]  # type: ignore[misc]
+        # Left to right, top to bottom: the cascade's own order may change from run to run,
+        # and track ids (F1, F2, … in order of appearance) must be the same in the preview the
+        # approver saw, in the plan's suppressions, and when the copy is made.
+        boxes = [tuple(round(v / scale) for v in box) for box in found]
+        return sorted(boxes)  # type: ignore[return-value]
 
 
 class _Tracker:

@@ -5,8 +5,10 @@ and the record of what was handed over can quote it. Times are seconds from the 
 recording; boxes are pixels of the upright picture (as the player shows it).
 
 - automatic face tracks come from :func:`liuhen.redaction.faces.detect_faces`, each with an id;
-- ``suppressions`` switch a track off (a false detection, or an officer whose face may show),
-  for its whole length or a time range;
+- ``suppressions`` take automatic boxes off by hand: a track by its id (a false detection, or
+  an officer whose face may show) for its whole length or a time range, or every automatic box
+  whose centre lies in a region during a time range (a poster on the wall the detector takes
+  for a face, whatever track ids the detector gives it);
 - ``manual`` boxes cover what detection misses (profiles, a name badge, a screen) in a range;
 - ``mutes`` silence audio ranges (a third person's name, a phone number).
 """
@@ -64,23 +66,63 @@ class ManualBox:
 
 @dataclass(frozen=True)
 class Suppression:
-    """Automatic track ``track`` is not blurred, wholly or between ``start`` and ``end``."""
+    """Automatic boxes not blurred: those of track ``track`` (wholly, or between ``start`` and
+    ``end``), or, with a region ``x y w h`` and a time range instead of a track, every
+    automatic box whose centre lies in the region between ``start`` and ``end``."""
 
-    track: str
+    track: str = ""
     start: float | None = None
     end: float | None = None
     reason: str = ""
+    x: int | None = None
+    y: int | None = None
+    w: int | None = None
+    h: int | None = None
 
     def __post_init__(self) -> None:
+        region = (self.x, self.y, self.w, self.h)
+        what = f"取消自动框 {self.track}" if self.track else "取消区域内的自动框"
+        if bool(self.track) == any(v is not None for v in region):
+            raise PlanError("取消自动框须给出检测框编号，或给出区域（x y 宽 高）与时间，二者取一")
         if (self.start is None) != (self.end is None):
-            raise PlanError(f"取消自动框 {self.track}: 起止时间须同时给出或同时省略")
+            raise PlanError(f"{what}: 起止时间须同时给出或同时省略")
         if self.start is not None:
-            start, end = _range(self.start, self.end, f"取消自动框 {self.track}")
+            start, end = _range(self.start, self.end, what)
             object.__setattr__(self, "start", start)
             object.__setattr__(self, "end", end)
+        if self.track:
+            return
+        if self.start is None:
+            raise PlanError(f"{what}: 须给出起止时间")
+        try:
+            x, y, w, h = (int(v) for v in region)
+        except (TypeError, ValueError):
+            raise PlanError(f"{what}: 区域须为 x y 宽 高 四个整数") from None
+        if w < 2 or h < 2 or x < 0 or y < 0:
+            raise PlanError(f"{what}: 区域位置或大小无效")
+        for name, value in zip(("x", "y", "w", "h"), (x, y, w, h), strict=True):
+            object.__setattr__(self, name, value)
+
+    @property
+    def is_region(self) -> bool:
+        return not self.track
 
     def covers(self, t: float) -> bool:
         return self.start is None or self.start <= t < self.end
+
+    def hides(self, track: str, box: Box, t: float) -> bool:
+        """Whether the automatic box ``box`` of track ``track`` (as detected, before it is
+        grown) is taken off at ``t``."""
+        if not self.covers(t):
+            return False
+        if self.track:
+            return self.track == track
+        bx, by, bw, bh = box
+        cx, cy = bx + bw / 2, by + bh / 2
+        return self.x <= cx < self.x + self.w and self.y <= cy < self.y + self.h
+
+    def region(self) -> Box | None:
+        return None if self.track else (self.x, self.y, self.w, self.h)
 
 
 @dataclass(frozen=True)
@@ -115,7 +157,7 @@ class RedactionPlan:
             raise PlanError("外扩比例应在 0 至 1 之间")
         known = {track.id for track in self.faces.tracks} if self.faces else set()
         for suppression in self.suppressions:
-            if suppression.track not in known:
+            if suppression.track and suppression.track not in known:
                 raise PlanError(f"没有编号为 {suppression.track} 的自动检测框")
         ids = [box.id for box in self.manual]
         if len(ids) != len(set(ids)):
@@ -142,6 +184,18 @@ class RedactionPlan:
         self.suppressions.append(suppression)
         return suppression
 
+    def suppress_region(self, *, start, end, x, y, w, h, reason: str = "") -> Suppression:
+        """Take off every automatic box centred in the region from ``start`` to ``end``."""
+        suppression = Suppression("", start, end, reason, x, y, w, h)
+        self.suppressions.append(suppression)
+        return suppression
+
+    def remove_suppression(self, index: int) -> None:
+        """Undo a suppression (by its place in ``suppressions``): those boxes are blurred again."""
+        if not 0 <= index < len(self.suppressions):
+            raise PlanError(f"没有第 {index + 1} 项取消")
+        del self.suppressions[index]
+
     # Applying.
     def auto_boxes_at(self, t: float, width: int, height: int) -> list[tuple[str, Box]]:
         """The automatic boxes (track id, grown box) not suppressed at ``t``."""
@@ -150,7 +204,7 @@ class RedactionPlan:
         found = []
         for track in self.faces.tracks:
             box = track.box_at(t, self.faces.hold)
-            if box is None or any(s.track == track.id and s.covers(t) for s in self.suppressions):
+            if box is None or any(s.hides(track.id, box, t) for s in self.suppressions):
                 continue
             found.append((track.id, _clip(_grow(box, self.margin), width, height)))
         return found
@@ -160,6 +214,14 @@ class RedactionPlan:
             (box.id, _clip(box.box(), width, height))
             for box in self.manual
             if box.start <= t < box.end
+        ]
+
+    def suppressed_regions_at(self, t: float, width: int, height: int) -> list[Box]:
+        """The regions whose automatic boxes are taken off at ``t`` (the preview draws them)."""
+        return [
+            _clip(s.region(), width, height)
+            for s in self.suppressions
+            if s.is_region and s.covers(t)
         ]
 
     def boxes_at(self, t: float, width: int, height: int) -> list[Box]:

@@ -1,7 +1,8 @@
 """The preview an approver sees before a redacted copy is approved (第十七条第四款).
 
 A few stills from the original with every box drawn on them (automatic faces in red with their
-id, suppressed ones in grey, manual boxes in blue) and the list of detections. The stills show
+id, suppressed ones in grey, the regions whose automatic boxes are taken off by hand in grey
+too, manual boxes in blue) and the list of detections. The stills show
 the unredacted picture: they are internal, for the approver, never part of the copy.
 """
 
@@ -114,6 +115,8 @@ def _draw(image: Image.Image, plan: RedactionPlan, t: float) -> None:
         for track_id, box in hidden.auto_boxes_at(t, image.width, image.height):
             label = track_id if track_id in shown else f"{track_id} 不遮挡"
             _box(draw, box, AUTO if track_id in shown else SUPPRESSED, label, font, line)
+    for region in plan.suppressed_regions_at(t, image.width, image.height):
+        _box(draw, region, SUPPRESSED, "不遮挡区域", font, max(1, line // 2))
     for box_id, box in plan.manual_boxes_at(t, image.width, image.height):
         _box(draw, box, MANUAL, f"{box_id} 手动", font, line)
     draw.text(
@@ -144,7 +147,12 @@ def _detections(plan: RedactionPlan) -> list[dict]:
         return []
     rows = []
     for track in plan.faces.tracks:
-        suppressed = [s.__dict__ for s in plan.suppressions if s.track == track.id]
+        suppressed = [
+            s.__dict__
+            for s in plan.suppressions
+            if s.track == track.id
+            or (s.is_region and any(s.hides(track.id, box, t) for t, box in track.samples))
+        ]
         rows.append(
             {
                 "id": track.id,

@@ -64,3 +64,43 @@ def test_bad_edits_are_refused_in_chinese(build, message):
     with pytest.raises(PlanError, match=message):
         build(plan)
     assert plan.suppressions == [] and plan.manual == []
+
+
+def test_a_region_takes_off_the_automatic_boxes_centred_in_it_within_its_range():
+    """第十七条第四款: an automatic box removed by hand (a poster on the wall): every box whose
+    centre lies in the region, whatever its track id, between start and end."""
+    plan = RedactionPlan(faces=_analysis(), margin=0)  # the box's x is 10 + 100 t
+    region = plan.suppress_region(start=0.0, end=1.5, x=0, y=0, w=100, h=100, reason="海报")
+    assert region.is_region and region.region() == (0, 0, 100, 100)
+    assert plan.boxes_at(0.2, 320, 240) == []  # centre (50, 30): inside
+    assert plan.boxes_at(0.6, 320, 240) == []  # centre (90, 30): inside
+    assert plan.boxes_at(0.9, 320, 240) == [(100, 10, 40, 40)]  # centre (120, 30): outside
+    assert plan.suppressed_regions_at(0.2, 320, 240) == [(0, 0, 100, 100)]
+    assert plan.suppressed_regions_at(1.5, 320, 240) == []
+    again = RedactionPlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert again.suppressions == plan.suppressions
+    plan.remove_suppression(0)
+    assert plan.boxes_at(0.2, 320, 240) == [(30, 10, 40, 40)]  # blurred again
+    with pytest.raises(PlanError, match="没有第 1 项取消"):
+        plan.remove_suppression(0)
+    timed = RedactionPlan(faces=_analysis(), margin=0)
+    timed.suppress_region(start=0.1, end=0.3, x=0, y=0, w=320, h=240)
+    assert timed.boxes_at(0.05, 320, 240) == [(15, 10, 40, 40)]
+    assert timed.boxes_at(0.2, 320, 240) == []
+    assert timed.boxes_at(0.3, 320, 240) == [(40, 10, 40, 40)]  # end is exclusive
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"start": 0, "end": 1, "x": 0, "y": 0, "w": 1, "h": 9}, "区域位置或大小无效"),
+        ({"start": None, "end": None, "x": 0, "y": 0, "w": 9, "h": 9}, "须给出起止时间"),
+        ({"track": "F1", "x": 0, "y": 0, "w": 9, "h": 9}, "二者取一"),
+        ({}, "二者取一"),
+    ],
+)
+def test_a_suppression_is_a_track_or_a_region_with_a_time_range(kwargs, message):
+    from liuhen.redaction import Suppression
+
+    with pytest.raises(PlanError, match=message):
+        Suppression(**kwargs)
