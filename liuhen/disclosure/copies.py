@@ -6,8 +6,8 @@ is a new file with their name and credential number, the time and the grant numb
 every video frame (PyAV), onto the photo (Pillow) or over every PDF page (``watermark_pdf``),
 in the CJK font the bureau's PDFs use (liuhen.redaction). The copy is stored beside the original
 with its own SHA-256 and SM3 and registered (``UseCopy``) with the original's digests and the
-grant; the original is only read. A large video or audio file is derived by a job (the page
-says 正在生成 until it is made); small files and every photo or PDF are made in the request.
+grant; the original is only read. Video or audio longer than a few seconds is derived by a job
+(the page says 正在生成 until it is made); short clips, photos and PDFs within the request.
 
 The same derivation serves exports (``disclosure.exports``): each exported file is one of these
 copies.
@@ -46,8 +46,12 @@ from liuhen.redaction import (
     watermark_video,
 )
 
-# Video and audio above this size are derived by a job: re-encoding runs at roughly real time
-# on one core (bench_redaction.py), too long for a request. Photos and PDFs are always inline.
+# What is made in the request, the rest by a job. Burning the mark into video is a re-encode:
+# measured 2026-12-05 at load 6-9 on the shared 2-core machine, 4 s of 1080p took 3.8 s of CPU
+# (9.4 s wall) and 4 s of 720p 1.7 s, while a 12 MP photo took 0.5 s and a 20-page PDF 0.9 s.
+# So video and audio longer than a few seconds (or of unknown length) go to a job; photos and
+# PDFs up to the byte limit stay inline.
+INLINE_MAX_MEDIA_SECONDS = 5
 INLINE_MAX_BYTES = 16 << 20
 
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png"}
@@ -68,6 +72,7 @@ class Source:
     size: int
     way: str
     suffix: str
+    seconds: float = 0.0  # of video or audio to re-encode (inf: not known)
 
 
 def source_of(obj) -> Source:
@@ -81,8 +86,10 @@ def source_of(obj) -> Source:
             way = "photo"
         else:
             way, suffix = "video", ".mp4"
+        seconds = 0.0 if way == "photo" else (
+            float(obj.duration_seconds) if obj.duration_seconds is not None else float("inf"))
         return Source(obj, obj.storage_key, obj.storage_version, obj.original_name, obj.sha256,
-                      obj.sm3, obj.size or 0, way, suffix)
+                      obj.sm3, obj.size or 0, way, suffix, seconds)
     if not obj.storage_key:
         raise Conflict("该文字记录没有附件，无可复制的文件")
     name = obj.original_name or f"document-{obj.pk}"
@@ -95,6 +102,12 @@ def source_of(obj) -> Source:
                        "请联系专门人员转为 PDF 后再申请")
     return Source(obj, obj.storage_key, "", name, obj.sha256, obj.sm3, obj.size or 0, way,
                   suffix)
+
+
+def made_inline(sources) -> bool:
+    """Whether copies of ``sources`` are quick enough to make within the request."""
+    return (sum(s.size for s in sources) <= INLINE_MAX_BYTES
+            and sum(s.seconds for s in sources) <= INLINE_MAX_MEDIA_SECONDS)
 
 
 def holder_watermark(user, grant_number: str, *, at, purpose: str) -> Watermark:
@@ -163,7 +176,7 @@ def request_copy(*, actor, target_type: str, target_id) -> UseCopy:
             source_sm3=source.sm3)
         copy.number = f"复制件〔{timezone.localdate().year}〕{copy.pk}号"
         copy.save(update_fields=["number"])
-    if source.way == "video" and source.size > INLINE_MAX_BYTES:
+    if not made_inline([source]):
         make_copy_job.enqueue(copy.pk)
         return copy
     return make_copy(copy.pk)

@@ -41,6 +41,7 @@ from liuhen.disclosure.copies import (
     grant_refusal,
     grant_state,
     holder_watermark,
+    made_inline,
     record_failure,
     source_of,
 )
@@ -53,8 +54,6 @@ from liuhen.packaging.keys import bureau_keys
 from liuhen.records.models import Document
 from liuhen.redaction import MediaError, Watermark
 
-# An export whose originals together exceed this is built by a job (正在生成 on its page).
-INLINE_MAX_BYTES = 16 << 20
 EXPORT_PURPOSE = "拷贝/导出（第十六条）"
 
 
@@ -152,8 +151,8 @@ def request_export(*, actor, grant_id, recording_ids=None, document_ids=None) ->
         export.save(update_fields=["number"])
         export.documents.set(documents)
         export.recordings.set(recordings)
-    total = sum(r.size or 0 for r in recordings) + sum(d.size or 0 for d in documents)
-    if total > INLINE_MAX_BYTES:
+    # Built in the request only when quick (copies.made_inline); else a job (正在生成).
+    if not made_inline([source_of(obj) for obj in [*documents, *recordings]]):
         build_export_job.enqueue(export.pk)
         return export
     return build_export(export.pk)

@@ -17,7 +17,7 @@ import pytest
 from conftest import logged_in
 from liuhen.access import grants
 from liuhen.audit.models import AuditEntry
-from liuhen.disclosure import events, exports, marks
+from liuhen.disclosure import copies, events, exports, marks
 from liuhen.disclosure.models import Export
 from liuhen.disclosure.tests.marked import pdf_text, stored_sha256, watermark_contrast
 from liuhen.evidence.storage import get_storage
@@ -187,7 +187,7 @@ def test_the_api_exports_and_serves_the_package(people, case, grant_access, sett
     client = api(officer)
     grant = grant_access(officer, people["head_a"], case, ["view", "export"])
     queued, job = [], exports.build_export_job
-    monkeypatch.setattr(exports, "INLINE_MAX_BYTES", 0)
+    monkeypatch.setattr(copies, "INLINE_MAX_BYTES", 0)
     monkeypatch.setattr(exports, "build_export_job", SimpleNamespace(enqueue=queued.append))
     pending = client.post("/api/use/exports", {"grant_id": grant.pk})
     assert pending.status_code == 202 and pending.json()["status"] == "pending"

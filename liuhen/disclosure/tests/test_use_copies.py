@@ -188,7 +188,8 @@ def test_a_large_video_is_made_by_a_job_and_shown_as_in_progress(
     officer = people["officer_a2"]
     grant_access(officer, people["head_a"], video, ["copy"])
     queued, job = [], copies.make_copy_job
-    monkeypatch.setattr(copies, "INLINE_MAX_BYTES", 0)
+    assert video.duration_seconds > 0.5  # longer than the re-encode done inline
+    monkeypatch.setattr(copies, "INLINE_MAX_MEDIA_SECONDS", 0.5)
     monkeypatch.setattr(copies, "make_copy_job", SimpleNamespace(enqueue=queued.append))
     client = logged_in(officer)
     assert _ask(client, video).status_code == 302
