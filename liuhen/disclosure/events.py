@@ -31,6 +31,7 @@ event_copy_file_downloaded = "record.copy_downloaded"
 event_record_exported = "record.exported"
 event_export_made = "export.made"
 event_export_downloaded = "export.downloaded"
+event_use_register_viewed = "use.register_viewed"
 
 # 审计操作的名称 (core.display, issue 13 item 1): what the audit log page and its exports show.
 ACTION_LABELS = {
@@ -60,6 +61,7 @@ ACTION_LABELS = {
     event_record_exported: "拷贝/导出记录（第十六条）",
     event_export_made: "制作拷贝/导出包",
     event_export_downloaded: "下载拷贝/导出包",
+    event_use_register_viewed: "查看复制与拷贝/导出登记",
 }
 
 # Detail fields of the supply entries (core.display): what a package built, checked or handed

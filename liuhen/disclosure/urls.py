@@ -28,6 +28,7 @@ urlpatterns = [
     path("disclosure/unusual/", views.unusual_page, name="disclosure_unusual"),
     # Internal copies and exports under a grant (复制、拷贝/导出, 第十六条).
     path("use/", use_views.index, name="use_index"),
+    path("use/register/", use_views.register, name="use_register"),
     path("use/copies/new/", use_views.copy_new, name="use_copy_new"),
     path("use/copies/<int:pk>/", use_views.copy_detail, name="use_copy"),
     path("use/copies/<int:pk>/download", use_views.copy_download, name="use_copy_download"),

@@ -14,11 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from liuhen.access.choices import UseAction
+from liuhen.access.services import require
 from liuhen.access.use import right_for
+from liuhen.audit.services import record
 from liuhen.core.errors import InvalidInput
 from liuhen.core.pages import handles_errors
 from liuhen.disclosure import copies, events, exports, marks
 from liuhen.disclosure.choices import MadeStatus
+from liuhen.disclosure.models import Export, UseCopy
 from liuhen.evidence.storage import get_storage
 
 
@@ -115,3 +118,22 @@ def export_download(request, pk):
     path = exports.package_for_download(actor=request.user, export_id=pk, request=request)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name,
                         headers={"Cache-Control": "no-store"})
+
+
+REGISTER_ROWS = 500
+
+
+@login_required
+@require_http_methods(["GET"])
+@handles_errors
+def register(request):
+    """复制与拷贝/导出登记: every internal copy and export under a grant, bureau-wide, for the
+    legal affairs office's supervision (第十六条; 第二十六条第三项): who, which record, under
+    which grant, when, and the digests of what was made."""
+    require(request.user, "use.unusual", event=events.event_use_register_viewed)
+    record(actor=request.user, action=events.event_use_register_viewed, request=request)
+    return render(request, "disclosure/use_register.html", {
+        "copies": UseCopy.objects.select_related("user", "grant", "recording", "document")
+        [:REGISTER_ROWS],
+        "exports": Export.objects.select_related("user", "grant", "case")[:REGISTER_ROWS],
+        "limit": REGISTER_ROWS})

@@ -201,3 +201,19 @@ def test_the_api_exports_and_serves_the_package(people, case, grant_access, sett
     assert got.status_code == 200
     assert hashlib.sha256(b"".join(got.streaming_content)).hexdigest() == body["zip_sha256"]
     assert api(people["officer_a"]).get(f"/api/use/exports/{export_id}").status_code == 404
+
+
+def test_the_legal_office_sees_every_copy_and_export(people, case, grant_access, settings_dirs):
+    """第十六条, 第二十六条第三项: what was made under grants is registered for supervision."""
+    officer = people["officer_b"]
+    grant = grant_access(officer, people["head_a"], case, ["export"])
+    assert _post(logged_in(officer), grant).status_code == 302
+    export = Export.objects.get()
+    refused = logged_in(officer).get("/use/register/")
+    assert refused.status_code == 403
+    assert AuditEntry.objects.filter(action=events.event_use_register_viewed, outcome="denied",
+                                     actor_id=officer.user.pk).exists()
+    page = logged_in(people["legal"]).get("/use/register/").content.decode()
+    assert export.number in page and export.zip_sha256 in page and grant.number in page
+    assert 'id="use-register"' in logged_in(people["legal"]).get(
+        "/disclosure/unusual/").content.decode()
