@@ -196,6 +196,87 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def established_inodes(port: int) -> set[int]:
+    """Socket inodes of the established TCP connections whose local port is ``port``: the
+    server's end of each client connection (/proc/net/tcp and tcp6)."""
+    found: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(int(fields[9]))
+    return found
+
+
+def connections_held(pid: int, inodes: set[int]) -> int:
+    """How many of the connections ``inodes`` process ``pid`` holds open."""
+    held = 0
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and int(target[8:-1]) in inodes:
+            held += 1
+    return held
+
+
+class WorkerSampler:
+    """Every ``every`` s during a ``with`` block: each web worker's CPU time and the client
+    connections it holds. A keep-alive connection stays on the worker process that accepted
+    it, and each process runs Python on one core at a time (the GIL): whether the load used
+    both cores is read here, per worker, not guessed from the total."""
+
+    def __init__(self, deployment: Deployment, every: float = 0.25) -> None:
+        self.deployment, self.every = deployment, every
+        self.samples: dict[int, list[int]] = {}
+        self.cpu_start: dict[int, float] = {}
+        self.cpu_end: dict[int, float] = {}
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            inodes = established_inodes(self.deployment.port)
+            for pid in self.deployment.roles()["web"]:
+                self.samples.setdefault(pid, []).append(connections_held(pid, inodes))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> WorkerSampler:
+        self.cpu_start = {p: cpu_seconds(p) for p in self.deployment.roles()["web"]}
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.thread.join()
+        self.cpu_end = {p: cpu_seconds(p) for p in self.deployment.roles()["web"]}
+
+    def summary(self) -> list[dict]:
+        """Per web worker: CPU seconds in the block, connections held (mean, min, max)."""
+        found = []
+        for pid in sorted(set(self.cpu_start) | set(self.cpu_end) | set(self.samples)):
+            held = self.samples.get(pid) or [0]
+            found.append(
+                {
+                    "pid": pid,
+                    "cpu_s": round(self.cpu_end.get(pid, 0.0) - self.cpu_start.get(pid, 0.0), 2),
+                    "connections_mean": round(sum(held) / len(held), 1),
+                    "connections_min": min(held),
+                    "connections_max": max(held),
+                }
+            )
+        return found
+
+
 def loadavg() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"

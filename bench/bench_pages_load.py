@@ -14,7 +14,8 @@ them linked to a case), then cases bulk-inserted up to ``--cases`` into the same
 kind and stage, opened over three years, two officers and a party each, as
 ``bench_cases.build`` does), 10 legal affairs office logins (bureau-wide scope) and 10 unit
 heads of a detachment (its 15 teams: half of everything). It is built once and kept under
-``bench/out/pages-<db>-<rows>-<cases>-<key>/`` (gitignored; the key changes with the
+``bench/out/pages-<db>-<rows>-<cases>-<key>/`` (gitignored; ``--cache-dir`` puts it in a folder
+that outlives the checkout, e.g. /work/pagesdb; the key changes with the
 migrations and the loader, and a stale cache is replaced): the SQLite data folder, or a
 ``pg_dump`` restored into a fresh database (then ``VACUUM ANALYZE``, as autovacuum would). Each
 run works on a copy and throws it away.
@@ -22,7 +23,8 @@ run works on a copy and throws it away.
 The load: ``liuhen serve`` (2 web workers × 8 threads, the job worker, the scheduler with its
 periodic jobs marked as just run) and, for each role, ``--users`` virtual users who log in
 through ``/login/`` (CSRF token and session cookie, like a browser) and then, each on its own
-keep-alive connection and without pause, request in turn: the case list, the recording list,
+HTTP/1.1 connection (kept alive as long as the server keeps it; ``liuhen serve`` closes it after
+each response unless LIUHEN_WEB_KEEPALIVE says otherwise) and without pause, request in turn: the case list, the recording list,
 a case page, a recording page (random ones of 200 in the role's scope; half of the cases have
 recordings) and the dashboard, for ``--seconds``. A small Python client rather than ``hey``:
 hey sends one URL per run, so it could not mix the five pages in one load, follow a login
@@ -36,7 +38,10 @@ floor, and the pages' CPU per request is printed as a multiple of it.
 Printed per role and page: requests, errors (non-200, including a redirect to the login),
 p50/p95/p99/max in ms (targets p95 < 300 ms, p99 < 600 ms); per phase the requests per second,
 the server's CPU time (its process tree from /proc: web workers, master, job worker, scheduler)
-per request and in all, the client's CPU time, and the load average before and after.
+per request and in all, the client's CPU time, and the load average before and after; per web
+worker its CPU time and how many client connections it held (sampled from /proc), since a
+worker runs its Python on one core at a time. ``--serve-env NAME=VALUE`` runs the server with
+a setting changed, to compare it with the defaults.
 The statutory deadlines and completeness snapshots are computed once after the load
 (``liuhen deadlines --refresh``, ``liuhen completeness``), as a live installation keeps them. Not in
 the database: audit entries beyond those of the load itself (a live installation's log is
@@ -245,24 +250,33 @@ def sample(lh, rng: random.Random, units: list[int] | None, with_recordings: set
 
 
 # -- cache: build once, copy or restore for each run ---------------------------------------
-def prepare_database(db: str, rows: int, cases: int, work: Path, rebuild: bool):
-    """A deployment (not started) on a fresh copy of the cached database; (deployment,
-    PgDatabase or None, world)."""
+def prepare_database(
+    db: str,
+    rows: int,
+    cases: int,
+    work: Path,
+    rebuild: bool,
+    caches: Path = d.OUT,
+    serve_env: dict | None = None,
+):
+    """A deployment (not started) on a fresh copy of the cached database (kept under
+    ``caches``); (deployment, PgDatabase or None, world). ``serve_env``: extra variables of
+    ``liuhen serve`` (to compare a server setting against the defaults)."""
     key = cache_key(rows, cases)
-    cache = d.OUT / f"pages-{db}-{rows}-{cases}-{key}"
+    cache = caches / f"pages-{db}-{rows}-{cases}-{key}"
     if rebuild:
         shutil.rmtree(cache, ignore_errors=True)
     pg = d.PgDatabase(pg_base_url(), "pages") if db == "postgres" else None
     try:
-        dep = d.Deployment(data_dir=work, database_url=pg.url if pg else "")
+        dep = d.Deployment(data_dir=work, database_url=pg.url if pg else "", extra_env=serve_env)
         if not (cache / "world.json").exists():
-            for stale in d.OUT.glob(f"pages-{db}-{rows}-{cases}-*"):
+            for stale in caches.glob(f"pages-{db}-{rows}-{cases}-*"):
                 shutil.rmtree(stale, ignore_errors=True)
             partial = cache.with_name(cache.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir(parents=True)
             print(
-                f"   building the database (cached afterwards in {cache.relative_to(d.ROOT)})",
+                f"   building the database (cached afterwards in {cache})",
                 flush=True,
             )
             subprocess.run(
@@ -308,7 +322,7 @@ def prepare_database(db: str, rows: int, cases: int, work: Path, rebuild: bool):
                 shutil.rmtree(work / "var", ignore_errors=True)
                 shutil.copytree(cache / "var", work / "var")
             print(
-                f"   cached database {cache.relative_to(d.ROOT)} "
+                f"   cached database {cache} "
                 f"{'restored' if pg else 'copied'} in {time.perf_counter() - t0:.0f} s",
                 flush=True,
             )
@@ -440,13 +454,14 @@ def load(
     log_from = dep.log_size()
     load_before, cpu_before, client_before = d.loadavg(), dep.cpu(), time.process_time()
     threads = [threading.Thread(target=user, args=(i, b)) for i, b in enumerate(browsers)]
-    started = time.monotonic()
-    stop_at[0] = started + seconds
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - started
+    with d.WorkerSampler(dep) as workers:
+        started = time.monotonic()
+        stop_at[0] = started + seconds
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - started
     server = d.cpu_delta(cpu_before, dep.cpu())
     requests = sum(len(v) for v in timings.values())
     return {
@@ -455,6 +470,7 @@ def load(
         "requests_per_s": round(requests / wall, 1),
         "server_cpu_s": server,
         "server_cpu_ms_per_request": round(server["total"] * 1000 / max(requests, 1), 1),
+        "web_workers": workers.summary(),
         "client_cpu_s": round(time.process_time() - client_before, 1),
         "load_before": load_before,
         "load_after": d.loadavg(),
@@ -556,6 +572,13 @@ def report(title: str, phase: dict, floor: dict | None) -> None:
         f"{phase['server_cpu_ms_per_request']} ms per request{ratio}; client CPU "
         f"{phase['client_cpu_s']} s; load {phase['load_before']} -> {phase['load_after']}"
     )
+    for w in phase["web_workers"]:
+        print(
+            f"   web worker {w['pid']}: CPU {w['cpu_s']:.1f} s "
+            f"({w['cpu_s'] * 100 / max(phase['wall_s'], 0.1):.0f} % of a core), client "
+            f"connections held {w['connections_mean']} ({w['connections_min']}-"
+            f"{w['connections_max']})"
+        )
     print(f"   {'page':<16}{'n':>6}{'errors':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  ms")
     for name in (*PAGES, "healthz"):
         s = phase["pages"].get(name)
@@ -580,7 +603,15 @@ def run_db(db: str, args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="liuhen-bench-pages-"))
     dep = pg = None
     try:
-        dep, pg, world = prepare_database(db, args.rows, args.cases, work, args.rebuild)
+        dep, pg, world = prepare_database(
+            db,
+            args.rows,
+            args.cases,
+            work,
+            args.rebuild,
+            Path(args.cache_dir),
+            dict(item.split("=", 1) for item in args.serve_env),
+        )
         if args.profile:
             (work / "world.json").write_text(json.dumps(world))
             subprocess.run(
@@ -657,6 +688,19 @@ def main() -> None:
     parser.add_argument("--roles", default="legal,head", help="legal, head or both (comma)")
     parser.add_argument("--think-ms", type=float, default=0, help="pause between requests")
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached database")
+    parser.add_argument(
+        "--cache-dir",
+        default=str(d.OUT),
+        help="where the built databases are kept (default bench/out/; one that outlives the "
+        "worktree lets several checkouts share them)",
+    )
+    parser.add_argument(
+        "--serve-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable for liuhen serve (repeatable), to compare a setting with the defaults",
+    )
     parser.add_argument(
         "--prepare-only",
         action="store_true",

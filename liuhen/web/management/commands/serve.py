@@ -17,6 +17,20 @@ from liuhen.web import http_errors
 from liuhen.web.supervise import Child, Supervisor, liuhen_command
 from liuhen.wsgi import application
 
+# Seconds a web worker keeps an idle client connection open for its next request; 0 closes it
+# after each response. A kept connection stays on the worker process that accepted it, and each
+# process runs its Python on one core at a time (the GIL). Measured with 10 users of a unit
+# head who connected one after another to an idle server (bench_pages_load.py, 1,000,000
+# recordings, 2026-12-05 00:59 UTC, issue 9 item 3): all 10 connections sat on one of the two
+# workers for the whole run (sampled from /proc every 0.25 s: 10 and 0), which used 20.8 s of
+# CPU while the other used none; the server ran on one core of two and every page missed its
+# p95. Closed after each response, every request is accepted afresh by whichever worker takes
+# it first, an idle one before a busy one. A new connection costs a TCP handshake on the local
+# network (behind the TLS proxy of docs/deployment-tls.md the browser's own connection stays
+# open at the proxy): well under a millisecond against the 20-40 ms of CPU of a page. Behind a
+# load balancer that holds connections to the server, LIUHEN_WEB_KEEPALIVE may be raised.
+KEEPALIVE_SECONDS = 0
+
 
 class Command(BaseCommand):
     help = "启动 Web 服务（gunicorn）和后台任务进程"
@@ -27,6 +41,13 @@ class Command(BaseCommand):
             "--workers", type=int, default=conf.env_int("LIUHEN_WEB_WORKERS", 2, minimum=1)
         )
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--keep-alive",
+            type=int,
+            dest="keepalive",
+            default=conf.env_int("LIUHEN_WEB_KEEPALIVE", KEEPALIVE_SECONDS, minimum=0),
+            help="空闲长连接保持秒数；0 表示每个响应后关闭连接（默认，见 KEEPALIVE_SECONDS）",
+        )
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
         parser.add_argument(
             "--no-scheduler",
@@ -34,7 +55,7 @@ class Command(BaseCommand):
             help="不启动定期任务调度（固定值校验等），例如由另一台服务器负责",
         )
 
-    def handle(self, *args, bind, workers, threads, no_worker, no_scheduler, **options):
+    def handle(self, *args, bind, workers, threads, keepalive, no_worker, no_scheduler, **options):
         from gunicorn.app.base import BaseApplication  # only `liuhen serve` runs gunicorn
 
         # The worker and the scheduler run under `liuhen supervise`, which restarts them when
@@ -60,6 +81,7 @@ class Command(BaseCommand):
                 self.cfg.set("workers", workers)
                 self.cfg.set("threads", threads)
                 self.cfg.set("worker_class", "gthread")
+                self.cfg.set("keepalive", keepalive)
                 # Large evidence uploads stream for minutes; the heartbeat, not the request, times out.
                 self.cfg.set("timeout", 300)
                 self.cfg.set("graceful_timeout", 10)
