@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from liuhen.access.models import Grant
 from liuhen.access.permissions import BUREAU, OWN, TREE, scope_for
+from liuhen.core.per_request import remembered
 
 CASE_TYPE = "cases.case"
 # Actions a grant (调阅授权, 第十六条) widens: a person granted a record of another unit must
@@ -81,11 +82,16 @@ class RestrictedQuerySet(models.QuerySet):
 
 
 def sub_unit_ids(unit) -> list[int]:
-    """The ids of ``unit`` and every unit below it (read now: one small indexed query).
+    """The ids of ``unit`` and every unit below it (one small indexed query, read once per
+    reading request: ``core.per_request``).
 
     Through the unit's own class: access sits below org and never imports its models."""
     units = type(unit)._default_manager
-    return list(units.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+    def read() -> tuple[int, ...]:
+        return tuple(units.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+    return list(remembered(("sub_unit_ids", unit.pk, unit.path), read))
 
 
 def unit_allowed(user, action: str, unit) -> bool:
@@ -113,15 +119,25 @@ def active_grants(user, *, at=None):
                                 valid_until__gt=at)
 
 
+def granted_targets(user) -> tuple[tuple[str, str], ...]:
+    """(type, id) of everything the user's grants in force name: read once per reading
+    request (``core.per_request``), so a page that restricts several models asks once, and a
+    grant approved or revoked counts from the next request on (第十六条)."""
+
+    def read() -> tuple[tuple[str, str], ...]:
+        return tuple(active_grants(user).values_list("target_type", "target_id"))
+
+    return remembered(("granted_targets", user.pk), read)
+
+
 def granted_scope(user, model) -> models.Q | None:
     """A Q that widens ``restrict()`` to the records the user holds a grant in force for (a
     request across units, 第十六条), or None when there are none (the common case: the
     query stays a plain index scan). A case grant covers the case's own records."""
     label = f"{model._meta.app_label}.{model._meta.model_name}"
     case_lookup = getattr(model, "case_lookup", None)
-    kinds = [label, CASE_TYPE] if case_lookup else [label]
-    rows = list(active_grants(user).filter(target_type__in=kinds)
-                .values_list("target_type", "target_id"))
+    kinds = {label, CASE_TYPE} if case_lookup else {label}
+    rows = [(t, i) for t, i in granted_targets(user) if t in kinds]
     own = [int(i) for t, i in rows if t == label and i.isdigit()]
     cases = [int(i) for t, i in rows if t == CASE_TYPE and i.isdigit()]
     q = models.Q(pk__in=own) if own else None

@@ -23,7 +23,6 @@ from liuhen.core.errors import Forbidden, InvalidInput
 from liuhen.disclosure import events
 from liuhen.disclosure.choices import Confidentiality
 from liuhen.disclosure.models import ConfidentialityMark
-from liuhen.evidence.models import CaseLink
 
 ORDER = [Confidentiality.NONE, Confidentiality.PRIVACY, Confidentiality.TRADE_SECRET,
          Confidentiality.STATE_SECRET]
@@ -92,8 +91,7 @@ def effective_mark(obj) -> str:
         return Confidentiality.NONE
     if obj._meta.label_lower == "cases.case":
         return marks_for_ids(None, [obj.pk])
-    cases = set(CaseLink.objects.filter(recording=obj, ended_at__isnull=True)
-                .values_list("case_id", flat=True))
+    cases = set(obj.active_case_ids())
     if obj.case_id:
         cases.add(obj.case_id)
     return marks_for_ids(obj.pk, cases)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.access.use import UseTarget
+from liuhen.core.per_request import remembered
 from liuhen.evidence.choices import (
     CaptureTimeSource,
     DerivationStatus,
@@ -151,7 +152,12 @@ class Recording(models.Model):
 
     def use_target(self) -> UseTarget:
         """What ``access.use.check_use`` needs: the owning unit, every case the recording is
-        evidence in, who handles those cases, and who recorded and uploaded it."""
+        evidence in, who handles those cases, and who recorded and uploaded it. Built once per
+        reading request (``core.per_request``): the recording page asks for the view right and
+        the copy right."""
+        return remembered(("recording_use_target", self.pk), self._build_use_target)
+
+    def _build_use_target(self) -> UseTarget:
         cases = {c.pk: c for c in self.linked_cases()}
         handled = [c for c in cases.values() if c.is_handled]
         handling = frozenset().union(*(c.handling_user_ids() for c in handled))
@@ -166,9 +172,29 @@ class Recording(models.Model):
     def linked_cases(self) -> list:
         """The primary case and the cases of active links (each recording's evidence role)."""
         found = [self.case] if self.case_id else []
-        found += [link.case for link in self.case_links.filter(ended_at__isnull=True)
-                  .exclude(case_id=self.case_id).select_related("case", "case__unit")]
+        found += [link.case for link in self.active_links() if link.case_id != self.case_id]
         return found
+
+    def active_links(self) -> tuple[CaseLink, ...]:
+        """Its active case links with their cases, primary first; read once per reading
+        request (``core.per_request``). The recording page needed them ten times (the use
+        rights, retention, long-term marks, legal holds, the confidentiality mark and its
+        panel), each a query of its own. Callers read them and change nothing."""
+
+        def read() -> tuple[CaseLink, ...]:
+            # Ordered by the link's own columns: the model's ordering starts with the
+            # recording, which joined evidence_recording to sort the links of one recording.
+            return tuple(
+                CaseLink.objects.filter(recording_id=self.pk, ended_at__isnull=True)
+                .select_related("case", "case__unit")
+                .order_by("-is_primary", "linked_at", "id")
+            )
+
+        return remembered(("recording_active_links", self.pk), read)
+
+    def active_case_ids(self) -> list[int]:
+        """The cases of its active links (``active_links``), primary first."""
+        return [link.case_id for link in self.active_links()]
 
     @property
     def flag_labels(self) -> list[str]:
@@ -191,15 +217,21 @@ def linked_recording_ids(unit_ids) -> list[int]:
     (to drop duplicates as it went) instead of the partial index, 20,000 links for each call
     on 100,000 recordings (64 ms, 4 calls per recording page), ten times that on a million;
     without it the partial index is the plan. Duplicates (a recording in two cases of the
-    scope) are dropped here, in first-seen order."""
-    rows = (
-        CaseLink.objects.filter(ended_at__isnull=True, is_primary=False,
-                                case__unit_id__in=list(unit_ids))
-        .exclude(recording__unit_id__in=list(unit_ids))
-        .order_by()
-        .values_list("recording_id", flat=True)
-    )
-    return list(dict.fromkeys(rows))
+    scope) are dropped here, in first-seen order. Read once per reading request
+    (``core.per_request``): a unit head's recording page asked it four times."""
+    units = sorted(unit_ids)
+
+    def read() -> tuple[int, ...]:
+        rows = (
+            CaseLink.objects.filter(ended_at__isnull=True, is_primary=False,
+                                    case__unit_id__in=units)
+            .exclude(recording__unit_id__in=units)
+            .order_by()
+            .values_list("recording_id", flat=True)
+        )
+        return tuple(dict.fromkeys(rows))
+
+    return list(remembered(("linked_recording_ids", tuple(units)), read))
 
 
 class _RecordingChild:

@@ -25,8 +25,7 @@ def active_holds():
 
 def holds_on_recording(recording) -> list[LegalHold]:
     """Active holds that stop ``recording``'s disposal: its own, and its cases' holds."""
-    case_ids = list(CaseLink.objects.filter(recording=recording, ended_at__isnull=True)
-                    .values_list("case_id", flat=True))
+    case_ids = recording.active_case_ids()
     if recording.case_id:
         case_ids.append(recording.case_id)
     return list(active_holds().filter(Q(recording=recording) | Q(case_id__in=case_ids)))

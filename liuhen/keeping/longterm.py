@@ -15,7 +15,6 @@ from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseSource
 from liuhen.core.errors import Forbidden, InvalidInput
 from liuhen.evidence.choices import MarkLabel
-from liuhen.evidence.models import CaseLink
 from liuhen.keeping import events
 from liuhen.keeping.choices import LongTermReason
 from liuhen.keeping.models import LongTermMark
@@ -55,8 +54,7 @@ def recording_suggestions(recording) -> list[Suggestion]:
     found = []
     if recording.marks.filter(label=MarkLabel.SIGNATURE_REFUSED).exists():
         found.append(Suggestion(LongTermReason.OBSTRUCTION, "录像中标注：当事人拒绝签字"))
-    for link in CaseLink.objects.filter(recording=recording, ended_at__isnull=True) \
-            .select_related("case"):
+    for link in recording.active_links():
         found += [Suggestion(s.reason, f"{link.case.number}：{s.because}")
                   for s in case_suggestions(link.case)]
     return found
@@ -64,8 +62,7 @@ def recording_suggestions(recording) -> list[Suggestion]:
 
 def marks_on_recording(recording) -> list[LongTermMark]:
     """Marks that keep ``recording`` long-term: its own and those of its cases."""
-    case_ids = list(CaseLink.objects.filter(recording=recording, ended_at__isnull=True)
-                    .values_list("case_id", flat=True))
+    case_ids = recording.active_case_ids()
     return list(LongTermMark.objects.filter(Q(recording=recording) | Q(case_id__in=case_ids)))
 
 

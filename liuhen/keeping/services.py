@@ -16,7 +16,6 @@ from liuhen.access.services import require
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseSource
 from liuhen.core.errors import InvalidInput
-from liuhen.evidence.models import CaseLink
 from liuhen.keeping import events, longterm
 from liuhen.keeping.models import RetentionChange
 from liuhen.keeping.retention import (
@@ -97,9 +96,7 @@ def recording_retention(recording, *, periods: dict | None = None) -> Retention:
     captured = timezone.localtime(recording.captured_start).date()
     bases = [basis_for(row, periods[row.id], captured)
              for row in table.group("recording") if row.applies == "every"]
-    links = (CaseLink.objects.filter(recording=recording, ended_at__isnull=True)
-             .select_related("case"))
-    for link in links:
+    for link in recording.active_links():
         for row in table.group("recording"):
             if row.applies == "case_kind" and link.case.kind in row.kinds:
                 bases.append(_via_case(row, periods[row.id], link.case, periods))

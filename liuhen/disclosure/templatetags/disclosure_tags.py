@@ -28,8 +28,7 @@ def _in_force(**where):
 def recording_disclosure_panel(context, recording):
     user = context["request"].user
     level = marks.effective_mark(recording)
-    case_ids = set(recording.case_links.filter(ended_at__isnull=True)
-                   .values_list("case_id", flat=True))
+    case_ids = set(recording.active_case_ids())
     if recording.case_id:
         case_ids.add(recording.case_id)
     in_force = _in_force(recording=recording) + _in_force(case_id__in=case_ids)
