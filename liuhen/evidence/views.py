@@ -123,9 +123,13 @@ def recording_list(request):
 
 
 # What the recording page shows besides the recording itself.
+# Four relations joined, the others read by their ids: PostgreSQL plans a join of all nine
+# tables in 9-16 ms (its join search grows with each table: 4 tables 0.5 ms, 6 1.9 ms, 7 7.9 ms;
+# EXPLAIN on 1,000,000 recordings, issue 9 item 3) to execute it in 0.2 ms, on every recording
+# page: the largest part of the database's CPU for that page under load.
 _DETAIL_ROWS = Recording.objects.select_related(
-    "unit", "device", "officer", "case", "patrol", "party", "uploaded_by", "uploaded_by__officer"
-)
+    "unit", "device", "officer", "case"
+).prefetch_related("patrol", "party", "uploaded_by__officer")
 
 
 @login_required
