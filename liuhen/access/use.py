@@ -26,6 +26,7 @@ from liuhen.access.models import Grant
 from liuhen.access.querysets import CASE_TYPE, active_grants, user_role, user_unit
 from liuhen.audit.services import record_denied
 from liuhen.core.errors import Forbidden
+from liuhen.core.per_request import remembered
 
 event_use_refused = "access.use_refused"
 
@@ -167,14 +168,26 @@ def target_of(obj) -> UseTarget:
 def grant_for(user, target: UseTarget, action: str) -> Grant | None:
     """The user's grant in force for ``action`` on ``target`` (the record or one of its
     cases), or None."""
-    covers = Q(target_type=target.type, target_id=target.id)
-    if target.case_ids:
-        covers |= Q(target_type=CASE_TYPE, target_id__in=[str(c) for c in target.case_ids])
     wanted = _IMPLIED[UseAction(action)]
-    for grant in active_grants(user).filter(covers).order_by("-valid_until"):
+    for grant in _grants_covering(user, target):
         if wanted & set(grant.actions):
             return grant
     return None
+
+
+def _grants_covering(user, target: UseTarget) -> tuple[Grant, ...]:
+    """The user's grants in force on ``target`` or its cases, latest ending first; read once
+    per reading request (``core.per_request``: the recording page asks for the copy and the
+    export right), so a grant approved or revoked counts from the next request on."""
+    covers = Q(target_type=target.type, target_id=target.id)
+    if target.case_ids:
+        covers |= Q(target_type=CASE_TYPE, target_id__in=[str(c) for c in target.case_ids])
+
+    def read() -> tuple[Grant, ...]:
+        return tuple(active_grants(user).filter(covers).order_by("-valid_until"))
+
+    key = ("grants_covering", user.pk, target.type, target.id, target.case_ids)
+    return remembered(key, read)
 
 
 def right_for(user, obj, action: str) -> Use | None:
