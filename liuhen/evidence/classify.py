@@ -100,13 +100,14 @@ _DEVICE_REASON_FLAGS = {
 
 
 def device_flags(device: Device | None, unit, *, at: datetime | None = None,
-                 officer=None) -> list[str]:
+                 officer=None, memo: device_queries.DeviceMemo | None = None) -> list[str]:
     """第十八条: a recording from a device that was faulty, under repair or retired when it
     was captured, held by nobody or by another officer then (第二十一条, 第二十二条), or of
-    another unit, is evidence all the same: accepted, and flagged for the records keeper."""
+    another unit, is evidence all the same: accepted, and flagged for the records keeper.
+    ``memo``: the device's answers kept for the caller's transaction (a group of files)."""
     if device is None:
         return []
-    reasons = device_queries.capture_reasons(device, at or timezone.now(), officer)
+    reasons = device_queries.capture_reasons(device, at or timezone.now(), officer, memo=memo)
     flags = [_DEVICE_REASON_FLAGS[r] for r in reasons]
     if device.unit_id != unit.pk:
         flags.append(RecordingFlag.DEVICE_OTHER_UNIT)

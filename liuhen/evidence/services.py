@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from liuhen.access.choices import Role
@@ -24,6 +24,7 @@ from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Conflict, Forbidden, InvalidInput, LiuhenError, NotFound
 from liuhen.core.files import printable_name
 from liuhen.devices.models import Device
+from liuhen.devices.queries import DeviceMemo
 from liuhen.evidence import events, media
 from liuhen.evidence.choices import (
     CaptureTimeSource,
@@ -58,7 +59,7 @@ from liuhen.evidence.models import (
     UploadSession,
 )
 from liuhen.evidence.storage import Staged, get_storage, original_key
-from liuhen.evidence.tasks import enqueue_derivation
+from liuhen.evidence.tasks import enqueue_derivation, queue_in_database
 from liuhen.org.services import ensure_qualified
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ def ingest_recording(
     upload: UploadSession | None = None,
     link_duplicate: bool = True,
     prepared: Prepared | None = None,
+    group: IngestGroup | None = None,
 ) -> IngestResult:
     """Store one original, or link a duplicate (same SHA-256) to the one already stored.
 
@@ -223,6 +225,9 @@ def ingest_recording(
     by :func:`prepare_original`, on another thread while this one registered the previous
     file; it is used, then discarded, whatever happens (refusals included), exactly as a
     staging made here would be.
+
+    ``group`` is given by :func:`ingest_group` only: the caller's transaction holds several
+    files, which share its device answers and sync their object directories once.
     """
     staged = prepared.staged if prepared is not None else None
     try:
@@ -249,8 +254,10 @@ def ingest_recording(
         identified = _identify(staged.path, original_name, captured_at, now,
                                officer=officer, actor=actor,
                                info=prepared.info if prepared is not None else None)
-        classified = _classify(identified, now, device=device, officer=officer, unit=unit)
-        key, version = _store(storage, staged, found)
+        classified = _classify(identified, now, device=device, officer=officer, unit=unit,
+                               memo=group.devices if group is not None else None)
+        key, version = _store(storage, staged, found,
+                              sync_later=group.directories if group is not None else None)
         try:
             recording, submission = _register(
                 found, key, identified, classified, now, storage=storage, version=version,
@@ -272,6 +279,77 @@ def ingest_recording(
     finally:
         if staged is not None:
             staged.discard()
+
+
+@dataclass
+class IngestGroup:
+    """What the files of one :func:`ingest_group` share: the device's answers (status and
+    holder at each capture moment, kept for the group's transaction) and the directories their
+    objects were renamed into, synced once before the group commits."""
+
+    devices: DeviceMemo = field(default_factory=DeviceMemo)
+    directories: set = field(default_factory=set)
+
+
+class _GroupAborted(DatabaseError):
+    """A file's failure left the group's transaction unusable (marked for rollback)."""
+
+
+# A group holds the database's write lock (SQLite) while it registers: at most this many files.
+GROUP_MAX = 32
+
+
+def ingest_group(calls: list[dict]) -> list[IngestResult | Exception]:
+    """Ingest several originals in one transaction: group commit (the ingest station, issue 9
+    item 2). ``calls`` holds the keyword arguments of :func:`ingest_recording`, one dict per
+    file; the answer is, in the same order, each file's :class:`IngestResult` or the exception
+    that refused or failed it.
+
+    One commit for the group instead of one per file, and on a local folder one journal commit
+    for the objects' directory entries instead of one per file, without weakening what a single
+    ingest guarantees: each original is whole or absent, with its own submission and its own
+    audit entry in the transaction that writes its row (第二十六条); a file refused or failing
+    alone rolls back its own savepoint and the others go on (a refusal's audit entry stays);
+    every object and the directory entry that names it are durable before the commit, so a
+    visible row always names durable bytes; a crash leaves none of the group's rows, only
+    objects a retry adopts, as after a single ingest. A database error (or a failure that left
+    the transaction unusable) abandons the group: each of its files then runs again alone, in
+    its own transaction, copied and hashed again from its source.
+    """
+    group = IngestGroup()
+    results: list[IngestResult | Exception] = []
+    try:
+        with transaction.atomic():
+            for kwargs in calls:
+                try:
+                    results.append(ingest_recording(**kwargs, group=group))
+                except DatabaseError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - refused or failed alone: the others go on
+                    if transaction.get_rollback():
+                        raise _GroupAborted(str(exc)) from exc
+                    results.append(exc)
+            get_storage().sync_directories(group.directories)
+            _crash_point("before_group_commit")
+    except DatabaseError:
+        log.warning("ingest group of %s files abandoned; each file alone", len(calls),
+                    exc_info=True)
+        results = [_ingest_alone(kwargs) for kwargs in calls]
+    finally:
+        for kwargs in calls:  # what an interruption left unused (each is discarded once)
+            if kwargs.get("prepared") is not None:
+                kwargs["prepared"].discard()
+    return results
+
+
+def _ingest_alone(kwargs: dict) -> IngestResult | Exception:
+    """One file of an abandoned group, in its own transaction, staged again from its source."""
+    if kwargs.get("prepared") is not None:
+        kwargs["prepared"].discard()
+    try:
+        return ingest_recording(**{**kwargs, "prepared": None})
+    except Exception as exc:  # noqa: BLE001 - the caller reports it for this file
+        return exc
 
 
 def _receive(source_path, original_name: str, channel: str, declared_sha256: str | None):
@@ -336,11 +414,11 @@ def _identify(path: Path, original_name: str, captured_at, now, *, officer, acto
     return Identified(info, start, source_kind)
 
 
-def _classify(identified: Identified, now, *, device, officer, unit) -> Classified:
+def _classify(identified: Identified, now, *, device, officer, unit,
+              memo: DeviceMemo | None = None) -> Classified:
     """The 第十三条 deadline and lateness, and the flags a records keeper must look at."""
-    flags = device_flags(device, unit, at=identified.start, officer=officer) + officer_flags(
-        officer, unit
-    )
+    flags = device_flags(device, unit, at=identified.start, officer=officer,
+                         memo=memo) + officer_flags(officer, unit)
     if not identified.info.readable:
         flags.insert(0, RecordingFlag.UNREADABLE)
     deadline = deadline_for(identified.start)
@@ -354,11 +432,12 @@ def _classify(identified: Identified, now, *, device, officer, unit) -> Classifi
     return Classified(deadline, late_seconds, flags)
 
 
-def _store(storage, staged, found: Digests) -> tuple[str, str]:
+def _store(storage, staged, found: Digests, *, sync_later: set | None = None) -> tuple[str, str]:
     """Write the object under its content address (never over another one); return the key
-    and the object version to pin (S3 VersionId, issue 14 item 5; "" for a folder)."""
+    and the object version to pin (S3 VersionId, issue 14 item 5; "" for a folder).
+    ``sync_later`` (a group): the directories to sync before the group's commit."""
     key = original_key(found.sha256)
-    version = storage.commit(staged, key) or ""
+    version = storage.commit(staged, key, sync_later=sync_later) or ""
     _crash_point("after_object")
     return key, version
 
@@ -433,16 +512,26 @@ def _register(found: Digests, key: str, identified: Identified, classified: Clas
             },
         )
         _complete_upload(upload, recording, duplicate=False)
+        _queue_derivation(recording.pk)
         _crash_point("before_row_commit")
-        transaction.on_commit(lambda: _enqueue_derivation(recording.pk))
         # A recording stored with its case may meet a requirement (rules, 第十条); its
         # retention is computed (keeping, 第十四条). Its only link is the one made above.
         recording_changed(recording, actor, case_ids=[case.pk] if case is not None else [])
     return recording, submission
 
 
-def _enqueue_derivation(recording_id: int) -> None:
-    enqueue_derivation(recording_id)
+def _queue_derivation(recording_id: int) -> None:
+    """Queue the new recording's derivation (posters, proxy: 第二十二条 review needs them).
+
+    With the queue in the database (LIUHEN_TASKS=db, the default) the job's row is written in
+    the recording's own transaction: one commit per file instead of two (issue 9 item 2), and
+    a recording is never committed without its job, nor a job without its recording. Any
+    other queue (Redis) gets the job once the recording is committed, so that its worker
+    never looks for a row not yet visible; should that fail, the owed-work round queues it."""
+    if queue_in_database():
+        enqueue_derivation(recording_id, raise_errors=True)
+    else:
+        transaction.on_commit(lambda: enqueue_derivation(recording_id))
 
 
 def _complete_upload(upload, recording: Recording, *, duplicate: bool) -> None:

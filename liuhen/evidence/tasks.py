@@ -1,10 +1,12 @@
 """Background jobs of the evidence vault: derived media (proxy, poster, thumbnails).
 
-For the vault core (services.py): after ``ingest_recording`` has committed a *new* recording,
-call ``transaction.on_commit(lambda: enqueue_derivation(recording.pk))``. Duplicates need no
-call (their recording was derived when first stored). ``enqueue_derivation`` never raises: a
-queue that is down must not fail an ingest whose original is already safely stored; the
-recording then stays ``pending`` and ``liuhen derive --pending`` (or a later enqueue) catches up.
+For the vault core (services.py): a *new* recording's derivation is queued in the recording's
+own transaction when the queue is the database (``queue_in_database``: the job's row commits
+with the recording), else after it commits (``transaction.on_commit``). Duplicates need no
+call (their recording was derived when first stored). After the commit ``enqueue_derivation``
+never raises: a queue that is down must not fail an ingest whose original is already safely
+stored; the recording then stays ``pending`` and ``liuhen derive --pending`` (or the owed-work
+round) catches up.
 
 Derived files are *derivatives*: stored beside the original under ``derived/<sha256>/``,
 recorded as :class:`~liuhen.evidence.models.Derivative` rows with their own SHA-256 and the
@@ -23,6 +25,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
@@ -41,13 +44,24 @@ THUMBNAIL_COUNT = 6
 # that the owed-work round (liuhen.web.jobs) can remove those whose process was killed.
 DERIVE_TEMP_PREFIX = "liuhen-derive-"
 _HASH_CHUNK = 1024 * 1024
+DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
 
 
-def enqueue_derivation(recording_id: int) -> bool:
-    """Queue :func:`derive_media` for a recording; False (logged) if the queue is unreachable."""
+def queue_in_database() -> bool:
+    """Whether jobs are rows of this database (LIUHEN_TASKS=db): queued inside the caller's
+    transaction, they commit or roll back with it."""
+    return settings.TASKS["default"]["BACKEND"] == DATABASE_QUEUE
+
+
+def enqueue_derivation(recording_id: int, *, raise_errors: bool = False) -> bool:
+    """Queue :func:`derive_media` for a recording; False (logged) if the queue is unreachable.
+    ``raise_errors``: the caller's transaction holds the job (see ``queue_in_database``), and a
+    job that cannot be written must undo that transaction, not be logged and forgotten."""
     try:
         derive_media.enqueue(recording_id)
     except Exception:  # noqa: BLE001 - the original is stored; derivation can be redone later
+        if raise_errors:
+            raise
         log.exception("could not enqueue derivation of recording %s", recording_id)
         return False
     return True

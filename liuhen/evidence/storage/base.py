@@ -50,6 +50,7 @@ class Staged:
     digests: Digests
     temporary: bool  # whether ``path`` is ours to remove
     extra: dict = field(default_factory=dict)
+    durable: bool = False  # the bytes at ``path`` were fsynced (a copy made by ``stage``)
 
     def discard(self) -> None:
         if self.temporary:

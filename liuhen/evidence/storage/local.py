@@ -242,13 +242,19 @@ class LocalStorage:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(target)
                 raise
-            return Staged(target, digests or writer.digests(), temporary=True)
+            # ``finish`` fsynced the copy: commit() need not sync its bytes again.
+            return Staged(target, digests or writer.digests(), temporary=True, durable=True)
         except OSError as exc:
             raise _os_error(exc) from exc
 
-    def commit(self, staged: Staged, key: str) -> str:
-        """Make the staged bytes visible under ``key`` atomically (rename + directory fsync);
-        returns "" (a folder has no object versions to pin).
+    def commit(self, staged: Staged, key: str, *, sync_later: set | None = None) -> str:
+        """Make the staged bytes visible under ``key`` atomically (fsync of the bytes unless
+        staging did it, rename, fsync of the directory); returns "" (a folder has no object
+        versions to pin).
+
+        ``sync_later`` (a group of ingests, ``services.ingest_group``): the directory is added
+        to it instead, and the caller syncs them all (:meth:`sync_directories`) before it
+        commits the rows that name the objects.
 
         If ``key`` exists already it is an object left by an interrupted ingest (no row):
         replacing it with the bytes just verified is the same content, so the rename is safe.
@@ -256,18 +262,30 @@ class LocalStorage:
         final = self.path(key)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(staged.path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if not staged.durable:
+                fd = os.open(staged.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             os.chmod(staged.path, 0o444)
             os.rename(staged.path, final)
             staged.temporary = False
-            _fsync_dir(final.parent)
+            if sync_later is None:
+                _fsync_dir(final.parent)
+            else:
+                sync_later.add(final.parent)
         except OSError as exc:
             raise _os_error(exc) from exc
         return ""
+
+    def sync_directories(self, directories) -> None:
+        """fsync each directory: the renames and creations in them are durable after this."""
+        try:
+            for directory in sorted(directories):
+                _fsync_dir(directory)
+        except OSError as exc:
+            raise _os_error(exc) from exc
 
     def put_bytes(self, key: str, data: bytes) -> str:
         """A small file (an audit anchor) written atomically under ``key``; returns its path."""

@@ -408,9 +408,10 @@ class S3Storage:
             },
         )
 
-    def commit(self, staged: Staged, key: str) -> str:
+    def commit(self, staged: Staged, key: str, *, sync_later: set | None = None) -> str:
         """Upload under ``key``; an object already there with our digests is adopted as is.
-        Returns the VersionId to pin on the recording ("" in a bucket without versioning)."""
+        Returns the VersionId to pin on the recording ("" in a bucket without versioning).
+        An acknowledged PUT is durable: nothing is left for ``sync_later``."""
         try:
             existing = self.head(key)
             if existing.get("Metadata", {}).get("sha256") == staged.digests.sha256:
@@ -421,6 +422,9 @@ class S3Storage:
             staged.path, key, self._extra_args(sha256=staged.digests.sha256, sm3=staged.digests.sm3)
         )
         return self._written_version(key, staged.digests.sha256)
+
+    def sync_directories(self, directories) -> None:
+        """A bucket has no directories to sync (see ``commit``)."""
 
     def _written_version(self, key: str, sha256: str) -> str:
         """The version just written: the newest one carrying our digest (not merely the

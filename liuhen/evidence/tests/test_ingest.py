@@ -405,7 +405,7 @@ def test_killed_ingest_leaves_whole_records_or_reported_orphans(
                 del server.env[name]
 
     expected_orphans = 0
-    for point in ("after_stage", "after_object", "before_row_commit"):
+    for point in ("after_stage", "after_object", "before_row_commit", "before_group_commit"):
         folder = dump / point
         folder.mkdir(parents=True)
         shutil.move(make_media("h264"), folder / "DSJ001_20261127080000_0001.MP4")
@@ -451,4 +451,4 @@ def test_killed_ingest_leaves_whole_records_or_reported_orphans(
 
     assert ingest(dump).returncode == 0  # the re-run stores everything, adopting orphans
     state = _state(server)
-    assert _orphans(state) == set() and len(state["rows"]) == 9 and state["verify"] == 0
+    assert _orphans(state) == set() and len(state["rows"]) == 10 and state["verify"] == 0

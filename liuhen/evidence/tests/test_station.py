@@ -192,13 +192,13 @@ def test_direct_mode_prepares_the_next_file_while_registering_this_one(
     while the main thread registers the current one (rows, audit entry, commit), instead of
     taking turns. The first registration waits until the second file is being prepared:
     without the pipeline it would wait in vain."""
-    from liuhen.evidence import station
+    from liuhen.evidence import services, station
 
     make_device(bureau["team_a"], officer=people["officer_a"], number="DSJ001")
     names = sorted(p.name for p in dump.rglob("*") if p.is_file() and p.name != ".DS_Store")
     second_started = threading.Event()
     seen = []
-    real_prepare, real_ingest = station.prepare_original, station.ingest_recording
+    real_prepare, real_ingest = station.prepare_original, services.ingest_recording
 
     def prepare(path):
         seen.append(("prepare", path.name, threading.current_thread().name))
@@ -214,7 +214,7 @@ def test_direct_mode_prepares_the_next_file_while_registering_this_one(
         return real_ingest(**kwargs)
 
     monkeypatch.setattr(station, "prepare_original", prepare)
-    monkeypatch.setattr(station, "ingest_recording", ingest)
+    monkeypatch.setattr(services, "ingest_recording", ingest)
     call_command("ingest", str(dump), "--device", "DSJ001", "--user",
                  people["keeper_a"].user.username, "--receipt-dir", str(tmp_path / "r"))
     rows, body = _receipt(tmp_path / "r")
@@ -263,7 +263,7 @@ def test_an_interrupted_run_leaves_no_staged_copies(
 ):
     """Ctrl-C while the first file is registered: the files prepared ahead are discarded
     (their staged copies removed), nothing is half-stored (第二十六条)."""
-    from liuhen.evidence import station
+    from liuhen.evidence import services, station
 
     make_device(bureau["team_a"], officer=people["officer_a"], number="DSJ001")
     prepared = []
@@ -278,7 +278,7 @@ def test_an_interrupted_run_leaves_no_staged_copies(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(station, "prepare_original", prepare)
-    monkeypatch.setattr(station, "ingest_recording", ingest)
+    monkeypatch.setattr(services, "ingest_recording", ingest)
     with pytest.raises(KeyboardInterrupt):
         call_command("ingest", str(dump), "--device", "DSJ001", "--user",
                      people["keeper_a"].user.username, "--receipt-dir", str(tmp_path / "r"))
@@ -351,8 +351,9 @@ def test_remote_station_sends_a_small_file_in_its_creation_request(
 ):
     """Issue 9 item 2, over tus: a file of one chunk is created, sent (with its sha256 as the
     chunk checksum) and stored in one POST (creation-with-upload); the answer's Liuhen-*
-    headers give the receipt its digests, flags and capture time: no PATCH, no GET
-    .../result, and the station does not probe a file the server probed."""
+    headers give the receipt its digests, flags and capture time: no question by digest
+    first, no PATCH, no GET .../result, and the station does not probe a file the server
+    probed. Sent again, the server recognises the bytes: duplicates, nothing stored twice."""
     from liuhen.evidence import station
 
     make_device(bureau["team_a"], officer=people["officer_a"], number="DSJ001")
@@ -365,8 +366,7 @@ def test_remote_station_sends_a_small_file_in_its_creation_request(
                               folder=str(dump))
     station.run(folder=dump, target=_remote(people, tmp_path, calls), receipt=receipt)
     assert receipt.totals() == {"stored": 4, "duplicate": 0, "failed": 0}
-    assert [(m, p.split("/")[2]) for m, p, _h, _n in calls] == [
-        ("GET", "recordings"), ("POST", "uploads")] * 4
+    assert [(m, p.split("/")[2]) for m, p, _h, _n in calls] == [("POST", "uploads")] * 4
     for item in receipt.items:
         data = (dump / item.file).read_bytes()
         post = next(h for m, p, h, n in calls if m == "POST" and n == len(data)
@@ -383,13 +383,20 @@ def test_remote_station_sends_a_small_file_in_its_creation_request(
     assert cut.message == "已存储，带标记：unreadable,time_unknown"
     assert cut.capture_time_source == "upload_time"
 
-    # Again: every file is known by its digest and skipped, nothing is sent.
+    # Again: the server recognises every file by its digest; nothing is stored twice, each
+    # second submission is on record, the receipt says duplicate and safe to erase.
     calls.clear()
     again = station.Receipt(device="DSJ001", officer="", server="x", folder=str(dump))
     station.run(folder=dump, target=_remote(people, tmp_path, calls), receipt=again)
     assert again.totals() == {"stored": 0, "duplicate": 4, "failed": 0}
-    assert {m for m, *_ in calls} == {"GET"}
-    assert len(probed) == 4  # skipped files: the station reads their capture time itself
+    assert {m for m, *_ in calls} == {"POST"}
+    assert Recording.objects.count() == 4
+    assert RecordingSubmission.objects.filter(was_duplicate=True).count() == 4
+    for item, first in zip(again.items, receipt.items, strict=True):
+        assert (item.recording_id, item.sha256, item.sm3) == (
+            first.recording_id, first.sha256, first.sm3)
+        assert item.safe_to_erase == "yes" and "未重复存储" in item.message
+    assert probed == []  # the server's reading of the stored recording's capture time
 
 
 def test_remote_station_resumes_a_large_file_in_checksummed_chunks(

@@ -332,7 +332,7 @@ def test_storage_down_at_the_end_keeps_the_upload_for_a_retry(tus_a, make_media,
     url = _path(tus_a.create(len(data)))
     real = LocalStorage.commit
 
-    def down(self, staged, key):
+    def down(self, staged, key, **_kw):
         raise StorageUnavailable()
 
     monkeypatch.setattr(LocalStorage, "commit", down)
@@ -352,7 +352,7 @@ def _full_but_unstored(tus_a, data: bytes, monkeypatch) -> str:
     url = _path(tus_a.create(len(data)))
     real = LocalStorage.commit
     monkeypatch.setattr(LocalStorage, "commit",
-                        lambda self, staged, key: (_ for _ in ()).throw(StorageUnavailable()))
+                        lambda self, staged, key, **_kw: (_ for _ in ()).throw(StorageUnavailable()))
     assert tus_a.patch(url, 0, data).status_code == 503
     monkeypatch.setattr(LocalStorage, "commit", real)
     return url
@@ -367,7 +367,7 @@ def test_head_at_full_length_stores_the_upload_or_says_it_failed(tus_a, make_med
     data = make_media("h264").read_bytes()
     url = _full_but_unstored(tus_a, data, monkeypatch)
     monkeypatch.setattr(LocalStorage, "commit",
-                        lambda self, staged, key: (_ for _ in ()).throw(StorageUnavailable()))
+                        lambda self, staged, key, **_kw: (_ for _ in ()).throw(StorageUnavailable()))
     assert tus_a.head(url).status_code == 503  # still down: an error, not "offset = length"
     monkeypatch.undo()
     response = tus_a.head(url)
@@ -624,3 +624,25 @@ def test_control_characters_in_a_file_name(people, tus_a, make_media, grant_acce
     assert header.startswith("attachment; filename")
     encoded = header.split("''", 1)[1]
     assert unquote(encoded).startswith("现场␍␊Set-Cookie: x=1␀␡-复制件〔")
+
+
+def test_the_last_chunk_is_answered_from_the_ingest_without_reading_rows_again(
+        tus_a, make_media):
+    """Issue 9 item 2: the answer to the last chunk names the recording the ingest returned
+    (the station's receipt reads its Liuhen-* headers): neither the upload nor the recording
+    is read again once the recording's row is written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    data = make_media("h264").read_bytes()
+    with CaptureQueriesContext(connection) as queries:
+        response = tus_a.create(len(data), body=data, filename="DSJ001_20260101080000_0009.MP4")
+    assert response.status_code == 201
+    recording = Recording.objects.get()
+    assert response["Liuhen-Recording-Id"] == str(recording.pk)
+    assert response["Liuhen-Sm3"] == recording.sm3 and response["Liuhen-Duplicate"] == "0"
+    sql = [q["sql"] for q in queries.captured_queries]
+    written = max(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "evidence_recording"'))
+    reads = [q for q in sql[written:] if q.startswith("SELECT")]
+    assert not [q for q in reads if 'FROM "evidence_uploadsession"' in q
+                or 'FROM "evidence_recording"' in q], reads

@@ -147,11 +147,16 @@ def _result_headers(upload: UploadSession) -> dict:
     rec = upload.recording
     if rec is None:
         return {}
+    return stored_headers(rec, duplicate=upload.duplicate)
+
+
+def stored_headers(rec, *, duplicate: bool) -> dict:
+    """The ``Liuhen-*`` headers naming the recording an upload was stored as."""
     return {
         "Liuhen_Recording_Id": rec.pk,
         "Liuhen_Sha256": rec.sha256,
         "Liuhen_Sm3": rec.sm3,
-        "Liuhen_Duplicate": "1" if upload.duplicate else "0",
+        "Liuhen_Duplicate": "1" if duplicate else "0",
         # The station's receipt shows these (issue 9 item 2: no GET .../result per file, and
         # the capture time as the server read it: the station does not probe the file again).
         "Liuhen_Flags": ",".join(rec.flags),

@@ -34,6 +34,7 @@ from liuhen.evidence.tus.protocol import (
     _parse_checksum,
     _response,
     _result_headers,
+    stored_headers,
 )
 from liuhen.evidence.uploads import hashing
 from liuhen.org.models import Officer
@@ -341,7 +342,7 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
     meta = upload.metadata
     found = _lookup(user, meta)
     try:
-        services.ingest_recording(
+        result = services.ingest_recording(
             source_path=path,
             original_name=meta.get("filename") or meta.get("name") or "",
             actor=user,
@@ -371,5 +372,7 @@ def _finish(user, upload: UploadSession, path: Path, digests: Digests) -> HttpRe
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # the vault holds its own link (or copy) now
     hashing.forget(upload.pk)
-    upload.refresh_from_db()
-    return _response(204, Upload_Offset=upload.offset, **_result_headers(upload))
+    # The answer names what the ingest returned: the row it committed (or the one these bytes
+    # were stored as before), read again neither through the upload nor by id.
+    return _response(204, Upload_Offset=upload.offset,
+                     **stored_headers(result.recording, duplicate=result.duplicate))

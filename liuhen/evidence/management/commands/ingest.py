@@ -145,3 +145,6 @@ class _Progress:
 
     def ingest(self, path, progress, **kwargs):
         return self.target.ingest(path, self.bar.update, **kwargs)
+
+    def ingest_group(self, batch, progress):
+        return self.target.ingest_group(batch, self.bar.update)
