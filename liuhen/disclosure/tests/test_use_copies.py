@@ -97,7 +97,7 @@ def test_a_video_copy_is_watermarked_recorded_and_the_original_untouched(
     assert entry.detail["sm3"] == copy.copy_sm3 and entry.detail["copy"] == copy.number
 
     shown = client.get(f"/use/copies/{copy.pk}/").content.decode()
-    assert copy.copy_sm3 in shown and grant.number in shown
+    assert copy.copy_sm3 in shown and grant.number in shown and 'id="no-picture"' not in shown
     downloaded = client.get(f"/use/copies/{copy.pk}/download")
     assert downloaded.status_code == 200
     assert downloaded["Content-Disposition"].startswith("attachment;")
@@ -220,3 +220,19 @@ def test_the_api_makes_and_serves_the_copy(people, video, grant_access, api):
     assert [c["id"] for c in client.get("/api/use/copies").json()] == [body["id"]]
     other = api(people["officer_a"]).get(f"/api/use/copies/{body['id']}")
     assert other.status_code == 404
+
+
+def test_an_audio_copy_says_it_has_no_picture_to_mark(people, stored_recording, case,
+                                                      grant_access):
+    """An audio recording has no frame to burn the mark into: the copy is still a derived file
+    with its own digests, and its page says plainly that no visible mark is in it."""
+    audio = stored_recording("wav", case=case)
+    officer = people["officer_a2"]
+    grant_access(officer, people["head_a"], audio, ["copy"])
+    client = logged_in(officer)
+    assert _ask(client, audio).status_code == 302
+    copy = UseCopy.objects.get()
+    assert copy.status == "made" and copy.copy_sha256 != audio.sha256
+    assert copy.copy_description["operations"]["watermark"] is None
+    assert 'id="no-picture"' in client.get(f"/use/copies/{copy.pk}/").content.decode()
+    assert stored_sha256(audio.storage_key) == audio.sha256
