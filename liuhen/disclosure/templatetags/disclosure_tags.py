@@ -11,7 +11,9 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
+from liuhen.access.choices import UseAction
 from liuhen.access.querysets import unit_allowed
+from liuhen.access.use import right_for
 from liuhen.disclosure import marks
 from liuhen.disclosure.choices import Confidentiality
 from liuhen.disclosure.models import ConfidentialityMark, PartyCopy
@@ -61,6 +63,9 @@ def case_disclosure_panel(context, case):
         "supply_url": f"{reverse('disclosure_supply_new')}?case_number={case.number}"
         if unit_allowed(user, "disclosure.register", case.unit) else "",
         "grant_url": "",
+        # 第十六条: the holder of an export grant on this case exports from here.
+        "export_url": f"{reverse('use_export_new')}?grant={export.grant.pk}"
+        if (export := right_for(user, case, UseAction.EXPORT)) and export.grant else "",
         "mark_url": f"{reverse('disclosure_marks')}?case_number={case.number}"
         if unit_allowed(user, "confidentiality.mark", case.unit) else "",
         # 第十七条第二款: a party may ask for copies of the case's documents (文书) too.

@@ -82,6 +82,8 @@ def test_an_export_is_a_signed_package_of_watermarked_copies(
     assert recording.original_name in page and 'id="make-export"' in page
     mine = client.get("/access/mine/").content.decode()
     assert f"/use/exports/new/?grant={grant.pk}" in mine
+    case_page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f'href="/use/exports/new/?grant={grant.pk}" id="export-case"' in case_page
 
     made = _post(client, grant)
     export = Export.objects.get()
