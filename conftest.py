@@ -3,6 +3,7 @@ and a real server process (gunicorn) on its own database for browser and tus tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -157,6 +158,23 @@ def vault(settings, tmp_path):
     return get_storage()
 
 
+@contextlib.contextmanager
+def module_world(django_db_blocker, folder: Path):
+    """For a module-scoped world of objects (the access matrices): its own local vault under
+    ``folder`` (evidence, uploads, supplied packages), and one transaction, rolled back when the
+    module ends, in which the world is built and every test of the module runs."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    for name in ("evidence", "uploads", "supplied"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    with override_settings(EVIDENCE_STORAGE="local", EVIDENCE_DIR=folder / "evidence",
+                           UPLOAD_DIR=folder / "uploads", SUPPLY_DIR=folder / "supplied"), \
+            django_db_blocker.unblock(), transaction.atomic():
+        yield folder
+        transaction.set_rollback(True)
+
+
 # -- the browser tests (Debian's Chromium through Playwright) ---------------------------------
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -295,10 +313,14 @@ def free_port() -> int:
 
 
 OWN_DATABASE_KEYS = {"LIUHEN_DATABASE_URL", "LIUHEN_DATA_DIR", "LIUHEN_TEST_NOW"}
+# Made once per session, copied for each server (issue 16 item 22): the migrated schema, and the
+# demo's data on it ("<vendor>" and "<vendor>-demo": a PostgreSQL template's name or a SQLite
+# file's path; "<key>-folder": the data folder it was made in).
 _templates: dict[str, str] = {}
 
 
-def _pg_admin(sql: str) -> None:
+def pg_admin(sql: str) -> None:
+    """Run ``sql`` on the PostgreSQL server of ``LIUHEN_DATABASE_URL`` (CREATE / DROP DATABASE)."""
     import psycopg
 
     base = os.environ["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
@@ -306,26 +328,42 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
-def _migrated_template(env: dict) -> str:
-    """A database migrated once per session, for servers to copy: on PostgreSQL a template
-    database (its name), on SQLite a file (its path). Dropped when the session ends."""
+def _run_liuhen(env: dict, *args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "liuhen", *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"liuhen {' '.join(args)} for a template failed:\n{result.stderr}")
+
+
+def _template(env: dict, *, demo: bool) -> str:
+    """A database made once per session for servers to copy: migrated, and with ``demo`` the
+    demo's data too (``liuhen demo``: 45-80 s on this machine, once instead of once per test).
+    On PostgreSQL a template database (its name), on SQLite a file (its path); its data folder
+    (evidence store, secret key) is ``_templates[key + "-folder"]``. Dropped when the session
+    ends."""
     vendor = "postgresql" if "LIUHEN_DATABASE_URL" in env else "sqlite"
-    if vendor not in _templates:
+    key = f"{vendor}-demo" if demo else vendor
+    if key not in _templates:
         import tempfile
 
-        folder = Path(tempfile.mkdtemp(prefix="liuhen-template-"))
+        source = _template(env, demo=False) if demo else None
+        folder = Path(tempfile.mkdtemp(prefix=f"liuhen-{key}-"))
         env = {**env, "LIUHEN_DATA_DIR": str(folder)}
         if vendor == "postgresql":
             name = f"liuhen_tpl_{uuid.uuid4().hex[:10]}"
-            _pg_admin(f'CREATE DATABASE "{name}"')
+            pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{source}"' if source else ""))
             env["LIUHEN_DATABASE_URL"] = env["LIUHEN_DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
-        result = subprocess.run([sys.executable, "-m", "liuhen", "migrate", "-v0"], env=env,
-                                cwd=ROOT, capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"migrating the template failed:\n{result.stderr}")
-        _templates[vendor] = name if vendor == "postgresql" else str(folder / "liuhen.sqlite3")
-        _templates[f"{vendor}-folder"] = str(folder)
-    return _templates[vendor]
+        else:
+            name = str(folder / "liuhen.sqlite3")
+            if source:
+                _copy_sqlite(source, Path(name))
+        if demo:
+            _run_liuhen(env, "demo")
+        else:
+            _run_liuhen(env, "migrate", "-v0")
+        _templates[key] = name
+        _templates[f"{key}-folder"] = str(folder)
+    return _templates[key]
 
 
 def _copy_sqlite(source: str, target: Path) -> None:
@@ -341,19 +379,20 @@ def _copy_sqlite(source: str, target: Path) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _drop_migrated_templates():
+def _drop_templates():
     yield
-    if "postgresql" in _templates:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{_templates["postgresql"]}" WITH (FORCE)')
-    for key in ("postgresql-folder", "sqlite-folder"):
+    for key in ("postgresql-demo", "postgresql"):  # a copy first, then what it was copied from
         if key in _templates:
-            shutil.rmtree(_templates[key], ignore_errors=True)
+            pg_admin(f'DROP DATABASE IF EXISTS "{_templates[key]}" WITH (FORCE)')
+    for key in [k for k in _templates if k.endswith("-folder")]:
+        shutil.rmtree(_templates[key], ignore_errors=True)
 
 
 class ServerProcess:
-    """`liuhen serve` in a subprocess with its own data folder and database."""
+    """`liuhen serve` in a subprocess with its own data folder and database. With ``demo`` the
+    database and data folder are a copy of the session's demo data (``liuhen demo`` once)."""
 
-    def __init__(self, tmp_path: Path, extra_env: dict | None = None):
+    def __init__(self, tmp_path: Path, extra_env: dict | None = None, *, demo: bool = False):
         self.data_dir = tmp_path / "server-var"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -371,23 +410,30 @@ class ServerProcess:
         # The migrated schema is made once per session and copied for each server (issue 16
         # item 22), unless the test brings a database, data folder or clock of its own.
         copy = not OWN_DATABASE_KEYS & set(extra_env or {})
+        if demo and not copy:
+            raise ValueError("the demo's data is copied: no database or clock of the test's own")
         base_url = os.environ.get("LIUHEN_DATABASE_URL", "")
+        if not base_url.startswith("postgres"):
+            self.env.pop("LIUHEN_DATABASE_URL", None)
+        if demo:  # the demo's files (recordings, secret key) beside its database
+            _template(self.env, demo=True)
+            vendor = "postgresql" if "LIUHEN_DATABASE_URL" in self.env else "sqlite"
+            shutil.copytree(_templates[f"{vendor}-demo-folder"], self.data_dir,
+                            dirs_exist_ok=True, ignore=shutil.ignore_patterns("liuhen.sqlite3*"))
         if base_url.startswith("postgres"):
             self.pg_db = f"liuhen_srv_{uuid.uuid4().hex[:10]}"
-            template = f' TEMPLATE "{_migrated_template(self.env)}"' if copy else ""
+            template = f' TEMPLATE "{_template(self.env, demo=demo)}"' if copy else ""
             self._pg_admin(f'CREATE DATABASE "{self.pg_db}"{template}')
             self.env["LIUHEN_DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + self.pg_db
-        else:
-            self.env.pop("LIUHEN_DATABASE_URL", None)
-            if copy:
-                _copy_sqlite(_migrated_template(self.env), self.data_dir / "liuhen.sqlite3")
+        elif copy:
+            _copy_sqlite(_template(self.env, demo=demo), self.data_dir / "liuhen.sqlite3")
         self.env.update(extra_env or {})
         self.proc = None
         if not copy:
             self.manage("migrate", "-v0")
 
     def _pg_admin(self, sql: str) -> None:
-        _pg_admin(sql)
+        pg_admin(sql)
 
     def manage(self, *args, check=True, input=None) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "liuhen", *args], env=self.env, cwd=ROOT,
@@ -443,11 +489,12 @@ class ServerProcess:
 
 @pytest.fixture
 def server_process(tmp_path):
-    """Factory: a migrated, not yet started server; call .start() (and .kill() to crash it)."""
+    """Factory: a migrated, not yet started server; call .start() (and .kill() to crash it).
+    ``server_process(demo=True)``: on a copy of the demo's data, made once per session."""
     servers = []
 
-    def make(extra_env=None):
-        server = ServerProcess(tmp_path / f"s{len(servers)}", extra_env)
+    def make(extra_env=None, *, demo=False):
+        server = ServerProcess(tmp_path / f"s{len(servers)}", extra_env, demo=demo)
         servers.append(server)
         return server
 

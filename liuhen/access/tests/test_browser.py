@@ -30,8 +30,7 @@ print(result.recording.pk)
 
 def test_officer_requests_head_approves_officer_plays_with_watermark(server_process, browser,
                                                                      tmp_path):
-    server = server_process()
-    server.manage("demo")
+    server = server_process(demo=True)  # the demo's data, made once per session
     pk = int(server.manage("shell", "-c", SETUP).stdout.split()[-1])
     server.start()
 

@@ -22,13 +22,13 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from conftest import FACTORY_PASSWORD as PASSWORD
 from conftest import login_post, totp_code
 from liuhen.access.models import ApiToken
 from liuhen.access.services import create_token
 from liuhen.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
 
 
 def _enrol(user) -> TOTPDevice:

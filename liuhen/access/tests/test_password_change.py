@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from conftest import FACTORY_PASSWORD as PASSWORD
 from conftest import logged_in
 from liuhen.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
 
 
 @pytest.mark.parametrize(("username", "password"), [

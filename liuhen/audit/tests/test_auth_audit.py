@@ -6,10 +6,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from conftest import FACTORY_PASSWORD as PASSWORD
 from liuhen.audit.models import AuditEntry
 from liuhen.audit.services import verify
-
-PASSWORD = "correct-horse-42"  # OfficerFactory's password
 
 
 def _entries(action):

@@ -46,8 +46,7 @@ def _sha256(path) -> str:
 
 
 def test_party_copy_and_court_supply_in_the_browser(server_process, browser, tmp_path):  # noqa: F811
-    server = server_process()
-    server.manage("demo")
+    server = server_process(demo=True)  # the demo's data, made once per session
     server.manage("signing_key")
     pk, original_sha, case_pk, case_number, today = \
         server.manage("shell", "-c", SETUP).stdout.split()[-5:]  # the server's (test) clock

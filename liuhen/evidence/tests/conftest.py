@@ -156,8 +156,10 @@ KEYS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_url():
+    """moto's S3 server, started once per session (issue 16 item 22): each test makes a bucket
+    of its own (``s3``), and no test stops or kills the server."""
     from moto.server import ThreadedMotoServer
 
     from conftest import free_port

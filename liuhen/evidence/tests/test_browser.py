@@ -20,8 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_upload_hevc_then_play_its_proxy(server_process, browser, tmp_path):
-    server = server_process()
-    server.manage("demo")
+    server = server_process(demo=True)  # the demo's data, made once per session
     server.start(worker=True)  # the db worker makes the proxy
     video = mediafactory.make_hevc_mp4(
         tmp_path / "DSJ_HEVC_浏览器测试.mp4",

@@ -16,8 +16,7 @@ CODE = re.compile(r"\b(penalty|coercion|levy|fee|inspection|initiation|investiga
 
 
 def test_completeness_output_is_pure_json_csv_and_a_chinese_table(server_process):
-    server = server_process()
-    server.manage("demo")
+    server = server_process(demo=True)  # the demo's data, made once per session
     piped = subprocess.run(
         f"{sys.executable} -m liuhen completeness --format json | {sys.executable} -m json.tool",
         shell=True, env=server.env, capture_output=True, text=True, timeout=300)

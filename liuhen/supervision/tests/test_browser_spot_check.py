@@ -21,8 +21,7 @@ REQUEST = "浏览器测试：执法开始时先行告知并录入告知过程"
 def test_draw_review_finding_rectification_ledger(server_process, browser):  # noqa: F811
     import openpyxl
 
-    server = server_process()
-    server.manage("demo")  # devices, real recordings of teams 1 and 2 (issue 12)
+    server = server_process(demo=True)  # devices, real recordings of teams 1 and 2 (issue 12)
     server.start()
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN",
                             accept_downloads=True)

@@ -75,8 +75,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 def test_every_role_reads_its_menu_and_inbox_in_words_without_errors_fast(
         server_process, browser, tmp_path):  # noqa: F811 (the browser fixture)
-    server = server_process()
-    server.manage("demo")
+    server = server_process(demo=True)  # the demo's data, made once per session
     server.start()
     shots = Path(os.environ.get("LIUHEN_SCREENSHOT_DIR") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)

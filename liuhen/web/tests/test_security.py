@@ -18,12 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from conftest import FACTORY_PASSWORD as PASSWORD
 from conftest import last_entry, logged_in, login_post, totp_code
 from liuhen.access.models import ApiToken
 from liuhen.cases.tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-42"  # org.tests.factories.UserFactory
 
 
 # --- settings as production reads them ---------------------------------------------------
