@@ -1,12 +1,15 @@
 """Run by ``test_legacy_database.py`` in a process of its own, on the database its environment
-names (``LIUHEN_DATA_DIR`` holding a copy of the fixture for SQLite, or ``LIUHEN_DATABASE_URL``
-naming an empty PostgreSQL database):
+names (``LIUHEN_DATA_DIR`` holding a copy of the SQLite fixture, or ``LIUHEN_DATABASE_URL``
+naming a PostgreSQL database loaded from the PostgreSQL fixture; both made by the code of
+17f8c74 itself):
 
-1. PostgreSQL only: build the schema of commit 17f8c74 with the MigrationExecutor (every app's
-   migrations up to what that commit had) and copy every row of the SQLite fixture into it
-   through the historical models of that state, ids, audit chain and all;
-2. ``liuhen migrate``, exactly as an upgrade runs it;
-3. print, as JSON, what the test checks: rows per moved model, content types, links.
+1. ``liuhen migrate``, exactly as an upgrade runs it;
+2. print, as JSON, what the test checks: rows per moved model, content types, links;
+
+``--before FILE`` keeps what the old release had applied and its schema in FILE first; a later
+run with ``--back FILE`` migrates back to it (every migration since undone, the PL/pgSQL audit
+function's included) and reports whether the schema is the old release's again: tables,
+columns, indexes, constraints, triggers and functions (issue 16 item 20).
 """
 
 from __future__ import annotations
@@ -22,60 +25,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.core.management.color import no_style  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
+from django.db.migrations.recorder import MigrationRecorder  # noqa: E402
 
-# What the migration graph looked like at 17f8c74 (each of our apps' last migration then).
-OLD_LEAVES = {
-    "audit": "0003_append_function",
-    "org": "0001_initial",
-    "cases": "0003_case_list_indexes",
-    "evidence": "0004_list_case_party_indexes",
-    "rules": "0003_completeness",
-}
-
-
-def is_new_app(label: str) -> bool:
-    """Every Liuhen app not in OLD_LEAVES came after 17f8c74 (access, records, deadlines,
-    devices, web, keeping, supervision, disclosure, …): an app added later is new without
-    being listed here. Third-party apps (Django's, axes, otp, tasks) existed then."""
-    from django.apps import apps
-
-    return label not in OLD_LEAVES and apps.get_app_config(label).name.startswith("liuhen.")
-
-
-def old_targets(executor) -> list[tuple[str, str]]:
-    targets = [(app, name) for app, name in OLD_LEAVES.items()]
-    for app, name in executor.loader.graph.leaf_nodes():
-        if app not in OLD_LEAVES and not is_new_app(app):
-            targets.append((app, name))
-    return targets
-
-
-def copy_fixture_into_postgresql(fixture: str) -> None:
-    executor = MigrationExecutor(connection)
-    targets = old_targets(executor)
-    executor.migrate(targets)
-    old_apps = executor.loader.project_state(targets).apps
-    legacy = dict(connections.settings["default"])
-    legacy.update(ENGINE="django.db.backends.sqlite3", NAME=fixture, OPTIONS={})
-    connections.settings["legacy"] = legacy
-    models = [m for m in old_apps.get_models(include_auto_created=True)
-              if m._meta.managed and not m._meta.proxy]
-    with transaction.atomic():  # foreign keys are checked at COMMIT (deferred)
-        # Data migrations already seeded some tables (the holiday calendar): the fixture's
-        # rows replace them. The audit table is still empty (and refuses DELETE anyway).
-        for model in models:
-            if model._meta.db_table != "audit_auditentry":
-                model._base_manager.all()._raw_delete(connection.alias)
-        for model in models:
-            rows = list(model._base_manager.using("legacy").order_by("pk"))
-            model._base_manager.bulk_create(rows, batch_size=500)
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), models):
-                cursor.execute(sql)
-    connections["legacy"].close()
+from liuhen.web.tests.migration_roundtrip import fingerprint  # noqa: E402
 
 
 def report() -> dict:
@@ -168,8 +122,36 @@ def _originals_frozen(recording) -> bool:
     return False
 
 
+def old_release_targets(applied: set[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """Each app's last migration the old release had applied (zero for an app it lacked)."""
+    executor = MigrationExecutor(connection)
+    targets = []
+    for app in sorted({app for app, _ in executor.loader.graph.nodes}):
+        names = sorted(name for label, name in applied if label == app)
+        targets.append((app, names[-1] if names else None))
+    return targets
+
+
+def back_to_the_old_release(kept: dict) -> dict:
+    applied = {tuple(pair) for pair in kept["applied"]}
+    before = kept["schema"]
+    MigrationExecutor(connection).migrate(old_release_targets(applied))
+    after = json.loads(json.dumps(fingerprint()))  # rows as lists, as kept
+    return {"same_schema": after == before,
+            "diff": {key: [row for row in after[key] if row not in before[key]]
+                     + [["missing", *row] for row in before[key] if row not in after[key]]
+                     for key in before if after[key] != before[key]}}
+
+
 if __name__ == "__main__":
-    if connection.vendor == "postgresql":
-        copy_fixture_into_postgresql(sys.argv[1])
+    if sys.argv[1:2] == ["--back"]:
+        with open(sys.argv[2], encoding="utf-8") as kept:
+            print("REPORT " + json.dumps(back_to_the_old_release(json.load(kept)),
+                                         ensure_ascii=False))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--before"]:
+        with open(sys.argv[2], "w", encoding="utf-8") as kept:
+            json.dump({"applied": sorted(MigrationRecorder(connection).applied_migrations()),
+                       "schema": fingerprint()}, kept, ensure_ascii=False)
     call_command("migrate", verbosity=0)
     print("REPORT " + json.dumps(report(), ensure_ascii=False))
