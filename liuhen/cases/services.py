@@ -28,9 +28,12 @@ EDITABLE_FACTS = ("cause", "summary", "is_random_inspection", "is_disputed",
                   "written_record_impractical", "av_other_reason", "penalty_outcome")
 
 
-def _require_unit(actor, action: str, unit, event: str) -> None:
+def _require_unit(actor, action: str, unit, event: str, *, target=None) -> None:
+    """Refuse ``action`` outside the actor's units; the refusal names ``target`` (the object
+    acted on; the unit by default: 第二十六条 (三), who was refused what)."""
     if not unit_allowed(actor, action, unit):
-        record_denied(actor=actor, action=event, target=unit, reason=f"无权在该单位执行：{action}")
+        record_denied(actor=actor, action=event, target=target or unit,
+                      reason=f"无权在该单位执行：{action}")
         raise Forbidden("无权在该单位办理此事项")
 
 
@@ -41,10 +44,11 @@ def _check_officers(officers, unit, *, actor, purpose: str, on: date | None = No
     ensure_qualified(officers, on=on, actor=actor, purpose=purpose)
 
 
-def require_case_create(*, actor, unit) -> None:
+def require_case_create(*, actor, unit, target=None) -> None:
     """Refuse (403, audited) opening a case in ``unit``: the case forms ask before they show
-    anything, so a role that cannot open cases there never sees the form (issue 16 item 14)."""
-    _require_unit(actor, "case.create", unit, events.event_case_created)
+    anything, so a role that cannot open cases there never sees the form (issue 16 item 14).
+    ``target``: what the case would come from (a patrol), named by the refusal."""
+    _require_unit(actor, "case.create", unit, events.event_case_created, target=target)
 
 
 def create_party(*, actor, unit, kind: str, name: str, id_number: str,
@@ -162,6 +166,7 @@ def create_case(*, actor, unit, kind: str, cause: str, source: str, officer_ids,
 def open_case_from_patrol(*, actor, patrol: Patrol, kind: str, cause: str, officer_ids=None,
                           party_ids=(), summary: str = "") -> Case:
     """A violation found on patrol opens a case (第五条: 日常巡查发现违法行为)."""
+    require_case_create(actor=actor, unit=patrol.unit, target=patrol)
     ids = officer_ids or list(patrol.officers.values_list("pk", flat=True))
     return create_case(actor=actor, unit=patrol.unit, kind=kind, cause=cause,
                        source=CaseSource.PATROL, officer_ids=ids, party_ids=party_ids,

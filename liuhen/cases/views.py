@@ -352,7 +352,7 @@ def patrol_open_case(request, pk):
     patrol = get_for(request.user, "patrol.view",
                      Patrol.objects.select_related("unit").prefetch_related("officers"), pk,
                      read_event=events.event_patrol_viewed if request.method == "GET" else None)
-    services.require_case_create(actor=request.user, unit=patrol.unit)
+    services.require_case_create(actor=request.user, unit=patrol.unit, target=patrol)
     form = FromPatrolForm(request.POST or None, user=request.user, patrol=patrol)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -34,6 +34,7 @@ from liuhen.evidence.storage import derived_key, get_storage
 from liuhen.records.models import Document
 from liuhen.redaction import (
     ManualBox,
+    MediaError,
     MuteRange,
     PlanError,
     RedactionPlan,
@@ -442,9 +443,12 @@ def preview_redaction(*, actor, copy_id, at) -> bytes:
     photo = recording.kind == RecordingKind.PHOTO
     with tempfile.TemporaryDirectory(prefix="liuhen-preview-") as folder:
         source = _fetch(recording, Path(folder))
-        preview = redaction_preview(source=source, target_dir=Path(folder) / "out",
-                                    plan=build_plan(copy.redaction_plan, source, photo=photo),
-                                    times=None if photo else [seconds], count=1)
+        try:
+            preview = redaction_preview(source=source, target_dir=Path(folder) / "out",
+                                        plan=build_plan(copy.redaction_plan, source, photo=photo),
+                                        times=None if photo else [seconds], count=1)
+        except MediaError as exc:  # an original the decoder cannot read: say so, not a 500
+            raise Conflict("原件无法解码，不能生成预览；请检查原件（固定值校验）") from exc
         if not preview.stills:
             raise Conflict("该记录没有可预览的画面")
         return preview.stills[0].read_bytes()

@@ -281,7 +281,7 @@ def execute(*, actor, register: DisposalList) -> DisposalList:
     """Destroy each item of an approved register (both approvals, 第十四条) through the vault's
     tombstone path; an item held or no longer due since the proposal is skipped; one whose
     storage lock has not passed waits (run again later)."""
-    require(actor, "disposal.execute", event=events.event_disposal_refused)
+    require(actor, "disposal.execute", event=events.event_disposal_refused, target=register)
     register = DisposalList.objects.get(pk=register.pk)
     if not (register.head_by_id and register.legal_by_id):
         _refuse(actor, register, "销毁须经单位负责人和法制机构双方批准，清册尚缺批准")

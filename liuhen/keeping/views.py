@@ -258,6 +258,8 @@ def case_file_pdf(request, pk):
         raise Conflict(f"该卷宗已依销毁清册 {case_file.disposal_register} 销毁，文件已删除")
     use = check_use(request.user, case_file.case, UseAction.VIEW,
                     event=events.event_casefile_downloaded)
+    if not case_file.storage_key:  # a draft whose PDF was never written: nothing to show
+        raise NotFound("该卷宗尚未生成 PDF")
     record(actor=request.user, action=events.event_casefile_downloaded, target=case_file,
            detail=use.detail)
     response = HttpResponse(casefile.read_pdf(case_file), content_type="application/pdf")
@@ -354,10 +356,10 @@ def burn_check(request, pk):
     """Read the disc's image back and compare with the register. Only the registered image
     is read from a page (no path typed by a user reaches the server's file system); a disc
     itself is checked where it is mounted with ``burns.check_disc(location=…)``."""
-    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
-    burn = _burns(request.user).filter(pk=pk).first()
-    if burn is None:
-        raise NotFound("没有找到该光盘（或无权办理）")
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused,
+            target=("keeping.discburn", str(pk)))
+    burn = get_for(request.user, burns.PERMISSION, _burns(request.user), pk,
+                   denied_event=events.event_burn_refused)
     try:
         burns.check_disc(actor=request.user, burn=burn)
     except LiuhenError as exc:
@@ -442,10 +444,10 @@ def _package_page(request, status: int = 200):
 def package_verify(request, pk):
     """Check the package as kept (the offline verifier: signature, SHA-256 and SM3 manifests,
     every file) and show the result."""
-    require(request.user, burns.PERMISSION, event=events.event_package_refused)
-    package = _packages(request.user).filter(pk=pk).first()
-    if package is None:
-        raise NotFound("没有找到该档案包（或无权办理）")
+    require(request.user, burns.PERMISSION, event=events.event_package_refused,
+            target=("keeping.archivepackage", str(pk)))
+    package = get_for(request.user, burns.PERMISSION, _packages(request.user), pk,
+                      denied_event=events.event_package_refused)
     try:
         report = archive.verify_kept(package)
         ok, failures = report.ok, [f.zh for f in report.failures][:20]
@@ -466,9 +468,11 @@ def package_verify(request, pk):
 @handles_errors
 def package_report(request, pk, fmt):
     """The 四性检测 report as PDF or JSON."""
-    require(request.user, burns.PERMISSION, event=events.event_package_refused)
-    package = _packages(request.user).filter(pk=pk).first()
-    if package is None or fmt not in ("pdf", "json"):
+    require(request.user, burns.PERMISSION, event=events.event_package_refused,
+            target=("keeping.archivepackage", str(pk)))
+    package = get_for(request.user, burns.PERMISSION, _packages(request.user), pk,
+                      denied_event=events.event_package_refused)
+    if fmt not in ("pdf", "json"):
         raise NotFound("没有找到该档案包")
     record(actor=request.user, action=events.event_package_report_downloaded, target=package,
            request=request, detail={"format": fmt})
@@ -486,9 +490,11 @@ def package_report(request, pk, fmt):
 @handles_errors
 def burn_image(request, pk):
     """Download a disc image to burn it (the records keeper)."""
-    require(request.user, burns.PERMISSION, event=events.event_burn_refused)
-    burn = _burns(request.user).filter(pk=pk).first()
-    if burn is None or not Path(burn.image_path).is_file():
+    require(request.user, burns.PERMISSION, event=events.event_burn_refused,
+            target=("keeping.discburn", str(pk)))
+    burn = get_for(request.user, burns.PERMISSION, _burns(request.user), pk,
+                   denied_event=events.event_burn_refused)
+    if not Path(burn.image_path).is_file():
         raise NotFound("没有找到该光盘映像")
     record(actor=request.user, action=events.event_burn_image_downloaded, target=burn,
            request=request, detail={"sha256": burn.sha256})

@@ -187,7 +187,8 @@ class PublishIn(Schema):
 
 def _circular(request, circular_id: int, event: str) -> Circular:
     """A circular the caller may see (drafts: the legal affairs office only), else 404."""
-    require(request.user, "circular.view", event=event)
+    require(request.user, "circular.view", event=event,
+            target=("supervision.circular", str(circular_id)[:64]))
     found = circulars.visible_circulars(request.user).filter(pk=circular_id).first()
     if found is None:
         record_denied(actor=request.user, action=event,
@@ -226,6 +227,7 @@ def create_circular(request, payload: CircularIn):
 @router.post("/circulars/{circular_id}/publish", response=CircularOut,
              summary="发布通报（生成并保存 PDF，此后不再改动）")
 def publish_circular(request, circular_id: int, payload: PublishIn):
-    require(request.user, "circular.manage", event=events.event_circular_published)
+    require(request.user, "circular.manage", event=events.event_circular_published,
+            target=("supervision.circular", str(circular_id)[:64]))
     found = _circular(request, circular_id, events.event_circular_published)
     return circulars.publish_circular(actor=request.user, circular=found, text=payload.text)

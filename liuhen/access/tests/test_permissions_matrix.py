@@ -412,6 +412,15 @@ def test_matrix(world, db, api, name, role, where):
     assert any(e.action == row.denied_event for e in denied), [e.action for e in denied]
     entry = denied[-1]
     assert entry.actor_id == actor.user.pk and entry.actor_role == role and entry.reason
+    # 第二十六条 (三): a refusal about one object names it, not only who was refused
+    in_path = {key: str(obj.pk) for key, obj in (
+        *((k, target[k]) for k in ("case", "party", "patrol")),
+        ("token", world["tokens"][role if where == "team_a" else "stranger"]))
+        if "{" + key + "}" in row.path}
+    if in_path:
+        assert {(e.object_type.rsplit(".", 1)[-1].removeprefix("api"), e.object_id)
+                for e in denied} & set(in_path.items()), (
+            in_path, [(e.object_type, e.object_id) for e in denied])
     assert not [e for e in entries if e.outcome == "succeeded" and e.action == row.event]
     # The refused write changed nothing.
     assert Case.objects.get(pk=target["case"].pk).stage == "initiation"

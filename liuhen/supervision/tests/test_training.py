@@ -126,4 +126,9 @@ def test_pages(people):
     assert own.status_code == 200 and "事先告知与全程记录" in own.content.decode()
     other = officer.get(f"/supervision/training/officers/{people['officer_a2'].pk}/")
     assert other.status_code == 404
-    assert AuditEntry.objects.filter(action="training.record_viewed").count() == 1
+    viewed = AuditEntry.objects.filter(action="training.record_viewed")
+    assert viewed.filter(outcome="succeeded").count() == 1
+    # the other officer's record was hidden, and the refusal names whose (第二十六条 (三))
+    assert viewed.filter(outcome="denied", actor_id=people["officer_a"].user.pk,
+                         object_type="org.officer",
+                         object_id=str(people["officer_a2"].pk)).count() == 1

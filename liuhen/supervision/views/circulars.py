@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from liuhen.access.querysets import allows
 from liuhen.access.services import require
-from liuhen.audit.services import record
+from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import error_page
 from liuhen.supervision import circulars, events
@@ -24,9 +24,13 @@ from liuhen.supervision.choices import PeriodKind
 from liuhen.supervision.models import Circular
 
 
-def _get(user, pk) -> Circular:
+def _get(user, pk, event: str) -> Circular:
+    """A circular the user may read (drafts: the legal affairs office only); else 404, and the
+    refusal is audited naming the circular (第二十六条 (三))."""
     circular = circulars.visible_circulars(user).filter(pk=pk).first()
     if circular is None:
+        record_denied(actor=user, action=event, target=("supervision.circular", str(pk)),
+                      reason="对象不存在或无权访问")
         raise NotFound()
     return circular
 
@@ -63,8 +67,9 @@ def circular_list(request):
 @require_GET
 def circular_detail(request, pk: int):
     try:
-        require(request.user, "circular.view", event=events.event_circular_viewed)
-        circular = _get(request.user, pk)
+        require(request.user, "circular.view", event=events.event_circular_viewed,
+                target=("supervision.circular", str(pk)))
+        circular = _get(request.user, pk, events.event_circular_viewed)
     except LiuhenError as exc:
         return error_page(request, exc)
     record(actor=request.user, action=events.event_circular_viewed, target=circular)
@@ -78,7 +83,7 @@ def circular_detail(request, pk: int):
 @require_POST
 def circular_publish(request, pk: int):
     try:
-        circular = _get(request.user, pk)
+        circular = _get(request.user, pk, events.event_circular_published)
         circulars.publish_circular(actor=request.user, circular=circular,
                                    text=request.POST.get("text"))
     except LiuhenError as exc:
@@ -92,8 +97,9 @@ def circular_publish(request, pk: int):
 def circular_export(request, pk: int, fmt: str):
     """The circular as PDF (published: the kept PDF) or XLSX, audited."""
     try:
-        require(request.user, "circular.view", event=events.event_circular_exported)
-        circular = _get(request.user, pk)
+        require(request.user, "circular.view", event=events.event_circular_exported,
+                target=("supervision.circular", str(pk)))
+        circular = _get(request.user, pk, events.event_circular_exported)
     except LiuhenError as exc:
         return error_page(request, exc)
     if fmt == "pdf":

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from liuhen.access.querysets import allows
 from liuhen.access.services import require
-from liuhen.audit.services import record
+from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import InvalidInput, LiuhenError, NotFound
 from liuhen.core.pages import error_page
 from liuhen.org.models import Officer
@@ -74,7 +74,8 @@ def training_list(request):
 @require_http_methods(["GET", "POST"])
 def training_detail(request, pk: int):
     try:
-        require(request.user, "training.view", event=events.event_training_viewed)
+        require(request.user, "training.view", event=events.event_training_viewed,
+                target=("supervision.trainingsession", str(pk)))
         session = TrainingSession.objects.filter(pk=pk).first()
         if session is None:
             raise NotFound()
@@ -105,9 +106,12 @@ def training_detail(request, pk: int):
 @require_GET
 def officer_training(request, pk: int):
     try:
-        require(request.user, "training.view", event=events.event_training_record_viewed)
+        require(request.user, "training.view", event=events.event_training_record_viewed,
+                target=("org.officer", str(pk)))
         officer = training.visible_officers(request.user).filter(pk=pk).first()
-        if officer is None:
+        if officer is None:  # another unit's officer: hidden like a missing one, and audited
+            record_denied(actor=request.user, action=events.event_training_record_viewed,
+                          target=("org.officer", str(pk)), reason="对象不存在或无权访问")
             raise NotFound()
         year = _year(request.GET.get("year"))
     except LiuhenError as exc:

@@ -31,9 +31,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
+from conftest import module_world
 from liuhen.access.choices import Role
 from liuhen.access.permissions import scope_for
 from liuhen.audit.models import AuditEntry
@@ -267,12 +268,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     from liuhen.supervision import services as supervision
     from liuhen.supervision.tests.factories import make_recording
 
-    folder = tmp_path_factory.mktemp("every-operation")
-    places = override_settings(EVIDENCE_STORAGE="local", EVIDENCE_DIR=folder / "evidence",
-                               UPLOAD_DIR=folder / "uploads", SUPPLY_DIR=folder / "supplied")
-    for name in ("evidence", "uploads", "supplied"):
-        (folder / name).mkdir()
-    with places, django_db_blocker.unblock(), transaction.atomic():
+    with module_world(django_db_blocker, tmp_path_factory.mktemp("every-operation")) as folder:
         top = UnitFactory(name="全接口测试局", kind=UnitKind.BUREAU, case_number_prefix="全人社")
         detachment = UnitFactory(name="监察支队", parent=top)
         units = {"bureau": top, "detachment": detachment,
@@ -356,7 +352,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                "officer_ids": [officer.pk, colleague.pk], "evidence_dir": folder / "evidence",
                "downloads": dict(zip(DOWNLOADS, (made.read_bytes(), kept.read_bytes()),
                                      strict=True))}
-        transaction.set_rollback(True)
 
 
 def _resolve(schema: dict, components: dict) -> dict:
@@ -398,8 +393,12 @@ def _value(name: str, schema: dict, world, components):
     return "测试"[: schema.get("maxLength", 2)]
 
 
+def _path_ids(world, role) -> dict:
+    return dict(world["ids"], token_id=world["tokens"][role].pk)
+
+
 def _call(client, method, path, operation, world, role):
-    ids = dict(world["ids"], token_id=world["tokens"][role].pk)
+    ids = _path_ids(world, role)
     url = path
     for key, value in ids.items():
         url = url.replace("{" + key + "}", str(value))
@@ -455,6 +454,12 @@ def test_every_role_on_every_operation(world, db, settings, op_id, method, path,
             denied = [e for e in entries if e.outcome == "denied"]
             assert denied, f"{op_id} refused {role} without a denied audit entry"
             assert denied[-1].actor_id == actor.user.pk and denied[-1].reason, where
+            # 第二十六条 (三): a refusal about one object names it (the object in the path)
+            named = {str(value) for key, value in _path_ids(world, role).items()
+                     if "{" + key + "}" in path}
+            if named:
+                assert {e.object_id for e in denied if e.actor_id == actor.user.pk} & named, (
+                    *where, [(e.object_type, e.object_id) for e in denied])
         else:
             assert status != 403, where
             assert status != 404 or op_id in BODY_NAMES_MISSING, where
