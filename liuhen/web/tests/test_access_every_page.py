@@ -114,6 +114,7 @@ class Page:
 
 
 G, P = "GET", "POST"
+UNKNOWN = 2_000_000_000  # an id no object has
 PAGES: dict[str, Page] = {
     # -- signing in, the start page, the inbox (第二十六条 (三): every login is audited)
     "login": Page(PUBLIC, "等保 2.0 三级: one login page for everyone, TOTP where required; "
@@ -275,6 +276,19 @@ PAGES: dict[str, Page] = {
     "document_viewer_page": Page("document.view", "第十六条 (a text document has no page "
                                  "images: 404 once allowed)", obj="document",
                                  content="document", args={"page": 1}, ok=(404,)),
+    # internal copies and exports under a grant (复制、拷贝/导出, 第十六条): anyone may hold a
+    # grant; what one reaches is one's own (another's or an unknown id: 404); the grant rules
+    # and the bytes: disclosure/tests/test_use_copies.py, test_exports.py
+    "use_index": Page(SIGNED_IN, "第十六条: one's own copies and exports"),
+    "use_copy_new": Page("recording.view", "第十六条: the copy form of a record one sees",
+                         obj="recording", query="?target=evidence.recording:{recording}"),
+    "use_copy": Page(SIGNED_IN, "第十六条", args={"pk": UNKNOWN}, ok=(404,)),
+    "use_copy_download": Page(SIGNED_IN, "第十六条", args={"pk": UNKNOWN}, ok=(404,)),
+    "use_export_new": Page(Owner({Role.OFFICER}), "第十六条: an export under one's own grant "
+                           "(the world's grant is for viewing: refused in words, 400)",
+                           obj="grant", query="?grant={grant}", ok=(400,)),
+    "use_export": Page(SIGNED_IN, "第十六条", args={"pk": UNKNOWN}, ok=(404,)),
+    "use_export_download": Page(SIGNED_IN, "第十六条", args={"pk": UNKNOWN}, ok=(404,)),
     "disclosure_marks": Page("confidentiality.mark", "第十七条第四款: confidentiality marks"),
     "disclosure_unusual": Page("use.unusual", "第二十六条第三项: unusual use"),
     # -- devices (第二十一条、第二十二条)
