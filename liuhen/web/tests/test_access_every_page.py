@@ -280,6 +280,8 @@ PAGES: dict[str, Page] = {
     # grant; what one reaches is one's own (another's or an unknown id: 404); the grant rules
     # and the bytes: disclosure/tests/test_use_copies.py, test_exports.py
     "use_index": Page(SIGNED_IN, "第十六条: one's own copies and exports"),
+    "use_register": Page("use.unusual", "第十六条、第二十六条第三项: the register of every copy "
+                         "and export, for the legal affairs office"),
     "use_copy_new": Page("recording.view", "第十六条: the copy form of a record one sees",
                          obj="recording", query="?target=evidence.recording:{recording}"),
     "use_copy": Page(SIGNED_IN, "第十六条", args={"pk": UNKNOWN}, ok=(404,)),
