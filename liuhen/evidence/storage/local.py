@@ -212,16 +212,20 @@ class LocalStorage:
         """One chunk to a temporary file (a seam: tests make it raise ENOSPC)."""
         fh.write(chunk)
 
-    def stage(self, source: Path, *, digests: Digests | None = None) -> Staged:
+    def stage(self, source: Path, *, digests: Digests | None = None,
+              durable: bool = False) -> Staged:
         """Bring ``source`` into ``.incoming``: hard-linked when its digests are known already
-        (tus assembled it and hashed it while it arrived), else copied while being hashed."""
+        (tus assembled it and hashed it while it arrived), else copied while being hashed.
+        ``durable``: the caller vouches that the source's bytes were fsynced (a tus upload:
+        each PATCH is synced before its offset is recorded), so a hard link of it need not be
+        synced again; a copy made here is synced here."""
         source = Path(source)
         try:
             target = self._incoming() / f"{uuid.uuid4().hex}.part"
             if digests is not None:
                 try:
                     os.link(source, target)
-                    return Staged(target, digests, temporary=True)
+                    return Staged(target, digests, temporary=True, durable=durable)
                 except OSError as exc:  # another filesystem, or no hard links: copy
                     if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
                         raise

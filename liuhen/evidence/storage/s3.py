@@ -355,8 +355,10 @@ class S3Storage:
             )
 
     # -- writing -------------------------------------------------------------------------
-    def stage(self, source: Path, *, digests: Digests | None = None) -> Staged:
-        """S3 uploads straight from the source file: only hash it if not hashed yet."""
+    def stage(self, source: Path, *, digests: Digests | None = None,
+              durable: bool = False) -> Staged:
+        """S3 uploads straight from the source file: only hash it if not hashed yet
+        (``durable`` means nothing here: an acknowledged PUT is durable)."""
         source = Path(source)
         try:
             return Staged(source, digests or digest_file(source), temporary=False)

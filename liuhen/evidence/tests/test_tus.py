@@ -646,3 +646,27 @@ def test_the_last_chunk_is_answered_from_the_ingest_without_reading_rows_again(
     reads = [q for q in sql[written:] if q.startswith("SELECT")]
     assert not [q for q in reads if 'FROM "evidence_uploadsession"' in q
                 or 'FROM "evidence_recording"' in q], reads
+
+
+def test_a_finished_upload_is_not_synced_a_second_time(tus_a, make_media, monkeypatch):
+    """Issue 9 item 2: the upload's bytes were fsynced before their offset was recorded, so
+    the vault's hard link of the complete file is renamed and its directory synced, without a
+    second fsync of the same bytes (each is a disk cache flush). The bytes are still synced
+    once, before the answer; the stored object is the upload's bytes."""
+    import os
+
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    data = make_media("h264").read_bytes()
+    response = tus_a.create(len(data), body=data)
+    assert response.status_code == 201 and response["Liuhen-Recording-Id"]
+    assert not [p for p in synced if "/.incoming/" in p], synced
+    assert len([p for p in synced if "/uploads/" in p]) == 1  # the body, as it arrived
+    recording = Recording.objects.get()
+    assert recording.sha256 == hashlib.sha256(data).hexdigest()
