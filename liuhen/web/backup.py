@@ -12,7 +12,13 @@ of every file in it:
   its replication is the bucket's business; the manifest says so;
 * ``audit-anchors/``: the anchors of the audit chain's head (copies kept elsewhere still count);
 * ``secret_key``: the key sessions and tokens are signed with, unless it comes from
-  ``LIUHEN_SECRET_KEY`` (then the operator keeps it, and the manifest says so).
+  ``LIUHEN_SECRET_KEY`` (then the operator keeps it, and the manifest says so);
+* ``supplied/``, ``exported/``, ``archive/``: what the bureau handed out and must be able to show
+  later, kept for good and not made again from the vault: each evidence package as supplied to a
+  review body or court (复制留存, 第十七条第三款), each export under a grant (第十六条), each
+  archive package with its disc images (第十五条);
+* ``keys/``: the bureau's signing keys (Ed25519, and SM2 where it signs), mode 0600 as kept: a
+  package signed after a restore must verify against the public key already handed out.
 
 The manifest is written last: a folder without one is an unfinished backup. A restore checks
 every file against the manifest before it writes anything, and only into an empty data folder
@@ -39,6 +45,7 @@ from liuhen.audit.anchors import anchor_dir
 from liuhen.audit.services import verify
 from liuhen.core.errors import InvalidInput
 from liuhen.core.files import write_atomically
+from liuhen.packaging.keys import ed25519_key_path, sm2_key_path
 
 FORMAT = "liuhen-backup/1"
 MANIFEST = "manifest.json"
@@ -81,6 +88,27 @@ def _copy_tree(src: Path, dest: Path) -> None:
         shutil.copytree(src, dest, dirs_exist_ok=True, symlinks=False)
 
 
+def _kept_folders() -> list[tuple[str, Path]]:
+    """(name in the backup, folder here) of what was handed out and is kept for good."""
+    return [("supplied", Path(settings.SUPPLY_DIR)), ("exported", Path(settings.EXPORT_DIR)),
+            ("archive", Path(settings.ARCHIVE_DIR))]
+
+
+def _signing_keys() -> list[tuple[str, Path]]:
+    """(name in the backup, path here) of the bureau's signing keys, as the settings place them."""
+    keys = [("keys/signing-ed25519.pem", ed25519_key_path())]
+    sm2 = sm2_key_path()
+    if sm2 is not None:
+        keys.append(("keys/signing-sm2.pem", sm2))
+    return keys
+
+
+def _copy_key(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dest)
+    os.chmod(dest, 0o600)
+
+
 def make_backup(dest: Path) -> BackupResult:
     """Write a backup into ``dest`` (created; it must not hold anything yet)."""
     dest = Path(dest)
@@ -113,6 +141,11 @@ def make_backup(dest: Path) -> BackupResult:
     elif key_file.exists():
         shutil.copy2(key_file, dest / "secret_key")
         os.chmod(dest / "secret_key", 0o600)
+    for name, folder in _kept_folders():
+        _copy_tree(folder, dest / name)
+    for name, path in _signing_keys():
+        if path.is_file():
+            _copy_key(path, dest / name)
     files = {}
     total = 0
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
@@ -157,6 +190,12 @@ def _data_folder_empty() -> list[str]:
         found.append(str(settings.EVIDENCE_DIR))
     if anchor_dir().is_dir() and any(anchor_dir().iterdir()):
         found.append(str(anchor_dir()))
+    for _, folder in _kept_folders():
+        if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")):
+            found.append(str(folder))
+    for _, path in _signing_keys():
+        if path.exists():  # never replaced: a key of this installation's own is kept
+            found.append(str(path))
     if connection.vendor == "sqlite":
         db_file = Path(settings.DATABASES["default"]["NAME"])
         if db_file.exists() and db_file.stat().st_size > 0:
@@ -196,6 +235,12 @@ def restore_backup(src: Path) -> dict:
         _copy_tree(src / "evidence", Path(settings.EVIDENCE_DIR))
     if (src / "audit-anchors").is_dir():
         _copy_tree(src / "audit-anchors", anchor_dir())
+    for name, folder in _kept_folders():
+        if (src / name).is_dir():
+            _copy_tree(src / name, folder)
+    for name, path in _signing_keys():
+        if (src / name).is_file():
+            _copy_key(src / name, path)
     if (src / "secret_key").is_file():
         # This process already made a key of its own for the empty folder: the backup's wins.
         key = Path(settings.DATA_DIR) / "secret_key"

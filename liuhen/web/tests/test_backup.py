@@ -46,6 +46,16 @@ def test_backup_restore_reaches_the_same_audit_head(server_process, tmp_path):
     server = server_process()
     created = _run_script(server, INGEST_SCRIPT, str(server.data_dir / f"{uuid.uuid4().hex}.mp4"))
     server.manage("audit", "anchor")
+    server.manage("signing_key")
+    # What was handed out and is kept for good (第十五条, 第十六条, 第十七条第三款): not made
+    # again from the vault, so a backup that left it out would lose it (found 2026-12-05).
+    handed_out = {"supplied/S-1/package.zip": b"supplied package", "exported/E-1/export.zip":
+                  b"export under a grant", "archive/A-1/disc-1.iso": b"archive disc image"}
+    for name, data in handed_out.items():
+        (server.data_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (server.data_dir / name).write_bytes(data)
+    keys = {name: (server.data_dir / "keys" / name).read_bytes()
+            for name in ("signing-ed25519.pem", "signing-sm2.pem")}
     head = _head(server)
 
     dest = tmp_path / "backup"
@@ -58,6 +68,7 @@ def test_backup_restore_reaches_the_same_audit_head(server_process, tmp_path):
     assert manifest["database"]["file"] in names and "secret_key" in names
     assert any(name.startswith("evidence/") for name in names)
     assert any(name.startswith("audit-anchors/") for name in names)
+    assert set(handed_out) | {f"keys/{name}" for name in keys} <= names
     for name, entry in manifest["files"].items():  # known answers: the files' own digests
         assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == entry["sha256"]
     # A second backup into the same folder is refused.
@@ -91,6 +102,12 @@ def test_backup_restore_reaches_the_same_audit_head(server_process, tmp_path):
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert (tmp_path / "restored-var" / "secret_key").read_bytes() == \
             (server.data_dir / "secret_key").read_bytes()
+        for name, data in handed_out.items():
+            assert (tmp_path / "restored-var" / name).read_bytes() == data
+        for name, data in keys.items():
+            restored_key = tmp_path / "restored-var" / "keys" / name
+            assert restored_key.read_bytes() == data
+            assert restored_key.stat().st_mode & 0o777 == 0o600
         recording = _run_script(server, "import json\nfrom liuhen.evidence.models import "
                                 "Recording\nprint(json.dumps(list(Recording.objects."
                                 "values_list('pk', flat=True))))", "")
