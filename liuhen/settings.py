@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "liuhen.core.middleware.RequestIdMiddleware",  # first: error pages and logs name the id
+    "liuhen.core.middleware.MultipartBoundaryMiddleware",  # before anything reads the body
     "liuhen.core.per_request.PerRequestMiddleware",  # scope lookups read once per GET
     "django.middleware.security.SecurityMiddleware",
     "liuhen.core.middleware.SecurityHeadersMiddleware",

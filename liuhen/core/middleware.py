@@ -20,6 +20,11 @@ def request_id(request) -> str:
     return getattr(request, "request_id", "") if request is not None else ""
 
 
+def wants_json(request) -> bool:
+    """API and tus clients (everything under /api/) get JSON; browsers get the page."""
+    return request.path.startswith("/api/") or "Tus-Resumable" in request.headers
+
+
 class RequestIdMiddleware:
     """Gives every request an id: the proxy's ``X-Request-ID`` when well-formed, else a new
     one; answered in the ``X-Request-ID`` header and shown on the error pages (issue 13 item 7)."""
@@ -33,6 +38,41 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("X-Request-ID", request.request_id)
         return response
+
+class MultipartBoundaryMiddleware:
+    """A form upload whose ``Content-Type: multipart/form-data`` names no usable boundary (a
+    hand-made client, a proxy that rewrote the header) is refused 400 here, before anything
+    reads the body: Django's parser would raise MultiPartParserError at the first read of
+    ``request.POST`` (the CSRF check), answer its generic 400 and log a traceback that pages an
+    operator for the client's mistake. The check is Django's own (``MultiPartParser``'s
+    boundary rule), so what passes here parses there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.lower().startswith("multipart/"):
+            from django.http.multipartparser import MultiPartParser
+            from django.utils.http import parse_header_parameters
+
+            _, params = parse_header_parameters(content_type)
+            boundary = params.get("boundary", "")
+            if not boundary or not MultiPartParser.boundary_re.match(boundary):
+                return _malformed(request, "请求内容无法解析：multipart 表单缺少有效的 boundary")
+        return self.get_response(request)
+
+
+def _malformed(request, message: str):
+    from django.http import JsonResponse
+
+    if wants_json(request):
+        return JsonResponse({"code": "invalid_input", "message": message,
+                             "request_id": request_id(request)},
+                            status=400, json_dumps_params={"ensure_ascii": False})
+    return render(request, "core/error.html", {"error": message, "code": "invalid_input"},
+                  status=400)
+
 
 # No inline scripts or styles anywhere: every asset is served by the app itself (intranet).
 CSP = (

@@ -22,7 +22,7 @@ from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 
-from liuhen.core.middleware import request_id
+from liuhen.core.middleware import request_id, wants_json
 
 log = logging.getLogger("liuhen.outage")
 
@@ -51,11 +51,6 @@ def outage_cause(exc: BaseException | None) -> str | None:
                 return "database_unavailable"
         exc = exc.__cause__ or exc.__context__
     return None
-
-
-def wants_json(request) -> bool:
-    """API and tus clients (everything under /api/) get JSON; browsers get the page."""
-    return request.path.startswith("/api/") or "Tus-Resumable" in request.headers
 
 
 def outage_response(request, cause: str, exc: BaseException | None = None) -> HttpResponse:

@@ -13,8 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from liuhen.core.errors import Forbidden, LiuhenError, NotFound
-from liuhen.core.middleware import request_id
-from liuhen.core.outage import wants_json
+from liuhen.core.middleware import request_id, wants_json
 
 
 def error_page(request, exc: LiuhenError):

@@ -60,3 +60,32 @@ def test_patch_null_clears_a_date_that_may_be_empty(people, api, case_a):
     response = api(people["officer_a"]).patch(f"/api/cases/{case_a.pk}",
                                               {"complaint_received_on": None})
     assert response.status_code == 200, response.content[:300]
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\"\"",
+])
+@pytest.mark.parametrize("path", ["/api/cases", "/api/cases/{case}/documents"])
+def test_a_multipart_body_without_a_boundary_is_a_400_and_logs_no_traceback(
+        people, api, case_a, path, content_type, caplog):
+    """A form upload whose Content-Type names no boundary (a hand-made client, a broken proxy)
+    is the client's mistake: a JSON 400 with its code, and no "Internal Server Error"
+    traceback in the server's log, which would page an operator for nothing."""
+    client = api(people["legal"])
+    with caplog.at_level("WARNING"):
+        response = client.client.generic("POST", path.format(case=case_a.pk), b"--x\r\n\r\n",
+                                         content_type=content_type, headers=client.headers)
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["code"] == "invalid_input"
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+def test_a_page_form_without_a_boundary_gets_the_error_card(people, client, caplog):
+    """The same on a page (a form post): the error card in Chinese, not Django's bare 400."""
+    client.force_login(people["officer_a"].user)
+    with caplog.at_level("WARNING"):
+        response = client.generic("POST", "/cases/new/", b"--x\r\n\r\n",
+                                  content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "multipart 表单缺少有效的 boundary" in response.content.decode()
+    assert not [r for r in caplog.records if r.exc_info]

@@ -7,14 +7,16 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.db import OperationalError
 
 from liuhen.web import jobs
-from liuhen.web.supervise import Child, Supervisor, describe
+from liuhen.web.supervise import Child, Supervisor, describe, pid_alive
 
 
 class FakeClock:
@@ -133,3 +135,32 @@ def test_serve_restarts_a_killed_worker(server_process):
                     and f"worker (pid {first}) exited with status SIGKILL" in text and text,
                     what="the log line")
     assert "restarting in 1 s" in log
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_to_the_whole_group_restarts_nothing(server_process, stop_signal):
+    """Ctrl+C in a terminal (SIGINT) or systemd's stop (SIGTERM to the control group) reaches
+    `liuhen serve` and its `liuhen supervise` at once. The supervisor then exits on its own
+    signal, and the watcher in `liuhen serve` used to take that for a crash: "supervise exited
+    with status 0 … restarting in 1 s", and sometimes a new supervisor with a new worker and
+    scheduler, started during the shutdown and killed a moment later (seen at the end of the
+    pages bench, 2026-12-04). A stop is a stop: nothing is restarted, nothing is left."""
+    server = server_process().start(worker=True)
+    _wait_for(lambda: _worker_pid(server.proc.pid), what="the worker")
+    supervisors = [pid for pid, cmd in _children(server.proc.pid) if "liuhen supervise" in cmd]
+    assert len(supervisors) == 1
+    everyone = {server.proc.pid, *supervisors, *(p for p, _ in _children(supervisors[0]))}
+    # A request still in flight (a form whose body is slow to come, as an upload over a poor
+    # line), so that gunicorn's graceful stop lasts, as it does under real use.
+    slow = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    slow.sendall(b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n\r\nusername=a")
+    time.sleep(0.5)
+    os.killpg(server.proc.pid, stop_signal)
+    assert server.proc.wait(timeout=30) is not None
+    log = (server.data_dir / "server.log").read_text(errors="replace")
+    assert "supervise (pid" not in log, log[-2000:]  # neither "exited … restarting" nor a restart
+    assert log.count("supervise: supervise started") == 1, log[-2000:]
+    _wait_for(lambda: not any(pid_alive(pid) for pid in everyone), timeout=15,
+              what="every process of the server to end")
+    slow.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 
@@ -75,6 +76,8 @@ class Command(BaseCommand):
 
         http_errors.install()  # gunicorn's own 400/414/431 as the API's JSON error
 
+        stderr = self.stderr
+
         class App(BaseApplication):
             def load_config(self):
                 self.cfg.set("bind", bind)
@@ -98,12 +101,43 @@ class Command(BaseCommand):
             def load(self):
                 return application
 
+            def run(self):
+                # BaseApplication.run, with the arbiter below (same error handling).
+                try:
+                    _stop_aware_arbiter(self, supervisor).run()
+                except RuntimeError as exc:
+                    stderr.write(f"\nError: {exc}\n")
+                    raise SystemExit(1) from exc
+
         self.stdout.write(f"留痕已启动：http://{bind}/  （Ctrl+C 停止）")
         try:
             App().run()
         finally:
             if supervisor is not None:
                 supervisor.terminate()
+
+
+def _stop_aware_arbiter(app, supervisor: Supervisor | None):
+    from gunicorn.arbiter import Arbiter
+
+    class StopAwareArbiter(Arbiter):
+        """gunicorn's arbiter that tells the supervisor watch a stop has begun, the moment the
+        stop signal arrives. Ctrl+C (SIGINT to the terminal's process group) or systemd's stop
+        (SIGTERM to the whole control group) reaches `liuhen supervise` too, which then exits
+        while gunicorn is still stopping its web workers (up to graceful_timeout with a request
+        in flight); without this the watch took that exit for a crash and started a new
+        supervisor, worker and scheduler during the shutdown."""
+
+        def __init__(self, app, supervisor: Supervisor | None):
+            self.liuhen_supervisor = supervisor
+            super().__init__(app)
+
+        def signal(self, sig, frame):
+            if sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT) and self.liuhen_supervisor:
+                self.liuhen_supervisor.stopping = True  # only a flag: safe in a signal handler
+            super().signal(sig, frame)
+
+    return StopAwareArbiter(app, supervisor)
 
 
 def _watch(supervisor: Supervisor) -> None:
