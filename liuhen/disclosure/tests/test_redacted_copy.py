@@ -161,7 +161,9 @@ def test_an_automatic_box_removed_by_hand_is_not_blurred_in_the_copy(people, vau
         diff = np.abs(removed[region].astype(np.int16) - src[region].astype(np.int16)).mean()
         if centre < width / 2 - 0.2 * w:
             left += 1
-            assert kept > 0.9 and diff < 0.6 * gone, f"frame {i}: {kept:.2f}, {diff:.1f}"
+            # Re-encoding alone keeps 0.90–1.0 of the detail (0.898 seen once, in CI on
+            # PostgreSQL); a blurred face keeps under 0.6 (0.09 without the watermark's text).
+            assert kept > 0.8 and diff < 0.6 * gone, f"frame {i}: {kept:.2f}, {diff:.1f}"
         elif centre > width / 2 + 0.2 * w:
             right += 1
             assert abs(kept - ratio) < 0.1, f"frame {i}: {kept:.2f} vs {ratio:.2f}"
