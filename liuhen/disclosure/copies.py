@@ -172,7 +172,7 @@ def request_copy(*, actor, target_type: str, target_id) -> UseCopy:
             number=f"tmp-{uuid.uuid4().hex[:20]}", user=actor, grant=use.grant,
             recording=obj if isinstance(obj, Recording) else None,
             document=obj if isinstance(obj, Document) else None, requested_at=now,
-            watermark=" / ".join(mark.lines)[:300], source_sha256=source.sha256,
+            watermark=mark.text[:300], source_sha256=source.sha256,
             source_sm3=source.sm3)
         copy.number = f"复制件〔{timezone.localdate().year}〕{copy.pk}号"
         copy.save(update_fields=["number"])
@@ -219,7 +219,7 @@ def make_copy(copy_id) -> UseCopy:
         record_failure(copy, action=events.event_record_copied, target=obj, reason=refusal,
                        detail=detail)
         return copy
-    mark = Watermark(tuple(copy.watermark.split(" / ")))
+    mark = Watermark.from_text(copy.watermark)
     storage = get_storage()
     try:
         source = source_of(obj)

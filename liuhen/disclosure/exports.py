@@ -145,7 +145,7 @@ def request_export(*, actor, grant_id, recording_ids=None, document_ids=None) ->
     with transaction.atomic():
         export = Export.objects.create(
             number=f"tmp-{uuid.uuid4().hex[:20]}", user=actor, grant=grant, case=case,
-            requested_at=now, watermark=" / ".join(mark.lines)[:300],
+            requested_at=now, watermark=mark.text[:300],
             items=[{"skipped": s} for s in skipped])
         export.number = f"导出〔{timezone.localdate().year}〕{export.pk}号"
         export.save(update_fields=["number"])
@@ -222,7 +222,7 @@ def build_export(export_id) -> Export:
         return export
     now = timezone.now()
     try:
-        result, items = _package(export, grant, Watermark(tuple(export.watermark.split(" / "))),
+        result, items = _package(export, grant, Watermark.from_text(export.watermark),
                                  now)
     except (LiuhenError, PackagingError, MediaError, OSError, ValueError) as exc:
         _fail(export, f"导出包未生成：{getattr(exc, 'message', exc)}", detail)

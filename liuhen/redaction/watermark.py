@@ -41,6 +41,17 @@ class Watermark:
     def to_dict(self) -> dict:
         return {**asdict(self), "lines": list(self.lines)}
 
+    SEPARATOR = " / "
+
+    @property
+    def text(self) -> str:
+        """The lines as one text, as a register keeps them (``from_text`` reads it back)."""
+        return self.SEPARATOR.join(self.lines)
+
+    @classmethod
+    def from_text(cls, text: str) -> Watermark:
+        return cls(tuple(text.split(cls.SEPARATOR)))
+
     def font_px(self, width: int, height: int) -> int:
         return max(12, round(min(width, height) * self.size))
 
