@@ -122,10 +122,24 @@ def secret_key(data_dir: Path) -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Several processes may start at once on an empty data folder (`liuhen serve` starts its
+    # web workers, job worker and scheduler together): the key is written whole to a file of
+    # this process's own, then linked into place, so a reader never sees a half-written key
+    # and the first link wins; a process that loses reads the winner's key.
     key = secrets.token_urlsafe(50)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            return key_file.read_text().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 

@@ -157,6 +157,45 @@ def test_multi_node_refuses_a_key_of_its_own(monkeypatch, tmp_path):
     assert single == (tmp_path / "single" / "secret_key").read_text()
 
 
+RACE = """
+import sys
+from pathlib import Path
+from liuhen import conf
+print("ready", flush=True)
+sys.stdin.readline()
+print(conf.secret_key(Path(sys.argv[1])))
+"""
+
+
+def test_processes_starting_together_on_an_empty_data_folder_share_one_key(tmp_path):
+    """`liuhen serve` starts its web workers, job worker and scheduler at once; on a fresh data
+    folder each used to try to create the key, and all but one failed with FileExistsError
+    (seen in CI, 2026-12-05, test_four_processes_append_without_breaking_the_chain)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LIUHEN_SECRET_KEY", "LIUHEN_SECRET_KEY_FILE", "LIUHEN_MULTI_NODE")}
+    env["PYTHONPATH"] = str(ROOT)
+    for trial in range(3):
+        data = tmp_path / f"var{trial}"
+        procs = [subprocess.Popen([sys.executable, "-c", RACE, str(data)], env=env,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+                 for _ in range(8)]
+        for proc in procs:  # every process imported and waiting
+            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        keys = set()
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err[-2000:]
+            keys.add(out.strip())
+        assert keys == {(data / "secret_key").read_text()}
+        assert len(next(iter(keys))) >= 32
+        assert [p.name for p in data.iterdir()] == ["secret_key"]  # no temporary file left
+        assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
 def test_multi_node_start_up_says_what_to_set(tmp_path):
     import os
     import subprocess
