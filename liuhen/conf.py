@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from liuhen.core import files
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -121,25 +123,9 @@ def secret_key(data_dir: Path) -> str:
     key_file = data_dir / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # Several processes may start at once on an empty data folder (`liuhen serve` starts its
-    # web workers, job worker and scheduler together): the key is written whole to a file of
-    # this process's own, then linked into place, so a reader never sees a half-written key
-    # and the first link wins; a process that loses reads the winner's key.
     key = secrets.token_urlsafe(50)
-    tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, key_file)
-        except FileExistsError:
-            return key_file.read_text().strip()
-    finally:
-        tmp.unlink(missing_ok=True)
+    if not files.create_once(key_file, key.encode()):  # another process made it first
+        return key_file.read_text().strip()
     return key
 
 

@@ -45,6 +45,31 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def create_once(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; False when it already did.
+
+    Processes that start together on an empty data folder (`liuhen serve` starts web workers,
+    a job worker and a scheduler at once) may all try to make the same key: each writes the
+    whole of its own to a temporary file, fsyncs it and links it into place, so the first link
+    wins and no reader ever sees a file that exists but is still empty. A loser returns False
+    and its caller reads the winner's file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
 class save_upload:
     """An uploaded file as a temporary path (streamed to disk in chunks), removed after use."""
 

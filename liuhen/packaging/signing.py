@@ -20,7 +20,6 @@ reaches ``openssl`` through a pipe, never a command-line argument or a temporary
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
@@ -35,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from liuhen.core import files
 from liuhen.packaging import verifier
 from liuhen.packaging.errors import KeyFileError
 
@@ -58,26 +58,6 @@ def _read_key_file(path: Path) -> bytes:
             detail=f"mode {stat.S_IMODE(mode):04o}; run chmod 600 {path}",
         )
     return data
-
-
-def _write_key_file(path: Path, pem: bytes) -> bool:
-    """Write a new key file with mode 0600, created exclusively and synced; False when another
-    process made one first (the caller then loads theirs, so both end up with the same key)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
-    return True
 
 
 class _StoredKey:
@@ -106,7 +86,7 @@ class _StoredKey:
         if path.exists():
             return cls.load(path, password=password)
         pem = cls._new_pem(password)
-        if not _write_key_file(path, pem):  # another process made it first: use theirs
+        if not files.create_once(path, pem):  # another process made it first: use theirs
             return cls.load(path, password=password)
         return cls._from_pem(pem, password, path)
 
