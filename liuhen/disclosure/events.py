@@ -9,6 +9,7 @@ event_copy_handed_over = "party_copy.handed_over"
 event_copy_downloaded = "party_copy.downloaded"
 event_copies_viewed = "party_copy.list_viewed"
 event_copy_plan_set = "party_copy.plan_set"
+event_copy_previewed = "party_copy.previewed"
 
 event_supply_registered = "supply.registered"
 event_supply_approved = "supply.approved"
@@ -43,6 +44,7 @@ ACTION_LABELS = {
     event_copy_downloaded: "下载当事人复制件",
     event_copies_viewed: "查看当事人复制登记",
     event_copy_plan_set: "制定复制件遮挡方案",
+    event_copy_previewed: "预览复制件遮挡效果（查看原件画面）",
     event_supply_registered: "登记复议、诉讼调取",
     event_supply_approved: "批准向复议机关、法院提供",
     event_supply_refused: "不批准向复议机关、法院提供",
@@ -79,6 +81,7 @@ DETAIL_LABELS = {
     "package_ok": "留存件核验通过",
     "failures": "未通过项",
     "copy": "复制件编号",
+    "preview_at": "预览画面的时间点（秒）",
     "export": "导出编号",
     "source_sha256": "原件的 SHA-256 摘要",
     "source_sm3": "原件的 SM3 摘要",

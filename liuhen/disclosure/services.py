@@ -19,14 +19,16 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from liuhen.access.choices import UseAction
 from liuhen.access.querysets import unit_allowed
 from liuhen.access.services import get_for
+from liuhen.access.use import check_use
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
 from liuhen.core.errors import Conflict, InvalidInput, NotFound
 from liuhen.disclosure import copies, events, marks
 from liuhen.disclosure.choices import Confidentiality, CopyStatus, IdentityCheck
-from liuhen.disclosure.decisions import PARTY_COPY, decide
+from liuhen.disclosure.decisions import PARTY_COPY, decide, is_approver
 from liuhen.disclosure.models import PartyCopy
 from liuhen.evidence.choices import RecordingKind
 from liuhen.evidence.models import Recording
@@ -427,9 +429,11 @@ def detected_tracks(*, actor, copy_id) -> list[dict]:
     return rows
 
 
-def preview_redaction(*, actor, copy_id, at) -> bytes:
+def preview_redaction(*, actor, copy_id, at, request=None) -> bytes:
     """One still of the original at ``at`` seconds with the plan's boxes drawn (internal, for
-    the approver; never handed over)."""
+    the approver; never handed over). A still of the original is record content: it needs a
+    right to view it (:func:`_preview_right`) and every preview is audited against the
+    recording, with the copy's number and the moment shown (第十六条, 第二十六条第三项)."""
     copy = visible_copies(actor).select_related("recording").filter(pk=copy_id).first()
     if copy is None:
         raise NotFound()
@@ -440,6 +444,9 @@ def preview_redaction(*, actor, copy_id, at) -> bytes:
     recording = copy.recording
     if recording is None:
         raise Conflict("文书的复制件没有遮挡预览")
+    right = _preview_right(actor, copy)
+    record(actor=actor, action=events.event_copy_previewed, target=recording, request=request,
+           detail={**right, "copy": copy.number, "preview_at": round(seconds, 2)})
     photo = recording.kind == RecordingKind.PHOTO
     with tempfile.TemporaryDirectory(prefix="liuhen-preview-") as folder:
         source = _fetch(recording, Path(folder))
@@ -452,6 +459,23 @@ def preview_redaction(*, actor, copy_id, at) -> bytes:
         if not preview.stills:
             raise Conflict("该记录没有可预览的画面")
         return preview.stills[0].read_bytes()
+
+
+# Who handles a party's request may see what its plan hides while it waits (第十七条第二款、
+# 第四款): the officer who registered it writes the plan, the leader in charge decides it.
+_PREVIEW_WHILE = frozenset({CopyStatus.REGISTERED, CopyStatus.APPROVED})
+
+
+def _preview_right(actor, copy: PartyCopy) -> dict:
+    """The right a preview relies on, for its audit entry: handling the request (its registrar,
+    or an approver, while it is registered or approved and not yet made), else the right to
+    view the recording (a by-right row or a grant, 第十六条; refused and audited without)."""
+    if copy.status in _PREVIEW_WHILE and (copy.registered_by_id == actor.pk
+                                          or is_approver(actor)):
+        return {"use": UseAction.VIEW.value, "right": "party_copy",
+                "article": "第十七条第二款、第四款", "grant": ""}
+    return check_use(actor, copy.recording, UseAction.VIEW,
+                     event=events.event_copy_previewed).detail
 
 
 def _fetch(recording: Recording, folder: Path) -> Path:

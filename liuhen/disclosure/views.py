@@ -209,7 +209,8 @@ def copy_preview(request, pk):
     """A still of the redaction plan applied (第十七条第四款), before approval: JPEG."""
     copy = _copy(request, pk)
     seconds = request.GET.get("t", "0")
-    data = services.preview_redaction(actor=request.user, copy_id=copy.pk, at=seconds)
+    data = services.preview_redaction(actor=request.user, copy_id=copy.pk, at=seconds,
+                                      request=request)
     return HttpResponse(data, content_type="image/jpeg",
                         headers={"Cache-Control": "no-store"})
 

@@ -76,6 +76,41 @@ def test_party_copy_through_the_pages(people, recording):
     assert officer.get(f"/disclosure/copies/{copy.pk}/preview.jpg?t=x").status_code == 400
 
 
+def test_redaction_preview_is_a_view_of_the_original_checked_and_audited(people, recording):
+    """A still of the original is record content (第十六条): the officer who registered the
+    party's request and the leader in charge see it while the request waits (第十七条第二款、
+    第四款); the legal affairs office, which may read the copy register bureau-wide, may not
+    without a right or a grant (it could before: 200, and no audit entry at all). Every
+    preview, allowed or refused, is in the audit log against the recording (第二十六条第三项)."""
+    officer, leader, legal = (people[k].user for k in ("officer_a", "leader", "legal"))
+    copy = services.register_party_copy(actor=officer, recording=recording,
+                                        recipient_name="王某", identity_check="id_card",
+                                        reason="复议")
+    url = f"/disclosure/copies/{copy.pk}/preview.jpg?t=0.4"
+    assert logged_in(legal).get(f"/disclosure/copies/{copy.pk}/").status_code == 200
+    refused = logged_in(legal).get(url)
+    assert refused.status_code == 403 and refused.content[:2] != b"\xff\xd8"
+    denied = AuditEntry.objects.get(action=events.event_copy_previewed, outcome="denied")
+    assert (denied.actor_id, denied.object_type, denied.object_id) == (
+        legal.pk, "evidence.recording", str(recording.pk))
+    for who in (officer, leader):
+        answer = logged_in(who).get(url)
+        assert answer.status_code == 200 and answer.content[:2] == b"\xff\xd8"
+    seen = AuditEntry.objects.filter(action=events.event_copy_previewed,
+                                     outcome="succeeded").order_by("seq")
+    assert [(e.actor_id, e.object_type, e.object_id, e.detail["right"], e.detail["copy"],
+             e.detail["preview_at"]) for e in seen] == [
+        (who.pk, "evidence.recording", str(recording.pk), "party_copy", copy.number, 0.4)
+        for who in (officer, leader)]
+    # Once the request is decided and refused, handling it is over: the leader, who has no
+    # right to view this team's recording, no longer sees its stills.
+    services.refuse_party_copy(approver=leader, copy_id=copy.pk, reason="不符合条件")
+    assert logged_in(leader).get(url).status_code == 403
+    # The audit page reads the entry in words.
+    page = logged_in(legal).get("/audit/?action=" + events.event_copy_previewed).content.decode()
+    assert "办理当事人复制申请（登记人、审批人）" in page and "预览画面的时间点（秒）" in page
+
+
 def test_supply_pages_register_and_exports(people, filed_case, settings, tmp_path):
     from django.core.management import call_command
 

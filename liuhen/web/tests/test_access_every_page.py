@@ -251,9 +251,10 @@ PAGES: dict[str, Page] = {
     "disclosure_copy_new": Page("disclosure.register", "第十七条第二款",
                                 query="?recording={recording}"),
     "disclosure_copy": Page("disclosure.view", "第十七条第二款", obj="copy"),
-    "disclosure_copy_preview": Page("disclosure.view", "第十七条第二款: a still for the approver "
-                                    "(this world's originals are not media: a clear 409, never "
-                                    "a 500)", obj="copy", ok=(409,)),
+    "disclosure_copy_preview": Page("disclosure.view", "第十七条第二款: a still of the original "
+                                    "is record content (第十六条); this world's originals are "
+                                    "not media: a clear 409 once allowed, never a 500",
+                                    obj="copy", content="recording", ok=(409,)),
     "disclosure_copy_download": Page("disclosure.register", "第十七条第二款: the made copy (not "
                                      "made here; the bytes: test_access_every_operation)",
                                      obj="copy", ok=(404,)),
@@ -338,6 +339,10 @@ PAGES: dict[str, Page] = {
 # Roles that hold the permission but are refused by a finer rule; each names the rule and where
 # it is tested. {route: {role: (status, why)}}
 FINER: dict[str, dict[str, tuple[int, str]]] = {
+    "disclosure_copy_preview": {
+        Role.BUREAU_LEADER: (409, "第十七条第二款: the leader in charge decides the party's "
+                                  "request and sees what its plan hides while it waits"),
+    },
     "case_approval_decide": {
         Role.BUREAU_LEADER: (403, "立案 is approved by the unit head (approvals.toml, 第五条第四款)"),
         Role.LEGAL_OFFICE: (403, "法制审核 only (行政处罚法第五十八条); 立案 is the unit head's"),
