@@ -43,12 +43,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pycdlib
-
+from liuhen.core.lazy import lazy_module
 from liuhen.packaging import bag, readback, verifier
 from liuhen.packaging.builder import canonical_json
 from liuhen.packaging.errors import MediumTooSmall, PackageInvalid, PackagingError
 from liuhen.packaging.signing import SigningKey, SM2SigningKey
+
+pycdlib = lazy_module("pycdlib")  # imported on first use (core.lazy): discs are written rarely
 
 BLOCK = 2048
 WRITE_BLOCK = 1 << 20

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-import pycdlib
-
+from liuhen.core.lazy import lazy_module
 from liuhen.evidence.digests import CHUNK, Digests, DigestWriter, Lane, iter_chunks
 from liuhen.packaging import verifier
 from liuhen.packaging.errors import PackagingError
+
+pycdlib = lazy_module("pycdlib")  # imported on first use (core.lazy): a disc is rarely read
 
 BLOCK = 2048
 

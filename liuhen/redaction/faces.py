@@ -17,12 +17,13 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.source import VideoSource
 from liuhen.redaction.watermark import Box
 from liuhen.redaction.yuv import planes
+
+cv2 = lazy_module("cv2")
+np = lazy_module("numpy")  # imported on first use (core.lazy)
 
 CASCADE = "haarcascade_frontalface_default.xml"
 

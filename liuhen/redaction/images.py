@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PIL import Image, ImageOps
 
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.faces import FaceAnalysis, FaceDetector, FaceTrack
 from liuhen.redaction.plan import RedactionPlan
 from liuhen.redaction.results import DerivedFile, finish
 from liuhen.redaction.watermark import Box, Watermark, render_overlay
+
+cv2 = lazy_module("cv2")
+np = lazy_module("numpy")  # imported on first use (core.lazy)
 
 FORMATS = ("JPEG", "PNG")
 

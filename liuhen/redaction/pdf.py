@@ -16,11 +16,12 @@ import html
 import io
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter, Transformation
-
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.fonts import FAMILY
 from liuhen.redaction.results import DerivedFile, finish
 from liuhen.redaction.watermark import Watermark
+
+pypdf = lazy_module("pypdf")  # imported on first use (core.lazy)
 
 
 def watermark_pdf(*, source: str | Path, target: str | Path, watermark: Watermark) -> DerivedFile:
@@ -28,8 +29,8 @@ def watermark_pdf(*, source: str | Path, target: str | Path, watermark: Watermar
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
         raise ValueError("副本不能覆盖原始文件 / the copy must not overwrite the original")
-    reader = PdfReader(source)
-    writer = PdfWriter(clone_from=reader)
+    reader = pypdf.PdfReader(source)
+    writer = pypdf.PdfWriter(clone_from=reader)
     layers: dict[tuple[float, float], object] = {}
     for page in writer.pages:
         if page.rotation:
@@ -37,9 +38,9 @@ def watermark_pdf(*, source: str | Path, target: str | Path, watermark: Watermar
         box = page.mediabox
         size = (round(float(box.width), 2), round(float(box.height), 2))
         if size not in layers:
-            layers[size] = PdfReader(io.BytesIO(_layer_pdf(watermark, *size))).pages[0]
+            layers[size] = pypdf.PdfReader(io.BytesIO(_layer_pdf(watermark, *size))).pages[0]
         page.merge_transformed_page(
-            layers[size], Transformation().translate(float(box.left), float(box.bottom))
+            layers[size], pypdf.Transformation().translate(float(box.left), float(box.bottom))
         )
     tmp = target.with_name(target.name + ".part")
     with open(tmp, "wb") as fh:

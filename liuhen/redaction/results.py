@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import cv2
 import PIL
 
+from liuhen.core.lazy import lazy_module
 from liuhen.evidence.digests import Digests, digest_file
+
+cv2 = lazy_module("cv2")  # imported on first use (core.lazy)
 
 
 @dataclass(frozen=True)

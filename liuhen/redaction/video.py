@@ -16,22 +16,24 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.plan import MuteRange, RedactionPlan
 from liuhen.redaction.results import DerivedFile, finish
 from liuhen.redaction.source import MediaError, VideoSource
 from liuhen.redaction.watermark import Watermark, render_overlay
 from liuhen.redaction.yuv import YuvOverlay, blur_box, matrix_for
 
+np = lazy_module("numpy")  # imported on first use (core.lazy)
+
 _AAC_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000}
-_SAMPLE_DTYPES = {
-    "u8": np.uint8,
-    "s16": np.int16,
-    "s32": np.int32,
-    "s64": np.int64,
-    "flt": np.float32,
-    "dbl": np.float64,
+_SAMPLE_DTYPES = {  # numpy's names: numpy itself is imported on first use
+    "u8": "uint8",
+    "s16": "int16",
+    "s32": "int32",
+    "s64": "int64",
+    "flt": "float32",
+    "dbl": "float64",
 }
 
 FrameOp = Callable[[av.VideoFrame, float], None]

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-import numpy as np
 from PIL import Image, ImageDraw
 
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.fonts import cjk_font
+
+np = lazy_module("numpy")  # imported on first use (core.lazy)
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import av
-import cv2
-import numpy as np
 from PIL import Image
 
+from liuhen.core.lazy import lazy_module
 from liuhen.redaction.watermark import Box
+
+cv2 = lazy_module("cv2")
+np = lazy_module("numpy")  # imported on first use (core.lazy)
 
 # RGB -> YCbCr rows (Kr, Kb) per colour matrix; HD video is BT.709, SD and JPEG BT.601.
 _KRKB = {"bt709": (0.2126, 0.0722), "bt601": (0.299, 0.114)}
