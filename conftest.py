@@ -319,6 +319,27 @@ OWN_DATABASE_KEYS = {"LIUHEN_DATABASE_URL", "LIUHEN_DATA_DIR", "LIUHEN_TEST_NOW"
 _templates: dict[str, str] = {}
 
 
+def start_together(code: str, argvs: list[list[str]], env: dict, timeout: float = 60) -> list[str]:
+    """Run ``python -c code`` once per argument list, all released at the same moment: each
+    process prints "ready" once imported and waits for a line on stdin. Returns each one's
+    stdout (stripped); a process that fails fails the test with its stderr. For races between
+    processes that start together (``liuhen serve`` starts its workers at once)."""
+    procs = [subprocess.Popen([sys.executable, "-c", code, *argv], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for argv in argvs]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err[-2000:]
+        outputs.append(out.strip())
+    return outputs
+
+
 def pg_admin(sql: str) -> None:
     """Run ``sql`` on the PostgreSQL server of ``LIUHEN_DATABASE_URL`` (CREATE / DROP DATABASE)."""
     import psycopg

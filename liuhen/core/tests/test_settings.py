@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from conftest import start_together
 from liuhen import conf
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -176,20 +177,7 @@ def test_processes_starting_together_on_an_empty_data_folder_share_one_key(tmp_p
     env["PYTHONPATH"] = str(ROOT)
     for trial in range(3):
         data = tmp_path / f"var{trial}"
-        procs = [subprocess.Popen([sys.executable, "-c", RACE, str(data)], env=env,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-                 for _ in range(8)]
-        for proc in procs:  # every process imported and waiting
-            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
-        for proc in procs:
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        keys = set()
-        for proc in procs:
-            out, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err[-2000:]
-            keys.add(out.strip())
+        keys = set(start_together(RACE, [[str(data)]] * 8, env))
         assert keys == {(data / "secret_key").read_text()}
         assert len(next(iter(keys))) >= 32
         assert [p.name for p in data.iterdir()] == ["secret_key"]  # no temporary file left

@@ -12,6 +12,7 @@ import stat
 import bagit
 import pytest
 
+from conftest import start_together
 from liuhen.core.testing import TEST_NOW
 from liuhen.evidence.digests import digest_file
 from liuhen.packaging import (
@@ -335,27 +336,13 @@ def test_processes_creating_the_key_together_all_sign_with_one_key(tmp_path, kin
     """Web workers and the job worker may make the first package at once: the loser of the
     race must read the winner's key, never a file that exists but is still empty (it was
     created with O_EXCL and then written, so a loser could read nothing in between)."""
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": str(root)}
     for trial in range(3):
         path = tmp_path / f"keys{trial}" / "bureau.pem"
-        procs = [subprocess.Popen([sys.executable, "-c", KEY_RACE, str(path), kind], env=env,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(6)]
-        for proc in procs:
-            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
-        for proc in procs:
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        prints = set()
-        for proc in procs:
-            out, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, err[-2000:]
-            prints.add(out.strip())
+        prints = set(start_together(KEY_RACE, [[str(path), kind]] * 6, env))
         assert len(prints) == 1
         assert [p.name for p in path.parent.iterdir()] == ["bureau.pem"]
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
