@@ -81,6 +81,40 @@ class RestrictedQuerySet(models.QuerySet):
         return self.filter(scoped)
 
 
+def in_scope(user, action: str, obj) -> bool:
+    """Whether ``obj`` is among ``restrict(user, action)`` of its model now: one ``EXISTS``,
+    asked once per reading request (``core.per_request``) for each distinct scope.
+
+    ``restrict`` builds the same filter for every action that has the same scope in the
+    user's role, and, for the actions a grant widens, the same grants: the recording page
+    asked whether the recording it had just found was in scope for viewing, copying, marking
+    and linking, four times the same question for a unit head (issue 9 item 3). ``get_for``
+    records the answer of the lookup that found the object."""
+    model = type(obj)
+    key = _scope_key(user, action, model, obj.pk)
+    if key is None:
+        return False
+    return remembered(key, lambda: model._default_manager.restrict(user, action)
+                      .filter(pk=obj.pk).exists())
+
+
+def found_in_scope(user, action: str, obj) -> None:
+    """``obj`` was just found through ``restrict(user, action)``: ``in_scope`` says so."""
+    key = _scope_key(user, action, type(obj), obj.pk)
+    if key is not None:
+        remembered(key, lambda: True)
+
+
+def _scope_key(user, action: str, model, pk):
+    """What ``restrict(user, action)`` of ``model`` depends on, as a per-request key; None
+    when the role has no scope for the action."""
+    scope = scope_for(user_role(user), action)
+    if scope is None:
+        return None
+    widened = action in GRANT_WIDENED and granted_scope(user, model) is not None
+    return ("in_scope", model._meta.label_lower, pk, user.pk, scope, widened)
+
+
 def sub_unit_ids(unit) -> list[int]:
     """The ids of ``unit`` and every unit below it (one small indexed query, read once per
     reading request: ``core.per_request``).
@@ -119,15 +153,21 @@ def active_grants(user, *, at=None):
                                 valid_until__gt=at)
 
 
+def grants_in_force(user) -> tuple[Grant, ...]:
+    """The user's grants in force, latest ending first: read once per reading request
+    (``core.per_request``), so a page that restricts several models and looks up several
+    rights asks once (it asked for the targets, then again for the grants covering the
+    record; issue 9 item 3), and a grant approved or revoked counts from the next request
+    on (第十六条). A person holds a handful at a time."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ()
+    return remembered(("grants_in_force", user.pk),
+                      lambda: tuple(active_grants(user).order_by("-valid_until", "-id")))
+
+
 def granted_targets(user) -> tuple[tuple[str, str], ...]:
-    """(type, id) of everything the user's grants in force name: read once per reading
-    request (``core.per_request``), so a page that restricts several models asks once, and a
-    grant approved or revoked counts from the next request on (第十六条)."""
-
-    def read() -> tuple[tuple[str, str], ...]:
-        return tuple(active_grants(user).values_list("target_type", "target_id"))
-
-    return remembered(("granted_targets", user.pk), read)
+    """(type, id) of everything the user's grants in force name."""
+    return tuple((grant.target_type, grant.target_id) for grant in grants_in_force(user))
 
 
 def granted_scope(user, model) -> models.Q | None:

@@ -20,7 +20,7 @@ from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
 from liuhen.access.otp import must_use_otp
 from liuhen.access.permissions import ACTIONS
-from liuhen.access.querysets import active_grants, allows
+from liuhen.access.querysets import active_grants, allows, found_in_scope
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
 
@@ -46,6 +46,7 @@ def get_for(user, action: str, queryset, pk, *, read_event: str | None = None,
                       target=(f"{meta.app_label}.{meta.model_name}", str(pk)[:64]),
                       reason="对象不存在或无权访问")
         raise NotFound()
+    found_in_scope(user, action, obj)
     if read_event:
         record(actor=user, action=read_event, target=obj)
     return obj

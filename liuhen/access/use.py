@@ -18,15 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
 
 from liuhen.access.choices import Role, UseAction
 from liuhen.access.models import Grant
-from liuhen.access.querysets import CASE_TYPE, active_grants, user_role, user_unit
+from liuhen.access.querysets import CASE_TYPE, grants_in_force, user_role, user_unit
 from liuhen.audit.services import record_denied
 from liuhen.core.errors import Forbidden
-from liuhen.core.per_request import remembered
 
 event_use_refused = "access.use_refused"
 
@@ -176,18 +174,13 @@ def grant_for(user, target: UseTarget, action: str) -> Grant | None:
 
 
 def _grants_covering(user, target: UseTarget) -> tuple[Grant, ...]:
-    """The user's grants in force on ``target`` or its cases, latest ending first; read once
-    per reading request (``core.per_request``: the recording page asks for the copy and the
-    export right), so a grant approved or revoked counts from the next request on."""
-    covers = Q(target_type=target.type, target_id=target.id)
-    if target.case_ids:
-        covers |= Q(target_type=CASE_TYPE, target_id__in=[str(c) for c in target.case_ids])
-
-    def read() -> tuple[Grant, ...]:
-        return tuple(active_grants(user).filter(covers).order_by("-valid_until"))
-
-    key = ("grants_covering", user.pk, target.type, target.id, target.case_ids)
-    return remembered(key, read)
+    """The user's grants in force on ``target`` or its cases, latest ending first (of
+    ``grants_in_force``, read once per reading request)."""
+    cases = {str(c) for c in target.case_ids}
+    return tuple(
+        grant for grant in grants_in_force(user)
+        if (grant.target_type == target.type and grant.target_id == target.id)
+        or (grant.target_type == CASE_TYPE and grant.target_id in cases))
 
 
 def right_for(user, obj, action: str) -> Use | None:

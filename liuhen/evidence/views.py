@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from liuhen.access.choices import UseAction
-from liuhen.access.querysets import allows
+from liuhen.access.querysets import allows, in_scope
 from liuhen.access.services import check_use, get_for, require
 from liuhen.access.use import right_for, watermark_text
 from liuhen.audit.models import AuditEntry
@@ -162,11 +162,8 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
     play_url = f"{base}proxy" if proxy else f"{base}original"
     copy_right = _may_copy(request, recording)
     view_right = copy_right or right_for(request.user, recording, UseAction.VIEW)
-    can_mark = (
-        recording.kind in (RecordingKind.VIDEO, RecordingKind.AUDIO)
-        and Recording.objects.restrict(request.user, "recording.mark")
-        .filter(pk=recording.pk)
-        .exists()
+    can_mark = recording.kind in (RecordingKind.VIDEO, RecordingKind.AUDIO) and in_scope(
+        request.user, "recording.mark", recording
     )
     duration = recording.duration_seconds or 0
     for mark in marks:
@@ -183,7 +180,7 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         "trail": trail,
         "play_url": play_url,
         "play_type": proxy.media_type if proxy else recording.media_type,
-        "submissions": list(recording.submissions.select_related("submitted_by")),
+        "submissions": list(recording.submissions.select_related("submitted_by__officer")),
         "can_download": copy_right is not None,
         # 第十六条: the grant an export of this recording would rest on (its page lets the
         # holder choose what to take); by-right rows never export.
@@ -194,9 +191,7 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         "request_url": f"{reverse('access_request_new')}?target=evidence.recording:{recording.pk}",
         "can_mark": can_mark,
         "mark_form": mark_form or MarkForm(duration=recording.duration_seconds),
-        "can_link": Recording.objects.restrict(request.user, "recording.link")
-        .filter(pk=recording.pk)
-        .exists(),
+        "can_link": in_scope(request.user, "recording.link", recording),
         "link_form": link_form or LinkForm(user=request.user, recording=recording),
         **link_views.links_context(request, recording),
         "late_text": queries.human_duration(recording.late_seconds),
@@ -286,8 +281,7 @@ def _player_fetch(request) -> bool:
 def _may_copy(request, recording: Recording):
     """The copy right for ``recording``, or None: the role's ``recording.download`` in scope
     and a copy grant (copying always needs approval, 第十六条)."""
-    if not Recording.objects.restrict(request.user, "recording.download").filter(
-            pk=recording.pk).exists():
+    if not in_scope(request.user, "recording.download", recording):
         return None
     return right_for(request.user, recording, UseAction.COPY)
 
