@@ -10,6 +10,7 @@ from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.access.use import UseTarget
 from liuhen.cases.choices import CaseKind, CaseSource, PartyKind, PenaltyOutcome, Stage
 from liuhen.cases.validators import mask_number, mask_party_name
+from liuhen.core.per_request import remembered
 
 
 class Party(models.Model):
@@ -167,7 +168,31 @@ class Case(models.Model):
         """The users of the case's own officers while it is handled (by right, 第十六条)."""
         if not self.is_handled:
             return frozenset()
-        return frozenset(self.officers.values_list("user_id", flat=True))
+        return frozenset(officer.user_id for officer in self.officer_list())
+
+    def officer_list(self) -> tuple:
+        """Its officers with their units, by name; read once per reading request
+        (``core.per_request``: the case page lists them, and the rights it looks up ask who
+        handles the case)."""
+
+        def read() -> tuple:
+            return tuple(self.officers.select_related("unit").order_by("name"))
+
+        return remembered(("case_officers", self.pk), read)
+
+    def party_list(self) -> tuple:
+        """Its parties; read once per reading request (``core.per_request``: the case page
+        shows them and its deadlines panel offers them to the forms)."""
+        return remembered(("case_parties", self.pk), lambda: tuple(self.parties.all()))
+
+    def stage_history(self) -> tuple[StageLog, ...]:
+        """Its stage changes, oldest first; read once per reading request (``core.per_request``:
+        the case page shows them and its deadlines panel counts from them)."""
+
+        def read() -> tuple[StageLog, ...]:
+            return tuple(self.stage_logs.order_by("at", "id"))
+
+        return remembered(("case_stage_history", self.pk), read)
 
     def use_target(self) -> UseTarget:
         """What ``access.use.check_use`` needs to decide who may view or copy this case."""

@@ -28,7 +28,7 @@ from liuhen.cases.forms import (
     PatrolForm,
     TransitionForm,
 )
-from liuhen.cases.models import Case, Party, Patrol, StageLog
+from liuhen.cases.models import Case, Party, Patrol
 from liuhen.cases.privacy import sees_identity, shown_parties
 from liuhen.cases.queries import (
     COUNT_CAP,
@@ -161,10 +161,10 @@ def detail_context(request, case, **extra):
     """What the case page shows of the case itself; ``extra`` adds what other apps show
     (``panels``: a template the top layer includes below, see liuhen/web/views.py)."""
     user = request.user
-    officers = list(case.officers.select_related("unit").order_by("name"))
+    officers = list(case.officer_list())
     may_change = unit_allowed(user, "case.change", case.unit) and case.stage != Stage.ARCHIVING
     # 第十七条第四款: full names and ID numbers only for the handling unit (cases.privacy).
-    parties = shown_parties(user, case.parties.all(), unit=case.unit)
+    parties = shown_parties(user, case.party_list(), unit=case.unit)
     next_stages = [(s, Stage(s).label, stages.article(case.kind, s))
                    for s in stages.allowed_next(case) if _can_move(user, case, s, officers)]
     # The steps that apply to this case (a hearing only when asked for, 法制审核 and 集体讨论
@@ -174,7 +174,7 @@ def detail_context(request, case, **extra):
     context = {
         "case": case, "officers": officers,
         "parties": parties,
-        "logs": list(StageLog.objects.filter(case=case).order_by("at", "id")),
+        "logs": list(case.stage_history()),
         "show_full_ids": sees_identity(user, case.unit), "may_change": may_change, "next_stages": next_stages,
         "path": [(s, Stage(s).label, i < current, i == current) for i, s in enumerate(path)],
         "phase_label": stages.phase_label(case.stage),

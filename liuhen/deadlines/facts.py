@@ -99,7 +99,7 @@ class Facts:
                 .order_by("decided_at", "id")
             )
             services = case.services.select_related("document").order_by("served_at", "id")
-            logs = case.stage_logs.order_by("at", "id")
+            logs = case.stage_history()
         self.documents = list(documents)
         self.approvals = list(approvals)
         self.services = list(services)

@@ -16,10 +16,12 @@ each mark refuses:
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from liuhen.access.querysets import unit_allowed
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput
+from liuhen.core.per_request import remembered
 from liuhen.disclosure import events
 from liuhen.disclosure.choices import Confidentiality
 from liuhen.disclosure.models import ConfidentialityMark
@@ -77,12 +79,21 @@ def _strictest(levels) -> str:
 
 
 def marks_for_ids(recording_id: int | None, case_ids) -> str:
-    rows = ConfidentialityMark.objects.filter(is_current=True)
-    levels = list(rows.filter(recording_id=recording_id).values_list("level", flat=True)) \
-        if recording_id else []
-    if case_ids:
-        levels += list(rows.filter(case_id__in=list(case_ids)).values_list("level", flat=True))
-    return _strictest(levels)
+    """The strictest mark in force on the recording or any of the cases: one query, read once
+    per reading request (``core.per_request``: a recording page asked it for the copy right,
+    the export right and the panel, two queries each; issue 9 item 3)."""
+    cases = tuple(sorted(case_ids or ()))
+    where = Q(recording_id=recording_id) if recording_id else Q()
+    if cases:
+        where |= Q(case_id__in=cases)
+    if not where:
+        return Confidentiality.NONE
+
+    def read() -> str:
+        rows = ConfidentialityMark.objects.filter(where, is_current=True)
+        return _strictest(rows.values_list("level", flat=True))
+
+    return remembered(("confidentiality_marks", recording_id, cases), read)
 
 
 def effective_mark(obj) -> str:

@@ -37,7 +37,8 @@ class EndLinkForm(forms.Form):
 def links_context(request, recording: Recording) -> dict:
     """What the recording page shows of its case links (ended ones too, with who and why)."""
     return {
-        "case_links": list(recording.case_links.select_related("case", "linked_by", "ended_by")
+        "case_links": list(recording.case_links.select_related("case", "linked_by__officer",
+                                                               "ended_by__officer")
                            .order_by("ended_at", "-is_primary", "linked_at", "id")),
         "case_link_form": CaseLinkForm(),
         "end_link_form": EndLinkForm(),

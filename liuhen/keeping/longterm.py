@@ -14,6 +14,7 @@ from liuhen.access.querysets import unit_allowed
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.choices import CaseSource
 from liuhen.core.errors import Forbidden, InvalidInput
+from liuhen.core.per_request import remembered
 from liuhen.evidence.choices import MarkLabel
 from liuhen.keeping import events
 from liuhen.keeping.choices import LongTermReason
@@ -61,9 +62,16 @@ def recording_suggestions(recording) -> list[Suggestion]:
 
 
 def marks_on_recording(recording) -> list[LongTermMark]:
-    """Marks that keep ``recording`` long-term: its own and those of its cases."""
+    """Marks that keep ``recording`` long-term: its own and those of its cases; read once per
+    reading request (``core.per_request``: the recording page's retention and its 第十五条
+    part both show them)."""
     case_ids = recording.active_case_ids()
-    return list(LongTermMark.objects.filter(Q(recording=recording) | Q(case_id__in=case_ids)))
+
+    def read() -> tuple[LongTermMark, ...]:
+        return tuple(LongTermMark.objects.filter(Q(recording=recording)
+                                                 | Q(case_id__in=case_ids)))
+
+    return list(remembered(("longterm_marks_on_recording", recording.pk), read))
 
 
 def mark(*, actor, reason: str, note: str = "", case=None, recording=None) -> LongTermMark:

@@ -109,7 +109,7 @@ def case_detail(request, pk):
     case = get_for(
         request.user,
         "case.view",
-        Case.objects.select_related("unit", "patrol", "created_by"),
+        Case.objects.select_related("unit", "patrol", "created_by__officer"),
         pk,
         read_event=case_events.event_case_viewed,
     )

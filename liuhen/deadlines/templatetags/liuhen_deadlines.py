@@ -38,7 +38,7 @@ def case_deadlines_panel(context, case):
                                      for y in d.provisional_years}),
         "today": today,
         "user": user,
-        "parties": list(case.parties.all()) if can_generate else [],
+        "parties": list(case.party_list()) if can_generate else [],
         "forms": [(code, f.title) for code, f in GENERATABLE.items()] if can_generate else [],
         "facts": [(code, label) for code, (label, _) in DEADLINE_FACTS.items()]
         if can_generate and case.stage != "archiving"

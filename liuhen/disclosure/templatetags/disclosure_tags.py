@@ -9,6 +9,7 @@ rule; the panel only spares the user a search."""
 from __future__ import annotations
 
 from django import template
+from django.db.models import Q
 from django.urls import reverse
 
 from liuhen.access.choices import UseAction
@@ -21,8 +22,8 @@ from liuhen.disclosure.models import ConfidentialityMark, PartyCopy
 register = template.Library()
 
 
-def _in_force(**where):
-    return list(ConfidentialityMark.objects.filter(is_current=True, **where)
+def _in_force(*where, **fields):
+    return list(ConfidentialityMark.objects.filter(*where, is_current=True, **fields)
                 .exclude(level=Confidentiality.NONE).select_related("set_by", "case"))
 
 
@@ -33,7 +34,9 @@ def recording_disclosure_panel(context, recording):
     case_ids = set(recording.active_case_ids())
     if recording.case_id:
         case_ids.add(recording.case_id)
-    in_force = _in_force(recording=recording) + _in_force(case_id__in=case_ids)
+    # One query for the recording's own marks and its cases' (listed in that order).
+    in_force = sorted(_in_force(Q(recording=recording) | Q(case_id__in=case_ids)),
+                      key=lambda mark: mark.recording_id != recording.pk)
     secret = level == Confidentiality.STATE_SECRET
     may_copy = (not secret and recording.disposed_at is None
                 and unit_allowed(user, "disclosure.register", recording.unit))
