@@ -109,11 +109,26 @@ def record(
         "reason": reason or "",
         "detail": _clean_detail(detail),
     }
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # A read or a refusal, outside any transaction: the append is one statement, which
+        # PostgreSQL commits on its own. BEGIN and COMMIT around it were two more round trips
+        # on every audited page view (issue 9 item 3).
+        # Each call then holds the chain's lock only for itself: a stale guess is retried on
+        # the head it returned, and if other processes kept appending in between, the append
+        # is made under the lock below.
+        with connection.cursor() as cursor:
+            entry = _append_postgresql(cursor, fields)
+        if entry is not None:
+            return entry
     # No savepoint of its own: the entry belongs to the caller's transaction, and if it cannot
     # be written the change it describes must not commit either.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            return _append_postgresql(cursor, fields)
+            entry = _append_postgresql(cursor, fields)
+            if entry is None:
+                # Only a writer that bypasses the lock (a raw INSERT) can move the head we hold.
+                raise DatabaseError("审计日志链头在持锁期间被改动：有绕过 record() 的写入")
+            return entry
         # SQLite: the IMMEDIATE transaction already holds the write lock, so the head read
         # here stays the head until COMMIT.
         cursor.execute(_HEAD_SQL)
@@ -156,9 +171,10 @@ _APPEND_SQL = (
 _head_guess: tuple[int, str] = (0, GENESIS_HASH)
 
 
-def _append_postgresql(cursor, fields: dict) -> AuditEntry:
+def _append_postgresql(cursor, fields: dict) -> AuditEntry | None:
     """Lock, check the head and insert in one round trip when the guess is right; in two when
-    it is not (the first call returns the real head and, holding the lock, keeps it still)."""
+    it is not (the first call returns the real head and, inside a transaction, holding the
+    lock, keeps it still). None after three stale heads."""
     global _head_guess
     head_seq, head_hash = _head_guess
     for _attempt in range(3):
@@ -168,8 +184,7 @@ def _append_postgresql(cursor, fields: dict) -> AuditEntry:
         _head_guess = (head_seq, head_hash)
         if new_id is not None:
             return _entry(values, new_id)
-    # Only a writer that bypasses the lock (a raw INSERT) can move the head we hold.
-    raise DatabaseError("审计日志链头在持锁期间被改动：有绕过 record() 的写入")
+    return None
 
 
 # Only these need the database's own form (uuid and time as text on SQLite, detail as JSON);

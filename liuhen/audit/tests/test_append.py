@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from liuhen.audit import services
@@ -114,3 +114,51 @@ def test_postgres_function_refuses_a_snapshot_older_than_the_lock(db):
         with pytest.raises(psycopg.errors.RaiseException, match="READ COMMITTED"):
             conn.execute(services._APPEND_SQL, params)
         conn.rollback()
+
+
+
+def _outside_a_transaction(monkeypatch):
+    """From here on, record() is called as a page view calls it: with no transaction of the
+    caller's, and failing the test if it opens one of its own. (The test itself still runs in
+    one, rolled back at its end: the audit log refuses the TRUNCATE that would clean up after
+    a transactional test.)"""
+
+    def no_transaction(*args, **kwargs):
+        raise AssertionError("record() opened a transaction of its own")
+
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    monkeypatch.setattr(services.transaction, "atomic", no_transaction)
+
+
+@postgresql_only
+def test_postgres_an_entry_outside_a_transaction_is_one_statement(db, monkeypatch):
+    """An audited read or refusal, with no transaction of the caller's around it: one call,
+    which PostgreSQL commits on its own, without BEGIN and COMMIT round trips around it
+    (issue 9 item 3: every case and recording page view writes one)."""
+    _append()
+    _outside_a_transaction(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        entry = _append(1)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert len(sqls) == 1 and "liuhen_audit_append" in sqls[0], sqls
+    monkeypatch.undo()
+    assert entry.seq == 2 and AuditEntry.objects.get(seq=2).hash == entry.hash
+    assert verify().ok
+
+
+@postgresql_only
+def test_postgres_outside_a_transaction_a_stale_head_is_retried(db, monkeypatch):
+    """Outside a transaction each call holds the chain's lock only for itself: a stale guess
+    is retried on the head it returned, and another writer's entry is chained, never forked."""
+    _append()
+    other = _written_elsewhere()
+    _outside_a_transaction(monkeypatch)
+    entries = []
+    for guess in [(0, GENESIS_HASH), (1, "f" * 64)]:
+        services._head_guess = guess
+        entries.append(_append())
+    monkeypatch.undo()
+    assert [e.seq for e in entries] == [other.seq + 1, other.seq + 2]
+    for entry in entries:
+        assert entry.prev_hash == AuditEntry.objects.get(seq=entry.seq - 1).hash
+    assert verify().ok and verify().checked == 4
