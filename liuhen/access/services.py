@@ -20,7 +20,7 @@ from liuhen.access import events, grants, use
 from liuhen.access.models import ApiToken
 from liuhen.access.otp import must_use_otp
 from liuhen.access.permissions import ACTIONS
-from liuhen.access.querysets import active_grants, allows, found_in_scope
+from liuhen.access.querysets import allows, found_in_scope, grants_in_force
 from liuhen.audit.services import record, record_denied
 from liuhen.core.errors import Forbidden, InvalidInput, NotFound
 
@@ -143,6 +143,7 @@ pending_for = grants.pending_for
 
 
 def access_counts(user) -> dict:
-    """The requester's open items for the dashboard: requests pending, grants in force."""
+    """The requester's open items for the dashboard: requests pending, grants in force (the
+    page's own list of them, ``grants_in_force``: not counted again)."""
     return {"pending": grants.requests_of(user).filter(status="pending").count(),
-            "active": active_grants(user).count()}
+            "active": len(grants_in_force(user))}

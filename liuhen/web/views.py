@@ -66,10 +66,13 @@ def dashboard(request):
             for p in Phase
         ]
         context["case_total"] = sum(counts.values())
-    # 第十六条: what waits for this approver, and the requester's own open items.
-    context["access_pending"] = access_services.pending_for(user).count()
-    context["access_mine"] = access_services.access_counts(user)
     context["inbox"] = inbox.sections(user, limit=0)
+    # 第十六条: what waits for this approver, and the requester's own open items. The inbox
+    # counted the first already: its 调阅申请待审批 section is access_services.pending_for(user),
+    # listed whenever it is not empty (one COUNT, not the same one twice; issue 9 item 3).
+    waiting = next((s for s in context["inbox"] if s.key == "access_requests"), None)
+    context["access_pending"] = waiting.count if waiting is not None else 0
+    context["access_mine"] = access_services.access_counts(user)
     return render(request, "web/dashboard.html", context)
 
 

@@ -12,9 +12,12 @@ audit as before (web/tests/test_access_every_page.py), and the read is still aud
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import last_entry, logged_in
 from liuhen.access.models import Grant
@@ -118,3 +121,28 @@ def test_a_page_still_refuses_what_is_out_of_scope(people, case_with_recording):
     assert outsider.get(f"/recordings/{recording.pk}/").status_code == 404
     entry = last_entry()
     assert (entry.outcome, entry.actor_id) == ("denied", people["officer_b"].user.pk)
+
+
+def test_the_dashboard_counts_an_approvers_requests_once(people, case_with_recording,
+                                                         grant_access):
+    """待我审批 on a unit head's dashboard is the inbox's own count of the requests waiting for
+    them (第十六条), and the grants in force come from the page's one read of them."""
+    from liuhen.access import grants
+    from liuhen.access.models import AccessRequest
+
+    case, recording = case_with_recording
+    grant_access(people["officer_b"], people["head_detachment"], case)  # one in force
+    grants.create_request(requester=people["officer_b"].user, target_type="evidence.recording",
+                          target_id=recording.pk, actions=["view"], reason="办案需要",
+                          wanted_until=timezone.localdate() + timedelta(days=6))
+    head = logged_in(people["head_detachment"])
+    head.get("/")
+    with CaptureQueriesContext(connection) as captured:
+        page = head.get("/").content.decode()
+    assert "<b>1</b><span>待我审批</span>" in page
+    assert _count(captured, AccessRequest._meta.db_table) == 2  # waiting for them; their own
+    requester = logged_in(people["officer_b"])
+    with CaptureQueriesContext(connection) as captured:
+        page = requester.get("/").content.decode()
+    assert "<b>1</b><span>我的有效授权</span>" in page
+    assert _count(captured, Grant._meta.db_table) == 1
