@@ -375,11 +375,12 @@ def record_check(
 ) -> PreUseCheck:
     """使用前检查 (第二十一条): battery, free storage and the device's clock against the
     server's; a check below the thresholds is kept as failed, with its problems named."""
+    # Who may check comes first: a refused attempt is audited whatever the form held (第二十六条).
+    _require_use(actor, device, events.event_device_checked)
     if not 0 <= int(battery_percent) <= 100:
         raise InvalidInput("电量应在 0–100 之间", detail={"field": "battery_percent"})
     if int(free_storage_mb) < 0:
         raise InvalidInput("剩余存储不能为负数", detail={"field": "free_storage_mb"})
-    _require_use(actor, device, events.event_device_checked)
     now = timezone.now()
     offset = None
     if device_clock is not None:

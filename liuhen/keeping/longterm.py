@@ -79,15 +79,16 @@ def mark(*, actor, reason: str, note: str = "", case=None, recording=None) -> Lo
     if (case is None) == (recording is None):
         raise InvalidInput("请选择一个案件或一条音像记录")
     target = case if case is not None else recording
+    # Who may mark comes first: a refused attempt is audited whatever the form held (第二十六条).
+    if not unit_allowed(actor, "longterm.mark", target.unit):
+        record_denied(actor=actor, action=events.event_longterm_refused, target=target,
+                      reason="无权标记长期保存")
+        raise Forbidden("无权标记长期保存")
     if reason not in LongTermReason.values:
         raise InvalidInput("请选择第十五条规定的情形")
     note = (note or "").strip()
     if reason == LongTermReason.OTHER and not note:
         raise InvalidInput("“其他需要长期保存的重要情况”须写明理由（第十五条第四项）")
-    if not unit_allowed(actor, "longterm.mark", target.unit):
-        record_denied(actor=actor, action=events.event_longterm_refused, target=target,
-                      reason="无权标记长期保存")
-        raise Forbidden("无权标记长期保存")
     with transaction.atomic():
         made = LongTermMark.objects.create(reason=reason, note=note[:2000], unit=target.unit,
                                            case=case, recording=recording, marked_by=actor)

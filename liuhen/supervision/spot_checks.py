@@ -151,10 +151,16 @@ def review_item(*, actor, item: SpotCheckItem, scores: dict, result: str, commen
     return item
 
 
+def require_rectification_right(actor, item: SpotCheckItem) -> None:
+    """Forbidden, audited, unless ``actor`` may ask for 限期整改 (the page asks this before it
+    reads the form, so a refused attempt is in the log whatever the form held, 第二十六条)."""
+    _require(actor, "spotcheck.manage", events.event_rectification_requested, item)
+
+
 def request_rectification(*, actor, item: SpotCheckItem, request: str,
                           deadline: date) -> Rectification:
     """限期整改: ask the item's unit to correct what the review found, by ``deadline``."""
-    _require(actor, "spotcheck.manage", events.event_rectification_requested, item)
+    require_rectification_right(actor, item)
     request = (request or "").strip()
     if not request:
         raise InvalidInput("请填写整改要求")

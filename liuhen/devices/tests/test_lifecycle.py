@@ -158,6 +158,13 @@ def test_pre_use_check_and_clock_correction(people, device, frozen_clock, ingest
     with pytest.raises(InvalidInput):
         services.record_check(actor=officer.user, device=device, battery_percent=140,
                               free_storage_mb=1)
+    # Another team's officer is refused before the figures are read, and audited, whatever
+    # they held (第二十六条): a malformed check was an unaudited 400 before.
+    with pytest.raises(Forbidden):
+        services.record_check(actor=people["officer_b"].user, device=device,
+                              battery_percent=140, free_storage_mb=-1)
+    denied = AuditEntry.objects.get(action="device.checked", outcome="denied")
+    assert denied.actor_id == people["officer_b"].user.pk
     services.assign(actor=people["device_keeper"].user, device=device, officer=officer)
     frozen_clock.move_to(earlier(seconds=0))
     captured = earlier(hours=4)

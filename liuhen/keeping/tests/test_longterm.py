@@ -78,6 +78,11 @@ def test_refusals(people, stored_recording):
     with pytest.raises(Forbidden):
         longterm.mark(actor=people["officer_a"].user, reason="objection", recording=rec)
     assert AuditEntry.objects.filter(action="longterm.refused", outcome="denied").exists()
+    # Who may mark is asked before the form is read: a refused attempt with a malformed form
+    # is refused as such and audited too (第二十六条); it was an unaudited 400 before.
+    with pytest.raises(Forbidden):
+        longterm.mark(actor=people["officer_a"].user, reason="whim", recording=rec)
+    assert AuditEntry.objects.filter(action="longterm.refused", outcome="denied").count() == 2
 
 
 def test_pages_show_suggestions_and_mark(client, people, new_case, stored_recording):

@@ -344,6 +344,15 @@ def test_pages_the_unit_head_sees_the_rectification(people, population):
     other = Client()
     other.force_login(people["officer_b"].user)
     assert other.get("/supervision/rectifications/").status_code == 403
+    # The bureau leader reads the items but does not ask for 整改: refused and audited before
+    # the form is read, a malformed deadline included (第二十六条; unaudited before).
+    leader = Client()
+    leader.force_login(people["leader"].user)
+    leader.post(f"/supervision/spot-checks/items/{item.pk}/rectification/",
+                {"request": "", "deadline": "x"})
+    denied = AuditEntry.objects.get(action="spotcheck.rectification_requested",
+                                    outcome="denied")
+    assert (denied.actor_id, denied.object_id) == (people["leader"].user.pk, str(item.pk))
     head_b = Client()
     head_b.force_login(people["head_detachment"].user)  # the detachment is above team A
     assert "整改告知程序" in head_b.get("/supervision/rectifications/").content.decode()

@@ -193,6 +193,7 @@ def item_review(request, pk: int):
 def rectification_request(request, pk: int):
     try:
         item = get_for(request.user, "spotcheck.view", SpotCheckItem.objects, pk)
+        spot_checks.require_rectification_right(request.user, item)
         spot_checks.request_rectification(
             actor=request.user, item=item, request=request.POST.get("request", ""),
             deadline=_date(request.POST.get("deadline"), "整改期限"))
