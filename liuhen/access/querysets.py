@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from liuhen.access.models import Grant
 from liuhen.access.permissions import BUREAU, OWN, TREE, scope_for
-from liuhen.core.per_request import remembered
+from liuhen.core.per_request import remembered, remembering_now
 
 CASE_TYPE = "cases.case"
 # Actions a grant (调阅授权, 第十六条) widens: a person granted a record of another unit must
@@ -99,7 +99,11 @@ def in_scope(user, action: str, obj) -> bool:
 
 
 def found_in_scope(user, action: str, obj) -> None:
-    """``obj`` was just found through ``restrict(user, action)``: ``in_scope`` says so."""
+    """``obj`` was just found through ``restrict(user, action)``: ``in_scope`` says so. Only
+    while a reading request keeps answers: elsewhere (a POST, the API's writes, jobs) nothing
+    would be kept, and the key alone may read the user's grants again."""
+    if not remembering_now():
+        return
     key = _scope_key(user, action, type(obj), obj.pk)
     if key is not None:
         remembered(key, lambda: True)

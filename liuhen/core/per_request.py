@@ -41,6 +41,11 @@ def remembered(key: Hashable, compute: Callable[[], T]) -> T:
         return value
 
 
+def remembering_now() -> bool:
+    """Whether a reading request's memo is open (``remembered`` keeps answers only then)."""
+    return _memo.get() is not None
+
+
 @contextmanager
 def remembering() -> Iterator[None]:
     """Keep answers of ``remembered`` until the block ends (one request)."""

@@ -22,7 +22,7 @@ from django.utils import timezone
 from liuhen.access.choices import UseAction
 from liuhen.access.querysets import unit_allowed
 from liuhen.access.services import get_for
-from liuhen.access.use import check_use
+from liuhen.access.use import Use, check_use
 from liuhen.audit.services import record, record_denied
 from liuhen.cases.validators import mask_number
 from liuhen.core.errors import Conflict, InvalidInput, NotFound
@@ -472,8 +472,7 @@ def _preview_right(actor, copy: PartyCopy) -> dict:
     view the recording (a by-right row or a grant, 第十六条; refused and audited without)."""
     if copy.status in _PREVIEW_WHILE and (copy.registered_by_id == actor.pk
                                           or is_approver(actor)):
-        return {"use": UseAction.VIEW.value, "right": "party_copy",
-                "article": "第十七条第二款、第四款", "grant": ""}
+        return Use(UseAction.VIEW, "party_copy", "第十七条第二款、第四款").detail
     return check_use(actor, copy.recording, UseAction.VIEW,
                      event=events.event_copy_previewed).detail
 
