@@ -194,6 +194,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Jobs: database queue by default (one command runs everything); Redis + RQ when scaled out.
+# The job worker's CPU niceness (0-19; at least this, never less than it started with): its
+# work waits for people's pages and for ingest (web/jobs.py yield_to_people, issue 9).
+JOB_WORKER_NICE = min(conf.env_int("LIUHEN_JOB_WORKER_NICE", 10, minimum=0), 19)
 TASKS_BACKEND = conf.env_choice("LIUHEN_TASKS", "db", ("db", "rq", "immediate"))
 REDIS_URL = conf.env_str("LIUHEN_REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASKS_BACKEND == "db":

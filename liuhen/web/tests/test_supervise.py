@@ -164,3 +164,20 @@ def test_a_stop_signal_to_the_whole_group_restarts_nothing(server_process, stop_
     _wait_for(lambda: not any(pid_alive(pid) for pid in everyone), timeout=15,
               what="every process of the server to end")
     slow.close()
+
+
+def test_the_job_worker_yields_the_cpu_to_pages_and_ingest(server_process):
+    """A derivation (FFmpeg on every core) ran at the web workers' priority and halved the
+    station's and the pages' CPU while it lasted (issue 9): the worker runs niced
+    (LIUHEN_JOB_WORKER_NICE, 10 by default), the web workers as started. Fails before: the
+    worker had the web workers' niceness."""
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # a niced test run starts niced servers
+    wanted = min(base + 5, 19)
+    if wanted == base:
+        pytest.skip("the tests already run at the lowest priority")
+    server = server_process({"LIUHEN_JOB_WORKER_NICE": str(wanted)}).start(worker=True)
+    worker = _wait_for(lambda: _worker_pid(server.proc.pid), what="the worker")
+    assert _wait_for(lambda: os.getpriority(os.PRIO_PROCESS, worker) == wanted or None,
+                     what="the worker's niceness")
+    web = [pid for pid, cmd in _children(server.proc.pid) if "supervise" not in cmd]
+    assert web and all(os.getpriority(os.PRIO_PROCESS, pid) == base for pid in web)

@@ -24,6 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, queue, **options):
         # What a killed derivation of this machine left behind goes first.
         jobs.clean_stale_temp_folders()
+        jobs.yield_to_people()
         if settings.TASKS_BACKEND == "db":
             jobs.run_db_worker(queue_names=[queue])
         elif settings.TASKS_BACKEND == "rq":
