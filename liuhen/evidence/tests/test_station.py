@@ -340,6 +340,16 @@ def _remote(people, tmp_path, calls, *, chunk_size=16 << 20, cut=None):
     return target
 
 
+def _count_state_writes(target) -> list[str]:
+    """The changes ``target`` makes to its state file (each one rewrites the whole file)."""
+    writes = []
+    storage = target.url_storage
+    set_item, remove_item = storage.set_item, storage.remove_item
+    storage.set_item = lambda key, url: writes.append("set") or set_item(key, url)
+    storage.remove_item = lambda key: writes.append("remove") or remove_item(key)
+    return writes
+
+
 def _b64sha(data: bytes) -> str:
     import base64
 
@@ -364,9 +374,13 @@ def test_remote_station_sends_a_small_file_in_its_creation_request(
     calls = []
     receipt = station.Receipt(device="DSJ001", officer="", server="http://testserver",
                               folder=str(dump))
-    station.run(folder=dump, target=_remote(people, tmp_path, calls), receipt=receipt)
+    target = _remote(people, tmp_path, calls)
+    writes = _count_state_writes(target)
+    station.run(folder=dump, target=target, receipt=receipt)
     assert receipt.totals() == {"stored": 4, "duplicate": 0, "failed": 0}
     assert [(m, p.split("/")[2]) for m, p, _h, _n in calls] == [("POST", "uploads")] * 4
+    # Nothing to resume, so the state file is never rewritten (it was twice per file).
+    assert writes == []
     for item in receipt.items:
         data = (dump / item.file).read_bytes()
         post = next(h for m, p, h, n in calls if m == "POST" and n == len(data)
@@ -422,9 +436,11 @@ def test_remote_station_resumes_a_large_file_in_checksummed_chunks(
 
     first = _remote(people, tmp_path, calls, chunk_size=1 << 20, cut=third_chunk)
     first.RETRIES = 0
+    writes = _count_state_writes(first)
     receipt = station.Receipt(device="DSJ001", officer="", server="x", folder=str(folder))
     station.run(folder=folder, target=first, receipt=receipt)
     assert receipt.totals()["failed"] == 1 and receipt.items[0].safe_to_erase == "no"
+    assert writes == ["set"]  # once, after the first chunk (not again after each chunk)
     assert not Recording.objects.exists()
     url = first.url_storage.get_item(f"sha256:{hashlib.sha256(data).hexdigest()}")
     assert url and url.startswith("http://testserver/api/uploads/")
@@ -432,7 +448,9 @@ def test_remote_station_resumes_a_large_file_in_checksummed_chunks(
     calls.clear()
     receipt = station.Receipt(device="DSJ001", officer="", server="x", folder=str(folder))
     second = _remote(people, tmp_path, calls, chunk_size=1 << 20)
+    writes = _count_state_writes(second)
     station.run(folder=folder, target=second, receipt=receipt)
+    assert writes == ["remove"]
     assert receipt.totals() == {"stored": 1, "duplicate": 0, "failed": 0}
     assert [(m, h.get("Upload-Offset")) for m, _p, h, _n in calls] == [
         ("GET", None), ("HEAD", None), ("PATCH", str(2 << 20)), ("PATCH", str(3 << 20))]
