@@ -161,6 +161,11 @@ class DigestWriter:
         self.wait()
         return Digests(self._sha256.hexdigest(), self._sm3.hexdigest(), self.size)
 
+    def sha256_so_far(self) -> bytes:
+        """The SHA-256 of every byte fed so far (the writer goes on)."""
+        self.wait()
+        return self._sha256.digest()  # hashlib's digest() leaves the state as it was
+
 
 class BufferPool:
     """Page-aligned anonymous mappings of one size, kept for reuse (at most ``keep`` spare).

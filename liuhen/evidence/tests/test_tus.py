@@ -40,9 +40,12 @@ class Tus:
         if user is not None:
             self.client.force_login(user)
 
-    def create(self, length: int, body: bytes | None = None, **meta):
+    def create(self, length: int, body: bytes | None = None, checksum: str | None = None,
+               **meta):
         meta.setdefault("filename", "DSJ001_20260101080000_0001.MP4")
         headers = {**self.headers, "Upload-Length": str(length), "Upload-Metadata": _meta(**meta)}
+        if checksum:
+            headers["Upload-Checksum"] = f"sha256 {checksum}"
         if body is not None:
             return self.client.generic(
                 "POST", "/api/uploads/", body, content_type=OCTET, headers=headers
@@ -178,6 +181,42 @@ def test_chunk_checksum_mismatch_discards_the_chunk(tus_a, make_media):
     assert upload_files.partial_path(url.rsplit("/", 1)[1]).stat().st_size == 500
     done = tus_a.patch(url, 500, data[500:], checksum=_b64sha(data[500:]))
     assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_chunk_from_byte_0_is_checked_by_the_running_sha256(tus_a, make_media, monkeypatch):
+    """A first chunk (here the whole file, as the station sends a body-camera clip) has the
+    file's SHA-256 as its checksum: the running digest checks it, no third hash of the bytes
+    (issue 9 item 2; fails before: a chunk SHA-256 of its own). A wrong checksum still discards
+    the chunk and rolls the running digests back: sent again right, the file is stored with
+    its true digests. A later chunk still has a hash of its own."""
+    from types import SimpleNamespace
+
+    from liuhen.evidence.tus import receive
+
+    made = []
+    counting = SimpleNamespace(sha256=lambda *a: made.append(1) or hashlib.sha256(*a))
+    monkeypatch.setattr(receive, "hashlib", counting)
+    data = make_media("h264").read_bytes()
+    url = _path(tus_a.create(len(data)))
+    bad = tus_a.patch(url, 0, data, checksum=_b64sha(data[:-1] + b"!"))
+    assert bad.status_code == 460 and bad.json()["code"] == "checksum_mismatch"
+    assert tus_a.head(url)["Upload-Offset"] == "0"
+    half = len(data) // 2
+    assert tus_a.patch(url, 0, data[:half], checksum=_b64sha(data[:half])).status_code == 204
+    assert made == []
+    bad = tus_a.patch(url, half, data[half:], checksum=_b64sha(data[:half]))
+    assert bad.status_code == 460 and made == [1]
+    done = tus_a.patch(url, half, data[half:], checksum=_b64sha(data[half:]))
+    assert done.status_code == 204 and made == [1, 1]
+    assert done["Liuhen-Sha256"] == hashlib.sha256(data).hexdigest()
+    assert done["Liuhen-Sm3"] == hashlib.new("sm3", data).hexdigest()
+
+    made.clear()
+    whole = make_media("h264", seconds=2).read_bytes()
+    created = tus_a.create(len(whole), body=whole, checksum=_b64sha(whole),
+                           filename="DSJ001_20260101090000_0002.MP4")
+    assert created.status_code == 201 and made == []
+    assert created["Liuhen-Sha256"] == hashlib.sha256(whole).hexdigest()
 
 
 def test_declared_whole_file_checksum_mismatch_stores_nothing(tus_a, make_media, vault):

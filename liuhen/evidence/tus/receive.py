@@ -262,7 +262,12 @@ def _receive(
     declared = request.META.get("CONTENT_LENGTH")
     if declared and int(declared) > remaining:
         return start, 413
-    chunk_hash = hashlib.sha256() if checksum is not None else None
+    # A chunk from byte 0 on a fresh running digest (creation-with-upload, a first PATCH; for
+    # a one-chunk body-camera file, the whole file) has the file's SHA-256 as its checksum: the
+    # running SHA-256 answers it, with no third hash of the same bytes (issue 9 item 2). A
+    # refused chunk rolls the running digests back either way (``_append``).
+    from_start = checksum is not None and writer is not None and writer.size == start == 0
+    chunk_hash = hashlib.sha256() if checksum is not None and not from_start else None
     chunk_lane = Lane(chunk_hash.update) if chunk_hash is not None else None
     # Written with O_DIRECT also when the hasher reads these bytes back (the digests are not
     # here): it reads them with O_DIRECT too (``hashing._catch_up``), so the bytes never pass
@@ -316,7 +321,7 @@ def _receive(
                 detail={"upload": str(upload.pk), "errno": exc.errno},
             ) from exc
         log.warning("upload %s: body interrupted after %s bytes: %s", upload.pk, received, exc)
-        if chunk_hash is not None:
+        if checksum is not None:
             fh.truncate(start)
             return start, 460
     except BaseException:
@@ -330,7 +335,9 @@ def _receive(
             chunk_lane.join()
         chunk = buffer = ring = whole = None
         _RINGS.give(ring_memory)  # every lane is joined: nothing reads it any more
-    if chunk_hash is not None and chunk_hash.digest() != checksum:
+    if checksum is not None and checksum != (
+        writer.sha256_so_far() if from_start else chunk_hash.digest()
+    ):
         fh.truncate(start)
         return start, 460
     out.finish()
