@@ -219,12 +219,35 @@ def _case_changed(case: Case, actor) -> None:
     events.case_changed.publish(case=case, actor=actor)
 
 
-def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
+def may_move(actor, case: Case, to_stage: str, *, officers=None) -> bool:
+    """Whether ``actor`` may move ``case`` to ``to_stage`` by who they are (the stage order is
+    ``stages.allowed_next``'s): archiving needs case.archive, any other move case.transition in
+    the case's unit, and an officer must handle the case. ``officers``: the case's officers
+    when the caller has them (the case page), else asked."""
     action = "case.archive" if to_stage == Stage.ARCHIVING else "case.transition"
+    if not unit_allowed(actor, action, case.unit):
+        return False
+    if user_role(actor) != Role.OFFICER:
+        return True
+    if officers is not None:
+        return any(o.user_id == actor.pk for o in officers)
+    return case.officers.filter(user=actor).exists()
+
+
+def refuse_unless_may_move(*, actor, case: Case) -> None:
+    """A stage move whose form named no stage (or a malformed note): refused and audited when
+    the actor may move the case to none of its next stages (第二十六条: a refused attempt is on
+    record whatever the form held); otherwise the form's own error is for them to mend."""
+    targets = stages.allowed_next(case) or [Stage.CLOSING]  # archived: any move is a transition
+    if not any(may_move(actor, case, s) for s in targets):
+        record_denied(actor=actor, action=events.event_case_transition_refused, target=case,
+                      reason="无权变更案件环节")
+        raise Forbidden("无权变更该案件的环节")
+
+
+def _transition(case: Case, to_stage: str, *, actor, note: str = "") -> Case:
     label = Stage(to_stage).label
-    if not unit_allowed(actor, action, case.unit) or (
-        user_role(actor) == Role.OFFICER and not case.officers.filter(user=actor).exists()
-    ):
+    if not may_move(actor, case, to_stage):
         record_denied(actor=actor, action=events.event_case_transition_refused, target=case,
                       reason=f"无权将案件转入{label}", detail={"to": to_stage})
         raise Forbidden(f"无权将案件转入「{label}」环节")

@@ -14,8 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from liuhen.access.choices import Role
-from liuhen.access.querysets import unit_allowed, user_role
+from liuhen.access.querysets import unit_allowed
 from liuhen.access.services import get_for, require
 from liuhen.cases import events, services, stages
 from liuhen.cases.choices import CaseKind, Stage
@@ -149,14 +148,6 @@ def _case_rows(ids):
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def _can_move(user, case, to_stage, officers) -> bool:
-    # Mirrors the check in services._transition, only to decide which buttons to show.
-    action = "case.archive" if to_stage == Stage.ARCHIVING else "case.transition"
-    if not unit_allowed(user, action, case.unit):
-        return False
-    return user_role(user) != Role.OFFICER or any(o.user_id == user.pk for o in officers)
-
-
 def detail_context(request, case, **extra):
     """What the case page shows of the case itself; ``extra`` adds what other apps show
     (``panels``: a template the top layer includes below, see liuhen/web/views.py)."""
@@ -166,7 +157,8 @@ def detail_context(request, case, **extra):
     # 第十七条第四款: full names and ID numbers only for the handling unit (cases.privacy).
     parties = shown_parties(user, case.party_list(), unit=case.unit)
     next_stages = [(s, Stage(s).label, stages.article(case.kind, s))
-                   for s in stages.allowed_next(case) if _can_move(user, case, s, officers)]
+                   for s in stages.allowed_next(case)
+                   if services.may_move(user, case, s, officers=officers)]
     # The steps that apply to this case (a hearing only when asked for, 法制审核 and 集体讨论
     # only where 第五十八条 and 第五十七条第二款 apply), each under its 第二条 phase.
     path = [step.stage for step in stages.steps(case)]
@@ -192,6 +184,8 @@ def case_move(request, pk):
     case = get_for(request.user, "case.view", Case.objects.select_related("unit"), pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
+        # Who may move the case at all is asked first (第二十六条: refused and audited).
+        services.refuse_unless_may_move(actor=request.user, case=case)
         # The field's own error (a note too long is not “choose a stage”, issue 13 item 4).
         messages.error(request, "请选择要转入的环节" if "to" in form.errors else first_error(form))
         return redirect("case_detail", pk=case.pk)

@@ -450,3 +450,24 @@ def test_narrow_search_needs_no_count_query(people, bureau, case_a):
         html = client.get(reverse("case_list"), {"q": "拖欠"}).content.decode()
     assert "共 1 条" in html
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+@pytest.mark.parametrize("form", [{}, {"to": "nonsense"}, {"to": Stage.INVESTIGATION,
+                                                         "note": "长" * 5000}])
+def test_a_malformed_stage_move_by_someone_who_may_not_move_is_refused_and_audited(
+    people, case_a, form
+):
+    """第二十六条: who may move the case is asked before the form is read. The legal affairs
+    office may read every case but move none; a form naming no stage (or a note too long) was
+    answered 「请选择要转入的环节」 and left no trace. Now refused (403) and audited; the
+    handling officer still gets the form's own error. Fails before."""
+    response = logged_in(people["legal"]).post(reverse("case_move", args=[case_a.pk]), form)
+    assert response.status_code == 403
+    entry = last_entry("case.transition_refused")
+    assert (entry.outcome, entry.actor_id, entry.object_id) == (
+        "denied", people["legal"].user.pk, str(case_a.pk))
+    case_a.refresh_from_db()
+    assert case_a.stage == Stage.INITIATION
+    mine = logged_in(people["officer_a"]).post(reverse("case_move", args=[case_a.pk]), form,
+                                               follow=True)
+    assert mine.status_code == 200 and "无权" not in mine.content.decode()
