@@ -15,7 +15,7 @@ from liuhen.cases.choices import NO_FINE_OUTCOMES, NOTHING_TO_ENFORCE, CaseKind,
 from liuhen.cases.models import StageLog
 from liuhen.deadlines.statutory import DeadlineRule, add_months, get_rule
 from liuhen.records.choices import ApprovalAction, ApprovalDecision, DocumentType
-from liuhen.records.models import Approval, Document, Service
+from liuhen.records.models import Approval, Document, Service, current_documents
 
 #: Stages that come after the investigation (第十七条: the investigation is over).
 AFTER_INVESTIGATION = set(Stage.values) - {Stage.INITIATION, Stage.PATROL, Stage.INVESTIGATION}
@@ -92,7 +92,7 @@ class Facts:
             documents, approvals = case.dl_documents, case.dl_approvals
             services, logs = case.dl_services, case.dl_stage_logs
         else:
-            documents = case.documents.filter(is_current=True).order_by("date", "id")
+            documents = current_documents(case)
             approvals = (
                 case.approvals.filter(decision=ApprovalDecision.APPROVED)
                 .select_related("approver__officer")

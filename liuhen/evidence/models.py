@@ -192,6 +192,18 @@ class Recording(models.Model):
 
         return remembered(("recording_active_links", self.pk), read)
 
+    def mark_list(self) -> tuple:
+        """Its marks (标注) by offset, with who made them; read once per reading request
+        (``core.per_request``: the recording page shows them, its retention panel asks whether
+        one shows a party refusing to sign, 第十五条). Ordered by the mark's own columns (the
+        model's ordering starts with the recording, which joined evidence_recording)."""
+
+        def read() -> tuple:
+            return tuple(self.marks.select_related("created_by", "created_by__officer")
+                         .order_by("offset_seconds", "id"))
+
+        return remembered(("recording_marks", self.pk), read)
+
     def active_case_ids(self) -> list[int]:
         """The cases of its active links (``active_links``), primary first."""
         return [link.case_id for link in self.active_links()]

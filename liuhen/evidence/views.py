@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -129,7 +130,11 @@ def recording_list(request):
 # page: the largest part of the database's CPU for that page under load.
 _DETAIL_ROWS = Recording.objects.select_related(
     "unit", "device", "officer", "case"
-).prefetch_related("patrol", "party", "uploaded_by__officer")
+).prefetch_related(
+    "patrol", "party",
+    # The uploader with their officer in one query (two tables: planned in no time).
+    Prefetch("uploaded_by", queryset=get_user_model().objects.select_related("officer")),
+)
 
 
 @login_required
@@ -150,7 +155,7 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
     proxy = next((d for d in derivatives if d.kind == DerivativeKind.PROXY), None)
     poster = next((d for d in derivatives if d.kind == DerivativeKind.POSTER), None)
     thumbnails = [d for d in derivatives if d.kind == DerivativeKind.THUMBNAIL]
-    marks = list(recording.marks.select_related("created_by", "created_by__officer"))
+    marks = list(recording.mark_list())
     mark_ids = [str(m.pk) for m in marks]
     trail = list(
         AuditEntry.objects.filter(
@@ -166,7 +171,7 @@ def _detail_context(request, recording: Recording, *, mark_form=None, link_form=
         request.user, "recording.mark", recording
     )
     duration = recording.duration_seconds or 0
-    for mark in marks:
+    for mark in marks:  # a display value only, the same whoever reads the marks next
         mark.percent = min(100.0, 100.0 * mark.offset_seconds / duration) if duration else 0
     return {
         "recording": recording,

@@ -53,7 +53,7 @@ def recording_suggestions(recording) -> list[Suggestion]:
     """The suggestions of every case the recording is evidence in, and (二) when a mark on it
     shows the party refusing to sign."""
     found = []
-    if recording.marks.filter(label=MarkLabel.SIGNATURE_REFUSED).exists():
+    if any(mark.label == MarkLabel.SIGNATURE_REFUSED for mark in recording.mark_list()):
         found.append(Suggestion(LongTermReason.OBSTRUCTION, "录像中标注：当事人拒绝签字"))
     for link in recording.active_links():
         found += [Suggestion(s.reason, f"{link.case.number}：{s.because}")

@@ -32,6 +32,7 @@ from liuhen.keeping.retention import (
     longest,
 )
 from liuhen.records.choices import DocumentType
+from liuhen.records.models import current_documents
 
 # Documents whose presence means a decision was made (the case file's "outcome").
 DECISION_DOCUMENTS = (DocumentType.PENALTY_DECISION, DocumentType.ENFORCEMENT_DECISION)
@@ -52,8 +53,8 @@ def periods_in_force() -> dict[str, Period]:
 
 def case_facts(case) -> CaseFacts:
     """What selects a case file's row: kind, whether decided, conditions, year filed."""
-    decided = bool(case.decided_on) or case.documents.filter(
-        doc_type__in=DECISION_DOCUMENTS, is_current=True).exists()
+    decided = bool(case.decided_on) or any(
+        doc.doc_type in DECISION_DOCUMENTS for doc in current_documents(case))
     conditions = {name for name in ("hearing_requested", "is_major_incident", "is_disputed")
                   if getattr(case, name)}
     if case.source in (CaseSource.COMPLAINT, CaseSource.REPORT) or case.complaint_received_on:

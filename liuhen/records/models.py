@@ -10,6 +10,7 @@ from django.utils import timezone
 from liuhen.access.querysets import RestrictedQuerySet
 from liuhen.access.use import UseTarget
 from liuhen.cases.choices import Stage
+from liuhen.core.per_request import remembered
 from liuhen.evidence.models import DisposalPermit
 from liuhen.records.choices import (
     ApprovalAction,
@@ -200,3 +201,16 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.recipient}"
+
+
+def current_documents(case) -> tuple[Document, ...]:
+    """The case's current documents (文书), oldest first; read once per reading request
+    (``core.per_request``: the case page's deadlines panel counts from them, its retention
+    panel asks whether a decision was made, its disclosure panel offers them to copy). Callers
+    read them and change nothing."""
+
+    def read() -> tuple[Document, ...]:
+        return tuple(Document.objects.filter(case=case, is_current=True).order_by("date", "id"))
+
+    return remembered(("case_current_documents", case.pk), read)
+

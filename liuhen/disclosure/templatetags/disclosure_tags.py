@@ -18,6 +18,7 @@ from liuhen.access.use import right_for
 from liuhen.disclosure import marks
 from liuhen.disclosure.choices import Confidentiality
 from liuhen.disclosure.models import ConfidentialityMark, PartyCopy
+from liuhen.records.models import current_documents
 
 register = template.Library()
 
@@ -74,8 +75,8 @@ def case_disclosure_panel(context, case):
         # 第十七条第二款: a party may ask for copies of the case's documents (文书) too.
         "document_copies": [
             (doc, f"{reverse('disclosure_copy_new')}?document={doc.pk}")
-            for doc in case.documents.filter(is_current=True, disposed_at__isnull=True)
-            .exclude(storage_key="").order_by("date", "pk")[:50]]
+            for doc in [d for d in current_documents(case)
+                        if d.disposed_at is None and d.storage_key][:50]]
         if not secret and unit_allowed(user, "disclosure.register", case.unit) else [],
         "copies": PartyCopy.objects.filter(document__case=case)
         .restrict(user, "disclosure.view").order_by("-pk")[:20],

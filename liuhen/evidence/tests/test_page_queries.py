@@ -24,7 +24,9 @@ from liuhen.access.models import Grant
 from liuhen.cases.tests.factories import make_case, make_party
 from liuhen.disclosure.models import ConfidentialityMark
 from liuhen.evidence.links import add_case_link, link_recording
+from liuhen.evidence.models import Mark
 from liuhen.org.models import Officer
+from liuhen.records.models import Document
 from liuhen.supervision.models import SpotCheckItem
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +34,8 @@ pytestmark = pytest.mark.django_db
 # Measured on this commit (SQLite counts the audit append as its head read and its INSERT in
 # a transaction of their own, PostgreSQL as one statement); before it the case page took
 # 33-37 queries and the recording page 34-41.
-CASE_PAGE_QUERIES = 27
-RECORDING_PAGE_QUERIES = 30
+CASE_PAGE_QUERIES = 23  # 25 before the case's documents and the uploader were read once
+RECORDING_PAGE_QUERIES = 27  # 29 before the marks and the uploader were
 
 
 def _count(captured, table: str) -> int:
@@ -91,6 +93,11 @@ def test_the_case_page_asks_each_question_once(people, case_with_recording, role
     # Who handles the case: read with the officers the page lists.
     officers = 'FROM "org_officer" INNER JOIN "cases_case_officers"'
     assert sum(officers in q["sql"] for q in captured.captured_queries) == 1
+    # Its documents: once for the deadlines, the retention (decided?) and the copies panels.
+    table = Document._meta.db_table
+    assert sum(q["sql"].startswith(f'SELECT "{table}"."id"') or f'FROM "{table}" WHERE' in q["sql"]
+               for q in captured.captured_queries) == 1, [q["sql"][:120] for q in
+                                                           captured.captured_queries]
     entry = last_entry("case.viewed")
     assert (entry.actor_id, entry.object_id) == (people[role].user.pk, str(case.pk))
 
@@ -107,6 +114,12 @@ def test_the_recording_page_asks_each_question_once(people, case_with_recording,
               if q["sql"].startswith(('SELECT 1 AS "a" FROM "evidence_recording"',
                                       'SELECT %s AS "a" FROM "evidence_recording"'))]
     assert len(exists) <= (0 if role == "head_detachment" else 1), exists
+    # Its marks: once for the player and the retention panel (a refusal to sign, 第十五条);
+    # the uploader with their officer in one query.
+    assert _count(captured, Mark._meta.db_table) == 1
+    uploader = [q["sql"] for q in captured.captured_queries
+                if q["sql"].startswith('SELECT "auth_user"."id"')]
+    assert len(uploader) == 2 and '"org_officer"' in uploader[-1]  # the session's, the uploader
     entry = last_entry("recording.viewed")
     assert (entry.actor_id, entry.object_id) == (people[role].user.pk, str(recording.pk))
 
