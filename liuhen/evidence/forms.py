@@ -12,6 +12,7 @@ from liuhen.access.querysets import user_role, user_unit
 from liuhen.cases.forms import QuickSelect
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core import limits
+from liuhen.core.widgets import QuickNumberInput, QuickTextInput
 from liuhen.devices.models import Device
 from liuhen.evidence.choices import MarkLabel, RecordingKind
 from liuhen.org.models import Officer, Unit
@@ -100,9 +101,11 @@ class MarkForm(forms.Form):
     """A mark on the timeline: a point in time and the regulation item it shows."""
 
     offset_seconds = forms.FloatField(label="时间点（秒）", min_value=0,
-                                      max_value=limits.MAX_OFFSET_SECONDS)
-    label = forms.ChoiceField(label="标注内容", choices=MarkLabel.choices)
-    note = forms.CharField(label="说明", max_length=limits.NOTE, required=False)
+                                      max_value=limits.MAX_OFFSET_SECONDS,
+                                      widget=QuickNumberInput)
+    label = forms.ChoiceField(label="标注内容", choices=MarkLabel.choices, widget=QuickSelect)
+    note = forms.CharField(label="说明", max_length=limits.NOTE, required=False,
+                           widget=QuickTextInput)
 
     def __init__(self, *args, duration: float | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,11 +180,12 @@ class LinkForm(forms.Form):
     (第十八条 classification). Changing an existing link needs a reason (the service checks)."""
 
     case_number = forms.CharField(label="案件编号", max_length=limits.SEARCH, required=False,
-                                  help_text="例如 冀人社监〔2026〕12号")
+                                  help_text="例如 冀人社监〔2026〕12号", widget=QuickTextInput)
     party = forms.ModelChoiceField(label="当事人", queryset=None, required=False,
                                    empty_label="（不变）")
     reason = forms.CharField(label="更改理由", max_length=limits.NOTE, required=False,
-                             help_text="已关联的案件或当事人要更改时必填")
+                             help_text="已关联的案件或当事人要更改时必填",
+                             widget=QuickTextInput)
 
     def __init__(self, *args, user=None, recording=None, **kwargs):
         super().__init__(*args, **kwargs)

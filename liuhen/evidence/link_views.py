@@ -17,6 +17,7 @@ from liuhen.cases.models import Case
 from liuhen.core import limits
 from liuhen.core.errors import LiuhenError, NotFound
 from liuhen.core.pages import handles_errors
+from liuhen.core.widgets import QuickTextInput
 from liuhen.evidence import events, links
 from liuhen.evidence.models import CaseLink, Recording
 
@@ -25,9 +26,10 @@ class CaseLinkForm(forms.Form):
     """One more case this recording is evidence in, and why."""
 
     case_number = forms.CharField(label="案件编号", max_length=limits.SEARCH,
-                                  help_text="例如 冀人社监〔2026〕12号")
+                                  help_text="例如 冀人社监〔2026〕12号", widget=QuickTextInput)
     reason = forms.CharField(label="关联理由", max_length=limits.NOTE,
-                             help_text="为什么这条音像记录也是该案件的证据")
+                             help_text="为什么这条音像记录也是该案件的证据",
+                             widget=QuickTextInput)
 
 
 class EndLinkForm(forms.Form):
