@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -37,11 +38,15 @@ class EndLinkForm(forms.Form):
 
 
 def links_context(request, recording: Recording) -> dict:
-    """What the recording page shows of its case links (ended ones too, with who and why)."""
+    """What the recording page shows of its case links (ended ones too, with who and why):
+    the active ones first (the primary link first), then the ended ones as they ended. NULLS
+    FIRST said outright: PostgreSQL sorts NULL last in ascending order, SQLite first, so the
+    ended links came first on PostgreSQL."""
     return {
         "case_links": list(recording.case_links.select_related("case", "linked_by__officer",
                                                                "ended_by__officer")
-                           .order_by("ended_at", "-is_primary", "linked_at", "id")),
+                           .order_by(F("ended_at").asc(nulls_first=True), "-is_primary",
+                                     "linked_at", "id")),
         "case_link_form": CaseLinkForm(),
         "end_link_form": EndLinkForm(),
     }

@@ -217,3 +217,20 @@ def test_linked_recording_ids_names_a_recording_once(people, stored_recording, t
     assert linked_recording_ids([bureau["team_b"].pk]) == [rec.pk]
     assert linked_recording_ids([bureau["team_a"].pk]) == []
     assert _visible(people["officer_b"], rec)
+
+
+def test_the_page_lists_active_links_before_ended_ones(client, people, stored_recording,
+                                                       two_cases):
+    """The recording page's link table: the active links first (primary first), then the ended
+    ones. Ordered by ended_at ascending, PostgreSQL put the ended link first (NULL sorts last
+    there, first on SQLite); the suite runs on both. Fails before on PostgreSQL."""
+    case_a, case_b = two_cases
+    head = people["head_detachment"].user
+    rec = stored_recording(case=case_a)
+    links.link_recording(actor=head, recording=rec, case=case_b, reason="录入时选错案件")
+    links.add_case_link(actor=head, recording=rec, case=case_a, reason="也是A案证据")
+    client.force_login(head)
+    page = client.get(f"/recordings/{rec.pk}/")
+    rows = [link.case.number + ("（已解除）" if link.ended_at else "")
+            for link in page.context["case_links"]]
+    assert rows == [case_b.number, case_a.number, f"{case_a.number}（已解除）"]
