@@ -408,10 +408,11 @@ class RemoteTarget:
 
         key = f"sha256:{digests.sha256}"
         url, offset, response = self._saved_url(key), 0, None
-        # Whether the state file holds this upload's URL: only then is it rewritten to forget
-        # it (tuspy's FileStorage rewrites the whole file on every change; for one-chunk files
-        # that was a tenth of the station's CPU over tus, issue 9 item 2).
-        saved = url is not None
+        # The URL the state file holds for this file (None: none): it is written only when it
+        # changes and forgotten only when there is one (tuspy's FileStorage rewrites the whole
+        # file on every change; twice per one-chunk file, a tenth of the station's CPU over
+        # tus, issue 9 item 2).
+        saved = url
         if url is not None:
             response = self._where(url)
             if response is None:  # the saved upload is gone: start again
@@ -433,12 +434,12 @@ class RemoteTarget:
                     sent = int(response.headers.get("Upload-Offset", offset))
                     progress(sent - offset)
                     offset, attempts = sent, 0
-                    if offset < digests.size and url is not None and not saved:
+                    if offset < digests.size and url is not None and url != saved:
                         self._save_url(key, url)  # more chunks to come: resumable
-                        saved = True
+                        saved = url
                     continue
                 if response is not None and response.status_code not in RETRY_STATUSES:
-                    if saved:
+                    if saved is not None:
                         self._save_url(key, None)
                     raise self._refused(response)
                 attempts += 1
@@ -454,7 +455,7 @@ class RemoteTarget:
                         url, offset = None, 0
                     else:
                         offset = int(response.headers["Upload-Offset"])
-        if saved:
+        if saved is not None:
             self._save_url(key, None)
         return self._result(url, response)
 

@@ -464,6 +464,42 @@ def test_remote_station_resumes_a_large_file_in_checksummed_chunks(
     assert second.url_storage.get_item(f"sha256:{rec.sha256}") is None  # done: forgotten
 
 
+def test_remote_station_keeps_the_new_url_of_an_upload_started_again(
+    people, bureau, make_device, tmp_path
+):
+    """The saved upload is gone (expired, removed): the station starts again, and when that run
+    is cut too the state file holds the new upload's URL (not the stale one), so the next run
+    resumes it. The state file is rewritten only when its URL changes."""
+    from liuhen.evidence import station
+    from liuhen.evidence.models import UploadSession
+    from liuhen.evidence.tests import mediafactory
+
+    make_device(bureau["team_a"], officer=people["officer_a"], number="DSJ001")
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    path = mediafactory.make_large_file(folder / "DSJ001_20261127083000_0001.MP4",
+                                        (3 << 20) + 777)
+    key = f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+    def third_chunk(method, _path, headers):
+        return method == "PATCH" and headers["Upload-Offset"] == str(2 << 20)
+
+    def cut_run():
+        target = _remote(people, tmp_path, [], chunk_size=1 << 20, cut=third_chunk)
+        target.RETRIES = 0
+        writes = _count_state_writes(target)
+        receipt = station.Receipt(device="DSJ001", officer="", server="x", folder=str(folder))
+        station.run(folder=folder, target=target, receipt=receipt)
+        assert receipt.totals()["failed"] == 1
+        return target.url_storage.get_item(key), writes
+
+    first_url, writes = cut_run()
+    assert first_url and writes == ["set"]
+    UploadSession.objects.filter(pk=first_url.rstrip("/").rsplit("/", 1)[1]).delete()
+    second_url, writes = cut_run()
+    assert second_url and second_url != first_url and writes == ["set"]
+
+
 def test_remote_station_holds_a_bounded_number_of_chunks(tmp_path):
     """Four files at once over tus, each thread holding one chunk in memory: with very large
     chunks (--chunk-mib up to 1024) fewer threads, so the station's memory stays bounded."""
