@@ -131,7 +131,7 @@ AXES_LOCKOUT_CALLABLE = "liuhen.access.views.lockout_response"
 AXES_VERBOSE = False
 
 # The unit and officer options of the list filters are kept this long per process (a new
-# officer appears in the filters within it; cases/forms.py QuickSelect, issue 9 item 3).
+# officer appears in the filters within it; core/widgets.py QuickSelect, issue 9 item 3).
 FILTER_OPTIONS_SECONDS = conf.env_int("LIUHEN_FILTER_OPTIONS_SECONDS", 60, minimum=0)
 # The dashboard's deadline counts and most urgent deadlines, and the 待办 counts of deadlines
 # and late uploads, are kept this long per scope and process (a deadline met leaves them

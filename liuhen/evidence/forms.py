@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from liuhen.access.permissions import BUREAU, OWN, scope_for
 from liuhen.access.querysets import user_role, user_unit
-from liuhen.cases.forms import QuickSelect
 from liuhen.cases.models import Case, Party, Patrol
 from liuhen.core import limits
-from liuhen.core.widgets import QuickNumberInput, QuickTextInput
+from liuhen.core.widgets import QuickNumberInput, QuickSelect, QuickTextInput
 from liuhen.devices.models import Device
 from liuhen.evidence.choices import MarkLabel, RecordingKind
 from liuhen.org.models import Officer, Unit

@@ -46,8 +46,8 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{get_random_string(8)}"
 
 
-def yield_to_people() -> int:
-    """Lower this process's CPU priority to ``settings.JOB_WORKER_NICE`` and return the niceness.
+def yield_to_people() -> None:
+    """Lower this process's CPU priority to ``settings.JOB_WORKER_NICE`` (never raise it).
 
     The job worker's work (browser copies, fixity, anchors, upkeep) can wait; a person at a page
     and an ingest within 第十三条's 24 hours cannot. On a 2-core machine a derivation (FFmpeg
@@ -56,11 +56,9 @@ def yield_to_people() -> int:
     0.35 of the baseline, paused 0.41). Niced, it still uses every idle cycle: nothing owed is
     dropped, only done when nobody waits. FFmpeg's threads inherit it (they start later).
     """
-    wanted = settings.JOB_WORKER_NICE
-    current = os.getpriority(os.PRIO_PROCESS, 0)
-    if wanted > current:
-        os.nice(wanted - current)
-    return os.getpriority(os.PRIO_PROCESS, 0)
+    lower_by = settings.JOB_WORKER_NICE - os.getpriority(os.PRIO_PROCESS, 0)
+    if lower_by > 0:
+        os.nice(lower_by)
 
 
 def _django_tasks_db_worker():

@@ -219,7 +219,7 @@ def test_filter_options_are_kept_a_minute_and_escaped(people, bureau, make_offic
     """Issue 9 item 3: the officer and unit options of the list filters are written once a
     minute per scope, not on every request; a new officer appears after that minute, a name
     is escaped, and the chosen option is still marked."""
-    from liuhen.cases.forms import QuickSelect
+    from liuhen.core.widgets import QuickSelect
 
     settings.FILTER_OPTIONS_SECONDS = 60
     QuickSelect._kept.clear()
